@@ -1,0 +1,69 @@
+"""The ``kervan`` command line. Sub-commands live in sibling modules, one per concern."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+import typer
+
+from .. import __version__
+
+app = typer.Typer(
+    name="kervan",
+    help="Kervan: order-to-cash integration hub for e-commerce sellers in Turkey.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals may hold secrets
+)
+
+# sub-command modules; each exposes ``register(app)``
+_COMMAND_MODULES = (
+    "kervan.cli.plugins_cmd",
+    "kervan.cli.demo_cmd",
+    "kervan.cli.serve_cmd",
+)
+# the SDK adds `kervan plugin new` and `kervan sandbox run` when it is installed
+_OPTIONAL_MODULES = ("kervan_sdk.cli",)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kervan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at DEBUG level."),
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _load_commands() -> None:
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(app)
+    for name in _OPTIONAL_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError:
+            continue
+        module.register(app)
+
+
+_load_commands()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,241 @@
+"""Fiscal documents: invoices (e-Fatura, e-Arşiv, export), despatch advices, expense vouchers.
+
+These are the domain records. The UBL-TR XML for them is built and parsed by the
+``kervan-ubltr`` plugin; integrator plugins submit them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .money import ZERO, Amount, Quantity, Rate
+from .party import Address, Party
+
+DOCUMENT_NUMBER_PATTERN = r"^[A-Z0-9]{3}20[0-9]{2}[0-9]{9}$"
+
+
+class DocumentKind(StrEnum):
+    EFATURA = "efatura"
+    EARSIV = "earsiv"
+    EXPORT = "export"
+    DESPATCH = "despatch"
+    EXPENSE_VOUCHER = "expense_voucher"
+
+
+class DocumentStatus(StrEnum):
+    DRAFT = "draft"  # built, number reserved, nothing sent
+    ISSUED = "issued"  # final and valid; waiting for its moment to be submitted
+    QUEUED = "queued"  # submitted to the integrator, waiting for GİB
+    ACCEPTED = "accepted"  # GİB (or the receiver) accepted it
+    REJECTED = "rejected"  # GİB or the integrator rejected it
+    CANCELLED = "cancelled"  # cancelled after submission (e-Arşiv) or reversed
+    VOIDED = "voided"  # never submitted; withdrawn
+
+
+ACTIVE_STATUSES = frozenset(
+    {DocumentStatus.DRAFT, DocumentStatus.ISSUED, DocumentStatus.QUEUED, DocumentStatus.ACCEPTED}
+)
+
+
+class PaymentMethod(StrEnum):
+    """e-Arşiv internet-sale payment methods (GİB / integrator vocabulary)."""
+
+    CARD = "KREDIKARTI/BANKAKARTI"
+    TRANSFER = "EFT/HAVALE"
+    CASH_ON_DELIVERY = "KAPIDAODEME"
+    PAYMENT_AGENT = "ODEMEARACISI"
+    OTHER = "DIGER"
+
+
+class InternetSale(BaseModel):
+    """The internet-sale block an e-Arşiv invoice for an online order must carry."""
+
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid", frozen=True)
+
+    website: str = Field(min_length=1, max_length=300)
+    payment_method: PaymentMethod = PaymentMethod.PAYMENT_AGENT
+    payment_agent: str | None = Field(default=None, max_length=200)
+    payment_date: date
+    carrier_name: str | None = Field(default=None, max_length=200)
+    carrier_tax_id: str | None = Field(default=None, max_length=11)
+    send_date: date | None = None
+
+
+class TaxSubtotal(BaseModel):
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid", frozen=True)
+
+    tax_type_code: str = "0015"
+    rate: Rate
+    taxable_amount: Amount
+    tax_amount: Amount
+    exemption_code: str | None = None
+    exemption_reason: str | None = None
+
+
+class InvoiceLine(BaseModel):
+    """One invoice line. All amounts are VAT-exclusive except ``vat_amount``."""
+
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid", frozen=True)
+
+    id: int = Field(ge=1)
+    name: str = Field(min_length=1, max_length=500)
+    quantity: Quantity
+    unit_code: str = "C62"
+    unit_price: Decimal = Field(description="VAT-exclusive unit price, up to 8 decimals")
+    discount: Amount = ZERO
+    line_extension: Amount = Field(description="quantity × unit_price − discount")
+    vat_rate: Rate
+    vat_amount: Amount
+    exemption_code: str | None = None
+    exemption_reason: str | None = None
+    barcode: str | None = None
+    sku: str | None = None
+    hs_code: str | None = None
+    order_line_id: str | None = None
+
+
+class Totals(BaseModel):
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid", frozen=True)
+
+    line_extension: Amount
+    allowance_total: Amount = ZERO
+    tax_exclusive: Amount
+    tax_total: Amount
+    tax_inclusive: Amount
+    payable: Amount
+
+
+class BillingReference(BaseModel):
+    """The original invoice a return (IADE) invoice refers to."""
+
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid", frozen=True)
+
+    number: str = Field(pattern=DOCUMENT_NUMBER_PATTERN)
+    issue_date: date
+    document_type_code: str = "IADE"
+
+
+class ExportTerms(BaseModel):
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid", frozen=True)
+
+    incoterms: str = "DAP"
+    transport_mode: str = Field(default="3", pattern=r"^[0-9]$", description="UN/ECE 8067")
+    delivery_address: Address | None = None
+
+
+class Invoice(BaseModel):
+    """A sales or return invoice as Kervan issues it."""
+
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
+
+    id: str
+    tenant_id: str
+    order_id: str | None = None
+    uuid: str = Field(
+        pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )
+    number: str = Field(pattern=DOCUMENT_NUMBER_PATTERN)
+    kind: DocumentKind
+    profile: str = Field(description="TEMELFATURA, TICARIFATURA, EARSIVFATURA, IHRACAT, ...")
+    type_code: str = Field(default="SATIS", description="SATIS, IADE, ISTISNA, ...")
+    issued_at: datetime
+    currency: str = Field(default="TRY", pattern=r"^[A-Z]{3}$")
+    exchange_rate: Decimal | None = None
+    seller: Party
+    buyer: Party
+    sender_alias: str | None = None
+    receiver_alias: str | None = None
+    order_number: str | None = None
+    order_date: date | None = None
+    lines: list[InvoiceLine] = Field(min_length=1)
+    tax_subtotals: list[TaxSubtotal] = Field(min_length=1)
+    totals: Totals
+    notes: list[str] = Field(default_factory=list)
+    internet_sale: InternetSale | None = None
+    billing_reference: BillingReference | None = None
+    export_terms: ExportTerms | None = None
+    status: DocumentStatus = DocumentStatus.DRAFT
+    remote_id: str | None = None
+    status_detail: str | None = None
+
+    @property
+    def line_count(self) -> int:
+        return len(self.lines)
+
+
+class DespatchLine(BaseModel):
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid", frozen=True)
+
+    id: int = Field(ge=1)
+    name: str = Field(min_length=1, max_length=500)
+    quantity: Quantity
+    unit_code: str = "C62"
+    order_line_id: str = "1"
+    barcode: str | None = None
+
+
+class Driver(BaseModel):
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid", frozen=True)
+
+    first_name: str
+    last_name: str
+    national_id: str = Field(pattern=r"^[0-9]{11}$")
+    plate: str
+
+
+class DespatchAdvice(BaseModel):
+    """An e-İrsaliye (TEMELIRSALIYE / SEVK), e.g. for an exchange or a missing part."""
+
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
+
+    id: str
+    tenant_id: str
+    order_id: str | None = None
+    uuid: str
+    number: str = Field(pattern=DOCUMENT_NUMBER_PATTERN)
+    profile: str = "TEMELIRSALIYE"
+    type_code: str = "SEVK"
+    issued_at: datetime
+    despatched_at: datetime
+    seller: Party
+    receiver: Party
+    delivery_address: Address
+    carrier: Party | None = None
+    driver: Driver | None = None
+    lines: list[DespatchLine] = Field(min_length=1)
+    notes: list[str] = Field(default_factory=list)
+    status: DocumentStatus = DocumentStatus.DRAFT
+    remote_id: str | None = None
+
+
+class ExpenseVoucherLine(BaseModel):
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid", frozen=True)
+
+    name: str
+    quantity: Quantity
+    unit_price: Amount
+    amount: Amount
+
+
+class ExpenseVoucher(BaseModel):
+    """A gider pusulası: what the seller writes when an individual returns goods."""
+
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
+
+    id: str
+    tenant_id: str
+    claim_id: str | None = None
+    order_id: str | None = None
+    number: str
+    issued_at: datetime
+    seller: Party
+    person: Party
+    lines: list[ExpenseVoucherLine] = Field(min_length=1)
+    total: Amount
+    withholding: Amount = ZERO
+    notes: list[str] = Field(default_factory=list)
+    status: DocumentStatus = DocumentStatus.ISSUED

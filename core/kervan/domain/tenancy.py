@@ -1,0 +1,112 @@
+"""Tenants, users, API keys and connections."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .party import Party
+
+
+class Role(StrEnum):
+    PLATFORM_ADMIN = "platform_admin"
+    TENANT_ADMIN = "tenant_admin"
+    OPERATOR = "operator"
+    PICKER = "picker"
+    PACKER = "packer"
+    RETURNS_CLERK = "returns_clerk"
+
+
+class TenantSettings(BaseModel):
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
+
+    auto_approve: bool = Field(
+        default=True, description="accept orders at the marketplace on their own"
+    )
+    invoice_series: dict[str, str] = Field(
+        default_factory=lambda: {
+            "efatura": "KRV",
+            "earsiv": "KRA",
+            "export": "KRE",
+            "despatch": "KRI",
+            "expense_voucher": "KRG",
+        },
+        description="3-character series per document kind",
+    )
+    website: str = "https://www.trendyol.com"
+    default_carrier_connection: str | None = None
+    default_issuer_connection: str | None = None
+    default_classifier_connection: str | None = None
+    sender_alias: str | None = None
+
+
+class Tenant(BaseModel):
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    name: str = Field(min_length=1, max_length=200)
+    seller: Party | None = None
+    settings: TenantSettings = Field(default_factory=TenantSettings)
+    created_at: datetime | None = None
+    active: bool = True
+
+
+class User(BaseModel):
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
+
+    id: str
+    tenant_id: str | None = Field(default=None, description="None for platform admins")
+    name: str
+    roles: list[Role] = Field(min_length=1)
+    active: bool = True
+
+
+class ApiKey(BaseModel):
+    """An API key record. Only the hash is stored; the key itself is shown once."""
+
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
+
+    id: str
+    user_id: str
+    tenant_id: str | None = None
+    prefix: str = Field(description="the public part, to find the record")
+    hash: str = Field(repr=False)
+    roles: list[Role] = Field(min_length=1)
+    created_at: datetime
+    revoked: bool = False
+
+
+class Health(BaseModel):
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
+
+    last_success_at: datetime | None = None
+    last_error_at: datetime | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    last_order_at: datetime | None = None
+    next_poll_at: datetime | None = None
+    alert: str | None = None
+
+
+class Connection(BaseModel):
+    """A tenant's use of one connector. Settings hold no secret values: those are encrypted apart."""
+
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    tenant_id: str
+    connector: str = Field(description="the connector key, e.g. 'trendyol'")
+    name: str | None = None
+    settings: dict[str, Any] = Field(default_factory=dict, description="non-secret settings")
+    secret_fields: list[str] = Field(default_factory=list)
+    settings_version: int = 1
+    enabled: bool = True
+    poll_interval_s: int = Field(default=60, ge=5)
+    health: Health = Field(default_factory=Health)
+    details: dict[str, Any] = Field(default_factory=dict, description="what check() learned")
+    revision: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None

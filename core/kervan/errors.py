@@ -1,0 +1,144 @@
+"""The error taxonomy every part of Kervan speaks.
+
+Each error carries what a person needs to act on it, never a secret. Plugins raise these
+(usually through ``kervan_sdk.http``), the engine decides from the class whether to retry,
+hold or fail, and the API turns them into problem responses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class KervanError(Exception):
+    """Base of every error Kervan raises on purpose."""
+
+    #: whether the engine may retry the step that raised it
+    retryable: bool = False
+    #: a short machine-readable code for API bodies and timelines
+    code: str = "error"
+
+    def __init__(self, message: str, *, detail: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            **({"detail": self.detail} if self.detail else {}),
+        }
+
+
+class InvalidInputError(KervanError):
+    """Input from a caller or a file is wrong; fixing the input is the way forward."""
+
+    code = "invalid_input"
+
+    def __init__(self, message: str, *, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message, detail={"errors": errors} if errors else None)
+        self.errors = errors or []
+
+
+class RemoteError(KervanError):
+    """Something went wrong talking to a remote system (marketplace, integrator, carrier...)."""
+
+    code = "remote_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        remote: str | None = None,
+        status: int | None = None,
+        request_id: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, detail=detail)
+        self.remote = remote
+        self.status = status
+        self.request_id = request_id
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data.update(
+            {
+                k: v
+                for k, v in (
+                    ("remote", self.remote),
+                    ("status", self.status),
+                    ("request_id", self.request_id),
+                )
+                if v is not None
+            }
+        )
+        return data
+
+
+class AuthError(RemoteError):
+    """The remote refused our credentials: the connection's settings need a person."""
+
+    code = "auth"
+
+
+class RateLimitedError(RemoteError):
+    """The remote asked us to slow down; retry after ``retry_after`` seconds."""
+
+    code = "rate_limited"
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class RemoteUnavailableError(RemoteError):
+    """The remote could not be reached or answered 5xx / timed out. Retry later."""
+
+    code = "remote_unavailable"
+    retryable = True
+
+
+class RemoteRejectedError(RemoteError):
+    """The remote understood the request and said no; ``remote_message`` says why."""
+
+    code = "remote_rejected"
+
+    def __init__(self, message: str, *, remote_message: str | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.remote_message = remote_message
+
+
+class ConflictError(RemoteRejectedError):
+    """The remote says the thing already exists / was already done (HTTP 409 and kin)."""
+
+    code = "conflict"
+
+
+class InvalidResponseError(RemoteError):
+    """The remote answered with something we cannot parse or that breaks its own contract."""
+
+    code = "invalid_response"
+    retryable = True
+
+
+class NotFoundError(KervanError):
+    code = "not_found"
+
+
+class PermissionDeniedError(KervanError):
+    code = "forbidden"
+
+
+class HoldError(KervanError):
+    """A step cannot proceed yet for a known reason (lookup outage, stock); retry later."""
+
+    code = "hold"
+    retryable = True
+
+
+class UnsupportedOperationError(KervanError):
+    """The connector does not offer this operation (its remote has no such API)."""
+
+    code = "unsupported"

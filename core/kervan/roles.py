@@ -1,0 +1,386 @@
+"""The six role contracts a connector can play.
+
+A connector class subclasses one or more of these. Work methods are ``async``; the engine calls
+them directly on connector instances (never through pluggy), one connection at a time, so one
+failing connector cannot abort another. Operations a remote does not offer keep the default,
+which raises :class:`~kervan.errors.UnsupportedOperationError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import ROUND_CEILING, Decimal
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .domain import (
+    Claim,
+    DespatchAdvice,
+    Dimensions,
+    DocumentKind,
+    DocumentStatus,
+    ExpenseVoucher,
+    Invoice,
+    Label,
+    Listing,
+    Order,
+    Package,
+    Party,
+    ProductCard,
+    Quote,
+    StockUpdate,
+    StockUpdateResult,
+    TrackingEvent,
+)
+from .errors import UnsupportedOperationError
+from .settings import ConnectorSettings
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ConnectorContext:
+    """What the core hands a connector besides its settings.
+
+    ``transport`` is set by tests and the demo to route HTTP to an in-process sandbox; ``clock``
+    and ``sleep`` let tests run retries and rate limits on simulated time.
+    """
+
+    tenant_id: str
+    connection_id: str
+    transport: Any = None  # httpx.AsyncBaseTransport | None
+    clock: Callable[[], datetime] = utcnow
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("kervan.connector"))
+    user_agent: str = "Kervan"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class RemoteRef(BaseModel):
+    """What a remote answered for a write: its id for the thing, and its request id if any."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    remote_id: str | None = None
+    request_id: str | None = None
+    already_done: bool = Field(
+        default=False, description="the remote had it already (idempotent replay)"
+    )
+
+
+class CheckResult(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ok: bool
+    message: str = ""
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Connector:
+    """The base of every connector class. Subclass it together with one or more role classes."""
+
+    key: ClassVar[str]
+    display_name: ClassVar[str]
+    requires_core: ClassVar[str] = ">=0.1"
+    Settings: ClassVar[type[ConnectorSettings]] = ConnectorSettings
+    settings_version: ClassVar[int] = 1
+    #: "module:callable" returning an ASGI app (the connector's sandbox), for demo and tests
+    sandbox: ClassVar[str | None] = None
+
+    def __init__(self, settings: ConnectorSettings, context: ConnectorContext) -> None:
+        self.settings = settings
+        self.context = context
+
+    def __repr__(self) -> str:
+        # Never the settings: they may hold secrets even when typed as SecretStr by mistake.
+        return f"<{type(self).__name__} {self.key} connection={self.context.connection_id}>"
+
+    @classmethod
+    def roles(cls) -> list[str]:
+        return [role.role for role in ROLE_CLASSES if issubclass(cls, role)]
+
+    @classmethod
+    def migrate_settings(cls, old: dict[str, Any], from_version: int) -> dict[str, Any]:
+        """Bring settings saved by an older version of the connector up to ``settings_version``."""
+        return old
+
+    async def check(self) -> CheckResult:
+        """A live connection test (credentials, reachability). Separate from settings validation."""
+        raise UnsupportedOperationError(f"{self.key} has no connection check")
+
+    async def aclose(self) -> None:
+        """Release clients and sockets."""
+
+
+def _unsupported(self: Connector, op: str) -> UnsupportedOperationError:
+    return UnsupportedOperationError(f"{self.key} does not support {op}")
+
+
+# ---------------------------------------------------------------------------------------------
+# order source (marketplace)
+
+
+class OrderSource(Connector):
+    role: ClassVar[str] = "order_source"
+
+    def fetch_orders(self, since: datetime, until: datetime | None = None) -> AsyncIterator[Order]:
+        """Yield every package changed since ``since`` as a domain :class:`Order`.
+
+        ``Order.id`` must be stable: ``f"{connection_id}:{package_id}"``. Yielding the same
+        package twice is allowed (overlapping pages); the engine dedupes.
+        """
+        raise _unsupported(self, "fetch_orders")
+
+    async def accept(self, order: Order) -> RemoteRef:
+        """Tell the marketplace the seller took the order (e.g. Trendyol status ``Picking``)."""
+        raise _unsupported(self, "accept")
+
+    async def mark_invoiced(self, order: Order, invoice_number: str) -> RemoteRef:
+        raise _unsupported(self, "mark_invoiced")
+
+    async def send_invoice_link(self, order: Order, invoice: Invoice, url: str) -> RemoteRef:
+        raise _unsupported(self, "send_invoice_link")
+
+    async def send_invoice_file(self, order: Order, invoice: Invoice, pdf: bytes) -> RemoteRef:
+        raise _unsupported(self, "send_invoice_file")
+
+    async def split_package(self, order: Order, groups: list[list[str]]) -> RemoteRef:
+        """Split a package into groups of line ids; new packages arrive through fetch_orders."""
+        raise _unsupported(self, "split_package")
+
+    async def send_tracking_number(
+        self, order: Order, tracking_number: str, carrier: str
+    ) -> RemoteRef:
+        raise _unsupported(self, "send_tracking_number")
+
+    async def cancel_lines(self, order: Order, lines: dict[str, int], reason: str) -> RemoteRef:
+        """Cancel (unsupply) quantities of lines that cannot be supplied."""
+        raise _unsupported(self, "cancel_lines")
+
+    async def fetch_label(self, order: Order) -> Label | None:
+        """The marketplace-arranged cargo label, when the marketplace books the carrier."""
+        raise _unsupported(self, "fetch_label")
+
+    def fetch_claims(self, since: datetime) -> AsyncIterator[Claim]:
+        raise _unsupported(self, "fetch_claims")
+
+    async def approve_claim(self, claim: Claim, line_ids: list[str]) -> RemoteRef:
+        raise _unsupported(self, "approve_claim")
+
+    async def reject_claim(
+        self,
+        claim: Claim,
+        line_ids: list[str],
+        reason_code: str,
+        description: str,
+        photo: bytes | None = None,
+    ) -> RemoteRef:
+        raise _unsupported(self, "reject_claim")
+
+    async def create_claim(
+        self, order: Order, lines: dict[str, int], reason_code: str, note: str | None = None
+    ) -> RemoteRef:
+        raise _unsupported(self, "create_claim")
+
+    def fetch_listings(self) -> AsyncIterator[Listing]:
+        raise _unsupported(self, "fetch_listings")
+
+    async def push_stock(self, updates: list[StockUpdate]) -> list[StockUpdateResult]:
+        """Push stock and prices; batch within the remote's limits; report per item."""
+        raise _unsupported(self, "push_stock")
+
+
+# ---------------------------------------------------------------------------------------------
+# tax classifier
+
+
+class Alias(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    type: str = Field(default="PK", description="PK (post box) or GB (sender unit)")
+    created_at: datetime | None = None
+
+
+class Registration(BaseModel):
+    """The answer to 'is this tax id a registered e-Fatura user?', with the evidence."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tax_id: str
+    registered: bool
+    aliases: list[Alias] = Field(default_factory=list)
+    title: str | None = None
+    checked_at: datetime
+    source: str
+
+    @property
+    def receiver_alias(self) -> str | None:
+        pk = [a for a in self.aliases if a.type == "PK"]
+        return pk[0].name if pk else None
+
+
+class TaxClassifier(Connector):
+    role: ClassVar[str] = "tax_classifier"
+
+    async def lookup(self, tax_id: str) -> Registration:
+        """Ask the registry. An outage must raise (RemoteUnavailableError), never answer 'no'."""
+        raise _unsupported(self, "lookup")
+
+
+# ---------------------------------------------------------------------------------------------
+# document issuer
+
+
+class Submission(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    uuid: str
+    status: DocumentStatus
+    remote_id: str | None = None
+    request_id: str | None = None
+    detail: str | None = None
+    already_existed: bool = False
+
+
+class DocumentIssuer(Connector):
+    role: ClassVar[str] = "document_issuer"
+
+    def build_xml(self, document: Invoice | DespatchAdvice) -> bytes:
+        """The UBL-TR XML for a document, validated; raise InvalidInputError naming the rule."""
+        raise _unsupported(self, "build_xml")
+
+    def render_pdf(self, document: Invoice | DespatchAdvice | ExpenseVoucher) -> bytes:
+        """A local PDF rendering (used before the integrator has one, and for vouchers)."""
+        raise _unsupported(self, "render_pdf")
+
+    async def submit(self, document: Invoice | DespatchAdvice, xml: bytes) -> Submission:
+        """Submit; idempotent by UUID (look up before sending again after a timeout)."""
+        raise _unsupported(self, "submit")
+
+    async def status(self, kind: DocumentKind, uuid: str) -> Submission:
+        raise _unsupported(self, "status")
+
+    async def cancel(self, kind: DocumentKind, uuid: str, reason: str) -> Submission:
+        raise _unsupported(self, "cancel")
+
+    async def fetch_pdf(self, kind: DocumentKind, uuid: str) -> bytes:
+        raise _unsupported(self, "fetch_pdf")
+
+    async def fetch_html(self, kind: DocumentKind, uuid: str) -> str:
+        raise _unsupported(self, "fetch_html")
+
+    async def document_url(self, kind: DocumentKind, uuid: str) -> str | None:
+        """A public link to the document, if the integrator offers one."""
+        return None
+
+    async def company_info(self) -> dict[str, Any]:
+        """The tenant's own aliases and document series as the integrator knows them."""
+        raise _unsupported(self, "company_info")
+
+
+# ---------------------------------------------------------------------------------------------
+# carrier
+
+
+class Booking(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cargo_key: str
+    tracking_number: str
+    label: Label
+    cost: Decimal | None = None
+    tracking_url: str | None = None
+    remote_id: str | None = None
+    request_id: str | None = None
+    already_existed: bool = False
+
+
+def desi_of(dimensions: Dimensions, step: Decimal = Decimal(1)) -> Decimal:
+    """L×W×H/3000 rounded up to ``step`` (carriers round differently: pass theirs)."""
+    raw = dimensions.length_cm * dimensions.width_cm * dimensions.height_cm / Decimal(3000)
+    return (raw / step).to_integral_value(rounding=ROUND_CEILING) * step
+
+
+class Carrier(Connector):
+    role: ClassVar[str] = "carrier"
+    #: how this carrier rounds desi up (1 = whole desi, 0.5 = half desi)
+    desi_step: ClassVar[Decimal] = Decimal(1)
+
+    def billable_desi(self, parcels: list[Dimensions]) -> Decimal:
+        """Sum of parcel desi, where each parcel's weight takes over when heavier."""
+        total = Decimal(0)
+        for parcel in parcels:
+            total += max(desi_of(parcel, self.desi_step), parcel.weight_kg)
+        return total
+
+    async def quote(self, package: Package) -> Quote:
+        raise _unsupported(self, "quote")
+
+    async def create_shipment(self, package: Package) -> Booking:
+        """Book; idempotent by ``package.cargo_key`` (the same key gives the same shipment)."""
+        raise _unsupported(self, "create_shipment")
+
+    async def track(self, cargo_keys: list[str]) -> dict[str, list[TrackingEvent]]:
+        raise _unsupported(self, "track")
+
+    async def cancel_shipment(self, cargo_key: str) -> RemoteRef:
+        raise _unsupported(self, "cancel_shipment")
+
+
+# ---------------------------------------------------------------------------------------------
+# ERP sink
+
+
+class ErpSink(Connector):
+    role: ClassVar[str] = "erp_sink"
+
+    async def upsert_customer(self, party: Party) -> RemoteRef:
+        raise _unsupported(self, "upsert_customer")
+
+    async def post_invoice(self, invoice: Invoice) -> RemoteRef:
+        """Idempotent per invoice uuid."""
+        raise _unsupported(self, "post_invoice")
+
+    async def close_payment(
+        self, invoice: Invoice, amount: Decimal, paid_on: date, reference: str
+    ) -> RemoteRef:
+        raise _unsupported(self, "close_payment")
+
+    async def reverse(self, invoice: Invoice, reason: str) -> RemoteRef:
+        raise _unsupported(self, "reverse")
+
+    async def post_expense_voucher(self, voucher: ExpenseVoucher) -> RemoteRef:
+        raise _unsupported(self, "post_expense_voucher")
+
+    def pull_products(self) -> AsyncIterator[ProductCard]:
+        raise _unsupported(self, "pull_products")
+
+
+# ---------------------------------------------------------------------------------------------
+# storefront
+
+
+class Storefront(OrderSource):
+    role: ClassVar[str] = "storefront"
+
+    async def publish_products(self, cards: list[ProductCard]) -> list[RemoteRef]:
+        raise _unsupported(self, "publish_products")
+
+
+ROLE_CLASSES: tuple[type[Connector], ...] = (
+    OrderSource,
+    TaxClassifier,
+    DocumentIssuer,
+    Carrier,
+    ErpSink,
+    Storefront,
+)
+ROLE_NAMES = tuple(r.role for r in ROLE_CLASSES)  # type: ignore[attr-defined]

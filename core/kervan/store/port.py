@@ -1,0 +1,226 @@
+"""The ``Store`` port: what every storage adapter must do.
+
+Shaped after what Couchbase does natively so adapters stay thin: JSON documents by key with
+CAS, atomic counters, secondary queries on *declared* indexed fields, binary blobs, and short
+multi-document transactions. Tenant scoping happens here: a caller obtains a
+:class:`TenantStore` bound to one tenant and can reach nothing else through it.
+
+Document kinds and their indexed fields are declared once (:func:`declare_kind`) before a store
+is opened; adapters create the indexes on start and refuse queries on undeclared fields.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import KervanError
+
+PLATFORM_TENANT = "_platform"  # tenants, users, API key index live here
+
+
+class StoreError(KervanError):
+    code = "store_error"
+
+
+class DocumentNotFound(StoreError):
+    code = "not_found"
+
+
+class DocumentExists(StoreError):
+    code = "exists"
+
+
+class CasMismatch(StoreError):
+    """Someone else changed the document since you read it; read again and retry."""
+
+    code = "cas_mismatch"
+    retryable = True
+
+
+class UndeclaredIndex(StoreError):
+    code = "undeclared_index"
+
+
+class StoreUnavailable(StoreError):
+    code = "store_unavailable"
+    retryable = True
+
+
+@dataclass(frozen=True)
+class Doc:
+    """A stored JSON document with its CAS token."""
+
+    kind: str
+    key: str
+    body: dict[str, Any]
+    cas: int
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """A document kind and the body fields that can be queried."""
+
+    name: str
+    indexes: tuple[str, ...] = ()
+
+
+_KINDS: dict[str, KindSpec] = {}
+
+
+def declare_kind(name: str, indexes: tuple[str, ...] | list[str] = ()) -> KindSpec:
+    """Declare a document kind (idempotent; indexes accumulate)."""
+    old = _KINDS.get(name)
+    merged = tuple(dict.fromkeys((*(old.indexes if old else ()), *indexes)))
+    spec = KindSpec(name, merged)
+    _KINDS[name] = spec
+    return spec
+
+
+def declared_kinds() -> dict[str, KindSpec]:
+    return dict(_KINDS)
+
+
+@dataclass(frozen=True)
+class Query:
+    """Equality filters on indexed fields, optional range on one, ordering and paging.
+
+    ``where`` maps field → value (or a list/tuple of values meaning IN); ``range`` is
+    ``(field, low, high)`` with inclusive bounds, either may be ``None``. ``order_by`` names an
+    indexed field, prefix ``-`` for descending.
+    """
+
+    kind: str
+    where: dict[str, Any] = field(default_factory=dict)
+    range: tuple[str, Any, Any] | None = None
+    order_by: str | None = None
+    limit: int | None = None
+    offset: int = 0
+
+
+class Transaction(ABC):
+    """Operations inside one atomic unit. Raise to roll back; leave the block to commit."""
+
+    @abstractmethod
+    def get(self, kind: str, key: str) -> Doc | None: ...
+
+    @abstractmethod
+    def insert(self, kind: str, key: str, body: dict[str, Any]) -> Doc: ...
+
+    @abstractmethod
+    def replace(self, kind: str, key: str, body: dict[str, Any], cas: int | None = None) -> Doc: ...
+
+    @abstractmethod
+    def upsert(self, kind: str, key: str, body: dict[str, Any]) -> Doc: ...
+
+    @abstractmethod
+    def remove(self, kind: str, key: str) -> None: ...
+
+    @abstractmethod
+    def counter(self, name: str, delta: int = 1, initial: int = 0) -> int:
+        """Add ``delta``; return the new value (the first call returns ``initial + delta``)."""
+
+
+class TenantStore(ABC):
+    """Everything one tenant can reach. Every key, query and counter is scoped to ``tenant_id``."""
+
+    tenant_id: str
+
+    @abstractmethod
+    def get(self, kind: str, key: str) -> Doc | None: ...
+
+    @abstractmethod
+    def get_many(self, kind: str, keys: list[str]) -> dict[str, Doc]: ...
+
+    @abstractmethod
+    def insert(self, kind: str, key: str, body: dict[str, Any]) -> Doc:
+        """Create; raise :class:`DocumentExists` if the key is taken."""
+
+    @abstractmethod
+    def replace(self, kind: str, key: str, body: dict[str, Any], cas: int | None = None) -> Doc:
+        """Overwrite; with ``cas``, raise :class:`CasMismatch` if it changed meanwhile."""
+
+    @abstractmethod
+    def upsert(self, kind: str, key: str, body: dict[str, Any]) -> Doc: ...
+
+    @abstractmethod
+    def upsert_many(self, kind: str, items: dict[str, dict[str, Any]]) -> None:
+        """Write many documents in one batch (one transaction where the adapter can)."""
+
+    @abstractmethod
+    def remove(self, kind: str, key: str, cas: int | None = None) -> None: ...
+
+    @abstractmethod
+    def query(self, query: Query) -> list[Doc]: ...
+
+    @abstractmethod
+    def count(self, query: Query) -> int: ...
+
+    @abstractmethod
+    def counter(self, name: str, delta: int = 1, initial: int = 0) -> int:
+        """Atomic counter: add ``delta`` and return the new value."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """A short multi-document transaction (serializable within this tenant)."""
+
+    @abstractmethod
+    def put_blob(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    @abstractmethod
+    def get_blob(self, key: str) -> tuple[bytes, str] | None:
+        """``(data, content_type)`` or ``None``."""
+
+    def update(
+        self,
+        kind: str,
+        key: str,
+        change: Callable[[dict[str, Any]], dict[str, Any] | None],
+        attempts: int = 20,
+    ) -> Doc | None:
+        """Read-modify-write with CAS, retrying on conflict. ``change`` returning ``None``
+        means "no change" and the current document is returned as is."""
+        for _ in range(attempts):
+            doc = self.get(kind, key)
+            if doc is None:
+                raise DocumentNotFound(f"{kind} {key} not found")
+            new = change(dict(doc.body))
+            if new is None:
+                return doc
+            try:
+                return self.replace(kind, key, new, cas=doc.cas)
+            except CasMismatch:
+                continue
+        raise CasMismatch(f"{kind} {key}: gave up after {attempts} conflicting updates")
+
+    def iter_query(self, query: Query, page_size: int = 500) -> Iterator[Doc]:
+        offset = query.offset
+        while True:
+            page = self.query(
+                Query(query.kind, query.where, query.range, query.order_by, page_size, offset)
+            )
+            yield from page
+            if len(page) < page_size:
+                return
+            offset += page_size
+
+
+class Store(ABC):
+    """An opened store. Obtain tenant-bound views with :meth:`tenant`."""
+
+    @abstractmethod
+    def tenant(self, tenant_id: str) -> TenantStore: ...
+
+    def platform(self) -> TenantStore:
+        """The platform's own space (tenants, users, API key index)."""
+        return self.tenant(PLATFORM_TENANT)
+
+    @abstractmethod
+    def tenant_ids(self) -> list[str]:
+        """Every tenant that has at least one document (for sweeps)."""
+
+    @abstractmethod
+    def close(self) -> None: ...

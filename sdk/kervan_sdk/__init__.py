@@ -1,0 +1,1 @@
+"""Kervan plugin SDK."""

@@ -1,0 +1,1 @@
+"""pytest plugin placeholder: replaced by the SDK work (issue 4)."""
