@@ -1,0 +1,1 @@
+"""UBL-TR 1.2 documents for Kervan."""
