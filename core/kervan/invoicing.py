@@ -1,0 +1,336 @@
+"""Invoice money: from VAT-inclusive order lines to an :class:`Invoice` whose sums add up.
+
+Pure arithmetic, no I/O. Rounding method (documented in ``docs/ubl-tr.md``):
+
+1. A line's payable ``P = round(unit_price × qty) − discount`` is what the buyer paid (VAT
+   included). It is never changed: the invoice total equals the order total to the kuruş.
+2. Per VAT rate ``r``, the group's taxable amount is ``T = round(ΣP / (1 + r))`` and its VAT
+   is ``ΣP − T``. Rounding once per rate keeps ``|VAT − T·r|`` under a kuruş.
+3. ``T`` is split over the group's lines by the largest-remainder method: each line gets
+   ``P/(1 + r)`` rounded down to the kuruş, and the kuruş left over go to the lines with the
+   largest remainders (ties: the earlier line). Each line's VAT is ``P − line_extension``, so
+   ``line_extension + vat == P`` on every line and every line's VAT is within one kuruş of
+   ``line_extension × r`` (GİB's tolerance).
+4. The line discount, VAT-exclusive, is ``round(discount / (1 + r))``; the VAT-exclusive unit
+   price is ``(line_extension + discount) / qty`` kept to 8 decimals (GİB accepts more
+   decimals on prices), so ``round(qty × unit_price) − discount == line_extension``.
+5. Document totals are plain sums of the lines, so they equal the sums exactly.
+
+All rounding is ROUND_HALF_UP at kuruş (:func:`kervan.domain.kurus`) except step 3's floor.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+from .domain import (
+    FOREIGN_PLACEHOLDER,
+    DocumentKind,
+    ExportTerms,
+    InternetSale,
+    Invoice,
+    InvoiceLine,
+    Order,
+    OrderLine,
+    Party,
+    PaymentMethod,
+    TaxSubtotal,
+    Totals,
+    kurus,
+)
+from .domain.money import KURUS, ZERO
+from .errors import InvalidInputError
+from .tax import EXPORT_EXEMPTION_REASON, EXPORT_PROFILE, Decision
+
+HUNDRED = Decimal(100)
+PRICE_PLACES = Decimal("0.00000001")
+#: exemption code for a 0% line on a taxed (SATIS) invoice: "KDV – İstisna Olmayan Diğer"
+ZERO_RATE_CODE = "351"
+ZERO_RATE_REASON = "KDV - İstisna olmayan diğer"
+
+
+def _floor_kurus(value: Decimal) -> Decimal:
+    return value.quantize(KURUS, rounding=ROUND_DOWN)
+
+
+def split_net(payables: Sequence[Decimal], rate: Decimal) -> list[Decimal]:
+    """VAT-exclusive amounts for VAT-inclusive ``payables`` taxed at ``rate`` percent.
+
+    The result sums to ``round(Σpayables / (1 + rate))`` exactly (largest remainder).
+    """
+    factor = 1 + rate / HUNDRED
+    exact = [p / factor for p in payables]
+    target = kurus(sum(payables, ZERO) / factor)
+    floors = [_floor_kurus(x) for x in exact]
+    left = int((target - sum(floors, ZERO)) / KURUS)
+    # largest remainders first; the stable sort keeps earlier lines first on ties
+    order = sorted(range(len(exact)), key=lambda i: floors[i] - exact[i])
+    for i in order[:left]:
+        floors[i] += KURUS
+    return floors
+
+
+def _line_rate(line: OrderLine, decision: Decision) -> Decimal:
+    # an exempt sale (export) carries no VAT whatever rate the marketplace reported
+    return Decimal(0) if decision.exemption_code else line.vat_rate
+
+
+def _exemption(vat: Decimal, decision: Decision) -> tuple[str | None, str | None]:
+    if decision.exemption_code:
+        return decision.exemption_code, EXPORT_EXEMPTION_REASON
+    # GİB wants a reason on every 0 VAT subtotal: a 0% rate, or a line too small to carry VAT
+    if vat == 0:
+        return ZERO_RATE_CODE, ZERO_RATE_REASON
+    return None, None
+
+
+def build_lines(order: Order, decision: Decision) -> list[InvoiceLine]:
+    """Invoice lines for ``order`` (see the module docstring for the rounding)."""
+    groups: dict[Decimal, list[int]] = defaultdict(list)
+    for i, line in enumerate(order.lines):
+        groups[_line_rate(line, decision)].append(i)
+    nets: dict[int, Decimal] = {}
+    for rate, idx in groups.items():
+        for i, net in zip(idx, split_net([order.lines[i].payable for i in idx], rate), strict=True):
+            nets[i] = net
+    out = []
+    for i, line in enumerate(order.lines):
+        rate = _line_rate(line, decision)
+        out.append(_invoice_line(i + 1, line, rate, nets[i], decision))
+    return out
+
+
+def _invoice_line(
+    no: int, line: OrderLine, rate: Decimal, net: Decimal, decision: Decision
+) -> InvoiceLine:
+    factor = 1 + rate / HUNDRED
+    discount = kurus(line.discount / factor)
+    unit_price = ((net + discount) / line.quantity).quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
+    vat = line.payable - net
+    code, reason = _exemption(vat, decision)
+    return InvoiceLine(
+        id=no,
+        name=line.name,
+        quantity=line.quantity,
+        unit_code=line.unit_code,
+        unit_price=unit_price,
+        discount=discount,
+        line_extension=net,
+        vat_rate=rate,
+        vat_amount=vat,
+        exemption_code=code,
+        exemption_reason=reason,
+        barcode=line.barcode,
+        sku=line.sku,
+        hs_code=line.hs_code,
+        order_line_id=line.line_id,
+    )
+
+
+def subtotals(lines: Sequence[InvoiceLine]) -> list[TaxSubtotal]:
+    """One VAT subtotal per (rate, exemption code), in ascending rate order."""
+    taxable: dict[tuple[Decimal, str | None], Decimal] = defaultdict(lambda: ZERO)
+    tax: dict[tuple[Decimal, str | None], Decimal] = defaultdict(lambda: ZERO)
+    reasons: dict[tuple[Decimal, str | None], str | None] = {}
+    for line in lines:
+        key = (line.vat_rate, line.exemption_code)
+        taxable[key] += line.line_extension
+        tax[key] += line.vat_amount
+        reasons[key] = line.exemption_reason
+    return [
+        TaxSubtotal(
+            rate=key[0],
+            taxable_amount=taxable[key],
+            tax_amount=tax[key],
+            exemption_code=key[1],
+            exemption_reason=reasons[key],
+        )
+        for key in sorted(taxable, key=lambda k: (k[0], k[1] or ""))
+    ]
+
+
+def totals_of(lines: Sequence[InvoiceLine]) -> Totals:
+    """Document totals as exact sums of the lines (no document-level allowance)."""
+    net = sum((x.line_extension for x in lines), ZERO)
+    vat = sum((x.vat_amount for x in lines), ZERO)
+    return Totals(
+        line_extension=net,
+        allowance_total=ZERO,
+        tax_exclusive=net,
+        tax_total=vat,
+        tax_inclusive=net + vat,
+        payable=net + vat,
+    )
+
+
+def _buyer(order: Order, decision: Decision) -> Party:
+    buyer = order.buyer.model_copy(update={"address": order.invoice_address})
+    # GİB: a foreign buyer on an e-Arşiv invoice is written with the VKN placeholder
+    if decision.kind is DocumentKind.EXPORT and not order.invoice_address.is_domestic:
+        buyer = buyer.model_copy(update={"tax_id": FOREIGN_PLACEHOLDER})
+    return buyer
+
+
+def _check_decision(order: Order, decision: Decision, exchange_rate: Decimal | None) -> None:
+    if decision.hold or decision.kind is None or not decision.profile:
+        raise InvalidInputError(f"order {order.id} is on hold: {decision.reason}")
+    if order.currency != "TRY" and not exchange_rate:
+        raise InvalidInputError(
+            f"order {order.id} is in {order.currency}: an exchange rate is required",
+            errors=[{"loc": ["exchange_rate"], "msg": "required for a non-TRY invoice"}],
+        )
+    if decision.profile == EXPORT_PROFILE:
+        missing = [x.line_id for x in order.lines if not x.hs_code]
+        if missing:
+            raise InvalidInputError(
+                "an IHRACAT invoice needs a GTİP (hs_code) on every line",
+                errors=[{"loc": ["lines", i, "hs_code"], "msg": "missing"} for i in missing],
+            )
+
+
+def invoice_from_order(
+    order: Order,
+    decision: Decision,
+    *,
+    seller: Party,
+    number: str,
+    uuid: str,
+    issued_at: datetime,
+    sender_alias: str | None,
+    website: str,
+    carrier_name: str | None = None,
+    payment_method: PaymentMethod = PaymentMethod.PAYMENT_AGENT,
+    payment_agent: str | None = None,
+    exchange_rate: Decimal | None = None,
+    notes: Sequence[str] = (),
+) -> Invoice:
+    """The sales invoice for ``order`` under ``decision`` (which must not be a hold).
+
+    Raises :class:`InvalidInputError` for a held decision, a non-TRY order without
+    ``exchange_rate``, or an IHRACAT order with lines lacking a GTİP.
+    """
+    _check_decision(order, decision, exchange_rate)
+    assert decision.kind is not None and decision.profile is not None
+    lines = build_lines(order, decision)
+    internet = None
+    if decision.profile == "EARSIVFATURA":
+        internet = InternetSale(
+            website=website,
+            payment_method=payment_method,
+            payment_agent=payment_agent or order.source,
+            payment_date=order.ordered_at.date(),
+            carrier_name=carrier_name or order.cargo_provider,
+            send_date=issued_at.date(),
+        )
+    export_terms = None
+    if decision.kind is DocumentKind.EXPORT:
+        export_terms = ExportTerms(delivery_address=order.shipping_address)
+    return Invoice(
+        id=f"invoice:{order.id}",
+        tenant_id=order.tenant_id,
+        order_id=order.id,
+        uuid=uuid,
+        number=number,
+        kind=decision.kind,
+        profile=decision.profile,
+        type_code=decision.type_code or "SATIS",
+        issued_at=issued_at,
+        currency=order.currency,
+        exchange_rate=exchange_rate if order.currency != "TRY" else None,
+        seller=seller,
+        buyer=_buyer(order, decision),
+        sender_alias=sender_alias,
+        receiver_alias=decision.receiver_alias,
+        order_number=order.order_number,
+        order_date=order.ordered_at.date(),
+        lines=lines,
+        tax_subtotals=subtotals(lines),
+        totals=totals_of(lines),
+        notes=list(notes),
+        internet_sale=internet,
+        export_terms=export_terms,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# our own arithmetic checks (GİB's schematron only warns about these)
+
+
+def _check_lines(invoice: Invoice) -> list[str]:
+    errors = []
+    for pos, line in enumerate(invoice.lines, start=1):
+        where = f"InvoiceLine[{pos}]"
+        if line.id != pos:
+            errors.append(f"{where}/cbc:ID: line ids must run 1..n, found {line.id} at {pos}")
+        gross = kurus(line.quantity * line.unit_price)
+        if gross - line.discount != line.line_extension:
+            errors.append(
+                f"{where}/cbc:LineExtensionAmount: {line.line_extension} != "
+                f"quantity × price − discount = {gross - line.discount}"
+            )
+        expected_vat = kurus(line.line_extension * line.vat_rate / HUNDRED)
+        if abs(expected_vat - line.vat_amount) > KURUS:
+            errors.append(
+                f"{where}/cac:TaxTotal/cbc:TaxAmount: {line.vat_amount} is more than a kuruş "
+                f"from line extension × rate = {expected_vat}"
+            )
+        if line.vat_amount == 0 and not line.exemption_code:
+            errors.append(f"{where}/cac:TaxCategory/cbc:TaxExemptionReasonCode: 0 VAT needs one")
+        if line.line_extension < 0 or line.vat_amount < 0:
+            errors.append(f"{where}/cbc:LineExtensionAmount: negative amounts are not allowed")
+    return errors
+
+
+def _check_subtotals(invoice: Invoice) -> list[str]:
+    errors = []
+    expected = {(s.rate, s.exemption_code): s for s in subtotals(invoice.lines)}
+    found = {(s.rate, s.exemption_code): s for s in invoice.tax_subtotals}
+    if len(found) != len(invoice.tax_subtotals):
+        errors.append("cac:TaxTotal/cac:TaxSubtotal: one subtotal per rate and exemption code")
+    for key in expected.keys() | found.keys():
+        where = f"cac:TaxTotal/cac:TaxSubtotal[cbc:Percent={key[0]}]"
+        want, got = expected.get(key), found.get(key)
+        if want is None or got is None:
+            errors.append(f"{where}: subtotals do not match the lines' rates")
+            continue
+        if got.taxable_amount != want.taxable_amount:
+            errors.append(
+                f"{where}/cbc:TaxableAmount: {got.taxable_amount} != Σ lines {want.taxable_amount}"
+            )
+        if got.tax_amount != want.tax_amount:
+            errors.append(f"{where}/cbc:TaxAmount: {got.tax_amount} != Σ lines {want.tax_amount}")
+        if abs(kurus(got.taxable_amount * key[0] / HUNDRED) - got.tax_amount) > KURUS:
+            errors.append(f"{where}/cbc:TaxAmount: more than a kuruş from taxable × rate")
+    return errors
+
+
+def _check_totals(invoice: Invoice) -> list[str]:
+    t, errors = invoice.totals, []
+    want = {
+        "LineExtensionAmount": (
+            t.line_extension,
+            sum((x.line_extension for x in invoice.lines), ZERO),
+        ),
+        "TaxExclusiveAmount": (t.tax_exclusive, t.line_extension - t.allowance_total),
+        "TaxInclusiveAmount": (t.tax_inclusive, t.tax_exclusive + t.tax_total),
+        "PayableAmount": (t.payable, t.tax_inclusive),
+    }
+    for name, (got, expected) in want.items():
+        if got != expected:
+            errors.append(f"cac:LegalMonetaryTotal/cbc:{name}: {got} != {expected}")
+    vat = sum((s.tax_amount for s in invoice.tax_subtotals), ZERO)
+    if t.tax_total != vat:
+        errors.append(f"cac:TaxTotal/cbc:TaxAmount: {t.tax_total} != Σ subtotals {vat}")
+    return errors
+
+
+def check_arithmetic(invoice: Invoice) -> list[str]:
+    """Our own checks: lines, per-rate subtotals and totals add up to the kuruş.
+
+    Returns messages that each start with the UBL element at fault; empty means all good.
+    (LineCountNumeric is written from ``len(lines)`` and checked on the XML by kervan-ubltr.)
+    """
+    return [*_check_lines(invoice), *_check_subtotals(invoice), *_check_totals(invoice)]
