@@ -1,0 +1,58 @@
+"""``open_store``: turn a store URL (or the environment) into an opened :class:`Store`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from .port import Store, StoreError
+
+
+def kervan_home() -> Path:
+    """``KERVAN_HOME`` or ``~/.kervan``: where the default database and key file live."""
+    return Path(os.environ.get("KERVAN_HOME") or Path.home() / ".kervan")
+
+
+def default_url() -> str:
+    return os.environ.get("KERVAN_STORE_URL") or f"sqlite:///{kervan_home() / 'kervan.db'}"
+
+
+def open_store(url: str | None = None) -> Store:
+    """Open the store named by ``url``.
+
+    - ``None``: ``KERVAN_STORE_URL``, else the SQLite file ``$KERVAN_HOME/kervan.db``
+      (``KERVAN_HOME`` defaults to ``~/.kervan``);
+    - ``sqlite:///abs/path.db`` (three slashes then an absolute path) or ``sqlite:///:memory:``
+      / ``sqlite://:memory:`` (a private database that lives until ``close()``);
+    - ``couchbase://host[,host]?bucket=kervan&scope=kervan`` (also ``couchbases://``), with
+      ``KERVAN_COUCHBASE_USER`` / ``KERVAN_COUCHBASE_PASSWORD``.
+    """
+    url = url or default_url()
+    scheme = url.split(":", 1)[0].lower()
+    if scheme == "sqlite":
+        from .sqlite import SqliteStore
+
+        return SqliteStore(_sqlite_path(url))
+    if scheme in ("couchbase", "couchbases"):
+        from .couchbase import CouchbaseStore
+
+        return CouchbaseStore.connect(url)
+    # The URL may carry a password: name only the scheme.
+    raise StoreError(f"unknown store URL scheme {scheme!r} (use sqlite:// or couchbase://)")
+
+
+def _sqlite_path(url: str) -> str:
+    rest = url[len("sqlite://") :]
+    if rest in (":memory:", "/:memory:"):
+        return ":memory:"
+    if not rest.startswith("/"):
+        raise StoreError("sqlite URL must be sqlite:///absolute/path.db or sqlite://:memory:")
+    return rest
+
+
+def couchbase_params(url: str) -> tuple[str, dict[str, str]]:
+    """Split a couchbase URL into the connection string (no query) and its parameters."""
+    parts = urlsplit(url)
+    params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    return f"{parts.scheme}://{parts.netloc}", params

@@ -1,0 +1,312 @@
+"""The embedded SQLite adapter: the default store, one file, no set-up.
+
+Safe across threads and processes: every thread gets its own connection (WAL mode, so readers
+never block the writer), every write runs under ``BEGIN IMMEDIATE`` (the write lock is taken
+up front, so two writers never deadlock upgrading a read lock), and a busy database is waited
+for (``busy_timeout``) and retried. CAS values come from one sequence in the ``meta`` table, so
+they only grow and a removed-then-recreated document never reuses an old CAS.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sqlite3
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from . import sqlite_sql as sql
+from .checks import check_key, check_kind, check_query, check_tenant, dumps, loads
+from .port import (
+    CasMismatch,
+    Doc,
+    DocumentExists,
+    DocumentNotFound,
+    Query,
+    Store,
+    StoreError,
+    StoreUnavailable,
+    TenantStore,
+    Transaction,
+)
+
+T = TypeVar("T")
+_BUSY_RETRIES = 50
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc)
+    return "locked" in text or "busy" in text
+
+
+class SqliteStore(Store):
+    """A store in one SQLite file. ``path=":memory:"`` uses a private temporary file instead
+    (deleted on :meth:`close`) so that every thread still sees the same database."""
+
+    def __init__(self, path: str, *, busy_timeout_ms: int = 30_000) -> None:
+        self._tmpdir: str | None = None
+        if path == ":memory:":
+            self._tmpdir = tempfile.mkdtemp(prefix="kervan-store-")
+            path = os.path.join(self._tmpdir, "kervan.db")
+        else:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self.path = path
+        self._busy_timeout_ms = busy_timeout_ms
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._indexed: set[tuple[str, str]] = set()
+        self._closed = False
+        self._init_schema()
+
+    def __repr__(self) -> str:
+        return f"<SqliteStore {self.path}>"
+
+    # -- connections ---------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, cached_statements=256
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        self._retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
+        conn.execute("PRAGMA synchronous = NORMAL")
+        return conn
+
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection (a forked child opens its own)."""
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            if self._closed:
+                raise StoreUnavailable("the store is closed")
+            local.conn = self._connect()
+            local.pid = os.getpid()
+            local.depth = 0
+            with self._lock:
+                self._all.append(local.conn)
+        conn: sqlite3.Connection = local.conn
+        return conn
+
+    def _retry(self, fn: Callable[[], T]) -> T:
+        for attempt in range(_BUSY_RETRIES):
+            try:
+                return fn()
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or attempt == _BUSY_RETRIES - 1:
+                    raise StoreUnavailable(f"sqlite store busy: {exc}") from None
+                time.sleep(min(0.001 * 2**attempt, 0.2))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _init_schema(self) -> None:
+        with self.write() as conn:
+            for statement in sql.SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+
+    # -- transactions --------------------------------------------------------------------
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write unit: ``BEGIN IMMEDIATE`` … ``COMMIT``, or a savepoint when nested."""
+        conn = self.conn()
+        local = self._local
+        if local.depth:
+            name = f"sp{local.depth}"
+            conn.execute(f"SAVEPOINT {name}")
+            local.depth += 1
+            try:
+                yield conn
+            except BaseException:
+                conn.execute(f"ROLLBACK TO {name}")
+                conn.execute(f"RELEASE {name}")
+                raise
+            else:
+                conn.execute(f"RELEASE {name}")
+            finally:
+                local.depth -= 1
+            return
+        self._retry(lambda: conn.execute("BEGIN IMMEDIATE"))
+        local.depth = 1
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            self._retry(lambda: conn.execute("COMMIT"))
+        finally:
+            local.depth = 0
+
+    def next_cas(self, conn: sqlite3.Connection, n: int = 1) -> int:
+        """Reserve ``n`` CAS values (inside a write); return the last one."""
+        return int(conn.execute(sql.NEXT_CAS, (n,)).fetchone()[0])
+
+    def ensure_indexes(self, kind: str, fields: tuple[str, ...]) -> None:
+        missing = [f for f in fields if (kind, f) not in self._indexed]
+        if not missing:
+            return
+        with self.write() as conn:
+            for field in missing:
+                conn.execute(sql.index_ddl(kind, field))
+        self._indexed.update((kind, f) for f in missing)
+
+    # -- Store ---------------------------------------------------------------------------
+
+    def tenant(self, tenant_id: str) -> SqliteTenantStore:
+        return SqliteTenantStore(self, check_tenant(tenant_id))
+
+    def tenant_ids(self) -> list[str]:
+        return [row[0] for row in self.conn().execute(sql.TENANTS)]
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+        self._local = threading.local()
+        if self._tmpdir:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+
+class _Ops:
+    """Document operations on one tenant, run on the calling thread's connection."""
+
+    store: SqliteStore
+    tenant_id: str
+
+    def get(self, kind: str, key: str) -> Doc | None:
+        row = self.store.conn().execute(sql.GET, (self.tenant_id, kind, key)).fetchone()
+        return None if row is None else Doc(kind, key, loads(row[0]), row[1])
+
+    def insert(self, kind: str, key: str, body: dict[str, Any]) -> Doc:
+        text = dumps(check_kind(kind), check_key(key), body)
+        with self.store.write() as conn:
+            cas = self.store.next_cas(conn)
+            try:
+                conn.execute(sql.INSERT, (self.tenant_id, kind, key, text, cas))
+            except sqlite3.IntegrityError:
+                raise DocumentExists(f"{kind} {key} already exists") from None
+        return Doc(kind, key, loads(text), cas)
+
+    def replace(self, kind: str, key: str, body: dict[str, Any], cas: int | None = None) -> Doc:
+        text = dumps(check_kind(kind), check_key(key), body)
+        with self.store.write() as conn:
+            new = self.store.next_cas(conn)
+            args: tuple[Any, ...] = (text, new, self.tenant_id, kind, key)
+            if cas is None:
+                done = conn.execute(sql.REPLACE, args).rowcount
+            else:
+                done = conn.execute(sql.REPLACE_CAS, (*args, cas)).rowcount
+            if not done:
+                self._missing_or_changed(conn, kind, key)
+        return Doc(kind, key, loads(text), new)
+
+    def upsert(self, kind: str, key: str, body: dict[str, Any]) -> Doc:
+        text = dumps(check_kind(kind), check_key(key), body)
+        with self.store.write() as conn:
+            cas = self.store.next_cas(conn)
+            conn.execute(sql.UPSERT, (self.tenant_id, kind, key, text, cas))
+        return Doc(kind, key, loads(text), cas)
+
+    def remove(self, kind: str, key: str, cas: int | None = None) -> None:
+        with self.store.write() as conn:
+            if cas is None:
+                done = conn.execute(sql.DELETE, (self.tenant_id, kind, key)).rowcount
+            else:
+                done = conn.execute(sql.DELETE_CAS, (self.tenant_id, kind, key, cas)).rowcount
+            if not done:
+                self._missing_or_changed(conn, kind, key)
+
+    def _missing_or_changed(self, conn: sqlite3.Connection, kind: str, key: str) -> None:
+        if conn.execute(sql.EXISTS, (self.tenant_id, kind, key)).fetchone() is None:
+            raise DocumentNotFound(f"{kind} {key} not found")
+        raise CasMismatch(f"{kind} {key} changed since it was read")
+
+    def counter(self, name: str, delta: int = 1, initial: int = 0) -> int:
+        if not isinstance(name, str) or not name:
+            raise StoreError("a counter needs a non-empty name")
+        with self.store.write() as conn:
+            row = conn.execute(sql.COUNTER, (self.tenant_id, name, initial + delta, delta))
+            return int(row.fetchone()[0])
+
+
+class SqliteTransaction(_Ops, Transaction):
+    """Operations inside one ``BEGIN IMMEDIATE`` transaction (nested writes are savepoints)."""
+
+    def __init__(self, store: SqliteStore, tenant_id: str) -> None:
+        self.store = store
+        self.tenant_id = tenant_id
+
+
+class SqliteTenantStore(_Ops, TenantStore):
+    """One tenant's view of a :class:`SqliteStore`; the tenant is in every statement."""
+
+    def __init__(self, store: SqliteStore, tenant_id: str) -> None:
+        self.store = store
+        self.tenant_id = tenant_id
+
+    def __repr__(self) -> str:
+        return f"<SqliteTenantStore tenant={self.tenant_id}>"
+
+    def get_many(self, kind: str, keys: list[str]) -> dict[str, Doc]:
+        out: dict[str, Doc] = {}
+        conn = self.store.conn()
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = conn.execute(
+                # only '?' placeholders are spliced in
+                f"SELECT key, body, cas FROM docs WHERE tenant = ? AND kind = ? AND key IN ({marks})",  # noqa: S608
+                (self.tenant_id, kind, *chunk),
+            )
+            for key, body, cas in rows:
+                out[key] = Doc(kind, key, loads(body), cas)
+        return out
+
+    def upsert_many(self, kind: str, items: dict[str, dict[str, Any]]) -> None:
+        check_kind(kind)
+        rows = [(k, dumps(kind, check_key(k), body)) for k, body in items.items()]
+        if not rows:
+            return
+        with self.store.write() as conn:
+            last = self.store.next_cas(conn, len(rows))
+            first = last - len(rows) + 1
+            conn.executemany(
+                sql.UPSERT,
+                [(self.tenant_id, kind, k, text, first + i) for i, (k, text) in enumerate(rows)],
+            )
+
+    def query(self, query: Query) -> list[Doc]:
+        spec = check_query(query)
+        self.store.ensure_indexes(query.kind, spec.indexes)
+        text, params = sql.select(query, self.tenant_id)
+        rows = self.store.conn().execute(text, params)
+        return [Doc(query.kind, key, loads(body), cas) for key, body, cas in rows]
+
+    def count(self, query: Query) -> int:
+        spec = check_query(query)
+        self.store.ensure_indexes(query.kind, spec.indexes)
+        text, params = sql.count(query, self.tenant_id)
+        return int(self.store.conn().execute(text, params).fetchone()[0])
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        with self.store.write():
+            yield SqliteTransaction(self.store, self.tenant_id)
+
+    def put_blob(self, key: str, data: bytes, content_type: str) -> None:
+        check_key(key)
+        with self.store.write() as conn:
+            conn.execute(sql.PUT_BLOB, (self.tenant_id, key, content_type, bytes(data)))
+
+    def get_blob(self, key: str) -> tuple[bytes, str] | None:
+        row = self.store.conn().execute(sql.GET_BLOB, (self.tenant_id, key)).fetchone()
+        return None if row is None else (bytes(row[0]), row[1])

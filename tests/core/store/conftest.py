@@ -1,0 +1,38 @@
+"""Adapters under test: every contract test runs once per adapter here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from kervan.store import Store, declare_kind
+from kervan.store.sqlite import SqliteStore
+
+declare_kind("widget", indexes=["color", "size", "active", "meta.rank", "name"])
+declare_kind("gadget", indexes=["color"])
+
+
+def _sqlite_file(tmp: Path) -> Store:
+    return SqliteStore(str(tmp / "kervan.db"))
+
+
+def _sqlite_memory(tmp: Path) -> Store:
+    return SqliteStore(":memory:")
+
+
+ADAPTERS: dict[str, Callable[[Path], Store]] = {
+    "sqlite-file": _sqlite_file,
+    "sqlite-memory": _sqlite_memory,
+}
+
+
+def register_adapter(name: str, factory: Callable[[Path], Store]) -> None:
+    ADAPTERS[name] = factory
+
+
+@pytest.fixture(params=sorted(ADAPTERS))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    opened = ADAPTERS[request.param](tmp_path)
+    yield opened
+    opened.close()
