@@ -1,0 +1,322 @@
+"""``ApiClient``: the async HTTP client every connector builds its remote client on."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Container, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import httpx
+from kervan import ConnectorContext
+from kervan import __version__ as kervan_version
+from kervan.errors import InvalidResponseError, KervanError, RemoteUnavailableError
+
+from .errors import default_error, request_id_of
+from .ratelimit import RateLimit, RateLimiter
+from .redaction import redact, redact_body, redact_headers
+from .retry import RetryPolicy, parse_retry_after
+
+log = logging.getLogger("kervan.http")
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+# failures where the request provably never reached the remote: always safe to send again
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_RETRYABLE_TRANSPORT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+Lookup = Callable[[], Awaitable[httpx.Response | None]]
+
+
+@dataclass(frozen=True)
+class HttpEvent:
+    """What metrics hooks receive: one per attempt before sending, and one after."""
+
+    remote: str
+    method: str
+    path: str
+    rate_key: str
+    attempt: int
+    status: int | None = None
+    elapsed: float | None = None
+    error: str | None = None
+    retry_in: float | None = None
+
+
+Hook = Callable[[HttpEvent], None]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ApiClient:
+    """An async client for one remote, for one connection.
+
+    Subclass it per remote (set ``remote_name``, override :meth:`map_error` to read the
+    remote's error body) and add one method per endpoint. Transport, clock and sleep default to
+    the ``context``'s, so tests route calls to an in-process sandbox and run retries and rate
+    limits on simulated time.
+    """
+
+    remote_name: ClassVar[str] = "remote"
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        context: ConnectorContext | None = None,
+        auth: httpx.Auth | None = None,
+        user_agent: str | None = None,
+        timeout: httpx.Timeout = httpx.Timeout(30, connect=5),
+        retry: RetryPolicy = RetryPolicy(),
+        rate_limit: RateLimit | None = None,
+        rate_limits: Mapping[str, RateLimit] | None = None,
+        secrets: Iterable[str] = (),
+        transport: httpx.AsyncBaseTransport | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        on_request: Hook | None = None,
+        on_response: Hook | None = None,
+        clock: Callable[[], datetime] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.context = context
+        self.retry = retry
+        self._clock = clock or (context.clock if context else _utcnow)
+        self._sleep = sleep or (context.sleep if context else asyncio.sleep)
+        self._rng = rng or random.Random()
+        self._secrets: list[str] = [s for s in secrets if s]
+        self._on_request = on_request
+        self._on_response = on_response
+        self.limiter = RateLimiter(rate_limit, rate_limits, self._clock, self._sleep)
+        headers = {
+            "User-Agent": user_agent or self._default_user_agent(context),
+            "Accept": "application/json",
+            **(default_headers or {}),
+        }
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            auth=auth,
+            timeout=timeout,
+            transport=transport or (context.transport if context else None),
+            headers=headers,
+        )
+
+    @staticmethod
+    def _default_user_agent(context: ConnectorContext | None) -> str:
+        base = context.user_agent if context and context.user_agent else "Kervan"
+        return base if "/" in base else f"{base}/{kervan_version}"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.remote_name} {self._http.base_url}>"
+
+    # -- secrets ---------------------------------------------------------------------------
+
+    def add_secret(self, secret: str | None) -> None:
+        """Redact ``secret`` from everything this client logs or raises (e.g. a fresh token)."""
+        if secret and secret not in self._secrets:
+            self._secrets.append(secret)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(self._secrets)
+
+    # -- errors ----------------------------------------------------------------------------
+
+    def map_error(self, response: httpx.Response) -> KervanError:
+        """The taxonomy error for a response that is not ok.
+
+        Default: 401/403 → ``AuthError``; 409 → ``ConflictError``; 429 → ``RateLimitedError``
+        with ``retry_after``; 5xx → ``RemoteUnavailableError``; other 4xx (404 included) →
+        ``RemoteRejectedError`` with the remote's message. Override to read a remote's own
+        error body (call ``super().map_error`` for what you don't special-case). Whatever you
+        put in a message goes through :func:`redact` first.
+        """
+        return default_error(response, self.remote_name, self._secrets, self._clock())
+
+    # -- requests --------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        data: Any = None,
+        files: Any = None,
+        content: Any = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        lookup_before_retry: Lookup | None = None,
+        rate_key: str | None = None,
+        ok: Container[int] | None = None,
+    ) -> httpx.Response:
+        """Send a request with rate limiting, retries and error mapping; return the response.
+
+        ``idempotent`` defaults by method (GET/HEAD/PUT/DELETE/OPTIONS yes, POST/PATCH no). A
+        call that is not idempotent is never sent again after an *ambiguous* failure (timeout
+        or dropped connection after sending, 5xx) unless ``lookup_before_retry`` is given: it
+        runs before each re-send, and a non-``None`` answer is returned instead of sending
+        again. Failures where the request never left (connect errors, 429) are always retried.
+        """
+        method = method.upper()
+        resend_safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        key = rate_key or f"{method} {path}"
+        build = {
+            "params": params,
+            "json": json,
+            "data": data,
+            "files": files,
+            "content": content,
+            "headers": headers,
+        }
+        policy = self.retry
+        for attempt in range(1, policy.max_attempts + 1):
+            await self.limiter.acquire(key)
+            try:
+                response = await self._send(method, path, build, key, attempt)
+            except _RETRYABLE_TRANSPORT as exc:
+                error: KervanError = self._transport_error(exc, method, path)
+                ambiguous, retry_after = not isinstance(exc, _NEVER_SENT), None
+            except httpx.TransportError as exc:
+                raise self._transport_error(exc, method, path) from None
+            else:
+                if self._is_ok(response, ok):
+                    return response
+                error = self.map_error(response)
+                if response.status_code not in policy.retry_statuses:
+                    raise error
+                # a 429 means the remote did not act on the request; any 5xx might have
+                ambiguous = response.status_code != 429
+                retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock())
+                if retry_after is not None and retry_after > policy.max_retry_after:
+                    raise error
+            if attempt == policy.max_attempts:
+                raise error
+            if ambiguous and not resend_safe and lookup_before_retry is None:
+                raise error
+            await self._wait(policy.delay(attempt - 1, retry_after, self._rng), error, attempt, key)
+            if ambiguous and not resend_safe and lookup_before_retry is not None:
+                found = await lookup_before_retry()
+                if found is not None:
+                    log.info("%s %s: found by lookup after an ambiguous failure", method, path)
+                    return found
+        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns/raises
+
+    async def json(self, method: str, path: str, **kw: Any) -> Any:
+        """:meth:`request`, then the body parsed as JSON (``None`` for an empty body).
+
+        Raises :class:`~kervan.errors.InvalidResponseError` if the body is not JSON.
+        """
+        response = await self.request(method, path, **kw)
+        if not response.content.strip():
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise InvalidResponseError(
+                f"{self.remote_name} answered {response.status_code} to {method.upper()} "
+                f"{path} with a body that is not valid JSON",
+                remote=self.remote_name,
+                status=response.status_code,
+                request_id=request_id_of(response),
+            ) from None
+
+    async def get(self, path: str, **kw: Any) -> httpx.Response:
+        return await self.request("GET", path, **kw)
+
+    async def post(self, path: str, **kw: Any) -> httpx.Response:
+        return await self.request("POST", path, **kw)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> ApiClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- internals -------------------------------------------------------------------------
+
+    @staticmethod
+    def _is_ok(response: httpx.Response, ok: Container[int] | None) -> bool:
+        if ok is None:
+            return response.is_success
+        return response.status_code in ok
+
+    async def _send(
+        self, method: str, path: str, build: dict[str, Any], key: str, attempt: int
+    ) -> httpx.Response:
+        request = self._http.build_request(method, path, **build)
+        event = HttpEvent(self.remote_name, method, path, key, attempt)
+        self._emit(self._on_request, event)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "→ %s %s headers=%s body=%s",
+                method,
+                redact(str(request.url), self._secrets),
+                redact_headers(request.headers, self._secrets),
+                self._loggable_body(request),
+            )
+        started = time.perf_counter()
+        try:
+            response = await self._http.send(request)
+        except httpx.TransportError as exc:
+            elapsed = time.perf_counter() - started
+            self._emit(self._on_response, replace(event, elapsed=elapsed, error=type(exc).__name__))
+            raise
+        elapsed = time.perf_counter() - started
+        self._emit(self._on_response, replace(event, status=response.status_code, elapsed=elapsed))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "← %s %s %s in %.0f ms body=%s",
+                response.status_code,
+                method,
+                redact(str(request.url), self._secrets),
+                elapsed * 1000,
+                redact_body(response.text, self._secrets),
+            )
+        return response
+
+    def _loggable_body(self, request: httpx.Request) -> str:
+        content_type = request.headers.get("content-type", "")
+        if "multipart" in content_type:
+            return "<multipart>"
+        try:
+            return redact_body(request.content.decode("utf-8", "replace"), self._secrets)
+        except httpx.RequestNotRead:
+            return "<stream>"
+
+    async def _wait(self, delay: float, error: KervanError, attempt: int, key: str) -> None:
+        log.warning(
+            "%s: %s (attempt %d/%d, %s); retrying in %.2fs",
+            self.remote_name,
+            type(error).__name__,
+            attempt,
+            self.retry.max_attempts,
+            key,
+            delay,
+        )
+        await self._sleep(delay)
+
+    def _transport_error(self, exc: httpx.TransportError, method: str, path: str) -> KervanError:
+        reason = type(exc).__name__
+        return RemoteUnavailableError(
+            redact(f"{self.remote_name} did not answer {method} {path} ({reason})", self._secrets),
+            remote=self.remote_name,
+        )
+
+    @staticmethod
+    def _emit(hook: Hook | None, event: HttpEvent) -> None:
+        if hook is None:
+            return
+        try:
+            hook(event)
+        except Exception:  # a broken metrics hook must not break the call
+            log.exception("http metrics hook failed")

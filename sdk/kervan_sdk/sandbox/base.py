@@ -1,0 +1,90 @@
+"""``Sandbox``: the base of every stand-in remote a plugin ships."""
+
+from __future__ import annotations
+
+import random
+from typing import ClassVar
+
+import httpx
+from fastapi import FastAPI
+from kervan.scenario import Scenario
+
+from .clock import SimClock
+from .faults import FaultInjector
+from .middleware import FaultMiddleware, RequestRecord
+from .server import BackgroundServer
+from .transport import SandboxTransport
+
+
+class Sandbox:
+    """A local stand-in for a remote API: a FastAPI app with seeded state and injected faults.
+
+    Subclass it, set ``name``, keep the remote's state on ``self`` and add its endpoints in
+    :meth:`routes`; implement :meth:`seed_scenario` so ``kervan demo`` and the contract kit can
+    fill it. Use ``self.clock.now()`` for every timestamp and ``self.random`` for every random
+    choice, so a run is reproducible from ``seed``.
+
+    In-process (tests, demo): ``httpx.AsyncClient(transport=sandbox.transport())``. On
+    loopback: ``url = sandbox.serve()`` … ``sandbox.stop()``.
+    """
+
+    name: ClassVar[str] = "sandbox"
+
+    def __init__(self, *, clock: SimClock | None = None, seed: int = 0) -> None:
+        self.clock = clock or SimClock()
+        self.seed = seed
+        self.random = random.Random(seed)
+        self.faults = FaultInjector()
+        #: every request answered: (method, path, status)
+        self.requests: list[RequestRecord] = []
+        #: per list path, how far pages are shifted by overlap/duplicate faults (see paginate)
+        self.page_shifts: dict[str, int] = {}
+        self.app = FastAPI(title=f"{self.name} sandbox", openapi_url=None, docs_url=None)
+        self.routes(self.app)
+        self.asgi = FaultMiddleware(self.app, self)
+        self._server: BackgroundServer | None = None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} seed={self.seed}>"
+
+    def routes(self, app: FastAPI) -> None:
+        """Add the remote's endpoints to ``app`` (override)."""
+
+    def seed_scenario(self, scenario: Scenario) -> None:
+        """Fill the remote's state from a demo/test scenario (override; default: nothing)."""
+
+    def transport(self) -> httpx.AsyncBaseTransport:
+        """An httpx transport into this sandbox, in-process, with faults on simulated time."""
+        return SandboxTransport(self)
+
+    def client(self, base_url: str = "http://sandbox.test") -> httpx.AsyncClient:
+        """A plain ``httpx.AsyncClient`` on :meth:`transport` (handy in sandbox tests)."""
+        return httpx.AsyncClient(base_url=base_url, transport=self.transport())
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve on ``host:port`` (0: any free port) in a background thread; return the URL."""
+        if self._server is not None:
+            raise RuntimeError(f"{self.name} sandbox is already serving")
+        self._server = BackgroundServer(self.asgi, host, port)
+        try:
+            return self._server.start()
+        except Exception:
+            self._server = None
+            raise
+
+    def stop(self) -> None:
+        """Stop a server started by :meth:`serve` (no-op if none)."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def count(self, method: str | None = None, path: str | None = None) -> int:
+        """How many requests matched ``method`` and an fnmatch ``path`` pattern."""
+        from fnmatch import fnmatchcase
+
+        return sum(
+            1
+            for r in self.requests
+            if (method is None or r.method == method.upper())
+            and (path is None or fnmatchcase(r.path, path))
+        )
