@@ -168,6 +168,8 @@ def _load_entry_points(host: PluginHost) -> None:
             distribution=cand.distribution if cand else None,
             version=cand.version if cand else None,
         )
+    # import failures were reported as they happened: put the report back in name order
+    host.report.sort(key=lambda r: (r.name, r.distribution or ""))
 
 
 _host: PluginHost | None = None
