@@ -45,7 +45,7 @@ def parse_names(value: str | None) -> set[str] | None:
     """``"a, B ,,c"`` → ``{"a", "b", "c"}`` (canonical names); unset or blank → None."""
     if value is None or not value.strip():
         return None
-    return {canonicalize_name(part) for part in value.split(",") if part.strip()}
+    return {canonicalize_name(part.strip()) for part in value.split(",") if part.strip()}
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,8 @@ def _load_entry_points(host: PluginHost) -> None:
         invoke_on_load=False,
         on_load_failure_callback=on_failure,
         name_order=True,
-        warn_on_missing_entrypoint=False,
+        # names come from the installed list; a vanished one just does not load
+        on_missing_entrypoints_callback=_ignore_missing,
     )
     for ext in manager.extensions:
         cand = meta.get(ext.name)
@@ -170,6 +171,10 @@ def _load_entry_points(host: PluginHost) -> None:
         )
     # import failures were reported as they happened: put the report back in name order
     host.report.sort(key=lambda r: (r.name, r.distribution or ""))
+
+
+def _ignore_missing(_names: Any) -> None:
+    return None
 
 
 _host: PluginHost | None = None
