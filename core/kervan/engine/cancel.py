@@ -1,0 +1,107 @@
+"""Cancellation at any stage: withdraw the invoice, cancel the shipment, release stock, and
+leave an event for ERP sinks to reverse. Each part is done once (``flags.cancel_done``)."""
+
+from __future__ import annotations
+
+from ..domain import DocumentStatus, OrderState
+from ..errors import KervanError, UnsupportedOperationError
+from ..roles import Carrier, DocumentIssuer
+from . import stock
+from .context import StepContext
+from .lifecycle import cancel_plan, invoice_cancel_action
+from .records import OUTBOX, SHIPMENT, OrderRecord
+from .steps import load_invoice, save_invoice
+
+
+async def _cancel_invoice(ctx: StepContext, rec: OrderRecord) -> None:
+    invoice = load_invoice(ctx, rec)
+    action = invoice_cancel_action(invoice.kind, invoice.status)
+    if action == "void":
+        invoice.status = DocumentStatus.VOIDED
+        ctx.note(rec, "cancel", "ok", f"invoice {invoice.number} voided (never submitted)")
+    elif action == "cancel":
+        issuer = ctx.connector(
+            ctx.tenant.settings.default_issuer_connection, DocumentIssuer, "issuer"
+        )
+        sub = await issuer.cancel(invoice.kind, invoice.uuid, "order cancelled")
+        invoice.status = sub.status
+        ctx.note(
+            rec,
+            "cancel",
+            "ok",
+            f"invoice {invoice.number} cancelled at {issuer.key}",
+            request_id=sub.request_id,
+            actor=issuer.key,
+        )
+    elif action == "return":
+        # An e-Fatura cannot be withdrawn; the goods come back with the buyer's IADE invoice
+        # (or ours, for a non-taxpayer's return). The returns flow owns that document.
+        ctx.note(
+            rec,
+            "cancel",
+            "info",
+            f"e-Fatura {invoice.number} stays; a return (IADE) "
+            "document is required through the returns flow",
+        )
+    save_invoice(ctx, invoice)
+    rec.invoice_status = invoice.status
+
+
+async def _cancel_shipment(ctx: StepContext, rec: OrderRecord) -> None:
+    doc = ctx.store.get(SHIPMENT, rec.shipment_id or "")
+    if doc is None or doc.body["status"] == "cancelled":
+        return
+    carrier = ctx.connector(doc.body["connection_id"], Carrier, "carrier")
+    try:
+        ref = await carrier.cancel_shipment(doc.body["cargo_key"])
+        ctx.note(
+            rec,
+            "cancel",
+            "ok",
+            f"shipment {doc.body['cargo_key']} cancelled at {carrier.key}",
+            request_id=ref.request_id,
+            actor=carrier.key,
+        )
+    except UnsupportedOperationError as exc:
+        ctx.note(rec, "cancel", "skipped", exc.message)
+    body = dict(doc.body)
+    body["status"] = "cancelled"
+    ctx.store.replace(SHIPMENT, doc.key, body)
+
+
+def _erp_event(ctx: StepContext, rec: OrderRecord) -> None:
+    key = f"reverse:{rec.order.id}"
+    ctx.store.upsert(
+        OUTBOX,
+        key,
+        {
+            "topic": "order.reverse",
+            "order_id": rec.order.id,
+            "invoice_id": rec.invoice_id,
+            "done": False,
+            "at": ctx.clock().isoformat(),
+        },
+    )
+    ctx.note(rec, "cancel", "ok", "reversal event queued for ERP sinks")
+
+
+async def cancel(ctx: StepContext, rec: OrderRecord) -> None:
+    for part in cancel_plan(rec):
+        try:
+            if part == "invoice":
+                await _cancel_invoice(ctx, rec)
+            elif part == "shipment":
+                await _cancel_shipment(ctx, rec)
+            elif part == "stock":
+                with ctx.store.transaction() as tx:
+                    stock.release(tx, rec, ctx.clock())
+                ctx.note(rec, "cancel", "ok", "stock released")
+            elif part == "erp_event":
+                _erp_event(ctx, rec)
+        except KervanError:
+            ctx.save(rec)  # keep what is done; the rest is retried
+            raise
+        rec.flags.cancel_done.append(part)
+    rec.order.state = OrderState.CANCELLED
+    rec.due_at = None
+    ctx.save(rec)

@@ -1,0 +1,218 @@
+"""The engine facade: what jobs, the API and the demo call.
+
+Every method takes ids, reads the truth from the store, and is safe to call again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..domain import DocumentStatus, Invoice, OrderState, Shipment
+from ..errors import HoldError, KervanError
+from ..roles import Carrier, DocumentIssuer, OrderSource, utcnow
+from ..store.port import CasMismatch, Query, Store
+from . import cancel as cancel_mod
+from . import shipping, steps, stock
+from .context import ConnectorProvider, HealthRecorder, NullHealth, StepContext, TenantDirectory
+from .ingest import IngestResult, ingest
+from .lifecycle import Step, due_steps
+from .records import INVOICE, ORDER, SHIPMENT, OrderRecord, sortable
+
+log = logging.getLogger("kervan.engine")
+
+StepFn = Callable[[StepContext, OrderRecord], Awaitable[None]]
+STEPS: dict[Step, StepFn] = {
+    Step.RESERVE: steps.reserve,
+    Step.CLASSIFY: steps.classify,
+    Step.INVOICE: steps.issue_invoice,
+    Step.SUBMIT_INVOICE: steps.submit_invoice,
+    Step.SEND_INVOICE: steps.send_invoice,
+    Step.ACCEPT: steps.accept,
+    Step.PACKAGE: shipping.package,
+    Step.BOOK: shipping.book,
+    Step.CANCEL: cancel_mod.cancel,
+}
+MAX_STEP_FAILURES = 8
+
+
+@dataclass
+class Engine:
+    store: Store
+    connectors: ConnectorProvider
+    tenants: TenantDirectory
+    clock: Callable[[], datetime] = utcnow
+    health: HealthRecorder = field(default_factory=NullHealth)
+
+    def context(self, tenant_id: str, actor: str = "engine") -> StepContext:
+        return StepContext(
+            store=self.store.tenant(tenant_id),
+            tenant=self.tenants.get(tenant_id),
+            connectors=self.connectors,
+            clock=self.clock,
+            actor=actor,
+            health=self.health,
+        )
+
+    # -- orders -------------------------------------------------------------------------------
+
+    async def ingest(self, tenant_id: str, connection_id: str) -> IngestResult:
+        ctx = self.context(tenant_id)
+        source = ctx.connector(connection_id, OrderSource, "order source")
+        try:
+            result = await ingest(ctx.store, source, connection_id, self.clock())
+        except KervanError as exc:
+            self.health.failure(tenant_id, connection_id, exc.message)
+            raise
+        self.health.success(tenant_id, connection_id, new_orders=len(result.new))
+        return result
+
+    async def advance(
+        self, tenant_id: str, order_id: str, *, max_steps: int = 25
+    ) -> OrderState | None:
+        """Run every step due for the order now, one at a time, planning again after each."""
+        ctx = self.context(tenant_id)
+        for _ in range(max_steps):
+            rec = shipping.load_record(ctx, order_id)
+            if rec is None:
+                return None
+            due = due_steps(rec, now=self.clock(), auto_approve=ctx.tenant.settings.auto_approve)
+            if not due:
+                self._settle_due(ctx, rec)
+                return rec.order.state
+            try:
+                await STEPS[due[0]](ctx, rec)
+            except CasMismatch:
+                continue  # someone else moved it; plan again from the store
+            except KervanError as exc:
+                self._step_failed(ctx, order_id, due[0], exc)
+                raise
+        return None
+
+    def _settle_due(self, ctx: StepContext, rec: OrderRecord) -> None:
+        """Nothing due now: clear due_at unless a hold set a future time."""
+        if rec.due_at is not None and rec.order.state is not OrderState.ON_HOLD:
+            rec.due_at = None
+            with contextlib.suppress(CasMismatch):
+                ctx.save(rec)
+
+    def _step_failed(self, ctx: StepContext, order_id: str, step: Step, exc: KervanError) -> None:
+        def change(body: dict) -> dict:
+            rec = OrderRecord.from_body(body)
+            rec.attempts += 1
+            rec.last_error = f"{step}: {exc.message}"
+            ctx.note(
+                rec, str(step), "failed", exc.message, request_id=getattr(exc, "request_id", None)
+            )
+            if (
+                not exc.retryable
+                and not isinstance(exc, HoldError)
+                and rec.attempts >= MAX_STEP_FAILURES
+            ):
+                rec.order.state = OrderState.FAILED
+            rec.due_at = steps.ctx_backoff(ctx.clock(), rec.attempts)
+            return rec.to_body()
+
+        ctx.store.update(ORDER, order_id, change)
+
+    async def cancel(self, tenant_id: str, order_id: str, actor: str) -> OrderState | None:
+        """A person cancels: mark it cancelled at source and run the cancel step."""
+        ctx = self.context(tenant_id, actor)
+
+        def change(body: dict) -> dict:
+            rec = OrderRecord.from_body(body)
+            rec.order.source_cancelled = True
+            rec.due_at = self.clock()
+            ctx.note(rec, "cancel", "info", "cancel requested")
+            return rec.to_body()
+
+        ctx.store.update(ORDER, order_id, change)
+        return await self.advance(tenant_id, order_id)
+
+    def due_orders(self, tenant_id: str, limit: int = 1000) -> list[str]:
+        """Orders whose next step is due now (what the reconciler re-enqueues)."""
+        ts = self.store.tenant(tenant_id)
+        docs = ts.query(
+            Query(
+                ORDER,
+                range=("due_at", None, sortable(self.clock())),
+                order_by="due_at",
+                limit=limit,
+            )
+        )
+        return [d.key for d in docs]
+
+    # -- stock --------------------------------------------------------------------------------
+
+    def set_stock(
+        self, tenant_id: str, product_id: str, on_hand: int, barcodes: list[str] | None = None
+    ) -> list[str]:
+        """Set a product's on-hand figure; return held orders that may now proceed."""
+        ts = self.store.tenant(tenant_id)
+        with ts.transaction() as tx:
+            stock.set_on_hand(tx, product_id, on_hand, barcodes or [], self.clock())
+        held = ts.query(Query(ORDER, {"state": OrderState.ON_HOLD.value}))
+        woken = []
+        for doc in held:
+            if doc.body.get("hold_step") == "reserve":
+                ts.update(ORDER, doc.key, lambda b: {**b, "due_at": sortable(self.clock())})
+                woken.append(doc.key)
+        return woken
+
+    # -- carriers and documents ---------------------------------------------------------------
+
+    async def track(self, tenant_id: str, connection_id: str) -> list[str]:
+        """Poll a carrier for active shipments; return orders that moved."""
+        ctx = self.context(tenant_id)
+        carrier = ctx.connector(connection_id, Carrier, "carrier")
+        active = shipping.active_shipments(ctx, connection_id)
+        if not active:
+            return []
+        events = await carrier.track([s.cargo_key for s in active])
+        moved = []
+        for shipment in active:
+            if shipping.merge_events(shipment, events.get(shipment.cargo_key, [])):
+                ctx.store.upsert(SHIPMENT, shipment.id, shipment.model_dump(mode="json"))
+                self._apply_tracking(ctx, shipment)
+                moved.append(shipment.order_id)
+        return moved
+
+    def _apply_tracking(self, ctx: StepContext, shipment: Shipment) -> None:
+        for _ in range(20):
+            rec = shipping.load_record(ctx, shipment.order_id)
+            if rec is None:
+                return
+            shipping.apply_tracking(ctx, rec, shipment)
+            rec.due_at = self.clock()
+            try:
+                ctx.save(rec)
+                return
+            except CasMismatch:
+                continue
+
+    async def poll_documents(self, tenant_id: str, limit: int = 500) -> list[str]:
+        """Ask the integrator about queued invoices; return orders whose invoice moved."""
+        ctx = self.context(tenant_id)
+        issuer = ctx.connector(
+            ctx.tenant.settings.default_issuer_connection, DocumentIssuer, "issuer"
+        )
+        docs = ctx.store.query(Query(INVOICE, {"status": DocumentStatus.QUEUED.value}, limit=limit))
+        moved = []
+        for doc in docs:
+            invoice = Invoice.model_validate(doc.body)
+            sub = await issuer.status(invoice.kind, invoice.uuid)
+            if sub.status is invoice.status:
+                continue
+            invoice.status, invoice.status_detail = sub.status, sub.detail
+            ctx.store.upsert(INVOICE, invoice.id, invoice.model_dump(mode="json"))
+            if invoice.order_id:
+                ctx.store.update(
+                    ORDER,
+                    invoice.order_id,
+                    lambda b, s=sub.status: {**b, "invoice_status": s.value},
+                )
+                moved.append(invoice.order_id)
+        return moved

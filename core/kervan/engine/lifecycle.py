@@ -1,0 +1,134 @@
+"""The order lifecycle as pure functions of the stored record.
+
+:func:`due_steps` says which steps are due for an order now; the shell (``steps.py``) runs
+them one at a time and plans again after each, so a crash between two steps only means the
+plan is made again from what the store holds.
+
+=================  =============================================  ==========================
+state              due step                                       next state
+=================  =============================================  ==========================
+received           reserve stock                                  stock_reserved | on_hold
+on_hold (stock)    reserve stock, when due                        stock_reserved | on_hold
+stock_reserved     classify (lookup + tax decision)               classified | on_hold
+on_hold (classify) classify, when due                             classified | on_hold
+classified         issue invoice (number + XML)                   invoiced
+invoiced           accept at marketplace (tenant auto-approve)    accepted
+accepted           create package                                 packaged
+packaged           book carrier (quote, label)                    booked
+booked…            carrier tracking moves it                      shipped → delivered
+any (cancelled at  cancel: void/cancel invoice, release stock,    cancelled
+the source)        cancel shipment, ERP reversal event
+=================  =============================================  ==========================
+
+Invoice side-steps run beside the main line: an e-Arşiv or export invoice is submitted as
+soon as it is issued; an e-Fatura only once the carrier has picked the parcel up. Once
+submitted, the invoice goes to the marketplace (link or PDF).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from ..domain import DocumentKind, DocumentStatus, OrderState
+from .records import OrderRecord
+
+
+class Step(StrEnum):
+    RESERVE = "reserve"
+    CLASSIFY = "classify"
+    INVOICE = "invoice"
+    SUBMIT_INVOICE = "submit_invoice"
+    SEND_INVOICE = "send_invoice"
+    ACCEPT = "accept"
+    PACKAGE = "package"
+    BOOK = "book"
+    CANCEL = "cancel"
+
+
+_FINAL = frozenset({OrderState.CANCELLED, OrderState.FAILED})
+_INVOICED_OR_LATER = frozenset(
+    {
+        OrderState.INVOICED,
+        OrderState.ACCEPTED,
+        OrderState.PACKAGED,
+        OrderState.BOOKED,
+        OrderState.PACKED,
+        OrderState.SHIPPED,
+        OrderState.DELIVERED,
+    }
+)
+_SUBMITTED = frozenset({DocumentStatus.QUEUED, DocumentStatus.ACCEPTED})
+
+
+def due_steps(rec: OrderRecord, *, now: datetime, auto_approve: bool) -> list[Step]:
+    """The steps due for ``rec`` at ``now``, in the order they should run."""
+    state = rec.order.state
+    if state in _FINAL:
+        return []
+    if rec.order.source_cancelled:
+        return [] if state is OrderState.DELIVERED else [Step.CANCEL]
+    if state is OrderState.ON_HOLD:
+        if rec.due_at is not None and rec.due_at > now:
+            return []
+        return [Step.RESERVE if rec.hold_step == Step.RESERVE else Step.CLASSIFY]
+    main = _MAIN_LINE.get(state)
+    steps = _invoice_side_steps(rec) if state in _INVOICED_OR_LATER else []
+    if main is Step.ACCEPT and not auto_approve:
+        main = None
+    if main is not None:
+        steps.append(main)
+    return steps
+
+
+_MAIN_LINE: dict[OrderState, Step] = {
+    OrderState.RECEIVED: Step.RESERVE,
+    OrderState.STOCK_RESERVED: Step.CLASSIFY,
+    OrderState.CLASSIFIED: Step.INVOICE,
+    OrderState.INVOICED: Step.ACCEPT,
+    OrderState.ACCEPTED: Step.PACKAGE,
+    OrderState.PACKAGED: Step.BOOK,
+}
+
+
+def _invoice_side_steps(rec: OrderRecord) -> list[Step]:
+    status = rec.invoice_status
+    if status is None:
+        return []
+    if status is DocumentStatus.ISSUED and not rec.flags.invoice_submitted:
+        if rec.invoice_kind is not DocumentKind.EFATURA or rec.flags.picked_up:
+            return [Step.SUBMIT_INVOICE]
+        return []
+    if status in _SUBMITTED and not rec.flags.invoice_sent:
+        return [Step.SEND_INVOICE]
+    return []
+
+
+def cancel_plan(rec: OrderRecord) -> list[str]:
+    """What cancelling this order must undo, in order; each is done once (flags.cancel_done)."""
+    plan: list[str] = []
+    if rec.invoice_id is not None:
+        plan.append("invoice")
+    if rec.shipment_id is not None:
+        plan.append("shipment")
+    if rec.reserved and not rec.flags.stock_consumed:
+        plan.append("stock")
+    if rec.invoice_id is not None:
+        plan.append("erp_event")
+    return [p for p in plan if p not in rec.flags.cancel_done]
+
+
+def invoice_cancel_action(kind: DocumentKind | None, status: DocumentStatus | None) -> str:
+    """How to withdraw the sales invoice on cancellation.
+
+    never submitted → ``void`` (nothing left our hands); e-Arşiv/export submitted → ``cancel``
+    at the integrator; e-Fatura submitted → ``return`` (an e-Fatura is never deleted: the
+    buyer's side is reversed with an IADE invoice); already withdrawn → ``none``.
+    """
+    if status in (None, DocumentStatus.CANCELLED, DocumentStatus.VOIDED, DocumentStatus.REJECTED):
+        return "none"
+    if status in (DocumentStatus.DRAFT, DocumentStatus.ISSUED):
+        return "void"
+    if kind is DocumentKind.EFATURA:
+        return "return"
+    return "cancel"

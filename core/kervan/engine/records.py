@@ -1,0 +1,108 @@
+"""What the engine stores about an order beyond the domain ``Order`` itself.
+
+The store document for an order is an :class:`OrderRecord` dumped to JSON plus a few flat
+fields copied to the top level for the declared indexes (state, connection, dates, due time).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..domain import DocumentKind, DocumentStatus, Order, OrderState, TimelineEntry
+from ..store.port import declare_kind
+
+ORDER = "order"
+INVOICE = "invoice"
+SHIPMENT = "shipment"
+PACKAGE = "package"
+STOCK = "stock"
+BARCODE = "barcode"
+CURSOR = "cursor"
+OUTBOX = "outbox"
+DEAD_LETTER = "dead_letter"
+INBOX = "inbox"
+PRODUCT = "product"
+
+declare_kind(
+    ORDER, ("state", "connection_id", "ordered_at", "due_at", "package_id", "order_number")
+)
+declare_kind(INVOICE, ("order_id", "kind", "status", "number", "issued_at"))
+declare_kind(SHIPMENT, ("order_id", "connection_id", "status", "cargo_key"))
+declare_kind(PACKAGE, ("order_id",))
+declare_kind(STOCK, ())
+declare_kind(BARCODE, ())
+declare_kind(CURSOR, ())
+declare_kind(OUTBOX, ("topic", "done"))
+declare_kind(DEAD_LETTER, ("actor", "at"))
+declare_kind(INBOX, ("connection_id", "processed"))
+declare_kind(PRODUCT, ("sku",))
+
+
+def sortable(moment: datetime) -> str:
+    """A fixed-width UTC timestamp: index fields compare as strings, so width must not vary."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+_INDEX_FIELDS = ("state", "connection_id", "ordered_at", "due_at", "package_id", "order_number")
+
+
+class Flags(BaseModel):
+    """Side effects already done (so a re-run skips them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    accepted_remote: bool = False
+    invoice_submitted: bool = False
+    invoice_sent: bool = False
+    picked_up: bool = False
+    tracking_sent: bool = False
+    stock_consumed: bool = False
+    cancel_done: list[str] = Field(default_factory=list)
+
+
+class OrderRecord(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    order: Order
+    decision: dict[str, Any] | None = None
+    invoice_id: str | None = None
+    invoice_kind: DocumentKind | None = None
+    invoice_status: DocumentStatus | None = None
+    shipment_id: str | None = None
+    reserved: dict[str, int] = Field(default_factory=dict, description="product id → units held")
+    flags: Flags = Field(default_factory=Flags)
+    hold_step: str | None = None
+    due_at: datetime | None = None
+    attempts: int = 0
+    last_error: str | None = None
+
+    @property
+    def state(self) -> OrderState:
+        return self.order.state
+
+    def to_body(self) -> dict[str, Any]:
+        body = self.model_dump(mode="json")
+        o = body["order"]
+        body.update(
+            {
+                "state": o["state"],
+                "connection_id": o["connection_id"],
+                "ordered_at": sortable(self.order.ordered_at),
+                "package_id": o["package_id"],
+                "order_number": o["order_number"],
+                "due_at": sortable(self.due_at) if self.due_at else None,
+            }
+        )
+        return body
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> OrderRecord:
+        return cls.model_validate(
+            {k: v for k, v in body.items() if k not in _INDEX_FIELDS or k == "due_at"}
+        )
+
+    def log(self, entry: TimelineEntry) -> None:
+        self.order.timeline.append(entry)

@@ -1,0 +1,219 @@
+"""Package, book the carrier, follow tracking."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from decimal import Decimal
+
+from ..domain import (
+    Dimensions,
+    OrderState,
+    Package,
+    ProductCard,
+    Shipment,
+    ShipmentStatus,
+    TrackingEvent,
+    TrackingStatus,
+)
+from ..errors import KervanError, UnsupportedOperationError
+from ..roles import Carrier, OrderSource, desi_of
+from ..store.port import Query
+from . import stock
+from .context import StepContext
+from .records import BARCODE, ORDER, PACKAGE, PRODUCT, SHIPMENT, OrderRecord
+
+DEFAULT_UNIT = Dimensions(
+    length_cm=Decimal(20), width_cm=Decimal(15), height_cm=Decimal(10), weight_kg=Decimal("0.5")
+)
+
+
+def cargo_key(tenant_id: str, order_id: str, n: int = 1) -> str:
+    """A short, stable key for the carrier (≤ 20 chars, what the label barcode carries)."""
+    digest = hashlib.sha256(f"{tenant_id}|{order_id}|{n}".encode()).digest()
+    return "KRV" + base64.b32encode(digest).decode()[:13]
+
+
+def _unit_dimensions(ctx: StepContext, barcode: str) -> Dimensions:
+    mapping = ctx.store.get(BARCODE, barcode)
+    card_doc = ctx.store.get(PRODUCT, mapping.body["product_id"]) if mapping else None
+    if card_doc is None:
+        return DEFAULT_UNIT
+    card = ProductCard.model_validate(card_doc.body)
+    if card.length_cm and card.width_cm and card.height_cm and card.weight_kg:
+        return Dimensions(
+            length_cm=card.length_cm,
+            width_cm=card.width_cm,
+            height_cm=card.height_cm,
+            weight_kg=card.weight_kg,
+        )
+    return DEFAULT_UNIT
+
+
+async def package(ctx: StepContext, rec: OrderRecord) -> None:
+    order = rec.order
+    desi = weight = Decimal(0)
+    for line in order.lines:
+        unit = _unit_dimensions(ctx, line.barcode)
+        desi += desi_of(unit) * line.quantity
+        weight += unit.weight_kg * line.quantity
+    pkg = Package(
+        id=f"{order.id}:1",
+        tenant_id=ctx.tenant.id,
+        order_id=order.id,
+        cargo_key=cargo_key(ctx.tenant.id, order.id),
+        line_ids=[ln.line_id for ln in order.lines],
+        desi=max(desi, Decimal(1)),
+        weight_kg=max(weight, Decimal("0.1")),
+        parcel_count=1,
+        receiver=order.buyer,
+        address=order.shipping_address,
+        content=", ".join(ln.name for ln in order.lines)[:200],
+    )
+    if rec.invoice_id:
+        doc = ctx.store.get("invoice", rec.invoice_id)
+        pkg.invoice_number = doc.body["number"] if doc else None
+    ctx.store.upsert(PACKAGE, pkg.id, pkg.model_dump(mode="json"))
+    order.state = OrderState.PACKAGED
+    ctx.note(
+        rec,
+        "package",
+        "ok",
+        f"1 parcel, {pkg.desi} desi, {pkg.weight_kg} kg",
+        cargo_key=pkg.cargo_key,
+    )
+    ctx.save(rec)
+
+
+async def book(ctx: StepContext, rec: OrderRecord) -> None:
+    order = rec.order
+    pkg_doc = ctx.store.get(PACKAGE, f"{order.id}:1")
+    assert pkg_doc is not None, "package step must run before booking"
+    pkg = Package.model_validate(pkg_doc.body)
+    conn_id = ctx.tenant.settings.default_carrier_connection
+    carrier = ctx.connector(conn_id, Carrier, "carrier")
+    quote = await carrier.quote(pkg)
+    ctx.note(
+        rec,
+        "quote",
+        "ok",
+        f"{carrier.key}: {quote.price} {quote.currency} for {quote.billable_desi} desi",
+        actor=carrier.key,
+        price=str(quote.price),
+    )
+    booking = await carrier.create_shipment(pkg)
+    ctx.store.put_blob(f"label:{order.id}:zpl", booking.label.zpl.encode(), "text/plain")
+    ctx.store.put_blob(f"label:{order.id}:pdf", booking.label.pdf, "application/pdf")
+    shipment = Shipment(
+        id=f"{order.id}:1",
+        tenant_id=ctx.tenant.id,
+        order_id=order.id,
+        package_id=pkg.id,
+        connection_id=conn_id or "",
+        carrier=carrier.key,
+        cargo_key=booking.cargo_key,
+        tracking_number=booking.tracking_number,
+        tracking_url=booking.tracking_url,
+        cost=quote.price,
+        booked_at=ctx.clock(),
+        remote_id=booking.remote_id,
+    )
+    ctx.store.upsert(SHIPMENT, shipment.id, shipment.model_dump(mode="json"))
+    rec.shipment_id = shipment.id
+    order.state = OrderState.BOOKED
+    ctx.note(
+        rec,
+        "book",
+        "ok",
+        f"{carrier.key} tracking {booking.tracking_number}",
+        request_id=booking.request_id,
+        actor=carrier.key,
+        cargo_key=booking.cargo_key,
+    )
+    await _send_tracking(ctx, rec, shipment)
+    ctx.save(rec)
+
+
+async def _send_tracking(ctx: StepContext, rec: OrderRecord, shipment: Shipment) -> None:
+    if rec.flags.tracking_sent:
+        return
+    source = ctx.connector(rec.order.connection_id, OrderSource, "order source")
+    try:
+        ref = await source.send_tracking_number(
+            rec.order, shipment.tracking_number, shipment.carrier
+        )
+        ctx.note(
+            rec,
+            "send_tracking",
+            "ok",
+            f"tracking sent to {source.key}",
+            request_id=ref.request_id,
+            actor=source.key,
+        )
+    except UnsupportedOperationError as exc:
+        ctx.note(rec, "send_tracking", "skipped", exc.message)
+    except KervanError as exc:  # the shipment stands; the marketplace can be told later
+        ctx.note(rec, "send_tracking", "failed", exc.message)
+        return
+    rec.flags.tracking_sent = True
+
+
+_ACTIVE = [
+    ShipmentStatus.BOOKED.value,
+    ShipmentStatus.PICKED_UP.value,
+    ShipmentStatus.IN_TRANSIT.value,
+]
+_STATUS_OF: dict[TrackingStatus, ShipmentStatus] = {
+    TrackingStatus.PICKED_UP: ShipmentStatus.PICKED_UP,
+    TrackingStatus.IN_TRANSIT: ShipmentStatus.IN_TRANSIT,
+    TrackingStatus.OUT_FOR_DELIVERY: ShipmentStatus.IN_TRANSIT,
+    TrackingStatus.DELIVERED: ShipmentStatus.DELIVERED,
+    TrackingStatus.RETURNED: ShipmentStatus.RETURNED,
+    TrackingStatus.CANCELLED: ShipmentStatus.CANCELLED,
+}
+
+
+def active_shipments(ctx: StepContext, connection_id: str) -> list[Shipment]:
+    docs = ctx.store.query(Query(SHIPMENT, {"connection_id": connection_id, "status": _ACTIVE}))
+    return [Shipment.model_validate(d.body) for d in docs]
+
+
+def merge_events(shipment: Shipment, events: list[TrackingEvent]) -> bool:
+    """Add events not seen before; move the status forward. True if anything changed."""
+    seen = {(e.at, e.status) for e in shipment.events}
+    new = sorted((e for e in events if (e.at, e.status) not in seen), key=lambda e: e.at)
+    if not new:
+        return False
+    shipment.events.extend(new)
+    for event in new:
+        shipment.status = _STATUS_OF.get(event.status, shipment.status)
+    return True
+
+
+def apply_tracking(ctx: StepContext, rec: OrderRecord, shipment: Shipment) -> None:
+    """Carry a shipment's progress over to its order (pickup releases the held e-Fatura)."""
+    picked = shipment.status in (
+        ShipmentStatus.PICKED_UP,
+        ShipmentStatus.IN_TRANSIT,
+        ShipmentStatus.DELIVERED,
+    )
+    if picked and not rec.flags.picked_up:
+        rec.flags.picked_up = True
+        with ctx.store.transaction() as tx:
+            stock.release(tx, rec, ctx.clock(), consume=True)
+        if rec.order.state in (OrderState.BOOKED, OrderState.PACKED):
+            rec.order.state = OrderState.SHIPPED
+        ctx.note(rec, "track", "ok", f"picked up by {shipment.carrier}", actor=shipment.carrier)
+    if shipment.status is ShipmentStatus.DELIVERED and rec.order.state is not OrderState.DELIVERED:
+        rec.order.state = OrderState.DELIVERED
+        ctx.note(rec, "track", "ok", "delivered", actor=shipment.carrier)
+    if shipment.status is ShipmentStatus.RETURNED:
+        ctx.note(rec, "track", "info", "returned to sender", actor=shipment.carrier)
+
+
+def load_record(ctx: StepContext, order_id: str) -> OrderRecord | None:
+    doc = ctx.store.get(ORDER, order_id)
+    if doc is None:
+        return None
+    ctx.cas = doc.cas
+    return OrderRecord.from_body(doc.body)

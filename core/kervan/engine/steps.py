@@ -1,0 +1,267 @@
+"""The order steps up to the invoice: reserve, classify, invoice, submit, send, accept.
+
+Each step reads the record it is given, does its I/O, and saves with CAS (or inside a store
+transaction where an invariant needs one). Every step is safe to run again: it checks what is
+already done first, and the remote calls it makes are idempotent at the connector.
+"""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from .. import invoicing, numbering, tax
+from ..domain import DocumentStatus, Invoice, OrderState
+from ..errors import ConflictError, InvalidInputError, KervanError, UnsupportedOperationError
+from ..roles import DocumentIssuer, OrderSource, TaxClassifier
+from ..store.port import CasMismatch
+from . import stock
+from .context import StepContext
+from .records import INVOICE, ORDER, OrderRecord
+
+ISTANBUL = ZoneInfo("Europe/Istanbul")
+HOLD_BASE = timedelta(seconds=30)
+HOLD_MAX = timedelta(minutes=30)
+
+
+def ctx_backoff(now: datetime, attempts: int) -> datetime:
+    """When to try again after ``attempts`` failures: 30 s doubling, capped at 30 min."""
+    return now + min(HOLD_MAX, HOLD_BASE * (2 ** min(max(attempts, 1) - 1, 10)))
+
+
+def hold(ctx: StepContext, rec: OrderRecord, step: str, reason: str) -> None:
+    """Put the order on hold for ``step`` with a backoff; the reconciler brings it back."""
+    rec.attempts += 1
+    now = ctx.clock()
+    rec.due_at = ctx_backoff(now, rec.attempts)
+    rec.order.state = OrderState.ON_HOLD
+    rec.order.hold_reason = reason
+    rec.hold_step = step
+    ctx.note(rec, step, "held", reason, retry_in_s=int((rec.due_at - now).total_seconds()))
+
+
+def _clear_hold(rec: OrderRecord) -> None:
+    rec.order.hold_reason = None
+    rec.hold_step = None
+    rec.attempts = 0
+    rec.due_at = None
+
+
+def _source(ctx: StepContext, rec: OrderRecord) -> OrderSource:
+    return ctx.connector(rec.order.connection_id, OrderSource, "order source")
+
+
+def _issuer(ctx: StepContext) -> DocumentIssuer:
+    return ctx.connector(ctx.tenant.settings.default_issuer_connection, DocumentIssuer, "issuer")
+
+
+def _tx_save(ctx: StepContext, tx: object, rec: OrderRecord) -> None:
+    """Inside a transaction: check nobody moved the order since we read it, then write it."""
+    current = tx.get(ORDER, rec.order.id)  # type: ignore[attr-defined]
+    if current is None or current.cas != ctx.cas:
+        raise CasMismatch(f"order {rec.order.id} changed while {ctx.actor} worked on it")
+    rec.order.updated_at = ctx.clock()
+    ctx.cas = tx.replace(ORDER, rec.order.id, rec.to_body(), cas=current.cas).cas  # type: ignore[attr-defined]
+
+
+async def reserve(ctx: StepContext, rec: OrderRecord) -> None:
+    now = ctx.clock()
+    with ctx.store.transaction() as tx:
+        shortages, unmanaged = stock.reserve(tx, rec, now)
+        if shortages:
+            hold(ctx, rec, "reserve", "out of stock: " + "; ".join(shortages))
+        else:
+            _clear_hold(rec)
+            rec.order.state = OrderState.STOCK_RESERVED
+            ctx.note(
+                rec,
+                "reserve",
+                "ok",
+                None,
+                reserved=rec.reserved,
+                **({"not_stock_managed": unmanaged} if unmanaged else {}),
+            )
+        _tx_save(ctx, tx, rec)
+
+
+async def classify(ctx: StepContext, rec: OrderRecord) -> None:
+    order = rec.order
+    lookup: object = None
+    if tax.needs_lookup(order):
+        classifier = ctx.connector(
+            ctx.tenant.settings.default_classifier_connection, TaxClassifier, "classifier"
+        )
+        try:
+            lookup = await classifier.lookup(order.buyer.tax_id)
+        except KervanError as exc:
+            lookup = tax.LookupFailed(reason=f"{type(exc).__name__}: {exc.message}", at=ctx.clock())
+    decision = tax.decide(order, lookup)  # type: ignore[arg-type]
+    if decision.hold:
+        hold(ctx, rec, "classify", decision.reason)
+    else:
+        _clear_hold(rec)
+        rec.decision = decision.model_dump(mode="json")
+        order.state = OrderState.CLASSIFIED
+        ctx.note(
+            rec,
+            "classify",
+            "ok",
+            decision.reason,
+            kind=str(decision.kind),
+            profile=decision.profile,
+            receiver_alias=decision.receiver_alias,
+        )
+    ctx.save(rec)
+
+
+def _reserve_invoice(ctx: StepContext, rec: OrderRecord) -> Invoice:
+    """Reserve the number and record the draft invoice in one transaction (no gap, no repeat)."""
+    decision = tax.Decision.model_validate(rec.decision)
+    settings = ctx.tenant.settings
+    if ctx.tenant.seller is None:
+        raise InvalidInputError(f"tenant {ctx.tenant.id} has no seller party (VKN, address) set")
+    assert decision.kind is not None
+    issued_at = ctx.clock().astimezone(ISTANBUL)
+    key = f"sale:{rec.order.id}"
+    with ctx.store.transaction() as tx:
+        existing = tx.get(INVOICE, key)
+        if existing is not None:  # an earlier run reserved it and crashed after commit
+            return Invoice.model_validate(existing.body)
+        number = numbering.reserve_number(
+            tx, settings.invoice_series[decision.kind.value], issued_at.year
+        )
+        invoice = invoicing.invoice_from_order(
+            rec.order,
+            decision,
+            seller=ctx.tenant.seller,
+            number=number,
+            uuid=str(uuidlib.uuid4()),
+            issued_at=issued_at,
+            sender_alias=settings.sender_alias,
+            website=settings.website,
+            carrier_name=rec.order.cargo_provider,
+        )
+        invoice.tenant_id = ctx.tenant.id
+        invoice.id = key
+        tx.insert(INVOICE, key, invoice.model_dump(mode="json"))
+        rec.invoice_id, rec.invoice_kind = key, invoice.kind
+        rec.invoice_status = DocumentStatus.DRAFT
+        _tx_save(ctx, tx, rec)
+    ctx.note(rec, "invoice", "info", f"number {invoice.number} reserved", number=invoice.number)
+    return invoice
+
+
+def load_invoice(ctx: StepContext, rec: OrderRecord) -> Invoice:
+    doc = ctx.store.get(INVOICE, rec.invoice_id or "")
+    if doc is None:
+        raise InvalidInputError(f"order {rec.order.id}: invoice {rec.invoice_id} is missing")
+    return Invoice.model_validate(doc.body)
+
+
+def save_invoice(ctx: StepContext, invoice: Invoice) -> None:
+    ctx.store.upsert(INVOICE, invoice.id, invoice.model_dump(mode="json"))
+
+
+async def issue_invoice(ctx: StepContext, rec: OrderRecord) -> None:
+    invoice = load_invoice(ctx, rec) if rec.invoice_id else _reserve_invoice(ctx, rec)
+    issuer = _issuer(ctx)
+    try:
+        xml = issuer.build_xml(invoice)
+    except InvalidInputError as exc:
+        # never leaves: the draft keeps its number; a person fixes the data and retries
+        rec.order.state = OrderState.FAILED
+        rec.last_error = exc.message
+        ctx.note(rec, "invoice", "failed", exc.message)
+        ctx.save(rec)
+        return
+    ctx.store.put_blob(f"xml:{invoice.uuid}", xml, "application/xml")
+    invoice.status = DocumentStatus.ISSUED
+    save_invoice(ctx, invoice)
+    rec.invoice_status = DocumentStatus.ISSUED
+    rec.order.state = OrderState.INVOICED
+    ctx.note(
+        rec,
+        "invoice",
+        "ok",
+        f"{invoice.kind} {invoice.profile} {invoice.number}",
+        number=invoice.number,
+        uuid=invoice.uuid,
+        total=str(invoice.totals.payable),
+    )
+    ctx.save(rec)
+
+
+async def submit_invoice(ctx: StepContext, rec: OrderRecord) -> None:
+    invoice = load_invoice(ctx, rec)
+    blob = ctx.store.get_blob(f"xml:{invoice.uuid}")
+    if blob is None:
+        raise InvalidInputError(f"invoice {invoice.number}: its XML is missing")
+    issuer = _issuer(ctx)
+    sub = await issuer.submit(invoice, blob[0])
+    invoice.status, invoice.remote_id, invoice.status_detail = sub.status, sub.remote_id, sub.detail
+    save_invoice(ctx, invoice)
+    rec.invoice_status = sub.status
+    rec.flags.invoice_submitted = True
+    if sub.status is DocumentStatus.REJECTED:
+        rec.order.state = OrderState.FAILED
+        rec.last_error = f"invoice {invoice.number} rejected: {sub.detail}"
+    ctx.note(
+        rec,
+        "submit_invoice",
+        "failed" if sub.status is DocumentStatus.REJECTED else "ok",
+        f"{invoice.kind} {invoice.number} → {sub.status}"
+        + (" (already at integrator)" if sub.already_existed else ""),
+        request_id=sub.request_id,
+        actor=issuer.key,
+    )
+    ctx.save(rec)
+
+
+async def send_invoice(ctx: StepContext, rec: OrderRecord) -> None:
+    invoice = load_invoice(ctx, rec)
+    issuer, source = _issuer(ctx), _source(ctx, rec)
+    try:
+        url = await issuer.document_url(invoice.kind, invoice.uuid)
+        if url:
+            ref = await source.send_invoice_link(rec.order, invoice, url)
+            how = "link"
+        else:
+            pdf = await issuer.fetch_pdf(invoice.kind, invoice.uuid)
+            ctx.store.put_blob(f"pdf:{invoice.uuid}", pdf, "application/pdf")
+            ref = await source.send_invoice_file(rec.order, invoice, pdf)
+            how = "file"
+        ctx.note(
+            rec,
+            "send_invoice",
+            "ok",
+            f"invoice {how} sent to {source.key}",
+            request_id=ref.request_id,
+            actor=source.key,
+        )
+    except ConflictError as exc:
+        ctx.note(rec, "send_invoice", "ok", f"marketplace already has it: {exc.message}")
+    except UnsupportedOperationError as exc:
+        ctx.note(rec, "send_invoice", "skipped", exc.message)
+    rec.flags.invoice_sent = True
+    ctx.save(rec)
+
+
+async def accept(ctx: StepContext, rec: OrderRecord) -> None:
+    source = _source(ctx, rec)
+    if not rec.flags.accepted_remote:
+        try:
+            ref = await source.accept(rec.order)
+            ctx.note(
+                rec,
+                "accept",
+                "ok",
+                f"accepted at {source.key}",
+                request_id=ref.request_id,
+                actor=source.key,
+            )
+        except UnsupportedOperationError as exc:
+            ctx.note(rec, "accept", "skipped", exc.message)
+        rec.flags.accepted_remote = True
+    rec.order.state = OrderState.ACCEPTED
+    ctx.save(rec)

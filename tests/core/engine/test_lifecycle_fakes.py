@@ -1,0 +1,106 @@
+"""The lifecycle against in-memory connectors: each path, each invariant."""
+
+from __future__ import annotations
+
+from kervan.domain import DocumentKind, DocumentStatus, OrderState
+from kervan.engine.records import INVOICE, ORDER, OrderRecord
+from kervan.store import Query
+
+from .fakes import company, order
+
+
+async def run_all(engine, tenant="t1"):
+    result = await engine.ingest(tenant, "ty")
+    for oid in engine.due_orders(tenant):
+        await engine.advance(tenant, oid)
+    return result
+
+
+def record(store, oid) -> OrderRecord:
+    return OrderRecord.from_body(store.tenant("t1").get(ORDER, oid).body)
+
+
+async def test_e_arsiv_is_submitted_at_once_and_sent_to_marketplace(engine, world, store):
+    world.packages["p1"] = order("p1")
+    await run_all(engine)
+    rec = record(store, "ty:p1")
+    assert rec.order.state is OrderState.BOOKED
+    assert rec.invoice_kind is DocumentKind.EARSIV
+    assert rec.flags.invoice_submitted and rec.flags.invoice_sent
+    assert world.calls["submit"] == 1
+    assert world.calls["invoice_file", "p1"] == 1
+
+
+async def test_e_fatura_is_held_until_carrier_pickup(engine, world, store):
+    world.registered["3297552117"] = "urn:mail:defaultpk@ornek.com.tr"
+    world.packages["p2"] = order("p2", company())
+    await run_all(engine)
+    rec = record(store, "ty:p2")
+    assert rec.invoice_kind is DocumentKind.EFATURA
+    assert rec.order.state is OrderState.BOOKED
+    assert world.calls["submit"] == 0
+    world.picked_up.update(world.shipments)
+    moved = await engine.track("t1", "cargo")
+    assert moved == ["ty:p2"]
+    await engine.advance("t1", "ty:p2")
+    rec = record(store, "ty:p2")
+    assert rec.order.state is OrderState.SHIPPED
+    assert world.calls["submit"] == 1 and rec.flags.invoice_submitted
+
+
+async def test_lookup_outage_holds_and_never_guesses_e_arsiv(engine, world, store, clock):
+    from datetime import timedelta
+
+    world.lookup_down = True
+    world.packages["p3"] = order("p3", company())
+    await run_all(engine)
+    rec = record(store, "ty:p3")
+    assert rec.order.state is OrderState.ON_HOLD and rec.invoice_id is None
+    world.lookup_down = False
+    clock.now += timedelta(minutes=5)
+    for oid in engine.due_orders("t1"):
+        await engine.advance("t1", oid)
+    rec = record(store, "ty:p3")
+    assert rec.invoice_kind is DocumentKind.EARSIV and rec.order.state is OrderState.BOOKED
+
+
+async def test_out_of_stock_holds_until_restocked(engine, world, store):
+    engine.set_stock("t1", "prod-1", 1, ["8690000000011"])
+    world.packages["p4"] = order("p4")  # needs 2
+    await run_all(engine)
+    rec = record(store, "ty:p4")
+    assert rec.order.state is OrderState.ON_HOLD and "out of stock" in rec.order.hold_reason
+    woken = engine.set_stock("t1", "prod-1", 5)
+    assert woken == ["ty:p4"]
+    for oid in engine.due_orders("t1"):
+        await engine.advance("t1", oid)
+    rec = record(store, "ty:p4")
+    assert rec.order.state is OrderState.BOOKED and rec.reserved == {"prod-1": 2}
+
+
+async def test_cancel_after_invoicing_voids_held_e_fatura_and_releases_everything(
+    engine, world, store
+):
+    world.registered["3297552117"] = "urn:mail:defaultpk@ornek.com.tr"
+    engine.set_stock("t1", "prod-1", 5, ["8690000000011"])
+    world.packages["p5"] = order("p5", company())
+    await run_all(engine)
+    world.packages["p5"].source_cancelled = True
+    await run_all(engine)
+    rec = record(store, "ty:p5")
+    assert rec.order.state is OrderState.CANCELLED
+    inv = store.tenant("t1").get(INVOICE, rec.invoice_id).body
+    assert inv["status"] == DocumentStatus.VOIDED
+    assert world.cancelled_shipments
+    assert store.tenant("t1").get("stock", "prod-1").body["reserved"] == 0
+
+
+async def test_triple_delivery_makes_one_invoice_per_order(engine, world, store):
+    world.deliveries = 3
+    for i in range(10):
+        world.packages[f"q{i}"] = order(f"q{i}")
+    await run_all(engine)
+    await run_all(engine)
+    invoices = store.tenant("t1").query(Query(INVOICE))
+    assert len(invoices) == 10
+    assert sorted(d.body["number"] for d in invoices) == [f"KRA2026{n:09d}" for n in range(1, 11)]
