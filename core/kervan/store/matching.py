@@ -4,7 +4,8 @@ Adapters that cannot filter on the server (the Couchbase adapter reading maintai
 documents) apply these to the candidate documents; the contract tests use them as the oracle
 that every adapter must agree with. The rules are SQLite's: a missing field is ``NULL``;
 ``NULL`` matches only a ``None`` filter and no range bound; values order
-``NULL < numbers < strings`` (strings by code point); ties are broken by key.
+``NULL < numbers < strings`` (strings by code point); ties are broken by key, in the
+same direction as the order.
 """
 
 from __future__ import annotations
@@ -60,11 +61,17 @@ def _equal(value: Any, option: Any) -> bool:
 
 
 def order_and_page(query: Query, docs: Iterable[Doc]) -> list[Doc]:
-    """Sort (by the ``order_by`` field, then key) and apply ``offset``/``limit``."""
-    out = sorted(docs, key=lambda d: d.key)
+    """Sort (by the ``order_by`` field, then key, both in the order's direction) and apply
+    ``offset``/``limit``."""
     if query.order_by:
         field = query.order_by.lstrip("-+")
-        out.sort(key=lambda d: _order_value(d.body, field), reverse=query.order_by.startswith("-"))
+        out = sorted(
+            docs,
+            key=lambda d: (_order_value(d.body, field), d.key),
+            reverse=query.order_by.startswith("-"),
+        )
+    else:
+        out = sorted(docs, key=lambda d: d.key)
     end = None if query.limit is None else query.offset + query.limit
     return out[query.offset : end]
 

@@ -60,7 +60,7 @@ class SqliteStore(Store):
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._indexed: set[tuple[str, str]] = set()
+        self._indexed: set[tuple[str, tuple[str, ...]]] = set()
         self._closed = False
         self._init_schema()
 
@@ -146,14 +146,20 @@ class SqliteStore(Store):
         """Reserve ``n`` CAS values (inside a write); return the last one."""
         return int(conn.execute(sql.NEXT_CAS, (n,)).fetchone()[0])
 
-    def ensure_indexes(self, kind: str, fields: tuple[str, ...]) -> None:
-        missing = [f for f in fields if (kind, f) not in self._indexed]
+    def ensure_indexes(self, query: Query, fields: tuple[str, ...]) -> None:
+        """Create (once per process) the declared indexes of the query's kind and the
+        composite index for its shape, if it has one (see :func:`sqlite_sql.shape_index`)."""
+        wanted = [(query.kind, (f,)) for f in fields]
+        shape = sql.shape_index(query)
+        if shape is not None:
+            wanted.append((query.kind, shape))
+        missing = [w for w in wanted if w not in self._indexed]
         if not missing:
             return
         with self.write() as conn:
-            for field in missing:
-                conn.execute(sql.index_ddl(kind, field))
-        self._indexed.update((kind, f) for f in missing)
+            for kind, columns in missing:
+                conn.execute(sql.index_ddl(kind, *columns))
+        self._indexed.update(missing)
 
     # -- Store ---------------------------------------------------------------------------
 
@@ -286,14 +292,14 @@ class SqliteTenantStore(_Ops, TenantStore):
 
     def query(self, query: Query) -> list[Doc]:
         spec = check_query(query)
-        self.store.ensure_indexes(query.kind, spec.indexes)
+        self.store.ensure_indexes(query, spec.indexes)
         text, params = sql.select(query, self.tenant_id)
         rows = self.store.conn().execute(text, params)
         return [Doc(query.kind, key, loads(body), cas) for key, body, cas in rows]
 
     def count(self, query: Query) -> int:
         spec = check_query(query)
-        self.store.ensure_indexes(query.kind, spec.indexes)
+        self.store.ensure_indexes(query, spec.indexes)
         text, params = sql.count(query, self.tenant_id)
         return int(self.store.conn().execute(text, params).fetchone()[0])
 

@@ -9,6 +9,7 @@ spliced into the SQL text; :mod:`kervan.store.checks` restricts both to ``[A-Za-
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from .checks import UNINDEXED, index_value, where_values
@@ -57,12 +58,30 @@ def expr(field: str) -> str:
     return f"json_extract(body, '$.{field}')"
 
 
-def index_ddl(kind: str, field: str) -> str:
-    name = f"ix_{kind}__{field.replace('.', '__')}"
-    return (
-        f'CREATE INDEX IF NOT EXISTS "{name}" ON docs (tenant, {expr(field)}) '
-        f"WHERE kind = '{kind}'"
-    )
+def index_ddl(kind: str, *fields: str) -> str:
+    """A partial expression index on ``(tenant, field...)`` for one kind."""
+    name = "ix_" + "__".join([kind, *(f.replace(".", "_") for f in fields)])
+    if len(name) > 120:
+        name = f"ix_{kind}__{hashlib.sha1(name.encode()).hexdigest()[:16]}"  # noqa: S324
+    # ``key`` last so the index also serves the ``ORDER BY …, key`` tie-break
+    columns = ", ".join(["tenant", *(expr(f) for f in fields), "key"])
+    return f"CREATE INDEX IF NOT EXISTS \"{name}\" ON docs ({columns}) WHERE kind = '{kind}'"
+
+
+def shape_index(query: Query) -> tuple[str, ...] | None:
+    """Fields of a composite index serving "equal on these, ordered by that" without a sort.
+
+    SQLite can use one index per table scan, so ``where status = ? order by placed_at`` with
+    two single-field indexes sorts every matching row; a composite index per query *shape*
+    (created on first use, a shape is a code path, so there are few) reads rows in order and
+    stops at ``limit``. Only single-value equalities qualify (an ``IN`` breaks the ordering).
+    """
+    if not query.order_by or not query.where or len(query.where) > 2:
+        return None  # more fields than that is an ad-hoc filter, not a code path
+    if any(len(where_values(v)) != 1 or where_values(v)[0] is None for v in query.where.values()):
+        return None
+    order = query.order_by.lstrip("-+")
+    return (*sorted(query.where), order)
 
 
 def _scalar(value: Any) -> Any:
@@ -112,7 +131,8 @@ def select(query: Query, tenant: str) -> tuple[str, list[Any]]:
     if query.order_by:
         field = query.order_by.lstrip("-+")
         direction = "DESC" if query.order_by.startswith("-") else "ASC"
-        sql += f" ORDER BY {expr(field)} {direction}, key"
+        # ties follow the same direction, so one index scan (forward or backward) serves both
+        sql += f" ORDER BY {expr(field)} {direction}, key {direction}"
     else:
         sql += " ORDER BY key"
     if query.limit is not None or query.offset:

@@ -1,0 +1,93 @@
+"""Store benchmark: gets, batched upserts and indexed queries on the SQLite adapter, next to
+plain ``sqlite3`` key lookups on the same file in the same run.
+
+Run: ``.venv/bin/python bench/store.py [N]``. The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from kervan.store import Query, declare_kind, open_store
+
+STATUSES = ["received", "reserved", "classified", "invoiced", "shipped", "delivered"]
+
+
+def body(i: int) -> dict:
+    return {
+        "id": f"o-{i}",
+        "status": STATUSES[i % len(STATUSES)],
+        "placed_at": f"2026-11-{1 + i % 28:02}T10:{i % 60:02}:00+03:00",
+        "buyer": {"name": "Ayşe Yılmaz", "city": "İstanbul"},
+        "total": "249.90",
+        "lines": [{"sku": f"SKU-{i % 97}", "qty": 1 + i % 3}],
+    }
+
+
+def rate(n: int, seconds: float) -> float:
+    return round(n / seconds, 1)
+
+
+def main(n: int = 20_000) -> dict:
+    declare_kind("benchorder", indexes=["status", "placed_at"])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "kervan.db"
+        store = open_store(f"sqlite:///{path}")
+        t = store.tenant("bench")
+        keys = [f"o-{i}" for i in range(n)]
+
+        start = time.perf_counter()
+        for batch in range(0, n, 1000):
+            with t.transaction() as tx:
+                for i in range(batch, min(batch + 1000, n)):
+                    tx.upsert("benchorder", keys[i], body(i))
+        upsert_s = time.perf_counter() - start
+
+        sample = random.Random(7).choices(keys, k=n)
+        start = time.perf_counter()
+        for key in sample:
+            t.get("benchorder", key)
+        get_s = time.perf_counter() - start
+
+        raw = sqlite3.connect(path, isolation_level=None)
+        raw.execute("PRAGMA journal_mode = WAL")
+        start = time.perf_counter()
+        for key in sample:
+            raw.execute(
+                "SELECT body, cas FROM docs WHERE tenant = ? AND kind = ? AND key = ?",
+                ("bench", "benchorder", key),
+            ).fetchone()
+        raw_s = time.perf_counter() - start
+        raw.close()
+
+        queries = max(n // 20, 200)
+        start = time.perf_counter()
+        for i in range(queries):
+            t.query(
+                Query(
+                    "benchorder", where={"status": STATUSES[i % 6]}, order_by="-placed_at", limit=20
+                )
+            )
+        query_s = time.perf_counter() - start
+        store.close()
+
+    return {
+        "bench": "store",
+        "n": n,
+        "get_per_s": rate(n, get_s),
+        "upsert_per_s": rate(n, upsert_s),
+        "query_per_s": rate(queries, query_s),
+        "raw_sqlite_get_per_s": rate(n, raw_s),
+    }
+
+
+if __name__ == "__main__":
+    result = main(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000)
+    print(f"store get / raw sqlite get: {result['get_per_s'] / result['raw_sqlite_get_per_s']:.0%}")
+    print(json.dumps(result))
