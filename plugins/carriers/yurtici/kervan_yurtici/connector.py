@@ -1,0 +1,221 @@
+"""``Yurtici``: the carrier role over Yurtiçi's SOAP web service."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar
+
+from kervan import Booking, Carrier, CheckResult, ConnectorContext, ConnectorSettings, RemoteRef
+from kervan.domain import Package, Quote, TrackingEvent
+from kervan.errors import (
+    AuthError,
+    InvalidInputError,
+    InvalidResponseError,
+    KervanError,
+    RemoteRejectedError,
+)
+from pydantic import Field, SecretStr
+
+from . import mapping
+from .client import (
+    CANCEL_GONE_CODES,
+    ERR_CARGO_KEY_NOT_FOUND,
+    ERR_DUPLICATE_CARGO_KEY,
+    LIVE_ENDPOINT,
+    YurticiClient,
+)
+from .label import LabelData, render
+from .tariff import Tariff, example_tariff
+
+
+class YurticiSettings(ConnectorSettings):
+    endpoint: str = Field(
+        default=LIVE_ENDPOINT,
+        description="the ShippingOrderDispatcherServices URL (test: testws.yurticikargo.com)",
+        pattern=r"^https?://",
+    )
+    username: str = Field(min_length=1, description="web-service user (wsUserName)")
+    password: SecretStr = Field(description="web-service password (wsPassword)")
+    language: str = Field(default="TR", pattern=r"^(TR|EN)$")
+    sender_name: str = Field(default="Kervan", max_length=100, description="printed on labels")
+    desi_step: Decimal = Field(
+        default=Decimal(1),
+        gt=0,
+        description="desi rounding step in your contract (Yurtiçi accepts 3 decimals)",
+    )
+    tariff: Tariff = Field(
+        default_factory=example_tariff,
+        description="your contract's prices per desi band and zone (the default is an example)",
+    )
+
+
+class Yurtici(Carrier):
+    """Yurtiçi Kargo: book by cargo key, track by polling ``queryShipment``, cancel before pickup.
+
+    The label is rendered here: Yurtiçi prints nothing for us; its branch scans our cargo key.
+    """
+
+    key: ClassVar[str] = "yurtici"
+    display_name: ClassVar[str] = "Yurtiçi Kargo"
+    Settings = YurticiSettings
+    sandbox: ClassVar[str | None] = "kervan_yurtici.sandbox:app"
+    desi_step: ClassVar[Decimal] = Decimal(1)
+
+    settings: YurticiSettings
+
+    def __init__(self, settings: ConnectorSettings, context: ConnectorContext) -> None:
+        super().__init__(settings, context)
+        assert isinstance(settings, YurticiSettings)
+        self.desi_step = settings.desi_step  # type: ignore[misc]  # per contract
+        self.client = YurticiClient(
+            settings.endpoint,
+            username=settings.username,
+            password=settings.password.get_secret_value(),
+            language=settings.language,
+            context=context,
+        )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def check(self) -> CheckResult:
+        """Query a key that cannot exist: a known answer proves the user and the endpoint."""
+        try:
+            result = await self.client.query_shipment(["KERVAN-CHECK"], history=False)
+        except AuthError as exc:
+            return CheckResult(ok=False, message=exc.message)
+        except KervanError as exc:
+            return CheckResult(ok=False, message=exc.message)
+        return CheckResult(
+            ok=True, message="Yurtiçi answered", details={"outFlag": result.out_flag}
+        )
+
+    # -- quote -----------------------------------------------------------------------------
+
+    def package_desi(self, package: Package) -> Decimal:
+        """Billable desi of a package: its desi or its weight, whichever is larger, rounded."""
+        return mapping.round_up(max(package.desi, package.weight_kg), self.desi_step)
+
+    async def quote(self, package: Package) -> Quote:
+        billable = self.package_desi(package)
+        priced = self.settings.tariff.price(billable, package.address.city)
+        if priced is None:
+            raise InvalidInputError(
+                f"the yurtici tariff has no price for {billable} desi to {package.address.city}",
+                errors=[{"loc": ["tariff"], "msg": "no band/zone price for this route"}],
+            )
+        price, zone = priced
+        return Quote(
+            carrier=self.key,
+            price=price,
+            currency=self.settings.tariff.currency,
+            billable_desi=billable,
+            service=f"standart ({zone})",
+        )
+
+    # -- create ----------------------------------------------------------------------------
+
+    async def create_shipment(self, package: Package) -> Booking:
+        desi = self.package_desi(package)
+        result = await self.client.create_shipment([mapping.shipping_order(package, desi=desi)])
+        existed = result.operation == "queryShipment"  # found by the lookup after a timeout
+        if not existed:
+            detail = result.detail(package.cargo_key) or (
+                result.details[0] if result.details else None
+            )
+            code = detail.err_code if detail else ("0" if result.out_flag == "0" else "?")
+            if code == ERR_DUPLICATE_CARGO_KEY:
+                existed = True
+            elif code != "0":
+                message = (
+                    (detail.get("errMessage") if detail else None) or result.out_result or code
+                )
+                raise RemoteRejectedError(
+                    f"yurtici refused cargo key {package.cargo_key}: {message} ({code})",
+                    remote="yurtici",
+                    remote_message=message,
+                    detail={"errCode": code},
+                )
+        tracking, url = package.cargo_key, None
+        job_id = result.fields.get("jobId")
+        if existed:
+            # same key, same shipment: learn what Yurtiçi knows of it by now
+            query = await self.client.query_shipment([package.cargo_key], history=False)
+            found = query.detail(package.cargo_key)
+            if found is None or found.err_code != "0":
+                raise InvalidResponseError(
+                    f"yurtici says cargo key {package.cargo_key} exists but cannot find it",
+                    remote="yurtici",
+                )
+            tracking = mapping.doc_id(found) or package.cargo_key
+            url = mapping.tracking_url(found)
+            job_id = found.get("jobId") or job_id
+        return Booking(
+            cargo_key=package.cargo_key,
+            tracking_number=tracking,
+            label=render(self._label_data(package, desi, tracking)),
+            cost=None,
+            tracking_url=url,
+            remote_id=job_id or None,
+            already_existed=existed,
+        )
+
+    def _label_data(self, package: Package, desi: Decimal, tracking: str) -> LabelData:
+        address = package.address
+        return LabelData(
+            carrier=self.display_name,
+            barcode=package.cargo_key,
+            receiver_name=package.receiver.display_name,
+            receiver_lines=[*address.lines, f"{address.district} / {address.city}"]
+            + ([f"Tel: {address.phone}"] if address.phone else []),
+            sender_name=self.settings.sender_name,
+            desi=desi,
+            weight_kg=package.weight_kg,
+            parcel_count=package.parcel_count,
+            tracking_number=tracking,
+            reference=package.invoice_number,
+            notes=([f"Kapida odeme: {package.cod_amount} TL"] if package.cod_amount else []),
+        )
+
+    # -- track -----------------------------------------------------------------------------
+
+    async def track(self, cargo_keys: list[str]) -> dict[str, list[TrackingEvent]]:
+        """Events per cargo key; a key Yurtiçi does not know maps to an empty list."""
+        out: dict[str, list[TrackingEvent]] = {}
+        now = self.context.clock()
+        for start in range(0, len(cargo_keys), 50):
+            batch = cargo_keys[start : start + 50]
+            result = await self.client.query_shipment(batch, history=True)
+            for key in batch:
+                detail = result.detail(key)
+                if detail is None or detail.err_code == ERR_CARGO_KEY_NOT_FOUND:
+                    out[key] = []
+                elif detail.err_code != "0":
+                    raise RemoteRejectedError(
+                        f"yurtici could not query {key}: {detail.get('errMessage')}",
+                        remote="yurtici",
+                        remote_message=detail.get("errMessage"),
+                    )
+                else:
+                    out[key] = mapping.events(detail, now)
+        return out
+
+    # -- cancel ----------------------------------------------------------------------------
+
+    async def cancel_shipment(self, cargo_key: str) -> RemoteRef:
+        result = await self.client.cancel_shipment([cargo_key])
+        detail = result.detail(cargo_key) or (result.details[0] if result.details else None)
+        if detail is None:
+            raise InvalidResponseError("yurtici cancel answer has no detail", remote="yurtici")
+        code, status = detail.err_code, detail.get("operationStatus")
+        if code in CANCEL_GONE_CODES or status in ("ISC",):
+            return RemoteRef(remote_id=detail.get("docId"), already_done=True)
+        if code != "0" or status not in mapping.CANCELLED:
+            message = detail.get("errMessage") or detail.get("operationMessage") or code
+            raise RemoteRejectedError(
+                f"yurtici did not cancel {cargo_key}: {message}",
+                remote="yurtici",
+                remote_message=message,
+                detail={"errCode": code, "operationStatus": status},
+            )
+        return RemoteRef(remote_id=detail.get("docId") or detail.get("jobId"))

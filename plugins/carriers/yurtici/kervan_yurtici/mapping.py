@@ -1,0 +1,233 @@
+"""Yurtiçi payloads ⇄ Kervan's domain: ``ShippingOrderVO`` from a package, events from a query."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import ROUND_CEILING, Decimal
+
+from kervan.domain import Package, TrackingEvent, TrackingStatus
+
+from .client import Detail, Node, children, text
+
+#: Yurtiçi answers in Turkish local time (UTC+3 all year since 2016)
+TR_TIME = timezone(timedelta(hours=3), "TRT")
+
+#: ``operationStatus`` → what it says about the parcel
+STATUS_MEANING = {
+    "NOP": "not processed yet (the branch has not scanned the cargo key)",
+    "ISR": "processed at the branch, waybill/invoice not completed",
+    "IND": "in delivery (moving through the network)",
+    "DLV": "delivered",
+    "CNL": "cancelled (departure blocked)",
+    "ISC": "already cancelled",
+    "BI": "cancelled by Yurtiçi",
+}
+CANCELLED = frozenset({"CNL", "ISC", "BI"})
+
+# history event names (``invDocCargoVOArray/eventName``) by keyword, first match wins;
+# the names are not in a primary source, so unknown ones after pickup count as in transit
+_EVENT_KEYWORDS: tuple[tuple[str, TrackingStatus], ...] = (
+    ("teslimedildi", TrackingStatus.DELIVERED),
+    ("iade", TrackingStatus.RETURNED),
+    ("dagitima", TrackingStatus.OUT_FOR_DELIVERY),
+    ("teslimata", TrackingStatus.OUT_FOR_DELIVERY),
+    ("kabul", TrackingStatus.PICKED_UP),
+    ("iptal", TrackingStatus.CANCELLED),
+    ("hasar", TrackingStatus.EXCEPTION),
+    ("adresbulunamadi", TrackingStatus.EXCEPTION),
+    ("teslimedilemedi", TrackingStatus.EXCEPTION),
+)
+
+
+def fold(value: str) -> str:
+    lowered = value.replace("I", "ı").replace("İ", "i").lower().replace("ı", "i")
+    plain = unicodedata.normalize("NFKD", lowered)
+    return "".join(c for c in plain if c.isalnum() and not unicodedata.combining(c))
+
+
+def _phone(value: str | None) -> str | None:
+    if not value:
+        return None
+    digits = re.sub(r"\D", "", value)
+    return digits[-10:] if len(digits) >= 10 else digits or None
+
+
+def _number(value: Decimal, places: str = "0.001") -> str:
+    return str(value.quantize(Decimal(places)).normalize())
+
+
+def round_up(value: Decimal, step: Decimal) -> Decimal:
+    return (value / step).to_integral_value(rounding=ROUND_CEILING) * step
+
+
+def shipping_order(package: Package, *, desi: Decimal) -> list[Node]:
+    """The ``ShippingOrderVO`` children for ``package`` (field order as Yurtiçi documents it)."""
+    address = package.address
+    receiver = package.receiver
+    lines = ", ".join([*address.lines, *([address.neighbourhood] if address.neighbourhood else [])])
+    phone = _phone(address.phone or receiver.phone)
+    cod = package.cod_amount
+    nodes: list[Node] = [
+        ("cargoKey", package.cargo_key),
+        ("invoiceKey", (package.invoice_number or package.cargo_key)[:20]),
+        ("receiverCustName", receiver.display_name[:100]),
+        ("receiverAddress", f"{lines}, {address.district}/{address.city}"[:500]),
+        ("receiverPhone1", phone),
+        ("cityName", address.city[:40]),
+        ("townName", address.district[:40]),
+        ("desi", _number(desi)),
+        ("kg", _number(package.weight_kg)),
+        ("cargoCount", str(package.parcel_count)),
+        ("waybillNo", (package.invoice_number or None) and package.invoice_number[:20]),
+    ]
+    if cod is not None and cod > 0:
+        # cash on delivery: 0 = cash, the amount with a dot, collected on a separate document
+        nodes += [
+            ("ttCollectionType", "0"),
+            ("ttInvoiceAmount", f"{cod:.2f}"),
+            ("ttDocumentId", package.cargo_key[:12]),
+            ("ttDocumentSaveType", "0"),
+        ]
+    nodes += [
+        ("description", (package.content or "")[:255] or None),
+        ("taxNumber", receiver.tax_id if not receiver.is_placeholder else None),
+        ("taxOfficeName", (receiver.tax_office or None) and receiver.tax_office[:60]),
+        ("emailAddress", receiver.email),
+    ]
+    return nodes
+
+
+def parse_local(day: str | None, clock: str | None) -> datetime | None:
+    """``yyyyMMdd`` + ``HHmmss`` (Turkish time) → an aware UTC datetime."""
+    if not day or not re.fullmatch(r"\d{8}", day):
+        return None
+    clock = (clock or "000000").replace(":", "").ljust(6, "0")[:6]
+    try:
+        local = datetime.strptime(day + clock, "%Y%m%d%H%M%S").replace(tzinfo=TR_TIME)
+    except ValueError:
+        return None
+    return local.astimezone(UTC)
+
+
+def event_status(name: str) -> TrackingStatus:
+    folded = fold(name)
+    for keyword, status in _EVENT_KEYWORDS:
+        if keyword in folded:
+            return status
+    return TrackingStatus.IN_TRANSIT
+
+
+def doc_id(detail: Detail) -> str | None:
+    """Yurtiçi's own shipment number, once the branch has processed the cargo key."""
+    if detail.get("docId"):
+        return detail.get("docId")
+    for item in children(detail.element, "shippingDeliveryItemDetailVO"):
+        if found := text(item, "docId"):
+            return found
+    return None
+
+
+def tracking_url(detail: Detail) -> str | None:
+    for item in children(detail.element, "shippingDeliveryItemDetailVO"):
+        if found := text(item, "trackingUrl"):
+            return found
+    return None
+
+
+def events(detail: Detail, now: datetime) -> list[TrackingEvent]:
+    """Normalized events for one ``shippingDeliveryDetailVO``, oldest first.
+
+    Pickup has no event of its own in the answer we know: it is when ``operationStatus`` leaves
+    ``NOP`` or a ``docId`` appears; we date it by the first history event when there is one.
+    """
+    status = detail.get("operationStatus") or "NOP"
+    items = children(detail.element, "shippingDeliveryItemDetailVO")
+    history: list[TrackingEvent] = []
+    for item in items:
+        for ev in children(item, "invDocCargoVOArray"):
+            at = parse_local(text(ev, "eventDate"), text(ev, "eventTime"))
+            name = text(ev, "eventName") or ""
+            if at is None or not name:
+                continue
+            place = ", ".join(
+                p for p in (text(ev, "unitName"), text(ev, "townName"), text(ev, "cityName")) if p
+            )
+            history.append(
+                TrackingEvent(
+                    at=at,
+                    status=event_status(name),
+                    description=name,
+                    location=place or None,
+                    raw_code=text(ev, "eventId") or name,
+                )
+            )
+    history.sort(key=lambda e: e.at)
+    if status == "NOP" and not doc_id(detail):
+        return [
+            TrackingEvent(
+                at=now,
+                status=TrackingStatus.CREATED,
+                description=detail.get("operationMessage"),
+                raw_code="NOP",
+            )
+        ]
+    out = list(history)
+    if status not in CANCELLED and not any(e.status is TrackingStatus.PICKED_UP for e in out):
+        first = out[0].at if out else now
+        out.insert(
+            0,
+            TrackingEvent(
+                at=first,
+                status=TrackingStatus.PICKED_UP,
+                description="Kargo şubede işlendi",
+                raw_code=status,
+            ),
+        )
+    if status == "IND" and not any(e.status is TrackingStatus.IN_TRANSIT for e in out):
+        out.append(
+            TrackingEvent(
+                at=out[-1].at if out else now,
+                status=TrackingStatus.IN_TRANSIT,
+                description=detail.get("operationMessage"),
+                raw_code="IND",
+            )
+        )
+    if status == "DLV" and not any(e.status is TrackingStatus.DELIVERED for e in out):
+        item = items[0] if items else None
+        at = (
+            parse_local(text(item, "deliveryDate"), text(item, "deliveryTime"))
+            if item is not None
+            else None
+        )
+        out.append(
+            TrackingEvent(
+                at=at or now,
+                status=TrackingStatus.DELIVERED,
+                description=detail.get("operationMessage"),
+                raw_code="DLV",
+            )
+        )
+    if status in CANCELLED and not any(e.status is TrackingStatus.CANCELLED for e in out):
+        out.append(
+            TrackingEvent(
+                at=out[-1].at if out else now,
+                status=TrackingStatus.CANCELLED,
+                description=detail.get("operationMessage"),
+                raw_code=status,
+            )
+        )
+    returned = any(
+        text(i, "returnStatus") == "3" or text(i, "rejectStatus") in ("9", "10") for i in items
+    )
+    if returned and not any(e.status is TrackingStatus.RETURNED for e in out):
+        out.append(
+            TrackingEvent(
+                at=out[-1].at if out else now,
+                status=TrackingStatus.RETURNED,
+                description="İade",
+                raw_code="returnStatus",
+            )
+        )
+    return out
