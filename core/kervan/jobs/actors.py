@@ -1,0 +1,157 @@
+"""The dramatiq actors and how work gets enqueued.
+
+Actors take ids only (tenant, order or connection); the store is the truth. They are declared
+per :class:`Jobs` instance on its own broker, never at import time, so importing Kervan
+never connects anywhere. Embedded mode (default) runs a StubBroker with an in-process worker;
+Redis mode (``KERVAN_BROKER_URL=redis://...``) lets any number of ``kervan worker`` processes
+share the queue. Delivery is at-least-once either way; steps are idempotent, and the
+reconciler re-enqueues whatever is due, so a lost message only delays work.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import (
+    AgeLimit,
+    Callbacks,
+    Pipelines,
+    Retries,
+    ShutdownNotifications,
+    TimeLimit,
+)
+
+from ..engine import Engine
+from ..store.port import Store
+from .deadletters import MAX_RETRIES, DeadLetters, should_retry
+from .identity import IdentityKeys, MemoryIdentityKeys, RedisIdentityKeys
+from .loop import EngineLoop
+
+log = logging.getLogger("kervan.jobs")
+QUEUE = "kervan"
+
+
+def make_broker(url: str | None, store: Store) -> tuple[dramatiq.Broker, IdentityKeys]:
+    middleware = [
+        AgeLimit(),
+        TimeLimit(time_limit=600_000),
+        ShutdownNotifications(),
+        Callbacks(),
+        Pipelines(),
+        Retries(
+            max_retries=MAX_RETRIES, min_backoff=500, max_backoff=60_000, retry_when=should_retry
+        ),
+        DeadLetters(store),
+    ]
+    if url:
+        # a killed worker's messages come back after the heartbeat timeout (at-least-once)
+        broker: dramatiq.Broker = RedisBroker(
+            url=url, middleware=middleware, heartbeat_timeout=15_000, namespace="kervan"
+        )
+        return broker, RedisIdentityKeys(broker.client)  # type: ignore[attr-defined]
+    return StubBroker(middleware=middleware), MemoryIdentityKeys()
+
+
+class Jobs:
+    """The actors bound to one broker, plus idempotent enqueue helpers."""
+
+    def __init__(self, engine: Engine, loop: EngineLoop, broker_url: str | None = None) -> None:
+        self.engine, self.loop = engine, loop
+        self.broker, self.identity = make_broker(broker_url, engine.store)
+        self.embedded = broker_url is None
+        self._worker: dramatiq.Worker | None = None
+        self.actors: dict[str, dramatiq.Actor] = {
+            name: dramatiq.actor(
+                fn, broker=self.broker, actor_name=name, queue_name=QUEUE, max_retries=MAX_RETRIES
+            )
+            for name, fn in (
+                ("process_order", self._process_order),
+                ("poll_source", self._poll_source),
+                ("track_carrier", self._track_carrier),
+                ("poll_documents", self._poll_documents),
+            )
+        }
+
+    # -- enqueue ------------------------------------------------------------------------------
+
+    def send(self, actor: str, *args: Any) -> bool:
+        """Enqueue unless the same job (actor + args) is already waiting. True if enqueued."""
+        key = f"{actor}:{':'.join(map(str, args))}"
+        if not self.identity.claim(key):
+            return False
+        self.actors[actor].send(*args)
+        return True
+
+    def enqueue_order(self, tenant_id: str, order_id: str) -> bool:
+        return self.send("process_order", tenant_id, order_id)
+
+    # -- actors -------------------------------------------------------------------------------
+
+    def _started(self, actor: str, *args: Any) -> None:
+        self.identity.release(f"{actor}:{':'.join(map(str, args))}")
+
+    def _process_order(self, tenant_id: str, order_id: str) -> None:
+        self._started("process_order", tenant_id, order_id)
+        self.loop.run(self.engine.advance(tenant_id, order_id))
+
+    def _fan_out(self, tenant_id: str, order_ids: list[str]) -> None:
+        for oid in order_ids:
+            self.enqueue_order(tenant_id, oid)
+
+    def _poll_source(self, tenant_id: str, connection_id: str) -> None:
+        self._started("poll_source", tenant_id, connection_id)
+        result = self.loop.run(self.engine.ingest(tenant_id, connection_id))
+        self._fan_out(tenant_id, result.new + result.updated)
+
+    def _track_carrier(self, tenant_id: str, connection_id: str) -> None:
+        self._started("track_carrier", tenant_id, connection_id)
+        self._fan_out(tenant_id, self.loop.run(self.engine.track(tenant_id, connection_id)))
+
+    def _poll_documents(self, tenant_id: str) -> None:
+        self._started("poll_documents", tenant_id)
+        self._fan_out(tenant_id, self.loop.run(self.engine.poll_documents(tenant_id)))
+
+    # -- workers ------------------------------------------------------------------------------
+
+    def start_worker(self, threads: int = 4) -> dramatiq.Worker:
+        worker = dramatiq.Worker(
+            self.broker, queues={QUEUE}, worker_threads=threads, worker_timeout=100
+        )
+        worker.start()
+        self._worker = worker
+        return worker
+
+    def join(self, timeout_ms: int = 600_000) -> None:
+        """Embedded mode: wait until the queue is empty and workers are idle."""
+        if not isinstance(self.broker, StubBroker):
+            raise RuntimeError("join() is for the embedded broker")
+        self.broker.join(QUEUE, timeout=timeout_ms, fail_fast=False)
+        if self._worker is not None:
+            self._worker.join()
+
+    def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
+        self.broker.close()
+
+    def replay(self, actor: str, args: list[Any]) -> bool:
+        if actor not in self.actors:
+            raise KeyError(f"unknown actor {actor!r}; known: {sorted(self.actors)}")
+        self.identity.release(f"{actor}:{':'.join(map(str, args))}")
+        return self.send(actor, *args)
+
+
+def each_role(roles: list[str]) -> list[Callable[[Jobs, str, str], bool]]:
+    """Which polling job a connection gets, by the roles its connector plays."""
+    out: list[Callable[[Jobs, str, str], bool]] = []
+    if "order_source" in roles or "storefront" in roles:
+        out.append(lambda j, t, c: j.send("poll_source", t, c))
+    if "carrier" in roles:
+        out.append(lambda j, t, c: j.send("track_carrier", t, c))
+    return out

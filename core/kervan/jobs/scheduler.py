@@ -1,0 +1,105 @@
+"""Polls each connection at its interval (backing off unhealthy ones) and runs the reconciler.
+
+The reconciler is what makes the system crash-safe: whatever the store says is due gets
+enqueued again, so a message lost with a killed worker only delays the order.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from ..domain import Connection
+from ..roles import utcnow
+from ..store.port import PLATFORM_TENANT
+from .actors import Jobs, each_role
+
+log = logging.getLogger("kervan.scheduler")
+MAX_BACKOFF_EXP = 6  # an unhealthy connection is polled at most 64× less often
+
+
+class ConnectionDirectory(Protocol):
+    def list(self, tenant_id: str) -> list[Connection]: ...
+
+
+def next_poll(conn: Connection, now: datetime) -> datetime:
+    """Healthy: every interval; after n consecutive failures: interval × 2ⁿ (capped)."""
+    exp = min(conn.health.consecutive_failures, MAX_BACKOFF_EXP)
+    return now + timedelta(seconds=conn.poll_interval_s * (2**exp))
+
+
+class Scheduler:
+    def __init__(
+        self,
+        jobs: Jobs,
+        connections: ConnectionDirectory,
+        roles_of: Callable[[str], list[str]],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        reconcile_every_s: float = 10.0,
+    ) -> None:
+        self.jobs, self.connections, self.roles_of, self.clock = jobs, connections, roles_of, clock
+        self.reconcile_every_s = reconcile_every_s
+        self._next: dict[tuple[str, str], datetime] = {}
+        self._last_reconcile = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> int:
+        """One pass: enqueue due polls and (every few seconds) reconcile. Returns jobs sent."""
+        sent = 0
+        now = self.clock()
+        tenants = [t for t in self.jobs.engine.store.tenant_ids() if t != PLATFORM_TENANT]
+        for tenant_id in tenants:
+            sent += self._poll_connections(tenant_id, now)
+        if time.monotonic() - self._last_reconcile >= self.reconcile_every_s:
+            self._last_reconcile = time.monotonic()
+            for tenant_id in tenants:
+                sent += self.reconcile(tenant_id)
+        return sent
+
+    def _poll_connections(self, tenant_id: str, now: datetime) -> int:
+        sent = 0
+        polled_issuer = False
+        for conn in self.connections.list(tenant_id):
+            key = (tenant_id, conn.id)
+            if not conn.enabled or self._next.get(key, now) > now:
+                continue
+            self._next[key] = next_poll(conn, now)
+            try:
+                roles = self.roles_of(conn.connector)
+            except Exception as exc:  # an uninstalled plugin must not stop the others
+                log.warning("connection %s/%s: %s", tenant_id, conn.id, exc)
+                continue
+            for send in each_role(roles):
+                sent += send(self.jobs, tenant_id, conn.id)
+            if "document_issuer" in roles and not polled_issuer:
+                polled_issuer = True
+                sent += self.jobs.send("poll_documents", tenant_id)
+        return sent
+
+    def reconcile(self, tenant_id: str) -> int:
+        return sum(
+            self.jobs.enqueue_order(tenant_id, oid)
+            for oid in self.jobs.engine.due_orders(tenant_id)
+        )
+
+    def start(self, every_s: float = 1.0) -> None:
+        def run() -> None:
+            while not self._stop.wait(every_s):
+                try:
+                    self.tick()
+                except Exception:  # keep scheduling; the error is logged with its trace
+                    log.exception("scheduler tick failed")
+
+        self._thread = threading.Thread(target=run, name="kervan-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
