@@ -149,7 +149,7 @@ class SqliteStore(Store):
     def ensure_indexes(self, query: Query, fields: tuple[str, ...]) -> None:
         """Create (once per process) the declared indexes of the query's kind and the
         composite index for its shape, if it has one (see :func:`sqlite_sql.shape_index`)."""
-        wanted = [(query.kind, (f,)) for f in fields]
+        wanted: list[tuple[str, tuple[str, ...]]] = [(query.kind, (f,)) for f in fields]
         shape = sql.shape_index(query)
         if shape is not None:
             wanted.append((query.kind, shape))
