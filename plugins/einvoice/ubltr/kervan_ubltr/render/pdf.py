@@ -31,7 +31,7 @@ def render_view_pdf(view: DocumentView, author: str = "Kervan") -> bytes:
     """Lay ``view`` out on as many A4 pages as it needs; return the PDF bytes."""
     regular, bold = register_fonts()
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
+    canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1, initialFontName=regular)
     canvas.setTitle(f"{view.title} {view.number}")
     canvas.setAuthor(author)
     writer = _Writer(canvas, view, TextBox(canvas, regular, bold))
@@ -112,8 +112,9 @@ class _Writer:
 
     def _qr_and_title(self, top: float) -> float:
         centre = PAGE_W / 2
-        if self.view.qr_payload is None:
-            self.box.line(centre, top - 16, self.view.title, size=14, bold=True, align="center")
+        if self.view.qr_payload is None:  # no karekod: the title takes the top-right corner
+            right = PAGE_W - MARGIN
+            self.box.line(right, top - 16, self.view.title, size=14, bold=True, align="right")
             return 24
         x = centre - QR_SIZE / 2
         draw_qr(self.c, self.view.qr_payload, x, top - QR_SIZE, QR_SIZE)
