@@ -1,0 +1,393 @@
+"""Trendyol payloads ⇄ Kervan's domain model. Pure functions, no I/O.
+
+Field names: Trendyol renamed most package and line fields on 08.12.2025 (``id`` →
+``shipmentPackageId``, line ``id`` → ``lineId``, ``merchantSku`` → ``stockCode``,
+``amount`` → ``lineGrossAmount``, ``discount`` → ``lineSellerDiscount``, ``price`` →
+``lineUnitPrice``, ``vatBaseAmount`` → ``vatRate`` ...). Every reader here takes the new name
+first and falls back to the old one, so archived payloads, webhooks from older pipelines and
+the sandbox (which emits the new names) all map the same way.
+
+Money semantics (Trendyol's "Discount Representations in the Get Shipment Packages Service"):
+``lineGrossAmount`` is the VAT-inclusive *unit* price before discounts, ``lineSellerDiscount``
+and ``lineTyDiscount`` are the *line* totals of seller- and Trendyol-funded discounts, and
+``lineUnitPrice`` is the net unit price after both. Kervan's ``OrderLine.unit_price`` is the
+gross unit price and ``discount`` the seller-funded line discount: Trendyol pays its own
+discounts, so they never reduce the seller's invoice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from kervan.domain import (
+    FOREIGN_PLACEHOLDER,
+    PERSON_PLACEHOLDER,
+    Address,
+    Claim,
+    ClaimLine,
+    ClaimLineStatus,
+    ClaimReason,
+    Listing,
+    Order,
+    OrderLine,
+    Party,
+    PartyKind,
+    check_tax_id,
+)
+from kervan.errors import InvalidResponseError
+
+SOURCE = "trendyol"
+#: Trendyol's ``orderDate`` is an epoch that reads as Istanbul wall time (GMT+3, no DST since
+#: 2016); ``lastModifiedDate`` and ``claimDate`` are plain UTC epochs.
+ISTANBUL = timedelta(hours=3)
+CANCELLED_STATUSES = frozenset({"Cancelled", "UnSupplied"})
+KURUS = Decimal("0.01")
+
+CLAIM_STATUS = {
+    "Created": ClaimLineStatus.CREATED,
+    "WaitingInAction": ClaimLineStatus.WAITING,
+    "WaitingFraudCheck": ClaimLineStatus.IN_ANALYSIS,
+    "Accepted": ClaimLineStatus.ACCEPTED,
+    "Rejected": ClaimLineStatus.REJECTED,
+    "Cancelled": ClaimLineStatus.CANCELLED,
+    "Unresolved": ClaimLineStatus.DISPUTED,
+    "InAnalysis": ClaimLineStatus.IN_ANALYSIS,
+}
+
+
+def pick(data: Mapping[str, Any], *names: str, default: Any = None) -> Any:
+    """The first of ``names`` present and not null in ``data`` (new name first, then old)."""
+    for name in names:
+        value = data.get(name)
+        if value is not None:
+            return value
+    return default
+
+
+def money(value: Any) -> Decimal:
+    """A JSON number as kuruş-precision ``Decimal`` (floats via ``str`` to drop binary noise)."""
+    if value is None or value == "":
+        return Decimal("0.00")
+    try:
+        return Decimal(str(value)).quantize(KURUS, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:
+        raise ValueError(f"not an amount: {type(value).__name__}") from exc
+
+
+def from_epoch_ms(value: Any, *, istanbul_wall: bool = False) -> datetime | None:
+    if value in (None, "", 0):
+        return None
+    at = datetime.fromtimestamp(int(value) / 1000, UTC)
+    return at - ISTANBUL if istanbul_wall else at
+
+
+def to_epoch_ms(at: datetime, *, istanbul_wall: bool = False) -> int:
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    if istanbul_wall:
+        at = at + ISTANBUL
+    return int(at.timestamp() * 1000)
+
+
+def package_id_of(pkg: Mapping[str, Any]) -> str:
+    value = pick(pkg, "shipmentPackageId", "id")
+    if value in (None, ""):
+        raise InvalidResponseError("Trendyol package without shipmentPackageId", remote=SOURCE)
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# packages → orders
+
+
+def package_to_order(pkg: Mapping[str, Any], *, tenant_id: str, connection_id: str) -> Order:
+    """One Trendyol shipment package as a Kervan :class:`Order`.
+
+    Raises :class:`InvalidResponseError` (naming the package, never buyer data) when the
+    payload breaks Trendyol's own contract, e.g. a package with no lines.
+    """
+    package_id = package_id_of(pkg)
+    try:
+        return _package_to_order(pkg, package_id, tenant_id, connection_id)
+    except (ValueError, TypeError, KeyError) as exc:
+        # pydantic's ValidationError is a ValueError; its text may quote buyer data, so keep
+        # only the field locations.
+        where = _error_locations(exc)
+        raise InvalidResponseError(
+            f"Trendyol package {package_id} cannot be mapped ({where})",
+            remote=SOURCE,
+            detail={"package_id": package_id},
+        ) from None
+
+
+def _error_locations(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            return "; ".join(
+                ".".join(str(p) for p in e["loc"]) + f": {e['msg']}"
+                for e in errors(include_input=False, include_url=False)
+            )
+        except TypeError:  # not a pydantic error
+            pass
+    return type(exc).__name__
+
+
+def _package_to_order(
+    pkg: Mapping[str, Any], package_id: str, tenant_id: str, connection_id: str
+) -> Order:
+    shipment = pick(pkg, "shipmentAddress", default={}) or {}
+    invoice = pick(pkg, "invoiceAddress", default={}) or shipment
+    status = pick(pkg, "status", "shipmentPackageStatus")
+    ordered_at = from_epoch_ms(pick(pkg, "orderDate"), istanbul_wall=True)
+    updated_at = from_epoch_ms(pick(pkg, "lastModifiedDate"))
+    tracking = pick(pkg, "cargoTrackingNumber")
+    invoice_address = address_of(invoice)
+    return Order(
+        id=f"{connection_id}:{package_id}",
+        tenant_id=tenant_id,
+        connection_id=connection_id,
+        source=SOURCE,
+        order_number=str(pick(pkg, "orderNumber")),
+        package_id=package_id,
+        lines=[line_of(line) for line in pick(pkg, "lines", default=[])],
+        buyer=buyer_of(pkg, invoice, invoice_address),
+        shipping_address=address_of(shipment) if shipment else invoice_address,
+        invoice_address=invoice_address,
+        currency=pick(pkg, "currencyCode", default="TRY"),
+        cargo_provider=pick(pkg, "cargoProviderName"),
+        cargo_tracking_number=str(tracking) if tracking not in (None, "", 0) else None,
+        micro_export=bool(pick(pkg, "micro", default=False)),
+        remote_status=status,
+        source_cancelled=status in CANCELLED_STATUSES,
+        ordered_at=ordered_at or updated_at or datetime.now(UTC),
+        remote_updated_at=updated_at,
+    )
+
+
+def line_of(line: Mapping[str, Any]) -> OrderLine:
+    quantity = Decimal(str(pick(line, "quantity", default=0)))
+    seller_discount = money(pick(line, "lineSellerDiscount", "discount"))
+    gross_unit = pick(line, "lineGrossAmount", "amount")
+    if gross_unit is not None:
+        unit_price = money(gross_unit)
+    else:
+        # only the net unit price came: add both discounts back, per unit
+        ty_discount = money(pick(line, "lineTyDiscount", "tyDiscount"))
+        net = money(pick(line, "lineUnitPrice", "price"))
+        unit_price = money(net + (seller_discount + ty_discount) / (quantity or 1))
+    gross = money(unit_price * quantity)
+    return OrderLine(
+        line_id=str(pick(line, "lineId", "id")),
+        barcode=str(pick(line, "barcode")),
+        sku=pick(line, "stockCode", "merchantSku"),
+        name=str(pick(line, "productName")),
+        quantity=quantity,
+        unit_price=unit_price,
+        vat_rate=Decimal(str(pick(line, "vatRate", "vatBaseAmount", default=20))),
+        discount=min(seller_discount, gross),
+        hs_code=pick(line, "hsCode"),
+    )
+
+
+def address_of(addr: Mapping[str, Any]) -> Address:
+    lines = [str(v) for v in (addr.get("address1"), addr.get("address2")) if v]
+    if not lines and addr.get("fullAddress"):
+        lines = [str(addr["fullAddress"])]
+    district = pick(addr, "district", "countyName")
+    city = pick(addr, "city", "stateName")
+    return Address(
+        lines=lines or ["-"],
+        district=str(district or city or "-"),
+        city=str(city or "-"),
+        postal_code=pick(addr, "postalCode") or None,
+        country=str(pick(addr, "countryCode", default="TR")).upper(),
+        neighbourhood=pick(addr, "neighborhood") or None,
+        phone=pick(addr, "phone") or None,
+    )
+
+
+def _valid_tax_id(value: Any) -> str | None:
+    if not value:
+        return None
+    try:
+        tax_id = check_tax_id(str(value))
+    except ValueError:
+        return None
+    return None if tax_id in (PERSON_PLACEHOLDER, FOREIGN_PLACEHOLDER) else tax_id
+
+
+def buyer_of(pkg: Mapping[str, Any], invoice: Mapping[str, Any], address: Address) -> Party:
+    """The invoiced party: a company (VKN, or a sole trader's TCKN) for corporate invoices,
+    else a person with the TCKN Trendyol gave or GİB's placeholder; foreign buyers get
+    ``2222222222``."""
+    first = pick(invoice, "firstName") or pick(pkg, "customerFirstName")
+    last = pick(invoice, "lastName") or pick(pkg, "customerLastName")
+    if not (first and last):
+        first, last = _split_name(pick(invoice, "fullName") or f"{first or ''} {last or ''}")
+    company = pick(invoice, "company")
+    tax_number = _valid_tax_id(pick(invoice, "taxNumber") or pick(pkg, "taxNumber"))
+    common: dict[str, Any] = {
+        "email": pick(pkg, "customerEmail"),
+        "phone": address.phone,
+        "address": address,
+    }
+    commercial = bool(pick(pkg, "commercial", default=False))
+    if not address.is_domestic:
+        if company and commercial:
+            return Party(
+                kind=PartyKind.COMPANY, tax_id=FOREIGN_PLACEHOLDER, company_name=company, **common
+            )
+        return Party(
+            kind=PartyKind.PERSON,
+            tax_id=FOREIGN_PLACEHOLDER,
+            first_name=first,
+            last_name=last,
+            **common,
+        )
+    if commercial and tax_number:
+        return Party(
+            kind=PartyKind.COMPANY,
+            tax_id=tax_number,
+            company_name=company or f"{first} {last}",
+            tax_office=pick(invoice, "taxOffice"),
+            **common,
+        )
+    tckn = _valid_tax_id(pick(pkg, "identityNumber", "customerTckn"))
+    return Party(
+        kind=PartyKind.PERSON,
+        tax_id=tckn if tckn and len(tckn) == 11 else PERSON_PLACEHOLDER,
+        first_name=first,
+        last_name=last,
+        **common,
+    )
+
+
+def _split_name(full: str) -> tuple[str, str]:
+    parts = full.split()
+    if len(parts) >= 2:
+        return " ".join(parts[:-1]), parts[-1]
+    if parts:
+        return parts[0], "-"
+    return "Trendyol", "Müşterisi"
+
+
+# ---------------------------------------------------------------------------------------------
+# claims
+
+
+def claim_of(raw: Mapping[str, Any], *, tenant_id: str, connection_id: str) -> Claim:
+    claim_id = str(pick(raw, "claimId", "id"))
+    lines: list[ClaimLine] = []
+    for item in pick(raw, "items", default=[]):
+        order_line = item.get("orderLine") or {}
+        for claim_item in item.get("claimItems") or []:
+            lines.append(_claim_line(order_line, claim_item))
+    package_id = pick(raw, "orderShipmentPackageId")
+    first = pick(raw, "customerFirstName") or ""
+    last = pick(raw, "customerLastName") or ""
+    tracking = pick(raw, "cargoTrackingNumber")
+    try:
+        return Claim(
+            id=f"{connection_id}:{claim_id}",
+            tenant_id=tenant_id,
+            connection_id=connection_id,
+            external_id=claim_id,
+            order_number=str(pick(raw, "orderNumber")),
+            package_id=str(package_id) if package_id else None,
+            order_id=f"{connection_id}:{package_id}" if package_id else None,
+            claimed_at=from_epoch_ms(pick(raw, "claimDate")) or datetime.now(UTC),
+            updated_at=from_epoch_ms(pick(raw, "lastModifiedDate")),
+            customer_name=f"{first} {last}".strip() or None,
+            cargo_tracking_number=str(tracking) if tracking else None,
+            lines=lines,
+        )
+    except ValueError:
+        raise InvalidResponseError(
+            f"Trendyol claim {claim_id} cannot be mapped", remote=SOURCE, detail={"claim": claim_id}
+        ) from None
+
+
+def _claim_line(order_line: Mapping[str, Any], item: Mapping[str, Any]) -> ClaimLine:
+    reason = item.get("customerClaimItemReason") or item.get("trendyolClaimItemReason") or {}
+    status = (item.get("claimItemStatus") or {}).get("name", "Created")
+    return ClaimLine(
+        id=str(item["id"]),
+        order_line_id=str(pick(item, "orderLineItemId", default=pick(order_line, "lineId", "id"))),
+        barcode=str(pick(order_line, "barcode", default="-")),
+        name=str(pick(order_line, "productName", default="-")),
+        quantity=Decimal(1),  # one claim item is one unit
+        unit_price=money(pick(order_line, "lineUnitPrice", "price")),
+        reason=ClaimReason(
+            code=str(pick(reason, "externalReasonId", "id", "code", default="")),
+            name=str(pick(reason, "name", default="")),
+            source="customer" if item.get("customerClaimItemReason") else "marketplace",
+        ),
+        status=CLAIM_STATUS.get(status, ClaimLineStatus.CREATED),
+        customer_note=pick(item, "customerNote") or None,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# products
+
+
+def listings_of(product: Mapping[str, Any], *, tenant_id: str, connection_id: str) -> list[Listing]:
+    """Listings from one product: the v2 content shape (``variants[]``) or the flat v1 item."""
+    variants = product.get("variants")
+    attributes = _attributes(product.get("attributes"))
+    if variants is None:
+        return [_listing(product, product, attributes, tenant_id, connection_id)]
+    return [
+        _listing(
+            product,
+            variant,
+            {**attributes, **_attributes(variant.get("attributes"))},
+            tenant_id,
+            connection_id,
+        )
+        for variant in variants
+    ]
+
+
+def _attributes(raw: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for attr in raw or []:
+        name = pick(attr, "attributeName")
+        value = pick(attr, "attributeValue", "customAttributeValue")
+        if name and value is not None:
+            out[str(name)] = str(value)
+    return out
+
+
+def _listing(
+    product: Mapping[str, Any],
+    variant: Mapping[str, Any],
+    attributes: dict[str, str],
+    tenant_id: str,
+    connection_id: str,
+) -> Listing:
+    barcode = str(variant["barcode"])
+    price = variant.get("price") if isinstance(variant.get("price"), Mapping) else variant
+    stock = variant.get("stock")
+    quantity = stock.get("quantity") if isinstance(stock, Mapping) else stock
+    if quantity is None:
+        quantity = variant.get("quantity")
+    sale, listed = pick(price, "salePrice"), pick(price, "listPrice")
+    external = pick(variant, "variantId", "id", default=pick(product, "contentId"))
+    return Listing(
+        id=f"{connection_id}:{barcode}",
+        tenant_id=tenant_id,
+        connection_id=connection_id,
+        external_id=str(external) if external is not None else None,
+        barcode=barcode,
+        sku=pick(variant, "stockCode") or pick(product, "stockCode"),
+        title=pick(product, "title"),
+        sale_price=money(sale) if sale is not None else None,
+        list_price=money(listed) if listed is not None else None,
+        quantity=int(quantity) if quantity is not None else None,
+        attributes=attributes,
+    )

@@ -1,0 +1,290 @@
+"""Order-source work for Trendyol packages: fetch, status, invoice, split, ship, cancel, label."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from kervan import RemoteRef
+from kervan.domain import Invoice, Label, Order
+from kervan.errors import ConflictError, InvalidInputError, RemoteRejectedError
+
+from .client import MAX_QUERY_WINDOW
+from .mapping import package_id_of, package_to_order, to_epoch_ms
+
+if TYPE_CHECKING:
+    from .client import TrendyolClient
+    from .settings import TrendyolSettings
+
+log = logging.getLogger("kervan.trendyol")
+
+#: the widest date range one getShipmentPackages query may ask for
+MAX_WINDOW = timedelta(days=14)
+#: how far back Trendyol keeps packages queryable
+HISTORY = timedelta(days=90)
+#: statuses that the seller can no longer move forward (the carrier or Trendyol did)
+PAST_PICKING = {"Invoiced", "Shipped", "AtCollectionPoint", "Delivered", "UnDelivered", "Returned"}
+PAST_INVOICED = PAST_PICKING - {"Invoiced"}
+#: where cancelled, unsupplied and split-away packages are listed (a second pass, as the docs
+#: ask for these statuses explicitly)
+GONE_STATUSES = "Cancelled,UnSupplied,UnPacked"
+#: carriers whose label Trendyol produces (the "common label")
+COMMON_LABEL_PREFIXES = ("733", "726", "729")  # Trendyol Express, Aras, UPS
+COMMON_LABEL_PROVIDERS = ("trendyol express", "aras", "ups")
+#: reasonId for unsupplied lines
+UNSUPPLY_REASONS = {
+    "out_of_stock": 500,
+    "stock_out": 500,
+    "defective": 501,
+    "wrong_price": 502,
+    "integration": 504,
+    "bulk_purchase": 505,
+    "force_majeure": 506,
+}
+
+
+def windows(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """``[start, end]`` cut into consecutive ranges of at most two weeks, oldest first."""
+    out = []
+    while start < end:
+        stop = min(start + MAX_WINDOW, end)
+        out.append((start, stop))
+        start = stop
+    return out
+
+
+class OrdersMixin:
+    """The order-source methods; mixed into :class:`~kervan_trendyol.connector.Trendyol`."""
+
+    settings: TrendyolSettings
+    client: TrendyolClient
+    context: Any
+
+    # -- fetch -----------------------------------------------------------------------------
+
+    async def fetch_orders(
+        self, since: datetime, until: datetime | None = None
+    ) -> AsyncIterator[Order]:
+        """Every package modified in ``[since - overlap, until]``, each at most once per call.
+
+        Windows are cut at two weeks and paged newest-first (``PackageLastModifiedDate``,
+        ``DESC``), so a package modified while we page moves to the head of the list: pages
+        shift later, we see repeats (deduplicated here) and never skip one. A window whose
+        ``totalElements`` changes while we page it is read again. A window with more than
+        10,000 packages (Trendyol's paging cap) is halved until it fits.
+        """
+        now = self.context.clock()
+        until = until or now
+        start = max(since - timedelta(minutes=self.settings.overlap_minutes), now - HISTORY)
+        seen: dict[str, Any] = {}
+        for status in (None, GONE_STATUSES):
+            for lo, hi in windows(start, until):
+                async for pkg in self._packages_in(lo, hi, status):
+                    key = package_id_of(pkg)
+                    stamp = (pkg.get("lastModifiedDate"), pkg.get("status"))
+                    if seen.get(key) == stamp:
+                        continue
+                    seen[key] = stamp
+                    yield package_to_order(
+                        pkg,
+                        tenant_id=self.context.tenant_id,
+                        connection_id=self.context.connection_id,
+                    )
+
+    async def _packages_in(
+        self, lo: datetime, hi: datetime, status: str | None, depth: int = 0
+    ) -> AsyncIterator[dict[str, Any]]:
+        size = self.settings.page_size
+        params: dict[str, Any] = {
+            "startDate": to_epoch_ms(lo),
+            "endDate": to_epoch_ms(hi),
+            "orderByField": "PackageLastModifiedDate",
+            "orderByDirection": "DESC",
+            "size": size,
+        }
+        if status:
+            params["status"] = status
+        for _restart in range(3):
+            first = await self.client.get_packages({**params, "page": 0})
+            total = int(first.get("totalElements") or 0)
+            if total > MAX_QUERY_WINDOW and hi - lo > timedelta(minutes=1) and depth < 20:
+                middle = lo + (hi - lo) / 2
+                async for pkg in self._packages_in(middle, hi, status, depth + 1):
+                    yield pkg
+                async for pkg in self._packages_in(lo, middle, status, depth + 1):
+                    yield pkg
+                return
+            changed = False
+            body, page = first, 0
+            while True:
+                for pkg in body["content"]:
+                    yield pkg
+                pages = int(body.get("totalPages") or 0)
+                if int(body.get("totalElements") or 0) != total:
+                    changed = True
+                page += 1
+                if page >= pages or not body["content"] or page * size >= MAX_QUERY_WINDOW:
+                    break
+                body = await self.client.get_packages({**params, "page": page})
+            if not changed:
+                return
+            log.info("trendyol: package list changed while paging; reading the window again")
+
+    # -- status ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _lines_of(order: Order) -> list[dict[str, Any]]:
+        return [
+            {"lineId": int(line.line_id), "quantity": int(line.quantity)} for line in order.lines
+        ]
+
+    async def _already(self, order: Order, statuses: set[str]) -> bool:
+        pkg = await self.client.get_package(order.package_id)
+        return pkg is not None and pkg.get("status") in statuses
+
+    async def accept(self, order: Order) -> RemoteRef:
+        """Status ``Picking``: the seller took the package. Harmless to repeat."""
+        try:
+            await self.client.update_package(order.package_id, self._lines_of(order), "Picking")
+        except RemoteRejectedError:
+            if await self._already(order, {"Picking"} | PAST_PICKING):
+                return RemoteRef(remote_id=order.package_id, already_done=True)
+            raise
+        return RemoteRef(remote_id=order.package_id)
+
+    async def mark_invoiced(self, order: Order, invoice_number: str) -> RemoteRef:
+        """Status ``Invoiced`` with the invoice number (optional step in Trendyol's flow)."""
+        try:
+            await self.client.update_package(
+                order.package_id,
+                self._lines_of(order),
+                "Invoiced",
+                {"invoiceNumber": invoice_number},
+            )
+        except RemoteRejectedError:
+            if await self._already(order, {"Invoiced"} | PAST_INVOICED):
+                return RemoteRef(remote_id=order.package_id, already_done=True)
+            raise
+        return RemoteRef(remote_id=order.package_id)
+
+    # -- invoice link / file ---------------------------------------------------------------
+
+    async def _invoice_on_package(self, order: Order) -> str | None:
+        pkg = await self.client.get_package(order.package_id)
+        return (pkg or {}).get("invoiceLink") or None
+
+    async def send_invoice_link(self, order: Order, invoice: Invoice, url: str) -> RemoteRef:
+        """Send the e-Arşiv/e-Fatura link once; a repeat of the same link is ``already_done``."""
+        body: dict[str, Any] = {
+            "invoiceLink": url,
+            "shipmentPackageId": int(order.package_id),
+            "invoiceDateTime": _invoice_epoch(invoice),
+            "invoiceNumber": invoice.number,
+        }
+
+        async def lookup() -> Any:
+            return _Found() if await self._invoice_on_package(order) == url else None
+
+        try:
+            await self.client.send_invoice_link(body, lookup)
+        except ConflictError:
+            if await self._invoice_on_package(order) == url:
+                return RemoteRef(remote_id=order.package_id, already_done=True)
+            raise
+        return RemoteRef(remote_id=order.package_id)
+
+    async def send_invoice_file(self, order: Order, invoice: Invoice, pdf: bytes) -> RemoteRef:
+        """Upload the invoice PDF (once per package; Trendyol refuses a second invoice)."""
+
+        async def lookup() -> Any:
+            return _Found() if await self._invoice_on_package(order) else None
+
+        try:
+            await self.client.upload_invoice_file(
+                order.package_id,
+                pdf,
+                invoice_number=invoice.number,
+                invoice_date_ms=_invoice_epoch(invoice),
+                lookup=lookup,
+            )
+        except (ConflictError, RemoteRejectedError):
+            if await self._invoice_on_package(order):
+                return RemoteRef(remote_id=order.package_id, already_done=True)
+            raise
+        return RemoteRef(remote_id=order.package_id)
+
+    # -- split / cancel / ship -------------------------------------------------------------
+
+    async def split_package(self, order: Order, groups: list[list[str]]) -> RemoteRef:
+        """Split into groups of line ids (``multi-split``); the new packages arrive through
+        :meth:`fetch_orders` and the original becomes ``UnPacked``."""
+        known = {line.line_id for line in order.lines}
+        flat = [line_id for group in groups for line_id in group]
+        if not groups or any(not g for g in groups) or len(flat) != len(set(flat)):
+            raise InvalidInputError("split groups must be non-empty and must not share lines")
+        if not set(flat) <= known:
+            raise InvalidInputError("split groups name lines that are not in the package")
+        await self.client.multi_split(order.package_id, [[int(i) for i in g] for g in groups])
+        return RemoteRef(remote_id=order.package_id)
+
+    async def cancel_lines(self, order: Order, lines: dict[str, int], reason: str) -> RemoteRef:
+        """Report quantities that cannot be supplied (``items/unsupplied``)."""
+        reason_id = int(reason) if reason.isdigit() else UNSUPPLY_REASONS.get(reason, 500)
+        by_id = {line.line_id: line for line in order.lines}
+        for line_id, quantity in lines.items():
+            if line_id not in by_id or not 0 < quantity <= by_id[line_id].quantity:
+                raise InvalidInputError(f"cannot unsupply {quantity} of line {line_id}")
+        body = [{"lineId": int(k), "quantity": int(v)} for k, v in lines.items()]
+        try:
+            await self.client.unsupply(order.package_id, body, reason_id)
+        except RemoteRejectedError:
+            if await self._already(order, {"UnSupplied", "Cancelled"}):
+                return RemoteRef(remote_id=order.package_id, already_done=True)
+            raise
+        return RemoteRef(remote_id=order.package_id)
+
+    async def send_tracking_number(
+        self, order: Order, tracking_number: str, carrier: str
+    ) -> RemoteRef:
+        """The seller ships with its own carrier contract: tell Trendyol the tracking number."""
+        try:
+            await self.client.update_tracking_number(order.package_id, tracking_number)
+        except RemoteRejectedError:
+            pkg = await self.client.get_package(order.package_id)
+            if pkg and str(pkg.get("cargoTrackingNumber")) == tracking_number:
+                return RemoteRef(remote_id=order.package_id, already_done=True)
+            raise
+        return RemoteRef(remote_id=order.package_id)
+
+    async def fetch_label(self, order: Order) -> Label | None:
+        """The common label (ZPL) when Trendyol arranges the carrier (TEX, Aras, UPS); ``None``
+        when the seller ships with its own contract. Trendyol offers ZPL only, so
+        ``Label.pdf`` is empty: render the ZPL locally when a PDF is needed."""
+        pkg = await self.client.get_package(order.package_id)
+        tracking = str((pkg or {}).get("cargoTrackingNumber") or order.cargo_tracking_number or "")
+        provider = str((pkg or {}).get("cargoProviderName") or order.cargo_provider or "").lower()
+        if not tracking or tracking == "0":
+            return None
+        if not (
+            tracking.startswith(COMMON_LABEL_PREFIXES)
+            or any(name in provider for name in COMMON_LABEL_PROVIDERS)
+        ):
+            return None
+        labels = await self.client.get_common_label(tracking)
+        if not labels:
+            await self.client.create_common_label(tracking)
+            labels = await self.client.get_common_label(tracking)
+        zpl = "\n".join(str(item.get("label", "")) for item in labels if item.get("label"))
+        return Label(zpl=zpl, pdf=b"") if zpl else None
+
+
+class _Found:
+    """A stand-in response for ``lookup_before_retry``: the remote already has it."""
+
+    status_code = 200
+
+
+def _invoice_epoch(invoice: Invoice) -> int:
+    return to_epoch_ms(invoice.issued_at)

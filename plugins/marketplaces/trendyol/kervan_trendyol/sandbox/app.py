@@ -1,0 +1,296 @@
+"""``TrendyolSandbox``: a local stand-in for Trendyol's seller API.
+
+Same paths, field names (the 2025-12 names), status codes, paging and error bodies as the
+documented API; the gateway rules are enforced before any endpoint runs (User-Agent → 403,
+Basic auth → 401, 50 requests per 10 s per endpoint → 429 ``too.many.requests``). State moves
+on the sandbox's clock: see :meth:`TrendyolSandbox.tick`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections import deque
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from kervan.domain import Order
+from kervan.scenario import Scenario
+from kervan_sdk.sandbox import Sandbox, SimClock
+
+from ..mapping import package_id_of, to_epoch_ms
+from . import claims_api, orders_api, products_api
+from .seed import order_to_package, random_order
+
+SELLER_ID = 274901
+API_KEY = "kervanSandboxKey01"
+API_SECRET = "kervanSandboxSecret01"  # noqa: S105 - the sandbox's published demo credential
+USER_AGENT = re.compile(r"^\s*(\d+)\s*-\s*([A-Za-z0-9]{1,30})\s*$")
+#: endpoint → (requests, per seconds); everything else: 50 per 10 s
+LIMITS: dict[str, tuple[int, float]] = {
+    "PUT claims/approve": (5, 60),
+    "POST claims/issue": (5, 60),
+}
+GENERIC = (50, 10.0)
+#: how long things take on the sandbox clock
+SHIP_AFTER = timedelta(hours=6)  # Invoiced (or labelled) → Shipped, the carrier picked it up
+DELIVER_AFTER = timedelta(hours=36)  # Shipped → Delivered
+CLAIM_ARRIVES_AFTER = timedelta(hours=24)  # claim Created → WaitingInAction
+AUTO_ACCEPT_AFTER = timedelta(hours=48)  # WaitingInAction untouched → Accepted (autoAccepted)
+DISPUTE_DECIDED_AFTER = timedelta(hours=72)  # Unresolved → Rejected (inferred, see README)
+
+
+class TrendyolError(Exception):
+    """Raised inside a route: becomes Trendyol's ``{"errors":[{key,message,errorCode}]}``."""
+
+    def __init__(self, status: int, key: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.key, self.message = status, key, message
+
+
+def error_body(status: int, key: str, message: str) -> dict[str, Any]:
+    return {"errors": [{"key": key, "message": message, "errorCode": str(status)}]}
+
+
+class TrendyolSandbox(Sandbox):
+    """Trendyol's seller API, in-process or on loopback, seeded with Turkish orders."""
+
+    name: ClassVar[str] = "trendyol"
+
+    def __init__(self, *, clock: SimClock | None = None, seed: int = 0) -> None:
+        self.seller_id = SELLER_ID
+        self.api_key, self.api_secret = API_KEY, API_SECRET
+        #: shipmentPackageId → package JSON as Trendyol serves it
+        self.packages: dict[int, dict[str, Any]] = {}
+        #: shipmentPackageId → sandbox-only bookkeeping (never served)
+        self.meta: dict[int, dict[str, Any]] = {}
+        self.claims: dict[str, dict[str, Any]] = {}
+        self.audits: dict[str, list[dict[str, Any]]] = {}
+        self.products: dict[str, dict[str, Any]] = {}  # barcode → variant with its content
+        self.batches: dict[str, dict[str, Any]] = {}
+        self.recent_stock_requests: dict[str, datetime] = {}
+        self.labels: dict[str, list[dict[str, Any]]] = {}
+        self.invoice_links: dict[str, int] = {}  # link → package id
+        #: scenario package id → Trendyol package id (when the scenario's ids are not numeric)
+        self.scenario_ids: dict[str, int] = {}
+        self._hits: dict[str, deque[float]] = {}
+        self._next_id = 3_100_000_000
+        self.poll_seq = 0
+        super().__init__(clock=clock, seed=seed)
+
+    # -- connection ------------------------------------------------------------------------
+
+    def demo_settings(self, base_url: str) -> dict[str, Any]:
+        """Settings for a Trendyol connection that this sandbox accepts."""
+        return {
+            "seller_id": str(self.seller_id),
+            "api_key": self.api_key,
+            "api_secret": self.api_secret,
+            "base_url": base_url,
+            "integrator_name": "Kervan",
+        }
+
+    def new_id(self) -> int:
+        self._next_id += self.random.randint(1, 97)
+        return self._next_id
+
+    def now_ms(self) -> int:
+        return to_epoch_ms(self.clock.now())
+
+    # -- gateway ---------------------------------------------------------------------------
+
+    def guard(self, endpoint: str) -> Callable[[Request], None]:
+        """A dependency applying Trendyol's gateway rules, then letting time move (tick)."""
+
+        def check(request: Request) -> None:
+            agent = USER_AGENT.match(request.headers.get("user-agent", ""))
+            if agent is None:
+                raise TrendyolError(403, "forbidden", "User-Agent bilgisi zorunludur")
+            seller = request.path_params.get("sellerId")
+            if seller is not None and str(seller) != str(self.seller_id):
+                raise TrendyolError(401, "ClientApiAuthenticationException", "Unauthorized")
+            if not self._authorized(request.headers.get("authorization", "")):
+                raise TrendyolError(401, "ClientApiAuthenticationException", "Unauthorized")
+            self._rate_limit(endpoint)
+            self.tick()
+
+        return check
+
+    def _authorized(self, header: str) -> bool:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            user, _, password = base64.b64decode(token, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        return (user, password) == (self.api_key, self.api_secret)
+
+    def _rate_limit(self, endpoint: str) -> None:
+        limit, per = LIMITS.get(endpoint, GENERIC)
+        now = self.clock.now().timestamp()
+        hits = self._hits.setdefault(endpoint, deque())
+        while hits and hits[0] <= now - per:
+            hits.popleft()
+        if len(hits) >= limit:
+            raise TrendyolError(429, "too.many.requests", "too.many.requests")
+        hits.append(now)
+
+    def routes(self, app: FastAPI) -> None:
+        @app.exception_handler(TrendyolError)
+        async def trendyol_error(request: Request, exc: TrendyolError) -> JSONResponse:
+            if exc.status == 401:
+                body = {
+                    "timestamp": self.now_ms(),
+                    "exception": "ClientApiAuthenticationException",
+                    **error_body(401, exc.key, exc.message),
+                }
+                return JSONResponse(body, status_code=401)
+            return JSONResponse(error_body(exc.status, exc.key, exc.message), exc.status)
+
+        orders_api.add_routes(self, app)
+        claims_api.add_routes(self, app)
+        products_api.add_routes(self, app)
+
+    # -- time ------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Let the sandbox clock act: carriers ship and deliver, claims arrive and auto-accept."""
+        now = self.clock.now()
+        for pid, pkg in self.packages.items():
+            meta = self.meta[pid]
+            since = meta.get("status_at", now)
+            ready = pkg["status"] == "Invoiced" or (
+                pkg["status"] in ("Picking", "Invoiced")
+                and (meta.get("labelled") or meta.get("seller_tracking"))
+            )
+            if ready and now - since >= SHIP_AFTER:
+                self.set_status(pid, "Shipped")
+                pkg["originShipmentDate"] = self.now_ms()
+            elif pkg["status"] == "Shipped" and now - since >= DELIVER_AFTER:
+                self.set_status(pid, "Delivered")
+        claims_api.tick(self, now)
+
+    def set_status(self, pid: int, status: str, *, lines: bool = True) -> None:
+        pkg = self.packages[pid]
+        pkg["status"] = pkg["shipmentPackageStatus"] = status
+        pkg["lastModifiedDate"] = self.now_ms()
+        pkg.setdefault("packageHistories", []).append(
+            {"createdDate": self.now_ms(), "status": status}
+        )
+        if lines:
+            for line in pkg["lines"]:
+                line["orderLineItemStatusName"] = status
+        self.meta[pid]["status_at"] = self.clock.now()
+
+    def begin_poll(self) -> None:
+        """A new poll (page 0 of getShipmentPackages): scenario cancellations fire now."""
+        self.poll_seq += 1
+        for pid, meta in self.meta.items():
+            served = meta.get("served_in_poll")
+            if meta.get("cancel_after_fetch") and served is not None and served < self.poll_seq:
+                meta["cancel_after_fetch"] = False
+                if self.packages[pid]["status"] in ("Awaiting", "Created", "Picking", "Invoiced"):
+                    pkg = self.packages[pid]
+                    pkg["cancelledBy"] = "customer"
+                    pkg["cancelReason"] = "Müşteri vazgeçti"
+                    pkg["cancelReasonCode"] = 1
+                    self.set_status(pid, "Cancelled")
+
+    # -- seeding ---------------------------------------------------------------------------
+
+    def add_package(self, pkg: dict[str, Any], *, cancel_after_fetch: bool = False) -> int:
+        pid = int(package_id_of(pkg))
+        pkg = dict(pkg)
+        pkg["shipmentPackageId"] = pid
+        pkg.pop("id", None)
+        pkg.setdefault("status", "Created")
+        pkg.setdefault("shipmentPackageStatus", pkg["status"])
+        pkg.setdefault("lastModifiedDate", self.now_ms())
+        pkg.setdefault("invoiceLink", None)
+        self.packages[pid] = pkg
+        tracking = str(pkg.get("cargoTrackingNumber") or "")
+        self.meta[pid] = {
+            "status_at": self.clock.now(),
+            "ty_tracking": bool(tracking) and tracking != "0",
+            "cancel_after_fetch": cancel_after_fetch,
+        }
+        for line in pkg.get("lines", []):
+            self._ensure_product(line)
+        return pid
+
+    def _ensure_product(self, line: dict[str, Any]) -> None:
+        barcode = line.get("barcode")
+        if barcode and barcode not in self.products:
+            products_api.add_product(
+                self,
+                barcode=barcode,
+                stock_code=line.get("stockCode") or line.get("merchantSku") or barcode,
+                title=line.get("productName") or barcode,
+                sale_price=line.get("lineGrossAmount") or line.get("amount") or 100.0,
+                vat_rate=line.get("vatRate") or line.get("vatBaseAmount") or 20,
+                quantity=25,
+            )
+
+    def seed_packages(self, packages: Iterable[dict[str, Any]]) -> list[int]:
+        """Seed packages given in Trendyol's own JSON (old or new field names)."""
+        return [self.add_package(pkg) for pkg in packages]
+
+    def load_file(self, path: str | Path) -> list[int]:
+        """Seed from a JSON file: a getShipmentPackages page envelope or a list of packages."""
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        packages = data["content"] if isinstance(data, dict) else data
+        return self.seed_packages(packages)
+
+    def seed_orders(self, orders: Iterable[Order], cancelled: Iterable[str] = ()) -> list[int]:
+        cancelled = set(cancelled)
+        pids = []
+        for order in orders:
+            pid = int(order.package_id) if order.package_id.isdigit() else self.new_id()
+            self.scenario_ids[order.package_id] = pid
+            line_ids = [
+                int(x.line_id) if x.line_id.isdigit() else self.new_id() for x in order.lines
+            ]
+            pkg = order_to_package(
+                order,
+                package_id=pid,
+                line_ids=line_ids,
+                seller_id=self.seller_id,
+                rng=self.random,
+                now=self.clock.now(),
+            )
+            pids.append(self.add_package(pkg, cancel_after_fetch=order.package_id in cancelled))
+        return pids
+
+    def seed_scenario(self, scenario: Scenario) -> None:
+        """Scenario orders become packages; ``cancelled_package_ids`` are cancelled by the
+        customer on the first poll *after* the one that first served them (a poll is a
+        getShipmentPackages request for page 0). Scenario products become listings."""
+        self.seed_orders(scenario.orders, scenario.cancelled_package_ids)
+        for card in scenario.products:
+            for barcode in card.barcodes:
+                products_api.add_product(
+                    self,
+                    barcode=barcode,
+                    stock_code=card.sku,
+                    title=card.name,
+                    sale_price=float(card.sale_price or card.list_price or 100),
+                    list_price=float(card.list_price or card.sale_price or 100),
+                    vat_rate=float(card.vat_rate),
+                    quantity=scenario.stock.get(card.id, 0),
+                    attributes=card.attributes,
+                )
+
+    def seed_random(self, count: int = 12) -> list[int]:
+        """``count`` generated orders: persons (some with TCKN), companies and a micro export."""
+        orders = []
+        for i in range(count):
+            kind = "company" if i % 5 == 3 else "foreign" if i % 11 == 7 else "person"
+            orders.append(random_order(self.random, i, self.clock.now(), kind=kind))
+        return self.seed_orders(orders)

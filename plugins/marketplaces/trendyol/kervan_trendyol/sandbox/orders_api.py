@@ -1,0 +1,396 @@
+"""Sandbox endpoints for packages, invoices, tracking numbers and the common label."""
+
+from __future__ import annotations
+
+import copy
+import re
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Depends, FastAPI, Request, Response
+from kervan_sdk.sandbox import page_count, paginate
+
+if TYPE_CHECKING:
+    from .app import TrendyolSandbox
+
+MAX_SIZE = 200
+MAX_WINDOW_MS = 14 * 24 * 3600 * 1000
+DEFAULT_WINDOW = timedelta(days=7)
+MAX_QUERY_WINDOW = 10_000
+MAX_PACKAGE_IDS = 50
+SELLER_SETTABLE = {"Picking", "Invoiced"}
+ALLOWED = {("Created", "Picking"), ("Created", "Invoiced"), ("Picking", "Invoiced")}
+UNSUPPLY_REASONS = {500, 501, 502, 504, 505, 506}
+INVOICE_NUMBER = re.compile(r"^[A-Z0-9]{3}20[2-9][0-9][0-9]{9}$")
+NOT_UPDATABLE = "Shipment Update Edilebilir Bir Durumda Değil"
+COMMON_LABEL_PREFIXES = ("733", "726", "729")
+MAX_FILE = 10 * 1024 * 1024
+FILE_TYPES = {"application/pdf", "image/jpeg", "image/png"}
+
+
+def _err(status: int, key: str, message: str) -> Exception:
+    from .app import TrendyolError
+
+    return TrendyolError(status, key, message)
+
+
+def _int(value: Any, name: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise _err(400, f"invalid.{name}", f"{name} geçersiz") from None
+
+
+def _package(sb: TrendyolSandbox, package_id: Any) -> dict[str, Any]:
+    pkg = sb.packages.get(_int(package_id, "packageId"))
+    if pkg is None:
+        raise _err(400, "shipment.package.not.found", "Sipariş paketi bulunamadı")
+    return pkg
+
+
+def _check_lines(pkg: dict[str, Any], lines: Any) -> list[tuple[dict[str, Any], int]]:
+    if not isinstance(lines, list) or not lines:
+        raise _err(400, "lines.empty", "lines alanı boş olamaz")
+    by_id = {int(line["lineId"]): line for line in pkg["lines"]}
+    out = []
+    for item in lines:
+        line = by_id.get(_int(item.get("lineId"), "lineId"))
+        quantity = _int(item.get("quantity"), "quantity")
+        if line is None:
+            raise _err(400, "line.not.found", f"Paket içinde {item.get('lineId')} satırı yok")
+        if not 0 < quantity <= line["quantity"]:
+            raise _err(400, "invalid.quantity", "Satır miktarı geçersiz")
+        out.append((line, quantity))
+    return out
+
+
+def list_packages(sb: TrendyolSandbox, request: Request) -> dict[str, Any]:
+    q = request.query_params
+    page = _int(q.get("page", 0), "page")
+    size = _int(q.get("size", MAX_SIZE), "size")
+    if not 1 <= size <= MAX_SIZE:
+        raise _err(400, "invalid.size", f"size en fazla {MAX_SIZE} olabilir")
+    if page < 0 or (page + 1) * size > MAX_QUERY_WINDOW:
+        raise _err(
+            400,
+            "maxQueryWindowResult",
+            f"En fazla {MAX_QUERY_WINDOW} kayda sayfalama ile erişilebilir",
+        )
+    if page == 0:
+        sb.begin_poll()
+    now = sb.now_ms()
+    end = _int(q["endDate"], "endDate") if q.get("endDate") else now
+    start = (
+        _int(q["startDate"], "startDate")
+        if q.get("startDate")
+        else end - int(DEFAULT_WINDOW.total_seconds() * 1000)
+    )
+    if end - start > MAX_WINDOW_MS:
+        raise _err(400, "invalid.date.range", "Tarih aralığı en fazla 2 hafta olabilir")
+    by_created = q.get("orderByField") == "CreatedDate"
+    field = "orderDate" if by_created else "lastModifiedDate"
+    statuses = {s for raw in q.getlist("status") for s in raw.split(",") if s}
+    ids = {int(i) for raw in q.getlist("shipmentPackageIds") for i in raw.split(",") if i}
+    if len(ids) > MAX_PACKAGE_IDS:
+        raise _err(400, "invalid.shipmentPackageIds", "En fazla 50 paket id gönderilebilir")
+    number = q.get("orderNumber")
+    items = []
+    for pid, pkg in sb.packages.items():
+        if ids and pid not in ids:
+            continue
+        if not ids and not start <= pkg[field] - (3 * 3600 * 1000 if by_created else 0) <= end:
+            continue
+        if statuses and pkg["status"] not in statuses:
+            continue
+        if number and pkg["orderNumber"] != number:
+            continue
+        items.append(pkg)
+    descending = q.get("orderByDirection", "DESC").upper() != "ASC"
+    items.sort(key=lambda p: (p[field], p["shipmentPackageId"]), reverse=descending)
+    content = paginate(sb, request.url.path, items, page, size)
+    for pkg in content:
+        sb.meta[pkg["shipmentPackageId"]].setdefault("served_in_poll", sb.poll_seq)
+    return {
+        "page": page,
+        "size": size,
+        "totalPages": page_count(len(items), size) if items else 0,
+        "totalElements": len(items),
+        "content": copy.deepcopy(content),
+    }
+
+
+def update_package(sb: TrendyolSandbox, package_id: str, body: dict[str, Any]) -> None:
+    pkg = _package(sb, package_id)
+    target = body.get("status")
+    if target not in SELLER_SETTABLE:
+        raise _err(400, "invalid.status", "Sadece Picking ve Invoiced statüleri gönderilebilir")
+    current = pkg["status"]
+    if current == "Awaiting":
+        raise _err(400, "package.awaiting", "Ödeme onayı beklenen paket işlenemez")
+    if (current, target) not in ALLOWED:
+        raise _err(
+            400, "invalid.status.transition", f"{current} statüsünden {target} statüsüne geçilemez"
+        )
+    _check_lines(pkg, body.get("lines"))
+    if target == "Invoiced":
+        number = (body.get("params") or {}).get("invoiceNumber")
+        if not number:
+            raise _err(400, "invoiceNumber.required", "Invoiced için invoiceNumber zorunludur")
+        pkg["invoiceNumber"] = number
+    sb.set_status(pkg["shipmentPackageId"], target)
+
+
+def unsupply(sb: TrendyolSandbox, package_id: str, body: dict[str, Any]) -> None:
+    pkg = _package(sb, package_id)
+    if pkg["status"] not in ("Created", "Picking", "Invoiced"):
+        raise _err(400, "package.not.unsuppliable", NOT_UPDATABLE)
+    if body.get("reasonId") not in UNSUPPLY_REASONS:
+        raise _err(400, "invalid.reasonId", "Geçersiz tedarik edememe sebebi")
+    cancelled = {int(line["lineId"]): q for line, q in _check_lines(pkg, body.get("lines"))}
+    remainder = []
+    for line in pkg["lines"]:
+        left = line["quantity"] - cancelled.get(int(line["lineId"]), 0)
+        if left > 0:
+            keep = copy.deepcopy(line)
+            keep["quantity"] = left
+            keep["discountDetails"] = keep.get("discountDetails", [])[:left]
+            remainder.append(keep)
+    pid = pkg["shipmentPackageId"]
+    pkg["cancelledBy"] = "seller"
+    pkg["cancelReasonCode"] = body["reasonId"]
+    sb.set_status(pid, "UnSupplied")
+    if remainder:
+        _child(sb, pkg, remainder, created_by="cancel")
+
+
+def _child(
+    sb: TrendyolSandbox, origin: dict[str, Any], lines: list[dict[str, Any]], *, created_by: str
+) -> int:
+    child = copy.deepcopy(origin)
+    for key in ("cancelledBy", "cancelReason", "cancelReasonCode"):
+        child.pop(key, None)
+    pid = sb.new_id()
+    status = origin["packageHistories"][-2]["status"] if created_by == "cancel" else "Created"
+    for line in lines:
+        line["orderLineItemStatusName"] = status
+    gross = sum(line["lineGrossAmount"] * line["quantity"] for line in lines)
+    discount = sum(line["lineSellerDiscount"] for line in lines)
+    child.update(
+        shipmentPackageId=pid,
+        lines=lines,
+        status=status,
+        shipmentPackageStatus=status,
+        createdBy=created_by,
+        originPackageIds=[origin["shipmentPackageId"]],
+        packageGrossAmount=round(gross, 2),
+        packageSellerDiscount=round(discount, 2),
+        packageTotalDiscount=round(discount, 2),
+        packageTotalPrice=round(gross - discount, 2),
+        lastModifiedDate=sb.now_ms(),
+        packageHistories=[{"createdDate": sb.now_ms(), "status": status}],
+        invoiceLink=None,
+    )
+    sb.add_package(child)
+    return pid
+
+
+def split(sb: TrendyolSandbox, package_id: str, groups: list[list[Any]]) -> None:
+    pkg = _package(sb, package_id)
+    if pkg["status"] not in ("Created", "Picking"):
+        raise _err(400, "package.not.splittable", "Sadece Created/Picking paketler bölünebilir")
+    by_id = {int(line["lineId"]): line for line in pkg["lines"]}
+    flat = [_int(i, "orderLineId") for group in groups for i in group]
+    if not groups or any(not group for group in groups) or len(flat) != len(set(flat)):
+        raise _err(400, "invalid.split.groups", "Bölme grupları boş olamaz ve çakışamaz")
+    if not set(flat) <= set(by_id):
+        raise _err(400, "line.not.found", "Bölme grubu pakette olmayan satır içeriyor")
+    rest = [i for i in by_id if i not in set(flat)]
+    parts = [[int(i) for i in group] for group in groups] + ([rest] if rest else [])
+    if len(parts) < 2:
+        raise _err(400, "invalid.split", "Paket en az iki pakete bölünmelidir")
+    sb.set_status(pkg["shipmentPackageId"], "UnPacked")
+    for part in parts:
+        _child(sb, pkg, [copy.deepcopy(by_id[i]) for i in part], created_by="split")
+
+
+def tracking_number(sb: TrendyolSandbox, package_id: str, body: dict[str, Any]) -> None:
+    pkg = _package(sb, package_id)
+    number = str(body.get("trackingNumber") or "").strip()
+    if not number:
+        raise _err(400, "trackingNumber.required", "trackingNumber zorunludur")
+    meta = sb.meta[pkg["shipmentPackageId"]]
+    if (
+        pkg["status"] not in ("Created", "Picking", "Invoiced")
+        or meta.get("ty_tracking")
+        or meta.get("seller_tracking")
+    ):
+        raise _err(400, "shipment.not.updatable", NOT_UPDATABLE)
+    pkg["cargoTrackingNumber"] = number
+    pkg["lastModifiedDate"] = sb.now_ms()
+    meta["seller_tracking"] = True
+
+
+def _invoiced_already(sb: TrendyolSandbox, pkg: dict[str, Any]) -> bool:
+    return bool(pkg.get("invoiceLink"))
+
+
+def invoice_link(sb: TrendyolSandbox, body: dict[str, Any]) -> None:
+    link = str(body.get("invoiceLink") or "")
+    if not link.startswith(("http://", "https://")):
+        raise _err(400, "invoiceLink.invalid", "invoiceLink geçerli bir URL olmalıdır")
+    pkg = _package(sb, body.get("shipmentPackageId"))
+    _check_invoice_fields(sb, pkg, body.get("invoiceDateTime"), body.get("invoiceNumber"))
+    if _invoiced_already(sb, pkg):
+        raise _err(409, "invoice.already.exists", "Bu pakete ait fatura zaten gönderilmiş")
+    if link in sb.invoice_links:
+        raise _err(409, "invoiceLink.already.used", "Bu fatura linki başka bir pakette kullanılmış")
+    sb.invoice_links[link] = pkg["shipmentPackageId"]
+    pkg["invoiceLink"] = link
+    pkg["lastModifiedDate"] = sb.now_ms()
+
+
+def _check_invoice_fields(sb: TrendyolSandbox, pkg: dict[str, Any], when: Any, number: Any) -> None:
+    if pkg["status"] in ("Cancelled", "UnSupplied", "UnPacked"):
+        raise _err(400, "package.not.invoiceable", "İptal edilmiş pakete fatura gönderilemez")
+    text = str(when or "")
+    if not (text.isdigit() and len(text) in (10, 13)):
+        raise _err(400, "invoiceDateTime.invalid", "invoiceDateTime 10 veya 13 haneli olmalıdır")
+    millis = int(text) * (1000 if len(text) == 10 else 1)
+    if millis > sb.now_ms() + 60_000:
+        raise _err(400, "invoiceDateTime.future", "Fatura tarihi ileri bir tarih olamaz")
+    if number and not INVOICE_NUMBER.match(str(number)):
+        raise _err(
+            400, "invoiceNumber.invalid", "Fatura numarası 16 karakter olmalıdır (ABC2026000000001)"
+        )
+    if pkg.get("micro") and not number:
+        raise _err(400, "invoiceNumber.required", "Mikro ihracat için invoiceNumber zorunludur")
+
+
+def delete_link(sb: TrendyolSandbox, body: dict[str, Any]) -> None:
+    pkg = _package(sb, body.get("serviceSourceId"))
+    link = pkg.get("invoiceLink")
+    if not link:
+        raise _err(400, "invoiceLink.not.found", "Silinecek fatura linki bulunamadı")
+    sb.invoice_links.pop(link, None)
+    pkg["invoiceLink"] = None
+    pkg["lastModifiedDate"] = sb.now_ms()
+
+
+async def invoice_file(sb: TrendyolSandbox, request: Request) -> None:
+    form = await request.form()
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise _err(400, "file.required", "Fatura dosyası zorunludur")
+    pkg = _package(sb, form.get("shipmentPackageId"))
+    data = await upload.read()
+    if (upload.content_type or "") not in FILE_TYPES:
+        raise _err(400, "file.type.invalid", "Sadece pdf, jpeg ve png dosyaları kabul edilir")
+    if len(data) > MAX_FILE or not data:
+        raise _err(400, "file.size.invalid", "Dosya boyutu en fazla 10 MB olabilir")
+    when = form.get("invoiceDateTime") or str(sb.now_ms())
+    _check_invoice_fields(sb, pkg, when, form.get("invoiceNumber"))
+    if _invoiced_already(sb, pkg):
+        raise _err(409, "invoice.already.exists", "Bu pakete ait fatura zaten gönderilmiş")
+    pkg["invoiceLink"] = f"https://cdn.trendyol.com/seller-invoices/{pkg['shipmentPackageId']}.pdf"
+    pkg["lastModifiedDate"] = sb.now_ms()
+
+
+def _label_package(sb: TrendyolSandbox, tracking: str) -> dict[str, Any]:
+    for pid, pkg in sb.packages.items():
+        if str(pkg.get("cargoTrackingNumber")) == tracking and sb.meta[pid].get("ty_tracking"):
+            return pkg
+    raise _err(400, "cargoTrackingNumber.invalid", "Geçersiz kargo takip numarası")
+
+
+def create_label(sb: TrendyolSandbox, tracking: str, body: dict[str, Any]) -> None:
+    pkg = _label_package(sb, tracking)
+    if not tracking.startswith(COMMON_LABEL_PREFIXES):
+        raise _err(400, "cargoTrackingNumber.invalid", "Bu kargo firması ortak etiket desteklemez")
+    if body.get("format", "ZPL") != "ZPL":
+        raise _err(400, "format.invalid", "Sadece ZPL formatı desteklenir")
+    boxes = _int(body.get("boxQuantity", 1), "boxQuantity")
+    if not 1 <= boxes <= 20:
+        raise _err(400, "boxQuantity.invalid", "boxQuantity 1 ile 20 arasında olmalıdır")
+    name = f"{pkg['shipmentAddress']['firstName']} {pkg['shipmentAddress']['lastName']}"
+    sb.labels[tracking] = [
+        {
+            "label": (
+                f"^XA^CI28^FO40,40^A0N,36,36^FD{pkg['cargoProviderName']}^FS"
+                f"^FO40,100^A0N,30,30^FD{name}^FS"
+                f"^FO40,150^A0N,26,26^FD{pkg['shipmentAddress']['district']}/"
+                f"{pkg['shipmentAddress']['city']}^FS"
+                f"^FO40,220^BCN,120,Y,N,N^FD{tracking}^FS"
+                f"^FO40,380^A0N,26,26^FDKoli {box}/{boxes}^FS^XZ"
+            ),
+            "format": "ZPL",
+        }
+        for box in range(1, boxes + 1)
+    ]
+    sb.meta[pkg["shipmentPackageId"]]["labelled"] = True
+
+
+def add_routes(sb: TrendyolSandbox, app: FastAPI) -> None:
+    root = "/integration/order/sellers/{sellerId}"
+    pkg_path = root + "/shipment-packages/{packageId}"
+
+    @app.get(root + "/orders", dependencies=[Depends(sb.guard("GET orders"))])
+    @app.get(root + "/v2/orders", dependencies=[Depends(sb.guard("GET orders"))])
+    async def get_orders(request: Request) -> dict[str, Any]:
+        return list_packages(sb, request)
+
+    @app.put(pkg_path, dependencies=[Depends(sb.guard("PUT package"))])
+    async def put_package(packageId: str, body: dict[str, Any]) -> Response:
+        update_package(sb, packageId, body)
+        return Response(status_code=200)
+
+    @app.put(pkg_path + "/items/unsupplied", dependencies=[Depends(sb.guard("PUT unsupplied"))])
+    async def put_unsupplied(packageId: str, body: dict[str, Any]) -> Response:
+        unsupply(sb, packageId, body)
+        return Response(status_code=200)
+
+    @app.post(pkg_path + "/split", dependencies=[Depends(sb.guard("POST split"))])
+    async def post_split(packageId: str, body: dict[str, Any]) -> Response:
+        split(sb, packageId, [body.get("orderLineIds") or []])
+        return Response(status_code=200)
+
+    @app.post(pkg_path + "/multi-split", dependencies=[Depends(sb.guard("POST split"))])
+    async def post_multi_split(packageId: str, body: dict[str, Any]) -> Response:
+        groups = [g.get("orderLineIds") or [] for g in body.get("splitGroups") or []]
+        split(sb, packageId, groups)
+        return Response(status_code=200)
+
+    @app.put(pkg_path + "/update-tracking-number", dependencies=[Depends(sb.guard("PUT tracking"))])
+    async def put_tracking(packageId: str, body: dict[str, Any]) -> Response:
+        tracking_number(sb, packageId, body)
+        return Response(status_code=200)
+
+    sellers = "/integration/sellers/{sellerId}"
+
+    @app.post(sellers + "/seller-invoice-links", dependencies=[Depends(sb.guard("POST link"))])
+    async def post_link(body: dict[str, Any]) -> Response:
+        invoice_link(sb, body)
+        return Response(status_code=201)
+
+    @app.post(
+        sellers + "/seller-invoice-links/delete", dependencies=[Depends(sb.guard("POST unlink"))]
+    )
+    async def post_delete_link(body: dict[str, Any]) -> Response:
+        delete_link(sb, body)
+        return Response(status_code=202)
+
+    @app.post(sellers + "/seller-invoice-file", dependencies=[Depends(sb.guard("POST file"))])
+    async def post_file(request: Request) -> Response:
+        await invoice_file(sb, request)
+        return Response(status_code=201)
+
+    label = sellers + "/common-label/{cargoTrackingNumber}"
+
+    @app.post(label, dependencies=[Depends(sb.guard("POST label"))])
+    async def post_label(cargoTrackingNumber: str, body: dict[str, Any]) -> Response:
+        create_label(sb, cargoTrackingNumber, body)
+        return Response(status_code=200)
+
+    @app.get(label, dependencies=[Depends(sb.guard("GET label"))])
+    async def get_label(cargoTrackingNumber: str) -> dict[str, Any]:
+        _label_package(sb, cargoTrackingNumber)
+        return {"data": sb.labels.get(cargoTrackingNumber, [])}

@@ -1,0 +1,65 @@
+"""Connection settings for one Trendyol store."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from kervan import ConnectorSettings
+from pydantic import Field, SecretStr, model_validator
+
+PRODUCTION_URL = "https://apigw.trendyol.com"
+STAGE_URL = "https://stageapigw.trendyol.com"
+
+
+class TrendyolSettings(ConnectorSettings):
+    """What the seller copies from Trendyol's seller panel (Hesap Bilgilerim → Entegrasyon)."""
+
+    seller_id: str = Field(pattern=r"^\d{1,20}$", description="Satıcı ID (sellerId / supplierId)")
+    api_key: SecretStr = Field(description="API Key (the Basic auth user)")
+    api_secret: SecretStr = Field(description="API Secret (the Basic auth password)")
+    base_url: str = Field(
+        default=PRODUCTION_URL,
+        pattern=r"^https?://[^\s/]+(:\d+)?(/[^\s]*)?$",
+        description=f"{PRODUCTION_URL} (production) or {STAGE_URL} (stage, IP allow-list)",
+    )
+    integrator_name: str = Field(
+        default="SelfIntegration",
+        pattern=r"^[A-Za-z0-9]{1,30}$",
+        description="sent as 'User-Agent: {sellerId} - {integrator_name}' (alphanumeric, ≤30)",
+    )
+    store_front_code: str | None = Field(
+        default=None, max_length=10, description="storeFrontCode header (international stores)"
+    )
+    lookback_days: int = Field(
+        default=14,
+        ge=1,
+        le=90,
+        description="how far back the first fetch looks (history: 3 months)",
+    )
+    overlap_minutes: int = Field(
+        default=10,
+        ge=0,
+        le=1440,
+        description="each incremental fetch re-reads this much before 'since' (late writes)",
+    )
+    page_size: int = Field(default=200, ge=1, le=200, description="packages per page (max 200)")
+    webhook_auth: Literal["API_KEY", "BASIC_AUTHENTICATION"] | None = Field(
+        default=None, description="how Trendyol authenticates its webhook calls to us"
+    )
+    webhook_api_key: SecretStr | None = Field(default=None, description="x-api-key we expect")
+    webhook_username: str | None = Field(default=None, max_length=100)
+    webhook_password: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _webhook_credentials(self) -> TrendyolSettings:
+        if self.webhook_auth == "API_KEY" and self.webhook_api_key is None:
+            raise ValueError("webhook_auth API_KEY needs webhook_api_key")
+        if self.webhook_auth == "BASIC_AUTHENTICATION" and not (
+            self.webhook_username and self.webhook_password
+        ):
+            raise ValueError("webhook_auth BASIC_AUTHENTICATION needs webhook_username/password")
+        return self
+
+    @property
+    def user_agent(self) -> str:
+        return f"{self.seller_id} - {self.integrator_name}"
