@@ -1,0 +1,427 @@
+"""The Nilvera connector: document issuer and tax classifier for one tenant's account."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+import httpx
+import kervan_ubltr
+from kervan import (
+    CheckResult,
+    ConnectorContext,
+    ConnectorSettings,
+    DocumentIssuer,
+    Registration,
+    Submission,
+    TaxClassifier,
+)
+from kervan.domain import (
+    DespatchAdvice,
+    DocumentKind,
+    DocumentStatus,
+    ExpenseVoucher,
+    Invoice,
+)
+from kervan.errors import (
+    AuthError,
+    ConflictError,
+    InvalidInputError,
+    InvalidResponseError,
+    KervanError,
+    RemoteRejectedError,
+)
+from kervan_ubltr import render
+from lxml import etree
+from pydantic import Field, SecretStr
+
+from . import mapping
+from .client import LIVE_URL, NilveraClient
+from .mapping import (
+    DESPATCH_GIB_ALIAS,
+    EARCHIVE,
+    EDESPATCH,
+    EINVOICE,
+    EXPORT_ALIAS,
+    REMOTE,
+    USER_TYPE,
+    channel_of,
+)
+
+ISTANBUL = ZoneInfo("Europe/Istanbul")
+_CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+
+
+class NilveraSettings(ConnectorSettings):
+    api_key: SecretStr = Field(
+        description="Nilvera API key (portal → API keys); test and live keys differ"
+    )
+    base_url: str = Field(
+        default=LIVE_URL,
+        description="https://api.nilvera.com (live) or https://apitest.nilvera.com (test)",
+    )
+    lookup_cache_ttl_s: float = Field(
+        default=6 * 3600, ge=0, description="how long a registered-user answer is reused"
+    )
+    earchive_cancel_window_days: int = Field(
+        default=7,
+        ge=0,
+        le=31,
+        description="days after issue an e-Arşiv may still be cancelled (sources say 7 or 8)",
+    )
+    default_sender_alias: str | None = Field(
+        default=None, description="the GB (sender unit) alias e-Fatura goes out from"
+    )
+    public_pdf_url_template: str | None = Field(
+        default=None,
+        description="a public link for e-Arşiv PDFs, with {uuid}; empty: no link, upload the PDF",
+    )
+    timeout_s: float = Field(default=30.0, gt=0, le=120)
+
+
+class Nilvera(TaxClassifier, DocumentIssuer):
+    """Nilvera (GİB special integrator): e-Fatura, e-Arşiv, e-İrsaliye and the user lookup."""
+
+    key: ClassVar[str] = "nilvera"
+    display_name: ClassVar[str] = "Nilvera"
+    requires_core: ClassVar[str] = ">=0.1,<0.2"
+    Settings: ClassVar[type[ConnectorSettings]] = NilveraSettings
+    sandbox: ClassVar[str | None] = "kervan_nilvera.sandbox:app"
+
+    settings: NilveraSettings
+
+    def __init__(self, settings: ConnectorSettings, context: ConnectorContext) -> None:
+        super().__init__(settings, context)
+        assert isinstance(settings, NilveraSettings)
+        self.client = NilveraClient(
+            settings.base_url,
+            settings.api_key.get_secret_value(),
+            context=context,
+            timeout=settings.timeout_s,
+        )
+        self._cache: dict[tuple[str, str], tuple[datetime, Registration]] = {}
+        self._sender_aliases: list[str] | None = None
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    # ----------------------------------------------------------------------------------------
+    # tax classifier
+
+    async def lookup(self, tax_id: str) -> Registration:
+        """Is ``tax_id`` a registered e-Fatura user? Cached for ``lookup_cache_ttl_s``.
+
+        Only definite answers are cached. An outage raises ``RemoteUnavailableError`` and an
+        ambiguous answer ``InvalidResponseError`` (both retryable): never "not registered".
+        """
+        return await self._lookup(tax_id, USER_TYPE[EINVOICE])
+
+    async def _lookup(self, tax_id: str, user_type: str) -> Registration:
+        tax_id = tax_id.strip()
+        if not tax_id.isdigit() or len(tax_id) not in (10, 11):
+            raise InvalidInputError("a tax id is 10 digits (VKN) or 11 digits (TCKN)")
+        now = self.context.clock()
+        cached = self._cache.get((tax_id, user_type))
+        if cached and cached[0] > now:
+            return cached[1]
+        try:
+            body = await self.client.check_tax_number(tax_id, user_type)
+        except RemoteRejectedError as exc:
+            if exc.status == 404 and not isinstance(exc, ConflictError):
+                # a 404 is not "not registered" (that is an empty list): it is an answer we
+                # cannot trust either way, so the order waits
+                raise InvalidResponseError(
+                    "Nilvera answered 404 to the registered-user check", remote=REMOTE, status=404
+                ) from exc
+            raise
+        registration = mapping.registration_from_check(tax_id, body, now, user_type)
+        ttl = self.settings.lookup_cache_ttl_s
+        if ttl > 0:
+            self._cache[(tax_id, user_type)] = (now + timedelta(seconds=ttl), registration)
+        return registration
+
+    def forget(self, tax_id: str | None = None) -> None:
+        """Drop cached lookups (one tax id, or all)."""
+        if tax_id is None:
+            self._cache.clear()
+        else:
+            for key in [k for k in self._cache if k[0] == tax_id]:
+                del self._cache[key]
+
+    # ----------------------------------------------------------------------------------------
+    # building and rendering (kervan-ubltr)
+
+    def build_xml(self, document: Invoice | DespatchAdvice) -> bytes:
+        return kervan_ubltr.build_valid(document)
+
+    def render_pdf(self, document: Invoice | DespatchAdvice | ExpenseVoucher) -> bytes:
+        if isinstance(document, Invoice):
+            return render.render_invoice_pdf(document)
+        if isinstance(document, DespatchAdvice):
+            return render.render_despatch_pdf(document)
+        return render.render_expense_voucher_pdf(document)
+
+    # ----------------------------------------------------------------------------------------
+    # submission
+
+    async def submit(self, document: Invoice | DespatchAdvice, xml: bytes) -> Submission:
+        """Send the UBL to Nilvera; idempotent by UUID.
+
+        e-Fatura goes to the buyer's PK alias, export e-Fatura to GİB's customs post box,
+        e-Arşiv without an alias, e-İrsaliye to the receiver's e-İrsaliye PK (or GİB's). A lost
+        answer is resolved by looking the UUID up before sending again, and a resend Nilvera
+        already has (409, code 1001/1004/1015) comes back as ``already_existed``. A document
+        Nilvera refuses as invalid for GİB comes back ``REJECTED`` with Nilvera's reason.
+        """
+        kind = DocumentKind.DESPATCH if isinstance(document, DespatchAdvice) else document.kind
+        channel = channel_of(kind)
+        alias = await self._receiver_alias(document, kind)
+        if isinstance(document, Invoice) and kind is DocumentKind.EFATURA:
+            await self._check_sender_alias(document)
+        try:
+            return await self._send(channel, document.uuid, xml, alias, create_series=True)
+        except RemoteRejectedError as exc:
+            return self._rejected(document.uuid, exc)
+
+    async def _send(
+        self, channel: str, uuid: str, xml: bytes, alias: str | None, *, create_series: bool
+    ) -> Submission:
+        found: list[httpx.Response] = []
+
+        async def lookup() -> httpx.Response | None:
+            response = await self.client.status_response(channel, uuid)
+            if response.status_code == 404:
+                return None
+            found.append(response)
+            return response
+
+        try:
+            response = await self.client.send_xml(channel, uuid, xml, alias, lookup)
+        except ConflictError as exc:
+            if not _codes(exc) & mapping.ALREADY_EXISTS_CODES:
+                raise
+            return await self._existing(channel, uuid, "Nilvera already had this UUID")
+        except RemoteRejectedError as exc:
+            if create_series and mapping.SERIES_NOT_DEFINED in _codes(exc):
+                await self.client.create_series(channel, _series_of(xml))
+                return await self._send(channel, uuid, xml, alias, create_series=False)
+            raise
+        if found:
+            status, detail = mapping.parse_status(channel, found[0].json())
+            return Submission(
+                uuid=uuid,
+                status=status,
+                remote_id=uuid,
+                detail=detail or "found by UUID after a lost answer; not sent twice",
+                already_existed=True,
+            )
+        body = _json_or_none(response)
+        number = body.get("InvoiceNumber") if isinstance(body, dict) else None
+        remote_uuid = body.get("UUID") if isinstance(body, dict) else None
+        if remote_uuid and str(remote_uuid).lower() != uuid.lower():
+            raise InvalidResponseError(
+                "Nilvera stored the document under another UUID", remote=REMOTE
+            )
+        return Submission(
+            uuid=uuid,
+            status=DocumentStatus.QUEUED,
+            remote_id=uuid,
+            request_id=response.headers.get("x-request-id"),
+            detail=f"number {number}" if number else None,
+        )
+
+    async def _existing(self, channel: str, uuid: str, why: str) -> Submission:
+        status, detail = mapping.parse_status(channel, await self.client.status(channel, uuid))
+        return Submission(
+            uuid=uuid, status=status, remote_id=uuid, detail=detail or why, already_existed=True
+        )
+
+    @staticmethod
+    def _rejected(uuid: str, exc: RemoteRejectedError) -> Submission:
+        if isinstance(exc, AuthError) or not _codes(exc) & mapping.DOCUMENT_REJECTION_CODES:
+            raise exc
+        return Submission(
+            uuid=uuid,
+            status=DocumentStatus.REJECTED,
+            detail=exc.remote_message or exc.message,
+            request_id=exc.request_id,
+        )
+
+    async def _receiver_alias(
+        self, document: Invoice | DespatchAdvice, kind: DocumentKind
+    ) -> str | None:
+        if kind is DocumentKind.EXPORT:
+            return EXPORT_ALIAS
+        if kind is DocumentKind.EARSIV:
+            return None
+        if isinstance(document, DespatchAdvice):
+            registration = await self._lookup(document.receiver.tax_id, USER_TYPE[EDESPATCH])
+            return registration.receiver_alias or DESPATCH_GIB_ALIAS
+        if not document.receiver_alias:
+            raise InvalidInputError(
+                "an e-Fatura needs the buyer's PK alias (receiver_alias) from the lookup"
+            )
+        return document.receiver_alias
+
+    async def _check_sender_alias(self, invoice: Invoice) -> None:
+        # Nilvera's Send/Xml takes no sender alias: it sends from the account's GB alias. So a
+        # document naming a GB alias the account does not have is stopped here, not sent.
+        wanted = invoice.sender_alias or self.settings.default_sender_alias
+        if not wanted:
+            return
+        if self._sender_aliases is None:
+            info = await self.company_info()
+            self._sender_aliases = list(info["sender_aliases"])
+        if wanted not in self._sender_aliases:
+            raise InvalidInputError(
+                f"sender alias {wanted} is not one of this Nilvera account's GB aliases "
+                f"({', '.join(self._sender_aliases) or 'none'})"
+            )
+
+    # ----------------------------------------------------------------------------------------
+    # status, cancel, downloads
+
+    async def status(self, kind: DocumentKind, uuid: str) -> Submission:
+        channel = channel_of(kind)
+        status, detail = mapping.parse_status(channel, await self.client.status(channel, uuid))
+        return Submission(uuid=uuid, status=status, remote_id=uuid, detail=detail)
+
+    async def cancel(self, kind: DocumentKind, uuid: str, reason: str) -> Submission:
+        """Cancel an e-Arşiv within ``earchive_cancel_window_days`` of its issue date.
+
+        An e-Fatura (or export, or e-İrsaliye) already sent is not cancelled through the
+        integrator: GİB delivered it to the receiver, and it is reversed by a return (IADE)
+        invoice the engine issues. That raises ``RemoteRejectedError`` saying so.
+        """
+        if kind is not DocumentKind.EARSIV:
+            raise RemoteRejectedError(
+                f"a submitted {kind.value} document cannot be cancelled through Nilvera; "
+                "reverse it with a return (IADE) invoice",
+                remote=REMOTE,
+            )
+        current = await self.status(kind, uuid)
+        if current.status is DocumentStatus.CANCELLED:
+            return current.model_copy(update={"already_existed": True})
+        if current.status is DocumentStatus.REJECTED:
+            raise RemoteRejectedError(
+                "this e-Arşiv was rejected, so there is nothing to cancel", remote=REMOTE
+            )
+        issued = await self._issue_date(uuid)
+        today = self.context.clock().astimezone(ISTANBUL).date()
+        window = self.settings.earchive_cancel_window_days
+        if (today - issued).days > window:
+            raise RemoteRejectedError(
+                f"the e-Arşiv cancel window ({window} days from {issued.isoformat()}) has passed; "
+                "the buyer's return is documented instead",
+                remote=REMOTE,
+            )
+        await self.client.cancel(EARCHIVE, uuid)
+        return Submission(
+            uuid=uuid, status=DocumentStatus.CANCELLED, remote_id=uuid, detail=reason or None
+        )
+
+    async def _issue_date(self, uuid: str) -> date:
+        xml = await self.client.download(EARCHIVE, uuid, "xml")
+        try:
+            root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False))
+        except etree.XMLSyntaxError:
+            raise InvalidResponseError(
+                "Nilvera's stored XML does not parse", remote=REMOTE
+            ) from None
+        value = root.findtext(f"{{{_CBC}}}IssueDate")
+        try:
+            return date.fromisoformat((value or "").strip())
+        except ValueError:
+            raise InvalidResponseError(
+                "Nilvera's stored XML has no IssueDate", remote=REMOTE
+            ) from None
+
+    async def fetch_pdf(self, kind: DocumentKind, uuid: str) -> bytes:
+        return await self.client.download(channel_of(kind), uuid, "pdf")
+
+    async def fetch_html(self, kind: DocumentKind, uuid: str) -> str:
+        return (await self.client.download(channel_of(kind), uuid, "html")).decode("utf-8")
+
+    async def document_url(self, kind: DocumentKind, uuid: str) -> str | None:
+        template = self.settings.public_pdf_url_template
+        if kind is not DocumentKind.EARSIV or not template:
+            return None
+        return template.format(uuid=uuid)
+
+    # ----------------------------------------------------------------------------------------
+    # company set-up
+
+    async def company_info(self) -> dict[str, Any]:
+        """The account's company, its own aliases (GB: send from, PK: receive at) and series."""
+        company = await self.client.company()
+        tax_id = str(company.get("TaxNumber") or "")
+        aliases = []
+        if tax_id:
+            aliases = mapping.aliases_from_customer_info(
+                await self.client.customer_info(tax_id, USER_TYPE[EINVOICE])
+            )
+        series = {}
+        for kind, channel in (("efatura", EINVOICE), ("earsiv", EARCHIVE), ("despatch", EDESPATCH)):
+            series[kind] = mapping.series_names(await self.client.series(channel))
+        sender = [a.name for a in aliases if a.type == "GB"]
+        self._sender_aliases = sender
+        return {
+            "tax_id": tax_id,
+            "title": company.get("Name"),
+            "tax_office": company.get("TaxOffice"),
+            "sender_aliases": sender,
+            "receiver_aliases": [a.name for a in aliases if a.type == "PK"],
+            "default_sender_alias": self.settings.default_sender_alias
+            or (sender[0] if sender else None),
+            "series": series,
+        }
+
+    async def check(self) -> CheckResult:
+        try:
+            info = await self.company_info()
+        except AuthError as exc:
+            return CheckResult(ok=False, message=f"Nilvera refused the API key: {exc.message}")
+        except KervanError as exc:
+            return CheckResult(ok=False, message=f"Nilvera could not be asked: {exc.message}")
+        wanted = self.settings.default_sender_alias
+        if wanted and wanted not in info["sender_aliases"]:
+            return CheckResult(
+                ok=False,
+                message=f"default_sender_alias {wanted} is not one of the account's GB aliases",
+                details=info,
+            )
+        if not info["sender_aliases"]:
+            return CheckResult(
+                ok=False,
+                message="the account has no GB alias: it cannot send e-Fatura",
+                details=info,
+            )
+        return CheckResult(
+            ok=True, message=f"connected as {info['title']} ({info['tax_id']})", details=info
+        )
+
+
+def _codes(exc: KervanError) -> set[int]:
+    return {e["code"] for e in exc.detail.get("nilvera_errors", []) if e.get("code") is not None}
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _series_of(xml: bytes) -> str:
+    try:
+        root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False))
+    except etree.XMLSyntaxError:
+        raise InvalidInputError("the document XML does not parse") from None
+    number = (root.findtext(f"{{{_CBC}}}ID") or "").strip()
+    if len(number) < 3:
+        raise InvalidInputError("the document XML has no 16-character cbc:ID")
+    return number[:3]
+
+
+__all__ = ["EDESPATCH", "Nilvera", "NilveraSettings"]

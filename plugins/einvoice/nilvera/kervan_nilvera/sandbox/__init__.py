@@ -1,0 +1,353 @@
+"""A stand-in for Nilvera's REST API: its paths, bearer auth, payloads and ``Errors[]`` shape.
+
+It keeps GİB's registered-user list (taxpayers with PK/GB aliases), the account's company,
+aliases and series, and every document it receives (by UUID). Every uploaded UBL is checked
+as Nilvera does (scenario, alias, series, duplicate UUID) and validated against GİB's rules
+with :func:`kervan_ubltr.validate`; an invalid one is refused with 422 / code 2015. Accepted
+documents wait and then succeed (or fail, see :meth:`NilveraSandbox.reject_on_delivery`) on
+the sandbox's simulated clock.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from datetime import datetime
+from typing import Any, ClassVar
+
+import kervan_ubltr
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from kervan.scenario import Scenario
+from kervan_sdk.sandbox import Sandbox, SimClock
+from kervan_ubltr import render
+
+from ..mapping import EARCHIVE, EDESPATCH, EINVOICE
+from .state import (
+    SANDBOX_CODES,
+    Envelope,
+    Refusal,
+    Registry,
+    StoredDocument,
+    cancel_window_passed,
+    check_channel_rules,
+    read_envelope,
+)
+
+DEMO_API_KEY = "nilvera-sandbox-key"
+DEFAULT_SERIES = {EINVOICE: ["KRV", "KRE"], EARCHIVE: ["KRA"], EDESPATCH: ["KRI"]}
+_SEGMENT = {EINVOICE: "Sale", EARCHIVE: "Invoices", EDESPATCH: "Sale"}
+
+
+class NilveraSandbox(Sandbox):
+    """Nilvera for one account (one tenant), on simulated time."""
+
+    name: ClassVar[str] = "nilvera"
+
+    def __init__(
+        self,
+        *,
+        clock: SimClock | None = None,
+        seed: int = 0,
+        api_key: str = DEMO_API_KEY,
+        accept_after_s: float = 120.0,
+        cancel_window_days: int = 7,
+    ) -> None:
+        self.api_keys = {api_key}
+        self.accept_after_s = accept_after_s
+        self.cancel_window_days = cancel_window_days
+        self.registry = Registry()
+        self.company: dict[str, Any] = {}
+        self.series: dict[str, list[dict[str, Any]]] = {}
+        #: every document received, by lower-case UUID
+        self.documents: dict[str, StoredDocument] = {}
+        self._outage = False
+        self._lookup_outage = False
+        super().__init__(clock=clock, seed=seed)
+        self.set_company("4540536920", "Kervan Demo Ticaret A.Ş.", tax_office="Kadıköy")
+        for channel, names in DEFAULT_SERIES.items():
+            for name in names:
+                self.add_series(channel, name)
+
+    # -- set-up ------------------------------------------------------------------------------
+
+    def set_company(
+        self,
+        tax_id: str,
+        title: str,
+        *,
+        tax_office: str = "",
+        gb: str = "urn:mail:defaultgb@kervan.demo",
+        pk: str = "urn:mail:defaultpk@kervan.demo",
+        city: str = "İstanbul",
+        district: str = "Kadıköy",
+    ) -> None:
+        """The account's own company; it is a registered user with one GB and one PK alias."""
+        old = self.company.get("TaxNumber")
+        if old and old != tax_id:
+            self.registry.taxpayers.pop(old, None)
+        self.company = {
+            "TaxNumber": tax_id,
+            "Name": title,
+            "TaxOffice": tax_office,
+            "Address": "",
+            "District": district,
+            "City": city,
+            "Country": "Türkiye",
+            "PostalCode": "",
+            "PhoneNumber": "",
+            "Email": "",
+        }
+        self.registry.taxpayers.pop(tax_id, None)
+        self.registry.add(tax_id, title, pk=[pk], gb=[gb], despatch_pk=[pk])
+
+    def add_taxpayer(
+        self,
+        tax_id: str,
+        title: str,
+        *,
+        pk: list[str] | tuple[str, ...],
+        gb: list[str] | tuple[str, ...] = (),
+        despatch_pk: list[str] | tuple[str, ...] = (),
+    ) -> None:
+        """Register an e-Fatura user (and e-İrsaliye user when ``despatch_pk`` is given)."""
+        self.registry.add(
+            tax_id, title, pk=pk, gb=gb, despatch_pk=despatch_pk, registered_at=self.clock.now()
+        )
+
+    def add_series(self, channel: str, name: str, *, default: bool = False) -> None:
+        entries = self.series.setdefault(channel, [])
+        if not any(e["Name"] == name for e in entries):
+            entries.append({"Name": name, "IsActive": True, "IsDefault": default, "Details": []})
+
+    def seed_scenario(self, scenario: Scenario) -> None:
+        """The seller becomes the account; ``scenario.registered`` buyers become e-Fatura users."""
+        seller = scenario.seller
+        gb, pk = scenario.seller_aliases
+        address = seller.address
+        self.set_company(
+            seller.tax_id,
+            seller.display_name,
+            tax_office=seller.tax_office or "",
+            gb=gb,
+            pk=pk,
+            city=address.city if address else "İstanbul",
+            district=address.district if address else "Kadıköy",
+        )
+        titles = {o.buyer.tax_id: o.buyer.display_name for o in scenario.orders}
+        for tax_id, alias in scenario.registered.items():
+            self.add_taxpayer(tax_id, titles.get(tax_id, f"Mükellef {tax_id}"), pk=[alias])
+
+    def demo_settings(self, base_url: str) -> dict[str, Any]:
+        """Connection settings for the ``nilvera`` connector pointed at this sandbox."""
+        return {
+            "api_key": next(iter(self.api_keys)),
+            "base_url": base_url,
+            "public_pdf_url_template": base_url.rstrip("/") + "/public/earchive/{uuid}.pdf",
+        }
+
+    # -- test and demo controls -----------------------------------------------------------------
+
+    def outage(self, on: bool = True, *, lookup_only: bool = False) -> None:
+        """Answer 503 to everything (or only the registered-user lookups) until switched off."""
+        if lookup_only:
+            self._lookup_outage = on
+        else:
+            self._outage = on
+
+    def reject_on_delivery(self, uuid: str, reason: str = "GİB: alıcıya iletilemedi") -> None:
+        """Make GİB reject a received document once its waiting time is over."""
+        self.documents[uuid.lower()].rejection = reason
+
+    def document_count(self, uuid: str | None = None) -> int:
+        if uuid is None:
+            return len(self.documents)
+        return int(uuid.lower() in self.documents)
+
+    def status_code(self, uuid: str) -> str:
+        return self.documents[uuid.lower()].code(self.clock.now(), self.accept_after_s)
+
+    # -- routes ---------------------------------------------------------------------------------
+
+    def routes(self, app: FastAPI) -> None:
+        @app.middleware("http")
+        async def guard(request: Request, call_next: Any) -> Response:
+            path = request.url.path
+            if path.startswith("/public/"):
+                return await call_next(request)
+            if self._outage or (self._lookup_outage and path.startswith("/general/GlobalCompany")):
+                return JSONResponse(
+                    {"Errors": [{"Code": 503, "Description": "Service Unavailable"}]}, 503
+                )
+            auth = request.headers.get("authorization", "")
+            if not auth.startswith("Bearer ") or auth[7:] not in self.api_keys:
+                return Response(status_code=401)
+            return await call_next(request)
+
+        @app.exception_handler(Refusal)
+        async def refused(request: Request, refusal: Refusal) -> JSONResponse:
+            return JSONResponse(refusal.body(), refusal.status)
+
+        self._general_routes(app)
+        for channel in (EINVOICE, EARCHIVE, EDESPATCH):
+            self._channel_routes(app, channel)
+
+        @app.get("/public/earchive/{name}")
+        async def public_pdf(name: str) -> Response:
+            doc = self._document(EARCHIVE, name.removesuffix(".pdf"))
+            return Response(self._pdf(doc), media_type="application/pdf")
+
+    def _general_routes(self, app: FastAPI) -> None:
+        @app.get("/general/Company")
+        async def company() -> dict[str, Any]:
+            return self.company
+
+        @app.get("/general/GlobalCompany/Check/TaxNumber/{tax_id}")
+        async def check(tax_id: str, globalUserType: str = "Invoice") -> list[dict[str, Any]]:
+            return self.registry.records(tax_id, globalUserType)
+
+        @app.get("/general/GlobalCompany/GetGlobalCustomerInfo/{tax_id}")
+        async def customer_info(tax_id: str, globalUserType: str = "Invoice") -> dict[str, Any]:
+            records = self.registry.records(tax_id, globalUserType)
+            if not records:
+                raise Refusal(404, 4004, SANDBOX_CODES[4004], tax_id)
+            return {
+                "TaxNumber": tax_id,
+                "Title": records[0]["Title"],
+                "Aliases": [
+                    {k: r[k] for k in ("Name", "Type", "DocumentType", "CreationTime")}
+                    for r in records
+                ],
+            }
+
+    def _channel_routes(self, app: FastAPI, channel: str) -> None:
+        segment = _SEGMENT[channel]
+
+        @app.get(f"/{channel}/Series", name=f"{channel}_series")
+        async def list_series() -> list[dict[str, Any]]:
+            return self.series.get(channel, [])
+
+        @app.post(f"/{channel}/Series", name=f"{channel}_add_series")
+        async def add_series(request: Request) -> dict[str, Any]:
+            body = await request.json()
+            name = str(body.get("Name") or "")
+            if len(name) != 3 or not name.isalnum() or not name.isupper():
+                raise Refusal(
+                    422, 2065, "Fatura seri alanı boş olamaz", "Name must be 3 characters"
+                )
+            if any(e["Name"] == name for e in self.series.get(channel, [])):
+                raise Refusal(409, 1015, "Kayıt daha önce eklenmiş", name)
+            self.add_series(channel, name, default=bool(body.get("IsDefault")))
+            return {"Name": name}
+
+        @app.post(f"/{channel}/Send/Xml", name=f"{channel}_send_xml")
+        async def send_xml(request: Request, Alias: str | None = None) -> dict[str, Any]:
+            form = await request.form()
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise Refusal(
+                    400, 2015, "Şema/Şematron hatası", "multipart field 'file' is required"
+                )
+            xml = await upload.read()
+            doc = self._receive(channel, xml, Alias)
+            return {"UUID": doc.uuid, "InvoiceNumber": doc.envelope.number}
+
+        @app.get(f"/{channel}/{segment}/{{uuid}}/Status", name=f"{channel}_status")
+        async def status(uuid: str) -> dict[str, Any]:
+            return self._status_body(channel, self._document(channel, uuid))
+
+        @app.get(f"/{channel}/{segment}/{{uuid}}/{{what}}", name=f"{channel}_download")
+        async def download(uuid: str, what: str) -> Any:
+            doc = self._document(channel, uuid)
+            if what == "pdf":
+                return base64.b64encode(self._pdf(doc)).decode("ascii")
+            if what == "html":
+                return self._html(doc)
+            if what == "xml":
+                return doc.xml.decode("utf-8")
+            raise Refusal(404, 3030, "API bulunamadı", what)
+
+        if channel == EARCHIVE:
+
+            @app.put(f"/{channel}/{segment}/{{uuid}}/Cancel", name=f"{channel}_cancel")
+            async def cancel(uuid: str) -> Any:
+                self._cancel(self._document(channel, uuid))
+                return True
+
+    # -- behaviour ----------------------------------------------------------------------------
+
+    def _receive(self, channel: str, xml: bytes, alias: str | None) -> StoredDocument:
+        envelope: Envelope = read_envelope(xml)
+        if envelope.uuid in self.documents:
+            raise Refusal(409, 1001, "Nilvera UUID (ETTN) sistemde kayıtlıdır", envelope.uuid)
+        if envelope.supplier_tax_id != self.company["TaxNumber"]:
+            raise Refusal(
+                409, 1000, "Gönderilen VKN/TCKN firmayla eşleşmiyor", envelope.supplier_tax_id
+            )
+        series = envelope.number[:3]
+        if not any(e["Name"] == series and e["IsActive"] for e in self.series.get(channel, [])):
+            raise Refusal(404, 3009, "Belgenin serisi tanımlı değil", series)
+        check_channel_rules(channel, envelope, alias, self.registry)
+        report = kervan_ubltr.validate(xml)
+        if not report.ok:
+            detail = "; ".join(f"{i.rule}: {i.message}" for i in report.errors[:10])
+            raise Refusal(422, 2015, "Şema/Şematron hatası", detail)
+        doc = StoredDocument(channel, envelope, alias, xml, received_at=self.clock.now())
+        self.documents[doc.uuid] = doc
+        return doc
+
+    def _document(self, channel: str, uuid: str) -> StoredDocument:
+        doc = self.documents.get(uuid.lower())
+        if doc is None or doc.channel != channel:
+            raise Refusal(404, 4004, SANDBOX_CODES[4004], uuid)
+        return doc
+
+    def _status_body(self, channel: str, doc: StoredDocument) -> dict[str, Any]:
+        code = doc.code(self.clock.now(), self.accept_after_s)
+        description = {
+            "waiting": "GİB'e gönderilmek üzere kuyrukta",
+            "succeed": "Başarıyla iletildi",
+            "error": "Hata",
+        }[code]
+        detail = doc.rejection if code == "error" else description
+        if channel == EARCHIVE:
+            return {
+                "UUID": doc.uuid,
+                "InvoiceNumber": doc.envelope.number,
+                "StatusCode": code,
+                "StatusDetail": detail,
+                "CancelStatus": doc.cancelled_at is not None,
+            }
+        key = "InvoiceStatus" if channel == EINVOICE else "DespatchStatus"
+        return {key: {"Code": code, "Description": description, "DetailDescription": detail}}
+
+    def _cancel(self, doc: StoredDocument) -> None:
+        now: datetime = self.clock.now()
+        if doc.cancelled_at is not None:
+            raise Refusal(422, 4010, SANDBOX_CODES[4010], doc.uuid)
+        if doc.code(now, self.accept_after_s) == "error":
+            raise Refusal(422, 4012, SANDBOX_CODES[4012], doc.uuid)
+        if cancel_window_passed(doc.envelope.issue_date, now, self.cancel_window_days):
+            raise Refusal(422, 4011, SANDBOX_CODES[4011], f"{self.cancel_window_days} days")
+        doc.cancelled_at = now
+
+    def _pdf(self, doc: StoredDocument) -> bytes:
+        parsed = kervan_ubltr.parse(doc.xml)
+        if doc.channel == EDESPATCH:
+            return render.render_despatch_pdf(parsed)
+        return render.render_invoice_pdf(parsed)
+
+    def _html(self, doc: StoredDocument) -> str:
+        parsed = kervan_ubltr.parse(doc.xml)
+        if doc.channel != EDESPATCH:
+            return render.render_invoice_html(parsed)
+        number = html.escape(doc.envelope.number)
+        return f"<!doctype html><html><body><h1>e-İrsaliye {number}</h1></body></html>"
+
+
+def app() -> Any:
+    """An ASGI app of a fresh sandbox (what ``Connector.sandbox`` names)."""
+    return NilveraSandbox().asgi
+
+
+__all__ = ["DEMO_API_KEY", "NilveraSandbox", "app"]

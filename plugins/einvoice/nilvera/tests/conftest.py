@@ -1,0 +1,35 @@
+"""Fixtures: a sandbox on simulated time and a connector wired into it."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from kervan_nilvera import Nilvera
+from kervan_nilvera.sandbox import NilveraSandbox
+from kervan_sdk.sandbox import SimClock
+from nilvera_testdata import BUYER_PK, BUYER_VKN, make_connector
+
+
+@pytest.fixture
+def clock() -> SimClock:
+    return SimClock()
+
+
+@pytest.fixture
+def sandbox(clock: SimClock) -> NilveraSandbox:
+    box = NilveraSandbox(clock=clock)
+    box.add_taxpayer(BUYER_VKN, "Alıcı Ltd. Şti.", pk=[BUYER_PK])
+    return box
+
+
+@pytest.fixture
+async def connector(sandbox: NilveraSandbox, clock: SimClock) -> AsyncIterator[Nilvera]:
+    conn = make_connector(sandbox, clock)
+    yield conn
+    await conn.aclose()
