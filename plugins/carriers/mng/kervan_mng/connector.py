@@ -1,0 +1,295 @@
+"""``Mng``: the carrier role over MNG Kargo / DHL eCommerce's REST API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from kervan import Booking, Carrier, CheckResult, ConnectorContext, ConnectorSettings, RemoteRef
+from kervan.domain import Package, Quote, TrackingEvent, TrackingStatus, kurus
+from kervan.errors import (
+    ConflictError,
+    InvalidInputError,
+    InvalidResponseError,
+    KervanError,
+    RemoteRejectedError,
+)
+from pydantic import Field, SecretStr
+
+from . import mapping
+from .client import LIVE_BASE, MngClient, one
+from .label import LabelData, render
+
+
+class MngSettings(ConnectorSettings):
+    base_url: str = Field(
+        default=LIVE_BASE,
+        pattern=r"^https?://",
+        description="…/mngapi/api (test: testapi.mngkargo.com.tr)",
+    )
+    client_id: str = Field(min_length=1, description="X-IBM-Client-Id of your apizone application")
+    client_secret: SecretStr = Field(description="X-IBM-Client-Secret of your apizone application")
+    customer_number: str = Field(min_length=1, description="MNG customer number (müşteri no)")
+    password: SecretStr = Field(description="MNG customer password (the permanent panel password)")
+    shipment_service_type: int = Field(
+        default=1, ge=1, description="1 standard, 7 same day, 8 evening"
+    )
+    packaging_type: int = Field(default=3, ge=1, le=4, description="1 file, 2 mi, 3 parcel, 4 box")
+    payment_type: int = Field(default=1, ge=1, le=2, description="1 sender pays, 2 receiver pays")
+    sender_name: str = Field(default="Kervan", max_length=100, description="printed on labels")
+    fallback_email: str = Field(
+        default="noreply@kervan.invalid", description="MNG requires a recipient e-mail"
+    )
+
+
+class Mng(Carrier):
+    """MNG Kargo / DHL eCommerce: ``createOrder`` + ``createbarcode``, tracking, cancel, and
+    price quotes from MNG's own ``calculate``."""
+
+    key: ClassVar[str] = "mng"
+    display_name: ClassVar[str] = "MNG Kargo / DHL eCommerce"
+    Settings = MngSettings
+    sandbox: ClassVar[str | None] = "kervan_mng.sandbox:app"
+    #: orderPieceList takes whole desi and kg
+    desi_step: ClassVar[Decimal] = Decimal(1)
+
+    settings: MngSettings
+
+    def __init__(self, settings: ConnectorSettings, context: ConnectorContext) -> None:
+        super().__init__(settings, context)
+        assert isinstance(settings, MngSettings)
+        self.client = MngClient(
+            settings.base_url,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret.get_secret_value(),
+            customer_number=settings.customer_number,
+            password=settings.password.get_secret_value(),
+            context=context,
+        )
+        self._cities: dict[str, str] | None = None
+        self._districts: dict[str, dict[str, str]] = {}
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def check(self) -> CheckResult:
+        """Fetch a token and the city list: proves app keys, customer login and subscriptions."""
+        try:
+            await self.client.auth.token(force=True)
+            cities = await self.client.cities()
+        except KervanError as exc:
+            return CheckResult(ok=False, message=exc.message)
+        return CheckResult(ok=True, message="MNG answered", details={"cities": len(cities)})
+
+    # -- places ----------------------------------------------------------------------------
+
+    async def codes(self, city: str, district: str) -> tuple[str, str]:
+        """MNG's city and district codes (CBS Info), cached per connection."""
+        if self._cities is None:
+            self._cities = {
+                mapping.city_key(str(c.get("name", ""))): str(c.get("code"))
+                for c in await self.client.cities()
+            }
+        city_code = self._cities.get(mapping.city_key(city))
+        if city_code is None:
+            raise InvalidInputError(
+                f"mng does not know the city {city!r}",
+                errors=[{"loc": ["address", "city"], "msg": "not in MNG's city list"}],
+            )
+        if city_code not in self._districts:
+            self._districts[city_code] = {
+                mapping.city_key(str(d.get("name", ""))): str(d.get("code"))
+                for d in await self.client.districts(city_code)
+            }
+        district_code = self._districts[city_code].get(mapping.city_key(district))
+        if district_code is None:
+            raise InvalidInputError(
+                f"mng does not know the district {district!r} in {city}",
+                errors=[{"loc": ["address", "district"], "msg": "not in MNG's district list"}],
+            )
+        return city_code, district_code
+
+    def sizes(self, package: Package) -> tuple[int, int]:
+        """Whole desi (the larger of desi and kg) and whole kg, as MNG takes them."""
+        return mapping.whole(max(package.desi, package.weight_kg)), mapping.whole(package.weight_kg)
+
+    # -- quote -----------------------------------------------------------------------------
+
+    async def quote(self, package: Package) -> Quote:
+        """MNG's own price for the route and size (``standardqueryapi/calculate``)."""
+        desi, kg = self.sizes(package)
+        city_code, district_code = await self.codes(package.address.city, package.address.district)
+        body = {
+            "shipmentServiceType": self.settings.shipment_service_type,
+            "packagingType": self.settings.packaging_type,
+            "paymentType": self.settings.payment_type,
+            "pickUpType": 1,
+            "deliveryType": 1,
+            "cityCode": int(city_code),
+            "districtCode": int(district_code),
+            "address": ", ".join(package.address.lines)[:250],
+            "smsPreference1": 0,
+            "smsPreference2": 0,
+            "smsPreference3": 0,
+            "orderPieceList": mapping.pieces(package, desi, kg),
+        }
+        answer = await self.client.calculate(body)
+        total = (answer or {}).get("finalTotal")
+        if total is None:
+            raise InvalidResponseError("mng calculate answered without finalTotal", remote="mng")
+        return Quote(
+            carrier=self.key,
+            price=kurus(Decimal(str(total))),
+            billable_desi=Decimal(desi),
+            service=f"shipmentServiceType {self.settings.shipment_service_type}",
+        )
+
+    # -- create ----------------------------------------------------------------------------
+
+    async def create_shipment(self, package: Package) -> Booking:
+        ref = mapping.reference_of(package.cargo_key)
+        desi, kg = self.sizes(package)
+        city_code, district_code = await self.codes(package.address.city, package.address.district)
+        order_existed = False
+        try:
+            await self.client.create_order(
+                mapping.order_request(
+                    package,
+                    city_code=city_code,
+                    district_code=district_code,
+                    desi=desi,
+                    kg=kg,
+                    service_type=self.settings.shipment_service_type,
+                    packaging_type=self.settings.packaging_type,
+                    payment_type=self.settings.payment_type,
+                    fallback_email=self.settings.fallback_email,
+                )
+            )
+        except ConflictError:
+            order_existed = True  # same referenceId: the same order, go on to its shipment
+        existing = await self.client.get_shipment(ref) if order_existed else None
+        if existing is not None and _shipment_id(existing):
+            return self._booking(package, desi, existing, existed=True)
+        answer = one(
+            await self.client.create_barcode(
+                mapping.barcode_request(
+                    package, desi=desi, kg=kg, packaging_type=self.settings.packaging_type
+                )
+            )
+        )
+        if answer is None:
+            raise InvalidResponseError(
+                f"mng createbarcode answered nothing for {ref}", remote="mng"
+            )
+        # a lost answer found again by getshipment comes back in getshipment's shape
+        return self._booking(
+            package, desi, answer, existed=order_existed or "barcodes" not in answer
+        )
+
+    def _booking(
+        self, package: Package, desi: int, answer: dict[str, Any], *, existed: bool
+    ) -> Booking:
+        shipment_id = _shipment_id(answer)
+        if not shipment_id:
+            raise InvalidResponseError(
+                f"mng gave no shipmentId for {package.cargo_key}", remote="mng"
+            )
+        barcodes = [b for b in answer.get("barcodes") or [] if isinstance(b, dict)]
+        pieces = [str(b.get("barcode")) for b in barcodes if b.get("barcode")]
+        if not pieces:
+            found = answer.get("shipmentPieceList") or []
+            pieces = [str(p["barcode"]) for p in found if isinstance(p, dict) and p.get("barcode")]
+            pieces = pieces or mapping.piece_barcodes(shipment_id, package.parcel_count)
+        remote_zpl = "\n".join(str(b.get("value")) for b in barcodes if b.get("value")) or None
+        address = package.address
+        data = LabelData(
+            carrier="MNG Kargo",
+            tracking_number=shipment_id,
+            piece_barcodes=pieces,
+            receiver_name=package.receiver.display_name,
+            receiver_lines=[*address.lines, f"{address.district} / {address.city}"]
+            + ([f"Tel: {address.phone}"] if address.phone else []),
+            sender_name=self.settings.sender_name,
+            desi=Decimal(desi),
+            weight_kg=package.weight_kg,
+            reference=mapping.reference_of(package.cargo_key),
+            notes=[f"Kapida odeme: {package.cod_amount} TL"] if package.cod_amount else [],
+        )
+        shipment = answer.get("shipment") if isinstance(answer.get("shipment"), dict) else answer
+        return Booking(
+            cargo_key=package.cargo_key,
+            tracking_number=shipment_id,
+            label=render(data, remote_zpl=remote_zpl),
+            cost=None,
+            tracking_url=shipment.get("shipmentFollowUrl") or None,
+            remote_id=shipment_id,
+            request_id=str(answer.get("invoiceId") or shipment.get("invoiceId") or "") or None,
+            already_existed=existed,
+        )
+
+    # -- track -----------------------------------------------------------------------------
+
+    async def track(self, cargo_keys: list[str]) -> dict[str, list[TrackingEvent]]:
+        """Events per cargo key from ``trackshipment``; an order not yet a shipment is
+        ``created``; a key MNG does not know maps to an empty list."""
+        out: dict[str, list[TrackingEvent]] = {}
+        for key in cargo_keys:
+            ref = mapping.reference_of(key)
+            raw = await self.client.track_shipment(ref)
+            if raw:
+                out[key] = mapping.events(raw)
+                continue
+            order = await self.client.get_order(ref)
+            out[key] = mapping.created_only(self.context.clock()) if order else []
+        return out
+
+    async def changed_since(self, since: datetime) -> dict[str, TrackingStatus]:
+        """Bulk poll (``getStatusChangedShipments``): cargo reference → its current status, for
+        every shipment whose status changed since ``since``. Cheaper than ``track`` per key when
+        many shipments are open; the engine can call ``track`` for the keys this returns."""
+        out: dict[str, TrackingStatus] = {}
+        for row in await self.client.status_changed(since):
+            shipment = row.get("shipment") if isinstance(row.get("shipment"), dict) else row
+            ref = shipment.get("referenceId") or (row.get("order") or {}).get("referenceId")
+            status = mapping.event_status(shipment)
+            if ref and status is not None:
+                out[str(ref)] = status
+        return out
+
+    # -- cancel ----------------------------------------------------------------------------
+
+    async def cancel_shipment(self, cargo_key: str) -> RemoteRef:
+        """``cancelshipment`` once a shipment exists (MNG's preferred way), else ``cancelorder``.
+        MNG allows it only until the parcel is scanned at a branch."""
+        ref = mapping.reference_of(cargo_key)
+        history = mapping.events(await self.client.track_shipment(ref))
+        if any(e.status is TrackingStatus.CANCELLED for e in history):
+            return RemoteRef(remote_id=ref, already_done=True)
+        if any(e.status is TrackingStatus.PICKED_UP for e in history):
+            raise RemoteRejectedError(
+                f"mng cannot cancel {cargo_key}: the parcel was already picked up",
+                remote="mng",
+                remote_message="picked up",
+            )
+        status = await self.client.shipment_status(ref)
+        shipment_id = _shipment_id(status) if status else None
+        if shipment_id:
+            await self.client.cancel_shipment(ref, shipment_id)
+            return RemoteRef(remote_id=shipment_id)
+        order = await self.client.get_order(ref)
+        if order is None:
+            raise InvalidInputError(
+                f"mng knows no order {ref}",
+                errors=[{"loc": ["cargo_key"], "msg": "unknown at MNG"}],
+            )
+        if order.get("isDeleted") or order.get("orderStatus") == "CANCELLED":
+            return RemoteRef(remote_id=ref, already_done=True)
+        await self.client.cancel_order(ref)
+        return RemoteRef(remote_id=ref)
+
+
+def _shipment_id(answer: dict[str, Any]) -> str | None:
+    shipment = answer.get("shipment") if isinstance(answer.get("shipment"), dict) else answer
+    value = shipment.get("shipmentId") or answer.get("shipmentId")
+    return str(value) if value else None

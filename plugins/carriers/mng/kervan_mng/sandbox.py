@@ -1,0 +1,587 @@
+"""``MngSandbox``: a stand-in for MNG Kargo / DHL eCommerce's REST API behind IBM API Connect.
+
+It follows the token flow (``X-IBM-Client-Id``/``-Secret`` on every call, ``POST /token`` with
+customer number and password → ``jwt`` valid 8 hours, ``Authorization: Bearer``), answers in
+one-element arrays as MNG does, and reports business errors as ``{"error": {"Code",
+"Description"}}``. Error codes 3002 (order exists), 20001 (no destination branch yet) and 26056
+(empty tax number) come from third-party clients; the other codes here are the sandbox's own.
+
+Shipments move on the sandbox clock after ``createbarcode``: prepared (1) → transfer (2, the
+parcel was picked up, after ``pickup_after``) → at the delivery unit (3) → out to the address
+(4) → delivered (5). Cancelled shipments stop. Tests may force a status with :meth:`force`.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from kervan.domain import TrackingStatus
+from kervan.scenario import Scenario
+from kervan_sdk.sandbox import Sandbox, SimClock
+
+from .client import TR_TIME
+from .mapping import STATUS_CODES, city_key
+
+PREFIX = "/mngapi/api"
+CLIENT_ID, CLIENT_SECRET = "kervan-demo-app", "kervan-demo-secret"
+CUSTOMER_NUMBER, PASSWORD = "312947702", "demo-password"
+JWT_LIFETIME = timedelta(hours=8)
+
+# (offset from createbarcode, shipmentStatusCode, English name, unit)
+TIMELINE: tuple[tuple[timedelta, int, str, str], ...] = (
+    (timedelta(0), 1, "Shipment Prepared", "ÇIKIŞ ŞUBESİ"),
+    (timedelta(hours=2), 2, "In Transfer", "TRANSFER MERKEZİ"),
+    (timedelta(hours=18), 3, "Arrived at Delivery Unit", "VARIŞ ŞUBESİ"),
+    (timedelta(hours=26), 4, "Out for Delivery", "VARIŞ ŞUBESİ"),
+    (timedelta(hours=30), 5, "Delivered", "VARIŞ ŞUBESİ"),
+)
+STAGE_OF = {
+    TrackingStatus.CREATED: 0,
+    TrackingStatus.PICKED_UP: 1,
+    TrackingStatus.IN_TRANSIT: 1,
+    TrackingStatus.OUT_FOR_DELIVERY: 3,
+    TrackingStatus.DELIVERED: 4,
+}
+
+CITIES = [
+    "Adana",
+    "Adıyaman",
+    "Afyonkarahisar",
+    "Ağrı",
+    "Amasya",
+    "Ankara",
+    "Antalya",
+    "Artvin",
+    "Aydın",
+    "Balıkesir",
+    "Bilecik",
+    "Bingöl",
+    "Bitlis",
+    "Bolu",
+    "Burdur",
+    "Bursa",
+    "Çanakkale",
+    "Çankırı",
+    "Çorum",
+    "Denizli",
+    "Diyarbakır",
+    "Edirne",
+    "Elazığ",
+    "Erzincan",
+    "Erzurum",
+    "Eskişehir",
+    "Gaziantep",
+    "Giresun",
+    "Gümüşhane",
+    "Hakkari",
+    "Hatay",
+    "Isparta",
+    "Mersin",
+    "İstanbul",
+    "İzmir",
+    "Kars",
+    "Kastamonu",
+    "Kayseri",
+    "Kırklareli",
+    "Kırşehir",
+    "Kocaeli",
+    "Konya",
+    "Kütahya",
+    "Malatya",
+    "Manisa",
+    "Kahramanmaraş",
+    "Mardin",
+    "Muğla",
+    "Muş",
+    "Nevşehir",
+    "Niğde",
+    "Ordu",
+    "Rize",
+    "Sakarya",
+    "Samsun",
+    "Siirt",
+    "Sinop",
+    "Sivas",
+    "Tekirdağ",
+    "Tokat",
+    "Trabzon",
+    "Tunceli",
+    "Şanlıurfa",
+    "Uşak",
+    "Van",
+    "Yozgat",
+    "Zonguldak",
+    "Aksaray",
+    "Bayburt",
+    "Karaman",
+    "Kırıkkale",
+    "Batman",
+    "Şırnak",
+    "Bartın",
+    "Ardahan",
+    "Iğdır",
+    "Yalova",
+    "Karabük",
+    "Kilis",
+    "Osmaniye",
+    "Düzce",
+]
+DISTRICTS = {
+    "İstanbul": "Kadıköy Beşiktaş Üsküdar Şişli Bağcılar Ataşehir Fatih Esenyurt Beyoğlu Maltepe",
+    "Ankara": "Çankaya Keçiören Yenimahalle Mamak Etimesgut",
+    "İzmir": "Konak Karşıyaka Bornova Buca",
+    "Bursa": "Nilüfer Osmangazi Yıldırım",
+    "Antalya": "Muratpaşa Konyaaltı Kepez",
+    "Konya": "Selçuklu Meram Karatay",
+    "Adana": "Seyhan Çukurova Yüreğir",
+}
+
+
+def tr_upper(value: str) -> str:
+    return value.replace("i", "İ").replace("ı", "I").upper()
+
+
+def error(status: int, code: str, description: str) -> JSONResponse:
+    return JSONResponse({"error": {"Code": code, "Description": description}}, status_code=status)
+
+
+def ibm_unauthorized(message: str) -> JSONResponse:
+    return JSONResponse(
+        {"httpCode": "401", "httpMessage": "Unauthorized", "moreInformation": message},
+        status_code=401,
+    )
+
+
+def _local(at: datetime, fmt: str = "%d-%m-%Y %H:%M:%S") -> str:
+    return at.astimezone(TR_TIME).strftime(fmt)
+
+
+@dataclass
+class SimShipment:
+    shipment_id: str
+    invoice_id: str
+    created_at: datetime
+    pieces: list[dict[str, Any]]
+    cancelled_at: datetime | None = None
+
+    def stage(self, now: datetime) -> int:
+        end = self.cancelled_at or now
+        return max(i for i, (offset, *_) in enumerate(TIMELINE) if self.created_at + offset <= end)
+
+    def changes(self, now: datetime) -> list[tuple[datetime, int]]:
+        return [
+            (self.created_at + offset, code) for offset, code, *_ in TIMELINE[: self.stage(now) + 1]
+        ]
+
+
+@dataclass
+class SimOrder:
+    reference_id: str
+    body: dict[str, Any]
+    created_at: datetime
+    invoice_id: str
+    deleted: bool = False
+    shipment: SimShipment | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class MngSandbox(Sandbox):
+    name = "mng"
+
+    def __init__(self, *, clock: SimClock | None = None, seed: int = 0) -> None:
+        self.orders: dict[str, SimOrder] = {}
+        self.tokens: dict[str, datetime] = {}
+        self.cities = [
+            {"code": f"{i:02d}", "name": f"{tr_upper(n)}  {i:02d}"}
+            for i, n in enumerate(CITIES, start=1)
+        ]
+        self.districts: dict[str, list[dict[str, Any]]] = {}
+        for city in CITIES:
+            for district in ["Merkez", *DISTRICTS.get(city, "").split()]:
+                self.add_district(city, district)
+        self.calls: list[tuple[str, str, Any]] = []  # (method, path, json body) of API calls
+        super().__init__(clock=clock, seed=seed)
+
+    # -- for tests and the demo ------------------------------------------------------------
+
+    def demo_settings(self, base_url: str) -> dict[str, Any]:
+        return {
+            "base_url": base_url.rstrip("/") + PREFIX,
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "customer_number": CUSTOMER_NUMBER,
+            "password": PASSWORD,
+            "sender_name": "Kervan Demo",
+        }
+
+    def add_district(self, city: str, district: str) -> None:
+        code = self._city_code(city)
+        if code is None:
+            raise KeyError(city)
+        known = self.districts.setdefault(code, [])
+        if all(city_key(d["name"]) != city_key(district) for d in known):
+            name = next(n for n in CITIES if city_key(n) == city_key(city))
+            known.append(
+                {
+                    "cityCode": code,
+                    "cityName": name,
+                    "code": str(len(known) + 1),
+                    "name": tr_upper(district),
+                }
+            )
+
+    def seed_scenario(self, scenario: Scenario) -> None:
+        """Make sure every district the scenario ships to is in the CBS lists."""
+        for order in scenario.orders:
+            address = order.shipping_address
+            if address.is_domestic and self._city_code(address.city):
+                self.add_district(address.city, address.district)
+
+    def force(self, cargo_key: str, status: TrackingStatus) -> None:
+        """Move a shipment to ``status`` now (picked_up … delivered, cancelled)."""
+        order = self.orders[cargo_key.upper()]
+        shipment = order.shipment
+        if shipment is None:
+            raise ValueError(f"{cargo_key} has no shipment yet (createbarcode)")
+        now = self.clock.now()
+        if status is TrackingStatus.CANCELLED:
+            shipment.cancelled_at = now
+        else:
+            shipment.created_at = min(shipment.created_at, now - TIMELINE[STAGE_OF[status]][0])
+
+    def expire_tokens(self) -> None:
+        """Invalidate every jwt handed out (the next call gets a 401)."""
+        self.tokens.clear()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _city_code(self, city: str) -> str | None:
+        return next((c["code"] for c in self.cities if city_key(c["name"]) == city_key(city)), None)
+
+    def _id(self, digits: int) -> str:
+        return str(self.random.randrange(10 ** (digits - 1), 10**digits))
+
+    def _piece_barcode(self) -> str:
+        return "".join(
+            self.random.choice(string.ascii_uppercase + string.digits) for _ in range(16)
+        )
+
+    def _ibm_ok(self, request: Request) -> bool:
+        return (
+            request.headers.get("x-ibm-client-id") == CLIENT_ID
+            and request.headers.get("x-ibm-client-secret") == CLIENT_SECRET
+        )
+
+    def _jwt_ok(self, request: Request) -> bool:
+        auth = request.headers.get("authorization", "")
+        expires = (
+            self.tokens.get(auth.removeprefix("Bearer ").strip())
+            if auth.startswith("Bearer ")
+            else None
+        )
+        return expires is not None and self.clock.now() < expires
+
+    def _status_row(self, order: SimOrder, s: SimShipment) -> dict[str, Any]:
+        now = self.clock.now()
+        offset, code, _en, _unit = TIMELINE[s.stage(now)]
+        name = STATUS_CODES[code][0]
+        at = s.created_at + offset
+        return {
+            "orderId": order.invoice_id,
+            "referenceId": order.reference_id,
+            "shipmentId": s.shipment_id,
+            "shipmentSerialandNumber": s.invoice_id,
+            "shipmentDateTime": _local(s.created_at),
+            "shipmentStatus": name.replace(" ", "_"),
+            "shipmentStatusCode": code,
+            "statusDateTime": _local(at),
+            "isDelivered": 1 if code == 5 else 0,
+            "deliveryDateTime": _local(at) if code == 5 else None,
+            "trackingUrl": f"https://kargotakip.mngkargo.com.tr/?takipNo={s.shipment_id}",
+        }
+
+    def _events(self, s: SimShipment) -> list[dict[str, Any]]:
+        now = self.clock.now()
+        out = []
+        for seq, (offset, code, en, unit) in enumerate(TIMELINE[: s.stage(now) + 1], start=1):
+            out.append(
+                {
+                    "eventSequence": seq,
+                    "eventStatus": STATUS_CODES[code][0],
+                    "eventStatusEn": en,
+                    "eventDateTime": _local(s.created_at + offset),
+                    "location": unit,
+                    "locationPhone": "",
+                    "description": STATUS_CODES[code][0],
+                }
+            )
+        if s.cancelled_at is not None:
+            out.append(
+                {
+                    "eventSequence": len(out) + 1,
+                    "eventStatus": "İptal Edildi",
+                    "eventStatusEn": "Cancelled",
+                    "eventDateTime": _local(s.cancelled_at),
+                    "location": "ÇIKIŞ ŞUBESİ",
+                    "locationPhone": "",
+                    "description": "Gönderi iptal edildi",
+                }
+            )
+        return out
+
+    # -- routes ----------------------------------------------------------------------------
+
+    def routes(self, app: FastAPI) -> None:
+        @app.middleware("http")
+        async def gateway(request: Request, call_next: Any) -> Response:
+            path = request.url.path
+            if not path.startswith(PREFIX):
+                return JSONResponse(
+                    {"httpCode": "404", "httpMessage": "Not Found"}, status_code=404
+                )
+            if not self._ibm_ok(request):
+                return ibm_unauthorized("Invalid client id or secret.")
+            open_paths = (f"{PREFIX}/token", f"{PREFIX}/cbsinfoapi/")
+            if not path.startswith(open_paths) and not self._jwt_ok(request):
+                return ibm_unauthorized("Invalid or expired JWT.")
+            return await call_next(request)
+
+        @app.post(f"{PREFIX}/token")
+        async def token(request: Request) -> Response:
+            body = await request.json()
+            if (
+                str(body.get("customerNumber")) != CUSTOMER_NUMBER
+                or body.get("password") != PASSWORD
+                or body.get("identityType") != 1
+            ):
+                return error(401, "20013", "Müşteri numarası veya şifre hatalı")
+            jwt = "eyJ" + "".join(
+                self.random.choice(string.ascii_letters + string.digits) for _ in range(40)
+            )
+            now = self.clock.now()
+            self.tokens[jwt] = now + JWT_LIFETIME
+            return JSONResponse(
+                {
+                    "jwt": jwt,
+                    "refreshToken": jwt[::-1],
+                    "jwtExpireDate": _local(now + JWT_LIFETIME, "%d.%m.%Y %H:%M:%S"),
+                    "refreshTokenExpireDate": _local(now + timedelta(days=30), "%d.%m.%Y %H:%M:%S"),
+                }
+            )
+
+        @app.get(f"{PREFIX}/cbsinfoapi/getcities")
+        async def cities() -> Response:
+            return JSONResponse(self.cities)
+
+        @app.get(f"{PREFIX}/cbsinfoapi/getdistricts/{{city_code}}")
+        async def districts(city_code: str) -> Response:
+            return JSONResponse(self.districts.get(city_code.zfill(2), []))
+
+        @app.post(f"{PREFIX}/standardcmdapi/createOrder")
+        async def create_order(request: Request) -> Response:
+            body = await request.json()
+            self.calls.append(("POST", "createOrder", body))
+            order, recipient = body.get("order") or {}, body.get("recipient") or {}
+            ref = str(order.get("referenceId") or "")
+            missing = [
+                k
+                for k in ("fullName", "address", "cityCode", "districtCode", "email")
+                if not recipient.get(k)
+            ]
+            if not ref or not body.get("orderPieceList") or missing:
+                return JSONResponse(
+                    {
+                        "error": {
+                            "Code": "400",
+                            "Description": f"Zorunlu alanlar eksik: {', '.join(missing) or 'referenceId/orderPieceList'}",
+                        }
+                    },
+                    status_code=400,
+                )
+            if not recipient.get("taxNumber"):
+                return error(500, "26056", "Alıcı vergi numarası / TC kimlik numarası boş olamaz")
+            if ref in self.orders:
+                return error(
+                    500, "3002", f"{ref} referans numarası ile daha önce sipariş oluşturulmuş"
+                )
+            record = SimOrder(ref, body, self.clock.now(), invoice_id=self._id(9))
+            self.orders[ref] = record
+            return JSONResponse(
+                [
+                    {
+                        "orderInvoiceId": record.invoice_id,
+                        "orderInvoiceDetailId": self._id(8),
+                        "shipperBranchCode": "1345",
+                        "referenceId": ref,
+                    }
+                ]
+            )
+
+        @app.put(f"{PREFIX}/standardcmdapi/cancelorder/{{ref}}")
+        async def cancel_order(ref: str) -> Response:
+            order = self.orders.get(ref)
+            if order is None:
+                return error(500, "3001", f"{ref} referans numaralı sipariş bulunamadı")
+            if order.shipment is not None and order.shipment.cancelled_at is None:
+                return error(
+                    500,
+                    "3005",
+                    "Siparişin gönderisi var; önce gönderiyi iptal edin (cancelshipment)",
+                )
+            order.deleted = True
+            return Response(status_code=200)
+
+        @app.post(f"{PREFIX}/barcodecmdapi/createbarcode")
+        async def create_barcode(request: Request) -> Response:
+            body = await request.json()
+            self.calls.append(("POST", "createbarcode", body))
+            ref = str(body.get("referenceId") or "")
+            order = self.orders.get(ref)
+            if order is None or order.deleted:
+                return error(500, "3001", f"{ref} referans numaralı sipariş bulunamadı")
+            if order.shipment is not None:
+                return error(500, "3003", f"{ref} siparişi için gönderi zaten oluşturulmuş")
+            pieces = body.get("orderPieceList") or order.body.get("orderPieceList") or []
+            shipment_id = self._id(12)
+            barcodes = []
+            for number, _piece in enumerate(pieces, start=1):
+                code = self._piece_barcode()
+                zpl = f"^XA^CI28^FO40,40^A0N,40,40^FDMNG KARGO  {number}/{len(pieces)}^FS^FO40,110^A0N,30,30^FD{ref}^FS^FO40,160^A0N,30,30^FDGonderi No: {shipment_id}^FS^FO60,260^BY3^BCN,200,Y,N,N^FD{code}^FS^XZ"
+                barcodes.append({"pieceNumber": number, "value": zpl, "barcode": code})
+            order.shipment = SimShipment(
+                shipment_id, "FM" + self._id(6), self.clock.now(), barcodes
+            )
+            return JSONResponse(
+                [
+                    {
+                        "referenceId": ref,
+                        "invoiceId": order.shipment.invoice_id,
+                        "shipmentId": shipment_id,
+                        "barcodes": barcodes,
+                    }
+                ]
+            )
+
+        @app.put(f"{PREFIX}/barcodecmdapi/cancelshipment")
+        async def cancel_shipment(request: Request) -> Response:
+            body = await request.json()
+            order = self.orders.get(str(body.get("referenceId") or ""))
+            shipment = order.shipment if order else None
+            if shipment is None or shipment.shipment_id != str(body.get("shipmentId")):
+                return error(500, "3004", "Gönderi bulunamadı")
+            if shipment.cancelled_at is not None:
+                return error(500, "3006", "Gönderi daha önce iptal edilmiş")
+            if shipment.stage(self.clock.now()) > 0:
+                return error(500, "3007", "Gönderi şubede kabul edilmiş; iptal edilemez")
+            shipment.cancelled_at = self.clock.now()
+            return Response(status_code=200)
+
+        @app.get(f"{PREFIX}/standardqueryapi/getorder/{{ref}}")
+        async def get_order(ref: str) -> Response:
+            order = self.orders.get(ref)
+            if order is None:
+                return Response(status_code=404)
+            return JSONResponse(
+                [
+                    {
+                        **order.body["order"],
+                        "orderInvoiceId": order.invoice_id,
+                        "isDeleted": order.deleted,
+                        "orderPieceList": order.body.get("orderPieceList"),
+                        "recipient": order.body.get("recipient"),
+                    }
+                ]
+            )
+
+        @app.get(f"{PREFIX}/standardqueryapi/getshipment/{{ref}}")
+        async def get_shipment(ref: str) -> Response:
+            order = self.orders.get(ref)
+            if order is None or order.shipment is None:
+                return Response(status_code=404)
+            s = order.shipment
+            shipment = {
+                **self._status_row(order, s),
+                "invoiceId": s.invoice_id,
+                "finalTotal": 74.9,
+                "shipmentFollowUrl": f"https://kargotakip.mngkargo.com.tr/?takipNo={s.shipment_id}",
+            }
+            pieces = [{"pieceNumber": p["pieceNumber"], "barcode": p["barcode"]} for p in s.pieces]
+            return JSONResponse(
+                [
+                    {
+                        "order": order.body["order"],
+                        "recipient": order.body.get("recipient"),
+                        "shipment": shipment,
+                        "shipmentPieceList": pieces,
+                    }
+                ]
+            )
+
+        @app.get(f"{PREFIX}/standardqueryapi/getshipmentstatus/{{ref}}")
+        async def get_status(ref: str) -> Response:
+            order = self.orders.get(ref)
+            if order is None or order.shipment is None:
+                return Response(status_code=404)
+            return JSONResponse([self._status_row(order, order.shipment)])
+
+        @app.get(f"{PREFIX}/standardqueryapi/trackshipment/{{ref}}")
+        async def track(ref: str) -> Response:
+            order = self.orders.get(ref)
+            if order is None or order.shipment is None:
+                return Response(status_code=404)
+            return JSONResponse(self._events(order.shipment))
+
+        @app.post(f"{PREFIX}/standardqueryapi/calculate")
+        async def calculate(request: Request) -> Response:
+            body = await request.json()
+            pieces = body.get("orderPieceList") or []
+            if not pieces or not body.get("cityCode") or not body.get("districtCode"):
+                return JSONResponse(
+                    {
+                        "error": {
+                            "Code": "400",
+                            "Description": "cityCode, districtCode ve orderPieceList zorunludur",
+                        }
+                    },
+                    status_code=400,
+                )
+            desi = sum(max(int(p.get("desi") or 1), int(p.get("kg") or 1)) for p in pieces)
+            # the sandbox's own made-up price list (MNG's real prices come from the contract)
+            zone = 1.0 if str(body.get("cityCode")).zfill(2) == "34" else 1.25
+            total = round((62.5 + 8.75 * max(0, desi - 1)) * zone, 2)
+            return JSONResponse([{"finalTotal": total}])
+
+        @app.get(f"{PREFIX}/bulkqueryapi/getStatusChangedShipments/{{day}}/{{since}}")
+        async def status_changed(day: str, since: str) -> Response:
+            try:
+                start = datetime.strptime(since, "%Y%m%d%H%M%S").replace(tzinfo=TR_TIME)
+            except ValueError:
+                return error(400, "26150", "Tarih biçimi yyyyMMddHHmmss olmalıdır")
+            now = self.clock.now()
+            rows = []
+            for order in self.orders.values():
+                s = order.shipment
+                if s is None or s.cancelled_at is not None:
+                    continue
+                if any(at >= start for at, _code in s.changes(now)):
+                    row = self._status_row(order, s)
+                    rows.append(
+                        {
+                            "order": {
+                                "referenceId": order.reference_id,
+                                "orderInvoiceId": order.invoice_id,
+                            },
+                            "shipment": row,
+                        }
+                    )
+            return JSONResponse(rows) if rows else Response(status_code=404)
+
+
+def app() -> Any:
+    """The ASGI app of a fresh sandbox (``Connector.sandbox`` points here)."""
+    return MngSandbox().asgi

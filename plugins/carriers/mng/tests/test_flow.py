@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from kervan.domain import TrackingStatus
+
+
+async def test_book_track_and_deliver_over_simulated_time(carrier, sandbox, clock, make_package):
+    package = make_package()
+    booking = await carrier.create_shipment(package)
+    assert booking.cargo_key == package.cargo_key
+    assert booking.tracking_number == sandbox.orders[package.cargo_key].shipment.shipment_id
+    assert booking.label.zpl.startswith("^XA")
+    assert booking.label.pdf.startswith(b"%PDF")
+    events = await carrier.track([package.cargo_key])
+    assert [e.status for e in events[package.cargo_key]] == [TrackingStatus.CREATED]
+    clock.advance(2 * 3600 + 1)
+    events = await carrier.track([package.cargo_key])
+    assert TrackingStatus.PICKED_UP in [e.status for e in events[package.cargo_key]]
+    clock.advance(40 * 3600)
+    events = await carrier.track([package.cargo_key])
+    statuses = [e.status for e in events[package.cargo_key]]
+    assert statuses == [
+        TrackingStatus.CREATED,
+        TrackingStatus.PICKED_UP,
+        TrackingStatus.IN_TRANSIT,
+        TrackingStatus.IN_TRANSIT,
+        TrackingStatus.OUT_FOR_DELIVERY,
+        TrackingStatus.DELIVERED,
+    ]
+    quote = await carrier.quote(package)
+    assert quote.price > 0
