@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from kervan_ubltr.render import text
@@ -67,3 +68,14 @@ def test_wrap_keeps_every_piece_inside_the_width_and_every_character():
 def test_wrap_leaves_a_short_text_alone():
     regular, _ = register_fonts()
     assert wrap("Kısa", regular, 7.5, 100) == ["Kısa"]
+
+
+def test_fonts_are_read_from_the_package_not_from_the_machine():
+    from kervan_ubltr.render import fonts
+    from reportlab.pdfbase.pdfmetrics import getFont
+
+    for name in register_fonts():
+        path = Path(getFont(name).face.filename).resolve()
+        assert path.parent == fonts.FONT_DIR.resolve()
+        assert path.stat().st_size > 500_000
+    assert "Bitstream Vera" in (fonts.FONT_DIR / "LICENSE.txt").read_text()
