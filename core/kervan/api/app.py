@@ -1,0 +1,36 @@
+"""The FastAPI application (``/v1``). Build it with :func:`create_app` around a Runtime."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from .. import __version__
+from . import errors, routes_admin, routes_connections, routes_orders
+
+
+def create_app(runtime: Any) -> FastAPI:
+    app = FastAPI(
+        title="Kervan API",
+        version=__version__,
+        description="Order-to-cash hub for e-commerce sellers in Turkey. "
+        "Authenticate with `Authorization: Bearer <API key>`.",
+    )
+    app.state.runtime = runtime
+    errors.install(app)
+    v1 = APIRouter(prefix="/v1")
+    v1.include_router(routes_admin.router, tags=["admin"])
+    v1.include_router(routes_connections.router, tags=["connections"])
+    v1.include_router(routes_orders.router, tags=["orders"])
+    ext = APIRouter(prefix="/ext")
+    runtime.host.hooks.register_routes(ext)
+    v1.include_router(ext, tags=["plugins"])
+    app.include_router(v1)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    runtime.host.hooks.startup(app)
+    return app

@@ -1,0 +1,117 @@
+"""Connections: enable a connector for the tenant, change it, test it, see its health.
+
+Secret settings are write-only: responses carry ``"**set**"`` in their place, never a value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..domain import Connection, Health
+from ..errors import KervanError
+from .auth import ADMINS, OFFICE, caller, endpoint
+
+router = APIRouter()
+
+
+class ConnectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    connector: str
+    name: str | None = None
+    settings: dict[str, Any]
+    poll_interval_s: int = Field(default=60, ge=5)
+    enabled: bool = True
+
+
+class ConnectionPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    settings: dict[str, Any] | None = None
+    poll_interval_s: int | None = Field(default=None, ge=5)
+    enabled: bool | None = None
+
+
+class SettingsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    connector: str
+    settings: dict[str, Any]
+
+
+def _svc(request: Request) -> Any:
+    return request.app.state.runtime.connections
+
+
+@endpoint(router, "get", "/connections", OFFICE, response_model=list[Connection])
+def list_connections(request: Request) -> list[Connection]:
+    return list(_svc(request).list(caller(request).tenant))
+
+
+@endpoint(router, "post", "/connections", ADMINS, response_model=Connection, status_code=201)
+def create_connection(request: Request, body: ConnectionIn) -> Connection:
+    return _svc(request).create(
+        caller(request).tenant,
+        body.connector,
+        body.id,
+        body.settings,  # type: ignore[no-any-return]
+        name=body.name,
+        poll_interval_s=body.poll_interval_s,
+        enabled=body.enabled,
+    )
+
+
+@endpoint(router, "post", "/connections/validate", ADMINS)
+def validate_settings(request: Request, body: SettingsIn) -> dict[str, Any]:
+    """Validate settings against the connector's model without saving (field errors, no values)."""
+    cls = _svc(request).connector_class(body.connector)
+    cls.Settings.parse(body.settings)
+    return {"valid": True}
+
+
+@endpoint(router, "get", "/connections/{connection_id}", OFFICE, response_model=Connection)
+def get_connection(request: Request, connection_id: str) -> Connection:
+    return _svc(request).require(caller(request).tenant, connection_id)  # type: ignore[no-any-return]
+
+
+@endpoint(router, "patch", "/connections/{connection_id}", ADMINS, response_model=Connection)
+def update_connection(request: Request, connection_id: str, body: ConnectionPatch) -> Connection:
+    changes = body.model_dump(exclude_unset=True, exclude={"settings"})
+    return _svc(request).update(caller(request).tenant, connection_id, body.settings, **changes)  # type: ignore[no-any-return]
+
+
+@endpoint(router, "delete", "/connections/{connection_id}", ADMINS, status_code=204)
+def delete_connection(request: Request, connection_id: str) -> None:
+    _svc(request).delete(caller(request).tenant, connection_id)
+
+
+@endpoint(router, "post", "/connections/{connection_id}/check", ADMINS)
+async def check_connection(request: Request, connection_id: str) -> dict[str, Any]:
+    """Run the connector's live check (credentials, reachability) and keep what it learned."""
+    rt = request.app.state.runtime
+    tenant = caller(request).tenant
+    svc = _svc(request)
+    svc.require(tenant, connection_id)
+
+    async def run() -> dict[str, Any]:
+        try:
+            result = await rt.connectors.get(tenant, connection_id).check()
+        except KervanError as exc:
+            svc.record_failure(tenant, connection_id, exc.message)
+            return {"ok": False, "message": svc.scrub(tenant, connection_id, exc.message)}
+        if result.ok:
+            svc.record_success(tenant, connection_id)
+            svc.update(tenant, connection_id, details=result.details)
+        return result.model_dump(mode="json")
+
+    import asyncio
+
+    # connectors live on the engine loop (their HTTP clients are bound to it)
+    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(run(), rt.loop.loop))
+
+
+@endpoint(router, "get", "/connections/{connection_id}/health", OFFICE, response_model=Health)
+def connection_health(request: Request, connection_id: str) -> Health:
+    return _svc(request).require(caller(request).tenant, connection_id).health  # type: ignore[no-any-return]

@@ -1,0 +1,246 @@
+"""Orders (with timelines), documents (the invoice list, XML/PDF), shipments and labels,
+stock, and dead letters with replay."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..domain import DocumentKind, DocumentStatus, Invoice, OrderState, Shipment
+from ..engine.records import INVOICE, ORDER, SHIPMENT, OrderRecord, sortable
+from ..errors import KervanError, NotFoundError
+from ..jobs import deadletters
+from ..roles import DocumentIssuer
+from ..store.port import Query as StoreQuery
+from .auth import FLOOR, OFFICE, caller, endpoint
+
+router = APIRouter()
+MAX_PAGE = 500
+
+
+def _ts(request: Request) -> Any:
+    rt = request.app.state.runtime
+    return rt.store.tenant(caller(request).tenant)
+
+
+def _on_loop(request: Request, coro: Any) -> Any:
+    rt = request.app.state.runtime
+    return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, rt.loop.loop))
+
+
+def _row(rec: OrderRecord) -> dict[str, Any]:
+    o = rec.order
+    return {
+        "id": o.id,
+        "order_number": o.order_number,
+        "package_id": o.package_id,
+        "connection_id": o.connection_id,
+        "state": o.state,
+        "buyer": o.buyer.display_name,
+        "total": str(o.total),
+        "currency": o.currency,
+        "ordered_at": o.ordered_at,
+        "hold_reason": o.hold_reason,
+        "invoice_id": rec.invoice_id,
+        "invoice_kind": rec.invoice_kind,
+        "invoice_status": rec.invoice_status,
+        "shipment_id": rec.shipment_id,
+    }
+
+
+@endpoint(router, "get", "/orders", FLOOR)
+def list_orders(
+    request: Request,
+    state: OrderState | None = None,
+    connection_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = Query(100, ge=1, le=MAX_PAGE),
+    offset: int = Query(0, ge=0),
+) -> list[dict[str, Any]]:
+    where: dict[str, Any] = {}
+    if state is not None:
+        where["state"] = state.value
+    if connection_id is not None:
+        where["connection_id"] = connection_id
+    rng = None
+    if since or until:
+        rng = ("ordered_at", sortable(since) if since else None, sortable(until) if until else None)
+    docs = _ts(request).query(StoreQuery(ORDER, where, rng, "-ordered_at", limit, offset))
+    return [_row(OrderRecord.from_body(d.body)) for d in docs]
+
+
+def _record(request: Request, order_id: str) -> OrderRecord:
+    doc = _ts(request).get(ORDER, order_id)
+    if doc is None:
+        raise NotFoundError(f"order {order_id!r} not found")
+    return OrderRecord.from_body(doc.body)
+
+
+@endpoint(router, "get", "/orders/{order_id}", FLOOR)
+def get_order(request: Request, order_id: str) -> dict[str, Any]:
+    """The order with its timeline: each step, its outcome, remote request id, and who did it."""
+    return _record(request, order_id).model_dump(mode="json")
+
+
+@endpoint(router, "post", "/orders/{order_id}/cancel", OFFICE)
+async def cancel_order(request: Request, order_id: str) -> dict[str, Any]:
+    _record(request, order_id)
+    c = caller(request)
+    engine = request.app.state.runtime.engine
+    state = await _on_loop(
+        request, engine.cancel(c.tenant, order_id, f"user:{c.principal.user_id}")
+    )
+    return {"id": order_id, "state": state}
+
+
+@endpoint(router, "post", "/orders/{order_id}/advance", OFFICE)
+async def advance_order(request: Request, order_id: str) -> dict[str, Any]:
+    """Run whatever is due for the order now (e.g. after fixing data or restocking)."""
+    _record(request, order_id)
+    engine = request.app.state.runtime.engine
+    state = await _on_loop(request, engine.advance(caller(request).tenant, order_id))
+    return {"id": order_id, "state": state}
+
+
+@endpoint(router, "get", "/documents", OFFICE)
+def list_documents(
+    request: Request,
+    kind: DocumentKind | None = None,
+    status: DocumentStatus | None = None,
+    limit: int = Query(100, ge=1, le=MAX_PAGE),
+    offset: int = Query(0, ge=0),
+) -> list[dict[str, Any]]:
+    where = {k: v.value for k, v in (("kind", kind), ("status", status)) if v is not None}
+    docs = _ts(request).query(StoreQuery(INVOICE, where, None, "-number", limit, offset))
+    return [
+        {
+            "id": d.key,
+            "number": d.body["number"],
+            "kind": d.body["kind"],
+            "profile": d.body["profile"],
+            "type_code": d.body["type_code"],
+            "status": d.body["status"],
+            "order_id": d.body.get("order_id"),
+            "issued_at": d.body["issued_at"],
+            "uuid": d.body["uuid"],
+            "payable": d.body["totals"]["payable"],
+        }
+        for d in docs
+    ]
+
+
+def _invoice(request: Request, doc_id: str) -> Invoice:
+    doc = _ts(request).get(INVOICE, doc_id)
+    if doc is None:
+        raise NotFoundError(f"document {doc_id!r} not found")
+    return Invoice.model_validate(doc.body)
+
+
+@endpoint(router, "get", "/documents/{doc_id}", (*OFFICE,))
+def get_document(request: Request, doc_id: str) -> dict[str, Any]:
+    return _invoice(request, doc_id).model_dump(mode="json")
+
+
+@endpoint(router, "get", "/documents/{doc_id}/xml", FLOOR, response_class=Response)
+def document_xml(request: Request, doc_id: str) -> Response:
+    invoice = _invoice(request, doc_id)
+    blob = _ts(request).get_blob(f"xml:{invoice.uuid}")
+    if blob is None:
+        raise NotFoundError(f"document {doc_id!r} has no XML yet (status {invoice.status})")
+    return Response(
+        blob[0],
+        media_type="application/xml",
+        headers={"Content-Disposition": f'attachment; filename="{invoice.number}.xml"'},
+    )
+
+
+@endpoint(router, "get", "/documents/{doc_id}/pdf", FLOOR, response_class=Response)
+def document_pdf(request: Request, doc_id: str) -> Response:
+    invoice = _invoice(request, doc_id)
+    ts = _ts(request)
+    blob = ts.get_blob(f"pdf:{invoice.uuid}")
+    data = blob[0] if blob else _render(request, invoice)
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{invoice.number}.pdf"'},
+    )
+
+
+def _render(request: Request, invoice: Invoice) -> bytes:
+    rt = request.app.state.runtime
+    tenant = rt.tenancy.get_tenant(invoice.tenant_id)
+    conn_id = tenant.settings.default_issuer_connection if tenant else None
+    if not conn_id:
+        raise NotFoundError("no issuer connection to render the PDF with")
+    issuer = rt.connectors.get(invoice.tenant_id, conn_id)
+    if not isinstance(issuer, DocumentIssuer):
+        raise NotFoundError("the issuer connection cannot render PDFs")
+    data: bytes = issuer.render_pdf(invoice)
+    rt.store.tenant(invoice.tenant_id).put_blob(f"pdf:{invoice.uuid}", data, "application/pdf")
+    return data
+
+
+@endpoint(router, "get", "/shipments", FLOOR)
+def list_shipments(
+    request: Request,
+    status: str | None = None,
+    order_id: str | None = None,
+    limit: int = Query(100, ge=1, le=MAX_PAGE),
+    offset: int = Query(0, ge=0),
+) -> list[dict[str, Any]]:
+    where = {k: v for k, v in (("status", status), ("order_id", order_id)) if v is not None}
+    docs = _ts(request).query(StoreQuery(SHIPMENT, where, None, None, limit, offset))
+    return [Shipment.model_validate(d.body).model_dump(mode="json") for d in docs]
+
+
+@endpoint(router, "get", "/shipments/{shipment_id}/label.{fmt}", FLOOR, response_class=Response)
+def shipment_label(request: Request, shipment_id: str, fmt: str) -> Response:
+    if fmt not in ("pdf", "zpl"):
+        raise NotFoundError("labels come as .pdf or .zpl")
+    ts = _ts(request)
+    doc = ts.get(SHIPMENT, shipment_id)
+    blob = ts.get_blob(f"label:{doc.body['order_id']}:{fmt}") if doc else None
+    if blob is None:
+        raise NotFoundError(f"no {fmt} label for shipment {shipment_id!r}")
+    return Response(blob[0], media_type="application/pdf" if fmt == "pdf" else "text/plain")
+
+
+class StockIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    on_hand: int = Field(ge=0)
+    barcodes: list[str] = Field(default_factory=list)
+
+
+@endpoint(router, "put", "/stock/{product_id}", OFFICE)
+def set_stock(request: Request, product_id: str, body: StockIn) -> dict[str, Any]:
+    """Set a product's on-hand figure; held orders that now fit are queued again."""
+    rt = request.app.state.runtime
+    tenant = caller(request).tenant
+    woken = rt.engine.set_stock(tenant, product_id, body.on_hand, body.barcodes)
+    if rt.jobs is not None:
+        for oid in woken:
+            rt.jobs.enqueue_order(tenant, oid)
+    return {"product_id": product_id, "on_hand": body.on_hand, "released_orders": woken}
+
+
+@endpoint(router, "get", "/dead-letters", OFFICE)
+def list_dead_letters(request: Request) -> list[dict[str, Any]]:
+    return deadletters.list_dead(request.app.state.runtime.store, caller(request).tenant)
+
+
+@endpoint(router, "post", "/dead-letters/{letter_id}/replay", OFFICE)
+def replay_dead_letter(request: Request, letter_id: str) -> dict[str, Any]:
+    rt = request.app.state.runtime
+    tenant = caller(request).tenant
+    if rt.jobs is None:
+        raise KervanError("no job runner in this process (start it with kervan serve)")
+    item = deadletters.take_for_replay(rt.store, tenant, letter_id)
+    if item is None or (item["args"] and item["args"][0] != tenant):
+        raise NotFoundError(f"dead letter {letter_id!r} not found")
+    return {"replayed": rt.jobs.replay(item["actor"], item["args"])}

@@ -1,0 +1,112 @@
+"""The demo's summary (orders by state, documents by kind, labels, failures) and export."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..domain import Invoice, OrderState
+from ..engine.records import DEAD_LETTER, INVOICE, ORDER, SHIPMENT, OrderRecord
+from ..errors import KervanError
+from ..roles import DocumentIssuer
+from ..runtime import Runtime
+from ..store.port import Query
+
+
+@dataclass
+class Summary:
+    orders: int = 0
+    orders_by_state: dict[str, int] = field(default_factory=dict)
+    documents_by_kind: dict[str, int] = field(default_factory=dict)
+    documents_by_status: dict[str, int] = field(default_factory=dict)
+    labels: int = 0
+    shipments_by_status: dict[str, int] = field(default_factory=dict)
+    cancellations: int = 0
+    held: list[dict[str, str]] = field(default_factory=list)
+    failures: list[dict[str, str]] = field(default_factory=list)
+    invoices: list[dict[str, str]] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=2)
+
+
+def summarize(runtime: Runtime, tenant_id: str) -> Summary:
+    ts = runtime.store.tenant(tenant_id)
+    s = Summary()
+    records = [OrderRecord.from_body(d.body) for d in ts.iter_query(Query(ORDER))]
+    s.orders = len(records)
+    s.orders_by_state = dict(Counter(r.order.state.value for r in records))
+    s.cancellations = s.orders_by_state.get(OrderState.CANCELLED.value, 0)
+    for r in records:
+        if r.order.state is OrderState.ON_HOLD:
+            s.held.append({"order": r.order.id, "reason": r.order.hold_reason or ""})
+        if r.order.state is OrderState.FAILED:
+            s.failures.append({"order": r.order.id, "error": r.last_error or ""})
+    invoices = [Invoice.model_validate(d.body) for d in ts.iter_query(Query(INVOICE))]
+    s.documents_by_kind = dict(Counter(i.kind.value for i in invoices))
+    s.documents_by_status = dict(Counter(i.status.value for i in invoices))
+    s.invoices = [
+        {
+            "number": i.number,
+            "kind": i.kind.value,
+            "profile": i.profile,
+            "status": i.status.value,
+            "buyer": i.buyer.display_name,
+            "total": str(i.totals.payable),
+            "order": i.order_id or "",
+        }
+        for i in sorted(invoices, key=lambda i: i.number)
+    ]
+    shipments = list(ts.iter_query(Query(SHIPMENT)))
+    s.shipments_by_status = dict(Counter(d.body["status"] for d in shipments))
+    s.labels = sum(1 for d in shipments if ts.get_blob(f"label:{d.body['order_id']}:pdf"))
+    for d in ts.iter_query(Query(DEAD_LETTER)):
+        s.failures.append({"job": d.body["actor"], "error": d.body["error"]})
+    return s
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def export_all(runtime: Runtime, tenant_id: str, out: Path, summary: Summary) -> dict[str, int]:
+    """Write every document (XML, PDF), every label (ZPL, PDF) and summary.json to ``out``."""
+    ts = runtime.store.tenant(tenant_id)
+    tenant = runtime.tenancy.get_tenant(tenant_id)
+    issuer: Any = None
+    if tenant and tenant.settings.default_issuer_connection:
+        issuer = runtime.connectors.get(tenant_id, tenant.settings.default_issuer_connection)
+    counts: Counter[str] = Counter()
+    for doc in ts.iter_query(Query(INVOICE)):
+        invoice = Invoice.model_validate(doc.body)
+        xml = ts.get_blob(f"xml:{invoice.uuid}")
+        if xml:
+            _write(out / "documents" / f"{invoice.number}.xml", xml[0])
+            counts["xml"] += 1
+        pdf = ts.get_blob(f"pdf:{invoice.uuid}")
+        data = pdf[0] if pdf else _render(issuer, invoice)
+        if data:
+            _write(out / "documents" / f"{invoice.number}.pdf", data)
+            counts["pdf"] += 1
+    for doc in ts.iter_query(Query(SHIPMENT)):
+        oid, key = doc.body["order_id"], doc.body["cargo_key"]
+        for ext in ("zpl", "pdf"):
+            blob = ts.get_blob(f"label:{oid}:{ext}")
+            if blob:
+                _write(out / "labels" / f"{key}.{ext}", blob[0])
+                counts[f"label_{ext}"] += 1
+    (out / "summary.json").write_text(summary.to_json(), encoding="utf-8")
+    return dict(counts)
+
+
+def _render(issuer: Any, invoice: Invoice) -> bytes | None:
+    if not isinstance(issuer, DocumentIssuer):
+        return None
+    try:
+        return issuer.render_pdf(invoice)
+    except KervanError:
+        return None

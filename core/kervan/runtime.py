@@ -1,0 +1,143 @@
+"""Wires one Kervan process: store, plugins, tenancy, connections, engine, jobs.
+
+``kervan serve``, ``kervan worker``, ``kervan demo`` and the tests build exactly one of these.
+Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from . import __version__
+from .connections import ConnectionService
+from .domain import Connection, Tenant
+from .engine import Engine
+from .errors import NotFoundError
+from .jobs import EngineLoop, Jobs, Scheduler
+from .plugins import PluginHost, get_host
+from .roles import Connector, ConnectorContext, utcnow
+from .security import load_cipher
+from .store import Store, open_store
+from .tenancy import TenancyService
+
+USER_AGENT = f"Kervan/{__version__}"
+
+
+class Tenants:
+    """The engine's view of tenants (a TenantDirectory over the tenancy service)."""
+
+    def __init__(self, tenancy: TenancyService) -> None:
+        self.tenancy = tenancy
+
+    def get(self, tenant_id: str) -> Tenant:
+        tenant = self.tenancy.get_tenant(tenant_id)
+        if tenant is None:
+            raise NotFoundError(f"tenant {tenant_id!r} not found")
+        return tenant
+
+
+@dataclass
+class Connectors:
+    """The engine's view of connections (a ConnectorProvider over the connection service)."""
+
+    connections: ConnectionService
+    clock: Callable[[], datetime] = utcnow
+    #: connection id → httpx transport, to route a connection to an in-process sandbox
+    transports: dict[str, Any] = field(default_factory=dict)
+
+    def context(self, connection: Connection) -> ConnectorContext:
+        return ConnectorContext(
+            tenant_id=connection.tenant_id,
+            connection_id=connection.id,
+            transport=self.transports.get(connection.id),
+            clock=self.clock,
+            user_agent=USER_AGENT,
+        )
+
+    def get(self, tenant_id: str, connection_id: str) -> Connector:
+        return self.connections.build(tenant_id, connection_id, self.context)
+
+
+class Health:
+    """The engine's health recorder, kept on each connection document."""
+
+    def __init__(self, connections: ConnectionService) -> None:
+        self.connections = connections
+
+    def success(self, tenant_id: str, connection_id: str, **info: Any) -> None:
+        new_orders = info.get("new_orders") or 0
+        self.connections.record_success(
+            tenant_id, connection_id, last_order_at=utcnow() if new_orders else None
+        )
+
+    def failure(self, tenant_id: str, connection_id: str, error: str) -> None:
+        self.connections.record_failure(tenant_id, connection_id, error)
+
+
+@dataclass
+class Runtime:
+    store: Store
+    host: PluginHost
+    tenancy: TenancyService
+    connections: ConnectionService
+    connectors: Connectors
+    engine: Engine
+    loop: EngineLoop
+    jobs: Jobs | None = None
+    scheduler: Scheduler | None = None
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        store: Store | None = None,
+        store_url: str | None = None,
+        host: PluginHost | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        transports: dict[str, Any] | None = None,
+    ) -> Runtime:
+        store = store or open_store(store_url)
+        host = host or get_host()
+        tenancy = TenancyService(store)
+        connections = ConnectionService(store, host.connector, load_cipher())
+        connectors = Connectors(connections, clock, dict(transports or {}))
+        engine = Engine(
+            store=store,
+            connectors=connectors,
+            tenants=Tenants(tenancy),
+            clock=clock,
+            health=Health(connections),
+        )
+        return cls(store, host, tenancy, connections, connectors, engine, EngineLoop())
+
+    def start_jobs(
+        self,
+        *,
+        broker_url: str | None = None,
+        worker_threads: int = 4,
+        scheduler: bool = True,
+        worker: bool = True,
+    ) -> Jobs:
+        """Embedded by default; Redis when ``broker_url`` (or KERVAN_BROKER_URL) is set."""
+        url = broker_url if broker_url is not None else os.environ.get("KERVAN_BROKER_URL") or None
+        self.jobs = Jobs(self.engine, self.loop, url)
+        if worker:
+            self.jobs.start_worker(worker_threads)
+        if scheduler:
+            self.scheduler = Scheduler(
+                self.jobs, self.connections, lambda key: self.host.connector(key).roles()
+            )
+            self.scheduler.start()
+        return self.jobs
+
+    def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self.jobs is not None:
+            self.jobs.stop()
+        self.loop.stop()
+        self.store.close()
