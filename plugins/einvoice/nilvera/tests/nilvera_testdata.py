@@ -13,6 +13,7 @@ from kervan.domain import (
     DespatchLine,
     DocumentKind,
     Driver,
+    ExportTerms,
     InternetSale,
     Invoice,
     InvoiceLine,
@@ -56,6 +57,13 @@ PERSON_BUYER = Party(
     address=Address(
         lines=["Atatürk Cd. 7"], district="Çankaya", city="Ankara", postal_code="06420"
     ),
+)
+
+FOREIGN_BUYER = Party(
+    kind=PartyKind.COMPANY,
+    tax_id="2222222222",
+    company_name="Müller GmbH",
+    address=Address(lines=["Hauptstr. 1"], district="Mitte", city="Berlin", country="DE"),
 )
 
 _counter = iter(range(1, 10**6))
@@ -148,3 +156,47 @@ def make_connector(sandbox: NilveraSandbox, clock: SimClock, **settings: object)
         sleep=clock.sleep,
     )
     return Nilvera(NilveraSettings.parse(values), context)
+
+
+def make_export_invoice() -> Invoice:
+    """An IHRACAT e-Fatura: VAT-exempt (301), with GTİP and delivery terms."""
+    exempt = {"exemption_code": "301", "exemption_reason": "11/1-a Mal ihracatı"}
+    return make_invoice(
+        DocumentKind.EXPORT,
+        series="KRE",
+        profile="IHRACAT",
+        type_code="ISTISNA",
+        buyer=FOREIGN_BUYER,
+        receiver_alias=None,
+        lines=[
+            InvoiceLine(
+                id=1,
+                name="Kahve fincanı",
+                quantity=Decimal(1),
+                unit_price=Decimal("100.00"),
+                line_extension=Decimal("100.00"),
+                vat_rate=Decimal(0),
+                vat_amount=Decimal("0.00"),
+                hs_code="691200000000",
+                **exempt,
+            )
+        ],
+        tax_subtotals=[
+            TaxSubtotal(
+                rate=Decimal(0),
+                taxable_amount=Decimal("100.00"),
+                tax_amount=Decimal("0.00"),
+                **exempt,
+            )
+        ],
+        totals=Totals(
+            line_extension=Decimal("100.00"),
+            tax_exclusive=Decimal("100.00"),
+            tax_total=Decimal("0.00"),
+            tax_inclusive=Decimal("100.00"),
+            payable=Decimal("100.00"),
+        ),
+        export_terms=ExportTerms(
+            incoterms="DAP", transport_mode="3", delivery_address=FOREIGN_BUYER.address
+        ),
+    )

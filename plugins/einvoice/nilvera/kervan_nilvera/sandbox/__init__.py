@@ -11,13 +11,13 @@ the sandbox's simulated clock.
 from __future__ import annotations
 
 import base64
-import html
 from datetime import datetime
 from typing import Any, ClassVar
 
 import kervan_ubltr
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from kervan.domain import DespatchAdvice
 from kervan.scenario import Scenario
 from kervan_sdk.sandbox import Sandbox, SimClock
 from kervan_ubltr import render
@@ -333,16 +333,15 @@ class NilveraSandbox(Sandbox):
 
     def _pdf(self, doc: StoredDocument) -> bytes:
         parsed = kervan_ubltr.parse(doc.xml)
-        if doc.channel == EDESPATCH:
+        if isinstance(parsed, DespatchAdvice):
             return render.render_despatch_pdf(parsed)
         return render.render_invoice_pdf(parsed)
 
     def _html(self, doc: StoredDocument) -> str:
         parsed = kervan_ubltr.parse(doc.xml)
-        if doc.channel != EDESPATCH:
-            return render.render_invoice_html(parsed)
-        number = html.escape(doc.envelope.number)
-        return f"<!doctype html><html><body><h1>e-İrsaliye {number}</h1></body></html>"
+        if isinstance(parsed, DespatchAdvice):
+            return render.render_despatch_html(parsed)
+        return render.render_invoice_html(parsed)
 
 
 def app() -> Any:

@@ -1,0 +1,92 @@
+"""Company set-up: the tenant's own aliases and series, shown by company_info() and check()."""
+
+from __future__ import annotations
+
+import json
+
+from kervan.scenario import Scenario
+from kervan_nilvera import Nilvera
+from kervan_nilvera.sandbox import NilveraSandbox
+from kervan_sdk.sandbox import Fault, SimClock
+from nilvera_testdata import BUYER_VKN, SELLER, SELLER_GB, make_connector
+
+
+async def test_company_info_reads_aliases_and_series_from_nilvera(connector: Nilvera) -> None:
+    info = await connector.company_info()
+    assert info["tax_id"] == "4540536920"
+    assert info["title"] == "Kervan Demo Ticaret A.Ş."
+    assert info["sender_aliases"] == [SELLER_GB]
+    assert info["receiver_aliases"] == ["urn:mail:defaultpk@kervan.demo"]
+    assert info["default_sender_alias"] == SELLER_GB
+    assert [s["name"] for s in info["series"]["efatura"]] == ["KRV", "KRE"]
+    assert [s["name"] for s in info["series"]["earsiv"]] == ["KRA"]
+    assert [s["name"] for s in info["series"]["despatch"]] == ["KRI"]
+
+
+async def test_series_added_at_nilvera_show_up(sandbox: NilveraSandbox, connector: Nilvera) -> None:
+    sandbox.add_series("earchive", "WEB")
+    info = await connector.company_info()
+    assert [s["name"] for s in info["series"]["earsiv"]] == ["KRA", "WEB"]
+
+
+async def test_check_passes_with_details_for_the_connection_page(connector: Nilvera) -> None:
+    result = await connector.check()
+    assert result.ok is True
+    assert "Kervan Demo Ticaret" in result.message
+    assert result.details["sender_aliases"] == [SELLER_GB]
+    json.dumps(result.details)  # the API can show it as is
+
+
+async def test_check_fails_on_a_wrong_key_without_echoing_it(
+    sandbox: NilveraSandbox, clock: SimClock
+) -> None:
+    conn = make_connector(sandbox, clock, api_key="not-the-key-123")
+    result = await conn.check()
+    assert result.ok is False
+    assert "API key" in result.message
+    assert "not-the-key-123" not in result.message
+    await conn.aclose()
+
+
+async def test_check_fails_when_the_configured_sender_alias_is_not_the_accounts(
+    sandbox: NilveraSandbox, clock: SimClock
+) -> None:
+    conn = make_connector(sandbox, clock, default_sender_alias="urn:mail:other@x.com")
+    result = await conn.check()
+    assert result.ok is False
+    assert "urn:mail:other@x.com" in result.message
+    assert result.details["sender_aliases"] == [SELLER_GB]
+    await conn.aclose()
+
+
+async def test_check_reports_an_outage_instead_of_raising(
+    sandbox: NilveraSandbox, connector: Nilvera
+) -> None:
+    sandbox.faults.add(Fault("status", path="/general/Company", status=503, times=10))
+    result = await connector.check()
+    assert result.ok is False
+    assert "could not be asked" in result.message
+
+
+def test_seed_scenario_makes_the_seller_the_account_and_registers_buyers() -> None:
+    box = NilveraSandbox()
+    scenario = Scenario(
+        seller=SELLER,
+        registered={BUYER_VKN: "urn:mail:pk@alici.com"},
+        seller_aliases=("urn:mail:gb@seller.com", "urn:mail:pk@seller.com"),
+    )
+    box.seed_scenario(scenario)
+    assert box.company["TaxNumber"] == SELLER.tax_id
+    assert box.registry.records(BUYER_VKN, "Invoice")[0]["Name"] == "urn:mail:pk@alici.com"
+    own = {(r["Name"], r["Type"]) for r in box.registry.records(SELLER.tax_id, "Invoice")}
+    assert own == {("urn:mail:gb@seller.com", "GB"), ("urn:mail:pk@seller.com", "PK")}
+    settings = box.demo_settings("http://127.0.0.1:9000")
+    assert settings["base_url"] == "http://127.0.0.1:9000"
+    assert settings["public_pdf_url_template"] == "http://127.0.0.1:9000/public/earchive/{uuid}.pdf"
+
+
+async def test_sandbox_refuses_a_missing_bearer_token(sandbox: NilveraSandbox) -> None:
+    async with sandbox.client() as http:
+        assert (await http.get("/general/Company")).status_code == 401
+        wrong = await http.get("/general/Company", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
