@@ -91,7 +91,7 @@ class Connector:
     requires_core: ClassVar[str] = ">=0.1"
     Settings: ClassVar[type[ConnectorSettings]] = ConnectorSettings
     settings_version: ClassVar[int] = 1
-    #: "module:callable" returning an ASGI app (the connector's sandbox), for demo and tests
+    #: "module:Class" of the connector's sandbox (a kervan_sdk.sandbox.Sandbox subclass)
     sandbox: ClassVar[str | None] = None
 
     def __init__(self, settings: ConnectorSettings, context: ConnectorContext) -> None:
