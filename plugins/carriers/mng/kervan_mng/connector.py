@@ -50,7 +50,7 @@ class Mng(Carrier):
     key: ClassVar[str] = "mng"
     display_name: ClassVar[str] = "MNG Kargo / DHL eCommerce"
     Settings = MngSettings
-    sandbox: ClassVar[str | None] = "kervan_mng.sandbox:app"
+    sandbox: ClassVar[str | None] = "kervan_mng.sandbox:MngSandbox"
     #: orderPieceList takes whole desi and kg
     desi_step: ClassVar[Decimal] = Decimal(1)
 
@@ -241,7 +241,19 @@ class Mng(Carrier):
                 out[key] = mapping.events(raw)
                 continue
             order = await self.client.get_order(ref)
-            out[key] = mapping.created_only(self.context.clock()) if order else []
+            if order is None:
+                out[key] = []
+            elif _deleted(order):
+                out[key] = [
+                    TrackingEvent(
+                        at=self.context.clock(),
+                        status=TrackingStatus.CANCELLED,
+                        description="Sipariş iptal edildi",
+                        raw_code="cancelorder",
+                    )
+                ]
+            else:
+                out[key] = mapping.created_only(self.context.clock())
         return out
 
     async def changed_since(self, since: datetime) -> dict[str, TrackingStatus]:
@@ -283,7 +295,7 @@ class Mng(Carrier):
                 f"mng knows no order {ref}",
                 errors=[{"loc": ["cargo_key"], "msg": "unknown at MNG"}],
             )
-        if order.get("isDeleted") or order.get("orderStatus") == "CANCELLED":
+        if _deleted(order):
             return RemoteRef(remote_id=ref, already_done=True)
         await self.client.cancel_order(ref)
         return RemoteRef(remote_id=ref)
@@ -293,3 +305,9 @@ def _shipment_id(answer: dict[str, Any]) -> str | None:
     shipment = answer.get("shipment") if isinstance(answer.get("shipment"), dict) else answer
     value = shipment.get("shipmentId") or answer.get("shipmentId")
     return str(value) if value else None
+
+
+def _deleted(order: dict[str, Any]) -> bool:
+    # ``isDeleted`` is what the sandbox answers for a cancelled order; MNG's field is unconfirmed
+    inner = order.get("order") if isinstance(order.get("order"), dict) else order
+    return bool(inner.get("isDeleted"))

@@ -58,7 +58,7 @@ class Yurtici(Carrier):
     key: ClassVar[str] = "yurtici"
     display_name: ClassVar[str] = "Yurtiçi Kargo"
     Settings = YurticiSettings
-    sandbox: ClassVar[str | None] = "kervan_yurtici.sandbox:app"
+    sandbox: ClassVar[str | None] = "kervan_yurtici.sandbox:YurticiSandbox"
     desi_step: ClassVar[Decimal] = Decimal(1)
 
     settings: YurticiSettings
