@@ -87,7 +87,7 @@ class Nilvera(TaxClassifier, DocumentIssuer):
     display_name: ClassVar[str] = "Nilvera"
     requires_core: ClassVar[str] = ">=0.1,<0.2"
     Settings: ClassVar[type[ConnectorSettings]] = NilveraSettings
-    sandbox: ClassVar[str | None] = "kervan_nilvera.sandbox:app"
+    sandbox: ClassVar[str | None] = "kervan_nilvera.sandbox:NilveraSandbox"
 
     settings: NilveraSettings
 
