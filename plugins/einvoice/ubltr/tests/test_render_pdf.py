@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -176,3 +177,17 @@ def test_expense_voucher_pdf_shows_parties_amounts_withholding_and_signature_box
     ):
         assert phrase in text, phrase
     assert page_qr_codes(pdf) == []  # a paper gider pusulası has no karekod
+
+
+def test_rendering_from_many_threads_gives_the_same_bytes_as_one_thread():
+    # dramatiq workers render from threads; reportlab's shared font parser is not thread-safe
+    invoices = [earsiv_invoice(line_count=n) for n in (1, 4, 12, 40)] * 5
+    expected = [render_invoice_pdf(invoice) for invoice in invoices]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible to provoke a race
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            got = list(pool.map(render_invoice_pdf, invoices))
+    finally:
+        sys.setswitchinterval(interval)
+    assert got == expected

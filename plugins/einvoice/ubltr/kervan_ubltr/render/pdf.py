@@ -9,6 +9,7 @@ pages; every page carries "Sayfa n / N", with N filled in through a form drawn a
 from __future__ import annotations
 
 import io
+import threading
 
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
@@ -25,18 +26,26 @@ BOTTOM = 42.0  # lowest y body content may reach; the footer sits below it
 QR_SIZE = 96.0
 GREY = (0.9, 0.9, 0.9)
 PAGE_COUNT_FORM = "kervanPageCount"
+_RENDER_LOCK = threading.Lock()
 
 
 def render_view_pdf(view: DocumentView, author: str = "Kervan") -> bytes:
-    """Lay ``view`` out on as many A4 pages as it needs; return the PDF bytes."""
-    regular, bold = register_fonts()
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1, initialFontName=regular)
-    canvas.setTitle(f"{view.title} {view.number}")
-    canvas.setAuthor(author)
-    writer = _Writer(canvas, view, TextBox(canvas, regular, bold))
-    writer.draw()
-    canvas.save()
+    """Lay ``view`` out on as many A4 pages as it needs; return the PDF bytes.
+
+    Safe to call from several threads: the shared font objects keep a read position while
+    subsetting, so rendering is serialised by a lock. Rendering is pure CPU under the GIL, so
+    the lock costs no throughput; use processes to render on more cores.
+    """
+    with _RENDER_LOCK:
+        regular, bold = register_fonts()
+        buffer = io.BytesIO()
+        canvas = Canvas(
+            buffer, pagesize=A4, invariant=1, pageCompression=1, initialFontName=regular
+        )
+        canvas.setTitle(f"{view.title} {view.number}")
+        canvas.setAuthor(author)
+        _Writer(canvas, view, TextBox(canvas, regular, bold)).draw()
+        canvas.save()
     return buffer.getvalue()
 
 
