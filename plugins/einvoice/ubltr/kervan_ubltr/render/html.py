@@ -23,12 +23,13 @@ border-top:1px solid #000;padding-top:8px}
 h2{font-size:12px;margin:0 0 2px}.name{font-weight:bold;font-size:13px}
 table{border-collapse:collapse;width:100%}td,th{border:1px solid #666;padding:3px 4px;
 vertical-align:top}th{background:#e6e6e6;text-align:left}
-.info th{width:40%}.r{text-align:right}.c{text-align:center}
+.info th{width:40%}.r{text-align:right;white-space:nowrap}.c{text-align:center}
 .lines{margin-top:12px}.totals{width:auto;margin:8px 0 0 auto}.totals th{text-align:right}
 .strong td,.strong th{font-weight:bold;background:#e6e6e6}
 .notes{margin-top:10px}.notes ul{margin:2px 0 0;padding-left:18px}
 .signs{display:flex;gap:16px;margin-top:16px}.signs div{flex:1;border:1px solid #000;
 height:80px;text-align:center;font-weight:bold;padding-top:4px}
+@page{size:A4;margin:12mm}@media print{.page{margin:0;padding:0;max-width:none}}
 """
 
 _STRONG = ' class="strong"'

@@ -123,7 +123,7 @@ def dark_runs(matrix: tuple[bytearray, ...]) -> list[tuple[int, int, int]]:
     ]
 
 
-def qr_svg(payload: str, size_px: int = 132) -> str:
+def qr_svg(payload: str, size_px: int = 176) -> str:
     """An inline ``<svg>`` QR code (4-module quiet zone) for HTML views."""
     matrix = qr_matrix(payload)
     side = len(matrix) + 8
