@@ -166,8 +166,14 @@ def test_order_date_is_istanbul_wall_time_and_last_modified_is_utc():
 
 @pytest.mark.parametrize(
     ("status", "cancelled"),
-    [("Created", False), ("Picking", False), ("Cancelled", True), ("UnSupplied", True),
-     ("Delivered", False), ("UnPacked", False)],
+    [
+        ("Created", False),
+        ("Picking", False),
+        ("Cancelled", True),
+        ("UnSupplied", True),
+        ("Delivered", False),
+        ("UnPacked", False),
+    ],
 )
 def test_remote_status_and_source_cancelled(status, cancelled):
     pkg = sample(0)
@@ -226,19 +232,38 @@ def test_sandbox_inverse_mapping_round_trips(kind):
 
 def test_claim_maps_one_line_per_claim_item():
     raw = {
-        "id": "c-1", "claimId": "c-1", "orderNumber": "104", "claimDate": 1_700_000_000_000,
-        "orderShipmentPackageId": 55, "customerFirstName": "Ayşe", "customerLastName": "Kaya",
+        "id": "c-1",
+        "claimId": "c-1",
+        "orderNumber": "104",
+        "claimDate": 1_700_000_000_000,
+        "orderShipmentPackageId": 55,
+        "customerFirstName": "Ayşe",
+        "customerLastName": "Kaya",
         "lastModifiedDate": 1_700_000_100_000,
-        "items": [{
-            "orderLine": {"id": 9, "productName": "Kupa", "barcode": "869", "price": 129.0},
-            "claimItems": [
-                {"id": "i-1", "orderLineItemId": 900, "claimItemStatus": {"name": "WaitingInAction"},
-                 "customerClaimItemReason": {"id": 401, "name": "Vazgeçtim", "code": "GIVE_UP"},
-                 "customerNote": "olmadı"},
-                {"id": "i-2", "orderLineItemId": 901, "claimItemStatus": {"name": "Unresolved"},
-                 "customerClaimItemReason": {"externalReasonId": 401, "name": "Vazgeçtim"}},
-            ],
-        }],
+        "items": [
+            {
+                "orderLine": {"id": 9, "productName": "Kupa", "barcode": "869", "price": 129.0},
+                "claimItems": [
+                    {
+                        "id": "i-1",
+                        "orderLineItemId": 900,
+                        "claimItemStatus": {"name": "WaitingInAction"},
+                        "customerClaimItemReason": {
+                            "id": 401,
+                            "name": "Vazgeçtim",
+                            "code": "GIVE_UP",
+                        },
+                        "customerNote": "olmadı",
+                    },
+                    {
+                        "id": "i-2",
+                        "orderLineItemId": 901,
+                        "claimItemStatus": {"name": "Unresolved"},
+                        "customerClaimItemReason": {"externalReasonId": 401, "name": "Vazgeçtim"},
+                    },
+                ],
+            }
+        ],
     }
     claim = claim_of(raw, tenant_id="t", connection_id="c")
     assert claim.id == "c:c-1" and claim.package_id == "55" and claim.order_id == "c:55"
@@ -251,27 +276,49 @@ def test_claim_maps_one_line_per_claim_item():
 
 def test_v2_product_with_variants_maps_to_listings():
     product = {
-        "contentId": 7, "title": "Kupa", "attributes": [{"attributeName": "Renk",
-                                                          "attributeValue": "Lacivert"}],
+        "contentId": 7,
+        "title": "Kupa",
+        "attributes": [{"attributeName": "Renk", "attributeValue": "Lacivert"}],
         "variants": [
-            {"variantId": 71, "barcode": "869A", "stockCode": "KUP-1",
-             "attributes": [{"attributeName": "Hacim", "attributeValue": "350 ml"}],
-             "stock": {"quantity": 4}, "price": {"salePrice": 99.9, "listPrice": 129}},
+            {
+                "variantId": 71,
+                "barcode": "869A",
+                "stockCode": "KUP-1",
+                "attributes": [{"attributeName": "Hacim", "attributeValue": "350 ml"}],
+                "stock": {"quantity": 4},
+                "price": {"salePrice": 99.9, "listPrice": 129},
+            },
         ],
     }
     (listing,) = listings_of(product, tenant_id="t", connection_id="c")
     assert (listing.barcode, listing.sku, listing.title, listing.quantity) == (
-        "869A", "KUP-1", "Kupa", 4)
+        "869A",
+        "KUP-1",
+        "Kupa",
+        4,
+    )
     assert listing.attributes == {"Renk": "Lacivert", "Hacim": "350 ml"}
     assert listing.sale_price == Decimal("99.90") and listing.list_price == Decimal("129.00")
 
 
 def test_flat_v1_product_maps_to_one_listing():
-    product = {"id": "abc", "barcode": "869B", "stockCode": "S-2", "title": "Çanta",
-               "quantity": 3, "salePrice": 10, "listPrice": 12, "attributes": []}
+    product = {
+        "id": "abc",
+        "barcode": "869B",
+        "stockCode": "S-2",
+        "title": "Çanta",
+        "quantity": 3,
+        "salePrice": 10,
+        "listPrice": 12,
+        "attributes": [],
+    }
     (listing,) = listings_of(product, tenant_id="t", connection_id="c")
     assert (listing.barcode, listing.sku, listing.quantity, listing.external_id) == (
-        "869B", "S-2", 3, "abc")
+        "869B",
+        "S-2",
+        3,
+        "abc",
+    )
 
 
 def test_epoch_helpers():

@@ -190,7 +190,8 @@ class TrendyolSandbox(Sandbox):
         self.meta[pid]["status_at"] = self.clock.now()
 
     def begin_poll(self) -> None:
-        """A new poll (page 0 of getShipmentPackages): scenario cancellations fire now."""
+        """A new poll (page 0 of an unfiltered getShipmentPackages): pending scenario
+        cancellations of packages served by an earlier poll fire now."""
         self.poll_seq += 1
         for pid, meta in self.meta.items():
             served = meta.get("served_in_poll")
@@ -271,7 +272,7 @@ class TrendyolSandbox(Sandbox):
     def seed_scenario(self, scenario: Scenario) -> None:
         """Scenario orders become packages; ``cancelled_package_ids`` are cancelled by the
         customer on the first poll *after* the one that first served them (a poll is a
-        getShipmentPackages request for page 0). Scenario products become listings."""
+        page-0 getShipmentPackages request without status or package-id filters). Scenario products become listings."""
         self.seed_orders(scenario.orders, scenario.cancelled_package_ids)
         for card in scenario.products:
             for barcode in card.barcodes:

@@ -76,7 +76,8 @@ def list_packages(sb: TrendyolSandbox, request: Request) -> dict[str, Any]:
             "maxQueryWindowResult",
             f"En fazla {MAX_QUERY_WINDOW} kayda sayfalama ile erişilebilir",
         )
-    if page == 0:
+    if page == 0 and not q.get("status") and not q.get("shipmentPackageIds"):
+        # a "poll": the first page of an unfiltered list (what an integration runs on a timer)
         sb.begin_poll()
     now = sb.now_ms()
     end = _int(q["endDate"], "endDate") if q.get("endDate") else now

@@ -1,0 +1,316 @@
+"""Order-source behaviour against the sandbox: fetch windows, statuses, invoices, split, ship."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from kervan.domain import (
+    DocumentKind,
+    Invoice,
+    InvoiceLine,
+    Order,
+    Party,
+    PartyKind,
+    TaxSubtotal,
+    Totals,
+)
+from kervan.errors import InvalidInputError, RemoteRejectedError
+from kervan.scenario import Scenario
+from kervan_trendyol.sandbox import TrendyolSandbox
+
+from .conftest import fetch, make_connector, order_of
+
+SELLER = Party(kind=PartyKind.COMPANY, tax_id="1234567890", company_name="Kervan Demo A.Ş.")
+
+
+def invoice_for(order: Order, number: str = "KRV2026000000001", *, at: datetime) -> Invoice:
+    line = order.lines[0]
+    return Invoice(
+        id=f"inv-{order.package_id}",
+        tenant_id="t1",
+        uuid="3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b",
+        number=number,
+        kind=DocumentKind.EARSIV,
+        profile="EARSIVFATURA",
+        issued_at=at,
+        seller=SELLER,
+        buyer=order.buyer,
+        lines=[
+            InvoiceLine(
+                id=1,
+                name=line.name,
+                quantity=Decimal(1),
+                unit_code="C62",
+                unit_price=Decimal("100.00"),
+                line_extension=Decimal("100.00"),
+                vat_rate=Decimal(20),
+                vat_amount=Decimal("20.00"),
+            )
+        ],
+        tax_subtotals=[
+            TaxSubtotal(
+                rate=Decimal(20), taxable_amount=Decimal("100.00"), tax_amount=Decimal("20.00")
+            )
+        ],
+        totals=Totals(
+            line_extension=Decimal("100.00"),
+            tax_exclusive=Decimal("100.00"),
+            tax_total=Decimal("20.00"),
+            tax_inclusive=Decimal("120.00"),
+            payable=Decimal("120.00"),
+        ),
+    )
+
+
+async def test_first_fetch_returns_every_package_once(sandbox, trendyol):
+    orders = await fetch(trendyol)
+    assert len(orders) == 12
+    assert len({o.id for o in orders}) == 12
+    assert {o.id for o in orders} == {f"c1:{pid}" for pid in sandbox.packages}
+    kinds = {o.buyer.kind for o in orders}
+    assert kinds == {PartyKind.PERSON, PartyKind.COMPANY}
+    assert any(o.micro_export for o in orders)
+
+
+async def test_long_ranges_are_cut_into_two_week_windows(sandbox, trendyol):
+    sandbox.clock.advance(0)
+    since = sandbox.clock.now() - timedelta(days=40)
+    await fetch(trendyol, since)
+    # 40 days + overlap → 3 windows, and the second pass for gone statuses → 3 more
+    assert sandbox.count("GET", "*/orders") == 6
+
+
+async def test_history_is_capped_at_three_months(sandbox, trendyol):
+    await fetch(trendyol, sandbox.clock.now() - timedelta(days=400))
+    assert sandbox.count("GET", "*/orders") == 2 * 7  # 90 days → 7 windows, two passes
+
+
+async def test_paging_reads_every_page(sandbox):
+    connector = make_connector(sandbox, page_size=5)
+    orders = await fetch(connector)
+    assert len(orders) == 12
+    assert sandbox.count("GET", "*/orders") == 3 + 1  # 3 pages, then the (empty) gone pass
+    await connector.aclose()
+
+
+async def test_incremental_fetch_sees_only_changes_plus_overlap(sandbox, trendyol):
+    await fetch(trendyol)
+    sandbox.clock.advance(3600)
+    last_poll = sandbox.clock.now()
+    sandbox.clock.advance(3600)
+    changed = await fetch(trendyol, last_poll)
+    assert changed == []
+    order = (await fetch(trendyol, last_poll - timedelta(days=1)))[0]
+    await trendyol.accept(order)
+    changed = await fetch(trendyol, last_poll)
+    assert [(o.package_id, o.remote_status) for o in changed] == [(order.package_id, "Picking")]
+
+
+async def test_scenario_cancellation_arrives_on_the_poll_after_first_sight():
+    sandbox = TrendyolSandbox(seed=2)
+    sandbox.seed_random(3)
+    orders = [
+        o
+        async for o in make_connector(sandbox).fetch_orders(sandbox.clock.now() - timedelta(days=1))
+    ]
+    scenario = Scenario(
+        seller=SELLER,
+        orders=[o.model_copy(update={"package_id": f"S{i}"}) for i, o in enumerate(orders)],
+        cancelled_package_ids={"S1"},
+    )
+    fresh = TrendyolSandbox(seed=3)
+    fresh.seed_scenario(scenario)
+    connector = make_connector(fresh)
+    first = await fetch(connector)
+    assert len(first) == 3 and not any(o.source_cancelled for o in first)
+    second = await fetch(connector)
+    cancelled = [o for o in second if o.source_cancelled]
+    assert [o.package_id for o in cancelled] == [str(fresh.scenario_ids["S1"])]
+    assert cancelled[0].remote_status == "Cancelled"
+    await connector.aclose()
+
+
+async def test_accept_and_mark_invoiced_are_idempotent(sandbox, trendyol):
+    order = (await fetch(trendyol))[0]
+    assert (await trendyol.accept(order)).already_done is False
+    assert (await trendyol.accept(order)).already_done is True
+    assert (await trendyol.mark_invoiced(order, "KRV2026000000007")).already_done is False
+    assert (await trendyol.mark_invoiced(order, "KRV2026000000007")).already_done is True
+    assert (await trendyol.accept(order)).already_done is True  # past Picking already
+    pkg = sandbox.packages[int(order.package_id)]
+    assert pkg["status"] == "Invoiced" and pkg["invoiceNumber"] == "KRV2026000000007"
+    assert [h["status"] for h in pkg["packageHistories"]] == ["Created", "Picking", "Invoiced"]
+
+
+async def test_accept_of_a_cancelled_package_is_refused(sandbox, trendyol):
+    order = (await fetch(trendyol))[0]
+    sandbox.set_status(int(order.package_id), "Cancelled")
+    with pytest.raises(RemoteRejectedError):
+        await trendyol.accept(order)
+
+
+async def test_invoice_link_is_sent_once_and_a_repeat_is_already_done(sandbox, trendyol):
+    order = next(o for o in await fetch(trendyol) if not o.micro_export)
+    invoice = invoice_for(order, at=sandbox.clock.now())
+    url = "https://earsiv.example/KRV2026000000001.pdf"
+    assert (await trendyol.send_invoice_link(order, invoice, url)).already_done is False
+    assert (await trendyol.send_invoice_link(order, invoice, url)).already_done is True
+    assert sandbox.packages[int(order.package_id)]["invoiceLink"] == url
+    with pytest.raises(RemoteRejectedError):  # a different invoice for the same package: no
+        await trendyol.send_invoice_link(order, invoice, "https://earsiv.example/other.pdf")
+
+
+async def test_invoice_file_upload_sets_the_link_once(sandbox, trendyol):
+    order = (await fetch(trendyol))[0]
+    invoice = invoice_for(order, at=sandbox.clock.now())
+    ref = await trendyol.send_invoice_file(order, invoice, b"%PDF-1.4 fake")
+    assert ref.already_done is False
+    assert sandbox.packages[int(order.package_id)]["invoiceLink"].endswith(".pdf")
+    assert (await trendyol.send_invoice_file(order, invoice, b"%PDF-1.4 fake")).already_done
+
+
+async def test_micro_export_link_needs_the_invoice_number_format(sandbox, trendyol):
+    order = next(o for o in await fetch(trendyol) if o.micro_export)
+    invoice = invoice_for(order, "KRV2026000000002", at=sandbox.clock.now())
+    await trendyol.send_invoice_link(order, invoice, "https://e.example/m.pdf")
+    assert sandbox.packages[int(order.package_id)]["invoiceLink"] == "https://e.example/m.pdf"
+
+
+async def test_split_creates_new_packages_and_unpacks_the_original(sandbox, trendyol):
+    order = next(o for o in await fetch(trendyol) if len(o.lines) >= 2)
+    first, *rest = [line.line_id for line in order.lines]
+    await trendyol.split_package(order, [[first]])
+    after = await fetch(trendyol)
+    original = order_of(after, order.package_id)
+    assert original.remote_status == "UnPacked"
+    children = [o for o in after if o.order_number == order.order_number and o.id != order.id]
+    assert sorted(len(c.lines) for c in children) == sorted([1, len(rest)])
+    assert {line.line_id for c in children for line in c.lines} == {first, *rest}
+    assert all(c.remote_status == "Created" for c in children)
+
+
+async def test_split_rules(sandbox, trendyol):
+    order = next(o for o in await fetch(trendyol) if len(o.lines) >= 2)
+    everything = [line.line_id for line in order.lines]
+    with pytest.raises(RemoteRejectedError):  # one group with every line is not a split
+        await trendyol.split_package(order, [everything])
+    with pytest.raises(InvalidInputError):
+        await trendyol.split_package(order, [[everything[0]], [everything[0]]])
+    with pytest.raises(InvalidInputError):
+        await trendyol.split_package(order, [["999"]])
+    await trendyol.mark_invoiced(order, "KRV2026000000003")
+    with pytest.raises(RemoteRejectedError):  # invoiced packages cannot be split
+        await trendyol.split_package(order, [[everything[0]]])
+
+
+async def test_cancel_lines_unsupplies_and_moves_the_rest_to_a_new_package(sandbox, trendyol):
+    order = next(o for o in await fetch(trendyol) if len(o.lines) >= 2)
+    gone = order.lines[0]
+    await trendyol.cancel_lines(order, {gone.line_id: int(gone.quantity)}, "out_of_stock")
+    after = await fetch(trendyol)
+    original = order_of(after, order.package_id)
+    assert original.source_cancelled and original.remote_status == "UnSupplied"
+    (child,) = [o for o in after if o.order_number == order.order_number and o.id != order.id]
+    assert gone.line_id not in {line.line_id for line in child.lines}
+    assert len(child.lines) == len(order.lines) - 1
+    assert sandbox.packages[int(order.package_id)]["cancelReasonCode"] == 500
+    assert (await trendyol.cancel_lines(order, {gone.line_id: 1}, "500")).already_done
+
+
+async def test_cancel_lines_validates_quantities(trendyol):
+    order = (await fetch(trendyol))[0]
+    line = order.lines[0]
+    with pytest.raises(InvalidInputError):
+        await trendyol.cancel_lines(order, {line.line_id: int(line.quantity) + 1}, "500")
+
+
+async def test_tracking_number_for_seller_contract_carrier(sandbox, trendyol):
+    orders = await fetch(trendyol)
+    own = next(o for o in orders if not o.cargo_tracking_number)
+    tex = next(o for o in orders if o.cargo_tracking_number)
+    ref = await trendyol.send_tracking_number(own, "72512345678901", "yurtici")
+    assert ref.already_done is False
+    assert sandbox.packages[int(own.package_id)]["cargoTrackingNumber"] == "72512345678901"
+    again = await trendyol.send_tracking_number(own, "72512345678901", "yurtici")
+    assert again.already_done is True
+    with pytest.raises(RemoteRejectedError) as err:  # Trendyol arranged this one's carrier
+        await trendyol.send_tracking_number(tex, "72500000000000", "yurtici")
+    assert "Edilebilir" in err.value.remote_message
+    assert order_of(await fetch(trendyol), own.package_id).cargo_tracking_number == "72512345678901"
+
+
+async def test_common_label_for_trendyol_arranged_cargo(sandbox, trendyol):
+    orders = await fetch(trendyol)
+    tex = next(o for o in orders if o.cargo_tracking_number)
+    label = await trendyol.fetch_label(tex)
+    assert label is not None
+    assert label.zpl.startswith("^XA") and tex.cargo_tracking_number in label.zpl
+    assert label.pdf == b""
+    assert sandbox.count("POST", "*/common-label/*") == 1
+    await trendyol.fetch_label(tex)
+    assert sandbox.count("POST", "*/common-label/*") == 1  # the existing label is reused
+    own = next(o for o in orders if not o.cargo_tracking_number)
+    assert await trendyol.fetch_label(own) is None
+
+
+async def test_labelled_package_ships_and_is_delivered_on_the_clock(sandbox, trendyol):
+    tex = next(o for o in await fetch(trendyol) if o.cargo_tracking_number)
+    await trendyol.accept(tex)
+    await trendyol.fetch_label(tex)
+    sandbox.clock.advance(6 * 3600)
+    assert order_of(await fetch(trendyol), tex.package_id).remote_status == "Shipped"
+
+
+async def test_sample_file_loads_in_trendyol_format(trendyol):
+    from pathlib import Path
+
+    sandbox = TrendyolSandbox(seed=5)
+    sample = Path(__file__).parents[1] / "kervan_trendyol" / "samples" / "packages.json"
+    pids = sandbox.load_file(sample)
+    assert len(pids) == 4
+    connector = make_connector(sandbox)
+    sandbox.clock.set(datetime(2026, 11, 20, 10, 0, tzinfo=UTC))
+    orders = await fetch(connector, datetime(2026, 11, 19, tzinfo=UTC))
+    assert sorted(o.package_id for o in orders) == sorted(str(p) for p in pids)
+    assert {o.buyer.kind for o in orders} == {PartyKind.PERSON, PartyKind.COMPANY}
+    await connector.aclose()
+
+
+async def test_seed_packages_accepts_legacy_field_names():
+    sandbox = TrendyolSandbox()
+    pkg = {
+        "id": 77,
+        "orderNumber": "1",
+        "status": "Created",
+        "orderDate": sandbox.now_ms(),
+        "lastModifiedDate": sandbox.now_ms(),
+        "invoiceAddress": {
+            "firstName": "Ali",
+            "lastName": "Veli",
+            "address1": "Bir Sok. 1",
+            "city": "Ankara",
+            "district": "Çankaya",
+            "countryCode": "TR",
+        },
+        "lines": [
+            {
+                "id": 1,
+                "quantity": 1,
+                "barcode": "X1",
+                "merchantSku": "S1",
+                "productName": "Ürün",
+                "amount": 50.0,
+                "discount": 0,
+                "price": 50.0,
+                "vatBaseAmount": 20,
+            }
+        ],
+    }
+    (pid,) = sandbox.seed_packages([pkg])
+    connector = make_connector(sandbox)
+    (order,) = await fetch(connector)
+    assert order.package_id == "77" == str(pid)
+    assert order.lines[0].sku == "S1" and order.lines[0].unit_price == Decimal("50.00")
+    await connector.aclose()
