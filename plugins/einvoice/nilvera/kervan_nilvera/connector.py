@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import kervan_ubltr
 from kervan import (
+    Alias,
     CheckResult,
     ConnectorContext,
     ConnectorSettings,
@@ -33,11 +34,9 @@ from kervan.errors import (
     RemoteRejectedError,
 )
 from kervan_ubltr import render
-from lxml import etree
-from pydantic import Field, SecretStr
 
 from . import mapping
-from .client import LIVE_URL, NilveraClient
+from .client import NilveraClient
 from .mapping import (
     DESPATCH_GIB_ALIAS,
     EARCHIVE,
@@ -48,36 +47,9 @@ from .mapping import (
     USER_TYPE,
     channel_of,
 )
+from .settings import NilveraSettings
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
-_CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
-
-
-class NilveraSettings(ConnectorSettings):
-    api_key: SecretStr = Field(
-        description="Nilvera API key (portal → API keys); test and live keys differ"
-    )
-    base_url: str = Field(
-        default=LIVE_URL,
-        description="https://api.nilvera.com (live) or https://apitest.nilvera.com (test)",
-    )
-    lookup_cache_ttl_s: float = Field(
-        default=6 * 3600, ge=0, description="how long a registered-user answer is reused"
-    )
-    earchive_cancel_window_days: int = Field(
-        default=7,
-        ge=0,
-        le=31,
-        description="days after issue an e-Arşiv may still be cancelled (sources say 7 or 8)",
-    )
-    default_sender_alias: str | None = Field(
-        default=None, description="the GB (sender unit) alias e-Fatura goes out from"
-    )
-    public_pdf_url_template: str | None = Field(
-        default=None,
-        description="a public link for e-Arşiv PDFs, with {uuid}; empty: no link, upload the PDF",
-    )
-    timeout_s: float = Field(default=30.0, gt=0, le=120)
 
 
 class Nilvera(TaxClassifier, DocumentIssuer):
@@ -204,7 +176,7 @@ class Nilvera(TaxClassifier, DocumentIssuer):
             return await self._existing(channel, uuid, "Nilvera already had this UUID")
         except RemoteRejectedError as exc:
             if create_series and mapping.SERIES_NOT_DEFINED in _codes(exc):
-                await self.client.create_series(channel, _series_of(xml))
+                await self.client.create_series(channel, mapping.series_of(xml))
                 return await self._send(channel, uuid, xml, alias, create_series=False)
             raise
         if found:
@@ -271,8 +243,8 @@ class Nilvera(TaxClassifier, DocumentIssuer):
         if not wanted:
             return
         if self._sender_aliases is None:
-            info = await self.company_info()
-            self._sender_aliases = list(info["sender_aliases"])
+            await self._own_aliases()
+        assert self._sender_aliases is not None
         if wanted not in self._sender_aliases:
             raise InvalidInputError(
                 f"sender alias {wanted} is not one of this Nilvera account's GB aliases "
@@ -322,20 +294,7 @@ class Nilvera(TaxClassifier, DocumentIssuer):
         )
 
     async def _issue_date(self, uuid: str) -> date:
-        xml = await self.client.download(EARCHIVE, uuid, "xml")
-        try:
-            root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False))
-        except etree.XMLSyntaxError:
-            raise InvalidResponseError(
-                "Nilvera's stored XML does not parse", remote=REMOTE
-            ) from None
-        value = root.findtext(f"{{{_CBC}}}IssueDate")
-        try:
-            return date.fromisoformat((value or "").strip())
-        except ValueError:
-            raise InvalidResponseError(
-                "Nilvera's stored XML has no IssueDate", remote=REMOTE
-            ) from None
+        return mapping.issue_date_of(await self.client.download(EARCHIVE, uuid, "xml"))
 
     async def fetch_pdf(self, kind: DocumentKind, uuid: str) -> bytes:
         return await self.client.download(channel_of(kind), uuid, "pdf")
@@ -352,22 +311,25 @@ class Nilvera(TaxClassifier, DocumentIssuer):
     # ----------------------------------------------------------------------------------------
     # company set-up
 
-    async def company_info(self) -> dict[str, Any]:
-        """The account's company, its own aliases (GB: send from, PK: receive at) and series."""
+    async def _own_aliases(self) -> tuple[dict[str, Any], list[Alias]]:
         company = await self.client.company()
         tax_id = str(company.get("TaxNumber") or "")
-        aliases = []
-        if tax_id:
-            aliases = mapping.aliases_from_customer_info(
-                await self.client.customer_info(tax_id, USER_TYPE[EINVOICE])
-            )
+        if not tax_id:
+            raise InvalidResponseError("Nilvera company info has no TaxNumber", remote=REMOTE)
+        body = await self.client.customer_info(tax_id, USER_TYPE[EINVOICE])
+        aliases = mapping.aliases_from_customer_info(body)
+        self._sender_aliases = [a.name for a in aliases if a.type == "GB"]
+        return company, aliases
+
+    async def company_info(self) -> dict[str, Any]:
+        """The account's company, its own aliases (GB: send from, PK: receive at) and series."""
+        company, aliases = await self._own_aliases()
         series = {}
         for kind, channel in (("efatura", EINVOICE), ("earsiv", EARCHIVE), ("despatch", EDESPATCH)):
             series[kind] = mapping.series_names(await self.client.series(channel))
         sender = [a.name for a in aliases if a.type == "GB"]
-        self._sender_aliases = sender
         return {
-            "tax_id": tax_id,
+            "tax_id": str(company["TaxNumber"]),
             "title": company.get("Name"),
             "tax_office": company.get("TaxOffice"),
             "sender_aliases": sender,
@@ -413,15 +375,4 @@ def _json_or_none(response: httpx.Response) -> Any:
         return None
 
 
-def _series_of(xml: bytes) -> str:
-    try:
-        root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False))
-    except etree.XMLSyntaxError:
-        raise InvalidInputError("the document XML does not parse") from None
-    number = (root.findtext(f"{{{_CBC}}}ID") or "").strip()
-    if len(number) < 3:
-        raise InvalidInputError("the document XML has no 16-character cbc:ID")
-    return number[:3]
-
-
-__all__ = ["EDESPATCH", "Nilvera", "NilveraSettings"]
+__all__ = ["Nilvera", "NilveraSettings"]

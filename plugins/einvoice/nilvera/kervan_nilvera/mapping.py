@@ -6,15 +6,17 @@ Pure functions with no I/O, so every rule here is tested without a remote.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
 from kervan import Alias, Registration
 from kervan.domain import DocumentKind, DocumentStatus
 from kervan.errors import InvalidInputError, InvalidResponseError
+from lxml import etree
 
 REMOTE = "nilvera"
+CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 
 #: GİB's customs post box: every export (IHRACAT) e-Fatura is addressed to it.
 EXPORT_ALIAS = "urn:mail:ihracatpk@gtb.gov.tr"
@@ -282,3 +284,33 @@ def series_names(body: Any) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# reading our own UBL
+
+
+def _root(xml: bytes) -> etree._Element:
+    return etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+
+
+def series_of(xml: bytes) -> str:
+    """The 3-character series of a UBL document's ``cbc:ID``."""
+    try:
+        number = (_root(xml).findtext(f"{{{CBC}}}ID") or "").strip()
+    except etree.XMLSyntaxError:
+        raise InvalidInputError("the document XML does not parse") from None
+    if len(number) < 3:
+        raise InvalidInputError("the document XML has no 16-character cbc:ID")
+    return number[:3]
+
+
+def issue_date_of(xml: bytes) -> date:
+    """``cbc:IssueDate`` of a UBL document Nilvera holds."""
+    try:
+        value = _root(xml).findtext(f"{{{CBC}}}IssueDate")
+        return date.fromisoformat((value or "").strip())
+    except (etree.XMLSyntaxError, ValueError):
+        raise InvalidResponseError(
+            "Nilvera's stored XML has no readable IssueDate", remote=REMOTE
+        ) from None

@@ -344,9 +344,4 @@ class NilveraSandbox(Sandbox):
         return render.render_invoice_html(parsed)
 
 
-def app() -> Any:
-    """An ASGI app of a fresh sandbox (what ``Connector.sandbox`` names)."""
-    return NilveraSandbox().asgi
-
-
-__all__ = ["DEMO_API_KEY", "NilveraSandbox", "app"]
+__all__ = ["DEMO_API_KEY", "NilveraSandbox"]
