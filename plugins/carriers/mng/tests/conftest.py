@@ -73,3 +73,27 @@ async def carrier(sandbox: MngSandbox, context: ConnectorContext):
     connector = Mng(MngSettings.parse(sandbox.demo_settings(BASE)), context)
     yield connector
     await connector.aclose()
+
+
+def decode_pdf_barcodes(pdf: bytes) -> list[list[str]]:
+    """Every barcode on every page of ``pdf``, read from a 300 dpi raster of the page.
+
+    Rasterizes with pdfium (pypdfium2) and decodes with zxing-cpp, both independent of the
+    reportlab code that drew the label.
+    """
+    try:
+        import pypdfium2
+        import zxingcpp
+    except ImportError as exc:  # pragma: no cover - the plugin's dev group installs both
+        pytest.fail(f"barcode decoding needs pypdfium2 and zxing-cpp (dev group): {exc}")
+    document = pypdfium2.PdfDocument(pdf)
+    pages = []
+    for index in range(len(document)):
+        image = document[index].render(scale=300 / 72).to_pil()
+        pages.append([result.text for result in zxingcpp.read_barcodes(image)])
+    return pages
+
+
+@pytest.fixture(name="decode_pdf_barcodes")
+def decode_pdf_barcodes_fixture():
+    return decode_pdf_barcodes
