@@ -291,17 +291,18 @@ class TrendyolClient(ApiClient):
         description: str,
         attachment: bytes | None,
     ) -> None:
-        data = {
-            "claimIssueReasonId": str(reason_id),
-            "claimItemIdList": ",".join(item_ids),
-            "description": description,
-        }
-        files = {"files": ("photo.jpg", attachment, "image/jpeg")} if attachment else None
+        # always multipart/form-data, as the reference defines it (fields without a filename)
+        parts: list[tuple[str, tuple[str | None, Any, str | None]]] = [
+            ("claimIssueReasonId", (None, str(reason_id), None)),
+            ("claimItemIdList", (None, ",".join(item_ids), None)),
+            ("description", (None, description, None)),
+        ]
+        if attachment:
+            parts.append(("files", ("photo.jpg", attachment, "image/jpeg")))
         await self.request(
             "POST",
             f"{self._order_root}/claims/{claim_id}/issue",
-            data=data,
-            files=files,
+            files=parts,
             rate_key="POST claims/issue",
         )
 

@@ -288,6 +288,16 @@ class TrendyolSandbox(Sandbox):
                     attributes=card.attributes,
                 )
 
+    def customer_return(
+        self, package_id: int, *, reason_id: int = 401, arrived: bool = True, note: str = ""
+    ) -> str:
+        """The buyer returns every unit of a package; ``arrived``: the parcel is already at the
+        seller (``WaitingInAction``), else it is on its way (``Created``). Returns the claimId."""
+        pkg = self.packages[package_id]
+        wanted = [(line, line["quantity"], reason_id, note) for line in pkg["lines"]]
+        status = "WaitingInAction" if arrived else "Created"
+        return claims_api.new_claim(self, pkg, wanted, status=status)["claimId"]
+
     def seed_random(self, count: int = 12) -> list[int]:
         """``count`` generated orders: persons (some with TCKN), companies and a micro export."""
         orders = []

@@ -281,7 +281,9 @@ def approve(sb: TrendyolSandbox, claim_id: str, body: dict[str, Any]) -> None:
 
 async def issue(sb: TrendyolSandbox, claim_id: str, request: Request) -> None:
     claim = _claim(sb, claim_id)
-    form = await request.form() if "multipart" in request.headers.get("content-type", "") else {}
+    content_type = request.headers.get("content-type", "")
+    is_form = "multipart" in content_type or "urlencoded" in content_type
+    form = await request.form() if is_form else {}
     params = request.query_params
 
     def value(name: str) -> Any:
