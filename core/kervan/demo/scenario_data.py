@@ -30,6 +30,7 @@ PRODUCTS = [
     ProductCard(
         id="p-tisort",
         tenant_id="demo",
+        hs_code="610910000011",
         sku="TSH-PAM-M",
         name="Pamuklu Tişört Beyaz M",
         barcodes=["8681234500011"],
@@ -43,6 +44,7 @@ PRODUCTS = [
     ProductCard(
         id="p-kazak",
         tenant_id="demo",
+        hs_code="611011100000",
         sku="KZK-YUN-L",
         name="Yün Kazak Lacivert L",
         barcodes=["8681234500028"],
@@ -56,6 +58,7 @@ PRODUCTS = [
     ProductCard(
         id="p-termos",
         tenant_id="demo",
+        hs_code="961700000000",
         sku="TRM-500",
         name="Çelik Termos 500 ml",
         barcodes=["8681234500035"],
@@ -69,6 +72,7 @@ PRODUCTS = [
     ProductCard(
         id="p-kitap",
         tenant_id="demo",
+        hs_code="490199000000",
         sku="KTP-ISTANBUL",
         name="İstanbul Hatırası (Kitap)",
         barcodes=["9786051234567"],
@@ -82,6 +86,7 @@ PRODUCTS = [
     ProductCard(
         id="p-ekmek",
         tenant_id="demo",
+        hs_code="110100150000",
         sku="GDA-UN-5",
         name="Tam Buğday Unu 5 kg",
         barcodes=["8681234500042"],
@@ -95,6 +100,7 @@ PRODUCTS = [
     ProductCard(
         id="p-canta",
         tenant_id="demo",
+        hs_code="420292190000",
         sku="CNT-DERI",
         name="Deri Sırt Çantası",
         barcodes=["8681234500059"],
@@ -145,7 +151,9 @@ def _company(name: str, vkn: str, office: str, address: Address) -> Party:
     )
 
 
-def _lines(package: str, items: list[tuple[str, int, str]]) -> list[OrderLine]:
+def _lines(
+    package: str, items: list[tuple[str, int, str]], *, export: bool = False
+) -> list[OrderLine]:
     out = []
     for n, (pid, qty, discount) in enumerate(items, 1):
         card = _CARDS[pid]
@@ -159,6 +167,7 @@ def _lines(package: str, items: list[tuple[str, int, str]]) -> list[OrderLine]:
                 unit_price=card.sale_price,
                 vat_rate=card.vat_rate,
                 discount=Decimal(discount),
+                hs_code=card.hs_code if export else None,
             )
         )
     return out
@@ -313,12 +322,13 @@ def demo_scenario(connection_id: str, now: datetime) -> Scenario:
                 source="trendyol",
                 order_number=f"10{package}",
                 package_id=package,
-                lines=_lines(package, items),
+                lines=_lines(package, items, export=bool(flags.get("foreign"))),
                 buyer=buyer,
                 shipping_address=address,
                 invoice_address=address,
                 ordered_at=now - timedelta(minutes=90 - 5 * n),
                 remote_status="Created",
+                micro_export=bool(flags.get("foreign")),
             )
         )
         if flags.get("registered"):
