@@ -88,6 +88,12 @@ def check_query(query: Query) -> KindSpec:
                 f"declare_kind({query.kind!r}, indexes=[..., {name!r}]) before opening the store "
                 f"(declared: {list(spec.indexes)})"
             )
+    values = [v for w in query.where.values() for v in where_values(w)]
+    if query.range is not None:
+        values += [query.range[1], query.range[2]]
+    for value in values:
+        if index_value(value) is UNINDEXED:
+            raise StoreError(f"query values must be JSON scalars, not {type(value).__name__}")
     if (query.limit is not None and query.limit < 0) or query.offset < 0:
         raise StoreError("limit and offset must not be negative")
     return spec

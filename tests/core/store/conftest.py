@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from kervan.store import Store, declare_kind
+from kervan.store.couchbase import CouchbaseStore
+from kervan.store.couchbase_fake import FakeCluster
 from kervan.store.sqlite import SqliteStore
 
 declare_kind("widget", indexes=["color", "size", "active", "meta.rank", "name"])
@@ -21,9 +23,14 @@ def _sqlite_memory(tmp: Path) -> Store:
     return SqliteStore(":memory:")
 
 
+def _couchbase_fake(tmp: Path) -> Store:
+    return CouchbaseStore(FakeCluster(), "kervan", "kervan")
+
+
 ADAPTERS: dict[str, Callable[[Path], Store]] = {
     "sqlite-file": _sqlite_file,
     "sqlite-memory": _sqlite_memory,
+    "couchbase-fake": _couchbase_fake,
 }
 
 
