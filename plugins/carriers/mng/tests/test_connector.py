@@ -3,11 +3,11 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from kervan.domain import Address, Dimensions, TrackingStatus
 from kervan.errors import InvalidInputError, RemoteRejectedError, RemoteUnavailableError
-from kervan.scenario import Scenario
 from kervan_mng import Mng
 from kervan_sdk.sandbox import Fault
 
@@ -195,7 +195,7 @@ async def test_seed_scenario_adds_the_districts_orders_ship_to(sandbox):
     order = Order.model_construct(
         id="o1", shipping_address=address, buyer=buyer, lines=[line], ordered_at=datetime.now(UTC)
     )
-    sandbox.seed_scenario(Scenario(seller=buyer, orders=[order]))
+    sandbox.seed_scenario(SimpleNamespace(seller=buyer, orders=[order]))  # a Scenario's shape
     assert any(d["name"] == "ORTAHİSAR" for d in sandbox.districts["61"])
 
 
@@ -210,15 +210,15 @@ async def test_desi_is_whole_and_weight_takes_over(carrier):
     assert carrier.billable_desi([box, heavy]) == 7
 
 
-def test_plugin_registers_the_connector_through_the_hook():
-    import kervan_mng
-    import pluggy
-    from kervan.plugins import hookspecs
+def test_plugin_registers_the_connector_through_its_entry_point_and_hook():
+    from importlib.metadata import entry_points
 
-    pm = pluggy.PluginManager("kervan")
-    pm.add_hookspecs(hookspecs)
-    pm.register(kervan_mng)
+    import kervan_mng
+
+    (entry,) = [e for e in entry_points(group="kervan.plugins") if e.name == "mng"]
+    assert entry.load() is kervan_mng
+    assert hasattr(kervan_mng.register_carriers, "kervan_impl"), "marked with @kervan.hookimpl"
     seen: list[type] = []
-    pm.hook.register_carriers(register=seen.append)
+    kervan_mng.register_carriers(register=seen.append)
     assert seen == [Mng]
     assert Mng.key == "mng" and Mng.roles() == ["carrier"]

@@ -3,7 +3,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from kervan import ConnectorContext
 from kervan.domain import Dimensions, TrackingStatus
 from kervan.errors import AuthError, InvalidInputError, RemoteRejectedError
 from kervan_sdk.sandbox import Fault
@@ -205,30 +204,15 @@ def test_settings_keep_the_password_secret():
     assert "s3cret" not in str(info.value.errors)
 
 
-def test_plugin_registers_the_connector_through_the_hook():
-    import kervan_yurtici
-    import pluggy
-    from kervan.plugins import hookspecs
+def test_plugin_registers_the_connector_through_its_entry_point_and_hook():
+    from importlib.metadata import entry_points
 
-    pm = pluggy.PluginManager("kervan")
-    pm.add_hookspecs(hookspecs)
-    pm.register(kervan_yurtici)
+    import kervan_yurtici
+
+    (entry,) = [e for e in entry_points(group="kervan.plugins") if e.name == "yurtici"]
+    assert entry.load() is kervan_yurtici
+    assert hasattr(kervan_yurtici.register_carriers, "kervan_impl"), "marked with @kervan.hookimpl"
     seen: list[type] = []
-    pm.hook.register_carriers(register=seen.append)
+    kervan_yurtici.register_carriers(register=seen.append)
     assert seen == [Yurtici]
     assert Yurtici.key == "yurtici" and Yurtici.roles() == ["carrier"]
-
-
-async def test_context_clock_drives_created_events(sandbox, clock, make_package):
-    context = ConnectorContext(
-        tenant_id="t",
-        connection_id="c",
-        transport=sandbox.transport(),
-        clock=clock.now,
-        sleep=clock.sleep,
-    )
-    connector = Yurtici(YurticiSettings.parse(sandbox.demo_settings(BASE)), context)
-    await connector.create_shipment(make_package("KRVCLOCK01"))
-    (event,) = (await connector.track(["KRVCLOCK01"]))["KRVCLOCK01"]
-    assert event.at == clock.now()
-    await connector.aclose()
