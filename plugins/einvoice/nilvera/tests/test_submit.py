@@ -209,3 +209,28 @@ def test_make_connector_is_wired_to_the_sandbox(sandbox: NilveraSandbox, clock: 
     conn = make_connector(sandbox, clock)
     assert conn.client.remote_name == "nilvera"
     assert "nilvera-sandbox-key" not in repr(conn)
+
+
+async def test_a_return_invoice_reversing_an_efatura_is_submitted_like_any_efatura(
+    sandbox: NilveraSandbox, connector: Nilvera, clock: SimClock
+) -> None:
+    from kervan.domain import BillingReference
+
+    original = make_invoice(DocumentKind.EFATURA)
+    await connector.submit(original, connector.build_xml(original))
+    clock.advance(sandbox.accept_after_s)
+    reversal = make_invoice(
+        DocumentKind.EFATURA,
+        type_code="IADE",
+        billing_reference=BillingReference(
+            number=original.number, issue_date=original.issued_at.date()
+        ),
+    )
+    sub = await connector.submit(reversal, connector.build_xml(reversal))
+    assert sub.status is DocumentStatus.QUEUED
+    assert sandbox.documents[reversal.uuid].envelope.type_code == "IADE"
+    assert sandbox.documents[reversal.uuid].alias == BUYER_PK
+    # the original stays accepted: GİB keeps it, the return offsets it
+    assert (await connector.status(DocumentKind.EFATURA, original.uuid)).status is (
+        DocumentStatus.ACCEPTED
+    )
