@@ -113,8 +113,9 @@ class NilveraClient(ApiClient):
             "POST",
             series_path(channel),
             json={"Name": name, "IsActive": True, "IsDefault": False},
-            # creating the same series twice is harmless: Nilvera answers "added before"
+            # creating the same series twice is harmless: Nilvera answers 409 "added before"
             idempotent=True,
+            ok={200, 201, 204, 409},
         )
 
     # -- documents -------------------------------------------------------------------------

@@ -100,7 +100,7 @@ class Nilvera(TaxClassifier, DocumentIssuer):
         try:
             body = await self.client.check_tax_number(tax_id, user_type)
         except RemoteRejectedError as exc:
-            if exc.status == 404 and not isinstance(exc, ConflictError):
+            if exc.status == 404:
                 # a 404 is not "not registered" (that is an empty list): it is an answer we
                 # cannot trust either way, so the order waits
                 raise InvalidResponseError(
@@ -180,7 +180,7 @@ class Nilvera(TaxClassifier, DocumentIssuer):
                 return await self._send(channel, uuid, xml, alias, create_series=False)
             raise
         if found:
-            status, detail = mapping.parse_status(channel, found[0].json())
+            status, detail = mapping.parse_status(channel, _json_or_none(found[0]))
             return Submission(
                 uuid=uuid,
                 status=status,

@@ -8,7 +8,7 @@ from kervan.errors import InvalidInputError
 from kervan_nilvera import Nilvera
 from kervan_nilvera.mapping import DESPATCH_GIB_ALIAS, EXPORT_ALIAS
 from kervan_nilvera.sandbox import NilveraSandbox
-from kervan_sdk.sandbox import SimClock
+from kervan_sdk.sandbox import Fault, SimClock
 from nilvera_testdata import (
     BUYER_PK,
     BUYER_VKN,
@@ -234,3 +234,23 @@ async def test_a_return_invoice_reversing_an_efatura_is_submitted_like_any_efatu
     assert (await connector.status(DocumentKind.EFATURA, original.uuid)).status is (
         DocumentStatus.ACCEPTED
     )
+
+
+async def test_a_series_defined_meanwhile_by_someone_else_is_fine(
+    sandbox: NilveraSandbox, connector: Nilvera
+) -> None:
+    invoice = make_invoice(DocumentKind.EARSIV, series="WEB")
+    # Nilvera says 3009 once (the series was missing), then someone defines it first
+    sandbox.faults.add(
+        Fault(
+            "status",
+            path="/earchive/Send/Xml",
+            status=404,
+            body='{"Errors":[{"Code":3009,"Description":"Seri tanımlı değil","Detail":"WEB"}]}',
+        )
+    )
+    sandbox.add_series("earchive", "WEB")
+    sub = await connector.submit(invoice, connector.build_xml(invoice))
+    assert sub.status is DocumentStatus.QUEUED
+    assert sandbox.count("POST", "/earchive/Series") == 1  # answered 409, taken as done
+    assert sandbox.document_count() == 1
