@@ -14,6 +14,7 @@ bootstrap timeouts of a few seconds) with :class:`StoreUnavailable` saying so.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -47,6 +48,8 @@ from .port import (
     declared_kinds,
 )
 
+log = logging.getLogger("kervan.store.couchbase")
+
 
 class CouchbaseStore(Store):
     """A store on a Couchbase bucket/scope, given an SDK ``Cluster`` (or the fake)."""
@@ -76,7 +79,7 @@ class CouchbaseStore(Store):
         return f"<CouchbaseStore {self.bucket_name}.{self.scope_name}>"
 
     @classmethod
-    def connect(cls, url: str, *, timeout_s: float = 3.0) -> CouchbaseStore:
+    def connect(cls, url: str, *, timeout_s: float | None = None) -> CouchbaseStore:
         """Open ``couchbase://host?bucket=kervan&scope=kervan`` with credentials from
         ``KERVAN_COUCHBASE_USER`` / ``KERVAN_COUCHBASE_PASSWORD``; fail within a few seconds
         when no cluster answers."""
@@ -85,6 +88,7 @@ class CouchbaseStore(Store):
         from couchbase.options import ClusterOptions, ClusterTimeoutOptions
 
         connstr, params = couchbase_params(url)
+        timeout_s = timeout_s or float(params.get("timeout", 3.0))
         user = os.environ.get("KERVAN_COUCHBASE_USER", "")
         password = os.environ.get("KERVAN_COUCHBASE_PASSWORD", "")
         limit = timedelta(seconds=timeout_s)
@@ -103,7 +107,25 @@ class CouchbaseStore(Store):
                 f"({type(exc).__name__}); check KERVAN_STORE_URL, KERVAN_COUCHBASE_USER and "
                 "KERVAN_COUCHBASE_PASSWORD, or unset KERVAN_STORE_URL to use SQLite"
             ) from None
-        return cls(cluster, params.get("bucket", "kervan"), params.get("scope", "kervan"))
+        store = cls(cluster, params.get("bucket", "kervan"), params.get("scope", "kervan"))
+        store.create_gsi_indexes()
+        return store
+
+    def create_gsi_indexes(self) -> list[str]:
+        """Run the reviewed GSI templates (:mod:`.couchbase_sqlpp`) for the declared kinds.
+
+        Nothing in the adapter queries through them; they are there for SQL++ reporting and
+        ad-hoc analysis. A cluster without a query service is logged, not fatal."""
+        from .couchbase_sqlpp import index_statements
+
+        statements = index_statements(self.bucket_name, self.scope_name, declared_kinds())
+        for statement in statements:
+            try:
+                self.cluster.query(statement).execute()
+            except CouchbaseException as exc:
+                log.warning("GSI index not created (%s): %s", type(exc).__name__, statement)
+                return []
+        return statements
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -186,14 +208,17 @@ class CouchbaseStore(Store):
             return
         marker = f"indexes::{kind}"
         try:
-            built = set(self.coll(ck.META).get(marker).content_as[dict]["fields"])
-        except DocumentNotFoundException:
-            built = set()
-        missing = tuple(f for f in todo if f not in built)
-        if missing:
-            for tenant in self.tenant_ids():
-                self._backfill(tenant, kind, missing)
-            self.coll(ck.META).upsert(marker, {"fields": sorted(built | set(missing))})
+            try:
+                built = set(self.coll(ck.META).get(marker).content_as[dict]["fields"])
+            except DocumentNotFoundException:
+                built = set()
+            missing = tuple(f for f in todo if f not in built)
+            if missing:
+                for tenant in self.tenant_ids():
+                    self._backfill(tenant, kind, missing)
+                self.coll(ck.META).upsert(marker, {"fields": sorted(built | set(missing))})
+        except CouchbaseException as exc:
+            raise self.unavailable(exc) from None
         with self._lock:
             self._built.update((kind, f) for f in todo)
 

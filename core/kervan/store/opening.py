@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from .port import Store, StoreError
 
@@ -25,8 +25,8 @@ def open_store(url: str | None = None) -> Store:
       (``KERVAN_HOME`` defaults to ``~/.kervan``);
     - ``sqlite:///abs/path.db`` (three slashes then an absolute path) or ``sqlite:///:memory:``
       / ``sqlite://:memory:`` (a private database that lives until ``close()``);
-    - ``couchbase://host[,host]?bucket=kervan&scope=kervan`` (also ``couchbases://``), with
-      ``KERVAN_COUCHBASE_USER`` / ``KERVAN_COUCHBASE_PASSWORD``.
+    - ``couchbase://host[,host]?bucket=kervan&scope=kervan&timeout=3`` (also
+      ``couchbases://``), with ``KERVAN_COUCHBASE_USER`` / ``KERVAN_COUCHBASE_PASSWORD``.
     """
     url = url or default_url()
     scheme = url.split(":", 1)[0].lower()
@@ -51,8 +51,14 @@ def _sqlite_path(url: str) -> str:
     return rest
 
 
+KERVAN_PARAMS = ("bucket", "scope", "timeout")
+
+
 def couchbase_params(url: str) -> tuple[str, dict[str, str]]:
-    """Split a couchbase URL into the connection string (no query) and its parameters."""
+    """Split a couchbase URL into the SDK connection string and Kervan's own parameters
+    (``bucket``, ``scope``, ``timeout`` in seconds); other parameters stay for the SDK."""
     parts = urlsplit(url)
-    params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    return f"{parts.scheme}://{parts.netloc}", params
+    pairs = parse_qsl(parts.query)
+    ours = {k: v for k, v in pairs if k in KERVAN_PARAMS}
+    rest = urlencode([(k, v) for k, v in pairs if k not in KERVAN_PARAMS])
+    return f"{parts.scheme}://{parts.netloc}{parts.path}" + (f"?{rest}" if rest else ""), ours
