@@ -142,6 +142,7 @@ def test_plugin_whose_hookimpl_does_not_match_its_spec_is_failed(report):
     item = report["fixture_badhook"]
     assert item["status"] == "failed"
     assert "hook implementation does not match its spec" in item["error"]
+    assert item["roles"] == ["carrier"]  # read from its hook names though pluggy refused it
     assert "register_carriers" in item["error"] and "carrier_registry" in item["error"]
 
 

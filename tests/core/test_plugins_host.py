@@ -101,6 +101,7 @@ def test_hookimpl_not_matching_its_spec_fails_naming_the_argument():
     report = _refused(host(), {"register_carriers": register_carriers})
     assert report.status == "failed"
     assert "does not match its spec" in report.error and "registry" in report.error
+    assert report.roles == ["carrier"]
 
 
 def test_hook_kervan_does_not_define_fails():

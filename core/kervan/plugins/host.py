@@ -140,6 +140,7 @@ class PluginHost:
         try:
             self.pm.register(plugin, name=report.name)
         except pluggy.PluginValidationError as exc:
+            report.roles = self._declared_roles(plugin)
             _fail(report, f"hook implementation does not match its spec: {exc}")
             return
         except ValueError as exc:  # name or object already registered
@@ -153,6 +154,14 @@ class PluginHost:
             self._judge(report, found)
         if not report.loaded:
             self.pm.unregister(name=report.name)
+
+    def _declared_roles(self, plugin: object) -> list[str]:
+        """Roles a plugin meant to play, read from its hookimpl names (when pluggy refused it)."""
+        return sorted(
+            HOOK_ROLES[name]
+            for name in dir(plugin)
+            if name in HOOK_ROLES and self.pm.parse_hookimpl_opts(plugin, name) is not None
+        )
 
     def _unknown_hooks(self, plugin: object) -> list[str]:
         return sorted(
