@@ -166,7 +166,7 @@ class ApiClient:
         """
         method = method.upper()
         resend_safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
-        key = rate_key or f"{method} {path}"
+        key = rate_key or f"{method} {path.split('?', 1)[0]}"
         build = {
             "params": params,
             "json": json,
@@ -204,7 +204,11 @@ class ApiClient:
             if ambiguous and not resend_safe and lookup_before_retry is not None:
                 found = await lookup_before_retry()
                 if found is not None:
-                    log.info("%s %s: found by lookup after an ambiguous failure", method, path)
+                    log.info(
+                        "%s %s: found by lookup after an ambiguous failure",
+                        method,
+                        redact(path, self._secrets),
+                    )
                     return found
         raise AssertionError("unreachable")  # pragma: no cover - the loop always returns/raises
 
@@ -221,7 +225,7 @@ class ApiClient:
         except ValueError:
             raise InvalidResponseError(
                 f"{self.remote_name} answered {response.status_code} to {method.upper()} "
-                f"{path} with a body that is not valid JSON",
+                f"{redact(path, self._secrets)} with a body that is not valid JSON",
                 remote=self.remote_name,
                 status=response.status_code,
                 request_id=request_id_of(response),
@@ -254,7 +258,13 @@ class ApiClient:
         self, method: str, path: str, build: dict[str, Any], key: str, attempt: int
     ) -> httpx.Response:
         request = self._http.build_request(method, path, **build)
-        event = HttpEvent(self.remote_name, method, path, key, attempt)
+        event = HttpEvent(
+            self.remote_name,
+            method,
+            redact(path, self._secrets),
+            redact(key, self._secrets),
+            attempt,
+        )
         self._emit(self._on_request, event)
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
@@ -300,7 +310,7 @@ class ApiClient:
             type(error).__name__,
             attempt,
             self.retry.max_attempts,
-            key,
+            redact(key, self._secrets),
             delay,
         )
         await self._sleep(delay)

@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+_SLACK = 1e-6
+
 
 @dataclass(frozen=True)
 class RateLimit:
@@ -52,7 +54,8 @@ class TokenBucket:
             self._spent.popleft()
         if len(self._spent) < self.limit.requests:
             return 0.0
-        return self._spent[0] + self.limit.per_seconds - now
+        # clocks tick in microseconds: the slack keeps a wait that rounds down from never ending
+        return self._spent[0] + self.limit.per_seconds - now + _SLACK
 
     async def acquire(self) -> float:
         """Take a token, waiting (on the injected ``sleep``) until one is free; return the wait."""
