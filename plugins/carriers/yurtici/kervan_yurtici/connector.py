@@ -200,6 +200,20 @@ class Yurtici(Carrier):
                     out[key] = mapping.events(detail, now)
         return out
 
+    async def tracking_numbers(self, cargo_keys: list[str]) -> dict[str, str]:
+        """Yurtiçi's own number (``docId``) per cargo key, for keys the branch has processed.
+
+        Before pickup the cargo key is the only number (and the label's barcode); once a
+        ``docId`` exists it is what the buyer tracks with, so the engine may store it."""
+        out: dict[str, str] = {}
+        for start in range(0, len(cargo_keys), 50):
+            result = await self.client.query_shipment(cargo_keys[start : start + 50], history=False)
+            for detail in result.details:
+                key, doc = detail.get("cargoKey"), mapping.doc_id(detail)
+                if key and doc and detail.err_code == "0":
+                    out[key] = doc
+        return out
+
     # -- cancel ----------------------------------------------------------------------------
 
     async def cancel_shipment(self, cargo_key: str) -> RemoteRef:

@@ -55,7 +55,7 @@ def _phone(value: str | None) -> str | None:
 
 
 def _number(value: Decimal, places: str = "0.001") -> str:
-    return str(value.quantize(Decimal(places)).normalize())
+    return f"{value.quantize(Decimal(places)).normalize():f}"  # 40, never 4E+1
 
 
 def round_up(value: Decimal, step: Decimal) -> Decimal:

@@ -216,3 +216,12 @@ def test_plugin_registers_the_connector_through_its_entry_point_and_hook():
     kervan_yurtici.register_carriers(register=seen.append)
     assert seen == [Yurtici]
     assert Yurtici.key == "yurtici" and Yurtici.roles() == ["carrier"]
+
+
+async def test_yurticis_tracking_number_appears_after_pickup(carrier, sandbox, clock, make_package):
+    await carrier.create_shipment(make_package("KRVDOCID01"))
+    assert await carrier.tracking_numbers(["KRVDOCID01"]) == {}
+    clock.advance(2 * 3600)
+    assert await carrier.tracking_numbers(["KRVDOCID01", "NEVERBOOKED"]) == {
+        "KRVDOCID01": sandbox.shipments["KRVDOCID01"].doc_id
+    }

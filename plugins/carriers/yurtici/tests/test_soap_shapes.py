@@ -261,3 +261,13 @@ async def test_malformed_answer_is_an_invalid_response(carrier, sandbox):
     sandbox.faults.add(Fault("malformed", path=PATH))
     with pytest.raises(InvalidResponseError):
         await carrier.track(["X"])
+
+
+async def test_whole_desi_and_kg_are_plain_numbers(carrier, sandbox, make_package):
+    from decimal import Decimal
+
+    await carrier.create_shipment(
+        make_package("KRVBIG0001", desi=Decimal(40), weight_kg=Decimal(30))
+    )
+    vo = child(operation_of(sandbox.envelopes[0]), "ShippingOrderVO")
+    assert (vo.findtext("desi"), vo.findtext("kg")) == ("40", "30")
