@@ -79,3 +79,12 @@ def test_fonts_are_read_from_the_package_not_from_the_machine():
         assert path.parent == fonts.FONT_DIR.resolve()
         assert path.stat().st_size > 500_000
     assert "Bitstream Vera" in (fonts.FONT_DIR / "LICENSE.txt").read_text()
+
+
+def test_shipped_fonts_have_real_glyphs_for_every_turkish_letter():
+    from reportlab.pdfbase.pdfmetrics import getFont
+
+    for name in register_fonts():
+        char_to_glyph = getFont(name).face.charToGlyph
+        for letter in "ÇĞİÖŞÜçğıöşü₺²³":
+            assert char_to_glyph.get(ord(letter), 0) != 0, (name, letter)  # 0 is .notdef
