@@ -181,8 +181,19 @@ def test_same_plugin_name_twice_fails_the_second():
     h = host()
     h.register(plugin(register_carriers=registering(GoodCarrier)), "same")
     report = h.register(plugin(register_order_sources=registering(GoodMarket)), "same")
-    assert report.status == "failed" and "could not register" in report.error
+    assert report.error == "could not register: a plugin named 'same' is already registered"
     assert set(h.connectors()) == {"good-carrier"}
+
+
+def test_same_plugin_object_under_two_names_fails_the_second():
+    h = host()
+    obj = plugin(register_carriers=registering(GoodCarrier))
+    h.register(obj, "one")
+    report = h.register(obj, "two")
+    assert report.error == (
+        "could not register: the same plugin object is registered under another name"
+    )
+    assert h.registry.owner("good-carrier") == "one"
 
 
 def test_a_broken_plugin_does_not_stop_a_healthy_one():

@@ -143,8 +143,14 @@ class PluginHost:
             report.roles = self._declared_roles(plugin)
             _fail(report, f"hook implementation does not match its spec: {exc}")
             return
-        except ValueError as exc:  # name or object already registered
-            _fail(report, f"could not register: {exc}")
+        except ValueError:  # pluggy's message embeds the repr of every plugin: say it plainly
+            taken = self.pm.get_plugin(report.name) is not None
+            _fail(
+                report,
+                f"could not register: a plugin named {report.name!r} is already registered"
+                if taken
+                else "could not register: the same plugin object is registered under another name",
+            )
             return
         unknown = self._unknown_hooks(plugin)
         if unknown:
