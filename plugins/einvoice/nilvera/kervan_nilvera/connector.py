@@ -74,6 +74,8 @@ class Nilvera(TaxClassifier, DocumentIssuer):
         )
         self._cache: dict[tuple[str, str], tuple[datetime, Registration]] = {}
         self._sender_aliases: list[str] | None = None
+        #: lower-case UUID → service, for exports (IHRACAT e-Fatura or micro-export e-Arşiv)
+        self._channels: dict[str, str] = {}
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -147,10 +149,11 @@ class Nilvera(TaxClassifier, DocumentIssuer):
         Nilvera refuses as invalid for GİB comes back ``REJECTED`` with Nilvera's reason.
         """
         kind = DocumentKind.DESPATCH if isinstance(document, DespatchAdvice) else document.kind
-        channel = channel_of(kind)
-        alias = await self._receiver_alias(document, kind)
-        if isinstance(document, Invoice) and kind is DocumentKind.EFATURA:
+        channel = mapping.channel_for(kind, getattr(document, "profile", None))
+        alias = await self._receiver_alias(document, channel)
+        if channel == EINVOICE and isinstance(document, Invoice) and kind is DocumentKind.EFATURA:
             await self._check_sender_alias(document)
+        self._channels[document.uuid.lower()] = channel
         try:
             return await self._send(channel, document.uuid, xml, alias, create_series=True)
         except RemoteRejectedError as exc:
@@ -220,16 +223,14 @@ class Nilvera(TaxClassifier, DocumentIssuer):
             request_id=exc.request_id,
         )
 
-    async def _receiver_alias(
-        self, document: Invoice | DespatchAdvice, kind: DocumentKind
-    ) -> str | None:
-        if kind is DocumentKind.EXPORT:
-            return EXPORT_ALIAS
-        if kind is DocumentKind.EARSIV:
+    async def _receiver_alias(self, document: Invoice | DespatchAdvice, channel: str) -> str | None:
+        if channel == EARCHIVE:
             return None
         if isinstance(document, DespatchAdvice):
             registration = await self._lookup(document.receiver.tax_id, USER_TYPE[EDESPATCH])
             return registration.receiver_alias or DESPATCH_GIB_ALIAS
+        if document.kind is DocumentKind.EXPORT:
+            return EXPORT_ALIAS
         if not document.receiver_alias:
             raise InvalidInputError(
                 "an e-Fatura needs the buyer's PK alias (receiver_alias) from the lookup"
@@ -254,8 +255,20 @@ class Nilvera(TaxClassifier, DocumentIssuer):
     # ----------------------------------------------------------------------------------------
     # status, cancel, downloads
 
+    async def _locate(self, kind: DocumentKind, uuid: str) -> str:
+        """The service holding ``uuid``: fixed by kind, except an export, which is an e-Fatura
+        (IHRACAT) or, for micro export, an e-Arşiv; asked once, then remembered."""
+        if kind is not DocumentKind.EXPORT:
+            return channel_of(kind)
+        known = self._channels.get(uuid.lower())
+        if known is None:
+            found = await self.client.status_response(EINVOICE, uuid)
+            known = EINVOICE if found.status_code == 200 else EARCHIVE
+            self._channels[uuid.lower()] = known
+        return known
+
     async def status(self, kind: DocumentKind, uuid: str) -> Submission:
-        channel = channel_of(kind)
+        channel = await self._locate(kind, uuid)
         status, detail = mapping.parse_status(channel, await self.client.status(channel, uuid))
         return Submission(uuid=uuid, status=status, remote_id=uuid, detail=detail)
 
@@ -266,13 +279,13 @@ class Nilvera(TaxClassifier, DocumentIssuer):
         integrator: GİB delivered it to the receiver, and it is reversed by a return (IADE)
         invoice the engine issues. That raises ``RemoteRejectedError`` saying so.
         """
-        if kind is not DocumentKind.EARSIV:
+        if await self._locate(kind, uuid) != EARCHIVE:
             raise RemoteRejectedError(
                 f"a submitted {kind.value} document cannot be cancelled through Nilvera; "
                 "reverse it with a return (IADE) invoice",
                 remote=REMOTE,
             )
-        current = await self.status(kind, uuid)
+        current = await self.status(DocumentKind.EARSIV, uuid)
         if current.status is DocumentStatus.CANCELLED:
             return current.model_copy(update={"already_existed": True})
         if current.status is DocumentStatus.REJECTED:
@@ -297,14 +310,17 @@ class Nilvera(TaxClassifier, DocumentIssuer):
         return mapping.issue_date_of(await self.client.download(EARCHIVE, uuid, "xml"))
 
     async def fetch_pdf(self, kind: DocumentKind, uuid: str) -> bytes:
-        return await self.client.download(channel_of(kind), uuid, "pdf")
+        return await self.client.download(await self._locate(kind, uuid), uuid, "pdf")
 
     async def fetch_html(self, kind: DocumentKind, uuid: str) -> str:
-        return (await self.client.download(channel_of(kind), uuid, "html")).decode("utf-8")
+        channel = await self._locate(kind, uuid)
+        return (await self.client.download(channel, uuid, "html")).decode("utf-8")
 
     async def document_url(self, kind: DocumentKind, uuid: str) -> str | None:
         template = self.settings.public_pdf_url_template
-        if kind is not DocumentKind.EARSIV or not template:
+        if not template or kind not in (DocumentKind.EARSIV, DocumentKind.EXPORT):
+            return None
+        if await self._locate(kind, uuid) != EARCHIVE:
             return None
         return template.format(uuid=uuid)
 

@@ -52,6 +52,14 @@ def channel_of(kind: DocumentKind) -> str:
     raise InvalidInputError(f"Nilvera does not carry {kind.value} documents")
 
 
+def channel_for(kind: DocumentKind, profile: str | None) -> str:
+    """The service a document is sent to: by kind, except that an export whose profile is
+    EARSIVFATURA (micro export to a foreign buyer) is an e-Arşiv, not an IHRACAT e-Fatura."""
+    if kind is DocumentKind.EXPORT and profile == "EARSIVFATURA":
+        return EARCHIVE
+    return channel_of(kind)
+
+
 def _sale_segment(channel: str) -> str:
     # e-Arşiv documents live under ``/earchive/Invoices``; the others under ``/<svc>/Sale``.
     return "Invoices" if channel == EARCHIVE else "Sale"

@@ -10,7 +10,13 @@ from kervan.errors import RemoteRejectedError
 from kervan_nilvera import Nilvera
 from kervan_nilvera.sandbox import NilveraSandbox
 from kervan_sdk.sandbox import SimClock
-from nilvera_testdata import make_connector, make_despatch, make_invoice
+from nilvera_testdata import (
+    FOREIGN_BUYER,
+    make_connector,
+    make_despatch,
+    make_export_invoice,
+    make_invoice,
+)
 
 CANCEL = "/earchive/Invoices/*/Cancel"
 
@@ -83,13 +89,49 @@ async def test_a_rejected_earsiv_has_nothing_to_cancel(
         await connector.cancel(DocumentKind.EARSIV, uuid, "x")
 
 
-@pytest.mark.parametrize("kind", [DocumentKind.EFATURA, DocumentKind.EXPORT, DocumentKind.DESPATCH])
+@pytest.mark.parametrize("kind", [DocumentKind.EFATURA, DocumentKind.DESPATCH])
 async def test_a_sent_efatura_is_reversed_by_a_return_invoice_not_cancelled(
     sandbox: NilveraSandbox, connector: Nilvera, kind: DocumentKind
 ) -> None:
     with pytest.raises(RemoteRejectedError, match="return \\(IADE\\) invoice"):
         await connector.cancel(kind, "7f3a4c1e-0000-4000-8000-000000000000", "cancelled")
     assert sandbox.count("PUT") == 0
+
+
+async def test_an_ihracat_export_is_reversed_not_cancelled(
+    sandbox: NilveraSandbox, clock: SimClock
+) -> None:
+    conn = make_connector(sandbox, clock)
+    invoice = make_export_invoice()
+    await conn.submit(invoice, conn.build_xml(invoice))
+    fresh = make_connector(sandbox, clock)  # a rebuilt connector finds where the UUID lives
+    with pytest.raises(RemoteRejectedError, match="return \\(IADE\\) invoice"):
+        await fresh.cancel(DocumentKind.EXPORT, invoice.uuid, "cancelled")
+    assert await fresh.document_url(DocumentKind.EXPORT, invoice.uuid) is None
+    assert sandbox.count("PUT") == 0
+    await conn.aclose()
+    await fresh.aclose()
+
+
+async def test_a_micro_export_is_an_earsiv_cancellable_and_linkable(
+    sandbox: NilveraSandbox, clock: SimClock
+) -> None:
+    conn = make_connector(sandbox, clock)
+    invoice = make_invoice(
+        DocumentKind.EXPORT, series="KRE", buyer=FOREIGN_BUYER, receiver_alias=None
+    )
+    assert invoice.profile == "EARSIVFATURA"
+    sub = await conn.submit(invoice, conn.build_xml(invoice))
+    assert sub.status is DocumentStatus.QUEUED
+    assert sandbox.documents[invoice.uuid].channel == "earchive"
+    fresh = make_connector(sandbox, clock)
+    url = await fresh.document_url(DocumentKind.EXPORT, invoice.uuid)
+    assert url is not None and invoice.uuid in url
+    assert (await fresh.fetch_pdf(DocumentKind.EXPORT, invoice.uuid)).startswith(b"%PDF")
+    cancelled = await fresh.cancel(DocumentKind.EXPORT, invoice.uuid, "order cancelled")
+    assert cancelled.status is DocumentStatus.CANCELLED
+    await conn.aclose()
+    await fresh.aclose()
 
 
 async def test_pdf_and_html_come_from_nilvera(connector: Nilvera) -> None:

@@ -35,7 +35,7 @@ from .state import (
 )
 
 DEMO_API_KEY = "nilvera-sandbox-key"
-DEFAULT_SERIES = {EINVOICE: ["KRV", "KRE"], EARCHIVE: ["KRA"], EDESPATCH: ["KRI"]}
+DEFAULT_SERIES = {EINVOICE: ["KRV", "KRE"], EARCHIVE: ["KRA", "KRE"], EDESPATCH: ["KRI"]}
 _SEGMENT = {EINVOICE: "Sale", EARCHIVE: "Invoices", EDESPATCH: "Sale"}
 
 
