@@ -67,6 +67,8 @@ class Mng(Carrier):
             password=settings.password.get_secret_value(),
             context=context,
         )
+        #: (reference, what) → when this connection first saw it; dates undated events stably
+        self._seen: dict[tuple[str, str], datetime] = {}
         self._cities: dict[str, str] | None = None
         self._districts: dict[str, dict[str, str]] = {}
 
@@ -151,6 +153,7 @@ class Mng(Carrier):
         ref = mapping.reference_of(package.cargo_key)
         desi, kg = self.sizes(package)
         city_code, district_code = await self.codes(package.address.city, package.address.district)
+        self._first_seen(ref, "created")
         order_existed = False
         try:
             await self.client.create_order(
@@ -246,15 +249,18 @@ class Mng(Carrier):
             elif _deleted(order):
                 out[key] = [
                     TrackingEvent(
-                        at=self.context.clock(),
+                        at=self._first_seen(ref, "cancelled"),
                         status=TrackingStatus.CANCELLED,
                         description="Sipariş iptal edildi",
                         raw_code="cancelorder",
                     )
                 ]
             else:
-                out[key] = mapping.created_only(self.context.clock())
+                out[key] = mapping.created_only(self._first_seen(ref, "created"))
         return out
+
+    def _first_seen(self, reference: str, what: str) -> datetime:
+        return self._seen.setdefault((reference, what), self.context.clock())
 
     async def changed_since(self, since: datetime) -> dict[str, TrackingStatus]:
         """Bulk poll (``getStatusChangedShipments``): cargo reference → its current status, for

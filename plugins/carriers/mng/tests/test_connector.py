@@ -222,3 +222,17 @@ def test_plugin_registers_the_connector_through_its_entry_point_and_hook():
     kervan_mng.register_carriers(register=seen.append)
     assert seen == [Mng]
     assert Mng.key == "mng" and Mng.roles() == ["carrier"]
+
+
+async def test_polling_an_order_without_a_shipment_gives_the_same_event(
+    carrier, sandbox, clock, make_package
+):
+    sandbox.faults.add(barcode_500("20001", "VARIŞ ŞUBESİ BULUNAMADI"))
+    booked_at = clock.now()
+    with pytest.raises(RemoteUnavailableError):
+        await carrier.create_shipment(make_package("KRVSTABLE1"))
+    clock.advance(600)
+    first = await carrier.track(["KRVSTABLE1"])
+    clock.advance(600)
+    assert await carrier.track(["KRVSTABLE1"]) == first
+    assert first["KRVSTABLE1"][0].at == booked_at

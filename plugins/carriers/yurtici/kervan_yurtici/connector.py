@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import ClassVar
 
@@ -74,6 +75,8 @@ class Yurtici(Carrier):
             language=settings.language,
             context=context,
         )
+        #: (cargo key, what) → when this connection first saw it; dates undated events stably
+        self._seen: dict[tuple[str, str], datetime] = {}
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -136,6 +139,7 @@ class Yurtici(Carrier):
                     remote_message=message,
                     detail={"errCode": code},
                 )
+        self._first_seen(package.cargo_key, "created")
         tracking, url = package.cargo_key, None
         job_id = result.fields.get("jobId")
         if existed:
@@ -182,7 +186,6 @@ class Yurtici(Carrier):
     async def track(self, cargo_keys: list[str]) -> dict[str, list[TrackingEvent]]:
         """Events per cargo key; a key Yurtiçi does not know maps to an empty list."""
         out: dict[str, list[TrackingEvent]] = {}
-        now = self.context.clock()
         for start in range(0, len(cargo_keys), 50):
             batch = cargo_keys[start : start + 50]
             result = await self.client.query_shipment(batch, history=True)
@@ -197,8 +200,13 @@ class Yurtici(Carrier):
                         remote_message=detail.get("errMessage"),
                     )
                 else:
-                    out[key] = mapping.events(detail, now)
+                    out[key] = mapping.events(
+                        detail, lambda what, key=key: self._first_seen(key, what)
+                    )
         return out
+
+    def _first_seen(self, cargo_key: str, what: str) -> datetime:
+        return self._seen.setdefault((cargo_key, what), self.context.clock())
 
     async def tracking_numbers(self, cargo_keys: list[str]) -> dict[str, str]:
         """Yurtiçi's own number (``docId``) per cargo key, for keys the branch has processed.

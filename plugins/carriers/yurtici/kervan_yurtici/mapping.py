@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_CEILING, Decimal
 
@@ -136,11 +137,13 @@ def tracking_url(detail: Detail) -> str | None:
     return None
 
 
-def events(detail: Detail, now: datetime) -> list[TrackingEvent]:
+def events(detail: Detail, when: Callable[[str], datetime]) -> list[TrackingEvent]:
     """Normalized events for one ``shippingDeliveryDetailVO``, oldest first.
 
     Pickup has no event of its own in the answer we know: it is when ``operationStatus`` leaves
     ``NOP`` or a ``docId`` appears; we date it by the first history event when there is one.
+    An event the answer gives no date for is dated ``when(kind)``: the connector remembers when
+    it first saw that, so polling again yields the same event (the engine dedupes by time).
     """
     status = detail.get("operationStatus") or "NOP"
     items = children(detail.element, "shippingDeliveryItemDetailVO")
@@ -167,7 +170,7 @@ def events(detail: Detail, now: datetime) -> list[TrackingEvent]:
     if status == "NOP" and not doc_id(detail):
         return [
             TrackingEvent(
-                at=now,
+                at=when("created"),
                 status=TrackingStatus.CREATED,
                 description=detail.get("operationMessage"),
                 raw_code="NOP",
@@ -175,7 +178,7 @@ def events(detail: Detail, now: datetime) -> list[TrackingEvent]:
         ]
     out = list(history)
     if status not in CANCELLED and not any(e.status is TrackingStatus.PICKED_UP for e in out):
-        first = out[0].at if out else now
+        first = out[0].at if out else when("picked_up")
         out.insert(
             0,
             TrackingEvent(
@@ -188,7 +191,7 @@ def events(detail: Detail, now: datetime) -> list[TrackingEvent]:
     if status == "IND" and not any(e.status is TrackingStatus.IN_TRANSIT for e in out):
         out.append(
             TrackingEvent(
-                at=out[-1].at if out else now,
+                at=out[-1].at if out else when("in_transit"),
                 status=TrackingStatus.IN_TRANSIT,
                 description=detail.get("operationMessage"),
                 raw_code="IND",
@@ -203,7 +206,7 @@ def events(detail: Detail, now: datetime) -> list[TrackingEvent]:
         )
         out.append(
             TrackingEvent(
-                at=at or now,
+                at=at or when("delivered"),
                 status=TrackingStatus.DELIVERED,
                 description=detail.get("operationMessage"),
                 raw_code="DLV",
@@ -212,7 +215,7 @@ def events(detail: Detail, now: datetime) -> list[TrackingEvent]:
     if status in CANCELLED and not any(e.status is TrackingStatus.CANCELLED for e in out):
         out.append(
             TrackingEvent(
-                at=out[-1].at if out else now,
+                at=out[-1].at if out else when("cancelled"),
                 status=TrackingStatus.CANCELLED,
                 description=detail.get("operationMessage"),
                 raw_code=status,
@@ -224,7 +227,7 @@ def events(detail: Detail, now: datetime) -> list[TrackingEvent]:
     if returned and not any(e.status is TrackingStatus.RETURNED for e in out):
         out.append(
             TrackingEvent(
-                at=out[-1].at if out else now,
+                at=out[-1].at if out else when("returned"),
                 status=TrackingStatus.RETURNED,
                 description="İade",
                 raw_code="returnStatus",

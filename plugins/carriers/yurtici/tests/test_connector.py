@@ -225,3 +225,18 @@ async def test_yurticis_tracking_number_appears_after_pickup(carrier, sandbox, c
     assert await carrier.tracking_numbers(["KRVDOCID01", "NEVERBOOKED"]) == {
         "KRVDOCID01": sandbox.shipments["KRVDOCID01"].doc_id
     }
+
+
+async def test_polling_again_gives_the_same_events(carrier, clock, make_package):
+    """The engine dedupes events by (time, status): an undated 'created' must not move."""
+    booked_at = clock.now()
+    await carrier.create_shipment(make_package("KRVSTABLE1"))
+    clock.advance(600)
+    first = await carrier.track(["KRVSTABLE1"])
+    clock.advance(600)
+    assert await carrier.track(["KRVSTABLE1"]) == first
+    assert first["KRVSTABLE1"][0].at == booked_at
+    clock.advance(3 * 3600)
+    moved = await carrier.track(["KRVSTABLE1"])
+    clock.advance(600)
+    assert await carrier.track(["KRVSTABLE1"]) == moved
