@@ -18,6 +18,7 @@ from typing import Any
 
 from ..domain import Role, Tenant, TenantSettings, User
 from ..runtime import Runtime
+from ..scenario import Scenario
 from ..store import open_store
 from . import scenario_data
 from .report import Summary, export_all, summarize
@@ -54,11 +55,13 @@ class Demo:
 
     # -- set-up -------------------------------------------------------------------------------
 
-    def start(self) -> Runtime:
+    def start(self, *, clock: Callable[[], datetime] | None = None) -> Runtime:
         home = self.options.home
         shutil.rmtree(home, ignore_errors=True)
         home.mkdir(parents=True)
-        runtime = Runtime.create(store=open_store(f"sqlite:///{home}/kervan.db"))
+        runtime = Runtime.create(
+            store=open_store(f"sqlite:///{home}/kervan.db"), **({"clock": clock} if clock else {})
+        )
         self.runtime = runtime
         for key in SANDBOXES:
             sandbox = _sandbox_for(runtime, key)
@@ -68,10 +71,9 @@ class Demo:
         self.say("sandboxes up: " + ", ".join(f"{k} {u}" for k, u in self.urls.items()))
         return runtime
 
-    def seed(self) -> None:
+    def seed(self, scenario: Scenario | None = None) -> None:
         assert self.runtime is not None
-        now = datetime.now(UTC)
-        scenario = scenario_data.demo_scenario("trendyol", now)
+        scenario = scenario or scenario_data.demo_scenario("trendyol", datetime.now(UTC))
         for key, sandbox in self.sandboxes.items():
             if key == "trendyol" and self.options.orders_file is not None:
                 sandbox.load_file(self.options.orders_file)
@@ -127,7 +129,8 @@ class Demo:
 
     # -- the flow -----------------------------------------------------------------------------
 
-    def _drain(self) -> None:
+    def drain(self) -> None:
+        """Run queued work until nothing is due (fan-out may queue more after a first join)."""
         assert self.runtime is not None and self.runtime.jobs is not None
         jobs = self.runtime.jobs
         for _ in range(5):  # fan-out may enqueue more work after the queue first empties
@@ -138,7 +141,7 @@ class Demo:
             ):
                 return
 
-    def _advance(self, keys: tuple[str, ...], seconds: float) -> None:
+    def advance(self, keys: tuple[str, ...], seconds: float) -> None:
         for key in keys:
             self.sandboxes[key].clock.advance(seconds)
 
@@ -159,28 +162,28 @@ class Demo:
             (
                 "carriers pick up the parcels",
                 lambda: (
-                    self._advance(("yurtici", "mng"), 4 * HOUR),
+                    self.advance(("yurtici", "mng"), 4 * HOUR),
                     jobs.send("track_carrier", "demo", "yurtici"),
                 ),
             ),
             (
                 "GİB answers the integrator",
                 lambda: (
-                    self._advance(("nilvera",), 1 * HOUR),
+                    self.advance(("nilvera",), 1 * HOUR),
                     jobs.send("poll_documents", "demo"),
                 ),
             ),
             (
                 "parcels are delivered",
                 lambda: (
-                    self._advance(("yurtici", "mng"), 72 * HOUR),
+                    self.advance(("yurtici", "mng"), 72 * HOUR),
                     jobs.send("track_carrier", "demo", "yurtici"),
                 ),
             ),
             (
                 "last document statuses",
                 lambda: (
-                    self._advance(("nilvera",), 1 * HOUR),
+                    self.advance(("nilvera",), 1 * HOUR),
                     jobs.send("poll_documents", "demo"),
                 ),
             ),
@@ -188,7 +191,7 @@ class Demo:
         for title, action in phases:
             self.say(title)
             action()
-            self._drain()
+            self.drain()
 
     def _restock(self) -> None:
         assert self.runtime is not None

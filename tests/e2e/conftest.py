@@ -1,0 +1,156 @@
+"""End-to-end harness: the real plugins, their sandboxes on loopback, the embedded runner."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from kervan.demo import scenario_data as sd
+from kervan.demo.run import Demo, DemoOptions
+from kervan.domain import Address, Order, OrderLine, Party, PartyKind
+from kervan.engine.records import INVOICE, ORDER, OrderRecord
+from kervan.scenario import Scenario
+from kervan.store import Query
+
+
+class SkippableClock:
+    """Real time plus an offset the test can move (hold backoffs are minutes long)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def skip(self, seconds: float) -> None:
+        self.offset += timedelta(seconds=seconds)
+
+
+def address(country: str = "TR") -> Address:
+    return Address(
+        lines=["Atatürk Blv. No: 1"],
+        district="Çankaya",
+        city="Ankara",
+        postal_code="06420",
+        country=country,
+    )
+
+
+PERSON = Party(
+    kind=PartyKind.PERSON,
+    tax_id="12345678950",
+    first_name="Ayşe",
+    last_name="Yılmaz",
+    address=address(),
+)
+COMPANY = Party(
+    kind=PartyKind.COMPANY,
+    tax_id="1234567890",
+    company_name="Ege Gıda A.Ş.",
+    tax_office="Karşıyaka",
+    address=address(),
+)
+FOREIGN = Party(
+    kind=PartyKind.PERSON,
+    tax_id="2222222222",
+    first_name="Hans",
+    last_name="Müller",
+    address=address("DE"),
+)
+
+
+def make_order(package: str, buyer: Party, product: str = "p-tisort", qty: int = 1) -> Order:
+    card = next(p for p in sd.PRODUCTS if p.id == product)
+    foreign = buyer.address is not None and buyer.address.country != "TR"
+    line = OrderLine(
+        line_id=f"{package}01",
+        barcode=card.barcodes[0],
+        sku=card.sku,
+        name=card.name,
+        quantity=qty,
+        unit_price=card.sale_price,
+        vat_rate=card.vat_rate,
+        discount=Decimal(0),
+        hs_code=card.hs_code if foreign else None,
+    )
+    assert buyer.address is not None
+    return Order(
+        id=f"trendyol:{package}",
+        tenant_id="demo",
+        connection_id="trendyol",
+        source="trendyol",
+        order_number=f"9{package}",
+        package_id=package,
+        lines=[line],
+        buyer=buyer,
+        shipping_address=buyer.address,
+        invoice_address=buyer.address,
+        ordered_at=datetime.now(UTC) - timedelta(minutes=30),
+        micro_export=foreign,
+        remote_status="Created",
+    )
+
+
+class Flow:
+    """A running Kervan against the sandboxes, with helpers to look at the result."""
+
+    def __init__(self, demo: Demo, clock: SkippableClock) -> None:
+        self.demo, self.clock = demo, clock
+        self.rt = demo.runtime
+        assert self.rt is not None
+        self.jobs = self.rt.start_jobs(broker_url="", scheduler=False)
+        self.nilvera = demo.sandboxes["nilvera"]
+        self.trendyol = demo.sandboxes["trendyol"]
+        self.yurtici = demo.sandboxes["yurtici"]
+
+    def seed(
+        self,
+        orders: list[Order],
+        registered: dict[str, str] | None = None,
+        cancelled: set[str] | None = None,
+        stock: dict[str, int] | None = None,
+    ) -> None:
+        self.demo.seed(
+            Scenario(
+                seller=sd.SELLER,
+                orders=orders,
+                registered=registered or {},
+                seller_aliases=(
+                    "urn:mail:defaultgb@anadolutekstil.example",
+                    "urn:mail:defaultpk@anadolutekstil.example",
+                ),
+                cancelled_package_ids=cancelled or set(),
+                products=sd.PRODUCTS,
+                stock=stock if stock is not None else dict(sd.STOCK),
+            )
+        )
+
+    def poll(self) -> None:
+        self.jobs.send("poll_source", "demo", "trendyol")
+        self.demo.drain()
+
+    def pickup(self) -> None:
+        self.demo.advance(("yurtici", "mng"), 4 * 3600)
+        self.jobs.send("track_carrier", "demo", "yurtici")
+        self.demo.drain()
+
+    def record(self, package: str) -> OrderRecord:
+        return OrderRecord.from_body(
+            self.rt.store.tenant("demo").get(ORDER, f"trendyol:{package}").body
+        )
+
+    def invoices(self) -> list[dict]:
+        return [d.body for d in self.rt.store.tenant("demo").query(Query(INVOICE))]
+
+
+@pytest.fixture
+def flow(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERVAN_HOME", str(tmp_path))
+    clock = SkippableClock()
+    demo = Demo(DemoOptions(home=tmp_path / "demo"), lambda _msg: None)
+    demo.start(clock=clock)
+    try:
+        yield Flow(demo, clock)
+    finally:
+        demo.stop()
