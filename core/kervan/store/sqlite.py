@@ -16,6 +16,7 @@ import sqlite3
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -37,6 +38,26 @@ from .port import (
 
 T = TypeVar("T")
 _BUSY_RETRIES = 50
+
+
+_STORES: weakref.WeakSet[SqliteStore] = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    for store in list(_STORES):
+        store._after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def _doc(kind: str, key: str, body: dict[str, Any], cas: int) -> Doc:
+    """A :class:`Doc` without the frozen dataclass's per-field ``object.__setattr__`` (half
+    the cost of a get on a small document otherwise goes to building the result)."""
+    doc = object.__new__(Doc)
+    doc.__dict__.update(kind=kind, key=key, body=body, cas=cas)
+    return doc
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -62,6 +83,7 @@ class SqliteStore(Store):
         self._lock = threading.Lock()
         self._indexed: set[tuple[str, tuple[str, ...]]] = set()
         self._closed = False
+        _STORES.add(self)
         self._init_schema()
 
     def __repr__(self) -> str:
@@ -79,18 +101,26 @@ class SqliteStore(Store):
         return conn
 
     def conn(self) -> sqlite3.Connection:
-        """This thread's connection (a forked child opens its own)."""
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid():
-            if self._closed:
-                raise StoreUnavailable("the store is closed")
-            local.conn = self._connect()
-            local.pid = os.getpid()
-            local.depth = 0
-            with self._lock:
-                self._all.append(local.conn)
-        conn: sqlite3.Connection = local.conn
+        """This thread's connection (a forked child opens its own: see ``_after_fork``)."""
+        try:
+            conn: sqlite3.Connection = self._local.conn
+            return conn
+        except AttributeError:
+            pass
+        if self._closed:
+            raise StoreUnavailable("the store is closed")
+        conn = self._connect()
+        self._local.conn, self._local.depth = conn, 0
+        with self._lock:
+            self._all.append(conn)
         return conn
+
+    def _after_fork(self) -> None:
+        # A SQLite connection must not cross a fork; the child starts with none. (Checked
+        # here rather than with os.getpid() per call, which costs a syscall on every get.)
+        self._local = threading.local()
+        self._all = []
+        self._lock = threading.Lock()
 
     def _retry(self, fn: Callable[[], T]) -> T:
         for attempt in range(_BUSY_RETRIES):
@@ -189,7 +219,7 @@ class _Ops:
 
     def get(self, kind: str, key: str) -> Doc | None:
         row = self.store.conn().execute(sql.GET, (self.tenant_id, kind, key)).fetchone()
-        return None if row is None else Doc(kind, key, loads(row[0]), row[1])
+        return None if row is None else _doc(kind, key, loads(row[0]), row[1])
 
     def insert(self, kind: str, key: str, body: dict[str, Any]) -> Doc:
         text = dumps(check_kind(kind), check_key(key), body)
@@ -274,7 +304,7 @@ class SqliteTenantStore(_Ops, TenantStore):
                 (self.tenant_id, kind, *chunk),
             )
             for key, body, cas in rows:
-                out[key] = Doc(kind, key, loads(body), cas)
+                out[key] = _doc(kind, key, loads(body), cas)
         return out
 
     def upsert_many(self, kind: str, items: dict[str, dict[str, Any]]) -> None:
@@ -295,7 +325,7 @@ class SqliteTenantStore(_Ops, TenantStore):
         self.store.ensure_indexes(query, spec.indexes)
         text, params = sql.select(query, self.tenant_id)
         rows = self.store.conn().execute(text, params)
-        return [Doc(query.kind, key, loads(body), cas) for key, body, cas in rows]
+        return [_doc(query.kind, key, loads(body), cas) for key, body, cas in rows]
 
     def count(self, query: Query) -> int:
         spec = check_query(query)

@@ -44,3 +44,27 @@ def test_cas_updates_and_counters_survive_processes_and_threads(tmp_path: Path) 
     invoices = store.tenant("acme").count(Query("widget")) - 1
     assert invoices == total  # every number has its document, committed together
     store.close()
+
+
+def _child_writes(path: str) -> None:
+    # Runs in a forked child: the parent's store object, but a connection of its own.
+    child_store = _FORKED["store"]
+    assert not hasattr(child_store._local, "conn"), "the parent's connection crossed the fork"
+    child_store.tenant("acme").insert("widget", "from-child", {"ok": True})
+    child_store.tenant("acme").counter("forked")
+
+
+_FORKED: dict = {}
+
+
+def test_a_forked_child_gets_its_own_connection(tmp_path: Path) -> None:
+    store = SqliteStore(str(tmp_path / "kervan.db"))
+    store.tenant("acme").insert("widget", "from-parent", {"ok": True})  # parent opens a connection
+    _FORKED["store"] = store
+    proc = multiprocessing.get_context("fork").Process(target=_child_writes, args=(store.path,))
+    proc.start()
+    proc.join(timeout=60)
+    assert proc.exitcode == 0
+    assert store.tenant("acme").get("widget", "from-child") is not None
+    assert store.tenant("acme").counter("forked") == 2
+    store.close()
