@@ -192,10 +192,15 @@ def despatch_advice() -> DespatchAdvice:
         receiver=BUYER,
         delivery_address=BUYER.address,
         carrier=Party(
-            kind=PartyKind.COMPANY, tax_id="9860008925", company_name="Yurtiçi Kargo Servisi A.Ş."
+            kind=PartyKind.COMPANY,
+            tax_id="9860008925",
+            company_name="Yurtiçi Kargo Servisi A.Ş.",
+            address=Address(
+                lines=["Şerifali Mah. Değirmenyolu Cad. No:6"], district="Ümraniye", city="İstanbul"
+            ),
         ),
         driver=Driver(
-            first_name="İsmail", last_name="Doğan", national_id=BUYER_TCKN, plate="34 ÇĞ 123"
+            first_name="İsmail", last_name="Doğan", national_id=BUYER_TCKN, plate="34 krv 123"
         ),
         lines=[
             DespatchLine(

@@ -147,7 +147,7 @@ def test_despatch_pdf_prints_its_notes_shipment_details_and_qr():
         "Teslimat Adresi",
         "Yurtiçi Kargo Servisi A.Ş.",
         "İsmail Doğan",
-        "Plaka: 34 ÇĞ 123",
+        "Plaka: 34KRV123",
         "8690000000017",
         "1 Adet",
         "2 Adet",

@@ -73,7 +73,7 @@ def test_despatch_payload_has_gibs_e_irsaliye_keys():
     ]  # fmt: skip
     assert (data["senaryo"], data["tip"]) == ("TEMELIRSALIYE", "SEVK")
     assert (data["sevktarihi"], data["sevkzamani"]) == ("2026-11-22", "16:30:00")
-    assert (data["tasiyicivkn"], data["plaka"]) == ("9860008925", "34 ÇĞ 123")
+    assert (data["tasiyicivkn"], data["plaka"]) == ("9860008925", "34KRV123")
     bare = json.loads(
         despatch_qr_payload(advice.model_copy(update={"carrier": None, "driver": None}))
     )

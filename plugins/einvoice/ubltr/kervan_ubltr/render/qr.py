@@ -35,7 +35,7 @@ from decimal import Decimal
 import segno
 from kervan.domain.documents import DespatchAdvice, Invoice
 
-from .text import local
+from .text import local, plate
 
 VAT = "0015"
 _DARK_RUN = re.compile(rb"\x01+")
@@ -96,7 +96,7 @@ def despatch_qr_payload(advice: DespatchAdvice) -> str:
         "sevktarihi": despatched.date().isoformat(),
         "sevkzamani": despatched.strftime("%H:%M:%S"),
         "tasiyicivkn": advice.carrier.tax_id if advice.carrier else "",
-        "plaka": advice.driver.plate if advice.driver else "",
+        "plaka": plate(advice.driver.plate) if advice.driver else "",
     }
     return _json(data)
 

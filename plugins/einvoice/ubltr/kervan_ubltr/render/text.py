@@ -114,6 +114,11 @@ def address_lines(address: Address | None) -> list[str]:
     return lines
 
 
+def plate(value: str) -> str:
+    """A licence plate as the e-İrsaliye XML carries it: ``34 abc 123`` → ``34ABC123``."""
+    return value.replace(" ", "").upper()
+
+
 def tax_id_line(party: Party) -> str:
     """``VKN: 4540536920`` or ``TCKN: 17291716060``."""
     return f"{party.scheme}: {party.tax_id}"

@@ -221,7 +221,7 @@ def _shipment_blocks(advice: DespatchAdvice) -> list[Block]:
         )
     if advice.driver is not None:
         driver = advice.driver
-        lines = [f"TCKN: {driver.national_id}", f"Plaka: {driver.plate}"]
+        lines = [f"TCKN: {driver.national_id}", f"Plaka: {text.plate(driver.plate)}"]
         heading = f"{driver.first_name} {driver.last_name}"
         blocks.append(Block(title="Şoför / Araç", heading=heading, lines=lines))
     return blocks
