@@ -47,6 +47,7 @@ from .tax import EXPORT_EXEMPTION_REASON, EXPORT_PROFILE, Decision
 
 HUNDRED = Decimal(100)
 PRICE_PLACES = Decimal("0.00000001")
+RATE_PLACES = Decimal("0.000001")
 #: exemption code for a 0% line on a taxed (SATIS) invoice: "KDV – İstisna Olmayan Diğer"
 ZERO_RATE_CODE = "351"
 ZERO_RATE_REASON = "KDV - İstisna olmayan diğer"
@@ -167,7 +168,11 @@ def totals_of(lines: Sequence[InvoiceLine]) -> Totals:
 
 
 def _buyer(order: Order, decision: Decision) -> Party:
-    buyer = order.buyer.model_copy(update={"address": order.invoice_address})
+    address = order.invoice_address
+    # UBL has no phone on an address: the invoice carries it as the party's phone
+    phone = order.buyer.phone or address.phone
+    update = {"address": address.model_copy(update={"phone": None}), "phone": phone}
+    buyer = order.buyer.model_copy(update=update)
     # GİB: a foreign buyer on an e-Arşiv invoice is written with the VKN placeholder
     if decision.kind is DocumentKind.EXPORT and not order.invoice_address.is_domestic:
         buyer = buyer.model_copy(update={"tax_id": FOREIGN_PLACEHOLDER})
@@ -214,6 +219,10 @@ def invoice_from_order(
     """
     _check_decision(order, decision, exchange_rate)
     assert decision.kind is not None and decision.profile is not None
+    # UBL-TR writes IssueTime to the second and the exchange rate to 6 decimals
+    issued_at = issued_at.replace(microsecond=0)
+    if exchange_rate is not None:
+        exchange_rate = exchange_rate.quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
     lines = build_lines(order, decision)
     internet = None
     if decision.profile == "EARSIVFATURA":

@@ -1,0 +1,271 @@
+"""UBL-TR 1.2 invoice builder: e-Fatura (TEMELFATURA, TICARIFATURA, IHRACAT) and e-Arşiv.
+
+Children are written in the XSD's order (``UBL-Invoice-2.1.xsd``). Where a domain field has
+no UBL-TR element of its own the choice is documented in ``docs/ubl-tr.md``; the parser
+(:mod:`kervan_ubltr.parse`) reads exactly what is written here.
+"""
+
+from __future__ import annotations
+
+from kervan.domain import Address, Invoice, InvoiceLine, Party, PartyKind, TaxSubtotal
+from kervan.domain.documents import InternetSale, PaymentMethod
+
+from .parties import build_address, build_party, build_signature
+from .xmlutil import (
+    CBC,
+    CUSTOMIZATION,
+    NS,
+    UBL_VERSION,
+    Element,
+    amount,
+    cac,
+    cbc,
+    date_text,
+    extensions_placeholder,
+    local,
+    new_root,
+    number,
+    serialize,
+    sub,
+    time_text,
+)
+
+INVOICE = "{" + NS["inv"] + "}Invoice"
+NSMAP = {None: NS["inv"], "cac": NS["cac"], "cbc": NS["cbc"], "ext": NS["ext"]}
+VAT_NAME = "KDV"
+#: the customs ministry: the accounting customer of every IHRACAT invoice
+CUSTOMS = Party(
+    kind=PartyKind.COMPANY,
+    tax_id="1460415308",
+    company_name="Gümrük ve Ticaret Bakanlığı Gümrükler Genel Müdürlüğü-Bilgi İşlem Dairesi Başkanlığı",
+    tax_office="Ulus",
+    address=Address(lines=["-"], district="Ulus", city="Ankara", country="TR"),
+)
+#: UN/ECE 4461 payment means for the e-Arşiv payment methods
+PAYMENT_MEANS = {
+    PaymentMethod.CARD: "48",
+    PaymentMethod.TRANSFER: "42",
+    PaymentMethod.CASH_ON_DELIVERY: "10",
+    PaymentMethod.PAYMENT_AGENT: "ZZZ",
+    PaymentMethod.OTHER: "ZZZ",
+}
+
+
+def _header(root: Element, inv: Invoice) -> None:
+    extensions_placeholder(root)
+    cbc(root, "UBLVersionID", UBL_VERSION)
+    cbc(root, "CustomizationID", CUSTOMIZATION)
+    cbc(root, "ProfileID", inv.profile)
+    cbc(root, "ID", inv.number)
+    cbc(root, "CopyIndicator", "false")
+    cbc(root, "UUID", inv.uuid)
+    cbc(root, "IssueDate", date_text(local(inv.issued_at).date()))
+    cbc(root, "IssueTime", time_text(inv.issued_at))
+    cbc(root, "InvoiceTypeCode", inv.type_code)
+    for note in inv.notes:
+        cbc(root, "Note", note)
+    cbc(root, "DocumentCurrencyCode", inv.currency)
+    cbc(root, "LineCountNumeric", str(len(inv.lines)))
+
+
+def _references(root: Element, inv: Invoice) -> None:
+    if inv.order_number:
+        ref = cac(root, "OrderReference")
+        cbc(ref, "ID", inv.order_number)
+        cbc(ref, "IssueDate", date_text(inv.order_date or local(inv.issued_at).date()))
+    if inv.billing_reference:
+        doc = cac(cac(root, "BillingReference"), "InvoiceDocumentReference")
+        cbc(doc, "ID", inv.billing_reference.number)
+        cbc(doc, "IssueDate", date_text(inv.billing_reference.issue_date))
+        cbc(doc, "DocumentTypeCode", inv.billing_reference.document_type_code)
+    if inv.profile == "EARSIVFATURA":
+        _earsiv_references(root, inv)
+
+
+def _doc_ref(
+    root: Element, ident: str, issued: str, code: str, description: str | None = None
+) -> None:
+    ref = cac(root, "AdditionalDocumentReference")
+    cbc(ref, "ID", ident)
+    cbc(ref, "IssueDate", issued)
+    cbc(ref, "DocumentTypeCode", code)
+    if description:
+        cbc(ref, "DocumentDescription", description)
+
+
+def _earsiv_references(root: Element, inv: Invoice) -> None:
+    # spelling as Odoo emits for Nilvera (l10n_tr_nilvera_einvoice expected XMLs)
+    issued = date_text(local(inv.issued_at).date())
+    _doc_ref(root, "ELEKTRONIK", issued, "SEND_TYPE")
+    sale = inv.internet_sale
+    if sale is None:
+        return
+    _doc_ref(root, ".", issued, "IS_INTERNET")
+    _doc_ref(root, sale.website, issued, "INT_WEBSITE")
+    _doc_ref(root, sale.payment_method.value, issued, "INT_PAYMENT_METHOD", sale.payment_agent)
+    _doc_ref(root, date_text(sale.payment_date), issued, "INT_PAYMENTDATE")
+
+
+def _parties(root: Element, inv: Invoice) -> None:
+    build_party(cac(root, "AccountingSupplierParty"), inv.seller)
+    if inv.profile == "IHRACAT":
+        build_party(cac(root, "AccountingCustomerParty"), CUSTOMS)
+        build_party(
+            cac(root, "BuyerCustomerParty"),
+            inv.buyer,
+            identification=("PARTYTYPE", "EXPORT"),
+            legal_name=True,
+        )
+    else:
+        build_party(cac(root, "AccountingCustomerParty"), inv.buyer)
+
+
+def _carrier(delivery: Element, sale: InternetSale, seller: Party) -> None:
+    party = cac(delivery, "CarrierParty")
+    ident = cac(party, "PartyIdentification")
+    tax_id = sale.carrier_tax_id
+    if tax_id:
+        cbc(ident, "ID", tax_id, schemeID="VKN" if len(tax_id) == 10 else "TCKN")
+    else:  # GİB's XSD wants an identification; an unknown carrier id is written empty
+        cbc(ident, "ID", "")
+    cbc(cac(party, "PartyName"), "Name", sale.carrier_name or "")
+    # the carrier's own address is unknown; it collects the parcel at the seller's premises
+    assert seller.address is not None
+    build_address(party, "PostalAddress", seller.address)
+
+
+def _delivery(root: Element, inv: Invoice) -> None:
+    sale, terms = inv.internet_sale, inv.export_terms
+    has_carrier = bool(sale and sale.carrier_name)
+    if not (has_carrier or (sale and sale.send_date) or terms):
+        return
+    delivery = cac(root, "Delivery")
+    if terms and terms.delivery_address:
+        build_address(delivery, "DeliveryAddress", terms.delivery_address)
+    if sale and has_carrier:
+        _carrier(delivery, sale, inv.seller)
+    if sale and sale.send_date:
+        cbc(cac(delivery, "Despatch"), "ActualDespatchDate", date_text(sale.send_date))
+    if terms:
+        cbc(cac(delivery, "DeliveryTerms"), "ID", terms.incoterms, schemeID="INCOTERMS")
+        shipment = cac(delivery, "Shipment")
+        cbc(shipment, "ID", "")
+        cbc(cac(shipment, "ShipmentStage"), "TransportModeCode", terms.transport_mode)
+
+
+def _payment(root: Element, inv: Invoice) -> None:
+    sale = inv.internet_sale
+    if sale is None:
+        return
+    means = cac(root, "PaymentMeans")
+    cbc(means, "PaymentMeansCode", PAYMENT_MEANS[sale.payment_method])
+    cbc(means, "PaymentDueDate", date_text(sale.payment_date))
+
+
+def _exchange_rate(root: Element, inv: Invoice) -> None:
+    if inv.currency == "TRY" or inv.exchange_rate is None:
+        return
+    rate = cac(root, "PricingExchangeRate")
+    cbc(rate, "SourceCurrencyCode", inv.currency)
+    cbc(rate, "TargetCurrencyCode", "TRY")
+    cbc(rate, "CalculationRate", number(inv.exchange_rate))
+    cbc(rate, "Date", date_text(local(inv.issued_at).date()))
+
+
+def _subtotal(parent: Element, sub_: TaxSubtotal, currency: str) -> None:
+    el = cac(parent, "TaxSubtotal")
+    amount(el, "TaxableAmount", sub_.taxable_amount, currency)
+    amount(el, "TaxAmount", sub_.tax_amount, currency)
+    cbc(el, "Percent", number(sub_.rate))
+    category = cac(el, "TaxCategory")
+    if sub_.exemption_code:
+        cbc(category, "TaxExemptionReasonCode", sub_.exemption_code)
+        cbc(category, "TaxExemptionReason", sub_.exemption_reason or sub_.exemption_code)
+    scheme = cac(category, "TaxScheme")
+    cbc(scheme, "Name", VAT_NAME)
+    cbc(scheme, "TaxTypeCode", sub_.tax_type_code)
+
+
+def _tax_total(root: Element, inv: Invoice) -> None:
+    total = cac(root, "TaxTotal")
+    amount(total, "TaxAmount", inv.totals.tax_total, inv.currency)
+    for sub_ in inv.tax_subtotals:
+        _subtotal(total, sub_, inv.currency)
+
+
+def _monetary_total(root: Element, inv: Invoice) -> None:
+    t, cur = inv.totals, inv.currency
+    el = cac(root, "LegalMonetaryTotal")
+    amount(el, "LineExtensionAmount", t.line_extension, cur)
+    amount(el, "TaxExclusiveAmount", t.tax_exclusive, cur)
+    amount(el, "TaxInclusiveAmount", t.tax_inclusive, cur)
+    amount(el, "AllowanceTotalAmount", t.allowance_total, cur)
+    amount(el, "PayableAmount", t.payable, cur)
+
+
+def _line_delivery(el: Element, line: InvoiceLine) -> None:
+    delivery = cac(el, "Delivery")
+    shipment = cac(delivery, "Shipment")
+    cbc(shipment, "ID", "")
+    cbc(cac(shipment, "GoodsItem"), "RequiredCustomsID", line.hs_code)
+
+
+def _item(el: Element, line: InvoiceLine) -> None:
+    item = cac(el, "Item")
+    cbc(item, "Name", line.name)
+    if line.sku:
+        cbc(cac(item, "SellersItemIdentification"), "ID", line.sku)
+    if line.barcode:
+        cbc(cac(item, "ManufacturersItemIdentification"), "ID", line.barcode)
+
+
+def _line(root: Element, line: InvoiceLine, cur: str) -> None:
+    el = cac(root, "InvoiceLine")
+    cbc(el, "ID", str(line.id))
+    cbc(el, "InvoicedQuantity", number(line.quantity), unitCode=line.unit_code)
+    amount(el, "LineExtensionAmount", line.line_extension, cur)
+    if line.order_line_id:
+        cbc(cac(el, "OrderLineReference"), "LineID", line.order_line_id)
+    if line.hs_code:
+        _line_delivery(el, line)
+    if line.discount:
+        charge = cac(el, "AllowanceCharge")
+        cbc(charge, "ChargeIndicator", "false")
+        amount(charge, "Amount", line.discount, cur)
+        amount(charge, "BaseAmount", line.line_extension + line.discount, cur)
+    tax = cac(el, "TaxTotal")
+    amount(tax, "TaxAmount", line.vat_amount, cur)
+    _subtotal(
+        tax,
+        TaxSubtotal(
+            rate=line.vat_rate,
+            taxable_amount=line.line_extension,
+            tax_amount=line.vat_amount,
+            exemption_code=line.exemption_code,
+            exemption_reason=line.exemption_reason,
+        ),
+        cur,
+    )
+    _item(el, line)
+    sub(cac(el, "Price"), CBC + "PriceAmount", number(line.unit_price), currencyID=cur)
+
+
+def build_invoice(invoice: Invoice) -> bytes:
+    """The UBL-TR 1.2 XML (UTF-8) of ``invoice``, unsigned (see :func:`extensions_placeholder`).
+
+    Builds what it is given; :func:`kervan_ubltr.build_valid` is the gate that refuses
+    documents GİB or our arithmetic would reject.
+    """
+    root = new_root(INVOICE, NSMAP)
+    _header(root, invoice)
+    _references(root, invoice)
+    build_signature(root, invoice.seller, invoice.number)
+    _parties(root, invoice)
+    _delivery(root, invoice)
+    _payment(root, invoice)
+    _exchange_rate(root, invoice)
+    _tax_total(root, invoice)
+    _monetary_total(root, invoice)
+    for line in invoice.lines:
+        _line(root, line, invoice.currency)
+    return serialize(root)

@@ -1,0 +1,141 @@
+"""Parties and addresses: domain ⇄ UBL-TR ``cac:Party`` / ``cac:PostalAddress``.
+
+Mapping (round-trips exactly):
+
+* ``tax_id`` → ``PartyIdentification/ID[@schemeID=VKN|TCKN]``; ``company_name`` →
+  ``PartyName/Name`` and ``PartyLegalEntity/RegistrationName`` (a VKN party without a company
+  name still gets a ``PartyName``: GİB requires one); ``first_name``/``last_name`` →
+  ``Person``; ``tax_office`` → ``PartyTaxScheme/TaxScheme/Name``; ``phone``/``email`` →
+  ``Contact``.
+* Address ``lines`` → ``StreetName`` joined by newlines, ``neighbourhood`` → ``District``
+  (mahalle), ``district`` → ``CitySubdivisionName`` (ilçe), ``city`` → ``CityName`` (il),
+  ``postal_code`` → ``PostalZone``, ``country`` → ``Country/IdentificationCode``.
+  ``Address.phone`` has no place in a UBL address; callers move it to ``Party.phone``.
+"""
+
+from __future__ import annotations
+
+from kervan.domain import Address, Party, PartyKind
+
+from .xmlutil import CAC, CBC, Element, cac, cbc, path, sub, text_of
+
+COUNTRY_NAMES = {"TR": "Türkiye", "DE": "Almanya", "GB": "Birleşik Krallık", "US": "ABD"}
+
+
+def country_name(code: str) -> str:
+    return COUNTRY_NAMES.get(code, code)
+
+
+def build_address(parent: Element, tag: str, address: Address) -> Element:
+    el = sub(parent, CAC + tag)
+    cbc(el, "StreetName", "\n".join(address.lines))
+    cbc(el, "CitySubdivisionName", address.district)
+    cbc(el, "CityName", address.city)
+    if address.postal_code:
+        cbc(el, "PostalZone", address.postal_code)
+    if address.neighbourhood:
+        cbc(el, "District", address.neighbourhood)
+    country = cac(el, "Country")
+    cbc(country, "IdentificationCode", address.country)
+    cbc(country, "Name", country_name(address.country))
+    return el
+
+
+def parse_address(el: Element) -> Address:
+    street = text_of(el, CBC + "StreetName") or "-"
+    return Address(
+        lines=[line for line in street.split("\n") if line.strip()] or ["-"],
+        district=text_of(el, CBC + "CitySubdivisionName") or "-",
+        city=text_of(el, CBC + "CityName") or "-",
+        postal_code=text_of(el, CBC + "PostalZone"),
+        neighbourhood=text_of(el, CBC + "District"),
+        country=text_of(el, path("cac:Country", "cbc:IdentificationCode")) or "TR",
+    )
+
+
+def build_party(
+    parent: Element,
+    party: Party,
+    fallback_address: Address | None = None,
+    *,
+    identification: tuple[str, str] | None = None,
+    legal_name: bool = False,
+) -> Element:
+    """``cac:Party`` for ``party`` under ``parent``.
+
+    ``identification`` replaces the VKN/TCKN (IHRACAT's ``("PARTYTYPE", "EXPORT")``; the real
+    id then goes to ``PartyLegalEntity/CompanyID``); ``legal_name`` forces a
+    ``RegistrationName`` (IHRACAT's buyer needs one even for a person).
+    """
+    el = cac(parent, "Party")
+    scheme, value = identification or (party.scheme, party.tax_id)
+    cbc(cac(el, "PartyIdentification"), "ID", value, schemeID=scheme)
+    if party.company_name or party.scheme == "VKN" or identification:
+        cbc(cac(el, "PartyName"), "Name", party.display_name)
+    address = party.address or fallback_address
+    if address is None:
+        raise ValueError(f"party {party.display_name} has no address")
+    build_address(el, "PostalAddress", address)
+    if party.tax_office:
+        cbc(cac(cac(el, "PartyTaxScheme"), "TaxScheme"), "Name", party.tax_office)
+    if party.company_name or legal_name or identification:
+        entity = cac(el, "PartyLegalEntity")
+        if party.company_name or legal_name:
+            cbc(entity, "RegistrationName", party.display_name)
+        if identification:
+            cbc(entity, "CompanyID", party.tax_id)
+    if party.phone or party.email:
+        contact = cac(el, "Contact")
+        if party.phone:
+            cbc(contact, "Telephone", party.phone)
+        if party.email:
+            cbc(contact, "ElectronicMail", party.email)
+    if party.first_name and party.last_name:
+        person = cac(el, "Person")
+        cbc(person, "FirstName", party.first_name)
+        cbc(person, "FamilyName", party.last_name)
+    return el
+
+
+def build_signature(root: Element, seller: Party, document_number: str) -> None:
+    """``cac:Signature``: who signs (the seller) and where the XAdES signature will be."""
+    sig = cac(root, "Signature")
+    cbc(sig, "ID", seller.tax_id, schemeID="VKN_TCKN")
+    signer = cac(sig, "SignatoryParty")
+    cbc(cac(signer, "PartyIdentification"), "ID", seller.tax_id, schemeID=seller.scheme)
+    if seller.address is None:
+        raise ValueError("the seller needs an address")
+    build_address(signer, "PostalAddress", seller.address)
+    ext_ref = cac(cac(sig, "DigitalSignatureAttachment"), "ExternalReference")
+    cbc(ext_ref, "URI", f"#Signature_{document_number}")
+
+
+def _tax_id(el: Element) -> str:
+    for ident in el.iterfind(path("cac:PartyIdentification", "cbc:ID")):
+        if ident.get("schemeID") in ("VKN", "TCKN") and ident.text:
+            return ident.text.strip()
+    company_id = text_of(el, path("cac:PartyLegalEntity", "cbc:CompanyID"))
+    if company_id:
+        return company_id
+    raise ValueError("party has no VKN/TCKN")
+
+
+def parse_party(el: Element, *, with_address: bool = True) -> Party:
+    """The domain :class:`Party` of a ``cac:Party`` element."""
+    first = text_of(el, path("cac:Person", "cbc:FirstName"))
+    last = text_of(el, path("cac:Person", "cbc:FamilyName"))
+    legal = text_of(el, path("cac:PartyLegalEntity", "cbc:RegistrationName"))
+    # a person's name written as RegistrationName (IHRACAT buyer) does not make a company
+    is_company = legal is not None and not (first and last and legal == f"{first} {last}")
+    address_el = el.find(CAC + "PostalAddress")
+    return Party(
+        kind=PartyKind.COMPANY if is_company else PartyKind.PERSON,
+        tax_id=_tax_id(el),
+        first_name=first,
+        last_name=last,
+        company_name=legal if is_company else None,
+        tax_office=text_of(el, path("cac:PartyTaxScheme", "cac:TaxScheme", "cbc:Name")),
+        email=text_of(el, path("cac:Contact", "cbc:ElectronicMail")),
+        phone=text_of(el, path("cac:Contact", "cbc:Telephone")),
+        address=parse_address(address_el) if with_address and address_el is not None else None,
+    )
