@@ -50,6 +50,8 @@ from .mapping import (
 from .settings import NilveraSettings
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
+#: most lookups one connection keeps in memory
+LOOKUP_CACHE_SIZE = 10_000
 
 
 class Nilvera(TaxClassifier, DocumentIssuer):
@@ -112,8 +114,20 @@ class Nilvera(TaxClassifier, DocumentIssuer):
         registration = mapping.registration_from_check(tax_id, body, now, user_type)
         ttl = self.settings.lookup_cache_ttl_s
         if ttl > 0:
-            self._cache[(tax_id, user_type)] = (now + timedelta(seconds=ttl), registration)
+            self._remember((tax_id, user_type), now + timedelta(seconds=ttl), registration, now)
         return registration
+
+    def _remember(
+        self, key: tuple[str, str], until: datetime, registration: Registration, now: datetime
+    ) -> None:
+        if len(self._cache) >= LOOKUP_CACHE_SIZE:
+            # a long-running worker sees many buyers: drop the expired, then the oldest half
+            for stale in [k for k, (exp, _) in self._cache.items() if exp <= now]:
+                del self._cache[stale]
+            if len(self._cache) >= LOOKUP_CACHE_SIZE:
+                for old in list(self._cache)[: LOOKUP_CACHE_SIZE // 2]:
+                    del self._cache[old]
+        self._cache[key] = (until, registration)
 
     def forget(self, tax_id: str | None = None) -> None:
         """Drop cached lookups (one tax id, or all)."""

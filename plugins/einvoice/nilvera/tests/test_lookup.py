@@ -130,3 +130,16 @@ async def test_a_malformed_tax_id_never_reaches_nilvera(
     with pytest.raises(InvalidInputError):
         await connector.lookup("12-34")
     assert sandbox.count() == 0
+
+
+async def test_the_cache_is_bounded(
+    sandbox: NilveraSandbox, connector: Nilvera, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kervan_nilvera.connector as module
+
+    monkeypatch.setattr(module, "LOOKUP_CACHE_SIZE", 4)
+    for tax_id in ["1000000" + f"{i:03d}" for i in range(10)]:
+        await connector.lookup(tax_id)
+    assert 0 < len(connector._cache) <= 4
+    await connector.lookup("1000000009")  # the newest is still cached
+    assert sandbox.count("GET", CHECK) == 10
