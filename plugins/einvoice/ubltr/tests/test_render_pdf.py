@@ -88,13 +88,14 @@ def test_earsiv_internet_sale_prints_the_internet_sale_line_and_its_details():
     assert "Ödeme Şekli: Ödeme Aracısı" in text
     assert "Taşıyıcı Unvanı: Yurtiçi Kargo Servisi A.Ş." in text
     assert "Gönderim Tarihi: 22-11-2026" in text
+    assert "e-Arşiv izni kapsamında elektronik ortamda iletilmiştir." in text
 
 
 def test_e_fatura_carries_the_e_fatura_logo_and_no_internet_sale_line():
     text = page_texts(render_invoice_pdf(efatura_invoice()))[0]
     assert "e-FATURA" in text and "e-ARŞİV" not in text
     assert "Senaryo TICARIFATURA" in text
-    assert "internet üzerinden" not in text
+    assert "internet üzerinden" not in text and "e-Arşiv izni" not in text
 
 
 def test_invoice_qr_read_from_the_rendered_page_is_the_gib_payload():

@@ -22,6 +22,9 @@ from .view import Block, Column, DocumentView, TotalRow
 
 CUSTOMIZATION_ID = "TR1.2"
 INTERNET_SALE_LINE = "Bu satış internet üzerinden yapılmıştır."
+#: GİB's e-Arşiv viewer prints this when the send type is ELEKTRONIK, which the builder always
+#: writes for e-Arşiv (internet sales must be delivered electronically).
+EARSIV_ELECTRONIC_LINE = "e-Arşiv izni kapsamında elektronik ortamda iletilmiştir."
 
 INVOICE_COLUMNS = [
     Column("Sıra No", 0.05, "center"),
@@ -153,6 +156,8 @@ def _invoice_sections(invoice: Invoice) -> list[Block]:
     sections = []
     if invoice.internet_sale is not None:
         sections.append(internet_sale_block(invoice.internet_sale))
+    if invoice.kind is DocumentKind.EARSIV:
+        sections.append(Block(title=EARSIV_ELECTRONIC_LINE, lines=[]))
     if invoice.export_terms is not None:
         terms = invoice.export_terms
         lines = [f"Teslim Şartı: {terms.incoterms}", f"Gönderilme Şekli: {terms.transport_mode}"]
