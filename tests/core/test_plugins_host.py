@@ -80,6 +80,24 @@ def test_unknown_connector_key_names_the_known_keys():
     assert "'trendyol'" in str(caught.value) and "good-carrier" in str(caught.value)
 
 
+def test_plugin_of_names_the_plugin_providing_a_connector():
+    h = host()
+    h.register(
+        plugin(register_carriers=registering(GoodCarrier)),
+        "good",
+        distribution="kervan-good",
+        version="1.2",
+    )
+    provider = h.plugin_of("good-carrier")
+    assert (provider.name, provider.distribution, provider.version) == (
+        "good",
+        "kervan-good",
+        "1.2",
+    )
+    with pytest.raises(NotFoundError, match="good-carrier"):
+        h.plugin_of("missing")
+
+
 def test_unknown_role_is_not_found():
     with pytest.raises(NotFoundError, match="no role 'courier'"):
         host().connectors("courier")

@@ -76,6 +76,12 @@ class PluginHost:
         """Loaded connector classes by key, optionally only those playing ``role``."""
         return self.registry.by_role(role)
 
+    def plugin_of(self, key: str) -> PluginReport:
+        """The report of the plugin that provides connector ``key`` (distribution, version)."""
+        self.registry.get(key)  # NotFoundError naming the known keys
+        owner = self.registry.owner(key)
+        return next(r for r in self.report if r.name == owner and r.loaded)
+
     @property
     def failures(self) -> list[PluginReport]:
         """Reports of plugins that did not load (``incompatible`` or ``failed``)."""
