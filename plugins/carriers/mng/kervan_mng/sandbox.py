@@ -579,8 +579,3 @@ class MngSandbox(Sandbox):
                         }
                     )
             return JSONResponse(rows) if rows else Response(status_code=404)
-
-
-def app() -> Any:
-    """The ASGI app of a fresh sandbox (``Connector.sandbox`` points here)."""
-    return MngSandbox().asgi

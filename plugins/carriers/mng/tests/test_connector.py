@@ -236,3 +236,34 @@ async def test_polling_an_order_without_a_shipment_gives_the_same_event(
     clock.advance(600)
     assert await carrier.track(["KRVSTABLE1"]) == first
     assert first["KRVSTABLE1"][0].at == booked_at
+
+
+def test_the_connector_names_its_sandbox_class_for_the_demo():
+    import importlib
+
+    from kervan_mng import MngSettings
+
+    module, _, name = Mng.sandbox.partition(":")
+    sandbox = getattr(importlib.import_module(module), name)()
+    assert sandbox.name == "mng"
+    settings = MngSettings.parse(sandbox.demo_settings("http://127.0.0.1:8124"))
+    assert settings.base_url == "http://127.0.0.1:8124/mngapi/api"
+
+
+async def test_works_over_loopback_as_the_demo_runs_it(make_package):
+    from kervan import ConnectorContext
+    from kervan_mng import MngSettings
+    from kervan_mng.sandbox import MngSandbox
+
+    sandbox = MngSandbox()
+    url = sandbox.serve("127.0.0.1", 0)
+    try:
+        context = ConnectorContext(tenant_id="t", connection_id="c", clock=sandbox.clock.now)
+        connector = Mng(MngSettings.parse(sandbox.demo_settings(url)), context)
+        booking = await connector.create_shipment(make_package("KRVLOOP001"))
+        sandbox.clock.advance(4 * 3600)
+        events = await connector.track([booking.cargo_key])
+        assert TrackingStatus.PICKED_UP in statuses(events["KRVLOOP001"])
+        await connector.aclose()
+    finally:
+        sandbox.stop()

@@ -397,8 +397,3 @@ def fault(code: str, message: str) -> Response:
     el = etree.SubElement(body, f"{{{SOAP_NS}}}Fault")
     _fill(el, faultcode=code, faultstring=message)
     return _xml(env, 500)
-
-
-def app() -> Any:
-    """The ASGI app of a fresh sandbox (``Connector.sandbox`` points here)."""
-    return YurticiSandbox().asgi

@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from kervan import ConnectorContext
 from kervan.domain import Dimensions, TrackingStatus
 from kervan.errors import AuthError, InvalidInputError, RemoteRejectedError
 from kervan_sdk.sandbox import Fault
@@ -240,3 +241,32 @@ async def test_polling_again_gives_the_same_events(carrier, clock, make_package)
     moved = await carrier.track(["KRVSTABLE1"])
     clock.advance(600)
     assert await carrier.track(["KRVSTABLE1"]) == moved
+
+
+def test_the_connector_names_its_sandbox_class_for_the_demo():
+    import importlib
+
+    module, _, name = Yurtici.sandbox.partition(":")
+    sandbox = getattr(importlib.import_module(module), name)()
+    assert sandbox.name == "yurtici"
+    settings = YurticiSettings.parse(sandbox.demo_settings("http://127.0.0.1:8123"))
+    assert (
+        settings.endpoint == "http://127.0.0.1:8123/KOPSWebServices/ShippingOrderDispatcherServices"
+    )
+
+
+async def test_works_over_loopback_as_the_demo_runs_it(make_package):
+    from kervan_yurtici.sandbox import YurticiSandbox
+
+    sandbox = YurticiSandbox()
+    url = sandbox.serve("127.0.0.1", 0)
+    try:
+        context = ConnectorContext(tenant_id="t", connection_id="c", clock=sandbox.clock.now)
+        connector = Yurtici(YurticiSettings.parse(sandbox.demo_settings(url)), context)
+        booking = await connector.create_shipment(make_package("KRVLOOP001"))
+        sandbox.clock.advance(4 * 3600)
+        events = await connector.track([booking.cargo_key])
+        assert TrackingStatus.PICKED_UP in statuses(events["KRVLOOP001"])
+        await connector.aclose()
+    finally:
+        sandbox.stop()
