@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from kervan.domain import (
@@ -17,7 +18,6 @@ from kervan.domain import (
     Totals,
 )
 from kervan.errors import InvalidInputError, RemoteRejectedError
-from kervan.scenario import Scenario
 from kervan_trendyol.sandbox import TrendyolSandbox
 
 from .conftest import fetch, make_connector, order_of
@@ -115,10 +115,13 @@ async def test_scenario_cancellation_arrives_on_the_poll_after_first_sight():
         o
         async for o in make_connector(sandbox).fetch_orders(sandbox.clock.now() - timedelta(days=1))
     ]
-    scenario = Scenario(
+    # duck-typed kervan.scenario.Scenario (that module is not kervan's public surface yet)
+    scenario = SimpleNamespace(
         seller=SELLER,
         orders=[o.model_copy(update={"package_id": f"S{i}"}) for i, o in enumerate(orders)],
         cancelled_package_ids={"S1"},
+        products=[],
+        stock={},
     )
     fresh = TrendyolSandbox(seed=3)
     fresh.seed_scenario(scenario)

@@ -21,7 +21,6 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from kervan.domain import Order
-from kervan.scenario import Scenario
 from kervan_sdk.sandbox import Sandbox, SimClock
 
 from ..mapping import package_id_of, to_epoch_ms
@@ -269,7 +268,7 @@ class TrendyolSandbox(Sandbox):
             pids.append(self.add_package(pkg, cancel_after_fetch=order.package_id in cancelled))
         return pids
 
-    def seed_scenario(self, scenario: Scenario) -> None:
+    def seed_scenario(self, scenario: Any) -> None:  # a kervan.scenario.Scenario
         """Scenario orders become packages; ``cancelled_package_ids`` are cancelled by the
         customer on the first poll *after* the one that first served them (a poll is a
         page-0 getShipmentPackages request without status or package-id filters). Scenario products become listings."""
