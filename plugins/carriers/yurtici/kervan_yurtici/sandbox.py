@@ -25,7 +25,8 @@ from .client import SHIP_NS, SOAP_NS, children, local, text
 from .mapping import TR_TIME
 
 PATH = "/KOPSWebServices/ShippingOrderDispatcherServices"
-USERNAME, PASSWORD = "YKTEST", "YK"
+# the real test service uses YKTEST / YK; a longer password here keeps secret-leak checks meaningful
+USERNAME, PASSWORD = "YKTEST", "yk-sandbox-password"
 
 # (offset from creation, operationStatus, history event name, unit)
 TIMELINE: tuple[tuple[timedelta, str, str | None, str], ...] = (

@@ -87,7 +87,7 @@ async def test_create_shipment_request_is_the_documented_shape(carrier, sandbox,
     assert names(operation) == ["wsUserName", "wsPassword", "userLanguage", "ShippingOrderVO"]
     assert [operation.findtext(n) for n in ("wsUserName", "wsPassword", "userLanguage")] == [
         "YKTEST",
-        "YK",
+        "yk-sandbox-password",
         "TR",
     ]
     vo = child(operation, "ShippingOrderVO")
@@ -232,7 +232,7 @@ def test_sandbox_requires_the_language_element_the_operation_uses(sandbox):
     # createShipment takes userLanguage; wsLanguage leaves the language empty
     envelope = (
         f'<soapenv:Envelope xmlns:soapenv="{SOAP}" xmlns:ship="{SHIP}"><soapenv:Body><ship:createShipment>'
-        "<wsUserName>YKTEST</wsUserName><wsPassword>YK</wsPassword><wsLanguage>TR</wsLanguage>"
+        "<wsUserName>YKTEST</wsUserName><wsPassword>yk-sandbox-password</wsPassword><wsLanguage>TR</wsLanguage>"
         "</ship:createShipment></soapenv:Body></soapenv:Envelope>"
     ).encode()
     vo = etree.fromstring(sandbox.handle(envelope).body).find(
