@@ -7,6 +7,8 @@ from typing import Any
 
 import kervan
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from kervan import hookimpl
 from kervan.errors import NotFoundError
 from kervan.plugins import PluginHost, PluginLoadError, load_plugins
@@ -250,3 +252,33 @@ def test_report_serialises_with_the_documented_fields():
         "status",
         "error",
     }
+
+
+plugin_specs = st.lists(
+    st.tuples(st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=3), st.booleans()),
+    max_size=5,
+)
+
+
+@given(plugin_specs)
+def test_keys_go_to_the_first_healthy_plugin_and_refused_plugins_contribute_nothing(specs):
+    h = host()
+    owner: dict[str, str] = {}
+    for index, (keys, compatible) in enumerate(specs):
+        name = f"p{index}"
+        classes = [
+            type(
+                f"C{index}{k}",
+                (GoodCarrier,),
+                {"key": k, "requires_core": ">=0" if compatible else ">=99"},
+            )
+            for k in keys
+        ]
+        report = h.register(plugin(register_carriers=registering(*classes)), name)
+        clash = any(k in owner for k in keys) or len(set(keys)) < len(keys)
+        expected = "failed" if clash else "loaded" if compatible or not keys else "incompatible"
+        assert report.status == expected
+        if expected == "loaded":
+            owner.update(dict.fromkeys(keys, name))
+        assert report.connectors == sorted(set(keys))
+    assert {k: h.registry.owner(k) for k in h.connectors()} == owner

@@ -8,9 +8,10 @@ problem is taken out whole and reported; the others are unaffected.
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -204,38 +205,38 @@ class PluginHost:
 
     def _judge(self, report: PluginReport, found: _Registrations) -> None:
         problems = [Problem("failed", e) for e in found.errors]
-        accepted: dict[str, type[Connector]] = {}
+        seen: dict[str, object] = {}
         for role, cls in found.classes:
-            problem = check_connector(cls, role, self.core_version) or self._clash(
-                report.name, cls, accepted
-            )
+            problem = check_connector(cls, role, self.core_version)
+            if problem is None or problem.kind == "incompatible":
+                # a clash is a failure even when the class is also incompatible
+                problem = self._clash(report.name, cls, seen) or problem
+                seen.setdefault(cls.key, cls)  # type: ignore[attr-defined]
             if problem is not None:
                 problems.append(problem)
-            elif isinstance(cls, type) and issubclass(cls, Connector):
-                accepted[cls.key] = cls
         _describe(report, found.classes)
-        failed = [p.message for p in problems if p.kind == "failed"]
-        incompatible = [p.message for p in problems if p.kind == "incompatible"]
+        failed = _unique(p.message for p in problems if p.kind == "failed")
+        incompatible = _unique(p.message for p in problems if p.kind == "incompatible")
         if failed:
             _fail(report, "; ".join(failed + incompatible))
         elif incompatible:
             report.status, report.error = "incompatible", short_reason("; ".join(incompatible))
         else:
-            for cls in accepted.values():
-                self.registry.add(cls, report.name)
+            for cls in seen.values():
+                self.registry.add(cls, report.name)  # type: ignore[arg-type]
 
-    def _clash(self, plugin: str, cls: Any, accepted: dict[str, type[Connector]]) -> Problem | None:
+    def _clash(self, plugin: str, cls: Any, seen: dict[str, object]) -> Problem | None:
         key = cls.key
         owner = self.registry.owner(key)
         if owner is not None and owner != plugin:
             return Problem(
                 "failed", f"connector key {key!r} is already registered by plugin {owner!r}"
             )
-        if key in accepted and accepted[key] is not cls:
+        if key in seen and seen[key] is not cls:
             return Problem(
                 "failed",
-                f"connector key {key!r} is registered twice, by {accepted[key].__qualname__} "
-                f"and {cls.__qualname__}",
+                f"connector key {key!r} is registered twice in this plugin, by "
+                f"{getattr(seen[key], '__qualname__', seen[key])} and {cls.__qualname__}",
             )
         return None
 
@@ -245,6 +246,10 @@ def _core_version() -> str:
     from .. import __version__
 
     return __version__
+
+
+def _unique(messages: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(messages))
 
 
 def _fail(report: PluginReport, reason: str) -> None:
@@ -273,11 +278,16 @@ def distribution_of(plugin: object) -> tuple[str | None, str | None]:
     """The installed distribution (name, version) a plugin module or object comes from."""
     module = getattr(plugin, "__name__", None) if hasattr(plugin, "__file__") else None
     module = module or getattr(plugin, "__module__", None) or type(plugin).__module__
-    top = module.split(".")[0]
-    names = importlib.metadata.packages_distributions().get(top) or []
+    names = _top_level_distributions().get(module.split(".")[0]) or []
     if not names:
         return None, None
     try:
         return names[0], importlib.metadata.version(names[0])
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover - metadata races
         return names[0], None
+
+
+@functools.cache
+def _top_level_distributions() -> Mapping[str, list[str]]:
+    # scanning every installed distribution costs tens of milliseconds: once per process
+    return importlib.metadata.packages_distributions()
