@@ -8,7 +8,7 @@ drive the real client through ``sandbox.transport()`` with ``sandbox.clock`` as 
 from .base import Sandbox
 from .clock import DEFAULT_START, SimClock, WallClock
 from .faults import FAULT_KINDS, Fault, FaultInjector, FaultKind, FiredFault
-from .middleware import FaultMiddleware, RequestRecord
+from .middleware import FaultMiddleware, RequestRecord, TimedRequest
 from .paging import page_count, paginate
 from .server import BackgroundServer
 from .transport import SandboxTransport
@@ -26,6 +26,7 @@ __all__ = [
     "Sandbox",
     "SandboxTransport",
     "SimClock",
+    "TimedRequest",
     "WallClock",
     "page_count",
     "paginate",

@@ -11,7 +11,7 @@ from kervan.scenario import Scenario
 
 from .clock import SimClock
 from .faults import FaultInjector
-from .middleware import FaultMiddleware, RequestRecord
+from .middleware import FaultMiddleware, RequestRecord, TimedRequest
 from .server import BackgroundServer
 from .transport import SandboxTransport
 
@@ -37,6 +37,8 @@ class Sandbox:
         self.faults = FaultInjector()
         #: every request answered: (method, path, status)
         self.requests: list[RequestRecord] = []
+        #: the same requests with the sandbox-clock time each arrived
+        self.timeline: list[TimedRequest] = []
         #: per list path, how far pages are shifted by overlap/duplicate faults (see paginate)
         self.page_shifts: dict[str, int] = {}
         self.app = FastAPI(title=f"{self.name} sandbox", openapi_url=None, docs_url=None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import MutableMapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .faults import WIRE_FAULTS, Fault
@@ -19,6 +20,15 @@ Message = MutableMapping[str, Any]
 class RequestRecord(NamedTuple):
     """One request a sandbox answered: ``(method, path, status)``."""
 
+    method: str
+    path: str
+    status: int
+
+
+class TimedRequest(NamedTuple):
+    """One request with the sandbox-clock time it arrived: ``(at, method, path, status)``."""
+
+    at: datetime
     method: str
     path: str
     status: int
@@ -63,6 +73,7 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         method, path = scope["method"], scope["path"]
+        arrived = self.sandbox.clock.now()
         fault = self.sandbox.faults.take(WIRE_FAULTS, method, path)
         buffered = _Buffered()
         if fault is None or fault.kind == "latency":
@@ -73,6 +84,7 @@ class FaultMiddleware:
         else:
             status, body, headers = await self._faulted(fault, scope, receive, buffered)
         self.sandbox.requests.append(RequestRecord(method, path, status))
+        self.sandbox.timeline.append(TimedRequest(arrived, method, path, status))
         await _respond(send, status, body, headers)
 
     async def _faulted(

@@ -1,0 +1,72 @@
+"""``connector_suite``: one call gives a connector class the standard tests for its roles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from kervan import Carrier, Connector, DocumentIssuer, ErpSink, OrderSource
+from kervan.domain import Package
+
+from ..sandbox import Sandbox
+from .harness import DocumentFactory, SuiteConfig, load_sandbox_class, wrong_credentials
+from .suite_common import ConnectorContract
+from .suite_documents import DocumentIssuerContract, ErpSinkContract
+from .suite_orders import OrderSourceContract
+from .suite_shipping import CarrierContract
+
+#: role class → the standard tests for it (a Storefront is an OrderSource, so it gets those)
+ROLE_SUITES: tuple[tuple[type[Connector], type], ...] = (
+    (OrderSource, OrderSourceContract),
+    (Carrier, CarrierContract),
+    (DocumentIssuer, DocumentIssuerContract),
+    (ErpSink, ErpSinkContract),
+)
+
+
+def connector_suite(
+    connector_class: type[Connector],
+    *,
+    settings: Mapping[str, Any],
+    bad_settings: Mapping[str, Any] | None = None,
+    sandbox_factory: Callable[[], Sandbox] | None = None,
+    document_factory: DocumentFactory | None = None,
+    package_factory: Callable[[], Package] | None = None,
+    order_count: int = 12,
+) -> type:
+    """The standard contract tests for every role ``connector_class`` plays, as a test class.
+
+    Assign the result to a ``Test*`` name in a test module::
+
+        TestTrendyolContract = connector_suite(Trendyol, settings={...})
+
+    ``settings`` must work against the sandbox; ``bad_settings`` (default: every secret
+    replaced by a wrong value) must not. ``sandbox_factory`` builds a fresh sandbox per test
+    (default: the class named by ``connector_class.sandbox``). Issuers and ERP sinks take
+    their test document from ``document_factory`` (an ``Invoice``/``DespatchAdvice``, or a
+    ``(document, xml)`` pair; default ``make_invoice()``); carriers book ``package_factory()``
+    (default ``make_package()``). Order sources are seeded with ``order_count`` orders
+    through ``Sandbox.seed_scenario``.
+    """
+    if not (isinstance(connector_class, type) and issubclass(connector_class, Connector)):
+        raise TypeError("connector_suite needs a kervan.Connector subclass")
+    if sandbox_factory is None:
+        sandbox_factory = load_sandbox_class(connector_class)
+    config = SuiteConfig(
+        connector_class=connector_class,
+        settings=dict(settings),
+        bad_settings=dict(
+            bad_settings
+            if bad_settings is not None
+            else wrong_credentials(connector_class, settings)
+        ),
+        sandbox_factory=sandbox_factory,
+        document_factory=document_factory,
+        package_factory=package_factory,
+        order_count=order_count,
+    )
+    bases: list[type] = [ConnectorContract]
+    bases += [suite for role, suite in ROLE_SUITES if issubclass(connector_class, role)]
+    name = f"Test{connector_class.__name__}Contract"
+    # mixins in reverse so role tests come after the common ones in reports
+    return type(name, tuple(reversed(bases)), {"config": config, "__test__": True})

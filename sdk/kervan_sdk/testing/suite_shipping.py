@@ -1,0 +1,73 @@
+"""Standard tests for carriers."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import pytest
+from kervan import Booking
+from kervan.domain import Package
+from kervan.errors import RemoteUnavailableError
+
+from ..sandbox import Fault
+from .factories import make_package
+from .harness import Harness, SuiteConfig
+
+
+def package(kit: Harness, seed: int = 0) -> Package:
+    factory = kit.config.package_factory
+    if factory is not None:
+        return factory()
+    return make_package(seed=seed)
+
+
+async def book_until_answered(kit: Harness, pkg: Package, attempts: int = 3) -> Booking:
+    """What the engine does: book; after a lost answer, book again with the same package."""
+    async with kit.connected() as connector:
+        for _ in range(attempts - 1):
+            try:
+                return await connector.create_shipment(pkg)
+            except RemoteUnavailableError:
+                continue
+        return await connector.create_shipment(pkg)
+
+
+class CarrierContract:
+    """What the engine relies on when it books shipments."""
+
+    config: ClassVar[SuiteConfig]
+
+    @pytest.mark.asyncio
+    async def test_carrier_returns_a_tracking_number_and_label(self, kit: Harness) -> None:
+        pkg = package(kit)
+        booking = await book_until_answered(kit, pkg)
+        assert isinstance(booking, Booking)
+        assert booking.cargo_key == pkg.cargo_key
+        assert booking.tracking_number.strip(), "no tracking number"
+        assert "^XA" in booking.label.zpl and "^XZ" in booking.label.zpl, "label ZPL is not ZPL"
+        assert booking.label.pdf.startswith(b"%PDF"), "label PDF is not a PDF"
+
+    @pytest.mark.asyncio
+    async def test_carrier_is_idempotent_on_retry(self, kit: Harness) -> None:
+        pkg = package(kit)
+        first = await book_until_answered(kit, pkg)
+        again = await book_until_answered(kit, pkg)
+        assert again.tracking_number == first.tracking_number, "booking twice made two shipments"
+
+    @pytest.mark.asyncio
+    async def test_carrier_is_idempotent_when_the_answer_is_lost(self, kit: Harness) -> None:
+        pkg = package(kit)
+        # the carrier books the shipment but its answer never arrives; the engine retries
+        kit.sandbox.faults.add(Fault("timeout", method="POST"))
+        first = await book_until_answered(kit, pkg)
+        again = await book_until_answered(kit, pkg)
+        assert not kit.sandbox.faults.pending(), "the injected timeout was never hit"
+        assert again.tracking_number == first.tracking_number
+
+    @pytest.mark.asyncio
+    async def test_carrier_gives_different_packages_different_tracking_numbers(
+        self, kit: Harness
+    ) -> None:
+        one = await book_until_answered(kit, make_package(seed=1))
+        two = await book_until_answered(kit, make_package(seed=2))
+        assert one.tracking_number != two.tracking_number

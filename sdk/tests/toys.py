@@ -1,0 +1,289 @@
+"""A small, correct connector playing four roles on its sandbox, and deliberately broken kin.
+
+The contract kit's own tests run the standard suite on these: ``ToyHub`` must pass it all;
+each broken variant must be caught by the named standard test.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from kervan import (
+    Booking,
+    Carrier,
+    CheckResult,
+    ConnectorContext,
+    ConnectorSettings,
+    DocumentIssuer,
+    ErpSink,
+    OrderSource,
+    RemoteRef,
+    Submission,
+)
+from kervan.domain import DocumentKind, DocumentStatus, Invoice, Label, Order, Package
+from kervan.errors import AuthError, ConflictError, RateLimitedError
+from kervan.scenario import Scenario
+from kervan_sdk.http import ApiClient, BasicAuth, RetryPolicy
+from kervan_sdk.sandbox import Sandbox, page_count, paginate
+from pydantic import SecretStr
+
+USER, PASSWORD = "toy-seller", "toy-sandbox-password-42"
+SETTINGS = {"username": USER, "password": PASSWORD}
+PDF = b"%PDF-1.4\n% toy label\n"
+
+
+def _authorized(header: str | None) -> bool:
+    token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    return header == f"Basic {token}"
+
+
+def _denied() -> JSONResponse:
+    return JSONResponse({"message": "invalid credentials"}, status_code=401)
+
+
+class ToySandbox(Sandbox):
+    name = "toy"
+
+    def __init__(self, **kw: Any) -> None:
+        self.orders: list[dict] = []
+        self.shipments: dict[str, dict] = {}
+        self.documents: dict[str, dict] = {}
+        self.postings: dict[str, str] = {}
+        super().__init__(**kw)
+
+    def seed_scenario(self, scenario: Scenario) -> None:
+        self.orders = [o.model_dump(mode="json") for o in scenario.orders]
+
+    def routes(self, app: FastAPI) -> None:
+        @app.middleware("http")
+        async def auth(request: Request, call_next):
+            if not _authorized(request.headers.get("authorization")):
+                return _denied()
+            return await call_next(request)
+
+        @app.get("/me")
+        async def me():
+            return {"seller": USER}
+
+        @app.get("/orders")
+        async def orders(page: int = 0, size: int = 5):
+            content = paginate(self, "/orders", self.orders, page, size)
+            return {"content": content, "totalPages": page_count(len(self.orders), size)}
+
+        @app.post("/shipments")
+        async def book(body: dict):
+            key = body["cargoKey"]
+            if key in self.shipments:
+                return JSONResponse({"message": "cargoKey already used"}, status_code=409)
+            self.shipments[key] = {"cargoKey": key, "tracking": f"TRK{len(self.shipments) + 1:08d}"}
+            return self.shipments[key]
+
+        @app.get("/shipments/{key}")
+        async def shipment(key: str):
+            if key not in self.shipments:
+                return JSONResponse({"message": "no such shipment"}, status_code=404)
+            return self.shipments[key]
+
+        @app.post("/documents")
+        async def submit(body: dict):
+            uuid = body["uuid"]
+            if uuid in self.documents:
+                return JSONResponse({"message": "duplicate UUID"}, status_code=409)
+            self.documents[uuid] = {
+                "uuid": uuid,
+                "status": "queued",
+                "id": f"D{len(self.documents)}",
+            }
+            return self.documents[uuid]
+
+        @app.get("/documents/{uuid}")
+        async def status(uuid: str):
+            return self.documents.get(uuid) or JSONResponse({"message": "unknown"}, status_code=404)
+
+        @app.post("/documents/{uuid}/cancel")
+        async def cancel(uuid: str):
+            self.documents[uuid]["status"] = "cancelled"
+            return self.documents[uuid]
+
+        @app.put("/invoices/{uuid}")
+        async def post_invoice(uuid: str):
+            existed = uuid in self.postings
+            self.postings.setdefault(uuid, f"ERP-{len(self.postings) + 1}")
+            return {"id": self.postings[uuid], "existed": existed}
+
+
+class ToySettings(ConnectorSettings):
+    username: str
+    password: SecretStr
+    base_url: str = "http://toy.test"
+
+
+class ToyClient(ApiClient):
+    remote_name = "toy"
+
+
+class ToyHub(OrderSource, Carrier, DocumentIssuer, ErpSink):
+    key = "toy"
+    display_name = "Toy hub"
+    Settings = ToySettings
+    sandbox = "toys:ToySandbox"
+    retry = RetryPolicy()
+
+    def __init__(self, settings: ToySettings, context: ConnectorContext) -> None:
+        super().__init__(settings, context)
+        secret = settings.password.get_secret_value()
+        self.client = ToyClient(
+            settings.base_url,
+            context=context,
+            auth=BasicAuth(settings.username, secret),
+            secrets=[secret],
+            retry=self.retry,
+        )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def check(self) -> CheckResult:
+        try:
+            await self.client.json("GET", "/me")
+        except AuthError as exc:
+            return CheckResult(ok=False, message=str(exc))
+        return CheckResult(ok=True, message="connected")
+
+    # -- order source
+    def order_id(self, package_id: str) -> str:
+        return f"{self.context.connection_id}:{package_id}"
+
+    async def list_page(self, page: int) -> dict:
+        return await self.client.json("GET", "/orders", params={"page": page, "size": 5})
+
+    async def fetch_orders(
+        self, since: datetime, until: datetime | None = None
+    ) -> AsyncIterator[Order]:
+        page, pages = 0, 1
+        while page < pages:
+            body = await self.list_page(page)
+            pages = body["totalPages"]
+            for raw in body["content"]:
+                raw.update(id=self.order_id(raw["package_id"]), source=self.key)
+                raw.update(
+                    tenant_id=self.context.tenant_id, connection_id=self.context.connection_id
+                )
+                yield Order.model_validate(raw)
+            page += 1
+
+    # -- carrier
+    async def find_shipment(self, cargo_key: str):
+        response = await self.client.request("GET", f"/shipments/{cargo_key}", ok={200, 404})
+        return response if response.status_code == 200 else None
+
+    async def create_shipment(self, package: Package) -> Booking:
+        try:
+            response = await self.client.request(
+                "POST",
+                "/shipments",
+                json={"cargoKey": package.cargo_key},
+                lookup_before_retry=lambda: self.find_shipment(package.cargo_key),
+            )
+            existed = False
+        except ConflictError:
+            response, existed = await self.find_shipment(package.cargo_key), True
+        body = response.json()
+        label = Label(zpl=f"^XA^FD{body['tracking']}^FS^XZ", pdf=PDF)
+        return Booking(
+            cargo_key=package.cargo_key,
+            tracking_number=body["tracking"],
+            label=label,
+            already_existed=existed,
+        )
+
+    # -- document issuer
+    def _submission(self, body: dict, existed: bool = False) -> Submission:
+        return Submission(
+            uuid=body["uuid"],
+            status=DocumentStatus(body["status"]),
+            remote_id=body["id"],
+            already_existed=existed,
+        )
+
+    def build_xml(self, document) -> bytes:
+        return f"<Invoice><UUID>{document.uuid}</UUID></Invoice>".encode()
+
+    async def submit(self, document, xml: bytes) -> Submission:
+        try:
+            body = await self.client.json("POST", "/documents", json={"uuid": document.uuid})
+            return self._submission(body)
+        except ConflictError:
+            return self._submission(
+                await self.client.json("GET", f"/documents/{document.uuid}"), True
+            )
+
+    async def status(self, kind: DocumentKind, uuid: str) -> Submission:
+        return self._submission(await self.client.json("GET", f"/documents/{uuid}"))
+
+    async def cancel(self, kind: DocumentKind, uuid: str, reason: str) -> Submission:
+        return self._submission(
+            await self.client.json("POST", f"/documents/{uuid}/cancel", idempotent=True)
+        )
+
+    # -- ERP sink
+    async def post_invoice(self, invoice: Invoice) -> RemoteRef:
+        body = await self.client.json("PUT", f"/invoices/{invoice.uuid}")
+        return RemoteRef(remote_id=body["id"], already_done=body["existed"])
+
+
+# ---------------------------------------------------------------------------------------------
+# deliberately broken connectors: each must be caught by the named standard test
+
+
+class DuplicatingToy(ToyHub):
+    """Makes order ids from a per-run counter, so a second import run creates new orders."""
+
+    runs = 0
+
+    async def fetch_orders(self, since, until=None):
+        type(self).runs += 1
+        async for order in super().fetch_orders(since, until):
+            yield order.model_copy(update={"id": f"{order.id}:run{type(self).runs}"})
+
+
+class LeakyToy(ToyHub):
+    """Puts its password in its repr."""
+
+    def __repr__(self) -> str:
+        return f"<LeakyToy {self.settings.username}:{self.settings.password.get_secret_value()}>"
+
+
+class ImpatientToy(ToyHub):
+    """Does its own retrying on 429, half a second later, whatever Retry-After says."""
+
+    retry = RetryPolicy(retry_statuses=frozenset({500, 502, 503, 504}))
+
+    async def list_page(self, page: int) -> dict:
+        for _ in range(5):
+            try:
+                return await super().list_page(page)
+            except RateLimitedError:
+                await self.context.sleep(0.5)
+        return await super().list_page(page)
+
+
+class GullibleToy(ToyHub):
+    """Says the connection is fine without asking the remote."""
+
+    async def check(self) -> CheckResult:
+        return CheckResult(ok=True, message="looks fine")
+
+
+class DoubleBookingToy(ToyHub):
+    """Books again blindly and trips over the carrier's duplicate-key refusal."""
+
+    async def create_shipment(self, package: Package) -> Booking:
+        body = await self.client.json("POST", "/shipments", json={"cargoKey": package.cargo_key})
+        label = Label(zpl=f"^XA^FD{body['tracking']}^FS^XZ", pdf=PDF)
+        return Booking(cargo_key=package.cargo_key, tracking_number=body["tracking"], label=label)
