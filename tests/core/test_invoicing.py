@@ -1,0 +1,301 @@
+"""Invoice money: VAT-inclusive order lines → invoice lines, subtotals and totals that add up."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from kervan.domain import (
+    FOREIGN_PLACEHOLDER,
+    Address,
+    DocumentKind,
+    Order,
+    OrderLine,
+    Party,
+    PartyKind,
+    kurus,
+)
+from kervan.errors import InvalidInputError
+from kervan.invoicing import (
+    ZERO_RATE_CODE,
+    check_arithmetic,
+    invoice_from_order,
+    split_net,
+)
+from kervan.roles import Alias, Registration
+from kervan.tax import LookupFailed, decide
+
+NOW = datetime(2026, 5, 4, 10, 0, 30, 123456, tzinfo=UTC)
+TR = Address(lines=["Atatürk Cad. 1"], district="Kadıköy", city="İstanbul", postal_code="34710")
+DE = Address(lines=["Unter den Linden 1"], district="Mitte", city="Berlin", country="DE")
+SELLER = Party(kind=PartyKind.COMPANY, tax_id="4540536920", company_name="Satıcı A.Ş.", address=TR)
+PERSON = Party(kind=PartyKind.PERSON, tax_id="17291716060", first_name="Ali", last_name="Veli")
+UUID = "12345678-1234-1234-1234-123456789012"
+C = Decimal("0.01")
+
+
+def line(i: int, price: str, qty: str = "1", rate: int = 20, discount: str = "0", hs=None):
+    return OrderLine(
+        line_id=f"L{i}",
+        barcode=f"b{i}",
+        name=f"Ürün {i}",
+        quantity=Decimal(qty),
+        unit_price=Decimal(price),
+        vat_rate=rate,
+        discount=Decimal(discount),
+        hs_code=hs,
+    )
+
+
+def order(*lines: OrderLine, buyer: Party = PERSON, abroad=False, micro=False, currency="TRY"):
+    return Order(
+        id="c:1",
+        tenant_id="t",
+        connection_id="c",
+        source="trendyol",
+        order_number="1001",
+        package_id="1",
+        lines=list(lines),
+        buyer=buyer,
+        shipping_address=DE if abroad else TR,
+        invoice_address=DE if abroad else TR,
+        micro_export=micro,
+        currency=currency,
+        cargo_provider="Yurtiçi Kargo",
+        ordered_at=NOW,
+    )
+
+
+def not_registered(o: Order) -> Registration:
+    return Registration(tax_id=o.buyer.tax_id, registered=False, checked_at=NOW, source="t")
+
+
+def issue(o: Order, lookup=None, **kw):
+    decision = decide(o, lookup if lookup is not None else not_registered(o))
+    return invoice_from_order(
+        o,
+        decision,
+        seller=SELLER,
+        number="KRA2026000000001",
+        uuid=UUID,
+        issued_at=NOW,
+        sender_alias=None,
+        website="https://shop.example",
+        **kw,
+    )
+
+
+def test_single_line_splits_vat_inclusive_price():
+    inv = issue(order(line(1, "120.00")))
+    (ln,) = inv.lines
+    assert (ln.line_extension, ln.vat_amount) == (Decimal("100.00"), Decimal("20.00"))
+    assert ln.unit_price == Decimal("100")
+    assert inv.totals.payable == Decimal("120.00")
+
+
+def test_rounding_is_per_rate_with_largest_remainder():
+    # three lines of 0.10 at 20%: 0.0833.. each; the group's net is round(0.30/1.2) = 0.25
+    inv = issue(order(line(1, "0.10"), line(2, "0.10"), line(3, "0.10")))
+    nets = [x.line_extension for x in inv.lines]
+    assert nets == [Decimal("0.09"), Decimal("0.08"), Decimal("0.08")]
+    assert sum(nets) == Decimal("0.25")
+    (sub,) = inv.tax_subtotals
+    assert (sub.taxable_amount, sub.tax_amount) == (Decimal("0.25"), Decimal("0.05"))
+    assert check_arithmetic(inv) == []
+
+
+def test_split_net_sums_to_the_rounded_group_net():
+    assert split_net([Decimal("10.00"), Decimal("10.01")], Decimal(10)) == [
+        Decimal("9.09"),
+        Decimal("9.10"),
+    ]
+
+
+def test_discount_is_split_out_of_vat_too():
+    # 2 × 59.90 = 119.80 gross, 19.80 discount → 100.00 paid; 20% VAT
+    inv = issue(order(line(1, "59.90", qty="2", discount="19.80")))
+    (ln,) = inv.lines
+    assert ln.line_extension + ln.vat_amount == Decimal("100.00")
+    assert ln.discount == kurus(Decimal("19.80") / Decimal("1.2"))
+    assert kurus(ln.quantity * ln.unit_price) - ln.discount == ln.line_extension
+    assert check_arithmetic(inv) == []
+
+
+def test_several_rates_give_one_subtotal_each():
+    inv = issue(order(line(1, "10.00", rate=1), line(2, "110.00", rate=10), line(3, "99.99")))
+    assert [s.rate for s in inv.tax_subtotals] == [Decimal(1), Decimal(10), Decimal(20)]
+    assert inv.totals.payable == Decimal("219.99")
+    assert inv.totals.tax_total == sum(s.tax_amount for s in inv.tax_subtotals)
+
+
+def test_zero_rate_line_carries_an_exemption_code_allowed_on_satis():
+    inv = issue(order(line(1, "50.00", rate=0), line(2, "12.00")))
+    zero = inv.lines[0]
+    assert zero.vat_amount == 0 and zero.exemption_code == ZERO_RATE_CODE
+    assert inv.type_code == "SATIS"
+    assert check_arithmetic(inv) == []
+
+
+def test_micro_export_is_exempt_e_arsiv_with_foreign_placeholder_and_internet_sale():
+    o = order(line(1, "120.00"), abroad=True, micro=True, currency="EUR")
+    inv = issue(o, exchange_rate=Decimal("36.1234567"))
+    assert (inv.kind, inv.profile, inv.type_code) == (
+        DocumentKind.EXPORT,
+        "EARSIVFATURA",
+        "ISTISNA",
+    )
+    assert inv.lines[0].vat_amount == 0 and inv.lines[0].exemption_code == "301"
+    assert inv.totals.payable == Decimal("120.00")  # VAT-free: the buyer's price is the net
+    assert inv.buyer.tax_id == FOREIGN_PLACEHOLDER
+    assert inv.exchange_rate == Decimal("36.123457")
+    assert inv.internet_sale is not None and inv.internet_sale.carrier_name == "Yurtiçi Kargo"
+
+
+def test_registered_buyer_invoice_has_no_internet_block_and_alias():
+    company = Party(kind=PartyKind.COMPANY, tax_id="3297552117", company_name="Alıcı Ltd.")
+    o = order(line(1, "120.00"), buyer=company)
+    reg = Registration(
+        tax_id="3297552117",
+        registered=True,
+        aliases=[Alias(name="urn:mail:pk@alici")],
+        checked_at=NOW,
+        source="t",
+    )
+    inv = issue(o, reg)
+    assert (inv.kind, inv.profile, inv.receiver_alias) == (
+        DocumentKind.EFATURA,
+        "TEMELFATURA",
+        "urn:mail:pk@alici",
+    )
+    assert inv.internet_sale is None
+    assert inv.issued_at == NOW.replace(microsecond=0)
+
+
+def test_held_decision_cannot_become_an_invoice():
+    o = order(line(1, "1.00"))
+    with pytest.raises(InvalidInputError, match="on hold"):
+        issue(o, LookupFailed(reason="timeout", at=NOW))
+
+
+def test_foreign_currency_needs_an_exchange_rate():
+    with pytest.raises(InvalidInputError, match="exchange rate"):
+        issue(order(line(1, "1.00"), abroad=True, micro=True, currency="USD"))
+
+
+def test_ihracat_needs_gtip_on_every_line():
+    with pytest.raises(InvalidInputError, match="GTİP"):
+        issue(order(line(1, "1.00", hs="610910000000"), line(2, "2.00"), abroad=True))
+
+
+def test_address_phone_moves_to_the_party():
+    o = order(line(1, "1.00"))
+    o = o.model_copy(update={"invoice_address": TR.model_copy(update={"phone": "+90 555"})})
+    inv = issue(o)
+    assert inv.buyer.phone == "+90 555" and inv.buyer.address.phone is None
+
+
+@pytest.mark.parametrize(
+    ("tamper", "element"),
+    [
+        (
+            lambda i: {"totals": i.totals.model_copy(update={"payable": i.totals.payable + C})},
+            "PayableAmount",
+        ),
+        (
+            lambda i: {"totals": i.totals.model_copy(update={"tax_total": i.totals.tax_total + C})},
+            "cac:TaxTotal/cbc:TaxAmount",
+        ),
+        (
+            lambda i: {
+                "totals": i.totals.model_copy(
+                    update={"line_extension": i.totals.line_extension - C}
+                )
+            },
+            "LineExtensionAmount",
+        ),
+        (
+            lambda i: {
+                "lines": [
+                    i.lines[0].model_copy(update={"vat_amount": i.lines[0].vat_amount + 5 * C}),
+                    *i.lines[1:],
+                ]
+            },
+            "InvoiceLine[1]",
+        ),
+        (
+            lambda i: {
+                "lines": [
+                    i.lines[0].model_copy(update={"line_extension": i.lines[0].line_extension + C}),
+                    *i.lines[1:],
+                ]
+            },
+            "InvoiceLine[1]/cbc:LineExtensionAmount",
+        ),
+        (
+            lambda i: {"lines": [*i.lines[:1], i.lines[1].model_copy(update={"id": 5})]},
+            "InvoiceLine[2]/cbc:ID",
+        ),
+        (
+            lambda i: {
+                "tax_subtotals": [
+                    s.model_copy(update={"tax_amount": s.tax_amount + C}) for s in i.tax_subtotals
+                ]
+            },
+            "TaxSubtotal",
+        ),
+        (lambda i: {"tax_subtotals": i.tax_subtotals[:1]}, "TaxSubtotal"),
+    ],
+)
+def test_check_arithmetic_names_the_element(tamper, element):
+    inv = issue(order(line(1, "120.00"), line(2, "11.00", rate=10)))
+    assert check_arithmetic(inv) == []
+    bad = inv.model_copy(update=tamper(inv))
+    problems = check_arithmetic(bad)
+    assert problems and any(element in p for p in problems), problems
+
+
+# ---------------------------------------------------------------------------------------------
+# properties
+
+
+@st.composite
+def order_lines(draw, i: int, abroad: bool) -> OrderLine:
+    qty = draw(st.sampled_from(["1", "2", "3", "10", "1.5", "0.125"]))
+    price = Decimal(draw(st.integers(1, 10_000_000))) / 100
+    gross = kurus(price * Decimal(qty))
+    discount = kurus(gross * Decimal(draw(st.sampled_from([0, 0, 1, 10, 50, 99, 100]))) / 100)
+    rate = draw(st.sampled_from([0, 1, 10, 20]))
+    hs = "610910000000" if abroad else None
+    return line(i, str(price), qty=qty, rate=rate, discount=str(discount), hs=hs)
+
+
+@st.composite
+def orders(draw) -> Order:
+    n = draw(st.integers(1, 12))
+    abroad = draw(st.booleans())
+    lines = [draw(order_lines(i + 1, abroad)) for i in range(n)]
+    return order(*lines, abroad=abroad, micro=abroad and draw(st.booleans()))
+
+
+@settings(max_examples=300, deadline=None)
+@given(orders())
+def test_money_adds_up_to_the_kurus(o):
+    inv = issue(o, **({"exchange_rate": None} if o.currency == "TRY" else {}))
+    assert check_arithmetic(inv) == []
+    # what the buyer paid is what the invoice says, line by line and in total
+    assert inv.totals.payable == o.total
+    for order_line, inv_line in zip(o.lines, inv.lines, strict=True):
+        assert inv_line.line_extension + inv_line.vat_amount == order_line.payable
+        assert (
+            abs(inv_line.vat_amount - kurus(inv_line.line_extension * inv_line.vat_rate / 100)) <= C
+        )
+        assert inv_line.line_extension >= 0 and inv_line.vat_amount >= 0
+    for sub in inv.tax_subtotals:
+        assert abs(sub.tax_amount - kurus(sub.taxable_amount * sub.rate / 100)) <= C
+        if sub.tax_amount == 0:
+            assert sub.exemption_code
+    assert inv.line_count == len(o.lines)
+    assert [x.id for x in inv.lines] == list(range(1, len(o.lines) + 1))
