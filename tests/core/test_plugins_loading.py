@@ -123,8 +123,9 @@ def test_strict_get_host_raises_when_a_requested_plugin_is_missing(monkeypatch):
     monkeypatch.setenv("KERVAN_STRICT_PLUGINS", "1")
     reset_host()
     try:
-        with pytest.raises(PluginLoadError, match="surely-not-installed"):
+        with pytest.raises(PluginLoadError, match="surely-not-installed") as caught:
             get_host()
+        assert caught.value.host is get_host(strict=False)
         # the same host is still there for a caller that only wants to show the report
         assert get_host(strict=False).notes
     finally:

@@ -91,7 +91,7 @@ class PluginHost:
     def check_strict(self) -> None:
         """Raise :class:`PluginLoadError` naming every plugin that did not load, if any."""
         if self.failures or self.notes:
-            raise PluginLoadError(self.failures, self.notes)
+            raise PluginLoadError(self.failures, self.notes, host=self)
 
     # -- admission -----------------------------------------------------------------------------
 

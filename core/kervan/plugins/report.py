@@ -8,7 +8,7 @@ silently skipped.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -67,12 +67,15 @@ class SkippedPlugin(BaseModel):
 class PluginLoadError(KervanError):
     """Raised in strict mode (``KERVAN_STRICT_PLUGINS=1``) when any plugin did not load.
 
-    The message names every culprit; ``reports`` holds their reports.
+    The message names every culprit; ``reports`` holds their reports and ``host`` the host
+    (with the full report) when the error comes from loading.
     """
 
     code = "plugin_load"
 
-    def __init__(self, reports: Sequence[PluginReport], notes: Sequence[str] = ()) -> None:
+    def __init__(
+        self, reports: Sequence[PluginReport], notes: Sequence[str] = (), *, host: Any = None
+    ) -> None:
         lines = [r.culprit() for r in reports] + list(notes)
         super().__init__(
             "plugins did not load (strict mode): " + "; ".join(lines),
@@ -80,6 +83,8 @@ class PluginLoadError(KervanError):
         )
         self.reports = list(reports)
         self.notes = list(notes)
+        #: the PluginHost that raised, so a caller can still show its full report
+        self.host = host
 
 
 def short_reason(text: str) -> str:
