@@ -1,5 +1,7 @@
 """Kervan carrier plugin for MNG Kargo / DHL eCommerce (REST, IBM API Connect)."""
 
+from collections.abc import Callable
+
 import kervan
 
 from .connector import Mng, MngSettings
@@ -8,5 +10,5 @@ __all__ = ["Mng", "MngSettings", "register_carriers"]
 
 
 @kervan.hookimpl
-def register_carriers(register):  # type: ignore[no-untyped-def]
+def register_carriers(register: Callable[[type], None]) -> None:
     register(Mng)

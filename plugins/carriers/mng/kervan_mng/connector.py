@@ -219,7 +219,7 @@ class Mng(Carrier):
             reference=mapping.reference_of(package.cargo_key),
             notes=[f"Kapida odeme: {package.cod_amount} TL"] if package.cod_amount else [],
         )
-        shipment = answer.get("shipment") if isinstance(answer.get("shipment"), dict) else answer
+        shipment = _inner(answer, "shipment")
         return Booking(
             cargo_key=package.cargo_key,
             tracking_number=shipment_id,
@@ -268,8 +268,8 @@ class Mng(Carrier):
         many shipments are open; the engine can call ``track`` for the keys this returns."""
         out: dict[str, TrackingStatus] = {}
         for row in await self.client.status_changed(since):
-            shipment = row.get("shipment") if isinstance(row.get("shipment"), dict) else row
-            ref = shipment.get("referenceId") or (row.get("order") or {}).get("referenceId")
+            shipment = _inner(row, "shipment")
+            ref = shipment.get("referenceId") or _inner(row, "order").get("referenceId")
             status = mapping.event_status(shipment)
             if ref and status is not None:
                 out[str(ref)] = status
@@ -308,12 +308,17 @@ class Mng(Carrier):
 
 
 def _shipment_id(answer: dict[str, Any]) -> str | None:
-    shipment = answer.get("shipment") if isinstance(answer.get("shipment"), dict) else answer
+    shipment = _inner(answer, "shipment")
     value = shipment.get("shipmentId") or answer.get("shipmentId")
     return str(value) if value else None
 
 
 def _deleted(order: dict[str, Any]) -> bool:
     # ``isDeleted`` is what the sandbox answers for a cancelled order; MNG's field is unconfirmed
-    inner = order.get("order") if isinstance(order.get("order"), dict) else order
-    return bool(inner.get("isDeleted"))
+    return bool(_inner(order, "order").get("isDeleted"))
+
+
+def _inner(body: dict[str, Any], key: str) -> dict[str, Any]:
+    """``body[key]`` when MNG nests the object there, else ``body`` itself."""
+    value = body.get(key)
+    return value if isinstance(value, dict) else body

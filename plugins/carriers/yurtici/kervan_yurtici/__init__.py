@@ -1,5 +1,7 @@
 """Kervan carrier plugin for Yurtiçi Kargo (SOAP ``ShippingOrderDispatcherServices``)."""
 
+from collections.abc import Callable
+
 import kervan
 
 from .connector import Yurtici, YurticiSettings
@@ -8,5 +10,5 @@ __all__ = ["Yurtici", "YurticiSettings", "register_carriers"]
 
 
 @kervan.hookimpl
-def register_carriers(register):  # type: ignore[no-untyped-def]
+def register_carriers(register: Callable[[type], None]) -> None:
     register(Yurtici)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import ClassVar
 
 from kervan import Booking, Carrier, CheckResult, ConnectorContext, ConnectorSettings, RemoteRef
@@ -200,9 +201,7 @@ class Yurtici(Carrier):
                         remote_message=detail.get("errMessage"),
                     )
                 else:
-                    out[key] = mapping.events(
-                        detail, lambda what, key=key: self._first_seen(key, what)
-                    )
+                    out[key] = mapping.events(detail, partial(self._first_seen, key))
         return out
 
     def _first_seen(self, cargo_key: str, what: str) -> datetime:

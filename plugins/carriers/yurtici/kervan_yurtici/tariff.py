@@ -83,7 +83,7 @@ def example_tariff() -> Tariff:
     def band(max_desi: int, city: str, country: str) -> Band:
         return Band(
             max_desi=Decimal(max_desi), prices=dict(zip(zones, (city, country), strict=True))
-        )  # type: ignore[arg-type]
+        )
 
     return Tariff(
         bands=[
