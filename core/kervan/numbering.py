@@ -69,7 +69,8 @@ def reserve_number(tx: Transaction, series: str, year: int) -> str:
 
 
 def reservation_key(owner_kind: str, owner_key: str, series: str, year: int) -> str:
-    return f"{owner_kind}:{owner_key}:{series}:{year}"
+    # '|' rather than ':' because owner keys (order ids) contain ':' and stores refuse '::'
+    return f"{owner_kind}|{owner_key}|{series}|{year}"
 
 
 def next_number(
