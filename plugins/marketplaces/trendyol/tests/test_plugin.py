@@ -27,7 +27,11 @@ def test_connector_class_contract():
     assert Trendyol.roles() == ["order_source"]
     assert Trendyol.sandbox == "kervan_trendyol.sandbox:TrendyolSandbox"
     assert set(Trendyol.Settings.secret_fields()) == {
-        "api_key", "api_secret", "webhook_api_key", "webhook_password"}
+        "api_key",
+        "api_secret",
+        "webhook_api_key",
+        "webhook_password",
+    }
 
 
 def test_repr_and_public_settings_never_show_secrets(sandbox):
