@@ -25,7 +25,9 @@ NOT_LOADED = ["fixture_badhook", "fixture_broken", "fixture_incompatible", "fixt
 
 
 def uv_command() -> list[str]:
-    """uv as installed here: on PATH, as a module of this interpreter, or of the system one."""
+    """uv as installed here: the one running us (`uv run` sets UV), on PATH, or as a module."""
+    if os.environ.get("UV"):
+        return [os.environ["UV"]]
     if shutil.which("uv"):
         return ["uv"]
     if importlib.util.find_spec("uv") is not None:
