@@ -82,7 +82,7 @@ class ConnectionService:
     def connector_class(self, key: str) -> type[Connector]:
         try:
             return self.resolve(key)
-        except LookupError:
+        except (LookupError, NotFoundError):
             raise InvalidInputError(
                 f"unknown connector {key!r}",
                 errors=[{"loc": ["connector"], "msg": "no installed plugin has this connector"}],

@@ -37,7 +37,7 @@ from .port import (
 )
 
 T = TypeVar("T")
-_BUSY_RETRIES = 50
+_BUSY_RETRIES = 5  # each attempt already waits busy_timeout
 
 
 _STORES: weakref.WeakSet[SqliteStore] = weakref.WeakSet()
@@ -184,7 +184,9 @@ class SqliteStore(Store):
         if shape is not None:
             wanted.append((query.kind, shape))
         missing = [w for w in wanted if w not in self._indexed]
-        if not missing:
+        if not missing or getattr(self._local, "depth", 0):
+            # Inside a transaction a rollback would undo the CREATE INDEX after we noted it
+            # as done; the query runs fine without it and the next one outside creates it.
             return
         with self.write() as conn:
             for kind, columns in missing:
