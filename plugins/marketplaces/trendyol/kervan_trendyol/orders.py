@@ -136,6 +136,8 @@ class OrdersMixin:
 
     @staticmethod
     def _lines_of(order: Order) -> list[dict[str, Any]]:
+        if not all(line.line_id.isdigit() for line in order.lines):
+            raise InvalidInputError("Trendyol line ids are numeric: pass the order as fetched")
         return [
             {"lineId": int(line.line_id), "quantity": int(line.quantity)} for line in order.lines
         ]
