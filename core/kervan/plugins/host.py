@@ -13,7 +13,7 @@ import importlib.metadata
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pluggy
 
@@ -205,13 +205,14 @@ class PluginHost:
 
     def _judge(self, report: PluginReport, found: _Registrations) -> None:
         problems = [Problem("failed", e) for e in found.errors]
-        seen: dict[str, object] = {}
+        seen: dict[str, type[Connector]] = {}
         for role, cls in found.classes:
             problem = check_connector(cls, role, self.core_version)
             if problem is None or problem.kind == "incompatible":
+                connector = cast(type[Connector], cls)  # check_connector vouched for it
                 # a clash is a failure even when the class is also incompatible
-                problem = self._clash(report.name, cls, seen) or problem
-                seen.setdefault(cls.key, cls)  # type: ignore[attr-defined]
+                problem = self._clash(report.name, connector, seen) or problem
+                seen.setdefault(connector.key, connector)
             if problem is not None:
                 problems.append(problem)
         _describe(report, found.classes)
@@ -223,9 +224,11 @@ class PluginHost:
             report.status, report.error = "incompatible", short_reason("; ".join(incompatible))
         else:
             for cls in seen.values():
-                self.registry.add(cls, report.name)  # type: ignore[arg-type]
+                self.registry.add(cls, report.name)
 
-    def _clash(self, plugin: str, cls: Any, seen: dict[str, object]) -> Problem | None:
+    def _clash(
+        self, plugin: str, cls: type[Connector], seen: dict[str, type[Connector]]
+    ) -> Problem | None:
         key = cls.key
         owner = self.registry.owner(key)
         if owner is not None and owner != plugin:
@@ -236,7 +239,7 @@ class PluginHost:
             return Problem(
                 "failed",
                 f"connector key {key!r} is registered twice in this plugin, by "
-                f"{getattr(seen[key], '__qualname__', seen[key])} and {cls.__qualname__}",
+                f"{seen[key].__qualname__} and {cls.__qualname__}",
             )
         return None
 
