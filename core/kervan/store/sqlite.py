@@ -184,7 +184,8 @@ class SqliteStore(Store):
         if shape is not None:
             wanted.append((query.kind, shape))
         missing = [w for w in wanted if w not in self._indexed]
-        if not missing or getattr(self._local, "depth", 0):
+        in_transaction = bool(getattr(self._local, "depth", 0))
+        if not missing or in_transaction:
             # Inside a transaction a rollback would undo the CREATE INDEX after we noted it
             # as done; the query runs fine without it and the next one outside creates it.
             return
