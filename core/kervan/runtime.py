@@ -46,17 +46,20 @@ class Connectors:
 
     connections: ConnectionService
     clock: Callable[[], datetime] = utcnow
-    #: connection id → httpx transport, to route a connection to an in-process sandbox
-    transports: dict[str, Any] = field(default_factory=dict)
+    #: connection id → ConnectorContext fields to override, e.g. ``transport`` to reach an
+    #: in-process sandbox, ``clock``/``sleep`` to run on its simulated time (tests, benchmarks)
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def context(self, connection: Connection) -> ConnectorContext:
-        return ConnectorContext(
+        ctx = ConnectorContext(
             tenant_id=connection.tenant_id,
             connection_id=connection.id,
-            transport=self.transports.get(connection.id),
             clock=self.clock,
             user_agent=USER_AGENT,
         )
+        for name, value in self.overrides.get(connection.id, {}).items():
+            setattr(ctx, name, value)
+        return ctx
 
     def get(self, tenant_id: str, connection_id: str) -> Connector:
         return self.connections.build(tenant_id, connection_id, self.context)
@@ -98,13 +101,12 @@ class Runtime:
         store_url: str | None = None,
         host: PluginHost | None = None,
         clock: Callable[[], datetime] = utcnow,
-        transports: dict[str, Any] | None = None,
     ) -> Runtime:
         store = store or open_store(store_url)
         host = host or get_host()
         tenancy = TenancyService(store)
         connections = ConnectionService(store, host.connector, load_cipher())
-        connectors = Connectors(connections, clock, dict(transports or {}))
+        connectors = Connectors(connections, clock)
         engine = Engine(
             store=store,
             connectors=connectors,

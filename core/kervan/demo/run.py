@@ -34,7 +34,7 @@ class DemoOptions:
     export_dir: Path | None = None
 
 
-def _sandbox_for(runtime: Runtime, key: str) -> Any:
+def sandbox_for(runtime: Runtime, key: str) -> Any:
     try:
         cls = runtime.host.connector(key)
     except Exception as exc:
@@ -64,7 +64,7 @@ class Demo:
         )
         self.runtime = runtime
         for key in SANDBOXES:
-            sandbox = _sandbox_for(runtime, key)
+            sandbox = sandbox_for(runtime, key)
             sandbox.clock.set(datetime.now(UTC))  # remotes share our present
             self.sandboxes[key] = sandbox
             self.urls[key] = sandbox.serve("127.0.0.1", 0)
