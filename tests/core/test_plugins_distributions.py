@@ -20,8 +20,21 @@ from pathlib import Path
 import pytest
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "plugins"
-FIXTURE_DIRS = ["healthy", "broken_import", "incompatible", "bad_hook", "duplicate_key"]
-NOT_LOADED = ["fixture_badhook", "fixture_broken", "fixture_incompatible", "fixture_twin"]
+FIXTURE_DIRS = [
+    "healthy",
+    "broken_import",
+    "assert_import",
+    "incompatible",
+    "bad_hook",
+    "duplicate_key",
+]
+NOT_LOADED = [
+    "fixture_assert",
+    "fixture_badhook",
+    "fixture_broken",
+    "fixture_incompatible",
+    "fixture_twin",
+]
 
 
 def uv_command() -> list[str]:
@@ -132,6 +145,12 @@ def test_plugin_that_raises_on_import_is_failed_with_the_exception(report):
     assert item["error"] == "import failed: RuntimeError: fixture plugin refuses to import"
 
 
+def test_plugin_failing_an_assertion_on_import_is_failed_too(report):
+    item = report["fixture_assert"]
+    assert item["status"] == "failed"
+    assert item["error"] == "import failed: AssertionError: fixture plugin asserts on import"
+
+
 def test_plugin_with_incompatible_requires_core_is_incompatible(report):
     item = report["fixture_incompatible"]
     assert item["status"] == "incompatible"
@@ -166,7 +185,7 @@ def test_table_lists_each_plugin_with_its_status_and_reason(site_dir):
     }
     assert "loaded" in rows["fixture_healthy"] and "fixture-carrier" in rows["fixture_healthy"]
     assert "incompatible" in rows["fixture_incompatible"]
-    for name in ("fixture_broken", "fixture_badhook", "fixture_twin"):
+    for name in ("fixture_assert", "fixture_broken", "fixture_badhook", "fixture_twin"):
         assert "failed" in rows[name]
     assert "fixture plugin refuses to import" in result.stdout
 
@@ -194,7 +213,7 @@ def test_filters_leave_plugins_unimported_and_strict_mode_then_passes(site_dir):
     assert (
         "skipped fixture_incompatible (kervan-fixture-incompatible): disabled by" in result.stdout
     )
-    for name in ("fixture_broken", "fixture_badhook", "fixture_twin"):
+    for name in ("fixture_assert", "fixture_broken", "fixture_badhook", "fixture_twin"):
         assert f"skipped {name} " in result.stdout and "not in KERVAN_LOAD_PLUGINS" in result.stdout
 
 

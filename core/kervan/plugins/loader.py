@@ -55,6 +55,8 @@ class Candidate:
     name: str
     distribution: str | None
     version: str | None
+    #: the entry point's target, ``module`` or ``module:attr``
+    value: str = ""
 
     def matches(self, names: set[str]) -> bool:
         return canonicalize_name(self.name) in names or (
@@ -109,7 +111,10 @@ def installed_plugins() -> list[Candidate]:
     the same way on every machine), with the distribution it comes from."""
     found = {
         (ep.name, ep.dist.name if ep.dist else None): Candidate(
-            ep.name, ep.dist.name if ep.dist else None, ep.dist.version if ep.dist else None
+            ep.name,
+            ep.dist.name if ep.dist else None,
+            ep.dist.version if ep.dist else None,
+            ep.value,
         )
         for ep in importlib.metadata.entry_points(group=GROUP)
     }
@@ -139,38 +144,49 @@ def _load_entry_points(host: PluginHost) -> None:
         f"KERVAN_LOAD_PLUGINS names {name!r}, which is not an installed plugin"
         for name in selection.missing
     )
-    if not selection.load:
-        return
-    meta = {c.name: c for c in selection.load}
+    by_name: dict[str, list[Candidate]] = {}
+    for cand in selection.load:
+        by_name.setdefault(cand.name, []).append(cand)
+    for name, cands in by_name.items():
+        for ep, loaded in _import(name, host, cands):
+            cand = next((c for c in cands if c.value == ep.value), cands[0])
+            host.register(loaded, name, distribution=cand.distribution, version=cand.version)
 
-    def on_failure(_manager: Any, ep: importlib.metadata.EntryPoint, exc: BaseException) -> None:
-        cand = meta.get(ep.name)
+
+def _import(
+    name: str, host: PluginHost, cands: list[Candidate]
+) -> list[tuple[importlib.metadata.EntryPoint, object]]:
+    """Import the entry point(s) called ``name`` with stevedore, one plugin at a time:
+    stevedore re-raises an AssertionError from an import, and a plugin calling ``sys.exit()``
+    on import must not stop the others either."""
+    failures: list[BaseException] = []
+
+    def on_failure(_manager: Any, _ep: Any, exc: BaseException) -> None:
+        failures.append(exc)
+
+    try:
+        manager = NamedExtensionManager(
+            GROUP,
+            names=[name],
+            invoke_on_load=False,
+            on_load_failure_callback=on_failure,
+            # names come from the installed list; a vanished one just does not load
+            on_missing_entrypoints_callback=_ignore_missing,
+        )
+        extensions: list[tuple[importlib.metadata.EntryPoint, object]] = [
+            (ext.entry_point, ext.plugin) for ext in manager.extensions
+        ]
+    except (Exception, SystemExit) as exc:
+        failures.append(exc)
+    if failures:
         host.record_failure(
-            ep.name,
-            f"import failed: {describe_exception(exc)}",
-            distribution=cand.distribution if cand else None,
-            version=cand.version if cand else None,
+            name,
+            f"import failed: {describe_exception(failures[0])}",
+            distribution=cands[0].distribution,
+            version=cands[0].version,
         )
-
-    manager = NamedExtensionManager(
-        GROUP,
-        names=[c.name for c in selection.load],
-        invoke_on_load=False,
-        on_load_failure_callback=on_failure,
-        name_order=True,
-        # names come from the installed list; a vanished one just does not load
-        on_missing_entrypoints_callback=_ignore_missing,
-    )
-    for ext in manager.extensions:
-        cand = meta.get(ext.name)
-        host.register(
-            ext.plugin,
-            ext.name,
-            distribution=cand.distribution if cand else None,
-            version=cand.version if cand else None,
-        )
-    # import failures were reported as they happened: put the report back in name order
-    host.report.sort(key=lambda r: (r.name, r.distribution or ""))
+        return []
+    return extensions
 
 
 def _ignore_missing(_names: Any) -> None:
