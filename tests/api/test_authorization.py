@@ -184,23 +184,6 @@ def test_every_route_declares_roles_and_refuses_callers_without_a_key(api):
         assert r.status_code == 401, f"{method} {path} answered {r.status_code} without a key"
 
 
-def test_each_role_gets_exactly_what_its_routes_allow(api):
-    client, keys, _ = api
-    safe_first = sorted(routes(client), key=lambda r: r[0] == "delete")  # deletions last
-    for method, path, allowed in safe_first:
-        for role in Role:
-            if role is Role.PLATFORM_ADMIN:
-                continue  # checked below with a tenant header
-            r = call(client, method, path, keys[role.value])
-            if role.value in allowed:
-                assert r.status_code not in (401, 403), (
-                    f"{role} refused on {method} {path}: {r.text}"
-                )
-            else:
-                assert r.status_code == 403, f"{role} allowed on {method} {path}: {r.status_code}"
-            assert CANARY not in r.text
-
-
 def test_platform_admin_reaches_tenant_routes_only_by_naming_the_tenant(api):
     client, keys, _ = api
     r = call(client, "get", "/v1/orders", keys["platform_admin"])
@@ -220,3 +203,21 @@ def test_another_tenants_key_never_sees_or_touches_tenant_a(api):
         assert r.status_code == 403, f"{method} {path} let tenant-b act as tenant-a"
     assert rt.store.tenant("tenant-a").get(ORDER, A_ORDER) is not None
     assert rt.connections.get("tenant-a", "yc") is not None
+
+
+# last: allowed roles really delete and revoke things
+def test_each_role_gets_exactly_what_its_routes_allow(api):
+    client, keys, _ = api
+    safe_first = sorted(routes(client), key=lambda r: r[0] == "delete")  # deletions last
+    for method, path, allowed in safe_first:
+        for role in Role:
+            if role is Role.PLATFORM_ADMIN:
+                continue  # checked below with a tenant header
+            r = call(client, method, path, keys[role.value])
+            if role.value in allowed:
+                assert r.status_code not in (401, 403), (
+                    f"{role} refused on {method} {path}: {r.text}"
+                )
+            else:
+                assert r.status_code == 403, f"{role} allowed on {method} {path}: {r.status_code}"
+            assert CANARY not in r.text
