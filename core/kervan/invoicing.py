@@ -28,7 +28,9 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from .domain import (
     FOREIGN_PLACEHOLDER,
+    BillingReference,
     DocumentKind,
+    DocumentStatus,
     ExportTerms,
     InternetSale,
     Invoice,
@@ -43,7 +45,7 @@ from .domain import (
 )
 from .domain.money import KURUS, ZERO
 from .errors import InvalidInputError
-from .tax import EXPORT_EXEMPTION_REASON, EXPORT_PROFILE, Decision
+from .tax import EXPORT_EXEMPTION_REASON, EXPORT_PROFILE, Decision, return_profile
 
 HUNDRED = Decimal(100)
 PRICE_PLACES = Decimal("0.00000001")
@@ -343,3 +345,93 @@ def check_arithmetic(invoice: Invoice) -> list[str]:
     (LineCountNumeric is written from ``len(lines)`` and checked on the XML by kervan-ubltr.)
     """
     return [*_check_lines(invoice), *_check_subtotals(invoice), *_check_totals(invoice)]
+
+
+# ---------------------------------------------------------------------------------------------
+# return (IADE) invoices
+
+
+def _returned_lines(original: Invoice, quantities: dict[int, Decimal]) -> list[InvoiceLine]:
+    """Returned lines priced like a sale: each line's VAT-inclusive refund is split with the
+    same per-rate largest-remainder rounding, so a subset of lines still adds up."""
+    picked: list[tuple[InvoiceLine, Decimal, Decimal]] = []
+    for line in original.lines:
+        qty = quantities.get(line.id)
+        if qty is None:
+            continue
+        if not 0 < qty <= line.quantity:
+            raise InvalidInputError(f"line {line.id}: return 0 < quantity ≤ {line.quantity}")
+        paid = line.line_extension + line.vat_amount
+        picked.append(
+            (line, qty, paid if qty == line.quantity else kurus(paid * qty / line.quantity))
+        )
+    if not picked:
+        raise InvalidInputError("a return invoice needs at least one returned line")
+    groups: dict[tuple[Decimal, str | None], list[int]] = defaultdict(list)
+    for i, (line, _, _) in enumerate(picked):
+        groups[(line.vat_rate, line.exemption_code)].append(i)
+    nets: dict[int, Decimal] = {}
+    for (rate, _), idx in groups.items():
+        nets.update(zip(idx, split_net([picked[i][2] for i in idx], rate), strict=True))
+    out = []
+    for i, (line, qty, paid) in enumerate(picked):
+        discount = kurus(line.discount * qty / line.quantity)
+        vat = paid - nets[i]
+        code, reason = line.exemption_code, line.exemption_reason
+        if vat == 0 and not code:
+            code, reason = ZERO_RATE_CODE, ZERO_RATE_REASON
+        unit_price = ((nets[i] + discount) / qty).quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
+        update = {
+            "id": i + 1,
+            "quantity": qty,
+            "unit_price": unit_price,
+            "discount": discount,
+            "line_extension": nets[i],
+            "vat_amount": vat,
+            "exemption_code": code,
+            "exemption_reason": reason,
+        }
+        out.append(line.model_copy(update=update))
+    return out
+
+
+def return_invoice(
+    original: Invoice,
+    quantities: dict[int, Decimal],
+    *,
+    number: str,
+    uuid: str,
+    issued_at: datetime,
+) -> Invoice:
+    """The IADE invoice that returns ``quantities`` (line id → quantity) of ``original``.
+
+    The party returning the goods issues it, so seller and buyer swap; it refers to the
+    original through ``BillingReference`` and takes :func:`kervan.tax.return_profile` (never
+    TICARIFATURA). Each returned line refunds what was paid for it (pro rata for part of a
+    line, rounded half up), split into net and VAT like a sale (see the module docstring).
+    """
+    lines = _returned_lines(original, quantities)
+    return original.model_copy(
+        update={
+            "id": f"invoice:return:{uuid}",
+            "uuid": uuid,
+            "number": number,
+            "type_code": "IADE",
+            "profile": return_profile(original.profile),
+            "issued_at": issued_at.replace(microsecond=0),
+            "seller": original.buyer,
+            "buyer": original.seller,
+            "sender_alias": original.receiver_alias,
+            "receiver_alias": original.sender_alias,
+            "lines": lines,
+            "tax_subtotals": subtotals(lines),
+            "totals": totals_of(lines),
+            "internet_sale": None,
+            "billing_reference": BillingReference(
+                number=original.number, issue_date=original.issued_at.date()
+            ),
+            "status": DocumentStatus.DRAFT,
+            "remote_id": None,
+            "status_detail": None,
+        }
+    )

@@ -11,6 +11,7 @@ reused; a lock serialises Saxon calls because its processor is not safe across t
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 
@@ -19,7 +20,7 @@ from kervan.errors import InvalidInputError
 from kervan.invoicing import check_arithmetic
 from lxml import etree
 
-from .xmlutil import CAC, CBC, text_of
+from .xmlutil import CAC, CBC, NS, text_of
 
 ARITHMETIC = "kervan-arithmetic"
 LINE_COUNT = "kervan-line-count"
@@ -68,6 +69,30 @@ class DocumentInvalid(InvalidInputError):
         )
         self.report = report
         self.issues = report.errors
+
+
+_PREFIXES = {uri: prefix for prefix, uri in NS.items() if prefix in ("cac", "cbc", "ext")}
+_STEP = re.compile(r"Q\{([^}]*)\}([A-Za-z0-9_]+)")
+_FIRST_ELEMENT = re.compile(r"(?:cac|cbc):[A-Za-z]+(?:/(?:cac|cbc):[A-Za-z]+)*")
+
+
+def _element_of(location: str | None, test: str | None) -> str | None:
+    """A readable element path for a finding: SVRL's ``/Q{ns}Invoice[1]/Q{cbc}ID[1]`` becomes
+    ``/Invoice[1]/cbc:ID[1]``; a rule placed on the root names the first element its test
+    reads (``InvoiceIDCheck-1`` → ``/Invoice[1]/cbc:ID``)."""
+    if not location:
+        return None
+
+    def step(m: re.Match[str]) -> str:
+        prefix = _PREFIXES.get(m.group(1))
+        return f"{prefix}:{m.group(2)}" if prefix else m.group(2)
+
+    pretty = _STEP.sub(step, location)
+    if pretty.count("/") == 1 and test:
+        found = _FIRST_ELEMENT.search(test)
+        if found:
+            pretty = f"{pretty}/{found.group(0)}"
+    return pretty
 
 
 def _line_count_issues(root: etree._Element) -> list[Issue]:
@@ -128,7 +153,8 @@ class Validator:
             result = kontrol_et(xml)
         report = ValidationReport()
         for finding in result.bulgular:
-            issue = Issue(finding.kod, finding.konum, finding.mesaj, finding.kaynak)
+            element = _element_of(finding.konum, finding.kural)
+            issue = Issue(finding.kod, element, finding.mesaj, finding.kaynak)
             if finding.seviye == "hata":
                 report.errors.append(issue)
             elif finding.seviye == "uyari":
