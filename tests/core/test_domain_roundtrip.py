@@ -13,10 +13,11 @@ import functools
 import types
 import typing
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, Literal, get_args, get_origin
+from uuid import UUID
 
 import kervan
 import pytest
@@ -104,6 +105,12 @@ def for_type(tp: Any, metadata: list[Any]) -> st.SearchStrategy[Any]:
         return st.lists(for_type(args[0], []), min_size=low, max_size=low + 1)
     if origin is dict:
         return st.dictionaries(st.text(max_size=8), for_type(args[1], []), max_size=3)
+    if origin in (set, frozenset):
+        return st.frozensets(for_type(args[0], []), max_size=3).map(origin)
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return st.lists(for_type(args[0], []), max_size=3).map(tuple)
+        return st.tuples(*(for_type(a, []) for a in args))
     return _for_plain(tp, metadata)
 
 
@@ -114,6 +121,10 @@ def _for_plain(tp: Any, metadata: list[Any]) -> st.SearchStrategy[Any]:
         bool: st.booleans(),
         bytes: st.binary(max_size=40),
         date: st.dates(),
+        time: st.times(),
+        timedelta: st.timedeltas(),
+        UUID: st.uuids(),
+        float: st.floats(allow_nan=False, allow_infinity=False),
         datetime: st.datetimes(timezones=st.none() | st.just(UTC)),
         Any: json_values,
     }
@@ -198,3 +209,21 @@ def test_a_model_refuses_unknown_fields():
         domain.Dimensions.model_validate(
             {"length_cm": 1, "width_cm": 1, "height_cm": 1, "weight_kg": 1, "colour": "red"}
         )
+
+
+def test_the_strategy_builder_handles_types_a_new_model_may_use():
+
+    from hypothesis import find
+
+    class Newcomer(BaseModel):
+        tags: set[str]
+        pair: tuple[int, str]
+        many: tuple[Decimal, ...]
+        at: time
+        wait: timedelta
+        ref: UUID
+        ratio: float
+        mode: Literal["a", "b"]
+
+    example = find(instances(Newcomer), lambda m: len(m.tags) > 1)
+    assert Newcomer.model_validate_json(example.model_dump_json()) == example
