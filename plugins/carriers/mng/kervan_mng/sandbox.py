@@ -25,6 +25,7 @@ from kervan_sdk.sandbox import Sandbox, SimClock
 
 from .client import TR_TIME
 from .mapping import STATUS_CODES, city_key
+from .places import CITIES, DISTRICTS, tr_upper
 
 PREFIX = "/mngapi/api"
 CLIENT_ID, CLIENT_SECRET = "kervan-demo-app", "kervan-demo-secret"
@@ -46,103 +47,6 @@ STAGE_OF = {
     TrackingStatus.OUT_FOR_DELIVERY: 3,
     TrackingStatus.DELIVERED: 4,
 }
-
-CITIES = [
-    "Adana",
-    "Adıyaman",
-    "Afyonkarahisar",
-    "Ağrı",
-    "Amasya",
-    "Ankara",
-    "Antalya",
-    "Artvin",
-    "Aydın",
-    "Balıkesir",
-    "Bilecik",
-    "Bingöl",
-    "Bitlis",
-    "Bolu",
-    "Burdur",
-    "Bursa",
-    "Çanakkale",
-    "Çankırı",
-    "Çorum",
-    "Denizli",
-    "Diyarbakır",
-    "Edirne",
-    "Elazığ",
-    "Erzincan",
-    "Erzurum",
-    "Eskişehir",
-    "Gaziantep",
-    "Giresun",
-    "Gümüşhane",
-    "Hakkari",
-    "Hatay",
-    "Isparta",
-    "Mersin",
-    "İstanbul",
-    "İzmir",
-    "Kars",
-    "Kastamonu",
-    "Kayseri",
-    "Kırklareli",
-    "Kırşehir",
-    "Kocaeli",
-    "Konya",
-    "Kütahya",
-    "Malatya",
-    "Manisa",
-    "Kahramanmaraş",
-    "Mardin",
-    "Muğla",
-    "Muş",
-    "Nevşehir",
-    "Niğde",
-    "Ordu",
-    "Rize",
-    "Sakarya",
-    "Samsun",
-    "Siirt",
-    "Sinop",
-    "Sivas",
-    "Tekirdağ",
-    "Tokat",
-    "Trabzon",
-    "Tunceli",
-    "Şanlıurfa",
-    "Uşak",
-    "Van",
-    "Yozgat",
-    "Zonguldak",
-    "Aksaray",
-    "Bayburt",
-    "Karaman",
-    "Kırıkkale",
-    "Batman",
-    "Şırnak",
-    "Bartın",
-    "Ardahan",
-    "Iğdır",
-    "Yalova",
-    "Karabük",
-    "Kilis",
-    "Osmaniye",
-    "Düzce",
-]
-DISTRICTS = {
-    "İstanbul": "Kadıköy Beşiktaş Üsküdar Şişli Bağcılar Ataşehir Fatih Esenyurt Beyoğlu Maltepe",
-    "Ankara": "Çankaya Keçiören Yenimahalle Mamak Etimesgut",
-    "İzmir": "Konak Karşıyaka Bornova Buca",
-    "Bursa": "Nilüfer Osmangazi Yıldırım",
-    "Antalya": "Muratpaşa Konyaaltı Kepez",
-    "Konya": "Selçuklu Meram Karatay",
-    "Adana": "Seyhan Çukurova Yüreğir",
-}
-
-
-def tr_upper(value: str) -> str:
-    return value.replace("i", "İ").replace("ı", "I").upper()
 
 
 def error(status: int, code: str, description: str) -> JSONResponse:
@@ -336,246 +240,244 @@ class MngSandbox(Sandbox):
     # -- routes ----------------------------------------------------------------------------
 
     def routes(self, app: FastAPI) -> None:
-        @app.middleware("http")
-        async def gateway(request: Request, call_next: Any) -> Response:
-            path = request.url.path
-            if not path.startswith(PREFIX):
-                return JSONResponse(
-                    {"httpCode": "404", "httpMessage": "Not Found"}, status_code=404
-                )
-            if not self._ibm_ok(request):
-                return ibm_unauthorized("Invalid client id or secret.")
-            open_paths = (f"{PREFIX}/token", f"{PREFIX}/cbsinfoapi/")
-            if not path.startswith(open_paths) and not self._jwt_ok(request):
-                return ibm_unauthorized("Invalid or expired JWT.")
-            return await call_next(request)
+        app.middleware("http")(self._gateway)
+        for method, path, handler in (
+            ("POST", "/token", self._token),
+            ("GET", "/cbsinfoapi/getcities", self._cities),
+            ("GET", "/cbsinfoapi/getdistricts/{city_code}", self._districts),
+            ("POST", "/standardcmdapi/createOrder", self._create_order),
+            ("PUT", "/standardcmdapi/cancelorder/{ref}", self._cancel_order),
+            ("POST", "/barcodecmdapi/createbarcode", self._create_barcode),
+            ("PUT", "/barcodecmdapi/cancelshipment", self._cancel_shipment),
+            ("GET", "/standardqueryapi/getorder/{ref}", self._get_order),
+            ("GET", "/standardqueryapi/getshipment/{ref}", self._get_shipment),
+            ("GET", "/standardqueryapi/getshipmentstatus/{ref}", self._get_status),
+            ("GET", "/standardqueryapi/trackshipment/{ref}", self._track),
+            ("POST", "/standardqueryapi/calculate", self._calculate),
+            ("GET", "/bulkqueryapi/getStatusChangedShipments/{day}/{since}", self._status_changed),
+        ):
+            app.add_api_route(PREFIX + path, handler, methods=[method])
 
-        @app.post(f"{PREFIX}/token")
-        async def token(request: Request) -> Response:
-            body = await request.json()
-            if (
-                str(body.get("customerNumber")) != CUSTOMER_NUMBER
-                or body.get("password") != PASSWORD
-                or body.get("identityType") != 1
-            ):
-                return error(401, "20013", "Müşteri numarası veya şifre hatalı")
-            jwt = "eyJ" + "".join(
-                self.random.choice(string.ascii_letters + string.digits) for _ in range(40)
-            )
-            now = self.clock.now()
-            self.tokens[jwt] = now + JWT_LIFETIME
+    async def _gateway(self, request: Request, call_next: Any) -> Response:
+        path = request.url.path
+        if not path.startswith(PREFIX):
+            return JSONResponse({"httpCode": "404", "httpMessage": "Not Found"}, status_code=404)
+        if not self._ibm_ok(request):
+            return ibm_unauthorized("Invalid client id or secret.")
+        open_paths = (f"{PREFIX}/token", f"{PREFIX}/cbsinfoapi/")
+        if not path.startswith(open_paths) and not self._jwt_ok(request):
+            return ibm_unauthorized("Invalid or expired JWT.")
+        return await call_next(request)
+
+    async def _token(self, request: Request) -> Response:
+        body = await request.json()
+        if (
+            str(body.get("customerNumber")) != CUSTOMER_NUMBER
+            or body.get("password") != PASSWORD
+            or body.get("identityType") != 1
+        ):
+            return error(401, "20013", "Müşteri numarası veya şifre hatalı")
+        jwt = "eyJ" + "".join(
+            self.random.choice(string.ascii_letters + string.digits) for _ in range(40)
+        )
+        now = self.clock.now()
+        self.tokens[jwt] = now + JWT_LIFETIME
+        return JSONResponse(
+            {
+                "jwt": jwt,
+                "refreshToken": jwt[::-1],
+                "jwtExpireDate": _local(now + JWT_LIFETIME, "%d.%m.%Y %H:%M:%S"),
+                "refreshTokenExpireDate": _local(now + timedelta(days=30), "%d.%m.%Y %H:%M:%S"),
+            }
+        )
+
+    async def _cities(self) -> Response:
+        return JSONResponse(self.cities)
+
+    async def _districts(self, city_code: str) -> Response:
+        return JSONResponse(self.districts.get(city_code.zfill(2), []))
+
+    async def _create_order(self, request: Request) -> Response:
+        body = await request.json()
+        self.calls.append(("POST", "createOrder", body))
+        order, recipient = body.get("order") or {}, body.get("recipient") or {}
+        ref = str(order.get("referenceId") or "")
+        missing = [
+            k
+            for k in ("fullName", "address", "cityCode", "districtCode", "email")
+            if not recipient.get(k)
+        ]
+        if not ref or not body.get("orderPieceList") or missing:
             return JSONResponse(
                 {
-                    "jwt": jwt,
-                    "refreshToken": jwt[::-1],
-                    "jwtExpireDate": _local(now + JWT_LIFETIME, "%d.%m.%Y %H:%M:%S"),
-                    "refreshTokenExpireDate": _local(now + timedelta(days=30), "%d.%m.%Y %H:%M:%S"),
+                    "error": {
+                        "Code": "400",
+                        "Description": f"Zorunlu alanlar eksik: {', '.join(missing) or 'referenceId/orderPieceList'}",
+                    }
+                },
+                status_code=400,
+            )
+        if not recipient.get("taxNumber"):
+            return error(500, "26056", "Alıcı vergi numarası / TC kimlik numarası boş olamaz")
+        if ref in self.orders:
+            return error(500, "3002", f"{ref} referans numarası ile daha önce sipariş oluşturulmuş")
+        record = SimOrder(ref, body, self.clock.now(), invoice_id=self._id(9))
+        self.orders[ref] = record
+        return JSONResponse(
+            [
+                {
+                    "orderInvoiceId": record.invoice_id,
+                    "orderInvoiceDetailId": self._id(8),
+                    "shipperBranchCode": "1345",
+                    "referenceId": ref,
                 }
-            )
-
-        @app.get(f"{PREFIX}/cbsinfoapi/getcities")
-        async def cities() -> Response:
-            return JSONResponse(self.cities)
-
-        @app.get(f"{PREFIX}/cbsinfoapi/getdistricts/{{city_code}}")
-        async def districts(city_code: str) -> Response:
-            return JSONResponse(self.districts.get(city_code.zfill(2), []))
-
-        @app.post(f"{PREFIX}/standardcmdapi/createOrder")
-        async def create_order(request: Request) -> Response:
-            body = await request.json()
-            self.calls.append(("POST", "createOrder", body))
-            order, recipient = body.get("order") or {}, body.get("recipient") or {}
-            ref = str(order.get("referenceId") or "")
-            missing = [
-                k
-                for k in ("fullName", "address", "cityCode", "districtCode", "email")
-                if not recipient.get(k)
             ]
-            if not ref or not body.get("orderPieceList") or missing:
-                return JSONResponse(
-                    {
-                        "error": {
-                            "Code": "400",
-                            "Description": f"Zorunlu alanlar eksik: {', '.join(missing) or 'referenceId/orderPieceList'}",
-                        }
-                    },
-                    status_code=400,
-                )
-            if not recipient.get("taxNumber"):
-                return error(500, "26056", "Alıcı vergi numarası / TC kimlik numarası boş olamaz")
-            if ref in self.orders:
-                return error(
-                    500, "3002", f"{ref} referans numarası ile daha önce sipariş oluşturulmuş"
-                )
-            record = SimOrder(ref, body, self.clock.now(), invoice_id=self._id(9))
-            self.orders[ref] = record
+        )
+
+    async def _cancel_order(self, ref: str) -> Response:
+        order = self.orders.get(ref)
+        if order is None:
+            return error(500, "3001", f"{ref} referans numaralı sipariş bulunamadı")
+        if order.shipment is not None and order.shipment.cancelled_at is None:
+            return error(
+                500,
+                "3005",
+                "Siparişin gönderisi var; önce gönderiyi iptal edin (cancelshipment)",
+            )
+        order.deleted = True
+        return Response(status_code=200)
+
+    async def _create_barcode(self, request: Request) -> Response:
+        body = await request.json()
+        self.calls.append(("POST", "createbarcode", body))
+        ref = str(body.get("referenceId") or "")
+        order = self.orders.get(ref)
+        if order is None or order.deleted:
+            return error(500, "3001", f"{ref} referans numaralı sipariş bulunamadı")
+        if order.shipment is not None:
+            return error(500, "3003", f"{ref} siparişi için gönderi zaten oluşturulmuş")
+        pieces = body.get("orderPieceList") or order.body.get("orderPieceList") or []
+        shipment_id = self._id(12)
+        barcodes = []
+        for number, _piece in enumerate(pieces, start=1):
+            code = self._piece_barcode()
+            zpl = f"^XA^CI28^FO40,40^A0N,40,40^FDMNG KARGO  {number}/{len(pieces)}^FS^FO40,110^A0N,30,30^FD{ref}^FS^FO40,160^A0N,30,30^FDGonderi No: {shipment_id}^FS^FO60,260^BY3^BCN,200,Y,N,N^FD{code}^FS^XZ"
+            barcodes.append({"pieceNumber": number, "value": zpl, "barcode": code})
+        order.shipment = SimShipment(shipment_id, "FM" + self._id(6), self.clock.now(), barcodes)
+        return JSONResponse(
+            [
+                {
+                    "referenceId": ref,
+                    "invoiceId": order.shipment.invoice_id,
+                    "shipmentId": shipment_id,
+                    "barcodes": barcodes,
+                }
+            ]
+        )
+
+    async def _cancel_shipment(self, request: Request) -> Response:
+        body = await request.json()
+        order = self.orders.get(str(body.get("referenceId") or ""))
+        shipment = order.shipment if order else None
+        if shipment is None or shipment.shipment_id != str(body.get("shipmentId")):
+            return error(500, "3004", "Gönderi bulunamadı")
+        if shipment.cancelled_at is not None:
+            return error(500, "3006", "Gönderi daha önce iptal edilmiş")
+        if shipment.stage(self.clock.now()) > 0:
+            return error(500, "3007", "Gönderi şubede kabul edilmiş; iptal edilemez")
+        shipment.cancelled_at = self.clock.now()
+        return Response(status_code=200)
+
+    async def _get_order(self, ref: str) -> Response:
+        order = self.orders.get(ref)
+        if order is None:
+            return Response(status_code=404)
+        return JSONResponse(
+            [
+                {
+                    **order.body["order"],
+                    "orderInvoiceId": order.invoice_id,
+                    "isDeleted": order.deleted,
+                    "orderPieceList": order.body.get("orderPieceList"),
+                    "recipient": order.body.get("recipient"),
+                }
+            ]
+        )
+
+    async def _get_shipment(self, ref: str) -> Response:
+        order = self.orders.get(ref)
+        if order is None or order.shipment is None:
+            return Response(status_code=404)
+        s = order.shipment
+        shipment = {
+            **self._status_row(order, s),
+            "invoiceId": s.invoice_id,
+            "finalTotal": 74.9,
+            "shipmentFollowUrl": f"https://kargotakip.mngkargo.com.tr/?takipNo={s.shipment_id}",
+        }
+        pieces = [{"pieceNumber": p["pieceNumber"], "barcode": p["barcode"]} for p in s.pieces]
+        return JSONResponse(
+            [
+                {
+                    "order": order.body["order"],
+                    "recipient": order.body.get("recipient"),
+                    "shipment": shipment,
+                    "shipmentPieceList": pieces,
+                }
+            ]
+        )
+
+    async def _get_status(self, ref: str) -> Response:
+        order = self.orders.get(ref)
+        if order is None or order.shipment is None:
+            return Response(status_code=404)
+        return JSONResponse([self._status_row(order, order.shipment)])
+
+    async def _track(self, ref: str) -> Response:
+        order = self.orders.get(ref)
+        if order is None or order.shipment is None:
+            return Response(status_code=404)
+        return JSONResponse(self._events(order.shipment))
+
+    async def _calculate(self, request: Request) -> Response:
+        body = await request.json()
+        pieces = body.get("orderPieceList") or []
+        if not pieces or not body.get("cityCode") or not body.get("districtCode"):
             return JSONResponse(
-                [
-                    {
-                        "orderInvoiceId": record.invoice_id,
-                        "orderInvoiceDetailId": self._id(8),
-                        "shipperBranchCode": "1345",
-                        "referenceId": ref,
+                {
+                    "error": {
+                        "Code": "400",
+                        "Description": "cityCode, districtCode ve orderPieceList zorunludur",
                     }
-                ]
+                },
+                status_code=400,
             )
+        desi = sum(max(int(p.get("desi") or 1), int(p.get("kg") or 1)) for p in pieces)
+        # the sandbox's own made-up price list (MNG's real prices come from the contract)
+        zone = 1.0 if str(body.get("cityCode")).zfill(2) == "34" else 1.25
+        total = round((62.5 + 8.75 * max(0, desi - 1)) * zone, 2)
+        return JSONResponse([{"finalTotal": total}])
 
-        @app.put(f"{PREFIX}/standardcmdapi/cancelorder/{{ref}}")
-        async def cancel_order(ref: str) -> Response:
-            order = self.orders.get(ref)
-            if order is None:
-                return error(500, "3001", f"{ref} referans numaralı sipariş bulunamadı")
-            if order.shipment is not None and order.shipment.cancelled_at is None:
-                return error(
-                    500,
-                    "3005",
-                    "Siparişin gönderisi var; önce gönderiyi iptal edin (cancelshipment)",
-                )
-            order.deleted = True
-            return Response(status_code=200)
-
-        @app.post(f"{PREFIX}/barcodecmdapi/createbarcode")
-        async def create_barcode(request: Request) -> Response:
-            body = await request.json()
-            self.calls.append(("POST", "createbarcode", body))
-            ref = str(body.get("referenceId") or "")
-            order = self.orders.get(ref)
-            if order is None or order.deleted:
-                return error(500, "3001", f"{ref} referans numaralı sipariş bulunamadı")
-            if order.shipment is not None:
-                return error(500, "3003", f"{ref} siparişi için gönderi zaten oluşturulmuş")
-            pieces = body.get("orderPieceList") or order.body.get("orderPieceList") or []
-            shipment_id = self._id(12)
-            barcodes = []
-            for number, _piece in enumerate(pieces, start=1):
-                code = self._piece_barcode()
-                zpl = f"^XA^CI28^FO40,40^A0N,40,40^FDMNG KARGO  {number}/{len(pieces)}^FS^FO40,110^A0N,30,30^FD{ref}^FS^FO40,160^A0N,30,30^FDGonderi No: {shipment_id}^FS^FO60,260^BY3^BCN,200,Y,N,N^FD{code}^FS^XZ"
-                barcodes.append({"pieceNumber": number, "value": zpl, "barcode": code})
-            order.shipment = SimShipment(
-                shipment_id, "FM" + self._id(6), self.clock.now(), barcodes
-            )
-            return JSONResponse(
-                [
-                    {
-                        "referenceId": ref,
-                        "invoiceId": order.shipment.invoice_id,
-                        "shipmentId": shipment_id,
-                        "barcodes": barcodes,
-                    }
-                ]
-            )
-
-        @app.put(f"{PREFIX}/barcodecmdapi/cancelshipment")
-        async def cancel_shipment(request: Request) -> Response:
-            body = await request.json()
-            order = self.orders.get(str(body.get("referenceId") or ""))
-            shipment = order.shipment if order else None
-            if shipment is None or shipment.shipment_id != str(body.get("shipmentId")):
-                return error(500, "3004", "Gönderi bulunamadı")
-            if shipment.cancelled_at is not None:
-                return error(500, "3006", "Gönderi daha önce iptal edilmiş")
-            if shipment.stage(self.clock.now()) > 0:
-                return error(500, "3007", "Gönderi şubede kabul edilmiş; iptal edilemez")
-            shipment.cancelled_at = self.clock.now()
-            return Response(status_code=200)
-
-        @app.get(f"{PREFIX}/standardqueryapi/getorder/{{ref}}")
-        async def get_order(ref: str) -> Response:
-            order = self.orders.get(ref)
-            if order is None:
-                return Response(status_code=404)
-            return JSONResponse(
-                [
-                    {
-                        **order.body["order"],
-                        "orderInvoiceId": order.invoice_id,
-                        "isDeleted": order.deleted,
-                        "orderPieceList": order.body.get("orderPieceList"),
-                        "recipient": order.body.get("recipient"),
-                    }
-                ]
-            )
-
-        @app.get(f"{PREFIX}/standardqueryapi/getshipment/{{ref}}")
-        async def get_shipment(ref: str) -> Response:
-            order = self.orders.get(ref)
-            if order is None or order.shipment is None:
-                return Response(status_code=404)
+    async def _status_changed(self, day: str, since: str) -> Response:
+        try:
+            start = datetime.strptime(since, "%Y%m%d%H%M%S").replace(tzinfo=TR_TIME)
+        except ValueError:
+            return error(400, "26150", "Tarih biçimi yyyyMMddHHmmss olmalıdır")
+        now = self.clock.now()
+        rows = []
+        for order in self.orders.values():
             s = order.shipment
-            shipment = {
-                **self._status_row(order, s),
-                "invoiceId": s.invoice_id,
-                "finalTotal": 74.9,
-                "shipmentFollowUrl": f"https://kargotakip.mngkargo.com.tr/?takipNo={s.shipment_id}",
-            }
-            pieces = [{"pieceNumber": p["pieceNumber"], "barcode": p["barcode"]} for p in s.pieces]
-            return JSONResponse(
-                [
+            if s is None or s.cancelled_at is not None:
+                continue
+            if any(at >= start for at, _code in s.changes(now)):
+                row = self._status_row(order, s)
+                rows.append(
                     {
-                        "order": order.body["order"],
-                        "recipient": order.body.get("recipient"),
-                        "shipment": shipment,
-                        "shipmentPieceList": pieces,
+                        "order": {
+                            "referenceId": order.reference_id,
+                            "orderInvoiceId": order.invoice_id,
+                        },
+                        "shipment": row,
                     }
-                ]
-            )
-
-        @app.get(f"{PREFIX}/standardqueryapi/getshipmentstatus/{{ref}}")
-        async def get_status(ref: str) -> Response:
-            order = self.orders.get(ref)
-            if order is None or order.shipment is None:
-                return Response(status_code=404)
-            return JSONResponse([self._status_row(order, order.shipment)])
-
-        @app.get(f"{PREFIX}/standardqueryapi/trackshipment/{{ref}}")
-        async def track(ref: str) -> Response:
-            order = self.orders.get(ref)
-            if order is None or order.shipment is None:
-                return Response(status_code=404)
-            return JSONResponse(self._events(order.shipment))
-
-        @app.post(f"{PREFIX}/standardqueryapi/calculate")
-        async def calculate(request: Request) -> Response:
-            body = await request.json()
-            pieces = body.get("orderPieceList") or []
-            if not pieces or not body.get("cityCode") or not body.get("districtCode"):
-                return JSONResponse(
-                    {
-                        "error": {
-                            "Code": "400",
-                            "Description": "cityCode, districtCode ve orderPieceList zorunludur",
-                        }
-                    },
-                    status_code=400,
                 )
-            desi = sum(max(int(p.get("desi") or 1), int(p.get("kg") or 1)) for p in pieces)
-            # the sandbox's own made-up price list (MNG's real prices come from the contract)
-            zone = 1.0 if str(body.get("cityCode")).zfill(2) == "34" else 1.25
-            total = round((62.5 + 8.75 * max(0, desi - 1)) * zone, 2)
-            return JSONResponse([{"finalTotal": total}])
-
-        @app.get(f"{PREFIX}/bulkqueryapi/getStatusChangedShipments/{{day}}/{{since}}")
-        async def status_changed(day: str, since: str) -> Response:
-            try:
-                start = datetime.strptime(since, "%Y%m%d%H%M%S").replace(tzinfo=TR_TIME)
-            except ValueError:
-                return error(400, "26150", "Tarih biçimi yyyyMMddHHmmss olmalıdır")
-            now = self.clock.now()
-            rows = []
-            for order in self.orders.values():
-                s = order.shipment
-                if s is None or s.cancelled_at is not None:
-                    continue
-                if any(at >= start for at, _code in s.changes(now)):
-                    row = self._status_row(order, s)
-                    rows.append(
-                        {
-                            "order": {
-                                "referenceId": order.reference_id,
-                                "orderInvoiceId": order.invoice_id,
-                            },
-                            "shipment": row,
-                        }
-                    )
-            return JSONResponse(rows) if rows else Response(status_code=404)
+        return JSONResponse(rows) if rows else Response(status_code=404)
