@@ -32,7 +32,7 @@ def connector_suite(
     sandbox_factory: Callable[[], Sandbox] | None = None,
     document_factory: DocumentFactory | None = None,
     package_factory: Callable[[], Package] | None = None,
-    order_count: int = 12,
+    order_count: int = 45,
 ) -> type:
     """The standard contract tests for every role ``connector_class`` plays, as a test class.
 

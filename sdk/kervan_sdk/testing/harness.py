@@ -58,7 +58,7 @@ class SuiteConfig:
     sandbox_factory: Callable[[], Sandbox]
     document_factory: DocumentFactory | None = None
     package_factory: Callable[[], Package] | None = None
-    order_count: int = 12
+    order_count: int = 45
     extra: dict[str, Any] = field(default_factory=dict)
 
 

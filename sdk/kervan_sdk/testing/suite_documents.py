@@ -114,7 +114,7 @@ class ErpSinkContract:
     @pytest.mark.asyncio
     async def test_erp_sink_is_idempotent_when_the_answer_is_lost(self, kit: Harness) -> None:
         invoice = self.invoice(kit)
-        kit.sandbox.faults.add(Fault("timeout", method="POST"))
+        kit.sandbox.faults.add(Fault("timeout"))
         async with kit.connected() as connector:
             try:
                 first: RemoteRef | None = await connector.post_invoice(invoice)
