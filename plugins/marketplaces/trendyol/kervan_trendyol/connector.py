@@ -32,13 +32,17 @@ class Trendyol(OrdersMixin, ClaimsMixin, ProductsMixin, OrderSource):
     async def check(self) -> CheckResult:
         """Credentials, seller id and User-Agent, with one cheap read (one package)."""
         try:
-            body = await self.client.get_packages({"size": 1, "page": 0})
+            # filtered by status so it never counts as a poll (see the sandbox's cancellations)
+            body = await self.client.get_packages({"size": 1, "page": 0, "status": "Created"})
         except KervanError as exc:
             return CheckResult(ok=False, message=exc.message, details={"code": exc.code})
         return CheckResult(
             ok=True,
             message="Trendyol accepted the credentials",
-            details={"seller_id": self.settings.seller_id, "packages": body.get("totalElements")},
+            details={
+                "seller_id": self.settings.seller_id,
+                "new_packages": body.get("totalElements"),
+            },
         )
 
     async def aclose(self) -> None:

@@ -4,6 +4,7 @@ from kervan_sdk.testing import connector_suite
 from kervan_trendyol import Trendyol
 from kervan_trendyol.sandbox import TrendyolSandbox
 
-TestTrendyolContract = connector_suite(
-    Trendyol, settings=TrendyolSandbox().demo_settings("http://trendyol.sandbox")
-)
+# small pages so the suite's paging faults have pages to act on (12 orders → 3 pages)
+SETTINGS = {**TrendyolSandbox().demo_settings("http://trendyol.sandbox"), "page_size": 5}
+
+TestTrendyolContract = connector_suite(Trendyol, settings=SETTINGS)

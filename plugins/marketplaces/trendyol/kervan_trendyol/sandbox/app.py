@@ -81,6 +81,7 @@ class TrendyolSandbox(Sandbox):
         self._hits: dict[str, deque[float]] = {}
         self._next_id = 3_100_000_000
         self.poll_seq = 0
+        self._request_ms = self._previous_request_ms = 0
         super().__init__(clock=clock, seed=seed)
 
     # -- connection ------------------------------------------------------------------------
@@ -117,6 +118,7 @@ class TrendyolSandbox(Sandbox):
             if not self._authorized(request.headers.get("authorization", "")):
                 raise TrendyolError(401, "ClientApiAuthenticationException", "Unauthorized")
             self._rate_limit(endpoint)
+            self._previous_request_ms, self._request_ms = self._request_ms, self.now_ms()
             self.tick()
 
         return check
@@ -176,13 +178,14 @@ class TrendyolSandbox(Sandbox):
                 self.set_status(pid, "Delivered")
         claims_api.tick(self, now)
 
-    def set_status(self, pid: int, status: str, *, lines: bool = True) -> None:
+    def set_status(
+        self, pid: int, status: str, *, lines: bool = True, at_ms: int | None = None
+    ) -> None:
         pkg = self.packages[pid]
+        at_ms = at_ms or self.now_ms()
         pkg["status"] = pkg["shipmentPackageStatus"] = status
-        pkg["lastModifiedDate"] = self.now_ms()
-        pkg.setdefault("packageHistories", []).append(
-            {"createdDate": self.now_ms(), "status": status}
-        )
+        pkg["lastModifiedDate"] = at_ms
+        pkg.setdefault("packageHistories", []).append({"createdDate": at_ms, "status": status})
         if lines:
             for line in pkg["lines"]:
                 line["orderLineItemStatusName"] = status
@@ -190,8 +193,10 @@ class TrendyolSandbox(Sandbox):
 
     def begin_poll(self) -> None:
         """A new poll (page 0 of an unfiltered getShipmentPackages): pending scenario
-        cancellations of packages served by an earlier poll fire now."""
+        cancellations of packages served by an earlier poll happen now, stamped just after
+        the request before this one (the customer cancelled between the two polls)."""
         self.poll_seq += 1
+        between = min(self.now_ms(), self._previous_request_ms + 1)
         for pid, meta in self.meta.items():
             served = meta.get("served_in_poll")
             if meta.get("cancel_after_fetch") and served is not None and served < self.poll_seq:
@@ -201,7 +206,7 @@ class TrendyolSandbox(Sandbox):
                     pkg["cancelledBy"] = "customer"
                     pkg["cancelReason"] = "Müşteri vazgeçti"
                     pkg["cancelReasonCode"] = 1
-                    self.set_status(pid, "Cancelled")
+                    self.set_status(pid, "Cancelled", at_ms=between)
 
     # -- seeding ---------------------------------------------------------------------------
 

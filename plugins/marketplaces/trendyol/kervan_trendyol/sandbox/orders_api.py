@@ -76,8 +76,10 @@ def list_packages(sb: TrendyolSandbox, request: Request) -> dict[str, Any]:
             "maxQueryWindowResult",
             f"En fazla {MAX_QUERY_WINDOW} kayda sayfalama ile erişilebilir",
         )
-    if page == 0 and not q.get("status") and not q.get("shipmentPackageIds"):
-        # a "poll": the first page of an unfiltered list (what an integration runs on a timer)
+    # a "poll" is an unfiltered list (what an integration runs on a timer); its first page
+    # starts a new one
+    polling = not q.get("status") and not q.get("shipmentPackageIds")
+    if page == 0 and polling:
         sb.begin_poll()
     now = sb.now_ms()
     end = _int(q["endDate"], "endDate") if q.get("endDate") else now
@@ -109,7 +111,7 @@ def list_packages(sb: TrendyolSandbox, request: Request) -> dict[str, Any]:
     descending = q.get("orderByDirection", "DESC").upper() != "ASC"
     items.sort(key=lambda p: (p[field], p["shipmentPackageId"]), reverse=descending)
     content = paginate(sb, request.url.path, items, page, size)
-    for pkg in content:
+    for pkg in content if polling else ():
         sb.meta[pkg["shipmentPackageId"]].setdefault("served_in_poll", sb.poll_seq)
     return {
         "page": page,
