@@ -1,7 +1,5 @@
-"""The role contracts (tax classifier, document issuer), checked the way the SDK's contract kit
-would: what every connector of these roles promises the engine, whatever its remote.
-
-This stands in for ``kervan_sdk.testing.connector_suite`` until that kit is published.
+"""Role promises the SDK's contract kit (``test_contract_kit.py``) does not cover yet: the tax
+classifier role, and the issuer contract for e-Fatura and e-İrsaliye besides the kit's e-Arşiv.
 """
 
 from __future__ import annotations
