@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_CEILING, Decimal
 
 from kervan.domain import Package, TrackingEvent, TrackingStatus
+from kervan.domain import TrackingStatus as S
+from lxml import etree
 
 from .client import Detail, Node, children, text
 
@@ -137,17 +139,9 @@ def tracking_url(detail: Detail) -> str | None:
     return None
 
 
-def events(detail: Detail, when: Callable[[str], datetime]) -> list[TrackingEvent]:
-    """Normalized events for one ``shippingDeliveryDetailVO``, oldest first.
-
-    Pickup has no event of its own in the answer we know: it is when ``operationStatus`` leaves
-    ``NOP`` or a ``docId`` appears; we date it by the first history event when there is one.
-    An event the answer gives no date for is dated ``when(kind)``: the connector remembers when
-    it first saw that, so polling again yields the same event (the engine dedupes by time).
-    """
-    status = detail.get("operationStatus") or "NOP"
-    items = children(detail.element, "shippingDeliveryItemDetailVO")
-    history: list[TrackingEvent] = []
+def _history(items: list[etree._Element]) -> list[TrackingEvent]:
+    """The dated ``invDocCargoVOArray`` events, oldest first."""
+    out = []
     for item in items:
         for ev in children(item, "invDocCargoVOArray"):
             at = parse_local(text(ev, "eventDate"), text(ev, "eventTime"))
@@ -157,7 +151,7 @@ def events(detail: Detail, when: Callable[[str], datetime]) -> list[TrackingEven
             place = ", ".join(
                 p for p in (text(ev, "unitName"), text(ev, "townName"), text(ev, "cityName")) if p
             )
-            history.append(
+            out.append(
                 TrackingEvent(
                     at=at,
                     status=event_status(name),
@@ -166,71 +160,50 @@ def events(detail: Detail, when: Callable[[str], datetime]) -> list[TrackingEven
                     raw_code=text(ev, "eventId") or name,
                 )
             )
-    history.sort(key=lambda e: e.at)
+    return sorted(out, key=lambda e: e.at)
+
+
+def _delivered_at(items: list[etree._Element]) -> datetime | None:
+    item = items[0] if items else None
+    if item is None:
+        return None
+    return parse_local(text(item, "deliveryDate"), text(item, "deliveryTime"))
+
+
+def events(detail: Detail, when: Callable[[str], datetime]) -> list[TrackingEvent]:
+    """Normalized events for one ``shippingDeliveryDetailVO``, oldest first.
+
+    Pickup has no event of its own in the answer we know: it is when ``operationStatus`` leaves
+    ``NOP`` or a ``docId`` appears; we date it by the first history event when there is one.
+    An event the answer gives no date for is dated ``when(kind)``: the connector remembers when
+    it first saw that, so polling again yields the same event (the engine dedupes by time).
+    """
+    status = detail.get("operationStatus") or "NOP"
+    message = detail.get("operationMessage")
     if status == "NOP" and not doc_id(detail):
         return [
-            TrackingEvent(
-                at=when("created"),
-                status=TrackingStatus.CREATED,
-                description=detail.get("operationMessage"),
-                raw_code="NOP",
-            )
+            TrackingEvent(at=when("created"), status=S.CREATED, description=message, raw_code="NOP")
         ]
-    out = list(history)
-    if status not in CANCELLED and not any(e.status is TrackingStatus.PICKED_UP for e in out):
-        first = out[0].at if out else when("picked_up")
-        out.insert(
-            0,
-            TrackingEvent(
-                at=first,
-                status=TrackingStatus.PICKED_UP,
-                description="Kargo şubede işlendi",
-                raw_code=status,
-            ),
-        )
-    if status == "IND" and not any(e.status is TrackingStatus.IN_TRANSIT for e in out):
-        out.append(
-            TrackingEvent(
-                at=out[-1].at if out else when("in_transit"),
-                status=TrackingStatus.IN_TRANSIT,
-                description=detail.get("operationMessage"),
-                raw_code="IND",
-            )
-        )
-    if status == "DLV" and not any(e.status is TrackingStatus.DELIVERED for e in out):
-        item = items[0] if items else None
-        at = (
-            parse_local(text(item, "deliveryDate"), text(item, "deliveryTime"))
-            if item is not None
-            else None
-        )
-        out.append(
-            TrackingEvent(
-                at=at or when("delivered"),
-                status=TrackingStatus.DELIVERED,
-                description=detail.get("operationMessage"),
-                raw_code="DLV",
-            )
-        )
-    if status in CANCELLED and not any(e.status is TrackingStatus.CANCELLED for e in out):
-        out.append(
-            TrackingEvent(
-                at=out[-1].at if out else when("cancelled"),
-                status=TrackingStatus.CANCELLED,
-                description=detail.get("operationMessage"),
-                raw_code=status,
-            )
-        )
-    returned = any(
-        text(i, "returnStatus") == "3" or text(i, "rejectStatus") in ("9", "10") for i in items
-    )
-    if returned and not any(e.status is TrackingStatus.RETURNED for e in out):
-        out.append(
-            TrackingEvent(
-                at=out[-1].at if out else when("returned"),
-                status=TrackingStatus.RETURNED,
-                description="İade",
-                raw_code="returnStatus",
-            )
-        )
+    items = children(detail.element, "shippingDeliveryItemDetailVO")
+    out = _history(items)
+
+    def ensure(
+        kind: S, at: datetime | None, description: str | None, raw: str, *, first: bool = False
+    ) -> None:
+        if any(e.status is kind for e in out):
+            return
+        at = at or (out[0 if first else -1].at if out else when(kind.value))
+        event = TrackingEvent(at=at, status=kind, description=description, raw_code=raw)
+        out.insert(0 if first else len(out), event)
+
+    if status not in CANCELLED:
+        ensure(S.PICKED_UP, None, "Kargo şubede işlendi", status, first=True)
+    if status == "IND":
+        ensure(S.IN_TRANSIT, None, message, status)
+    if status == "DLV":
+        ensure(S.DELIVERED, _delivered_at(items) or when("delivered"), message, status)
+    if status in CANCELLED:
+        ensure(S.CANCELLED, None, message, status)
+    if any(text(i, "returnStatus") == "3" or text(i, "rejectStatus") in ("9", "10") for i in items):
+        ensure(S.RETURNED, None, "İade", "returnStatus")
     return out
