@@ -21,6 +21,7 @@ from ..runtime import Runtime
 from ..scenario import Scenario
 from ..store import open_store
 from . import scenario_data
+from .clock import DemoClock
 from .report import Summary, export_all, summarize
 
 SANDBOXES = ("trendyol", "nilvera", "yurtici", "mng")
@@ -42,7 +43,9 @@ def sandbox_for(runtime: Runtime, key: str) -> Any:
     if not cls.sandbox:
         raise SystemExit(f"the {key} connector ships no sandbox")
     module, _, name = cls.sandbox.partition(":")
-    return getattr(importlib.import_module(module), name)()
+    # served on loopback, a sandbox lives in real time (rate limits refill, statuses move);
+    # the demo still jumps it forward with advance() so carriers and GİB answer in seconds
+    return getattr(importlib.import_module(module), name)(clock=DemoClock())
 
 
 class Demo:
@@ -65,7 +68,6 @@ class Demo:
         self.runtime = runtime
         for key in SANDBOXES:
             sandbox = sandbox_for(runtime, key)
-            sandbox.clock.set(datetime.now(UTC))  # remotes share our present
             self.sandboxes[key] = sandbox
             self.urls[key] = sandbox.serve("127.0.0.1", 0)
         self.say("sandboxes up: " + ", ".join(f"{k} {u}" for k, u in self.urls.items()))
