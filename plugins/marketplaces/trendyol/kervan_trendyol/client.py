@@ -18,6 +18,7 @@ from kervan.errors import (
     ConflictError,
     InvalidResponseError,
     KervanError,
+    RateLimitedError,
     RemoteRejectedError,
 )
 from kervan_sdk.http import ApiClient, BasicAuth, RateLimit, RetryPolicy, redact
@@ -64,7 +65,9 @@ class TrendyolClient(ApiClient):
                 settings.api_key.get_secret_value(), settings.api_secret.get_secret_value()
             ),
             user_agent=settings.user_agent,
-            retry=retry or RetryPolicy(),
+            # Trendyol's 429 carries no Retry-After and its window is 10 s: back off long
+            # enough (1, 2, 4, 8, 16 s bounds, full jitter) to get past one window
+            retry=retry or RetryPolicy(max_attempts=6, base_delay=1.0, max_delay=30.0),
             rate_limit=GENERIC_LIMIT,
             rate_limits=ENDPOINT_LIMITS,
             secrets=settings.secret_values().values(),
@@ -115,6 +118,9 @@ class TrendyolClient(ApiClient):
                 detail=detail,
                 **common,
             )
+        if status == 429 and isinstance(base, RateLimitedError) and base.retry_after is None:
+            base.retry_after = float(GENERIC_LIMIT.per_seconds)  # the window Trendyol counts
+            return base
         if 400 <= status < 500 and status != 429:
             return RemoteRejectedError(
                 f"Trendyol rejected the request ({status}): {message or 'no reason given'}",

@@ -5,11 +5,13 @@ In every case the fetched set of packages is exactly the sandbox's: none lost, n
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import timedelta
 
 import httpx
 import pytest
-from kervan.errors import InvalidResponseError
+from kervan.errors import InvalidResponseError, RateLimitedError
+from kervan_sdk.http import NO_RETRY
 from kervan_sdk.sandbox import Fault
 from kervan_trendyol.sandbox import TrendyolSandbox
 
@@ -162,3 +164,22 @@ async def test_lost_answer_on_create_claim_does_not_create_two(sandbox, trendyol
     sandbox.faults.add(Fault("timeout", path="*/claims/create"))
     ref = await trendyol.create_claim(order, {order.lines[0].line_id: 1}, "401")
     assert list(sandbox.claims) == [ref.remote_id]
+
+
+async def test_real_429_from_a_busy_seller_is_backed_off(sandbox, trendyol):
+    """Another integration used up this seller's window: Trendyol's own 429 (no Retry-After)."""
+    now = sandbox.clock.now().timestamp()
+    sandbox._hits["GET orders"] = deque([now] * 50)
+    orders = await fetch(trendyol)
+    assert len(orders) == 12
+    assert [r.status for r in sandbox.requests].count(429) >= 1
+    assert sandbox.clock.slept >= 10
+
+
+async def test_429_error_carries_the_window_as_retry_after(sandbox, client):
+    now = sandbox.clock.now().timestamp()
+    sandbox._hits["GET orders"] = deque([now] * 50)
+    client.retry = NO_RETRY
+    with pytest.raises(RateLimitedError) as err:
+        await client.get_packages({"size": 1})
+    assert err.value.retry_after == 10.0
