@@ -15,7 +15,8 @@ def kervan_home() -> Path:
 
 
 def default_url() -> str:
-    return os.environ.get("KERVAN_STORE_URL") or f"sqlite:///{kervan_home() / 'kervan.db'}"
+    path = (kervan_home() / "kervan.db").absolute()
+    return os.environ.get("KERVAN_STORE_URL") or f"sqlite://{path}"
 
 
 def open_store(url: str | None = None) -> Store:
@@ -48,7 +49,7 @@ def _sqlite_path(url: str) -> str:
         return ":memory:"
     if not rest.startswith("/"):
         raise StoreError("sqlite URL must be sqlite:///absolute/path.db or sqlite://:memory:")
-    return rest
+    return "/" + rest.lstrip("/")  # sqlite:////abs/path (SQLAlchemy's spelling) works too
 
 
 KERVAN_PARAMS = ("bucket", "scope", "timeout")

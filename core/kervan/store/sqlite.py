@@ -326,14 +326,14 @@ class SqliteTenantStore(_Ops, TenantStore):
     def query(self, query: Query) -> list[Doc]:
         spec = check_query(query)
         self.store.ensure_indexes(query, spec.indexes)
-        text, params = sql.select(query, self.tenant_id)
+        text, params = sql.select(query, self.tenant_id, self.store._indexed)
         rows = self.store.conn().execute(text, params)
         return [_doc(query.kind, key, loads(body), cas) for key, body, cas in rows]
 
     def count(self, query: Query) -> int:
         spec = check_query(query)
         self.store.ensure_indexes(query, spec.indexes)
-        text, params = sql.count(query, self.tenant_id)
+        text, params = sql.count(query, self.tenant_id, self.store._indexed)
         return int(self.store.conn().execute(text, params).fetchone()[0])
 
     @contextmanager

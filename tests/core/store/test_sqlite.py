@@ -1,0 +1,106 @@
+"""What is particular to the SQLite adapter: URLs, WAL, locking, index use."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from kervan.store import Query, StoreError, StoreUnavailable, declare_kind, open_store
+from kervan.store import sqlite_sql as sql
+from kervan.store.sqlite import SqliteStore
+
+declare_kind("widget", indexes=["color", "size", "active", "meta.rank", "name"])
+
+
+def test_open_store_urls_and_defaults(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("KERVAN_STORE_URL", raising=False)
+    monkeypatch.setenv("KERVAN_HOME", str(tmp_path / "home"))
+    s = open_store()
+    assert isinstance(s, SqliteStore) and s.path == str(tmp_path / "home" / "kervan.db")
+    s.close()
+    monkeypatch.setenv("KERVAN_STORE_URL", f"sqlite:///{tmp_path}/other/x.db")
+    s = open_store()
+    assert s.path == f"{tmp_path}/other/x.db"  # type: ignore[attr-defined]
+    s.close()
+    memory = open_store("sqlite://:memory:")
+    memory.tenant("acme").insert("widget", "w", {})
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(memory.tenant("acme").get("widget", "w")))
+    thread.start()
+    thread.join()
+    assert seen[0] is not None  # one database for every thread
+    tmpdir = Path(memory.path).parent  # type: ignore[attr-defined]
+    memory.close()
+    assert not tmpdir.exists()
+    with pytest.raises(StoreError, match="unknown store URL scheme 'postgres'"):
+        open_store("postgres://user:pw@host/db")
+    with pytest.raises(StoreError):
+        open_store("sqlite://relative.db")
+
+
+def test_wal_mode_and_closed_store(tmp_path: Path) -> None:
+    s = SqliteStore(str(tmp_path / "k.db"))
+    assert s.conn().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    s.close()
+    with pytest.raises(StoreUnavailable):
+        s.tenant("acme").get("widget", "w")
+
+
+def test_writer_waits_for_a_lock_then_gives_up_retryably(tmp_path: Path) -> None:
+    path = str(tmp_path / "k.db")
+    s = SqliteStore(path, busy_timeout_ms=2000)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    done = []
+    writer = threading.Thread(target=lambda: done.append(s.tenant("acme").counter("c")))
+    writer.start()
+    time.sleep(0.3)
+    assert done == []  # waiting, not failing
+    other.execute("COMMIT")
+    writer.join(timeout=10)
+    assert done == [1]
+    impatient = SqliteStore(path, busy_timeout_ms=20)
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(StoreUnavailable) as info:
+        impatient.tenant("acme").counter("c")
+    assert info.value.retryable
+    other.execute("ROLLBACK")
+    other.close()
+    s.close()
+    impatient.close()
+
+
+def _plan(store: SqliteStore, q: Query) -> str:
+    text, params = sql.select(q, "acme", store._indexed)
+    return " | ".join(r[3] for r in store.conn().execute("EXPLAIN QUERY PLAN " + text, params))
+
+
+def test_queries_use_indexes_and_shape_indexes_avoid_sorting(tmp_path: Path) -> None:
+    s = SqliteStore(str(tmp_path / "k.db"))
+    t = s.tenant("acme")
+    t.upsert_many("widget", {f"w{i}": {"color": "red", "size": i} for i in range(50)})
+    eq = Query("widget", where={"color": "red"})
+    t.query(eq)
+    assert "USING INDEX ix_widget__color" in _plan(s, eq)
+    shaped = Query("widget", where={"color": "red"}, order_by="-size", limit=5)
+    assert [d.key for d in t.query(shaped)] == ["w49", "w48", "w47", "w46", "w45"]
+    plan = _plan(s, shaped)
+    assert "ix_widget__color__size" in plan and "TEMP B-TREE" not in plan
+    s.close()
+
+
+def test_no_index_ddl_inside_a_transaction_that_may_roll_back(tmp_path: Path) -> None:
+    s = SqliteStore(str(tmp_path / "k.db"))
+    t = s.tenant("acme")
+    q = Query("widget", where={"size": 1}, order_by="name")
+    with pytest.raises(RuntimeError), t.transaction() as tx:
+        tx.insert("widget", "w", {"size": 1})
+        assert [d.key for d in t.query(q)] == ["w"]  # sees its own write, no index yet
+        raise RuntimeError("roll back")
+    t.query(q)
+    names = {r[0] for r in s.conn().execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert "ix_widget__name__size" in names or "ix_widget__size__name" in names
+    s.close()
