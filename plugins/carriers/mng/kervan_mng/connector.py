@@ -173,7 +173,12 @@ class Mng(Carrier):
             order_existed = True  # same referenceId: the same order, go on to its shipment
         existing = await self.client.get_shipment(ref) if order_existed else None
         if existing is not None and _shipment_id(existing):
+            await self._refuse_if_cancelled(ref)
             return self._booking(package, desi, existing, existed=True)
+        if order_existed and _deleted(await self.client.get_order(ref) or {}):
+            raise ConflictError(
+                f"mng order {ref} was cancelled; book with a new cargo key", remote="mng"
+            )
         answer = one(
             await self.client.create_barcode(
                 mapping.barcode_request(
@@ -189,6 +194,13 @@ class Mng(Carrier):
         return self._booking(
             package, desi, answer, existed=order_existed or "barcodes" not in answer
         )
+
+    async def _refuse_if_cancelled(self, ref: str) -> None:
+        history = mapping.events(await self.client.track_shipment(ref))
+        if any(e.status is TrackingStatus.CANCELLED for e in history):
+            raise ConflictError(
+                f"mng shipment {ref} was cancelled; book with a new cargo key", remote="mng"
+            )
 
     def _booking(
         self, package: Package, desi: int, answer: dict[str, Any], *, existed: bool

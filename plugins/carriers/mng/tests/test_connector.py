@@ -267,3 +267,21 @@ async def test_works_over_loopback_as_the_demo_runs_it(make_package):
         await connector.aclose()
     finally:
         sandbox.stop()
+
+
+async def test_booking_a_cancelled_cargo_key_again_is_a_conflict(carrier, sandbox, make_package):
+    from kervan.errors import ConflictError
+
+    package = make_package("KRVCNLAGN1")
+    await carrier.create_shipment(package)
+    await carrier.cancel_shipment(package.cargo_key)
+    with pytest.raises(ConflictError, match="new cargo key"):
+        await carrier.create_shipment(package)
+    # an order cancelled before it became a shipment, too
+    sandbox.faults.add(barcode_500("20001", "VARIŞ ŞUBESİ BULUNAMADI"))
+    other = make_package("KRVCNLAGN2")
+    with pytest.raises(RemoteUnavailableError):
+        await carrier.create_shipment(other)
+    await carrier.cancel_shipment(other.cargo_key)
+    with pytest.raises(ConflictError):
+        await carrier.create_shipment(other)

@@ -11,6 +11,7 @@ from kervan import Booking, Carrier, CheckResult, ConnectorContext, ConnectorSet
 from kervan.domain import Package, Quote, TrackingEvent
 from kervan.errors import (
     AuthError,
+    ConflictError,
     InvalidInputError,
     InvalidResponseError,
     KervanError,
@@ -151,6 +152,12 @@ class Yurtici(Carrier):
                 raise InvalidResponseError(
                     f"yurtici says cargo key {package.cargo_key} exists but cannot find it",
                     remote="yurtici",
+                )
+            if found.get("operationStatus") in mapping.CANCELLED:
+                raise ConflictError(
+                    f"yurtici cargo key {package.cargo_key} was cancelled; book with a new key",
+                    remote="yurtici",
+                    remote_message=found.get("operationMessage"),
                 )
             tracking = mapping.doc_id(found) or package.cargo_key
             url = mapping.tracking_url(found)

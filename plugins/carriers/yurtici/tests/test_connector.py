@@ -270,3 +270,13 @@ async def test_works_over_loopback_as_the_demo_runs_it(make_package):
         await connector.aclose()
     finally:
         sandbox.stop()
+
+
+async def test_booking_a_cancelled_cargo_key_again_is_a_conflict(carrier, make_package):
+    from kervan.errors import ConflictError
+
+    package = make_package("KRVCNLAGN1")
+    await carrier.create_shipment(package)
+    await carrier.cancel_shipment(package.cargo_key)
+    with pytest.raises(ConflictError, match="new key"):
+        await carrier.create_shipment(package)
