@@ -64,6 +64,10 @@ class OrdersMixin:
 
     # -- fetch -----------------------------------------------------------------------------
 
+    def initial_since(self) -> datetime:
+        """Where a connection's first import starts: ``lookback_days`` ago."""
+        return self.context.clock() - timedelta(days=self.settings.lookback_days)
+
     async def fetch_orders(
         self, since: datetime, until: datetime | None = None
     ) -> AsyncIterator[Order]:
@@ -250,7 +254,10 @@ class OrdersMixin:
     async def send_tracking_number(
         self, order: Order, tracking_number: str, carrier: str
     ) -> RemoteRef:
-        """The seller ships with its own carrier contract: tell Trendyol the tracking number."""
+        """The seller ships with its own carrier contract: tell Trendyol the tracking number.
+
+        Trendyol's body has the tracking number only; it knows the carrier from the package's
+        cargo provider, so ``carrier`` is not sent."""
         try:
             await self.client.update_tracking_number(order.package_id, tracking_number)
         except RemoteRejectedError:
@@ -274,7 +281,10 @@ class OrdersMixin:
             or any(name in provider for name in COMMON_LABEL_PROVIDERS)
         ):
             return None
-        labels = await self.client.get_common_label(tracking)
+        try:
+            labels = await self.client.get_common_label(tracking)
+        except RemoteRejectedError:  # not created yet (some gateways answer 400 here)
+            labels = []
         if not labels:
             await self.client.create_common_label(tracking)
             labels = await self.client.get_common_label(tracking)
