@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from kervan.domain import Listing, StockUpdate, StockUpdateResult
-from kervan.errors import RemoteRejectedError
+from kervan.errors import RemoteError
 
 from .mapping import listings_of
 
@@ -59,6 +59,10 @@ class ProductsMixin:
     async def push_stock(self, updates: list[StockUpdate]) -> list[StockUpdateResult]:
         """Send stock/price in batches of ≤1000, poll each batch, report every barcode.
 
+        A batch the remote did not take (rejected, or still failing after the client's retries)
+        is reported item by item with the reason instead of raising, so the batches already
+        applied are not lost from the report.
+
         A barcode sent twice keeps its last update. A batch Trendyol refuses as a repeat of an
         identical request within 15 minutes (our own earlier send whose answer was lost) is
         reported as failed so the engine sends it again later; nothing is applied twice.
@@ -73,19 +77,25 @@ class ProductsMixin:
             }
             for u in latest.values()
         ]
-        results: dict[str, StockUpdateResult] = {}
+        # send every batch first, then read the results: Trendyol works on them meanwhile
+        sent: list[tuple[list[str], str | list[StockUpdateResult]]] = []
         for start in range(0, len(items), MAX_BATCH):
             chunk = items[start : start + MAX_BATCH]
-            for result in await self._push_chunk(chunk):
-                results[result.barcode] = result
+            sent.append(([item["barcode"] for item in chunk], await self._send_chunk(chunk)))
+        results: dict[str, StockUpdateResult] = {}
+        for barcodes, outcome in sent:
+            if isinstance(outcome, str):
+                outcome = await self._batch_results(outcome, barcodes)
+            results.update((result.barcode, result) for result in outcome)
         return [results[barcode] for barcode in latest]
 
-    async def _push_chunk(self, chunk: list[dict[str, Any]]) -> list[StockUpdateResult]:
+    async def _send_chunk(self, chunk: list[dict[str, Any]]) -> str | list[StockUpdateResult]:
+        """The batchRequestId, or a failed result per item when Trendyol did not take it."""
         barcodes = [item["barcode"] for item in chunk]
         try:
             answer = await self.client.price_and_inventory(chunk)
-        except RemoteRejectedError as exc:
-            reason = exc.remote_message or exc.message
+        except RemoteError as exc:
+            reason = getattr(exc, "remote_message", None) or exc.message
             if any(marker in reason for marker in DUPLICATE_MARKERS):
                 reason = "Trendyol refused an identical request within 15 minutes; send later"
             return [StockUpdateResult(barcode=b, ok=False, errors=[reason]) for b in barcodes]
@@ -95,7 +105,7 @@ class ProductsMixin:
                 StockUpdateResult(barcode=b, ok=False, errors=["no batchRequestId returned"])
                 for b in barcodes
             ]
-        return await self._batch_results(batch_id, barcodes)
+        return batch_id
 
     async def _batch_results(self, batch_id: str, barcodes: list[str]) -> list[StockUpdateResult]:
         by_barcode: dict[str, StockUpdateResult] = {}

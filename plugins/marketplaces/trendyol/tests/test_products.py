@@ -114,3 +114,29 @@ async def test_batch_results_survive_a_5xx_on_the_poll(sandbox, trendyol):
     sandbox.faults.add(Fault("status", path="*/batch-requests/*", status=503, times=2))
     (result,) = await trendyol.push_stock([StockUpdate(barcode=barcode, quantity=11)])
     assert result.ok is True
+
+
+async def test_a_batch_that_keeps_failing_is_reported_per_item_and_others_still_apply():
+    sandbox = TrendyolSandbox()
+    for n in range(1500):
+        barcode = f"867{n:010d}"
+        sandbox.products[barcode] = {
+            "variants": [
+                {
+                    "barcode": barcode,
+                    "stock": {"quantity": 0},
+                    "price": {"salePrice": 1.0, "listPrice": 1.0},
+                }
+            ]
+        }
+    connector = make_connector(sandbox)
+    # the first batch's POST fails on every one of the client's 6 attempts
+    sandbox.faults.add(Fault("status", path="*/price-and-inventory", status=503, times=6))
+    updates = [StockUpdate(barcode=b, quantity=3) for b in sandbox.products]
+    results = await connector.push_stock(updates)
+    assert len(results) == 1500
+    assert [r.ok for r in results] == [False] * 1000 + [True] * 500
+    assert "503" in results[0].errors[0]
+    last = list(sandbox.products)[-1]
+    assert sandbox.products[last]["variants"][0]["stock"]["quantity"] == 3
+    await connector.aclose()
