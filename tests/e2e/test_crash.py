@@ -1,0 +1,166 @@
+"""Crash safety: worker processes SIGKILLed at random points of a 500-order run.
+
+Redis mode: two ``kervan worker`` processes share a Redis queue; the test process runs the
+scheduler and reconciler. Embedded mode: one ``kervan serve`` process (API + scheduler +
+in-process worker) is killed and restarted. Either way every order must end invoiced, with one
+invoice each and invoice numbers that run 1..N with no gap and no repeat.
+
+The buyers are registered e-Fatura companies and the tenant does not auto-approve, so each
+order's work is reserve → lookup → number + XML + validation, with no per-order marketplace
+call: Trendyol's documented 50-requests-per-10-s limit would otherwise make a 500-order run
+take minutes of waiting, not work. Booking, submission and cancellation under retries are
+covered by the idempotency and end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import redis
+from stdnum.tr import vkn
+
+from kervan.demo import scenario_data as sd
+from kervan.demo.clock import DemoClock
+from kervan.demo.run import SANDBOXES
+from kervan.domain import Address, Order, OrderLine, OrderState, Party, PartyKind, Tenant, TenantSettings
+from kervan.engine.records import INVOICE, ORDER
+from kervan.jobs import Scheduler
+from kervan.runtime import Runtime
+from kervan.scenario import Scenario
+from kervan.store import Query, open_store
+
+N = int(os.environ.get("KERVAN_CRASH_ORDERS", "500"))
+REDIS_URL = "redis://127.0.0.1:6379/14"
+KERVAN = str(Path(sys.executable).parent / "kervan")
+
+
+def _orders(now: datetime) -> tuple[list[Order], dict[str, str]]:
+    card = sd.PRODUCTS[0]
+    out, registered = [], {}
+    for i in range(N):
+        base = f"{300000000 + i * 7:09d}"
+        addr = Address(lines=[f"Sanayi Cd. No: {i + 1}"], district="Nilüfer", city="Bursa",
+                       postal_code="16110")
+        buyer = Party(kind=PartyKind.COMPANY, tax_id=base + vkn.calc_check_digit(base),
+                      company_name=f"Firma {i} Ltd. Şti.", tax_office="Nilüfer", address=addr)
+        registered[buyer.tax_id] = f"urn:mail:defaultpk@firma{i}.example"
+        pid = str(60000000 + i)
+        out.append(Order(
+            id=f"trendyol:{pid}", tenant_id="crash", connection_id="trendyol", source="trendyol",
+            order_number=f"7{pid}", package_id=pid, buyer=buyer, shipping_address=addr,
+            invoice_address=addr, ordered_at=now - timedelta(minutes=30) + timedelta(milliseconds=i),
+            lines=[OrderLine(line_id=f"{pid}-1", barcode=card.barcodes[0], name=card.name,
+                             quantity=1 + i % 3, unit_price=card.sale_price, vat_rate=card.vat_rate,
+                             discount=Decimal("1.00") if i % 2 else Decimal(0))],
+            remote_status="Created"))
+    return out, registered
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _setup(home: Path) -> tuple[Runtime, list]:
+    rt = Runtime.create(store=open_store(f"sqlite:///{home}/k.db"))
+    orders, registered = _orders(datetime.now(UTC))
+    scenario = Scenario(seller=sd.SELLER, orders=orders, registered=registered, products=sd.PRODUCTS,
+                        seller_aliases=("urn:mail:defaultgb@crash.example", "urn:mail:defaultpk@crash.example"))
+    rt.tenancy.create_tenant(Tenant(id="crash", name="Crash test", seller=sd.SELLER, settings=TenantSettings(
+        auto_approve=False, default_issuer_connection="nilvera", default_classifier_connection="nilvera",
+        default_carrier_connection="yurtici", sender_alias=scenario.seller_aliases[0])))
+    sandboxes = []
+    for key in SANDBOXES[:3]:
+        cls = rt.host.connector(key)
+        module, _, name = (cls.sandbox or "").partition(":")
+        sandbox = getattr(__import__(module, fromlist=[name]), name)(clock=DemoClock())
+        sandbox.seed_scenario(scenario)
+        url = sandbox.serve("127.0.0.1", 0)
+        rt.connections.create("crash", key, key, sandbox.demo_settings(url), poll_interval_s=5)
+        sandboxes.append(sandbox)
+    for p in sd.PRODUCTS:
+        rt.engine.set_stock("crash", p.id, 10 * N, p.barcodes)
+    return rt, sandboxes
+
+
+def _states(rt: Runtime) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for d in rt.store.tenant("crash").iter_query(Query(ORDER)):
+        out[d.body["state"]] = out.get(d.body["state"], 0) + 1
+    return out
+
+
+def _spawn(mode: str, env: dict[str, str]) -> subprocess.Popen:
+    if mode == "redis":
+        cmd = [KERVAN, "worker", "--threads", "4"]
+    else:
+        cmd = [KERVAN, "serve", "--port", str(_free_port()), "--workers", "4"]
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize("mode", ["redis", "embedded"])
+def test_killed_workers_lose_no_order_and_leave_no_number_gap(tmp_path, monkeypatch, mode):
+    monkeypatch.setenv("KERVAN_HOME", str(tmp_path))
+    env = {**os.environ, "KERVAN_HOME": str(tmp_path), "KERVAN_STORE_URL": f"sqlite:///{tmp_path}/k.db"}
+    env.pop("KERVAN_BROKER_URL", None)
+    rt, sandboxes = _setup(tmp_path)
+    scheduler = None
+    if mode == "redis":
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        env["KERVAN_BROKER_URL"] = REDIS_URL
+        jobs = rt.start_jobs(broker_url=REDIS_URL, worker=False, scheduler=False)
+        scheduler = Scheduler(jobs, rt.connections, lambda k: rt.host.connector(k).roles(),
+                              reconcile_every_s=2)
+        scheduler.start(every_s=0.5)
+    procs = [_spawn(mode, env) for _ in range(2 if mode == "redis" else 1)]
+    rng = random.Random(1234)
+    kills = 0
+    try:
+        deadline = time.monotonic() + 25
+        while time.monotonic() < deadline:  # the chaos phase
+            time.sleep(rng.uniform(0.8, 2.5))
+            victim = rng.randrange(len(procs))
+            procs[victim].send_signal(signal.SIGKILL)
+            procs[victim].wait()
+            kills += 1
+            procs[victim] = _spawn(mode, env)
+        finish_by = time.monotonic() + 240
+        while time.monotonic() < finish_by:
+            states = _states(rt)
+            if states.get(OrderState.INVOICED.value, 0) == N:
+                break
+            time.sleep(1)
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+        if scheduler is not None:
+            scheduler.stop()
+        rt.close()
+        for sandbox in sandboxes:
+            sandbox.stop()
+    store = open_store(f"sqlite:///{tmp_path}/k.db")
+    check = store.tenant("crash")
+    states = {}
+    for d in check.iter_query(Query(ORDER)):
+        states[d.body["state"]] = states.get(d.body["state"], 0) + 1
+    assert kills >= 8
+    assert states == {OrderState.INVOICED.value: N}, f"after {kills} kills: {states}"
+    invoices = [d.body for d in check.iter_query(Query(INVOICE))]
+    assert len(invoices) == N
+    assert len({i["order_id"] for i in invoices}) == N  # one invoice per order
+    numbers = sorted(i["number"] for i in invoices)
+    year = numbers[0][3:7]
+    assert numbers == [f"KRV{year}{n:09d}" for n in range(1, N + 1)]  # no gap, no repeat
+    store.close()
