@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
@@ -9,6 +12,10 @@ from kervan import ConnectorContext
 from kervan_sdk.sandbox import Sandbox, paginate
 
 pytest_plugins = ["pytester"]
+
+# the toy connectors name their sandbox by import path ("sdk_toys:ToySandbox"), as real plugins
+# do, so their module must be importable by name (the suite runs with --import-mode=importlib)
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 class EchoSandbox(Sandbox):

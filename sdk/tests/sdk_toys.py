@@ -131,7 +131,7 @@ class ToyHub(OrderSource, Carrier, DocumentIssuer, ErpSink):
     key = "toy"
     display_name = "Toy hub"
     Settings = ToySettings
-    sandbox = "toys:ToySandbox"
+    sandbox = "sdk_toys:ToySandbox"
     retry = RetryPolicy()
 
     def __init__(self, settings: ToySettings, context: ConnectorContext) -> None:
