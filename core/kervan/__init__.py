@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import domain, errors
+from . import domain, errors, invoicing, roles, scenario, tax
 from .plugins.hookspecs import hookimpl
 from .roles import (
     Alias,
@@ -26,6 +26,7 @@ from .roles import (
     TaxClassifier,
     desi_of,
 )
+from .scenario import Scenario
 from .settings import ConnectorSettings
 
 try:
@@ -46,6 +47,7 @@ __all__ = [
     "OrderSource",
     "Registration",
     "RemoteRef",
+    "Scenario",
     "Storefront",
     "Submission",
     "TaxClassifier",
@@ -54,4 +56,8 @@ __all__ = [
     "domain",
     "errors",
     "hookimpl",
+    "invoicing",
+    "roles",
+    "scenario",
+    "tax",
 ]

@@ -119,7 +119,7 @@ def test_checker_flags_internal_imports_in_a_plugin():
     source = """
 import kervan.engine
 from kervan.store.sqlite import SqliteStore
-from kervan import roles
+from kervan import jobs
 import importlib
 importlib.import_module("kervan.engine.steps")
 from kervan_sdk._internal import x
@@ -128,7 +128,7 @@ from kervan_sdk._internal import x
     assert [f for f in found if f] == [
         "imports kervan.engine, which is not kervan's public surface",
         "imports kervan.store.sqlite, which is not kervan's public surface",
-        "imports roles from kervan (not in kervan.__all__)",
+        "imports jobs from kervan (not in kervan.__all__)",
         "imports kervan.engine.steps, which is not kervan's public surface",
         "imports private SDK module kervan_sdk._internal",
     ]
