@@ -49,6 +49,16 @@ class HttpEvent:
 Hook = Callable[[HttpEvent], None]
 
 
+@dataclass(frozen=True)
+class _Failure:
+    """A failed attempt: the error to raise if we stop, and what retrying it would mean."""
+
+    error: KervanError
+    ambiguous: bool = False  # the remote may have acted on it
+    retry_after: float | None = None
+    retryable: bool = True
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -167,47 +177,27 @@ class ApiClient:
         method = method.upper()
         resend_safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         key = rate_key or f"{method} {path.split('?', 1)[0]}"
-        build = {
-            "params": params,
-            "json": json,
-            "data": data,
-            "files": files,
-            "content": content,
-            "headers": headers,
-        }
-        policy = self.retry
-        for attempt in range(1, policy.max_attempts + 1):
+        build = {"params": params, "json": json, "data": data, "files": files}
+        build |= {"content": content, "headers": headers}
+        for attempt in range(1, self.retry.max_attempts + 1):
             await self.limiter.acquire(key)
-            try:
-                response = await self._send(method, path, build, key, attempt)
-            except _RETRYABLE_TRANSPORT as exc:
-                error: KervanError = self._transport_error(exc, method, path)
-                ambiguous, retry_after = not isinstance(exc, _NEVER_SENT), None
-            except httpx.TransportError as exc:
-                raise self._transport_error(exc, method, path) from None
-            else:
-                if self._is_ok(response, ok):
-                    return response
-                error = self.map_error(response)
-                if response.status_code not in policy.retry_statuses:
-                    raise error
-                # a 429 means the remote did not act on the request; any 5xx might have
-                ambiguous = response.status_code != 429
-                retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock())
-                if retry_after is not None and retry_after > policy.max_retry_after:
-                    raise error
-            if attempt == policy.max_attempts:
-                raise error
-            if ambiguous and not resend_safe and lookup_before_retry is None:
-                raise error
-            await self._wait(policy.delay(attempt - 1, retry_after, self._rng), error, attempt, key)
-            if ambiguous and not resend_safe and lookup_before_retry is not None:
+            outcome = await self._attempt(method, path, build, key, attempt, ok)
+            if isinstance(outcome, httpx.Response):
+                return outcome
+            blind_resend = outcome.ambiguous and not resend_safe
+            if (
+                not outcome.retryable
+                or attempt == self.retry.max_attempts
+                or (blind_resend and lookup_before_retry is None)
+            ):
+                raise outcome.error
+            delay = self.retry.delay(attempt - 1, outcome.retry_after, self._rng)
+            await self._wait(delay, outcome.error, attempt, key)
+            if blind_resend and lookup_before_retry is not None:
                 found = await lookup_before_retry()
                 if found is not None:
                     log.info(
-                        "%s %s: found by lookup after an ambiguous failure",
-                        method,
-                        redact(path, self._secrets),
+                        "%s: found by lookup after an ambiguous failure", redact(key, self._secrets)
                     )
                     return found
         raise AssertionError("unreachable")  # pragma: no cover - the loop always returns/raises
@@ -253,6 +243,38 @@ class ApiClient:
         if ok is None:
             return response.is_success
         return response.status_code in ok
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        build: dict[str, Any],
+        key: str,
+        attempt: int,
+        ok: Container[int] | None,
+    ) -> httpx.Response | _Failure:
+        """One send: the response if it is ok, else what went wrong and whether to retry."""
+        try:
+            response = await self._send(method, path, build, key, attempt)
+        except _RETRYABLE_TRANSPORT as exc:
+            error = self._transport_error(exc, method, path)
+            return _Failure(error, ambiguous=not isinstance(exc, _NEVER_SENT))
+        except httpx.TransportError as exc:
+            return _Failure(self._transport_error(exc, method, path), retryable=False)
+        if self._is_ok(response, ok):
+            return response
+        mapped = self.map_error(response)
+        if response.status_code not in self.retry.retry_statuses:
+            return _Failure(mapped, retryable=False)
+        retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock())
+        too_long = retry_after is not None and retry_after > self.retry.max_retry_after
+        # a 429 means the remote did not act on the request; any 5xx might have
+        return _Failure(
+            mapped,
+            ambiguous=response.status_code != 429,
+            retry_after=retry_after,
+            retryable=not too_long,
+        )
 
     async def _send(
         self, method: str, path: str, build: dict[str, Any], key: str, attempt: int
