@@ -503,3 +503,65 @@ async def test_time_moves_shipped_packages_to_delivered(sandbox, trendyol):
         if o.package_id == order.package_id
     ]
     assert delivered.remote_status == "Delivered"
+
+
+# -- other read endpoints ------------------------------------------------------------------------
+
+
+async def test_common_label_endpoint_shapes(sandbox):
+    tex = next(p for p, m in sandbox.meta.items() if m["ty_tracking"])
+    tracking = str(sandbox.packages[tex]["cargoTrackingNumber"])
+    path = f"/integration/sellers/{SELLER_ID}/common-label/{tracking}"
+    async with raw(sandbox) as http:
+        assert (await http.get(path)).json() == {"data": []}
+        created = await http.post(path, json={"format": "ZPL", "boxQuantity": 2})
+        assert created.status_code == 200 and created.content == b""
+        data = (await http.get(path)).json()["data"]
+        assert [d["format"] for d in data] == ["ZPL", "ZPL"]
+        assert all(d["label"].startswith("^XA") and d["label"].endswith("^XZ") for d in data)
+        pdf = await http.post(path, json={"format": "PDF"})
+        assert_error_body(pdf, 400, "format.invalid")
+        bad = await http.post(f"/integration/sellers/{SELLER_ID}/common-label/123", json={})
+        assert_error_body(bad, 400, "cargoTrackingNumber.invalid")
+
+
+async def test_approved_products_envelope_and_fields(sandbox):
+    path = f"/integration/product/sellers/{SELLER_ID}/products/approved"
+    async with raw(sandbox) as http:
+        body = (await http.get(path, params={"page": 0, "size": 2})).json()
+        too_big = await http.get(path, params={"size": 101})
+    assert set(body) == {"page", "size", "totalPages", "totalElements", "content"}
+    product = body["content"][0]
+    assert {
+        "contentId",
+        "productMainId",
+        "title",
+        "brand",
+        "category",
+        "attributes",
+        "variants",
+    } <= set(product)
+    variant = product["variants"][0]
+    assert {"variantId", "barcode", "stockCode", "onSale", "attributes"} <= set(variant)
+    assert {"attributeName", "attributeValue"} <= set(product["attributes"][0])
+    assert_error_body(too_big, 400, "invalid.size")
+
+
+async def test_claim_audit_and_reasons_shapes(sandbox):
+    claim_id = sandbox.customer_return(next(iter(sandbox.packages)))
+    item = sandbox.claims[claim_id]["items"][0]["claimItems"][0]["id"]
+    async with raw(sandbox) as http:
+        audit = (
+            await http.get(f"/integration/order/sellers/{SELLER_ID}/claims/items/{item}/audit")
+        ).json()
+        reasons = (await http.get("/integration/order/claim-issue-reasons")).json()
+    assert set(audit[0]) == {
+        "claimId",
+        "claimItemId",
+        "previousStatus",
+        "newStatus",
+        "userInfoDocument",
+        "date",
+    }
+    assert set(audit[0]["userInfoDocument"]) == {"executorId", "executorApp", "executorUser"}
+    assert all(set(r) == {"id", "name"} for r in reasons)
