@@ -316,7 +316,8 @@ def _claim_line(order_line: Mapping[str, Any], item: Mapping[str, Any]) -> Claim
     status = (item.get("claimItemStatus") or {}).get("name", "Created")
     return ClaimLine(
         id=str(item["id"]),
-        order_line_id=str(pick(item, "orderLineItemId", default=pick(order_line, "lineId", "id"))),
+        # the order line (OrderLine.line_id), not orderLineItemId (Trendyol's per-unit id)
+        order_line_id=str(pick(order_line, "lineId", "id", default=item.get("orderLineItemId"))),
         barcode=str(pick(order_line, "barcode", default="-")),
         name=str(pick(order_line, "productName", default="-")),
         quantity=Decimal(1),  # one claim item is one unit

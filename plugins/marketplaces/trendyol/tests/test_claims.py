@@ -36,6 +36,8 @@ async def test_fetch_claims_maps_items_and_statuses(sandbox, trendyol, returned)
     assert waiting.lines[0].customer_note == "küçük geldi"
     units = sum(line["quantity"] for line in sandbox.packages[int(waiting.package_id)]["lines"])
     assert len(waiting.lines) == units  # one claim line per returned unit
+    line_ids = {str(x["lineId"]) for x in sandbox.packages[int(waiting.package_id)]["lines"]}
+    assert {line.order_line_id for line in waiting.lines} == line_ids
     assert {line.status for line in got[on_way_id].lines} == {ClaimLineStatus.CREATED}
 
 

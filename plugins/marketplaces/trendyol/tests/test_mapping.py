@@ -268,6 +268,7 @@ def test_claim_maps_one_line_per_claim_item():
     claim = claim_of(raw, tenant_id="t", connection_id="c")
     assert claim.id == "c:c-1" and claim.package_id == "55" and claim.order_id == "c:55"
     assert [line.id for line in claim.lines] == ["i-1", "i-2"]
+    assert {line.order_line_id for line in claim.lines} == {"9"}  # the order's line id
     assert [line.status.value for line in claim.lines] == ["waiting", "disputed"]
     assert {line.reason.code for line in claim.lines} == {"401"}
     assert claim.lines[0].unit_price == Decimal("129.00")
