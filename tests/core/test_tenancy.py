@@ -187,3 +187,17 @@ def test_default_hasher_is_argon2id_and_cached_verification_is_cheap(store) -> N
         svc.authenticate(plaintext)
     cached = (time.perf_counter() - start) / 1000
     assert cached < first / 20 and cached < 0.001
+
+
+def test_api_key_plaintext_never_reaches_logs_or_reprs(svc: TenancyService, caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    plaintext, record = svc.create_api_key("u-op")
+    principal = svc.authenticate(plaintext)
+    try:
+        svc.authenticate(plaintext + "x")
+    except NotAuthenticated as exc:
+        logging.getLogger("test").exception("auth failed: %s", exc)
+    surfaces = [repr(record), str(record), repr(principal), repr(svc), caplog.text]
+    assert not any(plaintext in s or plaintext.split("_", 2)[2] in s for s in surfaces)

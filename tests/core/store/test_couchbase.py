@@ -176,3 +176,32 @@ def test_missing_cluster_fails_fast_with_a_clear_message(monkeypatch) -> None:
     message = str(info.value)
     assert "no Couchbase cluster answered at couchbase://127.0.0.1" in message
     assert "not-a-real-password" not in message
+
+
+def test_numbering_under_contention_is_gapless_with_retries(store) -> None:
+    """The invoice-numbering pattern on the optimistic transactions: a conflict is a
+    CasMismatch, the caller runs the step again, and numbers stay gapless and unique."""
+    t = store.tenant("acme")
+    taken: list[int] = []
+    lock = threading.Lock()
+
+    def work(thread: int) -> None:
+        for i in range(15):
+            while True:
+                try:
+                    with t.transaction() as tx:
+                        n = tx.counter("series")
+                        tx.insert("widget", f"inv-{n}", {"by": f"{thread}.{i}"})
+                    break
+                except CasMismatch:
+                    continue  # what the engine does with a retryable error
+            with lock:
+                taken.append(n)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(taken) == list(range(1, 61))
+    assert t.count(Query("widget")) == 60
