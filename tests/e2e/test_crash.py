@@ -32,7 +32,16 @@ from stdnum.tr import vkn
 from kervan.demo import scenario_data as sd
 from kervan.demo.clock import DemoClock
 from kervan.demo.run import SANDBOXES
-from kervan.domain import Address, Order, OrderLine, OrderState, Party, PartyKind, Tenant, TenantSettings
+from kervan.domain import (
+    Address,
+    Order,
+    OrderLine,
+    OrderState,
+    Party,
+    PartyKind,
+    Tenant,
+    TenantSettings,
+)
 from kervan.engine.records import INVOICE, ORDER
 from kervan.jobs import Scheduler
 from kervan.runtime import Runtime
@@ -49,20 +58,44 @@ def _orders(now: datetime) -> tuple[list[Order], dict[str, str]]:
     out, registered = [], {}
     for i in range(N):
         base = f"{300000000 + i * 7:09d}"
-        addr = Address(lines=[f"Sanayi Cd. No: {i + 1}"], district="Nilüfer", city="Bursa",
-                       postal_code="16110")
-        buyer = Party(kind=PartyKind.COMPANY, tax_id=base + vkn.calc_check_digit(base),
-                      company_name=f"Firma {i} Ltd. Şti.", tax_office="Nilüfer", address=addr)
+        addr = Address(
+            lines=[f"Sanayi Cd. No: {i + 1}"], district="Nilüfer", city="Bursa", postal_code="16110"
+        )
+        buyer = Party(
+            kind=PartyKind.COMPANY,
+            tax_id=base + vkn.calc_check_digit(base),
+            company_name=f"Firma {i} Ltd. Şti.",
+            tax_office="Nilüfer",
+            address=addr,
+        )
         registered[buyer.tax_id] = f"urn:mail:defaultpk@firma{i}.example"
         pid = str(60000000 + i)
-        out.append(Order(
-            id=f"trendyol:{pid}", tenant_id="crash", connection_id="trendyol", source="trendyol",
-            order_number=f"7{pid}", package_id=pid, buyer=buyer, shipping_address=addr,
-            invoice_address=addr, ordered_at=now - timedelta(minutes=30) + timedelta(milliseconds=i),
-            lines=[OrderLine(line_id=f"{pid}-1", barcode=card.barcodes[0], name=card.name,
-                             quantity=1 + i % 3, unit_price=card.sale_price, vat_rate=card.vat_rate,
-                             discount=Decimal("1.00") if i % 2 else Decimal(0))],
-            remote_status="Created"))
+        out.append(
+            Order(
+                id=f"trendyol:{pid}",
+                tenant_id="crash",
+                connection_id="trendyol",
+                source="trendyol",
+                order_number=f"7{pid}",
+                package_id=pid,
+                buyer=buyer,
+                shipping_address=addr,
+                invoice_address=addr,
+                ordered_at=now - timedelta(minutes=30) + timedelta(milliseconds=i),
+                lines=[
+                    OrderLine(
+                        line_id=f"{pid}-1",
+                        barcode=card.barcodes[0],
+                        name=card.name,
+                        quantity=1 + i % 3,
+                        unit_price=card.sale_price,
+                        vat_rate=card.vat_rate,
+                        discount=Decimal("1.00") if i % 2 else Decimal(0),
+                    )
+                ],
+                remote_status="Created",
+            )
+        )
     return out, registered
 
 
@@ -75,11 +108,27 @@ def _free_port() -> int:
 def _setup(home: Path) -> tuple[Runtime, list]:
     rt = Runtime.create(store=open_store(f"sqlite:///{home}/k.db"))
     orders, registered = _orders(datetime.now(UTC))
-    scenario = Scenario(seller=sd.SELLER, orders=orders, registered=registered, products=sd.PRODUCTS,
-                        seller_aliases=("urn:mail:defaultgb@crash.example", "urn:mail:defaultpk@crash.example"))
-    rt.tenancy.create_tenant(Tenant(id="crash", name="Crash test", seller=sd.SELLER, settings=TenantSettings(
-        auto_approve=False, default_issuer_connection="nilvera", default_classifier_connection="nilvera",
-        default_carrier_connection="yurtici", sender_alias=scenario.seller_aliases[0])))
+    scenario = Scenario(
+        seller=sd.SELLER,
+        orders=orders,
+        registered=registered,
+        products=sd.PRODUCTS,
+        seller_aliases=("urn:mail:defaultgb@crash.example", "urn:mail:defaultpk@crash.example"),
+    )
+    rt.tenancy.create_tenant(
+        Tenant(
+            id="crash",
+            name="Crash test",
+            seller=sd.SELLER,
+            settings=TenantSettings(
+                auto_approve=False,
+                default_issuer_connection="nilvera",
+                default_classifier_connection="nilvera",
+                default_carrier_connection="yurtici",
+                sender_alias=scenario.seller_aliases[0],
+            ),
+        )
+    )
     sandboxes = []
     for key in SANDBOXES[:3]:
         cls = rt.host.connector(key)
@@ -112,7 +161,11 @@ def _spawn(mode: str, env: dict[str, str]) -> subprocess.Popen:
 @pytest.mark.parametrize("mode", ["redis", "embedded"])
 def test_killed_workers_lose_no_order_and_leave_no_number_gap(tmp_path, monkeypatch, mode):
     monkeypatch.setenv("KERVAN_HOME", str(tmp_path))
-    env = {**os.environ, "KERVAN_HOME": str(tmp_path), "KERVAN_STORE_URL": f"sqlite:///{tmp_path}/k.db"}
+    env = {
+        **os.environ,
+        "KERVAN_HOME": str(tmp_path),
+        "KERVAN_STORE_URL": f"sqlite:///{tmp_path}/k.db",
+    }
     env.pop("KERVAN_BROKER_URL", None)
     rt, sandboxes = _setup(tmp_path)
     scheduler = None
@@ -120,8 +173,9 @@ def test_killed_workers_lose_no_order_and_leave_no_number_gap(tmp_path, monkeypa
         redis.Redis.from_url(REDIS_URL).flushdb()
         env["KERVAN_BROKER_URL"] = REDIS_URL
         jobs = rt.start_jobs(broker_url=REDIS_URL, worker=False, scheduler=False)
-        scheduler = Scheduler(jobs, rt.connections, lambda k: rt.host.connector(k).roles(),
-                              reconcile_every_s=2)
+        scheduler = Scheduler(
+            jobs, rt.connections, lambda k: rt.host.connector(k).roles(), reconcile_every_s=2
+        )
         scheduler.start(every_s=0.5)
     procs = [_spawn(mode, env) for _ in range(2 if mode == "redis" else 1)]
     rng = random.Random(1234)
