@@ -21,7 +21,7 @@ from kervan.errors import (
     RateLimitedError,
     RemoteRejectedError,
 )
-from kervan_sdk.http import ApiClient, BasicAuth, RateLimit, RetryPolicy, redact
+from kervan_sdk.http import ApiClient, BasicAuth, Lookup, RateLimit, RetryPolicy, redact
 
 from .settings import TrendyolSettings
 
@@ -218,7 +218,7 @@ class TrendyolClient(ApiClient):
     # -- invoices --------------------------------------------------------------------------
 
     async def send_invoice_link(
-        self, body: Mapping[str, Any], lookup: Any = None
+        self, body: Mapping[str, Any], lookup: Lookup | None = None
     ) -> httpx.Response:
         return await self.request(
             "POST",
@@ -235,7 +235,7 @@ class TrendyolClient(ApiClient):
         *,
         invoice_number: str | None = None,
         invoice_date_ms: int | None = None,
-        lookup: Any = None,
+        lookup: Lookup | None = None,
     ) -> httpx.Response:
         data = {"shipmentPackageId": str(package_id)}
         if invoice_number:

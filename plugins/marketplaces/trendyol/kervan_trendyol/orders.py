@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from kervan import RemoteRef
 from kervan.domain import Invoice, Label, Order
 from kervan.errors import ConflictError, InvalidInputError, RemoteRejectedError
@@ -190,8 +191,8 @@ class OrdersMixin:
             "invoiceNumber": invoice.number,
         }
 
-        async def lookup() -> Any:
-            return _Found() if await self._invoice_on_package(order) == url else None
+        async def lookup() -> httpx.Response | None:
+            return httpx.Response(200) if await self._invoice_on_package(order) == url else None
 
         try:
             await self.client.send_invoice_link(body, lookup)
@@ -204,8 +205,8 @@ class OrdersMixin:
     async def send_invoice_file(self, order: Order, invoice: Invoice, pdf: bytes) -> RemoteRef:
         """Upload the invoice PDF (once per package; Trendyol refuses a second invoice)."""
 
-        async def lookup() -> Any:
-            return _Found() if await self._invoice_on_package(order) else None
+        async def lookup() -> httpx.Response | None:
+            return httpx.Response(200) if await self._invoice_on_package(order) else None
 
         try:
             await self.client.upload_invoice_file(
@@ -290,12 +291,6 @@ class OrdersMixin:
             labels = await self.client.get_common_label(tracking)
         zpl = "\n".join(str(item.get("label", "")) for item in labels if item.get("label"))
         return Label(zpl=zpl, pdf=b"") if zpl else None
-
-
-class _Found:
-    """A stand-in response for ``lookup_before_retry``: the remote already has it."""
-
-    status_code = 200
 
 
 def _invoice_epoch(invoice: Invoice) -> int:
