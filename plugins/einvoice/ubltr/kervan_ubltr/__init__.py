@@ -8,6 +8,7 @@ Public surface (integrator plugins build on this)::
     build_valid(document) -> bytes           # build + validate; raises DocumentInvalid
     parse(xml) -> Invoice | DespatchAdvice
     expense_voucher_from_claim(claim, ...) -> ExpenseVoucher
+    transport_despatch(order, ...) -> DespatchAdvice   # exchange / missing part, not a sale
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from kervan.domain import DespatchAdvice, Invoice
 from .despatch_xml import TRANSPORT_ONLY_NOTE, build_despatch
 from .invoice_xml import build_invoice
 from .parse import parse
+from .transport import transport_despatch
 from .validation import (
     DocumentInvalid,
     Issue,
@@ -65,5 +67,6 @@ __all__ = [
     "default_validator",
     "expense_voucher_from_claim",
     "parse",
+    "transport_despatch",
     "validate",
 ]

@@ -280,3 +280,51 @@ def test_parse_incoming_invoice_sets_kind_and_tenant():
     assert (
         parsed.seller.tax_id == SELLER.tax_id and parsed.buyer.company_name == COMPANY.company_name
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# exchanges and missing parts
+
+
+def test_missing_part_shipment_is_a_valid_transport_only_despatch(validator):
+    from kervan_ubltr import transport_despatch
+    from strategies_ubltr import despatch as sample
+
+    o = order()
+    carrier = sample().carrier
+    adv = transport_despatch(
+        o,
+        {"1": Decimal(1)},
+        seller=SELLER,
+        number="IRS2026000000003",
+        uuid=new_uuid(3),
+        issued_at=T0,
+        despatched_at=T0,
+        reason="Eksik parça gönderimi",
+        carrier=carrier,
+    )
+    assert adv.notes[0] == TRANSPORT_ONLY_NOTE and "4400123" in adv.notes[1]
+    assert [(x.order_line_id, x.quantity) for x in adv.lines] == [("1", Decimal(1))]
+    xml = build_valid(adv)
+    assert parse(xml).model_dump(exclude={"id", "tenant_id", "order_id"}) == adv.model_dump(
+        exclude={"id", "tenant_id", "order_id"}
+    )
+
+
+def test_transport_despatch_refuses_what_gib_would():
+    from kervan_ubltr import transport_despatch
+
+    kw = {
+        "seller": SELLER,
+        "number": "IRS2026000000004",
+        "uuid": new_uuid(4),
+        "issued_at": T0,
+        "despatched_at": T0,
+        "reason": "Değişim",
+    }
+    with pytest.raises(InvalidInputError, match="carrier or a driver"):
+        transport_despatch(order(), **kw)
+    with pytest.raises(InvalidInputError, match="abroad"):
+        transport_despatch(order(address=DE), carrier=SELLER, **kw)
+    with pytest.raises(InvalidInputError, match="no lines"):
+        transport_despatch(order(), {"9": Decimal(1)}, carrier=SELLER, **kw)
