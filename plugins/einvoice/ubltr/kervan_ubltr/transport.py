@@ -25,7 +25,7 @@ def _lines(order: Order, quantities: Mapping[str, Decimal] | None) -> list[Despa
     unknown = sorted(set(wanted) - set(by_id))
     if unknown:
         raise InvalidInputError(f"order {order.id} has no lines {unknown}")
-    out = []
+    out: list[DespatchLine] = []
     for line_id, qty in wanted.items():
         line = by_id[line_id]
         if not qty > 0:
