@@ -1,5 +1,7 @@
 """Trendyol marketplace connector for Kervan."""
 
+from collections.abc import Callable
+
 from kervan import hookimpl
 
 from .connector import Trendyol
@@ -10,5 +12,5 @@ __all__ = ["Trendyol", "TrendyolSettings", "parse_webhook", "verify_webhook"]
 
 
 @hookimpl
-def register_order_sources(register):  # type: ignore[no-untyped-def]
+def register_order_sources(register: Callable[[type], None]) -> None:
     register(Trendyol)

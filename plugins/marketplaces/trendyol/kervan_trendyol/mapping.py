@@ -372,7 +372,8 @@ def _listing(
     connection_id: str,
 ) -> Listing:
     barcode = str(variant["barcode"])
-    price = variant.get("price") if isinstance(variant.get("price"), Mapping) else variant
+    nested = variant.get("price")
+    price: Mapping[str, Any] = nested if isinstance(nested, Mapping) else variant
     stock = variant.get("stock")
     quantity = stock.get("quantity") if isinstance(stock, Mapping) else stock
     if quantity is None:

@@ -283,11 +283,12 @@ async def issue(sb: TrendyolSandbox, claim_id: str, request: Request) -> None:
     claim = _claim(sb, claim_id)
     content_type = request.headers.get("content-type", "")
     is_form = "multipart" in content_type or "urlencoded" in content_type
-    form = await request.form() if is_form else {}
+    form = await request.form() if is_form else None
     params = request.query_params
 
     def value(name: str) -> Any:
-        return form.get(name) if form.get(name) is not None else params.get(name)
+        given = form.get(name) if form is not None else None
+        return given if given is not None else params.get(name)
 
     reason_text = str(value("claimIssueReasonId") or "")
     if not reason_text.isdigit() or int(reason_text) not in {r["id"] for r in ISSUE_REASONS}:
@@ -298,7 +299,7 @@ async def issue(sb: TrendyolSandbox, claim_id: str, request: Request) -> None:
         raise _err(400, "description.invalid", "Açıklama 1-500 karakter olmalıdır")
     files = (
         [f for f in (form.getlist("files") + form.getlist("file")) if not isinstance(f, str)]
-        if form
+        if form is not None
         else []
     )
     if reason not in NO_FILE_REASONS and not files:
