@@ -32,7 +32,8 @@ from couchbase.options import DecrementOptions, DeltaValue, IncrementOptions, Si
 
 from . import couchbase_keys as ck
 from .checks import check_key, check_kind, check_query, check_tenant, spec_of
-from .couchbase_tx import CouchbaseTransaction, Pending, commit, maintain
+from .couchbase_index import candidates, directory, ensure_built
+from .couchbase_tx import CouchbaseTransaction, Pending, commit
 from .matching import matches, order_and_page
 from .opening import couchbase_params
 from .port import (
@@ -199,41 +200,12 @@ class CouchbaseStore(Store):
             self._tenants.add(tenant)
 
     def ensure_built(self, kind: str, fields: tuple[str, ...]) -> None:
-        """Back-fill index documents for fields declared after documents were written.
-
-        A marker in ``kervan_meta`` says which fields are built, so this runs once per field
-        per cluster, not per process start."""
-        todo = [f for f in fields if (kind, f) not in self._built]
-        if not todo:
-            return
-        marker = f"indexes::{kind}"
-        try:
-            try:
-                built = set(self.coll(ck.META).get(marker).content_as[dict]["fields"])
-            except DocumentNotFoundException:
-                built = set()
-            missing = tuple(f for f in todo if f not in built)
-            if missing:
-                for tenant in self.tenant_ids():
-                    self._backfill(tenant, kind, missing)
-                self.coll(ck.META).upsert(marker, {"fields": sorted(built | set(missing))})
-        except CouchbaseException as exc:
-            raise self.unavailable(exc) from None
+        """Back-fill index documents of fields declared late (see :mod:`.couchbase_index`)."""
         with self._lock:
-            self._built.update((kind, f) for f in todo)
-
-    def _backfill(self, tenant: str, kind: str, fields: tuple[str, ...]) -> None:
-        t = self.tenant(tenant)
-        for key in sorted(t.directory(kind)):
-
-            def logic(ctx: Any, key: str = key) -> None:
-                from .couchbase_tx import _tx_get
-
-                cur = _tx_get(ctx, self.kind_coll(kind), ck.doc_key(tenant, key))
-                if cur is not None:
-                    maintain(ctx, self, tenant, kind, key, None, cur.content_as[dict]["b"], fields)
-
-            self.cluster.transactions.run(logic)
+            done = set(self._built)
+        ensure_built(self, kind, fields, done)
+        with self._lock:
+            self._built |= done
 
     # -- Store -------------------------------------------------------------------------------
 
@@ -345,39 +317,13 @@ class CouchbaseTenantStore(TenantStore):
         return int(res.content)
 
     def directory(self, kind: str) -> set[str]:
-        """Every key of ``kind`` for this tenant (from the sharded directory documents)."""
-        keys: set[str] = set()
-        for shard in range(self.store.dir_shards):
-            keys |= self._key_list(ck.DIRECTORY, ck.dir_key(self.tenant_id, kind, shard))
-        return keys
-
-    def _key_list(self, coll: str, doc_key: str) -> set[str]:
-        try:
-            return set(self.store.coll(coll).get(doc_key).content_as[dict]["keys"])
-        except DocumentNotFoundException:
-            return set()
-        except CouchbaseException as exc:
-            raise self.store.unavailable(exc) from None
-
-    def _candidates(self, query: Query) -> set[str]:
-        from .checks import where_values
-
-        if not query.where:
-            return self.directory(query.kind)
-        found: set[str] | None = None
-        for name, wanted in query.where.items():
-            keys: set[str] = set()
-            for value in where_values(wanted):
-                base = ck.index_key(self.tenant_id, query.kind, name, value)
-                for shard in range(self.store.index_shards):
-                    keys |= self._key_list(ck.INDEX, f"{base}::{shard}")
-            found = keys if found is None else found & keys
-        return found or set()
+        """Every key of ``kind`` for this tenant."""
+        return directory(self.store, self.tenant_id, kind)
 
     def _matching(self, query: Query) -> list[Doc]:
         spec = check_query(query)
         self.store.ensure_built(query.kind, spec.indexes)
-        docs = self.get_many(query.kind, sorted(self._candidates(query)))
+        docs = self.get_many(query.kind, sorted(candidates(self.store, self.tenant_id, query)))
         # Index documents change in the same transaction as their documents, so this filter
         # only applies range and the other where-fields; it is also the source of truth.
         return [d for d in docs.values() if matches(query, d.body)]

@@ -62,6 +62,20 @@ def index_statements(bucket: str, scope: str, kinds: dict[str, KindSpec]) -> lis
     return out
 
 
+def _where_term(field: str, values: list[Any], name: str, params: dict[str, Any]) -> str:
+    """``IN $name`` for the values, ``IS NOT VALUED`` (null or missing) for a ``None``."""
+    others = [v for v in values if v is not None]
+    parts = []
+    if others:
+        params[name] = others
+        parts.append(f"{_path(field)} IN ${name}")
+    if len(others) != len(values):
+        parts.append(f"{_path(field)} IS NOT VALUED")
+    if not parts:
+        return "FALSE"
+    return f"({' OR '.join(parts)})" if len(parts) > 1 else parts[0]
+
+
 def select_statement(
     bucket: str, scope: str, tenant: str, query: Query
 ) -> tuple[str, dict[str, Any]]:
@@ -69,15 +83,7 @@ def select_statement(
     params: dict[str, Any] = {"tenant": tenant}
     terms = ["d.`t` = $tenant"]
     for i, (field, wanted) in enumerate(sorted(query.where.items())):
-        values = where_values(wanted)
-        others = [v for v in values if v is not None]
-        parts = []
-        if others:
-            params[f"w{i}"] = others
-            parts.append(f"{_path(field)} IN $w{i}")
-        if len(others) != len(values):
-            parts.append(f"{_path(field)} IS NOT VALUED")
-        terms.append(f"({' OR '.join(parts)})" if len(parts) > 1 else (parts or ["FALSE"])[0])
+        terms.append(_where_term(field, where_values(wanted), f"w{i}", params))
     if query.range is not None:
         field, low, high = query.range
         if low is not None:

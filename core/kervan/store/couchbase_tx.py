@@ -143,7 +143,7 @@ def commit(store: CouchbaseStore, tenant: str, pending: Pending) -> None:
         raise store.unavailable(exc) from None
 
 
-def _tx_get(ctx: Any, coll: Any, key: str) -> Any:
+def tx_get(ctx: Any, coll: Any, key: str) -> Any:
     try:
         return ctx.get(coll, key)
     except DocumentNotFoundException:
@@ -151,7 +151,7 @@ def _tx_get(ctx: Any, coll: Any, key: str) -> Any:
 
 
 def _put(ctx: Any, coll: Any, key: str, value: Any) -> None:
-    current = _tx_get(ctx, coll, key)
+    current = tx_get(ctx, coll, key)
     if current is None:
         ctx.insert(coll, key, value)
     else:
@@ -160,11 +160,11 @@ def _put(ctx: Any, coll: Any, key: str, value: Any) -> None:
 
 def _validate(ctx: Any, store: CouchbaseStore, tenant: str, pending: Pending) -> None:
     for (kind, key), expected in pending.reads.items():
-        current = _tx_get(ctx, store.kind_coll(kind), ck.doc_key(tenant, key))
+        current = tx_get(ctx, store.kind_coll(kind), ck.doc_key(tenant, key))
         if (current.cas if current is not None else None) != expected:
             raise _Conflict(kind)
     for name, value in pending.counter_reads.items():
-        current = _tx_get(ctx, store.coll(ck.COUNTERS), ck.doc_key(tenant, name))
+        current = tx_get(ctx, store.coll(ck.COUNTERS), ck.doc_key(tenant, name))
         if (current.content_as[int] if current is not None else None) != value:
             raise _Conflict(name)
 
@@ -173,7 +173,7 @@ def _write(
     ctx: Any, store: CouchbaseStore, tenant: str, kind: str, key: str, body: dict[str, Any] | None
 ) -> None:
     coll = store.kind_coll(kind)
-    current = _tx_get(ctx, coll, ck.doc_key(tenant, key))
+    current = tx_get(ctx, coll, ck.doc_key(tenant, key))
     old = None if current is None else current.content_as[dict]["b"]
     if body is None:
         if current is not None:
@@ -224,7 +224,7 @@ def _index_doc(
 
 def edit_set(ctx: Any, coll: Any, doc_key: str, tenant: str, key: str, *, add: bool) -> None:
     """Add ``key`` to (or take it out of) the key list held by ``doc_key``."""
-    current = _tx_get(ctx, coll, doc_key)
+    current = tx_get(ctx, coll, doc_key)
     keys = set(current.content_as[dict]["keys"]) if current is not None else set()
     if (key in keys) == add:
         return
