@@ -30,6 +30,7 @@ declare_kind(USER, indexes=["tenant_id", "active"])
 declare_kind(API_KEY, indexes=["user_id", "tenant_id"])
 
 TENANT_ROLES = frozenset(Role) - {Role.PLATFORM_ADMIN}
+_CACHE_LIMIT = 10_000
 
 
 class NotAuthenticated(PermissionDeniedError):
@@ -206,6 +207,8 @@ class TenancyService:
             return hit[1]
         principal = self._verify(key)
         with self._lock:
+            if len(self._cache) >= _CACHE_LIMIT:  # only valid keys get in; drop the expired
+                self._cache = {d: e for d, e in self._cache.items() if e[0] > now}
             self._cache[digest] = (now + self.cache_ttl_s, principal)
         return principal
 
