@@ -317,3 +317,19 @@ async def test_seed_packages_accepts_legacy_field_names():
     assert order.package_id == "77" == str(pid)
     assert order.lines[0].sku == "S1" and order.lines[0].unit_price == Decimal("50.00")
     await connector.aclose()
+
+
+async def test_awaiting_packages_cannot_be_worked_until_payment_is_confirmed():
+    sandbox = TrendyolSandbox(seed=6)
+    pids = sandbox.seed_random(4, awaiting=1)
+    connector = make_connector(sandbox)
+    waiting = order_of(await fetch(connector), pids[-1])
+    assert waiting.remote_status == "Awaiting" and not waiting.source_cancelled
+    with pytest.raises(RemoteRejectedError) as err:
+        await connector.accept(waiting)
+    assert err.value.detail["keys"] == ["package.awaiting"]
+    sandbox.clock.advance(15 * 60)
+    confirmed = order_of(await fetch(connector), pids[-1])
+    assert confirmed.remote_status == "Created"
+    assert (await connector.accept(confirmed)).already_done is False
+    await connector.aclose()

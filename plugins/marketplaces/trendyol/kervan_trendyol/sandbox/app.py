@@ -38,6 +38,7 @@ LIMITS: dict[str, tuple[int, float]] = {
 }
 GENERIC = (50, 10.0)
 #: how long things take on the sandbox clock
+PAYMENT_CONFIRMED_AFTER = timedelta(minutes=15)  # Awaiting → Created
 SHIP_AFTER = timedelta(hours=6)  # Invoiced (or labelled) → Shipped, the carrier picked it up
 DELIVER_AFTER = timedelta(hours=36)  # Shipped → Delivered
 CLAIM_ARRIVES_AFTER = timedelta(hours=24)  # claim Created → WaitingInAction
@@ -162,7 +163,8 @@ class TrendyolSandbox(Sandbox):
     # -- time ------------------------------------------------------------------------------
 
     def tick(self) -> None:
-        """Let the sandbox clock act: carriers ship and deliver, claims arrive and auto-accept."""
+        """Let the sandbox clock act: payments confirm, carriers ship and deliver, claims
+        arrive, untouched claims auto-accept, disputes get decided."""
         now = self.clock.now()
         for pid, pkg in self.packages.items():
             meta = self.meta[pid]
@@ -171,7 +173,9 @@ class TrendyolSandbox(Sandbox):
                 pkg["status"] in ("Picking", "Invoiced")
                 and (meta.get("labelled") or meta.get("seller_tracking"))
             )
-            if ready and now - since >= SHIP_AFTER:
+            if pkg["status"] == "Awaiting" and now - since >= PAYMENT_CONFIRMED_AFTER:
+                self.set_status(pid, "Created")
+            elif ready and now - since >= SHIP_AFTER:
                 self.set_status(pid, "Shipped")
                 pkg["originShipmentDate"] = self.now_ms()
             elif pkg["status"] == "Shipped" and now - since >= DELIVER_AFTER:
@@ -302,10 +306,18 @@ class TrendyolSandbox(Sandbox):
         status = "WaitingInAction" if arrived else "Created"
         return claims_api.new_claim(self, pkg, wanted, status=status)["claimId"]
 
-    def seed_random(self, count: int = 12) -> list[int]:
-        """``count`` generated orders: persons (some with TCKN), companies and a micro export."""
+    def seed_random(self, count: int = 12, *, awaiting: int = 0) -> list[int]:
+        """``count`` generated orders: persons (some with TCKN), companies and a micro export;
+        the last ``awaiting`` of them wait for payment (``Awaiting``, then ``Created``)."""
         orders = []
         for i in range(count):
             kind = "company" if i % 5 == 3 else "foreign" if i % 11 == 7 else "person"
             orders.append(random_order(self.random, i, self.clock.now(), kind=kind))
-        return self.seed_orders(orders)
+        pids = self.seed_orders(orders)
+        for pid in pids[count - awaiting :] if awaiting else ():
+            pkg = self.packages[pid]
+            pkg["status"] = pkg["shipmentPackageStatus"] = "Awaiting"
+            pkg["packageHistories"] = [{"createdDate": self.now_ms(), "status": "Awaiting"}]
+            for line in pkg["lines"]:
+                line["orderLineItemStatusName"] = "Awaiting"
+        return pids
