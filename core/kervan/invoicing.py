@@ -175,6 +175,10 @@ def _buyer(order: Order, decision: Decision) -> Party:
     phone = order.buyer.phone or address.phone
     update = {"address": address.model_copy(update={"phone": None}), "phone": phone}
     buyer = order.buyer.model_copy(update=update)
+    if buyer.scheme == "TCKN" and not (buyer.first_name and buyer.last_name):
+        # a sole trader invoiced under a TCKN: GİB wants Person/FirstName and FamilyName
+        first, _, last = (buyer.company_name or "").strip().rpartition(" ")
+        buyer = buyer.model_copy(update={"first_name": first or last, "last_name": last})
     # GİB: a foreign buyer on an e-Arşiv invoice is written with the VKN placeholder
     if decision.kind is DocumentKind.EXPORT and not order.invoice_address.is_domestic:
         buyer = buyer.model_copy(update={"tax_id": FOREIGN_PLACEHOLDER})

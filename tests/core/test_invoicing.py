@@ -190,6 +190,13 @@ def test_ihracat_needs_gtip_on_every_line():
         issue(order(line(1, "1.00", hs="610910000000"), line(2, "2.00"), abroad=True))
 
 
+def test_sole_trader_under_tckn_gets_person_names_for_gib():
+    trader = Party(kind=PartyKind.COMPANY, tax_id="10000000146", company_name="Ayşe Nur Kaya")
+    inv = issue(order(line(1, "10.00"), buyer=trader))
+    assert (inv.buyer.first_name, inv.buyer.last_name) == ("Ayşe Nur", "Kaya")
+    assert inv.buyer.company_name == "Ayşe Nur Kaya"
+
+
 def test_address_phone_moves_to_the_party():
     o = order(line(1, "1.00"))
     o = o.model_copy(update={"invoice_address": TR.model_copy(update={"phone": "+90 555"})})

@@ -159,13 +159,12 @@ def _export_terms(root: Element) -> ExportTerms | None:
 
 
 def _buyer(root: Element, profile: str) -> Party:
-    if profile == "IHRACAT":
-        party = root.find(path("cac:BuyerCustomerParty", "cac:Party"))
-    else:
-        party = root.find(path("cac:AccountingCustomerParty", "cac:Party"))
+    export = profile == "IHRACAT"
+    where = "cac:BuyerCustomerParty" if export else "cac:AccountingCustomerParty"
+    party = root.find(path(where, "cac:Party"))
     if party is None:
         raise InvalidInputError("the invoice has no customer party")
-    return parse_party(party)
+    return parse_party(party, legal_name=export)
 
 
 def _kind(profile: str, lines: list[InvoiceLine]) -> DocumentKind:

@@ -120,13 +120,18 @@ def _tax_id(el: Element) -> str:
     raise ValueError("party has no VKN/TCKN")
 
 
-def parse_party(el: Element, *, with_address: bool = True) -> Party:
-    """The domain :class:`Party` of a ``cac:Party`` element."""
+def parse_party(el: Element, *, legal_name: bool = False) -> Party:
+    """The domain :class:`Party` of a ``cac:Party`` element.
+
+    A ``RegistrationName`` marks a company, except where one is forced (``legal_name``, the
+    IHRACAT buyer): there a person's own name in it does not make a company.
+    """
     first = text_of(el, path("cac:Person", "cbc:FirstName"))
     last = text_of(el, path("cac:Person", "cbc:FamilyName"))
     legal = text_of(el, path("cac:PartyLegalEntity", "cbc:RegistrationName"))
-    # a person's name written as RegistrationName (IHRACAT buyer) does not make a company
-    is_company = legal is not None and not (first and last and legal == f"{first} {last}")
+    is_company = legal is not None and not (
+        legal_name and first and last and legal == f"{first} {last}"
+    )
     address_el = el.find(CAC + "PostalAddress")
     return Party(
         kind=PartyKind.COMPANY if is_company else PartyKind.PERSON,
@@ -137,5 +142,5 @@ def parse_party(el: Element, *, with_address: bool = True) -> Party:
         tax_office=text_of(el, path("cac:PartyTaxScheme", "cac:TaxScheme", "cbc:Name")),
         email=text_of(el, path("cac:Contact", "cbc:ElectronicMail")),
         phone=text_of(el, path("cac:Contact", "cbc:Telephone")),
-        address=parse_address(address_el) if with_address and address_el is not None else None,
+        address=parse_address(address_el) if address_el is not None else None,
     )

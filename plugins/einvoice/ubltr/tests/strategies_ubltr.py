@@ -95,7 +95,8 @@ def buyers(draw, foreign: bool = False) -> Party:
             phone=phone,
             email=email,
         )
-    tax_id = draw(st.sampled_from(VKNS if not foreign else ["2222222222"]))
+    # a sole trader is a company invoiced under a TCKN
+    tax_id = draw(st.sampled_from([*VKNS, "10000000146"] if not foreign else ["2222222222"]))
     return Party(
         kind=kind,
         tax_id=tax_id,
