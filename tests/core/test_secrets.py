@@ -172,3 +172,35 @@ def test_rotation_reencrypts_everything_and_is_rerunnable(store: SqliteStore) ->
     only_old = ConnectionService(store, CONNECTORS.__getitem__, SecretCipher([old]))
     with pytest.raises(SecretDecryptError, match=key_id(new)):
         only_old.load_settings(only_old.require("acme", "shop-0"))
+
+
+def test_key_file_rotation_keeps_everything_readable(store: SqliteStore, tmp_path: Path) -> None:
+    from kervan.security.rotation import rotate_key_file
+
+    home = tmp_path / "home"
+    env = {"KERVAN_HOME": str(home)}
+    svc = ConnectionService(store, CONNECTORS.__getitem__, load_cipher(env))
+    svc.create("acme", "shop", "s1", {"supplier_id": 1, "api_key": "k", "api_secret": "one"})
+    svc.create("beta", "shop", "s1", {"supplier_id": 2, "api_key": "k", "api_secret": "two"})
+    old_id = load_cipher(env).current_id
+
+    done = rotate_key_file(store, home, env)
+    assert (done.old_key_id, done.resealed) == (old_id, 2)
+    assert stat.S_IMODE((home / "secret.key").stat().st_mode) == 0o600
+    assert (home / f"secret.key.old-{old_id}").exists()
+    after = load_cipher(env)
+    assert after.current_id == done.new_key_id != old_id
+    fresh = ConnectionService(store, CONNECTORS.__getitem__, after)
+    for tenant, value in (("acme", "one"), ("beta", "two")):
+        c = fresh.require(tenant, "s1")
+        assert fresh.load_settings(c).api_secret.get_secret_value() == value  # type: ignore[attr-defined]
+        assert store.tenant(tenant).get(SECRET, "s1").body["key_id"] == done.new_key_id  # type: ignore[union-attr]
+    (home / f"secret.key.old-{old_id}").unlink()  # after backups: only the new key is needed
+    only_new = ConnectionService(store, CONNECTORS.__getitem__, load_cipher(env))
+    assert (
+        only_new.load_settings(only_new.require("acme", "s1")).api_secret.get_secret_value()
+        == "one"
+    )  # type: ignore[attr-defined]
+    assert rotate_key_file(store, home, env).resealed == 2  # and again, from the new key
+    with pytest.raises(Exception, match="KERVAN_SECRET_KEY is set"):
+        rotate_key_file(store, home, {**env, "KERVAN_SECRET_KEY": encode_key(new_key())})

@@ -8,7 +8,9 @@ copied into another connection's record does not decrypt.
 
 The key comes from ``KERVAN_SECRET_KEY`` (base64url of 32 bytes; a comma-separated list means
 "current first, then older keys still accepted for reading") or, when that is unset, from the
-file ``$KERVAN_HOME/secret.key``, created on first use with mode 0600.
+file ``$KERVAN_HOME/secret.key``, created on first use with mode 0600; files
+``secret.key.old-<key id>`` left by :func:`kervan.security.rotation.rotate_key_file` are
+read as older keys.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ..errors import KervanError
 
 log = logging.getLogger("kervan.security")
 _VERSION = "v1"
+KEY_FILE = "secret.key"
 
 
 class SecretDecryptError(KervanError):
@@ -134,4 +137,7 @@ def load_cipher(env: dict[str, str] | None = None) -> SecretCipher:
         return SecretCipher([decode_key(part) for part in text.split(",") if part.strip()])
     home = Path(env["KERVAN_HOME"]) if env.get("KERVAN_HOME") else kervan_home()
     home.mkdir(parents=True, exist_ok=True)
-    return SecretCipher([load_or_create_key(home / "secret.key")])
+    current = load_or_create_key(home / KEY_FILE)
+    # keys retired by rotate_key_file stay readable until their files are deleted
+    retired = [decode_key(p.read_text()) for p in sorted(home.glob(f"{KEY_FILE}.old-*"))]
+    return SecretCipher([current, *retired])
