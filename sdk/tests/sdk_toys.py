@@ -22,11 +22,13 @@ from kervan import (
     DocumentIssuer,
     ErpSink,
     OrderSource,
+    Registration,
     RemoteRef,
     Submission,
+    TaxClassifier,
 )
 from kervan.domain import DocumentKind, DocumentStatus, Invoice, Label, Order, Package
-from kervan.errors import AuthError, ConflictError, RateLimitedError
+from kervan.errors import AuthError, ConflictError, RateLimitedError, RemoteUnavailableError
 from kervan.scenario import Scenario
 from kervan_sdk.http import ApiClient, BasicAuth, RetryPolicy
 from kervan_sdk.sandbox import Sandbox, page_count, paginate
@@ -54,10 +56,12 @@ class ToySandbox(Sandbox):
         self.shipments: dict[str, dict] = {}
         self.documents: dict[str, dict] = {}
         self.postings: dict[str, str] = {}
+        self.registry: dict[str, str] = {}
         super().__init__(**kw)
 
     def seed_scenario(self, scenario: Scenario) -> None:
         self.orders = [o.model_dump(mode="json") for o in scenario.orders]
+        self.registry = dict(scenario.registered)
 
     def routes(self, app: FastAPI) -> None:
         @app.middleware("http")
@@ -110,6 +114,11 @@ class ToySandbox(Sandbox):
             self.documents[uuid]["status"] = "cancelled"
             return self.documents[uuid]
 
+        @app.get("/registry/{tax_id}")
+        async def registry(tax_id: str):
+            alias = self.registry.get(tax_id)
+            return {"registered": alias is not None, "aliases": [alias] if alias else []}
+
         @app.put("/invoices/{uuid}")
         async def post_invoice(uuid: str):
             existed = uuid in self.postings
@@ -127,7 +136,7 @@ class ToyClient(ApiClient):
     remote_name = "toy"
 
 
-class ToyHub(OrderSource, Carrier, DocumentIssuer, ErpSink):
+class ToyHub(OrderSource, TaxClassifier, Carrier, DocumentIssuer, ErpSink):
     key = "toy"
     display_name = "Toy hub"
     Settings = ToySettings
@@ -231,6 +240,17 @@ class ToyHub(OrderSource, Carrier, DocumentIssuer, ErpSink):
             await self.client.json("POST", f"/documents/{uuid}/cancel", idempotent=True)
         )
 
+    # -- tax classifier
+    async def lookup(self, tax_id: str) -> Registration:
+        body = await self.client.json("GET", f"/registry/{tax_id}", rate_key="GET /registry")
+        return Registration(
+            tax_id=tax_id,
+            registered=body["registered"],
+            aliases=[{"name": name} for name in body["aliases"]],
+            checked_at=self.context.clock(),
+            source=self.key,
+        )
+
     # -- ERP sink
     async def post_invoice(self, invoice: Invoice) -> RemoteRef:
         body = await self.client.json("PUT", f"/invoices/{invoice.uuid}")
@@ -287,3 +307,15 @@ class DoubleBookingToy(ToyHub):
         body = await self.client.json("POST", "/shipments", json={"cargoKey": package.cargo_key})
         label = Label(zpl=f"^XA^FD{body['tracking']}^FS^XZ", pdf=PDF)
         return Booking(cargo_key=package.cargo_key, tracking_number=body["tracking"], label=label)
+
+
+class OptimisticToy(ToyHub):
+    """Reads an unreachable registry as "not registered"."""
+
+    async def lookup(self, tax_id: str) -> Registration:
+        try:
+            return await super().lookup(tax_id)
+        except RemoteUnavailableError:
+            return Registration(
+                tax_id=tax_id, registered=False, checked_at=self.context.clock(), source=self.key
+            )

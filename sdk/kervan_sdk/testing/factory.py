@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kervan import Carrier, Connector, DocumentIssuer, ErpSink, OrderSource
+from kervan import Carrier, Connector, DocumentIssuer, ErpSink, OrderSource, TaxClassifier
 from kervan.domain import Package
 
 from ..sandbox import Sandbox
@@ -14,10 +14,12 @@ from .suite_common import ConnectorContract
 from .suite_documents import DocumentIssuerContract, ErpSinkContract
 from .suite_orders import OrderSourceContract
 from .suite_shipping import CarrierContract
+from .suite_tax import TaxClassifierContract
 
 #: role class → the standard tests for it (a Storefront is an OrderSource, so it gets those)
 ROLE_SUITES: tuple[tuple[type[Connector], type], ...] = (
     (OrderSource, OrderSourceContract),
+    (TaxClassifier, TaxClassifierContract),
     (Carrier, CarrierContract),
     (DocumentIssuer, DocumentIssuerContract),
     (ErpSink, ErpSinkContract),
@@ -46,7 +48,8 @@ def connector_suite(
     their test document from ``document_factory`` (an ``Invoice``/``DespatchAdvice``, or a
     ``(document, xml)`` pair; default ``make_invoice()``); carriers book ``package_factory()``
     (default ``make_package()``). Order sources are seeded with ``order_count`` orders
-    through ``Sandbox.seed_scenario``.
+    through ``Sandbox.seed_scenario``; tax classifiers with one registered buyer
+    (``Scenario.registered``).
     """
     if not (isinstance(connector_class, type) and issubclass(connector_class, Connector)):
         raise TypeError("connector_suite needs a kervan.Connector subclass")
