@@ -213,6 +213,9 @@ async def test_v2_orders_path_is_served_too(sandbox):
         ({"size": 201}, "invalid.size"),
         ({"page": 50, "size": 200}, "maxQueryWindowResult"),
         ({"startDate": 0, "endDate": 15 * 24 * 3600 * 1000}, "invalid.date.range"),
+        ({"startDate": 2_000, "endDate": 1_000}, "invalid.date.range"),
+        ({"orderByField": "OrderDate"}, "invalid.orderByField"),
+        ({"orderByDirection": "UP"}, "invalid.orderByDirection"),
     ],
 )
 async def test_paging_and_date_window_rules(sandbox, params, key):

@@ -19,6 +19,7 @@ DEFAULT_WINDOW = timedelta(days=7)
 MAX_QUERY_WINDOW = 10_000
 MAX_PACKAGE_IDS = 50
 SELLER_SETTABLE = {"Picking", "Invoiced"}
+ORDER_BY_FIELDS = {"PackageLastModifiedDate", "CreatedDate"}
 ALLOWED = {("Created", "Picking"), ("Created", "Invoiced"), ("Picking", "Invoiced")}
 UNSUPPLY_REASONS = {500, 501, 502, 504, 505, 506}
 INVOICE_NUMBER = re.compile(r"^[A-Z0-9]{3}20[2-9][0-9][0-9]{9}$")
@@ -88,8 +89,12 @@ def list_packages(sb: TrendyolSandbox, request: Request) -> dict[str, Any]:
         if q.get("startDate")
         else end - int(DEFAULT_WINDOW.total_seconds() * 1000)
     )
-    if end - start > MAX_WINDOW_MS:
+    if end - start > MAX_WINDOW_MS or start > end:
         raise _err(400, "invalid.date.range", "Tarih aralığı en fazla 2 hafta olabilir")
+    if q.get("orderByField", "PackageLastModifiedDate") not in ORDER_BY_FIELDS:
+        raise _err(400, "invalid.orderByField", "orderByField geçersiz")
+    if q.get("orderByDirection", "DESC").upper() not in ("ASC", "DESC"):
+        raise _err(400, "invalid.orderByDirection", "orderByDirection geçersiz")
     by_created = q.get("orderByField") == "CreatedDate"
     field = "orderDate" if by_created else "lastModifiedDate"
     statuses = {s for raw in q.getlist("status") for s in raw.split(",") if s}
