@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_CEILING, Decimal
@@ -191,6 +191,14 @@ class OrderSource(Connector):
 
     def fetch_listings(self) -> AsyncIterator[Listing]:
         raise _unsupported(self, "fetch_listings")
+
+    def verify_webhook(self, headers: Mapping[str, str]) -> bool:
+        """Whether a webhook call carries the credentials this connection expects."""
+        raise _unsupported(self, "webhooks")
+
+    def parse_webhook(self, body: bytes) -> list[Order]:
+        """The orders a (verified) webhook payload reports, as ``fetch_orders`` would yield them."""
+        raise _unsupported(self, "webhooks")
 
     async def push_stock(self, updates: list[StockUpdate]) -> list[StockUpdateResult]:
         """Push stock and prices; batch within the remote's limits; report per item."""

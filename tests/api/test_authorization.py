@@ -160,6 +160,8 @@ def routes(client) -> list[tuple[str, str, set[str]]]:
     for path, ops in spec["paths"].items():
         for method, op in ops.items():
             assert "x-roles" in op, f"{method.upper()} {path} declares no roles"
+            if op.get("x-auth") == "connector":
+                continue  # webhooks: verified by the connector, tested in test_webhooks.py
             out.append((method, path, set(op["x-roles"])))
     return out
 

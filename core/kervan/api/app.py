@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from .. import __version__
-from . import errors, routes_admin, routes_connections, routes_orders
+from . import errors, routes_admin, routes_connections, routes_orders, routes_webhooks
 
 
 def create_app(runtime: Any) -> FastAPI:
@@ -23,6 +23,7 @@ def create_app(runtime: Any) -> FastAPI:
     v1.include_router(routes_admin.router, tags=["admin"])
     v1.include_router(routes_connections.router, tags=["connections"])
     v1.include_router(routes_orders.router, tags=["orders"])
+    v1.include_router(routes_webhooks.router, tags=["webhooks"])
     ext = APIRouter(prefix="/ext")
     runtime.host.hooks.register_routes(ext)
     v1.include_router(ext, tags=["plugins"])

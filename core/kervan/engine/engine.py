@@ -16,7 +16,7 @@ from ..errors import HoldError, KervanError
 from ..roles import Carrier, DocumentIssuer, OrderSource, utcnow
 from ..store.port import CasMismatch, Query, Store
 from . import cancel as cancel_mod
-from . import shipping, steps, stock
+from . import inbox, shipping, steps, stock
 from .context import ConnectorProvider, HealthRecorder, NullHealth, StepContext, TenantDirectory
 from .ingest import IngestResult, ingest
 from .lifecycle import Step, due_steps
@@ -144,6 +144,24 @@ class Engine:
             )
         )
         return [d.key for d in docs]
+
+    # -- webhooks -----------------------------------------------------------------------------
+
+    def receive_webhook(
+        self, tenant_id: str, connection_id: str, headers: dict[str, str], body: bytes
+    ) -> str:
+        """Verify and persist a webhook payload (process it with :meth:`process_webhook`)."""
+        ctx = self.context(tenant_id)
+        source = ctx.connector(connection_id, OrderSource, "order source")
+        return inbox.receive(ctx.store, source, connection_id, headers, body, self.clock())
+
+    def process_webhook(self, tenant_id: str, key: str, connection_id: str) -> IngestResult:
+        ctx = self.context(tenant_id)
+        source = ctx.connector(connection_id, OrderSource, "order source")
+        return inbox.process(ctx.store, source, key, self.clock())
+
+    def pending_webhooks(self, tenant_id: str) -> list[tuple[str, str]]:
+        return inbox.pending(self.store.tenant(tenant_id))
 
     # -- stock --------------------------------------------------------------------------------
 

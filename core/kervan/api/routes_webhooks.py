@@ -1,0 +1,39 @@
+"""Webhooks from remotes (e.g. Trendyol's package events).
+
+No API key here: the connection's connector verifies the call with the credentials the seller
+registered at the remote. The raw payload is stored before anything else, so a processing
+failure loses nothing (the reconciler processes it again).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from ..errors import KervanError
+
+router = APIRouter()
+log = logging.getLogger("kervan.api.webhooks")
+
+
+@router.post(
+    "/webhooks/{tenant_id}/{connection_id}",
+    status_code=202,
+    openapi_extra={"x-roles": [], "x-auth": "connector"},
+)
+async def receive_webhook(request: Request, tenant_id: str, connection_id: str) -> dict[str, Any]:
+    """Receive a remote's webhook: verify it, persist the raw body, then process it."""
+    rt = request.app.state.runtime
+    body = await request.body()
+    key = rt.engine.receive_webhook(tenant_id, connection_id, dict(request.headers), body)
+    try:
+        result = rt.engine.process_webhook(tenant_id, key, connection_id)
+    except KervanError as exc:  # stored; the reconciler tries again
+        log.warning("webhook %s kept for retry: %s", key, exc.message)
+        return {"received": key, "processed": False}
+    if rt.jobs is not None:
+        for oid in result.new + result.updated:
+            rt.jobs.enqueue_order(tenant_id, oid)
+    return {"received": key, "processed": True, "orders": len(result.new) + len(result.updated)}

@@ -1,0 +1,63 @@
+"""Webhooks: verify, persist the raw payload, then process, so nothing is lost if processing
+fails. An unprocessed inbox item is picked up again by :func:`pending`."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime
+
+from ..errors import KervanError, PermissionDeniedError
+from ..roles import OrderSource
+from ..store.port import Query, TenantStore
+from .ingest import IngestResult, _store_one
+from .records import INBOX, sortable
+
+
+def receive(
+    store: TenantStore,
+    source: OrderSource,
+    connection_id: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    now: datetime,
+) -> str:
+    """Verify and persist; return the inbox key. Raises PermissionDeniedError if unverified."""
+    if not source.verify_webhook(headers):
+        raise PermissionDeniedError("webhook credentials do not match this connection")
+    key = f"{connection_id}:{hashlib.sha256(body).hexdigest()[:32]}"
+    store.upsert(
+        INBOX,
+        key,
+        {
+            "connection_id": connection_id,
+            "processed": False,
+            "received_at": sortable(now),
+            "body": body.decode("utf-8", "replace"),
+            "error": None,
+        },
+    )
+    return key
+
+
+def process(store: TenantStore, source: OrderSource, key: str, now: datetime) -> IngestResult:
+    """Turn a stored payload into orders (as ingest does); mark it processed or keep the error."""
+    result = IngestResult()
+    doc = store.get(INBOX, key)
+    if doc is None or doc.body["processed"]:
+        return result
+    try:
+        for order in source.parse_webhook(doc.body["body"].encode("utf-8")):
+            _store_one(store, order, now, result)
+    except KervanError as exc:
+        error = exc.message
+        store.update(INBOX, key, lambda b: {**b, "error": error})
+        raise
+    store.update(INBOX, key, lambda b: {**b, "processed": True, "error": None})
+    return result
+
+
+def pending(store: TenantStore, limit: int = 100) -> list[tuple[str, str]]:
+    """(inbox key, connection id) of payloads not processed yet."""
+    docs = store.query(Query(INBOX, {"processed": False}, limit=limit))
+    return [(d.key, d.body["connection_id"]) for d in docs]
