@@ -24,7 +24,7 @@ from kervan.domain import Order
 from kervan_sdk.sandbox import Sandbox, SimClock
 
 from ..mapping import package_id_of, to_epoch_ms
-from . import claims_api, orders_api, products_api
+from . import claims_api, invoices_api, orders_api, products_api
 from .seed import order_to_package, random_order
 
 SELLER_ID = 274901
@@ -157,6 +157,7 @@ class TrendyolSandbox(Sandbox):
             return JSONResponse(error_body(exc.status, exc.key, exc.message), exc.status)
 
         orders_api.add_routes(self, app)
+        invoices_api.add_routes(self, app)
         claims_api.add_routes(self, app)
         products_api.add_routes(self, app)
 
