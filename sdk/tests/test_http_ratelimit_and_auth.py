@@ -118,3 +118,20 @@ async def test_a_second_401_is_an_auth_error(sandbox, context):
 
 def test_token_repr_hides_the_value():
     assert "sekret-token" not in repr(Token("sekret-token"))
+
+
+async def test_fetched_tokens_are_redacted_from_logs(sandbox, context, caplog):
+    import logging
+
+    async def provider():
+        return "good-token-1"
+
+    @sandbox.app.get("/echo-token")
+    async def echo():
+        return {"youSent": "good-token-1"}
+
+    client = ApiClient("http://echo.test", context=context, auth=BearerTokenAuth(provider))
+    with caplog.at_level(logging.DEBUG, logger="kervan.http"):
+        await client.json("GET", "/echo-token")
+    assert "youSent" in caplog.text and "good-token-1" not in caplog.text
+    assert "good-token-1" in client.secrets

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from fastapi import Request
 from hypothesis import given
 from hypothesis import strategies as st
 from kervan.errors import RateLimitedError, RemoteUnavailableError
@@ -195,3 +196,19 @@ def test_parse_retry_after_forms():
     assert parse_retry_after(None) is None
     assert parse_retry_after("soon") is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0  # in the past
+
+
+async def test_an_idempotency_key_makes_a_post_safe_to_resend_and_travels_each_time(
+    sandbox, context
+):
+    seen = []
+
+    @sandbox.app.post("/keyed")
+    async def keyed(request: Request):
+        seen.append(request.headers.get("idempotency-key"))
+        return {"ok": True}
+
+    sandbox.faults.add(Fault("status", status=503, path="/keyed"))
+    await client(context).request("POST", "/keyed", json={}, idempotency_key="order-42-invoice")
+    assert seen == ["order-42-invoice"]  # the 503 answered before the route; the retry got in
+    assert sandbox.count("POST", "/keyed") == 2

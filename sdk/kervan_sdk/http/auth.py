@@ -65,6 +65,11 @@ class BearerTokenAuth(httpx.Auth):
         self._lock = asyncio.Lock()
         #: how many times a token was fetched (useful in tests and metrics)
         self.fetches = 0
+        self._listeners: list[Callable[[str], None]] = []
+
+    def on_token(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(token)`` with every fresh token (``ApiClient`` uses it to redact)."""
+        self._listeners.append(listener)
 
     def __repr__(self) -> str:
         return f"<BearerTokenAuth fetches={self.fetches}>"
@@ -81,6 +86,8 @@ class BearerTokenAuth(httpx.Auth):
                 got = await self._provider()
                 self._token = Token(got) if isinstance(got, str) else got
                 self.fetches += 1
+                for listener in self._listeners:
+                    listener(self._token.value)
             assert self._token is not None
             return self._token.value
 

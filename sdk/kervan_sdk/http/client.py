@@ -16,6 +16,7 @@ from kervan import ConnectorContext
 from kervan import __version__ as kervan_version
 from kervan.errors import InvalidResponseError, KervanError, RemoteUnavailableError
 
+from .auth import BearerTokenAuth
 from .errors import default_error, request_id_of
 from .ratelimit import RateLimit, RateLimiter
 from .redaction import redact, redact_body, redact_headers
@@ -73,6 +74,8 @@ class ApiClient:
     """
 
     remote_name: ClassVar[str] = "remote"
+    #: the header an ``idempotency_key`` travels in (remotes differ: ``X-Idempotency-Key``...)
+    idempotency_header: ClassVar[str] = "Idempotency-Key"
 
     def __init__(
         self,
@@ -103,6 +106,8 @@ class ApiClient:
         self._on_request = on_request
         self._on_response = on_response
         self.limiter = RateLimiter(rate_limit, rate_limits, self._clock, self._sleep)
+        if isinstance(auth, BearerTokenAuth):
+            auth.on_token(self.add_secret)  # tokens fetched later are secrets too
         headers = {
             "User-Agent": user_agent or self._default_user_agent(context),
             "Accept": "application/json",
@@ -162,6 +167,7 @@ class ApiClient:
         content: Any = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
+        idempotency_key: str | None = None,
         lookup_before_retry: Lookup | None = None,
         rate_key: str | None = None,
         ok: Container[int] | None = None,
@@ -173,8 +179,13 @@ class ApiClient:
         or dropped connection after sending, 5xx) unless ``lookup_before_retry`` is given: it
         runs before each re-send, and a non-``None`` answer is returned instead of sending
         again. Failures where the request never left (connect errors, 429) are always retried.
+        ``idempotency_key`` sends that key in :attr:`idempotency_header` and makes the call
+        safe to re-send (for remotes that deduplicate by it).
         """
         method = method.upper()
+        if idempotency_key is not None:
+            headers = {**(headers or {}), self.idempotency_header: idempotency_key}
+            idempotent = True if idempotent is None else idempotent
         resend_safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         key = rate_key or f"{method} {path.split('?', 1)[0]}"
         build = {"params": params, "json": json, "data": data, "files": files}
