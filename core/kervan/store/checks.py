@@ -20,6 +20,14 @@ _TENANT_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$")
 MAX_KEY_LEN = 200
 
 
+def valid_kind(kind: str) -> bool:
+    return isinstance(kind, str) and bool(_KIND_RE.match(kind))
+
+
+def valid_field(field: str) -> bool:
+    return isinstance(field, str) and bool(_FIELD_RE.match(field))
+
+
 def check_kind(kind: str) -> str:
     if not isinstance(kind, str) or not _KIND_RE.match(kind):
         raise StoreError(f"invalid document kind {kind!r}: use letters, digits and '_'")

@@ -22,7 +22,16 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from . import sqlite_sql as sql
-from .checks import check_key, check_kind, check_query, check_tenant, dumps, loads
+from .checks import (
+    check_key,
+    check_kind,
+    check_query,
+    check_tenant,
+    dumps,
+    loads,
+    valid_field,
+    valid_kind,
+)
 from .port import (
     CasMismatch,
     Doc,
@@ -34,6 +43,7 @@ from .port import (
     StoreUnavailable,
     TenantStore,
     Transaction,
+    declared_kinds,
 )
 
 T = TypeVar("T")
@@ -133,10 +143,21 @@ class SqliteStore(Store):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _init_schema(self) -> None:
+        """Tables, then an index per field of every kind declared so far (kinds declared
+        later get theirs on their first query)."""
+        wanted = [
+            (k, (f,))
+            for k, spec in declared_kinds().items()
+            for f in spec.indexes
+            if valid_kind(k) and valid_field(f)  # a bad name fails on use, not at open
+        ]
         with self.write() as conn:
             for statement in sql.SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            for kind, fields in wanted:
+                conn.execute(sql.index_ddl(kind, *fields))
+        self._indexed.update(wanted)
 
     # -- transactions --------------------------------------------------------------------
 
