@@ -173,8 +173,9 @@ class SqliteStore(Store):
             try:
                 yield conn
             except BaseException:
-                conn.execute(f"ROLLBACK TO {name}")
-                conn.execute(f"RELEASE {name}")
+                if conn.in_transaction:  # SQLite may have rolled back already (e.g. disk full)
+                    conn.execute(f"ROLLBACK TO {name}")
+                    conn.execute(f"RELEASE {name}")
                 raise
             else:
                 conn.execute(f"RELEASE {name}")
@@ -185,11 +186,12 @@ class SqliteStore(Store):
         local.depth = 1
         try:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
             self._retry(lambda: conn.execute("COMMIT"))
+        except BaseException:
+            # Also when COMMIT itself failed: never leave the connection inside a transaction.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
         finally:
             local.depth = 0
 
