@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from kervan import CheckResult, ConnectorContext, OrderSource
+from kervan.domain import Order
 from kervan.errors import KervanError
 
+from . import webhooks
 from .claims import ClaimsMixin
 from .client import TrendyolClient
 from .orders import OrdersMixin
@@ -43,6 +46,16 @@ class Trendyol(OrdersMixin, ClaimsMixin, ProductsMixin, OrderSource):
                 "seller_id": self.settings.seller_id,
                 "new_packages": body.get("totalElements"),
             },
+        )
+
+    def verify_webhook(self, headers: Mapping[str, str]) -> bool:
+        """Whether Trendyol's webhook call carries this connection's configured credentials."""
+        return webhooks.verify_webhook(headers, self.settings)
+
+    def parse_webhook(self, body: bytes) -> list[Order]:
+        """The package(s) a verified webhook pushed, with the same ids ``fetch_orders`` gives."""
+        return webhooks.parse_webhook_all(
+            body, tenant_id=self.context.tenant_id, connection_id=self.context.connection_id
         )
 
     async def aclose(self) -> None:

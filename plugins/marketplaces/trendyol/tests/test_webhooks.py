@@ -84,3 +84,13 @@ def test_parse_webhook_all_reads_lists_and_envelopes():
 def test_garbage_webhook_bodies_are_invalid_input(body):
     with pytest.raises(InvalidInputError):
         parse_webhook(body, tenant_id="t", connection_id="c")
+
+
+def test_connector_webhook_methods_use_the_connection(sandbox):
+    from .conftest import make_connector
+
+    connector = make_connector(sandbox, webhook_api_key="hook-secret-9")
+    assert connector.verify_webhook({"x-api-key": "hook-secret-9"})
+    assert not connector.verify_webhook({"x-api-key": "other"})
+    (order,) = connector.parse_webhook(json.dumps(package(2)).encode())
+    assert order.id == f"c1:{package(2)['shipmentPackageId']}" and order.tenant_id == "t1"
