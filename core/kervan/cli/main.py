@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 
 import typer
 
@@ -65,5 +66,18 @@ def _load_commands() -> None:
 _load_commands()
 
 
+def _plugin_commands(argv: list[str]) -> None:
+    """Let plugins add commands (``register_commands`` hook), but only when the command asked
+    for is not a core one: importing every plugin would slow down ``kervan --version``."""
+    first = next((a for a in argv[1:] if not a.startswith("-")), None)
+    known = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+    if first is None or first in known:
+        return
+    from ..plugins import get_host
+
+    get_host(strict=False).hooks.register_commands(app)
+
+
 def main() -> None:
+    _plugin_commands(sys.argv)
     app()
