@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
@@ -271,13 +272,31 @@ async def test_sample_file_loads_in_trendyol_format(trendyol):
 
     sandbox = TrendyolSandbox(seed=5)
     sample = Path(__file__).parents[1] / "kervan_trendyol" / "samples" / "packages.json"
-    pids = sandbox.load_file(sample)
+    pids = sandbox.load_file(sample)  # captured 2026-11-20; rebased onto the sandbox's now
     assert len(pids) == 4
     connector = make_connector(sandbox)
-    sandbox.clock.set(datetime(2026, 11, 20, 10, 0, tzinfo=UTC))
-    orders = await fetch(connector, datetime(2026, 11, 19, tzinfo=UTC))
+    orders = await fetch(connector)
     assert sorted(o.package_id for o in orders) == sorted(str(p) for p in pids)
     assert {o.buyer.kind for o in orders} == {PartyKind.PERSON, PartyKind.COMPANY}
+    newest = max(o.remote_updated_at for o in orders)
+    assert newest == sandbox.clock.now().replace(microsecond=newest.microsecond)
+    raw = json.loads(sample.read_text(encoding="utf-8"))["content"][0]
+    pkg = sandbox.packages[raw["shipmentPackageId"]]
+    shift = pkg["lastModifiedDate"] - raw["lastModifiedDate"]
+    assert pkg["orderDate"] - raw["orderDate"] == shift  # relative times are kept
+    assert pkg["lines"] == raw["lines"]
+    await connector.aclose()
+
+
+async def test_sample_file_can_keep_its_dates():
+    from pathlib import Path
+
+    sandbox = TrendyolSandbox(seed=5)
+    sample = Path(__file__).parents[1] / "kervan_trendyol" / "samples" / "packages.json"
+    sandbox.load_file(sample, rebase=False)
+    sandbox.clock.set(datetime(2026, 11, 20, 10, 0, tzinfo=UTC))
+    connector = make_connector(sandbox)
+    assert len(await fetch(connector, datetime(2026, 11, 19, tzinfo=UTC))) == 4
     await connector.aclose()
 
 

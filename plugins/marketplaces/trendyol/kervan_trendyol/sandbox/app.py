@@ -46,6 +46,22 @@ AUTO_ACCEPT_AFTER = timedelta(hours=48)  # WaitingInAction untouched → Accepte
 DISPUTE_DECIDED_AFTER = timedelta(hours=72)  # Unresolved → Rejected (inferred, see README)
 
 
+def shift_dates(value: Any, delta_ms: int) -> Any:
+    """A copy of a package with every epoch-ms ``...Date`` field moved by ``delta_ms``."""
+    if isinstance(value, list):
+        return [shift_dates(item, delta_ms) for item in value]
+    if not isinstance(value, dict):
+        return value
+    return {
+        key: (
+            item + delta_ms
+            if key.endswith("Date") and isinstance(item, int) and item > 10**11
+            else shift_dates(item, delta_ms)
+        )
+        for key, item in value.items()
+    }
+
+
 class TrendyolError(Exception):
     """Raised inside a route: becomes Trendyol's ``{"errors":[{key,message,errorCode}]}``."""
 
@@ -252,10 +268,20 @@ class TrendyolSandbox(Sandbox):
         """Seed packages given in Trendyol's own JSON (old or new field names)."""
         return [self.add_package(pkg) for pkg in packages]
 
-    def load_file(self, path: str | Path) -> list[int]:
-        """Seed from a JSON file: a getShipmentPackages page envelope or a list of packages."""
+    def load_file(self, path: str | Path, *, rebase: bool = True) -> list[int]:
+        """Seed from a JSON file: a getShipmentPackages page envelope or a list of packages.
+
+        ``rebase`` (default) shifts every date in the file by one offset so the newest
+        ``lastModifiedDate`` is the sandbox's now: a file captured months ago still lands
+        inside the importer's window (Trendyol keeps three months). ``rebase=False`` keeps
+        the file's dates as they are.
+        """
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         packages = data["content"] if isinstance(data, dict) else data
+        if rebase and packages:
+            newest = max(int(p.get("lastModifiedDate") or 0) for p in packages)
+            if newest:
+                packages = [shift_dates(p, self.now_ms() - newest) for p in packages]
         return self.seed_packages(packages)
 
     def seed_orders(self, orders: Iterable[Order], cancelled: Iterable[str] = ()) -> list[int]:
