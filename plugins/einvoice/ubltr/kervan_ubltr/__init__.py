@@ -45,7 +45,7 @@ def build_valid(document: Invoice | DespatchAdvice) -> bytes:
         raise DocumentInvalid(report, document.number)
     try:
         build = build_invoice if isinstance(document, Invoice) else build_despatch
-        xml = build(document)  # type: ignore[arg-type]
+        xml = build(document)
     except ValueError as exc:  # a party without an address and kin: say what is missing
         report.errors.append(Issue("kervan-build", None, str(exc), "xml"))
         raise DocumentInvalid(report, document.number) from exc

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from kervan.domain import DespatchAdvice, DespatchLine, Driver
 
-from .parties import build_address, build_party, build_signature
+from .parties import build_address, build_party, seller_blocks
 from .xmlutil import (
     CAC,
     CUSTOMIZATION,
@@ -91,8 +91,7 @@ def build_despatch(advice: DespatchAdvice) -> bytes:
     """The UBL-TR 1.2 XML (UTF-8) of a despatch advice, unsigned."""
     root = new_root(DESPATCH, NSMAP)
     _header(root, advice)
-    build_signature(root, advice.seller, advice.number)
-    build_party(cac(root, "DespatchSupplierParty"), advice.seller)
+    seller_blocks(root, advice.seller, advice.number, "DespatchSupplierParty")
     build_party(cac(root, "DeliveryCustomerParty"), advice.receiver, advice.delivery_address)
     _shipment(root, advice)
     for line in advice.lines:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from kervan.domain import Address, Invoice, InvoiceLine, Party, PartyKind, TaxSubtotal
 from kervan.domain.documents import InternetSale, PaymentMethod
 
-from .parties import build_address, build_party, build_signature
+from .parties import build_address, build_party, seller_blocks
 from .xmlutil import (
     CBC,
     CUSTOMIZATION,
@@ -107,7 +107,6 @@ def _earsiv_references(root: Element, inv: Invoice) -> None:
 
 
 def _parties(root: Element, inv: Invoice) -> None:
-    build_party(cac(root, "AccountingSupplierParty"), inv.seller)
     if inv.profile == "IHRACAT":
         build_party(cac(root, "AccountingCustomerParty"), CUSTOMS)
         build_party(
@@ -259,7 +258,7 @@ def build_invoice(invoice: Invoice) -> bytes:
     root = new_root(INVOICE, NSMAP)
     _header(root, invoice)
     _references(root, invoice)
-    build_signature(root, invoice.seller, invoice.number)
+    seller_blocks(root, invoice.seller, invoice.number, "AccountingSupplierParty")
     _parties(root, invoice)
     _delivery(root, invoice)
     _payment(root, invoice)

@@ -15,7 +15,10 @@ Mapping (round-trips exactly):
 
 from __future__ import annotations
 
+import copy
+
 from kervan.domain import Address, Party, PartyKind
+from lxml import etree
 
 from .xmlutil import CAC, CBC, Element, cac, cbc, path, sub, text_of
 
@@ -108,6 +111,34 @@ def build_signature(root: Element, seller: Party, document_number: str) -> None:
     build_address(signer, "PostalAddress", seller.address)
     ext_ref = cac(cac(sig, "DigitalSignatureAttachment"), "ExternalReference")
     cbc(ext_ref, "URI", f"#Signature_{document_number}")
+
+
+_SELLER_BLOCKS: dict[int, tuple[Party, Element, Element]] = {}
+_URI = path("cac:DigitalSignatureAttachment", "cac:ExternalReference", "cbc:URI")
+
+
+def seller_blocks(root: Element, seller: Party, document_number: str, supplier_tag: str) -> None:
+    """Append ``cac:Signature`` and the supplier party (``supplier_tag``) for ``seller``.
+
+    A tenant issues every document with the same seller, so both blocks are built once and
+    copied (lxml copies a subtree in C, several times faster than building it): the cache is
+    keyed by the Party object and checked for equality, so a changed seller is rebuilt.
+    """
+    hit = _SELLER_BLOCKS.get(id(seller))
+    if hit is None or hit[0] != seller:
+        holder = etree.Element("holder")
+        build_signature(holder, seller, "")
+        build_party(cac(holder, "Supplier"), seller)
+        if len(_SELLER_BLOCKS) > 64:
+            _SELLER_BLOCKS.clear()
+        hit = (seller, holder[0], holder[1][0])
+        _SELLER_BLOCKS[id(seller)] = hit
+    signature = copy.deepcopy(hit[1])
+    uri = signature.find(_URI)
+    assert uri is not None
+    uri.text = f"#Signature_{document_number}"
+    root.append(signature)
+    cac(root, supplier_tag).append(copy.deepcopy(hit[2]))
 
 
 def _tax_id(el: Element) -> str:
