@@ -233,7 +233,12 @@ class OrdersMixin:
             raise InvalidInputError("split groups must be non-empty and must not share lines")
         if not set(flat) <= known:
             raise InvalidInputError("split groups name lines that are not in the package")
-        await self.client.multi_split(order.package_id, [[int(i) for i in g] for g in groups])
+        try:
+            await self.client.multi_split(order.package_id, [[int(i) for i in g] for g in groups])
+        except RemoteRejectedError:
+            if await self._already(order, {"UnPacked"}):
+                return RemoteRef(remote_id=order.package_id, already_done=True)
+            raise
         return RemoteRef(remote_id=order.package_id)
 
     async def cancel_lines(self, order: Order, lines: dict[str, int], reason: str) -> RemoteRef:

@@ -185,7 +185,8 @@ async def test_micro_export_link_needs_the_invoice_number_format(sandbox, trendy
 async def test_split_creates_new_packages_and_unpacks_the_original(sandbox, trendyol):
     order = next(o for o in await fetch(trendyol) if len(o.lines) >= 2)
     first, *rest = [line.line_id for line in order.lines]
-    await trendyol.split_package(order, [[first]])
+    assert (await trendyol.split_package(order, [[first]])).already_done is False
+    assert (await trendyol.split_package(order, [[first]])).already_done is True
     after = await fetch(trendyol)
     original = order_of(after, order.package_id)
     assert original.remote_status == "UnPacked"
