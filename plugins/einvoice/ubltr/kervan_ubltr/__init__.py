@@ -44,8 +44,7 @@ def build_valid(document: Invoice | DespatchAdvice) -> bytes:
     if not report.ok:
         raise DocumentInvalid(report, document.number)
     try:
-        build = build_invoice if isinstance(document, Invoice) else build_despatch
-        xml = build(document)
+        xml = build_invoice(document) if isinstance(document, Invoice) else build_despatch(document)
     except ValueError as exc:  # a party without an address and kin: say what is missing
         report.errors.append(Issue("kervan-build", None, str(exc), "xml"))
         raise DocumentInvalid(report, document.number) from exc
