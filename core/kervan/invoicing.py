@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from .domain import (
@@ -48,11 +48,18 @@ from .errors import InvalidInputError
 from .tax import EXPORT_EXEMPTION_REASON, EXPORT_PROFILE, Decision, return_profile
 
 HUNDRED = Decimal(100)
+#: GİB dates are Turkish local dates (UTC+3 all year since 2016)
+TURKEY = timezone(timedelta(hours=3))
 PRICE_PLACES = Decimal("0.00000001")
 RATE_PLACES = Decimal("0.000001")
 #: exemption code for a 0% line on a taxed (SATIS) invoice: "KDV – İstisna Olmayan Diğer"
 ZERO_RATE_CODE = "351"
 ZERO_RATE_REASON = "KDV - İstisna olmayan diğer"
+
+
+def turkish_date(moment: datetime) -> date:
+    """The calendar date in Turkey at ``moment`` (a naive datetime counts as Turkish)."""
+    return moment.date() if moment.tzinfo is None else moment.astimezone(TURKEY).date()
 
 
 def _floor_kurus(value: Decimal) -> Decimal:
@@ -227,22 +234,22 @@ def invoice_from_order(
     assert decision.kind is not None and decision.profile is not None
     # UBL-TR writes IssueTime to the second and the exchange rate to 6 decimals
     issued_at = issued_at.replace(microsecond=0)
-    if exchange_rate is not None:
+    if order.currency == "TRY":
+        exchange_rate = None
+    elif exchange_rate is not None:
         exchange_rate = exchange_rate.quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
     lines = build_lines(order, decision)
     internet = None
-    if decision.profile == "EARSIVFATURA":
+    if decision.profile == "EARSIVFATURA":  # every e-Arşiv we issue is an internet sale
         internet = InternetSale(
             website=website,
             payment_method=payment_method,
             payment_agent=payment_agent or order.source,
-            payment_date=order.ordered_at.date(),
+            payment_date=turkish_date(order.ordered_at),
             carrier_name=carrier_name or order.cargo_provider,
-            send_date=issued_at.date(),
+            send_date=turkish_date(issued_at),
         )
-    export_terms = None
-    if decision.kind is DocumentKind.EXPORT:
-        export_terms = ExportTerms(delivery_address=order.shipping_address)
+    export = decision.kind is DocumentKind.EXPORT
     return Invoice(
         id=f"invoice:{order.id}",
         tenant_id=order.tenant_id,
@@ -254,19 +261,19 @@ def invoice_from_order(
         type_code=decision.type_code or "SATIS",
         issued_at=issued_at,
         currency=order.currency,
-        exchange_rate=exchange_rate if order.currency != "TRY" else None,
+        exchange_rate=exchange_rate,
         seller=seller,
         buyer=_buyer(order, decision),
         sender_alias=sender_alias,
         receiver_alias=decision.receiver_alias,
         order_number=order.order_number,
-        order_date=order.ordered_at.date(),
+        order_date=turkish_date(order.ordered_at),
         lines=lines,
         tax_subtotals=subtotals(lines),
         totals=totals_of(lines),
         notes=list(notes),
         internet_sale=internet,
-        export_terms=export_terms,
+        export_terms=ExportTerms(delivery_address=order.shipping_address) if export else None,
     )
 
 
@@ -432,7 +439,7 @@ def return_invoice(
             "totals": totals_of(lines),
             "internet_sale": None,
             "billing_reference": BillingReference(
-                number=original.number, issue_date=original.issued_at.date()
+                number=original.number, issue_date=turkish_date(original.issued_at)
             ),
             "status": DocumentStatus.DRAFT,
             "remote_id": None,

@@ -306,3 +306,20 @@ def test_money_adds_up_to_the_kurus(o):
             assert sub.exemption_code
     assert inv.line_count == len(o.lines)
     assert [x.id for x in inv.lines] == list(range(1, len(o.lines) + 1))
+
+
+def test_dates_are_turkish_local_dates():
+    late = datetime(2026, 5, 4, 22, 30, tzinfo=UTC)  # 01:30 on 5 May in Turkey
+    o = order(line(1, "10.00")).model_copy(update={"ordered_at": late})
+    inv = invoice_from_order(
+        o,
+        decide(o, not_registered(o)),
+        seller=SELLER,
+        number="KRA2026000000001",
+        uuid=UUID,
+        issued_at=late,
+        sender_alias=None,
+        website="https://shop.example",
+    )
+    assert inv.order_date == inv.internet_sale.payment_date == inv.internet_sale.send_date
+    assert inv.order_date.isoformat() == "2026-05-05"

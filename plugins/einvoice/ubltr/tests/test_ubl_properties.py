@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).parent))
 
 from kervan.domain import DocumentKind, PartyKind
-from kervan.invoicing import check_arithmetic, invoice_from_order, return_invoice
+from kervan.invoicing import check_arithmetic, invoice_from_order, return_invoice, turkish_date
 from kervan.tax import decide
 from kervan_ubltr import build_invoice, parse
 from strategies_ubltr import SELLER, T0, lookups_for, new_uuid, orders
@@ -78,4 +78,7 @@ def test_return_invoices_pass_gib_and_round_trip(validator, order, data, seq):
     )
     assert ret.type_code == "IADE" and ret.profile != "TICARIFATURA"
     assert ret.billing_reference.number == invoice.number
+    # the reference's date is the original's IssueDate as GİB saw it (Turkish local date)
+    original = parse(build_invoice(invoice))
+    assert ret.billing_reference.issue_date == turkish_date(original.issued_at)
     assert_valid_and_round_trips(validator, ret)
