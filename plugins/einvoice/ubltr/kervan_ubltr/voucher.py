@@ -74,6 +74,30 @@ def _vat_notes(refunds: list[tuple[Decimal, Decimal]]) -> list[str]:
     return notes
 
 
+def _voucher_lines(
+    claim: Claim, order: Order | None, line_ids: Iterable[str] | None
+) -> tuple[list[ExpenseVoucherLine], list[tuple[Decimal, Decimal]]]:
+    """The voucher lines, and (refund, VAT rate) pairs for the lines whose rate is known."""
+    order_lines = {x.line_id: x for x in order.lines} if order else {}
+    lines, refunds = [], []
+    for line in _returned_lines(claim, line_ids):
+        order_line = order_lines.get(line.order_line_id)
+        if order and order_line is None:
+            raise InvalidInputError(f"claim line {line.id} is not a line of order {order.id}")
+        refund = _refund(line, order_line)
+        lines.append(
+            ExpenseVoucherLine(
+                name=line.name,
+                quantity=line.quantity,
+                unit_price=kurus(refund / line.quantity),
+                amount=refund,
+            )
+        )
+        if order_line is not None:
+            refunds.append((refund, order_line.vat_rate))
+    return lines, refunds
+
+
 def expense_voucher_from_claim(
     claim: Claim,
     *,
@@ -97,23 +121,7 @@ def expense_voucher_from_claim(
         raise InvalidInputError(
             "a company buyer returns goods with its own IADE invoice, not a gider pusulası"
         )
-    order_lines = {x.line_id: x for x in order.lines} if order else {}
-    lines, refunds = [], []
-    for line in _returned_lines(claim, line_ids):
-        order_line = order_lines.get(line.order_line_id)
-        if order and order_line is None:
-            raise InvalidInputError(f"claim line {line.id} is not a line of order {order.id}")
-        refund = _refund(line, order_line)
-        lines.append(
-            ExpenseVoucherLine(
-                name=line.name,
-                quantity=line.quantity,
-                unit_price=kurus(refund / line.quantity),
-                amount=refund,
-            )
-        )
-        if order_line is not None:
-            refunds.append((refund, order_line.vat_rate))
+    lines, refunds = _voucher_lines(claim, order, line_ids)
     return ExpenseVoucher(
         id=f"expense_voucher:{claim.id}",
         tenant_id=claim.tenant_id,
