@@ -69,7 +69,10 @@ def _subtotal(el: Element) -> TaxSubtotal:
 def _line(el: Element) -> InvoiceLine:
     qty = el.find(CBC + "InvoicedQuantity")
     assert qty is not None and qty.text
-    sub = _subtotal(el.find(path("cac:TaxTotal", "cac:TaxSubtotal")))
+    tax = el.find(path("cac:TaxTotal", "cac:TaxSubtotal"))
+    if tax is None:
+        raise InvalidInputError(f"InvoiceLine {text_of(el, CBC + 'ID')} has no TaxTotal")
+    sub = _subtotal(tax)
     return InvoiceLine(
         id=int(_req(el, CBC + "ID")),
         name=_req(el, path("cac:Item", "cbc:Name")),

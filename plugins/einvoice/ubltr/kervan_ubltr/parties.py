@@ -151,25 +151,38 @@ def _tax_id(el: Element) -> str:
     raise ValueError("party has no VKN/TCKN")
 
 
-def parse_party(el: Element, *, legal_name: bool = False) -> Party:
-    """The domain :class:`Party` of a ``cac:Party`` element.
+def _company_name(el: Element, first: str | None, last: str | None, forced: bool) -> str | None:
+    """The company name if ``el`` is a company, else ``None``.
 
-    A ``RegistrationName`` marks a company, except where one is forced (``legal_name``, the
-    IHRACAT buyer): there a person's own name in it does not make a company.
+    A ``RegistrationName`` marks a company, except where one is forced (the IHRACAT buyer) and
+    it is just the person's name. Other issuers often write a company with only a
+    ``PartyName``, or a person with an empty ``FamilyName``: without both person names, the
+    party is taken as a company under its ``PartyName``.
     """
+    legal = text_of(el, path("cac:PartyLegalEntity", "cbc:RegistrationName"))
+    if legal and not (forced and first and last and legal == f"{first} {last}"):
+        return legal
+    if first and last:
+        return None
+    name = legal or text_of(el, path("cac:PartyName", "cbc:Name"))
+    if name is None:
+        raise ValueError("party has neither a person's names nor a name")
+    return name
+
+
+def parse_party(el: Element, *, legal_name: bool = False) -> Party:
+    """The domain :class:`Party` of a ``cac:Party`` element (``legal_name``: the
+    ``RegistrationName`` was forced, as for the IHRACAT buyer)."""
     first = text_of(el, path("cac:Person", "cbc:FirstName"))
     last = text_of(el, path("cac:Person", "cbc:FamilyName"))
-    legal = text_of(el, path("cac:PartyLegalEntity", "cbc:RegistrationName"))
-    is_company = legal is not None and not (
-        legal_name and first and last and legal == f"{first} {last}"
-    )
+    company = _company_name(el, first, last, legal_name)
     address_el = el.find(CAC + "PostalAddress")
     return Party(
-        kind=PartyKind.COMPANY if is_company else PartyKind.PERSON,
+        kind=PartyKind.COMPANY if company else PartyKind.PERSON,
         tax_id=_tax_id(el),
-        first_name=first,
-        last_name=last,
-        company_name=legal if is_company else None,
+        first_name=first if first and last else None,
+        last_name=last if first and last else None,
+        company_name=company,
         tax_office=text_of(el, path("cac:PartyTaxScheme", "cac:TaxScheme", "cbc:Name")),
         email=text_of(el, path("cac:Contact", "cbc:ElectronicMail")),
         phone=text_of(el, path("cac:Contact", "cbc:Telephone")),
