@@ -7,7 +7,9 @@ no UBL-TR element of its own the choice is documented in ``docs/ubl-tr.md``; the
 
 from __future__ import annotations
 
-from kervan.domain import Address, Invoice, InvoiceLine, Party, PartyKind, TaxSubtotal
+from decimal import Decimal
+
+from kervan.domain import Address, Invoice, InvoiceLine, Party, PartyKind
 from kervan.domain.documents import InternetSale, PaymentMethod
 
 from .parties import build_address, build_party, seller_blocks
@@ -171,25 +173,44 @@ def _exchange_rate(root: Element, inv: Invoice) -> None:
     cbc(rate, "Date", date_text(local(inv.issued_at).date()))
 
 
-def _subtotal(parent: Element, sub_: TaxSubtotal, currency: str) -> None:
+def _subtotal(
+    parent: Element,
+    rate: Decimal,
+    taxable: Decimal,
+    tax: Decimal,
+    exemption: tuple[str | None, str | None],
+    currency: str,
+    tax_type_code: str = "0015",
+) -> None:
+    # plain values rather than a TaxSubtotal model: lines call this on the build hot path
     el = cac(parent, "TaxSubtotal")
-    amount(el, "TaxableAmount", sub_.taxable_amount, currency)
-    amount(el, "TaxAmount", sub_.tax_amount, currency)
-    cbc(el, "Percent", number(sub_.rate))
+    amount(el, "TaxableAmount", taxable, currency)
+    amount(el, "TaxAmount", tax, currency)
+    cbc(el, "Percent", number(rate))
     category = cac(el, "TaxCategory")
-    if sub_.exemption_code:
-        cbc(category, "TaxExemptionReasonCode", sub_.exemption_code)
-        cbc(category, "TaxExemptionReason", sub_.exemption_reason or sub_.exemption_code)
+    code, reason = exemption
+    if code:
+        cbc(category, "TaxExemptionReasonCode", code)
+        cbc(category, "TaxExemptionReason", reason or code)
     scheme = cac(category, "TaxScheme")
     cbc(scheme, "Name", VAT_NAME)
-    cbc(scheme, "TaxTypeCode", sub_.tax_type_code)
+    cbc(scheme, "TaxTypeCode", tax_type_code)
 
 
 def _tax_total(root: Element, inv: Invoice) -> None:
     total = cac(root, "TaxTotal")
     amount(total, "TaxAmount", inv.totals.tax_total, inv.currency)
     for sub_ in inv.tax_subtotals:
-        _subtotal(total, sub_, inv.currency)
+        exemption = (sub_.exemption_code, sub_.exemption_reason)
+        _subtotal(
+            total,
+            sub_.rate,
+            sub_.taxable_amount,
+            sub_.tax_amount,
+            exemption,
+            inv.currency,
+            sub_.tax_type_code,
+        )
 
 
 def _monetary_total(root: Element, inv: Invoice) -> None:
@@ -234,17 +255,8 @@ def _line(root: Element, line: InvoiceLine, cur: str) -> None:
         amount(charge, "BaseAmount", line.line_extension + line.discount, cur)
     tax = cac(el, "TaxTotal")
     amount(tax, "TaxAmount", line.vat_amount, cur)
-    _subtotal(
-        tax,
-        TaxSubtotal(
-            rate=line.vat_rate,
-            taxable_amount=line.line_extension,
-            tax_amount=line.vat_amount,
-            exemption_code=line.exemption_code,
-            exemption_reason=line.exemption_reason,
-        ),
-        cur,
-    )
+    exemption = (line.exemption_code, line.exemption_reason)
+    _subtotal(tax, line.vat_rate, line.line_extension, line.vat_amount, exemption, cur)
     _item(el, line)
     sub(cac(el, "Price"), CBC + "PriceAmount", number(line.unit_price), currencyID=cur)
 
