@@ -92,6 +92,13 @@ class FaultInjector:
         """Queued faults with ``times`` set to the uses left."""
         return [replace(q.fault, times=q.left) for q in self._queue]
 
+    def peek(self, kinds: frozenset[str], method: str | None, path: str) -> Fault | None:
+        """The fault :meth:`take` would consume, without consuming it."""
+        for queued in self._queue:
+            if queued.fault.kind in kinds and queued.fault.matches(method, path):
+                return queued.fault
+        return None
+
     def take(self, kinds: frozenset[str], method: str | None, path: str) -> Fault | None:
         """Consume one use of the first queued fault of ``kinds`` matching the request."""
         for queued in self._queue:

@@ -5,10 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import MutableMapping
+from contextvars import ContextVar
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .faults import WIRE_FAULTS, Fault
+
+#: set by the in-process transport when it has already applied this request's fault, so one
+#: request never consumes two faults (the transport and the app run in the same task)
+fault_applied: ContextVar[bool] = ContextVar("kervan_sandbox_fault_applied", default=False)
 
 if TYPE_CHECKING:
     from .base import Sandbox
@@ -74,7 +79,7 @@ class FaultMiddleware:
             return
         method, path = scope["method"], scope["path"]
         arrived = self.sandbox.clock.now()
-        fault = self.sandbox.faults.take(WIRE_FAULTS, method, path)
+        fault = None if fault_applied.get() else self.sandbox.faults.take(WIRE_FAULTS, method, path)
         buffered = _Buffered()
         if fault is None or fault.kind == "latency":
             if fault is not None:
