@@ -301,7 +301,8 @@ class ConnectionService:
             health = change(Health.model_validate(body.get("health") or {}))
             return {**body, "health": health.model_dump(mode="json")}
 
-        doc = self.store.tenant(tenant_id).update(CONNECTION, connection_id, apply)
+        # the poller, the API and check() all record health: expect some contention
+        doc = self.store.tenant(tenant_id).update(CONNECTION, connection_id, apply, attempts=200)
         assert doc is not None
         return Connection.model_validate(doc.body)
 

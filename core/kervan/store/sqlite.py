@@ -333,6 +333,25 @@ class SqliteTenantStore(_Ops, TenantStore):
                 out[key] = _doc(kind, key, loads(body), cas)
         return out
 
+    def update(
+        self,
+        kind: str,
+        key: str,
+        change: Callable[[dict[str, Any]], dict[str, Any] | None],
+        attempts: int = 20,
+    ) -> Doc | None:
+        """Read-modify-write under the write lock: the read and the write cannot be
+        separated by another writer, so there is no conflict to retry (``attempts`` unused).
+        ``change`` runs while the lock is held; keep it a quick function of the body."""
+        with self.store.write():
+            doc = self.get(kind, key)
+            if doc is None:
+                raise DocumentNotFound(f"{kind} {key} not found")
+            new = change(dict(doc.body))
+            if new is None:
+                return doc
+            return self.replace(kind, key, new, cas=doc.cas)
+
     def upsert_many(self, kind: str, items: dict[str, dict[str, Any]]) -> None:
         check_kind(kind)
         rows = [(k, dumps(kind, check_key(k), body)) for k, body in items.items()]

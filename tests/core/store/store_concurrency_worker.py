@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from kervan.store import declare_kind
+from kervan.store import CasMismatch, declare_kind
 from kervan.store.sqlite import SqliteStore
 
 
@@ -18,11 +18,18 @@ def hammer(path: str, proc: int, threads: int, rounds: int, out: Any) -> None:
     seen: list[int] = []
     numbers: list[int] = []
     lock = threading.Lock()
+    conflicts = [0] * threads
 
     def work(thread: int) -> None:
         mine, my_numbers = [], []
         for i in range(rounds):
-            tenant.update("widget", "shared", lambda b: {**b, "n": b["n"] + 1}, attempts=10_000)
+            while True:  # an explicit CAS loop: read, then write only if nobody wrote since
+                doc = tenant.get("widget", "shared")
+                try:
+                    tenant.replace("widget", "shared", {"n": doc.body["n"] + 1}, cas=doc.cas)
+                    break
+                except CasMismatch:
+                    conflicts[thread] += 1
             mine.append(tenant.counter("seq"))
             with tenant.transaction() as tx:
                 n = tx.counter("invoice")
@@ -38,4 +45,4 @@ def hammer(path: str, proc: int, threads: int, rounds: int, out: Any) -> None:
     for w in workers:
         w.join()
     store.close()
-    out.put((seen, numbers))
+    out.put((seen, numbers, sum(conflicts)))
