@@ -88,6 +88,8 @@ class Connector:
 
     key: ClassVar[str]
     display_name: ClassVar[str]
+    #: the role name, set by each role class ("order_source", "carrier", ...)
+    role: ClassVar[str] = ""
     requires_core: ClassVar[str] = ">=0.1"
     Settings: ClassVar[type[ConnectorSettings]] = ConnectorSettings
     settings_version: ClassVar[int] = 1
@@ -391,4 +393,4 @@ ROLE_CLASSES: tuple[type[Connector], ...] = (
     ErpSink,
     Storefront,
 )
-ROLE_NAMES = tuple(r.role for r in ROLE_CLASSES)  # type: ignore[attr-defined]
+ROLE_NAMES = tuple(r.role for r in ROLE_CLASSES)

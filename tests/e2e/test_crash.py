@@ -27,8 +27,6 @@ from pathlib import Path
 
 import pytest
 import redis
-from stdnum.tr import vkn
-
 from kervan.demo import scenario_data as sd
 from kervan.demo.clock import DemoClock
 from kervan.demo.run import SANDBOXES
@@ -47,6 +45,7 @@ from kervan.jobs import Scheduler
 from kervan.runtime import Runtime
 from kervan.scenario import Scenario
 from kervan.store import Query, open_store
+from stdnum.tr import vkn
 
 N = int(os.environ.get("KERVAN_CRASH_ORDERS", "500"))
 REDIS_URL = "redis://127.0.0.1:6379/14"

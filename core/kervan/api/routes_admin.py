@@ -46,7 +46,7 @@ def list_tenants(request: Request) -> list[Tenant]:
 
 @endpoint(router, "post", "/tenants", PLATFORM, response_model=Tenant, status_code=201)
 def create_tenant(request: Request, body: TenantIn) -> Tenant:
-    return _rt(request).tenancy.create_tenant(Tenant(**body.model_dump()))  # type: ignore[no-any-return]
+    return _rt(request).tenancy.create_tenant(Tenant(**body.model_dump()))
 
 
 @endpoint(router, "get", "/tenant", EVERYONE, response_model=Tenant)
@@ -54,7 +54,7 @@ def get_my_tenant(request: Request) -> Tenant:
     tenant = _rt(request).tenancy.get_tenant(caller(request).tenant)
     if tenant is None:
         raise NotFoundError("tenant not found")
-    return tenant  # type: ignore[no-any-return]
+    return tenant
 
 
 @endpoint(router, "put", "/tenant/settings", ADMINS, response_model=Tenant)
@@ -63,7 +63,7 @@ def update_settings(request: Request, body: TenantSettings) -> Tenant:
     tenant = rt.tenancy.get_tenant(caller(request).tenant)
     if tenant is None:
         raise NotFoundError("tenant not found")
-    return rt.tenancy.update_tenant(tenant.model_copy(update={"settings": body}))  # type: ignore[no-any-return]
+    return rt.tenancy.update_tenant(tenant.model_copy(update={"settings": body}))
 
 
 @endpoint(router, "get", "/users", ADMINS, response_model=list[User])
@@ -80,7 +80,7 @@ def create_user(request: Request, body: UserIn) -> User:
     if tenant_id is None and Role.PLATFORM_ADMIN not in body.roles:
         raise PermissionDeniedError("a tenant user needs a tenant_id")
     user = User(id=body.id, tenant_id=tenant_id, name=body.name, roles=body.roles)
-    return _rt(request).tenancy.create_user(user)  # type: ignore[no-any-return]
+    return _rt(request).tenancy.create_user(user)
 
 
 def _own_user(request: Request, user_id: str) -> User:
@@ -88,7 +88,7 @@ def _own_user(request: Request, user_id: str) -> User:
     user = _rt(request).tenancy.get_user(user_id)
     if user is None or (not c.principal.is_platform_admin and user.tenant_id != c.tenant):
         raise NotFoundError(f"user {user_id!r} not found")
-    return user  # type: ignore[no-any-return]
+    return user
 
 
 @endpoint(router, "post", "/users/{user_id}/keys", ADMINS, status_code=201)

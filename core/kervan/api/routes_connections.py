@@ -56,7 +56,7 @@ def create_connection(request: Request, body: ConnectionIn) -> Connection:
         caller(request).tenant,
         body.connector,
         body.id,
-        body.settings,  # type: ignore[no-any-return]
+        body.settings,
         name=body.name,
         poll_interval_s=body.poll_interval_s,
         enabled=body.enabled,
@@ -73,13 +73,13 @@ def validate_settings(request: Request, body: SettingsIn) -> dict[str, Any]:
 
 @endpoint(router, "get", "/connections/{connection_id}", OFFICE, response_model=Connection)
 def get_connection(request: Request, connection_id: str) -> Connection:
-    return _svc(request).require(caller(request).tenant, connection_id)  # type: ignore[no-any-return]
+    return _svc(request).require(caller(request).tenant, connection_id)
 
 
 @endpoint(router, "patch", "/connections/{connection_id}", ADMINS, response_model=Connection)
 def update_connection(request: Request, connection_id: str, body: ConnectionPatch) -> Connection:
     changes = body.model_dump(exclude_unset=True, exclude={"settings"})
-    return _svc(request).update(caller(request).tenant, connection_id, body.settings, **changes)  # type: ignore[no-any-return]
+    return _svc(request).update(caller(request).tenant, connection_id, body.settings, **changes)
 
 
 @endpoint(router, "delete", "/connections/{connection_id}", ADMINS, status_code=204)
@@ -114,4 +114,4 @@ async def check_connection(request: Request, connection_id: str) -> dict[str, An
 
 @endpoint(router, "get", "/connections/{connection_id}/health", OFFICE, response_model=Health)
 def connection_health(request: Request, connection_id: str) -> Health:
-    return _svc(request).require(caller(request).tenant, connection_id).health  # type: ignore[no-any-return]
+    return _svc(request).require(caller(request).tenant, connection_id).health

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..domain import Role, Tenant, TenantSettings, User
+from ..roles import utcnow
 from ..runtime import Runtime
 from ..scenario import Scenario
 from ..store import open_store
@@ -63,7 +64,7 @@ class Demo:
         shutil.rmtree(home, ignore_errors=True)
         home.mkdir(parents=True)
         runtime = Runtime.create(
-            store=open_store(f"sqlite:///{home}/kervan.db"), **({"clock": clock} if clock else {})
+            store=open_store(f"sqlite:///{home}/kervan.db"), clock=clock or utcnow
         )
         self.runtime = runtime
         for key in SANDBOXES:
@@ -147,52 +148,38 @@ class Demo:
         for key in keys:
             self.sandboxes[key].clock.advance(seconds)
 
+    # (title, sandboxes whose clocks jump, hours, job to send)
+    PHASES: tuple[tuple[str, tuple[str, ...], float, tuple[str, ...]], ...] = (
+        ("polling Trendyol for new packages", (), 0, ("poll_source", "demo", "trendyol")),
+        (
+            "the buyer cancels an order at the marketplace; polling again",
+            (),
+            0,
+            ("poll_source", "demo", "trendyol"),
+        ),
+        ("restocking the out-of-stock product", (), 0, ()),
+        (
+            "carriers pick up the parcels",
+            ("yurtici", "mng"),
+            4,
+            ("track_carrier", "demo", "yurtici"),
+        ),
+        ("GİB answers the integrator", ("nilvera",), 1, ("poll_documents", "demo")),
+        ("parcels are delivered", ("yurtici", "mng"), 72, ("track_carrier", "demo", "yurtici")),
+        ("last document statuses", ("nilvera",), 1, ("poll_documents", "demo")),
+    )
+
     def flow(self) -> None:
         rt = self.runtime
         assert rt is not None
         jobs = rt.start_jobs(broker_url="", scheduler=False)
-        phases: list[tuple[str, Callable[[], None]]] = [
-            (
-                "polling Trendyol for new packages",
-                lambda: jobs.send("poll_source", "demo", "trendyol"),
-            ),
-            (
-                "the buyer cancels an order at the marketplace; polling again",
-                lambda: (jobs.send("poll_source", "demo", "trendyol"),),
-            ),
-            ("restocking the out-of-stock product", self._restock),
-            (
-                "carriers pick up the parcels",
-                lambda: (
-                    self.advance(("yurtici", "mng"), 4 * HOUR),
-                    jobs.send("track_carrier", "demo", "yurtici"),
-                ),
-            ),
-            (
-                "GİB answers the integrator",
-                lambda: (
-                    self.advance(("nilvera",), 1 * HOUR),
-                    jobs.send("poll_documents", "demo"),
-                ),
-            ),
-            (
-                "parcels are delivered",
-                lambda: (
-                    self.advance(("yurtici", "mng"), 72 * HOUR),
-                    jobs.send("track_carrier", "demo", "yurtici"),
-                ),
-            ),
-            (
-                "last document statuses",
-                lambda: (
-                    self.advance(("nilvera",), 1 * HOUR),
-                    jobs.send("poll_documents", "demo"),
-                ),
-            ),
-        ]
-        for title, action in phases:
+        for title, clocks, hours, job in self.PHASES:
             self.say(title)
-            action()
+            self.advance(clocks, hours * HOUR)
+            if job:
+                jobs.send(*job)
+            else:
+                self._restock()
             self.drain()
 
     def _restock(self) -> None:

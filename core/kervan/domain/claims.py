@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,7 +36,7 @@ class ClaimLine(BaseModel):
     order_line_id: str
     barcode: str
     name: str
-    quantity: Quantity = Field(default=1)
+    quantity: Quantity = Field(default=Decimal(1))
     unit_price: Amount
     reason: ClaimReason
     status: ClaimLineStatus

@@ -107,7 +107,9 @@ class Order(BaseModel):
     cargo_provider: str | None = Field(default=None, max_length=100)
     cargo_tracking_number: str | None = Field(default=None, max_length=100)
     micro_export: bool = False
-    remote_status: str | None = Field(default=None, max_length=50, description="the source's own status")
+    remote_status: str | None = Field(
+        default=None, max_length=50, description="the source's own status"
+    )
     source_cancelled: bool = Field(
         default=False, description="the marketplace cancelled (or unsupplied) this package"
     )

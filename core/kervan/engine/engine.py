@@ -10,6 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from ..domain import DocumentStatus, Invoice, OrderState, Shipment
 from ..errors import HoldError, KervanError
@@ -227,10 +228,14 @@ class Engine:
             invoice.status, invoice.status_detail = sub.status, sub.detail
             ctx.store.upsert(INVOICE, invoice.id, invoice.model_dump(mode="json"))
             if invoice.order_id:
-                ctx.store.update(
-                    ORDER,
-                    invoice.order_id,
-                    lambda b, s=sub.status: {**b, "invoice_status": s.value},
-                )
+                status = sub.status.value
+                ctx.store.update(ORDER, invoice.order_id, _set_invoice_status(status))
                 moved.append(invoice.order_id)
         return moved
+
+
+def _set_invoice_status(status: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def change(body: dict[str, Any]) -> dict[str, Any]:
+        return {**body, "invoice_status": status}
+
+    return change

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .. import invoicing, numbering, tax
@@ -74,14 +75,10 @@ async def reserve(ctx: StepContext, rec: OrderRecord) -> None:
         else:
             _clear_hold(rec)
             rec.order.state = OrderState.STOCK_RESERVED
-            ctx.note(
-                rec,
-                "reserve",
-                "ok",
-                None,
-                reserved=rec.reserved,
-                **({"not_stock_managed": unmanaged} if unmanaged else {}),
-            )
+            data: dict[str, Any] = {"reserved": rec.reserved}
+            if unmanaged:
+                data["not_stock_managed"] = unmanaged
+            ctx.note(rec, "reserve", "ok", None, **data)
         _tx_save(ctx, tx, rec)
 
 

@@ -67,8 +67,8 @@ class Jobs:
         self._worker: dramatiq.Worker | None = None
         self.actors: dict[str, dramatiq.Actor] = {
             name: dramatiq.actor(
-                fn, broker=self.broker, actor_name=name, queue_name=QUEUE, max_retries=MAX_RETRIES
-            )
+                broker=self.broker, actor_name=name, queue_name=QUEUE, max_retries=MAX_RETRIES
+            )(fn)
             for name, fn in (
                 ("process_order", self._process_order),
                 ("poll_source", self._poll_source),

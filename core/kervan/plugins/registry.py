@@ -22,10 +22,7 @@ from .hookspecs import ROLE_HOOKS
 #: keys appear in URLs, settings documents and logs: keep them plain
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
-ROLE_CLASS_BY_NAME: dict[str, type[Connector]] = {
-    cls.role: cls  # type: ignore[attr-defined]
-    for cls in ROLE_CLASSES
-}
+ROLE_CLASS_BY_NAME: dict[str, type[Connector]] = {cls.role: cls for cls in ROLE_CLASSES}
 HOOK_ROLES: dict[str, str] = {hook: role for role, hook in ROLE_HOOKS.items()}
 
 
