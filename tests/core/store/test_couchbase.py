@@ -205,3 +205,14 @@ def test_numbering_under_contention_is_gapless_with_retries(store) -> None:
         th.join()
     assert sorted(taken) == list(range(1, 61))
     assert t.count(Query("widget")) == 60
+
+
+def test_url_parameters_split_between_kervan_and_the_sdk() -> None:
+    from kervan.store.opening import couchbase_params
+
+    connstr, ours = couchbase_params(
+        "couchbases://cb1,cb2?bucket=shop&scope=prod&timeout=2&network=external"
+    )
+    assert connstr == "couchbases://cb1,cb2?network=external"
+    assert ours == {"bucket": "shop", "scope": "prod", "timeout": "2"}
+    assert couchbase_params("couchbase://localhost") == ("couchbase://localhost", {})
