@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -16,6 +18,8 @@ from ..errors import (
 )
 from ..store.port import DocumentExists, DocumentNotFound
 from ..tenancy import NotAuthenticated
+
+log = logging.getLogger("kervan.api")
 
 _STATUS: list[tuple[type[KervanError], int]] = [
     (NotAuthenticated, 401),
@@ -41,6 +45,20 @@ def install(app: FastAPI) -> None:
     async def kervan_error(_: Request, exc: KervanError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
         return JSONResponse({"error": exc.to_dict()}, status_code=status_of(exc), headers=headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # the trace goes to the log (it may hold data); the caller gets the error shape
+        log.error("unhandled error", exc_info=exc)
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "internal",
+                    "message": "internal error; the server log has the details",
+                }
+            },
+            status_code=500,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -104,6 +104,8 @@ async def check_connection(request: Request, connection_id: str) -> dict[str, An
         if result.ok:
             svc.record_success(tenant, connection_id)
             svc.update(tenant, connection_id, details=result.details)
+        else:
+            svc.record_failure(tenant, connection_id, result.message or "check failed")
         return result.model_dump(mode="json")
 
     import asyncio

@@ -240,7 +240,7 @@ def replay_dead_letter(request: Request, letter_id: str) -> dict[str, Any]:
     tenant = caller(request).tenant
     if rt.jobs is None:
         raise KervanError("no job runner in this process (start it with kervan serve)")
-    item = deadletters.take_for_replay(rt.store, tenant, letter_id)
-    if item is None or (item["args"] and item["args"][0] != tenant):
+    item = deadletters.replay(rt.store, rt.jobs, tenant, letter_id)
+    if item is None:
         raise NotFoundError(f"dead letter {letter_id!r} not found")
-    return {"replayed": rt.jobs.replay(item["actor"], item["args"])}
+    return {"replayed": True, "actor": item["actor"], "args": item["args"]}

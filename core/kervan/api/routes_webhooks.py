@@ -11,8 +11,10 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 
-from ..errors import KervanError
+from ..errors import KervanError, NotFoundError, PermissionDeniedError
+from ..store.port import DocumentNotFound
 
 router = APIRouter()
 log = logging.getLogger("kervan.api.webhooks")
@@ -27,9 +29,16 @@ async def receive_webhook(request: Request, tenant_id: str, connection_id: str) 
     """Receive a remote's webhook: verify it, persist the raw body, then process it."""
     rt = request.app.state.runtime
     body = await request.body()
-    key = rt.engine.receive_webhook(tenant_id, connection_id, dict(request.headers), body)
     try:
-        result = rt.engine.process_webhook(tenant_id, key, connection_id)
+        key = await run_in_threadpool(
+            rt.engine.receive_webhook, tenant_id, connection_id, dict(request.headers), body
+        )
+    except (NotFoundError, DocumentNotFound) as exc:
+        # the same answer as bad credentials: an unauthenticated caller learns nothing
+        # about which tenants and connections exist
+        raise PermissionDeniedError("webhook credentials do not match this connection") from exc
+    try:
+        result = await run_in_threadpool(rt.engine.process_webhook, tenant_id, key, connection_id)
     except KervanError as exc:  # stored; the reconciler tries again
         log.warning("webhook %s kept for retry: %s", key, exc.message)
         return {"received": key, "processed": False}

@@ -67,15 +67,14 @@ def dead_list(tenant: str) -> None:
 @dead.command("replay")
 def dead_replay(tenant: str, letter_id: str) -> None:
     """Put a dead letter back on the queue (Redis mode: a worker picks it up)."""
-    from ..jobs.deadletters import take_for_replay
+    from ..jobs.deadletters import replay
 
     runtime = Runtime.create()
     try:
         jobs = runtime.start_jobs(scheduler=False, worker=False)
-        item = take_for_replay(runtime.store, tenant, letter_id)
+        item = replay(runtime.store, jobs, tenant, letter_id)
         if item is None:
             raise typer.BadParameter(f"no dead letter {letter_id} for tenant {tenant}")
-        jobs.replay(item["actor"], item["args"])
         if jobs.embedded:
             jobs.start_worker(2)
             jobs.join()

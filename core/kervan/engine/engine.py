@@ -190,7 +190,12 @@ class Engine:
         active = shipping.active_shipments(ctx, connection_id)
         if not active:
             return []
-        events = await carrier.track([s.cargo_key for s in active])
+        try:
+            events = await carrier.track([s.cargo_key for s in active])
+        except KervanError as exc:
+            self.health.failure(tenant_id, connection_id, exc.message)
+            raise
+        self.health.success(tenant_id, connection_id)
         moved = []
         for shipment in active:
             if shipping.merge_events(shipment, events.get(shipment.cargo_key, [])):
@@ -222,7 +227,11 @@ class Engine:
         moved = []
         for doc in docs:
             invoice = Invoice.model_validate(doc.body)
-            sub = await issuer.status(invoice.kind, invoice.uuid)
+            try:
+                sub = await issuer.status(invoice.kind, invoice.uuid)
+            except KervanError as exc:
+                self.health.failure(tenant_id, issuer.context.connection_id, exc.message)
+                raise
             if sub.status is invoice.status:
                 continue
             invoice.status, invoice.status_detail = sub.status, sub.detail
@@ -231,6 +240,8 @@ class Engine:
                 status = sub.status.value
                 ctx.store.update(ORDER, invoice.order_id, _set_invoice_status(status))
                 moved.append(invoice.order_id)
+        if docs:
+            self.health.success(tenant_id, issuer.context.connection_id)
         return moved
 
 

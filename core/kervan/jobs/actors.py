@@ -27,6 +27,7 @@ from dramatiq.middleware import (
 )
 
 from ..engine import Engine
+from ..errors import InvalidInputError
 from ..store.port import Store
 from .deadletters import MAX_RETRIES, DeadLetters, should_retry
 from .identity import IdentityKeys, MemoryIdentityKeys, RedisIdentityKeys
@@ -84,7 +85,11 @@ class Jobs:
         key = f"{actor}:{':'.join(map(str, args))}"
         if not self.identity.claim(key):
             return False
-        self.actors[actor].send(*args)
+        try:
+            self.actors[actor].send(*args)
+        except BaseException:
+            self.identity.release(key)  # or the key would block re-enqueueing until it expires
+            raise
         return True
 
     def enqueue_order(self, tenant_id: str, order_id: str) -> bool:
@@ -142,7 +147,7 @@ class Jobs:
 
     def replay(self, actor: str, args: list[Any]) -> bool:
         if actor not in self.actors:
-            raise KeyError(f"unknown actor {actor!r}; known: {sorted(self.actors)}")
+            raise InvalidInputError(f"unknown job {actor!r}; known: {sorted(self.actors)}")
         self.identity.release(f"{actor}:{':'.join(map(str, args))}")
         return self.send(actor, *args)
 

@@ -84,11 +84,20 @@ def list_dead(store: Store, tenant_id: str, limit: int = 200) -> list[dict[str, 
     return [{"id": d.key, **d.body} for d in docs]
 
 
-def take_for_replay(store: Store, tenant_id: str, key: str) -> dict[str, Any] | None:
-    """Remove a dead letter and return it so the caller can enqueue it again."""
-    ts = store.tenant(tenant_id)
-    doc = ts.get(DEAD_LETTER, key)
-    if doc is None:
+def peek(store: Store, tenant_id: str, key: str) -> dict[str, Any] | None:
+    doc = store.tenant(tenant_id).get(DEAD_LETTER, key)
+    return doc.body if doc else None
+
+
+def replay(store: Store, jobs: Any, tenant_id: str, key: str) -> dict[str, Any] | None:
+    """Enqueue a dead letter again; remove it only once it is back on the queue.
+
+    ``None`` if there is no such letter for this tenant (a letter's first argument is always
+    its tenant, so one tenant can never replay another's work).
+    """
+    item = peek(store, tenant_id, key)
+    if item is None or not item["args"] or item["args"][0] != tenant_id:
         return None
-    ts.remove(DEAD_LETTER, key)
-    return doc.body
+    jobs.replay(item["actor"], item["args"])  # raises on an unknown actor; the letter stays
+    store.tenant(tenant_id).remove(DEAD_LETTER, key)
+    return item

@@ -250,18 +250,12 @@ class CouchbaseTenantStore(TenantStore):
         tx = CouchbaseTransaction(self.store, self.tenant_id)
         yield tx
         self.store.run(self.tenant_id, tx.pending)
+        tx.settle()
 
     def _single(self, kind: str, key: str, op: str, *args: Any) -> Doc:
-        """One write as a one-operation transaction, then the CAS it got."""
+        """One write as a one-operation transaction; the Doc carries its committed CAS."""
         with self.transaction() as tx:
-            staged = getattr(tx, op)(kind, key, *args)
-        if op == "remove":
-            return staged
-        doc = self.get(kind, key)
-        if doc is None or doc.body != staged.body:
-            # Changed again already: hand back a CAS that can never match, so a later
-            # replace(cas=...) reads afresh instead of overwriting that change.
-            return Doc(kind, key, staged.body, -1)
+            doc: Doc = getattr(tx, op)(kind, key, *args)
         return doc
 
     def insert(self, kind: str, key: str, body: dict[str, Any]) -> Doc:

@@ -37,6 +37,8 @@ class Pending:
     counter_reads: dict[str, int | None] = field(default_factory=dict)
     writes: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
+    #: the Docs handed out by writes, to receive their real CAS once committed
+    returned: list[Doc] = field(default_factory=list)
 
 
 class CouchbaseTransaction(Transaction):
@@ -58,7 +60,25 @@ class CouchbaseTransaction(Transaction):
         if body is not None:
             body = _loads(dumps(kind, key, body))  # a private copy, JSON-checked now
         self.pending.writes[(kind, key)] = body
-        return Doc(kind, key, copy.deepcopy(body) if body is not None else {}, 0)
+        doc = Doc(kind, key, copy.deepcopy(body) if body is not None else {}, 0)
+        if body is not None:
+            self.pending.returned.append(doc)
+        return doc
+
+    def settle(self) -> None:
+        """After commit: give every Doc a write returned the CAS its version got, so it can
+        be used for a later ``replace(cas=...)`` exactly as on SQLite. The SDK does not report
+        post-commit CAS values, so each written document is read back once; a Doc whose
+        version is no longer the stored one (written over later in the block, or changed by
+        someone since) gets -1, which never matches."""
+        final: dict[tuple[str, str], Doc | None] = {}
+        for doc in self.pending.returned:
+            ident = (doc.kind, doc.key)
+            if ident not in final:
+                final[ident] = self.store.kv_get(self.tenant_id, doc.kind, doc.key)
+            stored = final[ident]
+            cas = stored.cas if stored is not None and stored.body == doc.body else -1
+            object.__setattr__(doc, "cas", cas)  # Doc is frozen for callers, not for us
 
     def insert(self, kind: str, key: str, body: dict[str, Any]) -> Doc:
         if self.get(kind, key) is not None:

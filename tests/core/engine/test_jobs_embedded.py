@@ -6,7 +6,7 @@ import pytest
 from kervan.domain import OrderState
 from kervan.engine.records import ORDER, OrderRecord
 from kervan.jobs import EngineLoop, Jobs
-from kervan.jobs.deadletters import list_dead, take_for_replay
+from kervan.jobs.deadletters import list_dead, replay
 from kervan.store import Query
 
 from .fakes import order
@@ -58,8 +58,9 @@ def test_failed_work_lands_in_dead_letters_and_can_be_replayed(jobs, world, stor
     engine.connectors.conns["cargo"] = FakeCarrier(
         engine.connectors.conns["ty"].settings, engine.connectors.conns["ty"].context, world
     )
-    item = take_for_replay(store, "t1", dead[0]["id"])
-    assert jobs.replay(item["actor"], item["args"])
+    assert replay(store, jobs, "t2", dead[0]["id"]) is None  # another tenant: nothing
+    assert list_dead(store, "t1")  # and the letter is still there
+    assert replay(store, jobs, "t1", dead[0]["id"])["actor"] == "process_order"
     jobs.join()
     rec = OrderRecord.from_body(store.tenant("t1").get(ORDER, "ty:d1").body)
     assert rec.order.state is OrderState.BOOKED
