@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 from fastapi import FastAPI
@@ -54,6 +54,17 @@ class Sandbox:
 
     def seed_scenario(self, scenario: Scenario) -> None:
         """Fill the remote's state from a demo/test scenario (override; default: nothing)."""
+
+    def demo_settings(self, base_url: str) -> dict[str, Any]:
+        """Connector settings that work against this sandbox served at ``base_url``.
+
+        ``kervan demo`` creates its connections with these, and ``connector_suite`` uses them
+        when not given ``settings``. Override it (default: not known).
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not say which settings work against it: "
+            "override demo_settings(base_url)"
+        )
 
     def transport(self) -> httpx.AsyncBaseTransport:
         """An httpx transport into this sandbox, in-process, with faults on simulated time."""

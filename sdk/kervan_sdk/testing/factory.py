@@ -29,7 +29,7 @@ ROLE_SUITES: tuple[tuple[type[Connector], type], ...] = (
 def connector_suite(
     connector_class: type[Connector],
     *,
-    settings: Mapping[str, Any],
+    settings: Mapping[str, Any] | None = None,
     bad_settings: Mapping[str, Any] | None = None,
     sandbox_factory: Callable[[], Sandbox] | None = None,
     document_factory: DocumentFactory | None = None,
@@ -42,7 +42,8 @@ def connector_suite(
 
         TestTrendyolContract = connector_suite(Trendyol, settings={...})
 
-    ``settings`` must work against the sandbox; ``bad_settings`` (default: every secret
+    ``settings`` must work against the sandbox (default: the sandbox's
+    ``demo_settings(base_url)``); ``bad_settings`` (default: every secret
     replaced by a wrong value) must not. ``sandbox_factory`` builds a fresh sandbox per test
     (default: the class named by ``connector_class.sandbox``). Issuers and ERP sinks take
     their test document from ``document_factory`` (an ``Invoice``/``DespatchAdvice``, or a
@@ -55,6 +56,8 @@ def connector_suite(
         raise TypeError("connector_suite needs a kervan.Connector subclass")
     if sandbox_factory is None:
         sandbox_factory = load_sandbox_class(connector_class)
+    if settings is None:
+        settings = sandbox_factory().demo_settings(f"http://{connector_class.key}.sandbox.test")
     config = SuiteConfig(
         connector_class=connector_class,
         settings=dict(settings),
