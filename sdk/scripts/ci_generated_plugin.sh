@@ -14,11 +14,13 @@ NAME="${1:-ci-probe}"
 DIST="kervan-$NAME"
 KEY="${NAME//-/_}"
 WORK="$(mktemp -d)"
+# uv as the workspace is built with it; UV="uv" (or a path) if it is on PATH instead
+read -r -a UV <<<"${UV:-python3 -m uv}"
 SANDBOX_PID=""
 
 cleanup() {
     if [[ -n "$SANDBOX_PID" ]]; then kill "$SANDBOX_PID" 2>/dev/null || true; fi
-    python3 -m uv pip uninstall --python "$PY" "$DIST" >/dev/null 2>&1 || true
+    "${UV[@]}" pip uninstall --python "$PY" "$DIST" >/dev/null 2>&1 || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -31,7 +33,7 @@ step "generate $DIST with every templated role"
 PLUGIN_DIR="$WORK/$DIST"
 
 step "install it into $VENV (its dependencies, kervan and kervan-sdk, are already there)"
-python3 -m uv pip install --python "$PY" --no-deps "$PLUGIN_DIR"
+"${UV[@]}" pip install --python "$PY" --no-deps "$PLUGIN_DIR"
 
 step "its tests pass (the standard contract suite, from the installed package)"
 # run from a copy of the tests only, so the import comes from site-packages, not the source tree
