@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 
-from ..errors import KervanError, PermissionDeniedError
+from ..errors import InvalidResponseError, KervanError, PermissionDeniedError
 from ..roles import OrderSource
 from ..store.port import Query, TenantStore
 from .ingest import IngestResult, _store_one
@@ -49,10 +49,15 @@ def process(store: TenantStore, source: OrderSource, key: str, now: datetime) ->
     try:
         for order in source.parse_webhook(doc.body["body"].encode("utf-8")):
             _store_one(store, order, now, result)
-    except KervanError as exc:
-        error = exc.message
-        store.update(INBOX, key, lambda b: {**b, "error": error})
-        raise
+    except Exception as exc:
+        # a connector that chokes on a malformed payload must not lose it: keep it with why
+        error = exc.message if isinstance(exc, KervanError) else f"{type(exc).__name__}: {exc}"
+        store.update(INBOX, key, lambda b: {**b, "error": error[:1000]})
+        if isinstance(exc, KervanError):
+            raise
+        raise InvalidResponseError(
+            f"webhook payload could not be processed: {error[:300]}"
+        ) from exc
     store.update(INBOX, key, lambda b: {**b, "processed": True, "error": None})
     return result
 
