@@ -98,6 +98,19 @@ async def cancel_order(request: Request, order_id: str) -> dict[str, Any]:
     return {"id": order_id, "state": state}
 
 
+@endpoint(router, "post", "/orders/{order_id}/approve", OFFICE)
+async def approve_order(request: Request, order_id: str) -> dict[str, Any]:
+    """Approve an order (tenants without auto-approve): it is accepted at the marketplace,
+    packaged and booked."""
+    _record(request, order_id)
+    c = caller(request)
+    engine = request.app.state.runtime.engine
+    state = await _on_loop(
+        request, engine.approve(c.tenant, order_id, f"user:{c.principal.user_id}")
+    )
+    return {"id": order_id, "state": state}
+
+
 @endpoint(router, "post", "/orders/{order_id}/advance", OFFICE)
 async def advance_order(request: Request, order_id: str) -> dict[str, Any]:
     """Run whatever is due for the order now (e.g. after fixing data or restocking)."""

@@ -133,6 +133,21 @@ class Engine:
         ctx.store.update(ORDER, order_id, change)
         return await self.advance(tenant_id, order_id)
 
+    async def approve(self, tenant_id: str, order_id: str, actor: str) -> OrderState | None:
+        """A person approves the order for tenants that do not auto-approve; then advance it."""
+        ctx = self.context(tenant_id, actor)
+
+        def change(body: dict) -> dict:
+            rec = OrderRecord.from_body(body)
+            if not rec.flags.approved:
+                rec.flags.approved = True
+                rec.due_at = self.clock()
+                ctx.note(rec, "approve", "ok", "approved")
+            return rec.to_body()
+
+        ctx.store.update(ORDER, order_id, change)
+        return await self.advance(tenant_id, order_id)
+
     def due_orders(self, tenant_id: str, limit: int = 1000) -> list[str]:
         """Orders whose next step is due now (what the reconciler re-enqueues)."""
         ts = self.store.tenant(tenant_id)

@@ -74,8 +74,8 @@ def due_steps(rec: OrderRecord, *, now: datetime, auto_approve: bool) -> list[St
         return [Step.RESERVE if rec.hold_step == Step.RESERVE else Step.CLASSIFY]
     main = _MAIN_LINE.get(state)
     steps = _invoice_side_steps(rec) if state in _INVOICED_OR_LATER else []
-    if main is Step.ACCEPT and not auto_approve:
-        main = None
+    if main is Step.ACCEPT and not (auto_approve or rec.flags.approved):
+        main = None  # waits for a person (POST /v1/orders/{id}/approve)
     if main is not None:
         steps.append(main)
     return steps

@@ -55,6 +55,8 @@ class Flags(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     accepted_remote: bool = False
+    #: a person approved the order (tenants that do not auto-approve)
+    approved: bool = False
     invoice_submitted: bool = False
     invoice_sent: bool = False
     picked_up: bool = False

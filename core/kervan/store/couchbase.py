@@ -1,7 +1,8 @@
 """The Couchbase adapter (Python SDK 4.x): production storage that scales out.
 
 One collection per document kind in one scope (``kervan`` by default); keys are
-``<tenant>::<key>``; documents are envelopes ``{"t": tenant, "b": body}``. Reads are KV gets.
+``<tenant>::<key>``; documents are envelopes ``{"t": tenant, "r": revision, "b": body}``, where
+the revision is the port's CAS (see :func:`.couchbase_tx.next_revision`). Reads are KV gets.
 Every write runs as a Couchbase transaction together with the maintained index documents that
 answer queries by KV (see :mod:`.couchbase_tx` and :mod:`.couchbase_keys`); counters outside a
 transaction are the SDK's binary counters. SQL++ is not used on any path; GSI definitions for
@@ -33,7 +34,7 @@ from couchbase.options import DecrementOptions, DeltaValue, IncrementOptions, Si
 from . import couchbase_keys as ck
 from .checks import check_key, check_kind, check_query, check_tenant, spec_of
 from .couchbase_index import candidates, directory, ensure_built
-from .couchbase_tx import CouchbaseTransaction, Pending, commit
+from .couchbase_tx import CouchbaseTransaction, Pending, commit, revision_of
 from .matching import matches, order_and_page
 from .opening import couchbase_params
 from .port import (
@@ -176,7 +177,7 @@ class CouchbaseStore(Store):
         envelope = res.content_as[dict]
         if envelope.get("t") != tenant:  # defence in depth: the key already says the tenant
             raise StoreError(f"{kind} {key}: stored under another tenant")
-        return Doc(kind, key, envelope["b"], int(res.cas))
+        return Doc(kind, key, envelope["b"], revision_of(envelope))
 
     def counter_value(self, tenant: str, name: str) -> int | None:
         try:
@@ -250,7 +251,6 @@ class CouchbaseTenantStore(TenantStore):
         tx = CouchbaseTransaction(self.store, self.tenant_id)
         yield tx
         self.store.run(self.tenant_id, tx.pending)
-        tx.settle()
 
     def _single(self, kind: str, key: str, op: str, *args: Any) -> Doc:
         """One write as a one-operation transaction; the Doc carries its committed CAS."""

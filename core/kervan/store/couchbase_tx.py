@@ -16,6 +16,7 @@ in the same transaction as the document they describe.
 from __future__ import annotations
 
 import copy
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,10 +36,18 @@ class Pending:
 
     reads: dict[tuple[str, str], int | None] = field(default_factory=dict)
     counter_reads: dict[str, int | None] = field(default_factory=dict)
-    writes: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
+    #: (kind, key) → (body, revision), or None to remove
+    writes: dict[tuple[str, str], tuple[dict[str, Any], int] | None] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
-    #: the Docs handed out by writes, to receive their real CAS once committed
-    returned: list[Doc] = field(default_factory=list)
+
+
+def next_revision(previous: int) -> int:
+    """The CAS the port sees for a new version: nanoseconds since the epoch, and always above
+    the version it replaces. Chosen by the writer, it is known as soon as a write is staged
+    (the engine reads ``tx.replace(...).cas`` inside the block), unlike the server's CAS,
+    which the SDK does not report after a transaction commits; being time-based, a document
+    removed and created again does not get an old value back."""
+    return max(time.time_ns(), previous + 1)
 
 
 class CouchbaseTransaction(Transaction):
@@ -50,52 +59,35 @@ class CouchbaseTransaction(Transaction):
 
     def get(self, kind: str, key: str) -> Doc | None:
         if (kind, key) in self.pending.writes:
-            body = self.pending.writes[(kind, key)]
-            return None if body is None else Doc(kind, key, copy.deepcopy(body), 0)
+            staged = self.pending.writes[(kind, key)]
+            return None if staged is None else Doc(kind, key, copy.deepcopy(staged[0]), staged[1])
         doc = self.store.kv_get(self.tenant_id, check_kind(kind), check_key(key))
         self.pending.reads.setdefault((kind, key), None if doc is None else doc.cas)
         return doc
 
-    def _stage(self, kind: str, key: str, body: dict[str, Any] | None) -> Doc:
-        if body is not None:
-            body = _loads(dumps(kind, key, body))  # a private copy, JSON-checked now
-        self.pending.writes[(kind, key)] = body
-        doc = Doc(kind, key, copy.deepcopy(body) if body is not None else {}, 0)
-        if body is not None:
-            self.pending.returned.append(doc)
-        return doc
-
-    def settle(self) -> None:
-        """After commit: give every Doc a write returned the CAS its version got, so it can
-        be used for a later ``replace(cas=...)`` exactly as on SQLite. The SDK does not report
-        post-commit CAS values, so each written document is read back once; a Doc whose
-        version is no longer the stored one (written over later in the block, or changed by
-        someone since) gets -1, which never matches."""
-        final: dict[tuple[str, str], Doc | None] = {}
-        for doc in self.pending.returned:
-            ident = (doc.kind, doc.key)
-            if ident not in final:
-                final[ident] = self.store.kv_get(self.tenant_id, doc.kind, doc.key)
-            stored = final[ident]
-            cas = stored.cas if stored is not None and stored.body == doc.body else -1
-            object.__setattr__(doc, "cas", cas)  # Doc is frozen for callers, not for us
+    def _stage(self, kind: str, key: str, body: dict[str, Any] | None, prev: Doc | None) -> Doc:
+        if body is None:
+            self.pending.writes[(kind, key)] = None
+            return Doc(kind, key, {}, 0)
+        body = _loads(dumps(kind, key, body))  # a private copy, JSON-checked now
+        revision = next_revision(prev.cas if prev is not None else 0)
+        self.pending.writes[(kind, key)] = (body, revision)
+        return Doc(kind, key, copy.deepcopy(body), revision)
 
     def insert(self, kind: str, key: str, body: dict[str, Any]) -> Doc:
         if self.get(kind, key) is not None:
             raise DocumentExists(f"{kind} {key} already exists")
-        return self._stage(kind, key, body)
+        return self._stage(kind, key, body, None)
 
     def replace(self, kind: str, key: str, body: dict[str, Any], cas: int | None = None) -> Doc:
-        self._current(kind, key, cas)
-        return self._stage(kind, key, body)
+        return self._stage(kind, key, body, self._current(kind, key, cas))
 
     def upsert(self, kind: str, key: str, body: dict[str, Any]) -> Doc:
-        self.get(kind, key)  # remember the base, so a concurrent change is detected
-        return self._stage(kind, key, body)
+        # reading first also remembers the base, so a concurrent change is detected
+        return self._stage(kind, key, body, self.get(kind, key))
 
     def remove(self, kind: str, key: str, cas: int | None = None) -> None:
-        self._current(kind, key, cas)
-        self._stage(kind, key, None)
+        self._stage(kind, key, None, self._current(kind, key, cas))
 
     def _current(self, kind: str, key: str, cas: int | None) -> Doc:
         doc = self.get(kind, key)
@@ -140,8 +132,8 @@ def commit(store: CouchbaseStore, tenant: str, pending: Pending) -> None:
     def logic(ctx: Any) -> None:
         try:
             _validate(ctx, store, tenant, pending)
-            for (kind, key), body in pending.writes.items():
-                _write(ctx, store, tenant, kind, key, body)
+            for (kind, key), staged in pending.writes.items():
+                _write(ctx, store, tenant, kind, key, staged)
             for name, value in pending.counters.items():
                 _put(ctx, store.coll(ck.COUNTERS), ck.doc_key(tenant, name), value)
             store.register_tenant(ctx, tenant)
@@ -181,7 +173,7 @@ def _put(ctx: Any, coll: Any, key: str, value: Any) -> None:
 def _validate(ctx: Any, store: CouchbaseStore, tenant: str, pending: Pending) -> None:
     for (kind, key), expected in pending.reads.items():
         current = tx_get(ctx, store.kind_coll(kind), ck.doc_key(tenant, key))
-        if (current.cas if current is not None else None) != expected:
+        if (revision_of(current.content_as[dict]) if current is not None else None) != expected:
             raise _Conflict(kind)
     for name, value in pending.counter_reads.items():
         current = tx_get(ctx, store.coll(ck.COUNTERS), ck.doc_key(tenant, name))
@@ -189,19 +181,32 @@ def _validate(ctx: Any, store: CouchbaseStore, tenant: str, pending: Pending) ->
             raise _Conflict(name)
 
 
+def revision_of(envelope: dict[str, Any]) -> int:
+    """The port's CAS of a stored document (see :func:`next_revision`)."""
+    return int(envelope.get("r", 0))
+
+
 def _write(
-    ctx: Any, store: CouchbaseStore, tenant: str, kind: str, key: str, body: dict[str, Any] | None
+    ctx: Any,
+    store: CouchbaseStore,
+    tenant: str,
+    kind: str,
+    key: str,
+    staged: tuple[dict[str, Any], int] | None,
 ) -> None:
     coll = store.kind_coll(kind)
     current = tx_get(ctx, coll, ck.doc_key(tenant, key))
     old = None if current is None else current.content_as[dict]["b"]
-    if body is None:
+    body = None if staged is None else staged[0]
+    if staged is None:
         if current is not None:
             ctx.remove(current)
-    elif current is None:
-        ctx.insert(coll, ck.doc_key(tenant, key), {"t": tenant, "b": body})
     else:
-        ctx.replace(current, {"t": tenant, "b": body})
+        envelope = {"t": tenant, "r": staged[1], "b": staged[0]}
+        if current is None:
+            ctx.insert(coll, ck.doc_key(tenant, key), envelope)
+        else:
+            ctx.replace(current, envelope)
     maintain(ctx, store, tenant, kind, key, old, body, spec_of(kind).indexes)
 
 

@@ -104,3 +104,25 @@ async def test_triple_delivery_makes_one_invoice_per_order(engine, world, store)
     invoices = store.tenant("t1").query(Query(INVOICE))
     assert len(invoices) == 10
     assert sorted(d.body["number"] for d in invoices) == [f"KRA2026{n:09d}" for n in range(1, 11)]
+
+
+async def test_without_auto_approve_an_order_waits_for_a_person(store, world, clock):
+    from kervan.engine import Engine
+
+    from .fakes import Provider, Tenants
+
+    engine = Engine(
+        store=store,
+        connectors=Provider(world, clock),
+        tenants=Tenants(auto_approve=False),
+        clock=clock,
+    )
+    world.packages["a1"] = order("a1")
+    await run_all(engine)
+    rec = record(store, "ty:a1")
+    assert rec.order.state is OrderState.INVOICED and world.calls["accept", "a1"] == 0
+    assert engine.due_orders("t1") == []  # nothing due: it waits for a person
+    assert await engine.approve("t1", "ty:a1", "user:ayse") is OrderState.BOOKED
+    rec = record(store, "ty:a1")
+    assert world.calls["accept", "a1"] == 1
+    assert [e.actor for e in rec.order.timeline if e.step == "approve"] == ["user:ayse"]

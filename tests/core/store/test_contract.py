@@ -305,3 +305,19 @@ def test_bad_input_is_refused_with_a_store_error(store: Store) -> None:
         store.tenant("bad tenant!")
     with pytest.raises(StoreError):
         t.query(Query("widget", where={"color": {"nested": 1}}))
+
+
+def test_cas_returned_inside_a_transaction_is_valid_after_commit(store: Store) -> None:
+    # The engine saves an order in a transaction and later CAS-replaces it with that CAS.
+    t = store.tenant("acme")
+    t.insert("widget", "w1", {"size": 1})
+    with t.transaction() as tx:
+        current = tx.get("widget", "w1")
+        assert current is not None
+        cas = tx.replace("widget", "w1", {"size": 2}, cas=current.cas).cas
+        new_cas = tx.insert("widget", "w2", {"size": 3}).cas
+    assert t.get("widget", "w1").cas == cas  # type: ignore[union-attr]
+    t.replace("widget", "w1", {"size": 4}, cas=cas)
+    t.replace("widget", "w2", {"size": 5}, cas=new_cas)
+    with pytest.raises(CasMismatch):
+        t.replace("widget", "w1", {"size": 6}, cas=cas)
