@@ -294,6 +294,13 @@ class ConnectionService:
                 text = text.replace(value, "***")
         return text
 
+    def raise_alert(self, tenant_id: str, connection_id: str, alert: str) -> Connection:
+        """Flag the connection for a person (e.g. orders stopped flowing); cleared by the next
+        success that proves otherwise."""
+        return self._health(
+            tenant_id, connection_id, lambda h: h.model_copy(update={"alert": alert[:500]})
+        )
+
     def _health(
         self, tenant_id: str, connection_id: str, change: Callable[[Health], Health]
     ) -> Connection:

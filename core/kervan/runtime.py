@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from . import __version__
@@ -66,16 +66,37 @@ class Connectors:
 
 
 class Health:
-    """The engine's health recorder, kept on each connection document."""
+    """The engine's health recorder, kept on each connection document.
 
-    def __init__(self, connections: ConnectionService) -> None:
-        self.connections = connections
+    Besides successes and failures it notices silence: an order source that answers fine but
+    has brought no new order for ``quiet_after`` raises an alert (a marketplace that stopped
+    sending, a store closed by mistake, a filter gone wrong), which the next new order clears.
+    """
+
+    def __init__(
+        self,
+        connections: ConnectionService,
+        *,
+        quiet_after: timedelta = timedelta(hours=6),
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.connections, self.quiet_after, self.clock = connections, quiet_after, clock
 
     def success(self, tenant_id: str, connection_id: str, **info: Any) -> None:
-        new_orders = info.get("new_orders") or 0
-        self.connections.record_success(
-            tenant_id, connection_id, last_order_at=utcnow() if new_orders else None
+        now = self.clock()
+        new_orders = info.get("new_orders")
+        conn = self.connections.record_success(
+            tenant_id, connection_id, last_order_at=now if new_orders else None
         )
+        if new_orders == 0:
+            last = conn.health.last_order_at or conn.created_at
+            if last is not None and now - last > self.quiet_after:
+                hours = int((now - last).total_seconds() // 3600)
+                self.connections.raise_alert(
+                    tenant_id,
+                    connection_id,
+                    f"no new orders for {hours} h (last {last:%Y-%m-%d %H:%M} UTC)",
+                )
 
     def failure(self, tenant_id: str, connection_id: str, error: str) -> None:
         self.connections.record_failure(tenant_id, connection_id, error)
@@ -112,7 +133,7 @@ class Runtime:
             connectors=connectors,
             tenants=Tenants(tenancy),
             clock=clock,
-            health=Health(connections),
+            health=Health(connections, clock=clock),
         )
         return cls(store, host, tenancy, connections, connectors, engine, EngineLoop())
 

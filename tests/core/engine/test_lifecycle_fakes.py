@@ -126,3 +126,35 @@ async def test_without_auto_approve_an_order_waits_for_a_person(store, world, cl
     rec = record(store, "ty:a1")
     assert world.calls["accept", "a1"] == 1
     assert [e.actor for e in rec.order.timeline if e.step == "approve"] == ["user:ayse"]
+
+
+def test_an_order_source_that_goes_quiet_raises_an_alert(tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    from kervan.runtime import Health
+
+    from .fakes import Clock
+
+    monkeypatch.setenv("KERVAN_HOME", str(tmp_path))
+    from kervan.connections import ConnectionService
+    from kervan.security import load_cipher
+    from kervan.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path}/k.db")
+    clock = Clock()
+
+    from .fakes import FakeSource as Nothing
+
+    svc = ConnectionService(store, lambda key: Nothing, load_cipher(), clock=clock)
+    svc.create("t1", "quiet", "ty", {})
+    health = Health(svc, quiet_after=timedelta(hours=6), clock=clock)
+    health.success("t1", "ty", new_orders=3)
+    clock.now += timedelta(hours=2)
+    health.success("t1", "ty", new_orders=0)
+    assert svc.get("t1", "ty").health.alert is None
+    clock.now += timedelta(hours=5)
+    health.success("t1", "ty", new_orders=0)
+    assert svc.get("t1", "ty").health.alert == "no new orders for 7 h (last 2026-11-20 09:00 UTC)"
+    health.success("t1", "ty", new_orders=1)
+    assert svc.get("t1", "ty").health.alert is None
+    store.close()
