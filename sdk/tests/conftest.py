@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from kervan import ConnectorContext
-from kervan_sdk.sandbox import Sandbox, paginate
+from kervan_sdk.sandbox import RateLimit, Sandbox, paginate
 
 pytest_plugins = ["pytester"]
 
@@ -54,6 +54,10 @@ class EchoSandbox(Sandbox):
             if authorization != "Bearer good-token-1":
                 return JSONResponse({"message": "token expired"}, status_code=401)
             return {"me": "seller"}
+
+        @app.get("/limited")
+        async def limited():
+            return self.throttle("GET /limited", RateLimit(2, 10)) or {"ok": True}
 
         @app.get("/headers")
         async def headers(request: Request):

@@ -107,3 +107,13 @@ def test_served_on_loopback_with_faults(sandbox):
     finally:
         sandbox.stop()
     assert [r.status for r in sandbox.requests][:2] == [503, 200]
+
+
+async def test_throttle_enforces_a_remote_limit_and_the_client_honours_it(sandbox, context):
+    from kervan_sdk.http import ApiClient
+
+    client = ApiClient("http://echo.test", context=context)
+    for _ in range(3):
+        assert await client.json("GET", "/limited") == {"ok": True}
+    assert [r.status for r in sandbox.requests] == [200, 200, 429, 200]
+    assert sandbox.clock.sleeps == [10]  # Retry-After: the oldest call leaves the window

@@ -57,6 +57,14 @@ class TokenBucket:
         # clocks tick in microseconds: the slack keeps a wait that rounds down from never ending
         return self._spent[0] + self.limit.per_seconds - now + _SLACK
 
+    def try_acquire(self) -> float:
+        """Take a token if one is free now and return 0; else take none and return the wait."""
+        wait = self.wait_time()
+        if wait <= 0:
+            self._spent.append(self._now())
+            return 0.0
+        return wait
+
     async def acquire(self) -> float:
         """Take a token, waiting (on the injected ``sleep``) until one is free; return the wait."""
         waited = 0.0

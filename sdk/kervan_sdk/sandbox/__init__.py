@@ -5,6 +5,7 @@ A plugin subclasses :class:`Sandbox`, adds its remote's endpoints in ``routes`` 
 drive the real client through ``sandbox.transport()`` with ``sandbox.clock`` as its clock.
 """
 
+from ..http.ratelimit import RateLimit
 from .base import Sandbox
 from .clock import DEFAULT_START, SimClock, WallClock
 from .faults import FAULT_KINDS, Fault, FaultInjector, FaultKind, FiredFault
@@ -22,6 +23,7 @@ __all__ = [
     "FaultKind",
     "FaultMiddleware",
     "FiredFault",
+    "RateLimit",
     "RequestRecord",
     "Sandbox",
     "SandboxTransport",

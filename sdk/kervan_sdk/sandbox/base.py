@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any, ClassVar
 
 import httpx
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from kervan.scenario import Scenario
 
+from ..http.ratelimit import RateLimit, TokenBucket
 from .clock import SimClock
 from .faults import FaultInjector
 from .middleware import FaultMiddleware, RequestRecord, TimedRequest
@@ -41,6 +44,7 @@ class Sandbox:
         self.timeline: list[TimedRequest] = []
         #: per list path, how far pages are shifted by overlap/duplicate faults (see paginate)
         self.page_shifts: dict[str, int] = {}
+        self._throttles: dict[str, TokenBucket] = {}
         self.app = FastAPI(title=f"{self.name} sandbox", openapi_url=None, docs_url=None)
         self.routes(self.app)
         self.asgi = FaultMiddleware(self.app, self)
@@ -64,6 +68,24 @@ class Sandbox:
         raise NotImplementedError(
             f"{type(self).__name__} does not say which settings work against it: "
             "override demo_settings(base_url)"
+        )
+
+    def throttle(self, key: str, limit: RateLimit) -> JSONResponse | None:
+        """Enforce the remote's documented rate limit for ``key`` on the sandbox clock.
+
+        Returns ``None`` when the call is allowed, else the 429 (with ``Retry-After``) to
+        answer: ``if (busy := self.throttle("GET /orders", RateLimit(50, 10))): return busy``.
+        """
+        bucket = self._throttles.get(key)
+        if bucket is None or bucket.limit != limit:
+            bucket = self._throttles[key] = TokenBucket(limit, self.clock.now, self.clock.sleep)
+        wait = bucket.try_acquire()
+        if wait <= 0:
+            return None
+        return JSONResponse(
+            {"message": f"rate limit exceeded: {limit.requests} per {limit.per_seconds:g}s"},
+            status_code=429,
+            headers={"Retry-After": str(max(1, math.ceil(round(wait, 3))))},
         )
 
     def transport(self) -> httpx.AsyncBaseTransport:
