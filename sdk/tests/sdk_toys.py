@@ -7,6 +7,7 @@ each broken variant must be caught by the named standard test.
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -319,3 +320,13 @@ class OptimisticToy(ToyHub):
             return Registration(
                 tax_id=tax_id, registered=False, checked_at=self.context.clock(), source=self.key
             )
+
+
+class ChattyToy(ToyHub):
+    """Logs its credentials while importing orders."""
+
+    async def list_page(self, page: int) -> dict:
+        logging.getLogger("toy").debug(
+            "listing page %d as %s", page, self.settings.password.get_secret_value()
+        )
+        return await super().list_page(page)

@@ -44,7 +44,6 @@ class HttpEvent:
     status: int | None = None
     elapsed: float | None = None
     error: str | None = None
-    retry_in: float | None = None
 
 
 Hook = Callable[[HttpEvent], None]
