@@ -139,7 +139,7 @@ def setup(n: int, home: str) -> Runtime:
         )
     )
     for key in KEYS:
-        sandbox = sandbox_for(rt, key)
+        sandbox = sandbox_for(rt, key, live=False)
         sandbox.clock.set(now)
         sandbox.seed_scenario(scenario)
         rt.connectors.overrides[key] = {

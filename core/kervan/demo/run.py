@@ -36,7 +36,9 @@ class DemoOptions:
     export_dir: Path | None = None
 
 
-def sandbox_for(runtime: Runtime, key: str) -> Any:
+def sandbox_for(runtime: Runtime, key: str, *, live: bool = True) -> Any:
+    """The sandbox of connector ``key``: on a wall clock when ``live`` (served on loopback),
+    else on its own simulated clock (in-process, for benchmarks and tests)."""
     try:
         cls = runtime.host.connector(key)
     except Exception as exc:
@@ -46,7 +48,8 @@ def sandbox_for(runtime: Runtime, key: str) -> Any:
     module, _, name = cls.sandbox.partition(":")
     # served on loopback, a sandbox lives in real time (rate limits refill, statuses move);
     # the demo still jumps it forward with advance() so carriers and GİB answer in seconds
-    return getattr(importlib.import_module(module), name)(clock=DemoClock())
+    cls_ = getattr(importlib.import_module(module), name)
+    return cls_(clock=DemoClock()) if live else cls_()
 
 
 class Demo:
