@@ -98,6 +98,24 @@ async def cancel_order(request: Request, order_id: str) -> dict[str, Any]:
     return {"id": order_id, "state": state}
 
 
+class SplitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    groups: list[list[str]] = Field(min_length=2, description="line ids per new package")
+
+
+@endpoint(router, "post", "/orders/{order_id}/split", OFFICE)
+async def split_order(request: Request, order_id: str, body: SplitIn) -> dict[str, Any]:
+    """Split a package (before invoicing). The marketplace creates the new packages; they and
+    the original (then superseded and closed) arrive with the next poll."""
+    _record(request, order_id)
+    c = caller(request)
+    engine = request.app.state.runtime.engine
+    ref = await _on_loop(
+        request, engine.split(c.tenant, order_id, body.groups, f"user:{c.principal.user_id}")
+    )
+    return {"id": order_id, "requested": True, "request_id": ref.request_id}
+
+
 @endpoint(router, "post", "/orders/{order_id}/approve", OFFICE)
 async def approve_order(request: Request, order_id: str) -> dict[str, Any]:
     """Approve an order (tenants without auto-approve): it is accepted at the marketplace,

@@ -106,6 +106,10 @@ class Order(BaseModel):
     currency: str = Field(default="TRY", pattern=r"^[A-Z]{3}$")
     cargo_provider: str | None = Field(default=None, max_length=100)
     cargo_tracking_number: str | None = Field(default=None, max_length=100)
+    superseded: bool = Field(
+        default=False,
+        description="the source replaced this package with others (e.g. after a split)",
+    )
     micro_export: bool = False
     remote_status: str | None = Field(
         default=None, max_length=50, description="the source's own status"

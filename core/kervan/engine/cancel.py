@@ -104,4 +104,6 @@ async def cancel(ctx: StepContext, rec: OrderRecord) -> None:
         rec.flags.cancel_done.append(part)
     rec.order.state = OrderState.CANCELLED
     rec.due_at = None
+    if rec.order.superseded and not rec.order.source_cancelled:
+        ctx.note(rec, "cancel", "ok", "replaced by the packages of a split")
     ctx.save(rec)

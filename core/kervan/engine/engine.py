@@ -13,14 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from ..domain import DocumentStatus, Invoice, OrderState, Shipment
-from ..errors import HoldError, KervanError
-from ..roles import Carrier, DocumentIssuer, OrderSource, utcnow
+from ..errors import HoldError, InvalidInputError, KervanError, NotFoundError
+from ..roles import Carrier, DocumentIssuer, OrderSource, RemoteRef, utcnow
 from ..store.port import CasMismatch, Query, Store
 from . import cancel as cancel_mod
 from . import inbox, shipping, steps, stock
 from .context import ConnectorProvider, HealthRecorder, NullHealth, StepContext, TenantDirectory
 from .ingest import IngestResult, ingest
-from .lifecycle import Step, due_steps
+from .lifecycle import Step, due_steps, split_problem
 from .records import INVOICE, ORDER, SHIPMENT, OrderRecord, sortable
 
 log = logging.getLogger("kervan.engine")
@@ -132,6 +132,23 @@ class Engine:
 
         ctx.store.update(ORDER, order_id, change)
         return await self.advance(tenant_id, order_id)
+
+    async def split(
+        self, tenant_id: str, order_id: str, groups: list[list[str]], actor: str
+    ) -> RemoteRef:
+        """Ask the source to split the package into ``groups`` of line ids. The new packages
+        (and the original, marked superseded) arrive with the next poll."""
+        ctx = self.context(tenant_id, actor)
+        rec = shipping.load_record(ctx, order_id)
+        if rec is None:
+            raise NotFoundError(f"order {order_id!r} not found")
+        problem = split_problem(rec, groups)
+        if problem:
+            raise InvalidInputError(f"cannot split {order_id}: {problem}")
+        source = ctx.connector(rec.order.connection_id, OrderSource, "order source")
+        ref = await source.split_package(rec.order, groups)
+        ctx.store.update(ORDER, order_id, _note_split(ctx, groups, ref))
+        return ref
 
     async def approve(self, tenant_id: str, order_id: str, actor: str) -> OrderState | None:
         """A person approves the order for tenants that do not auto-approve; then advance it."""
@@ -263,5 +280,25 @@ class Engine:
 def _set_invoice_status(status: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
     def change(body: dict[str, Any]) -> dict[str, Any]:
         return {**body, "invoice_status": status}
+
+    return change
+
+
+def _note_split(
+    ctx: StepContext, groups: list[list[str]], ref: RemoteRef
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def change(body: dict[str, Any]) -> dict[str, Any]:
+        rec = OrderRecord.from_body(body)
+        ctx.note(
+            rec,
+            "split",
+            "ok",
+            f"split into {len(groups)} packages requested",
+            request_id=ref.request_id,
+            groups=groups,
+        )
+        rec.flags.split_requested = True
+        rec.due_at = None
+        return rec.to_body()
 
     return change

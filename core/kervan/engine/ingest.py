@@ -16,6 +16,7 @@ FIRST_LOOKBACK = timedelta(days=14)
 _STATUS_FIELDS = (
     "remote_status",
     "source_cancelled",
+    "superseded",
     "cargo_provider",
     "cargo_tracking_number",
     "remote_updated_at",

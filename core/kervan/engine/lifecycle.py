@@ -66,8 +66,10 @@ def due_steps(rec: OrderRecord, *, now: datetime, auto_approve: bool) -> list[St
     state = rec.order.state
     if state in _FINAL:
         return []
-    if rec.order.source_cancelled:
+    if rec.order.source_cancelled or rec.order.superseded:
         return [] if state is OrderState.DELIVERED else [Step.CANCEL]
+    if rec.flags.split_requested:
+        return []  # the source is replacing this package; nothing more happens to it
     if state is OrderState.ON_HOLD:
         if rec.due_at is not None and rec.due_at > now:
             return []
@@ -102,6 +104,28 @@ def _invoice_side_steps(rec: OrderRecord) -> list[Step]:
     if status in _SUBMITTED and not rec.flags.invoice_sent:
         return [Step.SEND_INVOICE]
     return []
+
+
+SPLITTABLE = frozenset(
+    {OrderState.RECEIVED, OrderState.ON_HOLD, OrderState.STOCK_RESERVED, OrderState.CLASSIFIED}
+)
+
+
+def split_problem(rec: OrderRecord, groups: list[list[str]]) -> str | None:
+    """Why the order cannot be split into ``groups`` of line ids now (None: it can).
+
+    Only before invoicing: once a document carries the lines, splitting would need the
+    document withdrawn first (cancel the order instead).
+    """
+    if rec.order.state not in SPLITTABLE:
+        return f"an order in state {rec.order.state} cannot be split (only before invoicing)"
+    lines = [ln.line_id for ln in rec.order.lines]
+    flat = [line for group in groups for line in group]
+    if len(groups) < 2 or any(not g for g in groups):
+        return "give at least two non-empty groups of line ids"
+    if sorted(flat) != sorted(lines):
+        return "the groups must name every line of the order exactly once"
+    return None
 
 
 def cancel_plan(rec: OrderRecord) -> list[str]:

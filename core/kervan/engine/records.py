@@ -57,6 +57,8 @@ class Flags(BaseModel):
     accepted_remote: bool = False
     #: a person approved the order (tenants that do not auto-approve)
     approved: bool = False
+    #: a split was asked of the source: the order waits for its replacement packages
+    split_requested: bool = False
     invoice_submitted: bool = False
     invoice_sent: bool = False
     picked_up: bool = False

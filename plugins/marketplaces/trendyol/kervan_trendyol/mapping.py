@@ -163,6 +163,7 @@ def _package_to_order(
         micro_export=bool(pick(pkg, "micro", default=False)),
         remote_status=status,
         source_cancelled=status in CANCELLED_STATUSES,
+        superseded=status == "UnPacked",
         ordered_at=ordered_at or updated_at or datetime.now(UTC),
         remote_updated_at=updated_at,
     )
