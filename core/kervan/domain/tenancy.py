@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -25,6 +26,11 @@ class TenantSettings(BaseModel):
 
     auto_approve: bool = Field(
         default=True, description="accept orders at the marketplace on their own"
+    )
+    exchange_rates: dict[str, Decimal] = Field(
+        default_factory=dict,
+        description="TRY per unit of a foreign currency (e.g. TCMB's rate of the day), used to "
+        "invoice orders not priced in TRY; an order in a currency without a rate waits",
     )
     invoice_series: dict[str, str] = Field(
         default_factory=lambda: {

@@ -46,6 +46,7 @@ class Step(StrEnum):
     CANCEL = "cancel"
 
 
+_HOLDABLE = frozenset({Step.RESERVE.value, Step.CLASSIFY.value, Step.INVOICE.value})
 _FINAL = frozenset({OrderState.CANCELLED, OrderState.FAILED})
 _INVOICED_OR_LATER = frozenset(
     {
@@ -73,7 +74,8 @@ def due_steps(rec: OrderRecord, *, now: datetime, auto_approve: bool) -> list[St
     if state is OrderState.ON_HOLD:
         if rec.due_at is not None and rec.due_at > now:
             return []
-        return [Step.RESERVE if rec.hold_step == Step.RESERVE else Step.CLASSIFY]
+        held = rec.hold_step if rec.hold_step in _HOLDABLE else Step.CLASSIFY
+        return [Step(held)]
     main = _MAIN_LINE.get(state)
     steps = _invoice_side_steps(rec) if state in _INVOICED_OR_LATER else []
     if main is Step.ACCEPT and not (auto_approve or rec.flags.approved):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -112,7 +113,7 @@ async def classify(ctx: StepContext, rec: OrderRecord) -> None:
     ctx.save(rec)
 
 
-def _reserve_invoice(ctx: StepContext, rec: OrderRecord) -> Invoice:
+def _reserve_invoice(ctx: StepContext, rec: OrderRecord, rate: Decimal | None) -> Invoice:
     """Reserve the number and record the draft invoice in one transaction (no gap, no repeat)."""
     decision = tax.Decision.model_validate(rec.decision)
     settings = ctx.tenant.settings
@@ -138,6 +139,7 @@ def _reserve_invoice(ctx: StepContext, rec: OrderRecord) -> Invoice:
             sender_alias=settings.sender_alias,
             website=settings.website,
             carrier_name=rec.order.cargo_provider,
+            exchange_rate=rate,
         )
         invoice.tenant_id = ctx.tenant.id
         invoice.id = key
@@ -160,8 +162,34 @@ def save_invoice(ctx: StepContext, invoice: Invoice) -> None:
     ctx.store.upsert(INVOICE, invoice.id, invoice.model_dump(mode="json"))
 
 
+def _exchange_rate(ctx: StepContext, rec: OrderRecord) -> tuple[bool, Decimal | None]:
+    """(ok, rate): a non-TRY order needs the tenant's rate for its currency, else it waits."""
+    currency = rec.order.currency
+    if currency == "TRY":
+        return True, None
+    rate = ctx.tenant.settings.exchange_rates.get(currency)
+    if rate is None:
+        hold(
+            ctx,
+            rec,
+            "invoice",
+            f"no TRY exchange rate for {currency}: set tenant settings "
+            f"exchange_rates.{currency} to invoice this order",
+        )
+        ctx.save(rec)
+        return False, None
+    return True, rate
+
+
 async def issue_invoice(ctx: StepContext, rec: OrderRecord) -> None:
-    invoice = load_invoice(ctx, rec) if rec.invoice_id else _reserve_invoice(ctx, rec)
+    if rec.invoice_id:
+        invoice = load_invoice(ctx, rec)
+    else:
+        ok, rate = _exchange_rate(ctx, rec)
+        if not ok:
+            return
+        invoice = _reserve_invoice(ctx, rec, rate)
+    _clear_hold(rec)
     issuer = _issuer(ctx)
     try:
         xml = issuer.build_xml(invoice)

@@ -158,3 +158,28 @@ def test_an_order_source_that_goes_quiet_raises_an_alert(tmp_path, monkeypatch):
     health.success("t1", "ty", new_orders=1)
     assert svc.get("t1", "ty").health.alert is None
     store.close()
+
+
+async def test_an_order_in_a_foreign_currency_waits_for_an_exchange_rate(
+    engine, world, store, clock
+):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    o = order("fx1")
+    o.currency = "EUR"
+    world.packages["fx1"] = o
+    await run_all(engine)
+    rec = record(store, "ty:fx1")
+    assert rec.order.state is OrderState.ON_HOLD and "exchange_rates.EUR" in rec.order.hold_reason
+    assert store.tenant("t1").query(Query(INVOICE)) == []  # no number spent while waiting
+    engine.tenants.tenant.settings.exchange_rates["EUR"] = Decimal("37.1234")
+    clock.now += timedelta(minutes=5)
+    for oid in engine.due_orders("t1"):
+        await engine.advance("t1", oid)
+    rec = record(store, "ty:fx1")
+    assert rec.order.state is OrderState.BOOKED
+    [inv] = store.tenant("t1").query(Query(INVOICE))
+    assert inv.body["currency"] == "EUR" and Decimal(inv.body["exchange_rate"]) == Decimal(
+        "37.1234"
+    )
