@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from kervan.demo import scenario_data as sd
+from kervan.demo import wiring
 from kervan.demo.run import sandbox_for
 from kervan.domain import (
     Address,
@@ -29,8 +30,6 @@ from kervan.domain import (
     OrderState,
     Party,
     PartyKind,
-    Tenant,
-    TenantSettings,
 )
 from kervan.engine.records import ORDER
 from kervan.runtime import Runtime
@@ -125,31 +124,13 @@ def setup(n: int, home: str) -> Runtime:
         products=sd.PRODUCTS,
         seller_aliases=("urn:mail:defaultgb@bench.example", "urn:mail:defaultpk@bench.example"),
     )
-    rt.tenancy.create_tenant(
-        Tenant(
-            id="bench",
-            name="Bench seller",
-            seller=sd.SELLER,
-            settings=TenantSettings(
-                default_issuer_connection="nilvera",
-                default_classifier_connection="nilvera",
-                default_carrier_connection="yurtici",
-                sender_alias=scenario.seller_aliases[0],
-            ),
-        )
-    )
+    wiring.create_tenant(rt, "bench", "Bench seller", scenario)
     for key in KEYS:
         sandbox = sandbox_for(rt, key, live=False)
         sandbox.clock.set(now)
         sandbox.seed_scenario(scenario)
-        rt.connectors.overrides[key] = {
-            "transport": sandbox.transport(),
-            "clock": sandbox.clock.now,
-            "sleep": sandbox.clock.sleep,
-        }
-        rt.connections.create("bench", key, key, sandbox.demo_settings(f"http://{key}.sandbox"))
-    for p in sd.PRODUCTS:
-        rt.engine.set_stock("bench", p.id, 10 * n, p.barcodes)
+        wiring.connect(rt, "bench", key, sandbox, f"http://{key}.sandbox", in_process=True)
+    wiring.stock_catalog(rt, "bench", scenario, {p.id: 10 * n for p in sd.PRODUCTS})
     return rt
 
 

@@ -28,8 +28,8 @@ from pathlib import Path
 import pytest
 import redis
 from kervan.demo import scenario_data as sd
-from kervan.demo.clock import DemoClock
-from kervan.demo.run import SANDBOXES
+from kervan.demo import wiring
+from kervan.demo.run import SANDBOXES, sandbox_for
 from kervan.domain import (
     Address,
     Order,
@@ -37,8 +37,6 @@ from kervan.domain import (
     OrderState,
     Party,
     PartyKind,
-    Tenant,
-    TenantSettings,
 )
 from kervan.engine.records import INVOICE, ORDER
 from kervan.jobs import Scheduler
@@ -114,31 +112,14 @@ def _setup(home: Path) -> tuple[Runtime, list]:
         products=sd.PRODUCTS,
         seller_aliases=("urn:mail:defaultgb@crash.example", "urn:mail:defaultpk@crash.example"),
     )
-    rt.tenancy.create_tenant(
-        Tenant(
-            id="crash",
-            name="Crash test",
-            seller=sd.SELLER,
-            settings=TenantSettings(
-                auto_approve=False,
-                default_issuer_connection="nilvera",
-                default_classifier_connection="nilvera",
-                default_carrier_connection="yurtici",
-                sender_alias=scenario.seller_aliases[0],
-            ),
-        )
-    )
+    wiring.create_tenant(rt, "crash", "Crash test", scenario, auto_approve=False)
     sandboxes = []
     for key in SANDBOXES[:3]:
-        cls = rt.host.connector(key)
-        module, _, name = (cls.sandbox or "").partition(":")
-        sandbox = getattr(__import__(module, fromlist=[name]), name)(clock=DemoClock())
+        sandbox = sandbox_for(rt, key)
         sandbox.seed_scenario(scenario)
-        url = sandbox.serve("127.0.0.1", 0)
-        rt.connections.create("crash", key, key, sandbox.demo_settings(url), poll_interval_s=5)
+        wiring.connect(rt, "crash", key, sandbox, sandbox.serve("127.0.0.1", 0), poll_interval_s=5)
         sandboxes.append(sandbox)
-    for p in sd.PRODUCTS:
-        rt.engine.set_stock("crash", p.id, 10 * N, p.barcodes)
+    wiring.stock_catalog(rt, "crash", scenario, {p.id: 10 * N for p in sd.PRODUCTS})
     return rt, sandboxes
 
 

@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..domain import Role, Tenant, TenantSettings, User
+from ..domain import Role, User
 from ..roles import utcnow
 from ..runtime import Runtime
 from ..scenario import Scenario
 from ..store import open_store
-from . import scenario_data
+from . import scenario_data, wiring
 from .clock import DemoClock
 from .report import Summary, export_all, summarize
 
@@ -86,43 +86,22 @@ class Demo:
             else:
                 sandbox.seed_scenario(scenario)
         self._tenant(scenario)
-        for product in scenario.products:
-            self.runtime.store.tenant("demo").upsert(
-                "product", product.id, product.model_dump(mode="json")
-            )
-            self.runtime.engine.set_stock(
-                "demo", product.id, scenario.stock.get(product.id, 0), product.barcodes
-            )
+        wiring.stock_catalog(self.runtime, "demo", scenario)
         origin = "file " + str(self.options.orders_file) if self.options.orders_file else "scenario"
         self.say(f"demo tenant ready; marketplace seeded from {origin}")
 
     def _tenant(self, scenario: Any) -> None:
         rt = self.runtime
         assert rt is not None
-        gb, _pk = scenario.seller_aliases
-        rt.tenancy.create_tenant(
-            Tenant(
-                id="demo",
-                name="Anadolu Tekstil (demo)",
-                seller=scenario.seller,
-                settings=TenantSettings(
-                    default_issuer_connection="nilvera",
-                    default_classifier_connection="nilvera",
-                    default_carrier_connection="yurtici",
-                    sender_alias=gb,
-                    website="https://www.trendyol.com/magaza/anadolu-tekstil",
-                ),
-            )
+        wiring.create_tenant(
+            rt,
+            "demo",
+            "Anadolu Tekstil (demo)",
+            scenario,
+            website="https://www.trendyol.com/magaza/anadolu-tekstil",
         )
         for key in SANDBOXES:
-            rt.connections.create(
-                "demo",
-                key,
-                key,
-                self.sandboxes[key].demo_settings(self.urls[key]),
-                name=f"{key} (sandbox)",
-                poll_interval_s=30,
-            )
+            wiring.connect(rt, "demo", key, self.sandboxes[key], self.urls[key])
         admin = rt.tenancy.create_user(
             User(
                 id="demo-admin",
