@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import httpx
 from kervan.errors import (
@@ -96,7 +97,11 @@ def default_error(
     """The taxonomy error for a failed response (see ``ApiClient.map_error``)."""
     status = response.status_code
     message = remote_message_of(response, secrets)
-    common = {"remote": remote, "status": status, "request_id": request_id_of(response)}
+    common: dict[str, Any] = {
+        "remote": remote,
+        "status": status,
+        "request_id": request_id_of(response),
+    }
     said = f"{remote} answered {status}" + (f": {message}" if message else "")
     if status in (401, 403):
         return AuthError(f"{remote} refused the credentials ({status})", **common)
