@@ -116,6 +116,16 @@ async def split_order(request: Request, order_id: str, body: SplitIn) -> dict[st
     return {"id": order_id, "requested": True, "request_id": ref.request_id}
 
 
+@endpoint(router, "post", "/orders/{order_id}/retry", OFFICE)
+async def retry_order(request: Request, order_id: str) -> dict[str, Any]:
+    """Resume a failed order where it stopped (after fixing what its last error names)."""
+    _record(request, order_id)
+    c = caller(request)
+    engine = request.app.state.runtime.engine
+    state = await _on_loop(request, engine.retry(c.tenant, order_id, f"user:{c.principal.user_id}"))
+    return {"id": order_id, "state": state}
+
+
 @endpoint(router, "post", "/orders/{order_id}/approve", OFFICE)
 async def approve_order(request: Request, order_id: str) -> dict[str, Any]:
     """Approve an order (tenants without auto-approve): it is accepted at the marketplace,

@@ -113,7 +113,7 @@ class Engine:
                 and not isinstance(exc, HoldError)
                 and rec.attempts >= MAX_STEP_FAILURES
             ):
-                rec.order.state = OrderState.FAILED
+                rec.fail(rec.last_error or exc.message)
             rec.due_at = steps.ctx_backoff(ctx.clock(), rec.attempts)
             return rec.to_body()
 
@@ -149,6 +149,28 @@ class Engine:
         ref = await source.split_package(rec.order, groups)
         ctx.store.update(ORDER, order_id, _note_split(ctx, groups, ref))
         return ref
+
+    async def retry(self, tenant_id: str, order_id: str, actor: str) -> OrderState | None:
+        """Resume a failed order where it stopped, once a person has fixed the cause.
+
+        An order whose invoice GİB rejected cannot simply go on: the rejected document stays
+        on record and the order needs a person's decision (cancel, or a new document)."""
+        ctx = self.context(tenant_id, actor)
+        rec = shipping.load_record(ctx, order_id)
+        if rec is None:
+            raise NotFoundError(f"order {order_id!r} not found")
+        if rec.order.state is not OrderState.FAILED or rec.failed_from is None:
+            raise InvalidInputError(f"order {order_id} has not failed (it is {rec.order.state})")
+        if rec.invoice_status is DocumentStatus.REJECTED:
+            raise InvalidInputError(
+                f"order {order_id}: its invoice was rejected by GİB; cancel "
+                "the order or issue a new document, it cannot be resumed"
+            )
+        rec.order.state, rec.failed_from = rec.failed_from, None
+        rec.attempts, rec.due_at = 0, self.clock()
+        ctx.note(rec, "retry", "ok", f"resumed from {rec.order.state} (was: {rec.last_error})")
+        ctx.save(rec)
+        return await self.advance(tenant_id, order_id)
 
     async def approve(self, tenant_id: str, order_id: str, actor: str) -> OrderState | None:
         """A person approves the order for tenants that do not auto-approve; then advance it."""

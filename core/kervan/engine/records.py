@@ -79,6 +79,8 @@ class OrderRecord(BaseModel):
     reserved: dict[str, int] = Field(default_factory=dict, description="product id → units held")
     flags: Flags = Field(default_factory=Flags)
     hold_step: str | None = None
+    #: the state an order was in when it failed (a retry puts it back there)
+    failed_from: OrderState | None = None
     due_at: datetime | None = None
     attempts: int = 0
     last_error: str | None = None
@@ -107,6 +109,13 @@ class OrderRecord(BaseModel):
         return cls.model_validate(
             {k: v for k, v in body.items() if k not in _INDEX_FIELDS or k == "due_at"}
         )
+
+    def fail(self, error: str) -> None:
+        """Stop the order for a person; remember where it stood so a retry can resume."""
+        if self.order.state is not OrderState.FAILED:
+            self.failed_from = self.order.state
+        self.order.state = OrderState.FAILED
+        self.last_error = error
 
     def log(self, entry: TimelineEntry) -> None:
         self.order.timeline.append(entry)

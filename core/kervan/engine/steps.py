@@ -195,8 +195,7 @@ async def issue_invoice(ctx: StepContext, rec: OrderRecord) -> None:
         xml = issuer.build_xml(invoice)
     except InvalidInputError as exc:
         # never leaves: the draft keeps its number; a person fixes the data and retries
-        rec.order.state = OrderState.FAILED
-        rec.last_error = exc.message
+        rec.fail(exc.message)
         ctx.note(rec, "invoice", "failed", exc.message)
         ctx.save(rec)
         return
@@ -229,8 +228,7 @@ async def submit_invoice(ctx: StepContext, rec: OrderRecord) -> None:
     rec.invoice_status = sub.status
     rec.flags.invoice_submitted = True
     if sub.status is DocumentStatus.REJECTED:
-        rec.order.state = OrderState.FAILED
-        rec.last_error = f"invoice {invoice.number} rejected: {sub.detail}"
+        rec.fail(f"invoice {invoice.number} rejected: {sub.detail}")
     ctx.note(
         rec,
         "submit_invoice",

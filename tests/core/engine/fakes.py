@@ -40,7 +40,7 @@ from kervan.domain import (
     TrackingEvent,
     TrackingStatus,
 )
-from kervan.errors import RemoteUnavailableError
+from kervan.errors import InvalidInputError, RemoteUnavailableError
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 SELLER = Party(
@@ -74,6 +74,7 @@ class World:
     cancelled_shipments: set[str] = field(default_factory=set)
     calls: Counter = field(default_factory=Counter)
     deliveries: int = 1
+    bad_xml: bool = False
 
 
 class FakeSource(OrderSource):
@@ -130,6 +131,8 @@ class FakeEInvoice(TaxClassifier, DocumentIssuer):
         )
 
     def build_xml(self, document) -> bytes:
+        if self.world.bad_xml:
+            raise InvalidInputError("sch-InvoiceIDCheck-1 at /Invoice/cbc:ID: bad seller data")
         return f"<Invoice><ID>{document.number}</ID></Invoice>".encode()
 
     async def submit(self, document, xml: bytes) -> Submission:

@@ -183,3 +183,23 @@ async def test_an_order_in_a_foreign_currency_waits_for_an_exchange_rate(
     assert inv.body["currency"] == "EUR" and Decimal(inv.body["exchange_rate"]) == Decimal(
         "37.1234"
     )
+
+
+async def test_a_document_that_fails_validation_never_leaves_and_a_retry_reuses_its_number(
+    engine, world, store
+):
+    import pytest
+    from kervan.errors import InvalidInputError
+
+    world.bad_xml = True
+    world.packages["r1"] = order("r1")
+    await run_all(engine)
+    rec = record(store, "ty:r1")
+    assert rec.order.state is OrderState.FAILED and "sch-InvoiceIDCheck-1" in rec.last_error
+    assert world.calls["submit"] == 0  # nothing left
+    world.bad_xml = False  # a person fixed the data
+    assert await engine.retry("t1", "ty:r1", "user:ayse") is OrderState.BOOKED
+    [inv] = store.tenant("t1").query(Query(INVOICE))
+    assert inv.body["number"] == "KRA2026000000001" and world.calls["submit"] == 1
+    with pytest.raises(InvalidInputError, match="has not failed"):
+        await engine.retry("t1", "ty:r1", "user:ayse")
