@@ -31,13 +31,24 @@ from .harness import (
     load_sandbox_class,
     wrong_credentials,
 )
+from .suite_common import ConnectorContract
+from .suite_documents import DocumentIssuerContract, ErpSinkContract
+from .suite_orders import OrderSourceContract
+from .suite_shipping import CarrierContract
+from .suite_tax import TaxClassifierContract
 
 __all__ = [
     "CONNECTION_ID",
     "ROLE_SUITES",
     "TENANT_ID",
+    "CarrierContract",
+    "ConnectorContract",
+    "DocumentIssuerContract",
+    "ErpSinkContract",
     "Harness",
+    "OrderSourceContract",
     "SuiteConfig",
+    "TaxClassifierContract",
     "connector_suite",
     "context_for",
     "load_sandbox_class",
