@@ -179,7 +179,8 @@ class ApiClient:
         runs before each re-send, and a non-``None`` answer is returned instead of sending
         again. Failures where the request never left (connect errors, 429) are always retried.
         ``idempotency_key`` sends that key in :attr:`idempotency_header` and makes the call
-        safe to re-send (for remotes that deduplicate by it).
+        safe to re-send (for remotes that deduplicate by it). The request is rebuilt for each
+        attempt: pass ``files`` as bytes, not open file objects, if it may be retried.
         """
         method = method.upper()
         if idempotency_key is not None:
