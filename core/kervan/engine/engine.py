@@ -76,8 +76,11 @@ class Engine:
     ) -> OrderState | None:
         """Run every step due for the order now, one at a time, planning again after each."""
         ctx = self.context(tenant_id)
+        rec: OrderRecord | None = None
         for _ in range(max_steps):
-            rec = shipping.load_record(ctx, order_id)
+            # after a step's CAS save the record in hand is the stored one (ctx.cas says which
+            # version); read the store again only at the start and after a conflict
+            rec = rec or shipping.load_record(ctx, order_id)
             if rec is None:
                 return None
             due = due_steps(rec, now=self.clock(), auto_approve=ctx.tenant.settings.auto_approve)
@@ -87,7 +90,8 @@ class Engine:
             try:
                 await STEPS[due[0]](ctx, rec)
             except CasMismatch:
-                continue  # someone else moved it; plan again from the store
+                rec = None  # someone else moved it; plan again from the store
+                continue
             except KervanError as exc:
                 self._step_failed(ctx, order_id, due[0], exc)
                 raise
