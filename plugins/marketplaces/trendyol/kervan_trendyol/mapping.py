@@ -112,7 +112,7 @@ def package_to_order(pkg: Mapping[str, Any], *, tenant_id: str, connection_id: s
     package_id = package_id_of(pkg)
     try:
         return _package_to_order(pkg, package_id, tenant_id, connection_id)
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
         # pydantic's ValidationError is a ValueError; its text may quote buyer data, so keep
         # only the field locations.
         where = _error_locations(exc)

@@ -94,3 +94,11 @@ def test_connector_webhook_methods_use_the_connection(sandbox):
     assert not connector.verify_webhook({"x-api-key": "other"})
     (order,) = connector.parse_webhook(json.dumps(package(2)).encode())
     assert order.id == f"c1:{package(2)['shipmentPackageId']}" and order.tenant_id == "t1"
+
+
+def test_a_package_whose_parts_have_the_wrong_shape_is_an_invalid_response():
+    from kervan.errors import InvalidResponseError
+
+    body = json.dumps({"shipmentPackageId": 7003, "lines": "oops"}).encode()
+    with pytest.raises(InvalidResponseError, match="7003 cannot be mapped"):
+        parse_webhook_all(body, tenant_id="t", connection_id="c")
