@@ -292,8 +292,10 @@ class Engine:
                 raise
             if sub.status is invoice.status:
                 continue
-            invoice.status, invoice.status_detail = sub.status, sub.detail
-            ctx.store.upsert(INVOICE, invoice.id, invoice.model_dump(mode="json"))
+            # only a still-queued document moves: a cancellation that landed meanwhile wins
+            after = ctx.store.update(INVOICE, invoice.id, _advance_queued(sub.status, sub.detail))
+            if after is None or after.body["status"] != sub.status.value:
+                continue
             if invoice.order_id:
                 status = sub.status.value
                 ctx.store.update(ORDER, invoice.order_id, _set_invoice_status(status))
@@ -301,6 +303,17 @@ class Engine:
         if docs:
             self.health.success(tenant_id, issuer.context.connection_id)
         return moved
+
+
+def _advance_queued(
+    status: DocumentStatus, detail: str | None
+) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    def change(body: dict[str, Any]) -> dict[str, Any] | None:
+        if body["status"] != DocumentStatus.QUEUED.value:
+            return None
+        return {**body, "status": status.value, "status_detail": detail}
+
+    return change
 
 
 def _set_invoice_status(status: str) -> Callable[[dict[str, Any]], dict[str, Any]]:

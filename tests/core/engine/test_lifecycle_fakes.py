@@ -203,3 +203,28 @@ async def test_a_document_that_fails_validation_never_leaves_and_a_retry_reuses_
     assert inv.body["number"] == "KRA2026000000001" and world.calls["submit"] == 1
     with pytest.raises(InvalidInputError, match="has not failed"):
         await engine.retry("t1", "ty:r1", "user:ayse")
+
+
+async def test_a_status_poll_never_overwrites_a_cancellation_that_landed_meanwhile(
+    engine, world, store
+):
+    from kervan.domain import DocumentStatus
+
+    world.packages["s1"] = order("s1")
+    await run_all(engine)
+    ts = store.tenant("t1")
+    [inv] = ts.query(Query(INVOICE))
+    assert inv.body["status"] == DocumentStatus.QUEUED
+    real_status = type(engine.connectors.conns["einv"]).status
+
+    async def slow_status(self, kind, uuid):
+        # the order is cancelled while the integrator is being asked
+        ts.update(INVOICE, inv.key, lambda b: {**b, "status": DocumentStatus.CANCELLED.value})
+        return await real_status(self, kind, uuid)
+
+    type(engine.connectors.conns["einv"]).status = slow_status
+    try:
+        assert await engine.poll_documents("t1") == []
+    finally:
+        type(engine.connectors.conns["einv"]).status = real_status
+    assert ts.get(INVOICE, inv.key).body["status"] == DocumentStatus.CANCELLED
