@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..domain import DocumentStatus, Invoice, OrderState, Shipment
+from ..domain import DocumentStatus, Invoice, OrderState, Shipment, ShipmentStatus
 from ..errors import HoldError, InvalidInputError, KervanError, NotFoundError
 from ..roles import Carrier, DocumentIssuer, OrderSource, RemoteRef, utcnow
 from ..store.port import CasMismatch, Query, Store
@@ -256,10 +256,20 @@ class Engine:
         self.health.success(tenant_id, connection_id)
         moved = []
         for shipment in active:
-            if shipping.merge_events(shipment, events.get(shipment.cargo_key, [])):
-                ctx.store.upsert(SHIPMENT, shipment.id, shipment.model_dump(mode="json"))
-                self._apply_tracking(ctx, shipment)
-                moved.append(shipment.order_id)
+            new = events.get(shipment.cargo_key, [])
+            if not new:
+                continue
+            # merge into the stored shipment (CAS): a cancellation that landed meanwhile stays
+            after = ctx.store.update(SHIPMENT, shipment.id, shipping.merge_into_body(new))
+            if after is None:
+                continue
+            updated = Shipment.model_validate(after.body)
+            if updated.status is ShipmentStatus.CANCELLED or len(updated.events) == len(
+                shipment.events
+            ):
+                continue
+            self._apply_tracking(ctx, updated)
+            moved.append(updated.order_id)
         return moved
 
     def _apply_tracking(self, ctx: StepContext, shipment: Shipment) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from ..domain import (
     Dimensions,
@@ -188,6 +190,21 @@ def merge_events(shipment: Shipment, events: list[TrackingEvent]) -> bool:
     for event in new:
         shipment.status = _STATUS_OF.get(event.status, shipment.status)
     return True
+
+
+def merge_into_body(
+    events: list[TrackingEvent],
+) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    """A store ``update`` change: merge ``events`` into a stored shipment unless it was
+    cancelled meanwhile or nothing is new."""
+
+    def change(body: dict[str, Any]) -> dict[str, Any] | None:
+        shipment = Shipment.model_validate(body)
+        if shipment.status is ShipmentStatus.CANCELLED or not merge_events(shipment, events):
+            return None
+        return shipment.model_dump(mode="json")
+
+    return change
 
 
 def apply_tracking(ctx: StepContext, rec: OrderRecord, shipment: Shipment) -> None:

@@ -228,3 +228,24 @@ async def test_a_status_poll_never_overwrites_a_cancellation_that_landed_meanwhi
     finally:
         type(engine.connectors.conns["einv"]).status = real_status
     assert ts.get(INVOICE, inv.key).body["status"] == DocumentStatus.CANCELLED
+
+
+async def test_tracking_never_revives_a_shipment_cancelled_meanwhile(engine, world, store):
+    world.packages["t9"] = order("t9")
+    await run_all(engine)
+    ts = store.tenant("t1")
+    world.picked_up.update(world.shipments)
+    carrier_cls = type(engine.connectors.conns["cargo"])
+    real_track = carrier_cls.track
+
+    async def racing_track(self, keys):
+        ts.update("shipment", "ty:t9:1", lambda b: {**b, "status": "cancelled"})
+        return await real_track(self, keys)
+
+    carrier_cls.track = racing_track
+    try:
+        assert await engine.track("t1", "cargo") == []
+    finally:
+        carrier_cls.track = real_track
+    assert ts.get("shipment", "ty:t9:1").body["status"] == "cancelled"
+    assert record(store, "ty:t9").order.state is OrderState.BOOKED  # not moved to shipped
