@@ -17,106 +17,26 @@ import resource
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime
 
 from kervan.demo import scenario_data as sd
 from kervan.demo import wiring
 from kervan.demo.run import sandbox_for
 from kervan.domain import (
-    Address,
-    Order,
-    OrderLine,
     OrderState,
-    Party,
-    PartyKind,
 )
 from kervan.engine.records import ORDER
 from kervan.runtime import Runtime
 from kervan.scenario import Scenario
 from kervan.store import Query, open_store
-from stdnum.tr import tckimlik, vkn
 
 KEYS = ("trendyol", "nilvera", "yurtici")
-
-
-def orders(n: int, now: datetime) -> tuple[list[Order], dict[str, str]]:
-    out, registered = [], {}
-    cities = [
-        ("Kadıköy", "İstanbul", "34710"),
-        ("Çankaya", "Ankara", "06680"),
-        ("Konak", "İzmir", "35250"),
-        ("Nilüfer", "Bursa", "16110"),
-        ("Muratpaşa", "Antalya", "07100"),
-    ]
-    products = [p for p in sd.PRODUCTS if p.id != sd.OUT_OF_STOCK_PRODUCT]
-    for i in range(n):
-        district, city, postal = cities[i % len(cities)]
-        addr = Address(
-            lines=[f"Cumhuriyet Cd. No: {i % 200 + 1}"],
-            district=district,
-            city=city,
-            postal_code=postal,
-        )
-        if i % 4 == 3:
-            base = f"{100000000 + i * 7919 % 899999999:09d}"
-            buyer = Party(
-                kind=PartyKind.COMPANY,
-                tax_id=base + vkn.calc_check_digit(base),
-                company_name=f"Örnek Ticaret {i} A.Ş.",
-                tax_office="Merkez",
-                address=addr,
-            )
-            if i % 8 == 3:
-                registered[buyer.tax_id] = f"urn:mail:defaultpk@firma{i}.example"
-        else:
-            base = f"{100000000 + i * 104729 % 899999999:09d}"
-            buyer = Party(
-                kind=PartyKind.PERSON,
-                tax_id=base + tckimlik.calc_check_digits(base),
-                first_name="Ayşe",
-                last_name=f"Yılmaz{i}",
-                address=addr,
-            )
-        lines = []
-        for k in range(1 + i % 3):
-            card = products[(i + k) % len(products)]
-            lines.append(
-                OrderLine(
-                    line_id=f"{i}-{k}",
-                    barcode=card.barcodes[0],
-                    sku=card.sku,
-                    name=card.name,
-                    quantity=1 + (i + k) % 2,
-                    unit_price=card.sale_price,
-                    vat_rate=card.vat_rate,
-                    discount=Decimal("5.00") if k == 1 else Decimal(0),
-                )
-            )
-        pid = str(80000000 + i)
-        out.append(
-            Order(
-                id=f"trendyol:{pid}",
-                tenant_id="bench",
-                connection_id="trendyol",
-                source="trendyol",
-                order_number=f"9{pid}",
-                package_id=pid,
-                lines=lines,
-                buyer=buyer,
-                shipping_address=addr,
-                invoice_address=addr,
-                ordered_at=now - timedelta(minutes=60) + timedelta(milliseconds=i),
-                remote_status="Created",
-            )
-        )
-    return out, registered
 
 
 def setup(n: int, home: str) -> Runtime:
     rt = Runtime.create(store=open_store(f"sqlite:///{home}/bench.db"))
     now = datetime.now(UTC)
-    batch, registered = orders(n, now)
+    batch, registered = sd.bulk_orders(n, tenant_id="bench", now=now, first_package=80000000)
     scenario = Scenario(
         seller=sd.SELLER,
         orders=batch,

@@ -21,8 +21,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -31,69 +30,17 @@ from kervan.demo import scenario_data as sd
 from kervan.demo import wiring
 from kervan.demo.run import SANDBOXES, sandbox_for
 from kervan.domain import (
-    Address,
-    Order,
-    OrderLine,
     OrderState,
-    Party,
-    PartyKind,
 )
 from kervan.engine.records import INVOICE, ORDER
 from kervan.jobs import Scheduler
 from kervan.runtime import Runtime
 from kervan.scenario import Scenario
 from kervan.store import Query, open_store
-from stdnum.tr import vkn
 
 N = int(os.environ.get("KERVAN_CRASH_ORDERS", "500"))
 REDIS_URL = "redis://127.0.0.1:6379/14"
 KERVAN = str(Path(sys.executable).parent / "kervan")
-
-
-def _orders(now: datetime) -> tuple[list[Order], dict[str, str]]:
-    card = sd.PRODUCTS[0]
-    out, registered = [], {}
-    for i in range(N):
-        base = f"{300000000 + i * 7:09d}"
-        addr = Address(
-            lines=[f"Sanayi Cd. No: {i + 1}"], district="Nilüfer", city="Bursa", postal_code="16110"
-        )
-        buyer = Party(
-            kind=PartyKind.COMPANY,
-            tax_id=base + vkn.calc_check_digit(base),
-            company_name=f"Firma {i} Ltd. Şti.",
-            tax_office="Nilüfer",
-            address=addr,
-        )
-        registered[buyer.tax_id] = f"urn:mail:defaultpk@firma{i}.example"
-        pid = str(60000000 + i)
-        out.append(
-            Order(
-                id=f"trendyol:{pid}",
-                tenant_id="crash",
-                connection_id="trendyol",
-                source="trendyol",
-                order_number=f"7{pid}",
-                package_id=pid,
-                buyer=buyer,
-                shipping_address=addr,
-                invoice_address=addr,
-                ordered_at=now - timedelta(minutes=30) + timedelta(milliseconds=i),
-                lines=[
-                    OrderLine(
-                        line_id=f"{pid}-1",
-                        barcode=card.barcodes[0],
-                        name=card.name,
-                        quantity=1 + i % 3,
-                        unit_price=card.sale_price,
-                        vat_rate=card.vat_rate,
-                        discount=Decimal("1.00") if i % 2 else Decimal(0),
-                    )
-                ],
-                remote_status="Created",
-            )
-        )
-    return out, registered
 
 
 def _free_port() -> int:
@@ -104,7 +51,15 @@ def _free_port() -> int:
 
 def _setup(home: Path) -> tuple[Runtime, list]:
     rt = Runtime.create(store=open_store(f"sqlite:///{home}/k.db"))
-    orders, registered = _orders(datetime.now(UTC))
+    orders, registered = sd.bulk_orders(
+        N,
+        tenant_id="crash",
+        now=datetime.now(UTC),
+        first_package=60000000,
+        company_every=1,
+        register_every=1,
+        max_lines=1,
+    )
     scenario = Scenario(
         seller=sd.SELLER,
         orders=orders,

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..domain import Connection, Health
 from ..errors import KervanError
 from .auth import ADMINS, OFFICE, caller, endpoint
+from .loop import on_engine_loop
 
 router = APIRouter()
 
@@ -108,10 +109,7 @@ async def check_connection(request: Request, connection_id: str) -> dict[str, An
             svc.record_failure(tenant, connection_id, result.message or "check failed")
         return result.model_dump(mode="json")
 
-    import asyncio
-
-    # connectors live on the engine loop (their HTTP clients are bound to it)
-    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(run(), rt.loop.loop))
+    return await on_engine_loop(request, run())
 
 
 @endpoint(router, "get", "/connections/{connection_id}/health", OFFICE, response_model=Health)

@@ -3,7 +3,6 @@ stock, and dead letters with replay."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +16,7 @@ from ..jobs import deadletters
 from ..roles import DocumentIssuer
 from ..store.port import Query as StoreQuery
 from .auth import FLOOR, OFFICE, caller, endpoint
+from .loop import on_engine_loop
 
 router = APIRouter()
 MAX_PAGE = 500
@@ -25,11 +25,6 @@ MAX_PAGE = 500
 def _ts(request: Request) -> Any:
     rt = request.app.state.runtime
     return rt.store.tenant(caller(request).tenant)
-
-
-def _on_loop(request: Request, coro: Any) -> Any:
-    rt = request.app.state.runtime
-    return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, rt.loop.loop))
 
 
 def _row(rec: OrderRecord) -> dict[str, Any]:
@@ -92,7 +87,7 @@ async def cancel_order(request: Request, order_id: str) -> dict[str, Any]:
     _record(request, order_id)
     c = caller(request)
     engine = request.app.state.runtime.engine
-    state = await _on_loop(
+    state = await on_engine_loop(
         request, engine.cancel(c.tenant, order_id, f"user:{c.principal.user_id}")
     )
     return {"id": order_id, "state": state}
@@ -110,7 +105,7 @@ async def split_order(request: Request, order_id: str, body: SplitIn) -> dict[st
     _record(request, order_id)
     c = caller(request)
     engine = request.app.state.runtime.engine
-    ref = await _on_loop(
+    ref = await on_engine_loop(
         request, engine.split(c.tenant, order_id, body.groups, f"user:{c.principal.user_id}")
     )
     return {"id": order_id, "requested": True, "request_id": ref.request_id}
@@ -122,7 +117,9 @@ async def retry_order(request: Request, order_id: str) -> dict[str, Any]:
     _record(request, order_id)
     c = caller(request)
     engine = request.app.state.runtime.engine
-    state = await _on_loop(request, engine.retry(c.tenant, order_id, f"user:{c.principal.user_id}"))
+    state = await on_engine_loop(
+        request, engine.retry(c.tenant, order_id, f"user:{c.principal.user_id}")
+    )
     return {"id": order_id, "state": state}
 
 
@@ -133,7 +130,7 @@ async def approve_order(request: Request, order_id: str) -> dict[str, Any]:
     _record(request, order_id)
     c = caller(request)
     engine = request.app.state.runtime.engine
-    state = await _on_loop(
+    state = await on_engine_loop(
         request, engine.approve(c.tenant, order_id, f"user:{c.principal.user_id}")
     )
     return {"id": order_id, "state": state}
@@ -144,7 +141,7 @@ async def advance_order(request: Request, order_id: str) -> dict[str, Any]:
     """Run whatever is due for the order now (e.g. after fixing data or restocking)."""
     _record(request, order_id)
     engine = request.app.state.runtime.engine
-    state = await _on_loop(request, engine.advance(caller(request).tenant, order_id))
+    state = await on_engine_loop(request, engine.advance(caller(request).tenant, order_id))
     return {"id": order_id, "state": state}
 
 

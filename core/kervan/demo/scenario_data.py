@@ -347,3 +347,96 @@ def demo_scenario(connection_id: str, now: datetime) -> Scenario:
         products=PRODUCTS,
         stock=dict(STOCK),
     )
+
+
+_CITIES = [
+    ("Kadıköy", "İstanbul", "34710"),
+    ("Çankaya", "Ankara", "06680"),
+    ("Konak", "İzmir", "35250"),
+    ("Nilüfer", "Bursa", "16110"),
+    ("Muratpaşa", "Antalya", "07100"),
+]
+
+
+def bulk_orders(
+    n: int,
+    *,
+    tenant_id: str,
+    now: datetime,
+    first_package: int,
+    company_every: int = 4,
+    register_every: int = 2,
+    max_lines: int = 3,
+    connection_id: str = "trendyol",
+) -> tuple[list[Order], dict[str, str]]:
+    """``n`` orders for load and crash runs, with checksum-valid tax ids (python-stdnum).
+
+    Every ``company_every``-th buyer is a company (1: all of them), every ``register_every``-th
+    company is a registered e-Fatura user (1: all); orders have 1..``max_lines`` lines from the
+    in-stock catalog. Returns the orders and the registered tax id → PK alias map.
+    """
+    from stdnum.tr import tckimlik, vkn
+
+    products = [p for p in PRODUCTS if p.id != OUT_OF_STOCK_PRODUCT]
+    orders, registered = [], {}
+    for i in range(n):
+        district, city, postal = _CITIES[i % len(_CITIES)]
+        addr = Address(
+            lines=[f"Cumhuriyet Cd. No: {i % 200 + 1}"],
+            district=district,
+            city=city,
+            postal_code=postal,
+        )
+        if i % company_every == company_every - 1:
+            base = f"{100000000 + i * 7919 % 899999999:09d}"
+            buyer = Party(
+                kind=PartyKind.COMPANY,
+                tax_id=base + vkn.calc_check_digit(base),
+                company_name=f"Örnek Ticaret {i} A.Ş.",
+                tax_office="Merkez",
+                address=addr,
+            )
+            if (i // company_every) % register_every == 0:
+                registered[buyer.tax_id] = f"urn:mail:defaultpk@firma{i}.example"
+        else:
+            base = f"{100000000 + i * 104729 % 899999999:09d}"
+            buyer = Party(
+                kind=PartyKind.PERSON,
+                tax_id=base + tckimlik.calc_check_digits(base),
+                first_name="Ayşe",
+                last_name=f"Yılmaz{i}",
+                address=addr,
+            )
+        pid = str(first_package + i)
+        lines = []
+        for k in range(1 + i % max_lines):
+            card = products[(i + k) % len(products)]
+            lines.append(
+                OrderLine(
+                    line_id=f"{pid}-{k}",
+                    barcode=card.barcodes[0],
+                    sku=card.sku,
+                    name=card.name,
+                    quantity=1 + (i + k) % 2,
+                    unit_price=card.sale_price,
+                    vat_rate=card.vat_rate,
+                    discount=Decimal("5.00") if k == 1 else Decimal(0),
+                )
+            )
+        orders.append(
+            Order(
+                id=f"{connection_id}:{pid}",
+                tenant_id=tenant_id,
+                connection_id=connection_id,
+                source="trendyol",
+                order_number=f"9{pid}",
+                package_id=pid,
+                lines=lines,
+                buyer=buyer,
+                shipping_address=addr,
+                invoice_address=addr,
+                ordered_at=now - timedelta(minutes=60) + timedelta(milliseconds=i),
+                remote_status="Created",
+            )
+        )
+    return orders, registered

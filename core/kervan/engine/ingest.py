@@ -93,16 +93,18 @@ def _store_one(store: TenantStore, order: Order, now: datetime, result: IngestRe
     except DocumentExists:
         pass
 
+    merged = [False]  # what the last (winning) attempt of the CAS loop decided
+
     def change(body: dict) -> dict | None:
         existing = OrderRecord.from_body(body)
-        if not _merge(existing, order, now):
+        merged[0] = _merge(existing, order, now)
+        if not merged[0]:
             return None
         existing.due_at = now
         return existing.to_body()
 
-    before = store.get(ORDER, order.id)
-    after = store.update(ORDER, order.id, change)
-    if before is not None and after is not None and after.cas != before.cas:
+    store.update(ORDER, order.id, change)
+    if merged[0]:
         result.updated.append(order.id)
     else:
         result.unchanged += 1

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from .. import invoicing, numbering, tax
 from ..domain import DocumentStatus, Invoice, OrderState
 from ..errors import ConflictError, InvalidInputError, KervanError, UnsupportedOperationError
-from ..roles import DocumentIssuer, OrderSource, TaxClassifier
-from ..store.port import CasMismatch
+from ..roles import DocumentIssuer, OrderSource, Registration, TaxClassifier
+from ..store.port import CasMismatch, Transaction
 from . import stock
 from .context import StepContext
 from .records import INVOICE, ORDER, OrderRecord
@@ -58,13 +58,13 @@ def _issuer(ctx: StepContext) -> DocumentIssuer:
     return ctx.connector(ctx.tenant.settings.default_issuer_connection, DocumentIssuer, "issuer")
 
 
-def _tx_save(ctx: StepContext, tx: object, rec: OrderRecord) -> None:
+def _tx_save(ctx: StepContext, tx: Transaction, rec: OrderRecord) -> None:
     """Inside a transaction: check nobody moved the order since we read it, then write it."""
-    current = tx.get(ORDER, rec.order.id)  # type: ignore[attr-defined]
+    current = tx.get(ORDER, rec.order.id)
     if current is None or current.cas != ctx.cas:
         raise CasMismatch(f"order {rec.order.id} changed while {ctx.actor} worked on it")
     rec.order.updated_at = ctx.clock()
-    ctx.cas = tx.replace(ORDER, rec.order.id, rec.to_body(), cas=current.cas).cas  # type: ignore[attr-defined]
+    ctx.cas = tx.replace(ORDER, rec.order.id, rec.to_body(), cas=current.cas).cas
 
 
 async def reserve(ctx: StepContext, rec: OrderRecord) -> None:
@@ -85,7 +85,7 @@ async def reserve(ctx: StepContext, rec: OrderRecord) -> None:
 
 async def classify(ctx: StepContext, rec: OrderRecord) -> None:
     order = rec.order
-    lookup: object = None
+    lookup: Registration | tax.LookupFailed | None = None
     if tax.needs_lookup(order):
         classifier = ctx.connector(
             ctx.tenant.settings.default_classifier_connection, TaxClassifier, "classifier"
@@ -94,7 +94,7 @@ async def classify(ctx: StepContext, rec: OrderRecord) -> None:
             lookup = await classifier.lookup(order.buyer.tax_id)
         except KervanError as exc:
             lookup = tax.LookupFailed(reason=f"{type(exc).__name__}: {exc.message}", at=ctx.clock())
-    decision = tax.decide(order, lookup)  # type: ignore[arg-type]
+    decision = tax.decide(order, lookup)
     if decision.hold:
         hold(ctx, rec, "classify", decision.reason)
     else:

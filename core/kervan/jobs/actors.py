@@ -37,6 +37,11 @@ log = logging.getLogger("kervan.jobs")
 QUEUE = "kervan"
 
 
+def job_key(actor: str, args: tuple[Any, ...] | list[Any]) -> str:
+    """The identity key of a job: its actor and arguments."""
+    return f"{actor}:{':'.join(map(str, args))}"
+
+
 def make_broker(url: str | None, store: Store) -> tuple[dramatiq.Broker, IdentityKeys]:
     middleware = [
         AgeLimit(),
@@ -82,7 +87,7 @@ class Jobs:
 
     def send(self, actor: str, *args: Any) -> bool:
         """Enqueue unless the same job (actor + args) is already waiting. True if enqueued."""
-        key = f"{actor}:{':'.join(map(str, args))}"
+        key = job_key(actor, args)
         if not self.identity.claim(key):
             return False
         try:
@@ -98,7 +103,7 @@ class Jobs:
     # -- actors -------------------------------------------------------------------------------
 
     def _started(self, actor: str, *args: Any) -> None:
-        self.identity.release(f"{actor}:{':'.join(map(str, args))}")
+        self.identity.release(job_key(actor, args))
 
     def _process_order(self, tenant_id: str, order_id: str) -> None:
         self._started("process_order", tenant_id, order_id)
@@ -148,7 +153,7 @@ class Jobs:
     def replay(self, actor: str, args: list[Any]) -> bool:
         if actor not in self.actors:
             raise InvalidInputError(f"unknown job {actor!r}; known: {sorted(self.actors)}")
-        self.identity.release(f"{actor}:{':'.join(map(str, args))}")
+        self.identity.release(job_key(actor, args))
         return self.send(actor, *args)
 
 
