@@ -76,8 +76,21 @@ class CouchbaseTransaction(Transaction):
 
     def insert(self, kind: str, key: str, body: dict[str, Any]) -> Doc:
         if self.get(kind, key) is not None:
+            self._raise_if_stale(f"{kind} {key} exists")
             raise DocumentExists(f"{kind} {key} already exists")
         return self._stage(kind, key, body, None)
+
+    def _raise_if_stale(self, what: str) -> None:
+        """An optimistic block may act on reads another transaction has since overtaken (two
+        blocks both took counter value n, the other committed ``inv-n`` first). Then the
+        surprise is a conflict to retry, not a real error: raise CasMismatch as commit would."""
+        for (kind, key), cas in self.pending.reads.items():
+            doc = self.store.kv_get(self.tenant_id, kind, key)
+            if (None if doc is None else doc.cas) != cas:
+                raise CasMismatch(f"{what}: {kind} {key} changed since this transaction read it")
+        for name, value in self.pending.counter_reads.items():
+            if self.store.counter_value(self.tenant_id, name) != value:
+                raise CasMismatch(f"{what}: counter {name} moved since this transaction read it")
 
     def replace(self, kind: str, key: str, body: dict[str, Any], cas: int | None = None) -> Doc:
         return self._stage(kind, key, body, self._current(kind, key, cas))
@@ -92,6 +105,7 @@ class CouchbaseTransaction(Transaction):
     def _current(self, kind: str, key: str, cas: int | None) -> Doc:
         doc = self.get(kind, key)
         if doc is None:
+            self._raise_if_stale(f"{kind} {key} is gone")
             raise DocumentNotFound(f"{kind} {key} not found")
         if cas is not None and doc.cas != cas:
             raise CasMismatch(f"{kind} {key} changed since it was read")
