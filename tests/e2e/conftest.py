@@ -60,7 +60,19 @@ FOREIGN = Party(
 )
 
 
-def make_order(package: str, buyer: Party, product: str = "p-tisort", qty: int = 1) -> Order:
+#: Trendyol's contracted carrier (TEX): Trendyol books it, the package arrives with its number
+TEX = ("Trendyol Express Marketplace", "7330000000001")
+
+
+def make_order(
+    package: str,
+    buyer: Party,
+    product: str = "p-tisort",
+    qty: int = 1,
+    *,
+    carrier: tuple[str, str | None] = ("Yurtiçi Kargo Marketplace", None),
+) -> Order:
+    """A Trendyol package; by default the seller ships with its own carrier contract."""
     card = next(p for p in sd.PRODUCTS if p.id == product)
     foreign = buyer.address is not None and buyer.address.country != "TR"
     line = OrderLine(
@@ -89,6 +101,8 @@ def make_order(package: str, buyer: Party, product: str = "p-tisort", qty: int =
         ordered_at=datetime.now(UTC) - timedelta(minutes=30),
         micro_export=foreign,
         remote_status="Created",
+        cargo_provider=carrier[0],
+        cargo_tracking_number=carrier[1],
     )
 
 
@@ -129,6 +143,11 @@ class Flow:
     def poll(self) -> None:
         self.jobs.send("poll_source", "demo", "trendyol")
         self.demo.drain()
+
+    def marketplace_moves(self, hours: float) -> None:
+        """Time passes at Trendyol (its carriers pick up and deliver); then Kervan polls."""
+        self.demo.advance(("trendyol",), hours * 3600)
+        self.poll()
 
     def pickup(self) -> None:
         self.demo.advance(("yurtici", "mng"), 4 * 3600)

@@ -62,7 +62,11 @@ def summarize(runtime: Runtime, tenant_id: str) -> Summary:
     ]
     shipments = list(ts.iter_query(Query(SHIPMENT)))
     s.shipments_by_status = dict(Counter(d.body["status"] for d in shipments))
-    s.labels = sum(1 for d in shipments if ts.get_blob(f"label:{d.body['order_id']}:pdf"))
+    s.labels = sum(
+        1
+        for d in shipments
+        if any(ts.get_blob(f"label:{d.body['order_id']}:{ext}") for ext in ("pdf", "zpl"))
+    )
     for d in ts.iter_query(Query(DEAD_LETTER)):
         s.failures.append({"job": d.body["actor"], "error": d.body["error"]})
     return s

@@ -130,37 +130,43 @@ class Demo:
         for key in keys:
             self.sandboxes[key].clock.advance(seconds)
 
-    # (title, sandboxes whose clocks jump, hours, job to send)
-    PHASES: tuple[tuple[str, tuple[str, ...], float, tuple[str, ...]], ...] = (
-        ("polling Trendyol for new packages", (), 0, ("poll_source", "demo", "trendyol")),
+    # (title, sandboxes whose clocks jump, hours, jobs to send: none means restock)
+    PHASES: tuple[tuple[str, tuple[str, ...], float, tuple[tuple[str, ...], ...]], ...] = (
+        ("polling Trendyol for new packages", (), 0, (("poll_source", "demo", "trendyol"),)),
         (
             "the buyer cancels an order at the marketplace; polling again",
             (),
             0,
-            ("poll_source", "demo", "trendyol"),
+            (("poll_source", "demo", "trendyol"),),
         ),
         ("restocking the out-of-stock product", (), 0, ()),
         (
+            # ours report to us; Trendyol's contracted carriers report through the package
             "carriers pick up the parcels",
-            ("yurtici", "mng"),
-            4,
-            ("track_carrier", "demo", "yurtici"),
+            ("yurtici", "mng", "trendyol"),
+            7,
+            (("track_carrier", "demo", "yurtici"), ("poll_source", "demo", "trendyol")),
         ),
-        ("GİB answers the integrator", ("nilvera",), 1, ("poll_documents", "demo")),
-        ("parcels are delivered", ("yurtici", "mng"), 72, ("track_carrier", "demo", "yurtici")),
-        ("last document statuses", ("nilvera",), 1, ("poll_documents", "demo")),
+        ("GİB answers the integrator", ("nilvera",), 1, (("poll_documents", "demo"),)),
+        (
+            "parcels are delivered",
+            ("yurtici", "mng", "trendyol"),
+            72,
+            (("track_carrier", "demo", "yurtici"), ("poll_source", "demo", "trendyol")),
+        ),
+        ("last document statuses", ("nilvera",), 1, (("poll_documents", "demo"),)),
     )
 
     def flow(self) -> None:
         rt = self.runtime
         assert rt is not None
         jobs = rt.start_jobs(broker_url="", scheduler=False)
-        for title, clocks, hours, job in self.PHASES:
+        for title, clocks, hours, to_send in self.PHASES:
             self.say(title)
             self.advance(clocks, hours * HOUR)
-            if job:
+            for job in to_send:
                 jobs.send(*job)
-            else:
+            if not to_send:
                 self._restock()
             self.drain()
 

@@ -55,6 +55,10 @@ def connect(
             "clock": sandbox.clock.now,
             "sleep": sandbox.clock.sleep,
         }
+    else:
+        # the demo jumps sandbox clocks ahead; the connection reads the remote's time (as a
+        # seller's would agree with Trendyol's) so its order windows reach what moved
+        rt.connectors.overrides[key] = {"clock": sandbox.clock.now}
     rt.connections.create(
         tenant_id,
         key,

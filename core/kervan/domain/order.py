@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .money import ZERO, Amount, Quantity, Rate, kurus
 from .party import Address, Party
+from .shipping import TrackingStatus
 
 
 class OrderState(StrEnum):
@@ -105,7 +106,18 @@ class Order(BaseModel):
     invoice_address: Address
     currency: str = Field(default="TRY", pattern=r"^[A-Z]{3}$")
     cargo_provider: str | None = Field(default=None, max_length=100)
-    cargo_tracking_number: str | None = Field(default=None, max_length=100)
+    cargo_tracking_number: str | None = Field(
+        default=None,
+        max_length=100,
+        description=(
+            "set by the source when the marketplace books the carrier under its own contract "
+            "(Kervan then books nothing and uses the marketplace's label)"
+        ),
+    )
+    carrier_status: TrackingStatus | None = Field(
+        default=None,
+        description="where the marketplace says the parcel is (marketplace-arranged shipping)",
+    )
     superseded: bool = Field(
         default=False,
         description="the source replaced this package with others (e.g. after a split)",

@@ -51,6 +51,10 @@ async def _cancel_shipment(ctx: StepContext, rec: OrderRecord) -> None:
     doc = ctx.store.get(SHIPMENT, rec.shipment_id or "")
     if doc is None or doc.body["status"] == "cancelled":
         return
+    if rec.flags.marketplace_shipment:
+        ctx.note(rec, "cancel", "ok", "shipment booked by the marketplace: it cancels it")
+        ctx.store.replace(SHIPMENT, doc.key, {**doc.body, "status": "cancelled"})
+        return
     carrier = ctx.connector(doc.body["connection_id"], Carrier, "carrier")
     try:
         ref = await carrier.cancel_shipment(doc.body["cargo_key"])

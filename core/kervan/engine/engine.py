@@ -35,6 +35,7 @@ STEPS: dict[Step, StepFn] = {
     Step.ACCEPT: steps.accept,
     Step.PACKAGE: shipping.package,
     Step.BOOK: shipping.book,
+    Step.FOLLOW_SOURCE: shipping.follow_source,
     Step.CANCEL: cancel_mod.cancel,
 }
 MAX_STEP_FAILURES = 8

@@ -19,6 +19,7 @@ _STATUS_FIELDS = (
     "superseded",
     "cargo_provider",
     "cargo_tracking_number",
+    "carrier_status",
     "remote_updated_at",
 )
 

@@ -16,6 +16,9 @@ invoiced           accept at marketplace (tenant auto-approve)    accepted
 accepted           create package                                 packaged
 packaged           book carrier (quote, label)                    booked
 booked…            carrier tracking moves it                      shipped → delivered
+booked… (the       follow the marketplace's carrier status        shipped → delivered
+marketplace's
+carrier)
 any (cancelled at  cancel: void/cancel invoice, release stock,    cancelled
 the source)        cancel shipment, ERP reversal event
 =================  =============================================  ==========================
@@ -30,7 +33,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from ..domain import DocumentKind, DocumentStatus, OrderState
+from ..domain import DocumentKind, DocumentStatus, OrderState, TrackingStatus
 from .records import OrderRecord
 
 
@@ -43,6 +46,7 @@ class Step(StrEnum):
     ACCEPT = "accept"
     PACKAGE = "package"
     BOOK = "book"
+    FOLLOW_SOURCE = "follow_source"
     CANCEL = "cancel"
 
 
@@ -82,7 +86,30 @@ def due_steps(rec: OrderRecord, *, now: datetime, auto_approve: bool) -> list[St
         main = None  # waits for a person (POST /v1/orders/{id}/approve)
     if main is not None:
         steps.append(main)
+    if state in _SHIPPING and source_tracking_due(rec):
+        steps.append(Step.FOLLOW_SOURCE)
     return steps
+
+
+_SHIPPING = frozenset({OrderState.BOOKED, OrderState.PACKED, OrderState.SHIPPED})
+_PICKED = frozenset(
+    {
+        TrackingStatus.PICKED_UP,
+        TrackingStatus.IN_TRANSIT,
+        TrackingStatus.OUT_FOR_DELIVERY,
+        TrackingStatus.DELIVERED,
+    }
+)
+
+
+def source_tracking_due(rec: OrderRecord) -> bool:
+    """The marketplace booked the carrier and reports progress the order has not taken yet."""
+    if not rec.flags.marketplace_shipment:
+        return False
+    status = rec.order.carrier_status
+    if status in _PICKED and not rec.flags.picked_up:
+        return True
+    return status is TrackingStatus.DELIVERED and rec.order.state is not OrderState.DELIVERED
 
 
 _MAIN_LINE: dict[OrderState, Step] = {

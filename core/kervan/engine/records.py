@@ -63,6 +63,8 @@ class Flags(BaseModel):
     invoice_sent: bool = False
     picked_up: bool = False
     tracking_sent: bool = False
+    #: the marketplace booked the carrier (its contract, its label, its tracking)
+    marketplace_shipment: bool = False
     stock_consumed: bool = False
     cancel_done: list[str] = Field(default_factory=list)
 

@@ -18,7 +18,7 @@ from ..domain import (
     TrackingEvent,
     TrackingStatus,
 )
-from ..errors import KervanError, UnsupportedOperationError
+from ..errors import InvalidInputError, KervanError, UnsupportedOperationError
 from ..roles import Carrier, OrderSource, desi_of
 from ..store.port import Query
 from . import stock
@@ -92,6 +92,11 @@ async def book(ctx: StepContext, rec: OrderRecord) -> None:
     pkg_doc = ctx.store.get(PACKAGE, f"{order.id}:1")
     assert pkg_doc is not None, "package step must run before booking"
     pkg = Package.model_validate(pkg_doc.body)
+    if order.cargo_tracking_number:
+        # the marketplace already booked its contracted carrier: booking ours as well would
+        # send (and pay for) a second parcel
+        await _marketplace_booking(ctx, rec, pkg)
+        return
     conn_id = ctx.tenant.settings.default_carrier_connection
     carrier = ctx.connector(conn_id, Carrier, "carrier")
     quote = await carrier.quote(pkg)
@@ -133,6 +138,68 @@ async def book(ctx: StepContext, rec: OrderRecord) -> None:
         cargo_key=booking.cargo_key,
     )
     await _send_tracking(ctx, rec, shipment)
+    ctx.save(rec)
+
+
+async def _marketplace_booking(ctx: StepContext, rec: OrderRecord, pkg: Package) -> None:
+    """Record the marketplace's booking as our shipment, with its label when it offers one."""
+    order = rec.order
+    source = ctx.connector(order.connection_id, OrderSource, "order source")
+    try:
+        label = await source.fetch_label(order)
+    except UnsupportedOperationError:
+        label = None
+    if label is not None and label.zpl:
+        ctx.store.put_blob(f"label:{order.id}:zpl", label.zpl.encode(), "text/plain")
+    if label is not None and label.pdf:
+        ctx.store.put_blob(f"label:{order.id}:pdf", label.pdf, "application/pdf")
+    carrier = order.cargo_provider or source.key
+    shipment = Shipment(
+        id=f"{order.id}:1",
+        tenant_id=ctx.tenant.id,
+        order_id=order.id,
+        package_id=pkg.id,
+        connection_id=order.connection_id,
+        carrier=carrier,
+        cargo_key=pkg.cargo_key,
+        tracking_number=order.cargo_tracking_number or "",
+        booked_at=ctx.clock(),
+    )
+    ctx.store.upsert(SHIPMENT, shipment.id, shipment.model_dump(mode="json"))
+    rec.shipment_id = shipment.id
+    rec.flags.marketplace_shipment = rec.flags.tracking_sent = True
+    order.state = OrderState.BOOKED
+    ctx.note(
+        rec,
+        "book",
+        "ok",
+        f"{carrier} under {source.key}'s contract, tracking {shipment.tracking_number}"
+        + ("" if label is not None else f"; {source.key} offers no label to download"),
+        actor=source.key,
+        cargo_key=pkg.cargo_key,
+    )
+    ctx.save(rec)
+
+
+async def follow_source(ctx: StepContext, rec: OrderRecord) -> None:
+    """Carry the marketplace's carrier status over to the shipment and the order."""
+    order = rec.order
+    status = order.carrier_status
+    assert status is not None and rec.shipment_id is not None
+    event = TrackingEvent(
+        at=order.remote_updated_at or ctx.clock(),
+        status=status,
+        description=f"{order.source}: {order.remote_status}",
+    )
+    after = ctx.store.update(SHIPMENT, rec.shipment_id, merge_into_body([event]))
+    doc = after or ctx.store.get(SHIPMENT, rec.shipment_id)
+    if doc is None:
+        raise InvalidInputError(f"order {order.id}: shipment {rec.shipment_id} is missing")
+    # the marketplace is the authority on its own carrier: take its status as it stands
+    shipment = Shipment.model_validate(doc.body).model_copy(
+        update={"status": _STATUS_OF.get(status, ShipmentStatus.IN_TRANSIT)}
+    )
+    apply_tracking(ctx, rec, shipment)
     ctx.save(rec)
 
 

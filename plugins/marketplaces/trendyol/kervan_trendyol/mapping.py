@@ -35,6 +35,7 @@ from kervan.domain import (
     OrderLine,
     Party,
     PartyKind,
+    TrackingStatus,
     check_tax_id,
 )
 from kervan.errors import InvalidResponseError
@@ -44,6 +45,15 @@ SOURCE = "trendyol"
 #: 2016); ``lastModifiedDate`` and ``claimDate`` are plain UTC epochs.
 ISTANBUL = timedelta(hours=3)
 CANCELLED_STATUSES = frozenset({"Cancelled", "UnSupplied"})
+#: what a package status says of the parcel's journey (read when Trendyol's contracted
+#: carrier moves it; the seller's own carrier is followed at the carrier)
+CARRIER_STATUS: dict[str, TrackingStatus] = {
+    "Shipped": TrackingStatus.IN_TRANSIT,
+    "AtCollectionPoint": TrackingStatus.OUT_FOR_DELIVERY,
+    "Delivered": TrackingStatus.DELIVERED,
+    "UnDelivered": TrackingStatus.EXCEPTION,
+    "Returned": TrackingStatus.RETURNED,
+}
 KURUS = Decimal("0.01")
 
 CLAIM_STATUS = {
@@ -162,6 +172,7 @@ def _package_to_order(
         cargo_tracking_number=str(tracking) if tracking not in (None, "", 0) else None,
         micro_export=bool(pick(pkg, "micro", default=False)),
         remote_status=status,
+        carrier_status=CARRIER_STATUS.get(status or ""),
         source_cancelled=status in CANCELLED_STATUSES,
         superseded=status == "UnPacked",
         ordered_at=ordered_at or updated_at or datetime.now(UTC),

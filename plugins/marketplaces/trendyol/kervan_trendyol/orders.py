@@ -277,7 +277,11 @@ class OrdersMixin:
         """The common label (ZPL) when Trendyol arranges the carrier (TEX, Aras, UPS); ``None``
         when the seller ships with its own contract. Trendyol offers ZPL only, so
         ``Label.pdf`` is empty: render the ZPL locally when a PDF is needed."""
-        pkg = await self.client.get_package(order.package_id)
+        pkg = (
+            None
+            if order.cargo_tracking_number  # as fetched: no need to ask again
+            else await self.client.get_package(order.package_id)
+        )
         tracking = str((pkg or {}).get("cargoTrackingNumber") or order.cargo_tracking_number or "")
         provider = str((pkg or {}).get("cargoProviderName") or order.cargo_provider or "").lower()
         if not tracking or tracking == "0":

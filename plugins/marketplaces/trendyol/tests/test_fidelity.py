@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from kervan.errors import AuthError, ConflictError, RateLimitedError, RemoteRejectedError
+from kervan_trendyol.mapping import to_epoch_ms
 from kervan_trendyol.sandbox import API_KEY, API_SECRET, SELLER_ID, TrendyolSandbox
 
 from .conftest import fetch, make_connector
@@ -568,3 +569,19 @@ async def test_claim_audit_and_reasons_shapes(sandbox):
     }
     assert set(audit[0]["userInfoDocument"]) == {"executorId", "executorApp", "executorUser"}
     assert all(set(r) == {"id", "name"} for r in reasons)
+
+
+async def test_a_clock_jump_passes_through_every_status_stamped_when_it_happened(sandbox):
+    """Shipped at +6 h and Delivered 36 h later, stamped then, not at the next request: a
+    poll whose window ends now sees the move, and the history reads like Trendyol's."""
+    pid = next(iter(sandbox.packages))
+    sandbox.set_status(pid, "Invoiced")
+    start = sandbox.clock.now()
+    sandbox.clock.advance(50 * 3600)
+    sandbox.tick()
+    pkg = sandbox.packages[pid]
+    assert pkg["status"] == "Delivered"
+    stamps = {h["status"]: h["createdDate"] for h in pkg["packageHistories"]}
+    shipped = to_epoch_ms(start) + 6 * 3600 * 1000
+    assert stamps["Shipped"] == shipped
+    assert stamps["Delivered"] == shipped + 36 * 3600 * 1000 == pkg["lastModifiedDate"]

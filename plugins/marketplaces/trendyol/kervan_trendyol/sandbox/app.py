@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import heapq
 import json
 import re
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -96,6 +97,9 @@ class TrendyolSandbox(Sandbox):
         #: scenario package id → Trendyol package id (when the scenario's ids are not numeric)
         self.scenario_ids: dict[str, int] = {}
         self._hits: dict[str, deque[float]] = {}
+        # (when, packageId): the packages whose next timed move may be due then; tick() only
+        # looks at due entries, so a request costs the same with 10 or 100,000 packages
+        self._timers: list[tuple[datetime, int]] = []
         self._next_id = 3_100_000_000
         self.poll_seq = 0
         self._request_ms = self._previous_request_ms = 0
@@ -122,10 +126,13 @@ class TrendyolSandbox(Sandbox):
 
     # -- gateway ---------------------------------------------------------------------------
 
-    def guard(self, endpoint: str) -> Callable[[Request], None]:
-        """A dependency applying Trendyol's gateway rules, then letting time move (tick)."""
+    def guard(self, endpoint: str) -> Callable[[Request], Awaitable[None]]:
+        """A dependency applying Trendyol's gateway rules, then letting time move (tick).
 
-        def check(request: Request) -> None:
+        ``async`` although it never awaits: FastAPI runs a plain ``def`` dependency in its
+        thread pool, one thread hop per request for work that takes microseconds."""
+
+        async def check(request: Request) -> None:
             agent = USER_AGENT.match(request.headers.get("user-agent", ""))
             if agent is None:
                 raise TrendyolError(403, "forbidden", "User-Agent bilgisi zorunludur")
@@ -183,34 +190,67 @@ class TrendyolSandbox(Sandbox):
         """Let the sandbox clock act: payments confirm, carriers ship and deliver, claims
         arrive, untouched claims auto-accept, disputes get decided."""
         now = self.clock.now()
-        for pid, pkg in self.packages.items():
-            meta = self.meta[pid]
-            since = meta.get("status_at", now)
-            ready = pkg["status"] == "Invoiced" or (
-                pkg["status"] in ("Picking", "Invoiced")
-                and (meta.get("labelled") or meta.get("seller_tracking"))
-            )
-            if pkg["status"] == "Awaiting" and now - since >= PAYMENT_CONFIRMED_AFTER:
-                self.set_status(pid, "Created")
-            elif ready and now - since >= SHIP_AFTER:
-                self.set_status(pid, "Shipped")
-                pkg["originShipmentDate"] = self.now_ms()
-            elif pkg["status"] == "Shipped" and now - since >= DELIVER_AFTER:
-                self.set_status(pid, "Delivered")
+        timers = self._timers
+        while timers and timers[0][0] <= now:  # a move may queue the next (shipped → delivered)
+            self._move(heapq.heappop(timers)[1], now)
         claims_api.tick(self, now)
 
+    def _next_move_after(self, pid: int) -> timedelta | None:
+        """How long after its last status change this package moves on by itself (None: it
+        waits for the seller)."""
+        status, meta = self.packages[pid]["status"], self.meta[pid]
+        if status == "Awaiting":
+            return PAYMENT_CONFIRMED_AFTER
+        if status == "Invoiced" or (
+            status == "Picking" and (meta.get("labelled") or meta.get("seller_tracking"))
+        ):
+            return SHIP_AFTER
+        if status == "Shipped":
+            return DELIVER_AFTER
+        return None
+
+    def schedule(self, pid: int) -> None:
+        """Note when the package's next timed move is due; call after changing its status or
+        what makes it ready to ship (a label, a seller tracking number)."""
+        after = self._next_move_after(pid)
+        if after is not None:
+            heapq.heappush(self._timers, (self.meta[pid]["status_at"] + after, pid))
+
+    def _move(self, pid: int, now: datetime) -> None:
+        after = self._next_move_after(pid)
+        if after is None or now - self.meta[pid]["status_at"] < after:
+            return  # a stale timer: the package moved (or was rescheduled) since
+        # stamped when it happened, not when somebody next asked: a poll whose window ends
+        # now sees it, and a jump of the clock passes through every status on the way
+        due = self.meta[pid]["status_at"] + after
+        status = self.packages[pid]["status"]
+        if status == "Awaiting":
+            self.set_status(pid, "Created", at=due)
+        elif status == "Shipped":
+            self.set_status(pid, "Delivered", at=due)
+        else:
+            self.set_status(pid, "Shipped", at=due)
+            self.packages[pid]["originShipmentDate"] = to_epoch_ms(due)
+
     def set_status(
-        self, pid: int, status: str, *, lines: bool = True, at_ms: int | None = None
+        self,
+        pid: int,
+        status: str,
+        *,
+        lines: bool = True,
+        at_ms: int | None = None,
+        at: datetime | None = None,
     ) -> None:
         pkg = self.packages[pid]
-        at_ms = at_ms or self.now_ms()
+        at_ms = at_ms or to_epoch_ms(at or self.clock.now())
         pkg["status"] = pkg["shipmentPackageStatus"] = status
         pkg["lastModifiedDate"] = at_ms
         pkg.setdefault("packageHistories", []).append({"createdDate": at_ms, "status": status})
         if lines:
             for line in pkg["lines"]:
                 line["orderLineItemStatusName"] = status
-        self.meta[pid]["status_at"] = self.clock.now()
+        self.meta[pid]["status_at"] = at or self.clock.now()
+        self.schedule(pid)
 
     def begin_poll(self) -> None:
         """A new poll (page 0 of an unfiltered getShipmentPackages): pending scenario
@@ -249,6 +289,7 @@ class TrendyolSandbox(Sandbox):
         }
         for line in pkg.get("lines", []):
             self._ensure_product(line)
+        self.schedule(pid)
         return pid
 
     def _ensure_product(self, line: dict[str, Any]) -> None:
@@ -347,4 +388,5 @@ class TrendyolSandbox(Sandbox):
             pkg["packageHistories"] = [{"createdDate": self.now_ms(), "status": "Awaiting"}]
             for line in pkg["lines"]:
                 line["orderLineItemStatusName"] = "Awaiting"
+            self.schedule(pid)
         return pids

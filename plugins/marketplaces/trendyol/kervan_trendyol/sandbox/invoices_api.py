@@ -115,6 +115,7 @@ def create_label(sb: TrendyolSandbox, tracking: str, body: dict[str, Any]) -> No
         for box in range(1, boxes + 1)
     ]
     sb.meta[pkg["shipmentPackageId"]]["labelled"] = True
+    sb.schedule(pkg["shipmentPackageId"])
 
 
 def add_routes(sb: TrendyolSandbox, app: FastAPI) -> None:

@@ -231,6 +231,7 @@ def tracking_number(sb: TrendyolSandbox, package_id: str, body: dict[str, Any]) 
     pkg["cargoTrackingNumber"] = number
     pkg["lastModifiedDate"] = sb.now_ms()
     meta["seller_tracking"] = True
+    sb.schedule(pkg["shipmentPackageId"])
 
 
 def add_routes(sb: TrendyolSandbox, app: FastAPI) -> None:

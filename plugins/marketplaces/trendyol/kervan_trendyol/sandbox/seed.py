@@ -301,9 +301,17 @@ def order_to_package(
     ]
     gross = sum((line.gross for line in order.lines), Decimal(0))
     discount = sum((line.discount for line in order.lines), Decimal(0))
-    ty_carrier = rng.random() < 0.7
-    carrier, prefix = rng.choice(TY_CARRIERS) if ty_carrier else (rng.choice(SELLER_CARRIERS), "")
-    tracking = int(f"{prefix}{rng.randint(10**9, 10**10 - 1)}") if ty_carrier else None
+    tracking: int | None
+    if order.cargo_provider:  # the scenario says who carries it (a tracking number: Trendyol's
+        carrier = order.cargo_provider  # contract; none: the seller's own)
+        number = order.cargo_tracking_number
+        tracking = int(number) if number and number.isdigit() else None
+    else:  # most Trendyol sellers ship under Trendyol's contracts
+        ty_carrier = rng.random() < 0.7
+        carrier, prefix = (
+            rng.choice(TY_CARRIERS) if ty_carrier else (rng.choice(SELLER_CARRIERS), "")
+        )
+        tracking = int(f"{prefix}{rng.randint(10**9, 10**10 - 1)}") if ty_carrier else None
     ordered = order.ordered_at
     pkg: dict[str, Any] = {
         "shipmentPackageId": package_id,
@@ -347,7 +355,7 @@ def order_to_package(
         "3pByTrendyol": False,
         "containsDangerousProduct": False,
         "isCod": False,
-        "whoPays": 1 if ty_carrier else 2,
+        "whoPays": 1 if tracking else 2,  # 1: under Trendyol's contract
         "createdBy": "order-creation",
         "originPackageIds": None,
         "warehouseId": 150_001,

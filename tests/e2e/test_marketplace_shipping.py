@@ -1,0 +1,67 @@
+"""Trendyol's contracted carriers: Trendyol books the parcel, Kervan must not book another.
+
+The package arrives with the carrier and tracking number Trendyol chose; Kervan records that
+shipment with Trendyol's label (ZPL), sends no tracking number back, and follows the parcel
+through the package status (which is what releases a held e-Fatura).
+"""
+
+from __future__ import annotations
+
+from kervan.domain import DocumentKind, DocumentStatus, OrderState
+from kervan.engine.records import SHIPMENT
+from kervan.store import Query
+
+from .conftest import COMPANY, PERSON, TEX, make_order
+
+
+def test_marketplace_booked_parcel_is_not_booked_again(flow):
+    flow.seed([make_order("6001", PERSON, carrier=TEX)])
+    flow.poll()
+    rec = flow.record("6001")
+    assert rec.order.state is OrderState.BOOKED, rec.last_error
+    assert rec.flags.marketplace_shipment
+    assert flow.yurtici.shipments == {}, "a second parcel was booked at our own carrier"
+    [shipment] = [d.body for d in flow.rt.store.tenant("demo").query(Query(SHIPMENT))]
+    assert shipment["tracking_number"] == TEX[1]
+    assert shipment["carrier"] == TEX[0] and shipment["connection_id"] == "trendyol"
+    zpl = flow.rt.store.tenant("demo").get_blob("label:trendyol:6001:zpl")
+    assert zpl is not None and TEX[1].encode() in zpl[0]  # Trendyol's common label
+    assert flow.trendyol.packages[6001]["cargoTrackingNumber"] == int(TEX[1])  # untouched
+    steps = [(e.step, e.outcome) for e in rec.order.timeline]
+    assert ("send_tracking", "ok") not in steps
+
+
+def test_e_fatura_waits_for_the_marketplace_carrier_then_delivered(flow):
+    flow.seed(
+        [make_order("6002", COMPANY, carrier=TEX)],
+        registered={COMPANY.tax_id: "urn:mail:defaultpk@ege.example"},
+    )
+    flow.poll()
+    rec = flow.record("6002")
+    invoice = flow.invoices()[0]
+    assert rec.invoice_kind is DocumentKind.EFATURA and rec.order.state is OrderState.BOOKED
+    assert flow.nilvera.document_count(invoice["uuid"]) == 0, "e-Fatura left before pickup"
+    flow.marketplace_moves(hours=7)  # TEX picked it up (Shipped)
+    rec = flow.record("6002")
+    assert rec.order.state is OrderState.SHIPPED and rec.flags.picked_up
+    assert rec.flags.invoice_submitted
+    assert flow.nilvera.document_count(invoice["uuid"]) == 1
+    flow.marketplace_moves(hours=40)  # delivered
+    rec = flow.record("6002")
+    assert rec.order.state is OrderState.DELIVERED
+    [shipment] = [d.body for d in flow.rt.store.tenant("demo").query(Query(SHIPMENT))]
+    assert shipment["status"] == "delivered"
+    assert [e["status"] for e in shipment["events"]] == ["in_transit", "delivered"]
+    assert flow.invoices()[0]["status"] != DocumentStatus.CANCELLED
+
+
+def test_cancelling_a_marketplace_booked_parcel_asks_no_carrier(flow):
+    flow.seed([make_order("6003", PERSON, carrier=TEX)], cancelled={"6003"})
+    flow.poll()
+    assert flow.record("6003").order.state is OrderState.BOOKED
+    flow.poll()  # the buyer's cancellation arrives
+    rec = flow.record("6003")
+    assert rec.order.state is OrderState.CANCELLED, rec.last_error
+    [shipment] = [d.body for d in flow.rt.store.tenant("demo").query(Query(SHIPMENT))]
+    assert shipment["status"] == "cancelled"
+    assert flow.yurtici.shipments == {}
