@@ -92,9 +92,10 @@ async def book(ctx: StepContext, rec: OrderRecord) -> None:
     pkg_doc = ctx.store.get(PACKAGE, f"{order.id}:1")
     assert pkg_doc is not None, "package step must run before booking"
     pkg = Package.model_validate(pkg_doc.body)
-    if order.cargo_tracking_number:
+    if order.cargo_tracking_number and ctx.store.get(SHIPMENT, f"{order.id}:1") is None:
         # the marketplace already booked its contracted carrier: booking ours as well would
-        # send (and pay for) a second parcel
+        # send (and pay for) a second parcel. (A shipment of ours already stored means we
+        # booked and crashed before saving; the number is then ours, echoed by a poll.)
         await _marketplace_booking(ctx, rec, pkg)
         return
     conn_id = ctx.tenant.settings.default_carrier_connection
