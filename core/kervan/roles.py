@@ -268,7 +268,10 @@ class DocumentIssuer(Connector):
     role: ClassVar[str] = "document_issuer"
 
     def build_xml(self, document: Invoice | DespatchAdvice) -> bytes:
-        """The UBL-TR XML for a document, validated; raise InvalidInputError naming the rule."""
+        """The UBL-TR XML for a document, validated; raise InvalidInputError naming the rule.
+
+        The engine calls it from a worker thread (validation takes milliseconds): keep it
+        free of shared mutable state, or guard that state with a lock."""
         raise _unsupported(self, "build_xml")
 
     def render_pdf(self, document: Invoice | DespatchAdvice | ExpenseVoucher) -> bytes:

@@ -7,6 +7,7 @@ already done first, and the remote calls it makes are idempotent at the connecto
 
 from __future__ import annotations
 
+import asyncio
 import uuid as uuidlib
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -192,7 +193,9 @@ async def issue_invoice(ctx: StepContext, rec: OrderRecord) -> None:
     _clear_hold(rec)
     issuer = _issuer(ctx)
     try:
-        xml = issuer.build_xml(invoice)
+        # in a worker thread: building and validating (GİB's schematron) take milliseconds
+        # that the event loop spends on other orders meanwhile
+        xml = await asyncio.to_thread(issuer.build_xml, invoice)
     except InvalidInputError as exc:
         # never leaves: the draft keeps its number; a person fixes the data and retries
         rec.fail(exc.message)

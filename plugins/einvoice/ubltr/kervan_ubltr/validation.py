@@ -7,12 +7,24 @@ the parsed document, and the line count on the XML) run too and their findings a
 
 Saxon costs ~0.6 s to warm up: one process-wide :class:`Validator` is created lazily and
 reused; a lock serialises Saxon calls because its processor is not safe across threads.
+
+GİB's schematron costs ~3 ms of CPU per invoice, which a busy engine would otherwise spend on
+its one Python thread. On a machine with more than one core the validator therefore runs the
+checks in a pool of worker processes (``KERVAN_VALIDATION_PROCESSES``, default 1 there, 0 on
+one core): the caller's thread waits without holding the GIL, so the engine's other orders
+go on meanwhile (call :func:`validate` from a worker thread to get that). A pool that broke (a
+worker killed) is replaced once; after that the check runs here, never skipped.
 """
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
+import os
 import re
 import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from kervan.domain import DespatchAdvice, Invoice
@@ -21,6 +33,8 @@ from kervan.invoicing import check_arithmetic
 from lxml import etree
 
 from .xmlutil import CAC, CBC, NS, text_of
+
+log = logging.getLogger("kervan.ubltr.validation")
 
 ARITHMETIC = "kervan-arithmetic"
 LINE_COUNT = "kervan-line-count"
@@ -129,15 +143,68 @@ def _arithmetic_issues(xml: bytes) -> list[Issue]:
     return issues
 
 
-class Validator:
-    """XSD + GİB schematron (efatura-kontrol) + our arithmetic. Create once, reuse."""
+def pool_size_from_env() -> int:
+    """``KERVAN_VALIDATION_PROCESSES``: worker processes for validation (0: in this process)."""
+    raw = os.environ.get("KERVAN_VALIDATION_PROCESSES", "").strip()
+    if not raw:
+        return 1 if (os.cpu_count() or 1) > 1 else 0
+    if not raw.isdigit() or int(raw) > 16:
+        raise ValueError(
+            f"KERVAN_VALIDATION_PROCESSES must be a whole number from 0 to 16, not {raw!r}"
+        )
+    return int(raw)
 
-    def __init__(self) -> None:
+
+def _child_warm_up() -> None:
+    _child._warm_here()
+
+
+def _child_validate(xml: bytes, arithmetic: bool) -> ValidationReport:
+    return _child.validate(xml, arithmetic=arithmetic)
+
+
+class Validator:
+    """XSD + GİB schematron (efatura-kontrol) + our arithmetic. Create once, reuse.
+
+    ``processes`` > 0 runs the checks in that many worker processes (see the module doc)."""
+
+    def __init__(self, processes: int = 0) -> None:
         self._lock = threading.Lock()
         self._ready = False
+        self.processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        self._pool_broke = False
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                # spawn: the engine's process has threads; forking one is not safe
+                self._pool = ProcessPoolExecutor(
+                    self.processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_child_warm_up,
+                )
+            return self._pool
+
+    def close(self) -> None:
+        """Stop the worker processes (a later call starts them again)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def warm_up(self) -> None:
-        """Compile the schematron and load the XSDs now (otherwise on first use)."""
+        """Compile the schematron and load the XSDs now (otherwise on first use): in the
+        worker processes when there are any, else here."""
+        if self.processes and not self._pool_broke:
+            pool = self._executor()
+            for done in [pool.submit(_child_warm_up) for _ in range(self.processes)]:
+                done.result()
+            return
+        self._warm_here()
+
+    def _warm_here(self) -> None:
         from efatura_kontrol import kontrol
 
         with self._lock:
@@ -148,7 +215,7 @@ class Validator:
     def _gib(self, xml: bytes) -> ValidationReport:
         from efatura_kontrol.kontrol import kontrol_et
 
-        self.warm_up()
+        self._warm_here()
         with self._lock:
             result = kontrol_et(xml)
         report = ValidationReport()
@@ -164,6 +231,22 @@ class Validator:
     def validate(self, xml: bytes, *, arithmetic: bool = True) -> ValidationReport:
         """GİB's rules, then (unless ``arithmetic=False``) our stricter arithmetic on the
         document read back; an integrator checks GİB's rules only."""
+        if self.processes and not self._pool_broke:
+            for attempt in (1, 2):
+                pool = self._executor()
+                try:
+                    return pool.submit(_child_validate, xml, arithmetic).result()
+                except BrokenProcessPool:
+                    log.warning("validation worker died (attempt %d); starting another", attempt)
+                    with self._pool_lock:
+                        if self._pool is pool:
+                            self._pool = None
+            self._pool_broke = True
+            log.error("validation workers keep dying; validating in this process from now on")
+        return self.validate_here(xml, arithmetic=arithmetic)
+
+    def validate_here(self, xml: bytes, *, arithmetic: bool = True) -> ValidationReport:
+        """:meth:`validate` in this process, whatever ``processes`` says."""
         report = self._gib(xml)
         if arithmetic:
             report.errors.extend(_arithmetic_issues(xml))
@@ -175,12 +258,15 @@ _default_lock = threading.Lock()
 
 
 def default_validator() -> Validator:
-    """The process-wide validator (created on first call)."""
+    """The process-wide validator (created on first call, sized by the environment)."""
     global _default
     with _default_lock:
         if _default is None:
-            _default = Validator()
+            _default = Validator(processes=pool_size_from_env())
         return _default
+
+
+_child = Validator()  # in a validation worker process: the one that does the work
 
 
 def validate(xml: bytes, *, arithmetic: bool = True) -> ValidationReport:
