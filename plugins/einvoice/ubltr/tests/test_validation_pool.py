@@ -1,0 +1,66 @@
+"""GİB validation in worker processes: the same verdicts, a dead worker replaced, never skipped."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+from kervan_ubltr import build_invoice
+from kervan_ubltr.validation import Validator, pool_size_from_env
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_ubl_validation import invoice, order
+
+
+@pytest.fixture(scope="module")
+def pooled():
+    v = Validator(processes=1)
+    v.warm_up()
+    yield v
+    v.close()
+
+
+def _verdict(report):
+    return [(i.rule, i.element) for i in report.errors]
+
+
+def test_the_pool_gives_the_same_verdicts_as_in_process(pooled):
+    here = Validator(processes=0)
+    good = build_invoice(invoice(order()))
+    bad = good.replace(b"<cbc:UBLVersionID>2.1", b"<cbc:UBLVersionID>2.0")
+    wrong_total = good.replace(b"<cbc:LineCountNumeric>2<", b"<cbc:LineCountNumeric>3<")
+    for xml in (good, bad, wrong_total, b"<not-ubl/>"):
+        for arithmetic in (True, False):
+            assert _verdict(pooled.validate(xml, arithmetic=arithmetic)) == _verdict(
+                here.validate_here(xml, arithmetic=arithmetic)
+            )
+    assert pooled.validate(good).ok and not pooled.validate(bad).ok
+    assert not pooled.validate(wrong_total).ok  # our line count check ran in the worker
+    assert pooled.validate(wrong_total, arithmetic=False).ok  # GİB's rules let it pass
+
+
+def test_a_killed_worker_is_replaced_and_nothing_goes_unchecked(pooled):
+    xml = build_invoice(invoice(order()))
+    assert pooled.validate(xml).ok
+    pool = pooled._pool
+    assert pool is not None
+    for pid in list(pool._processes):  # the worker dies between two documents
+        os.kill(pid, signal.SIGKILL)
+    bad = xml.replace(b"<cbc:UBLVersionID>2.1", b"<cbc:UBLVersionID>2.0")
+    assert not pooled.validate(bad).ok  # checked (by a new worker), not waved through
+    assert pooled._pool is not pool and pooled.validate(xml).ok
+
+
+def test_the_pool_size_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("KERVAN_VALIDATION_PROCESSES", "0")
+    assert pool_size_from_env() == 0
+    monkeypatch.setenv("KERVAN_VALIDATION_PROCESSES", "2")
+    assert pool_size_from_env() == 2
+    monkeypatch.delenv("KERVAN_VALIDATION_PROCESSES")
+    assert pool_size_from_env() == (1 if (os.cpu_count() or 1) > 1 else 0)
+    monkeypatch.setenv("KERVAN_VALIDATION_PROCESSES", "many")
+    with pytest.raises(ValueError, match="whole number from 0 to 16, not 'many'"):
+        pool_size_from_env()
