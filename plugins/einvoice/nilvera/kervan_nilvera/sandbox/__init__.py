@@ -39,6 +39,36 @@ from .state import (
 DEMO_API_KEY = "nilvera-sandbox-key"
 
 
+class _Gate:
+    """Nilvera's gateway: outages (503) and bearer auth (401) before any route.
+
+    A plain ASGI middleware: ``@app.middleware("http")`` would run every request through an
+    extra task and memory streams."""
+
+    def __init__(self, app: Any, sandbox: NilveraSandbox) -> None:
+        self.app, self.sandbox = app, sandbox
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith("/public/"):
+            await self.app(scope, receive, send)
+            return
+        sb = self.sandbox
+        refusal: Response | None = None
+        if sb._outage or (sb._lookup_outage and path.startswith("/general/GlobalCompany")):
+            body = {"Errors": [{"Code": 503, "Description": "Service Unavailable"}]}
+            refusal = JSONResponse(body, 503)
+        else:
+            auth = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+            token = auth.decode("latin-1")
+            if not token.startswith("Bearer ") or token[7:] not in sb.api_keys:
+                refusal = Response(status_code=401)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
 def _gib_rules(xml: bytes) -> kervan_ubltr.ValidationReport:
     """GİB's XSD and schematron, as Nilvera checks an upload."""
     return kervan_ubltr.validate(xml, arithmetic=False)
@@ -179,19 +209,7 @@ class NilveraSandbox(Sandbox):
     # -- routes ---------------------------------------------------------------------------------
 
     def routes(self, app: FastAPI) -> None:
-        @app.middleware("http")
-        async def guard(request: Request, call_next: Any) -> Response:
-            path = request.url.path
-            if path.startswith("/public/"):
-                return await call_next(request)
-            if self._outage or (self._lookup_outage and path.startswith("/general/GlobalCompany")):
-                return JSONResponse(
-                    {"Errors": [{"Code": 503, "Description": "Service Unavailable"}]}, 503
-                )
-            auth = request.headers.get("authorization", "")
-            if not auth.startswith("Bearer ") or auth[7:] not in self.api_keys:
-                return Response(status_code=401)
-            return await call_next(request)
+        app.add_middleware(_Gate, sandbox=self)
 
         @app.exception_handler(Refusal)
         async def refused(request: Request, refusal: Refusal) -> JSONResponse:
