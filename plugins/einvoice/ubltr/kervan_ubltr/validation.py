@@ -18,11 +18,14 @@ worker killed) is replaced once; after that the check runs here, never skipped.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
 import re
 import threading
+import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -155,7 +158,31 @@ def pool_size_from_env() -> int:
     return int(raw)
 
 
+#: GİB judges dates by Turkish time: its schematron rejects an ``IssueDate`` after
+#: ``current-date()``, which must be Istanbul's date (UTC's is a day behind from 21:00 to 24:00)
+GIB_TIMEZONE = "Europe/Istanbul"
+
+
+@contextlib.contextmanager
+def _gib_clock() -> Iterator[None]:
+    """Saxon takes its implicit timezone from ``TZ`` when the first processor of the process
+    starts, and keeps it; set it for that moment only (the process's own TZ is restored)."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = GIB_TIMEZONE
+    time.tzset()
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = old
+        time.tzset()
+
+
 def _child_warm_up() -> None:
+    os.environ["TZ"] = GIB_TIMEZONE  # a validation worker does nothing else: keep it
+    time.tzset()
     _child._warm_here()
 
 
@@ -209,7 +236,8 @@ class Validator:
 
         with self._lock:
             if not self._ready:
-                kontrol.hazirla()
+                with _gib_clock():
+                    kontrol.hazirla()
                 self._ready = True
 
     def _gib(self, xml: bytes) -> ValidationReport:

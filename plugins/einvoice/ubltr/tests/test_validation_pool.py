@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from kervan_ubltr import build_invoice
@@ -64,3 +67,34 @@ def test_the_pool_size_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("KERVAN_VALIDATION_PROCESSES", "many")
     with pytest.raises(ValueError, match="whole number from 0 to 16, not 'many'"):
         pool_size_from_env()
+
+
+@pytest.mark.parametrize("processes", [0, 1])
+def test_gib_rules_see_turkish_time(processes):
+    """From 21:00 to 24:00 UTC it is already tomorrow in Istanbul: an invoice issued then
+    carries tomorrow's date, and GİB's "IssueDate not after today" must judge it by Turkish
+    time. Saxon's implicit timezone is checked directly (+03:00), and today's Istanbul date
+    passes whatever the wall clock says."""
+    v = Validator(processes=processes)
+    try:
+        if processes:
+            zone = v._executor().submit(_implicit_timezone).result()
+        else:
+            v.warm_up()
+            zone = _implicit_timezone()
+        assert zone == "PT3H"
+        today = datetime.now(ZoneInfo("Europe/Istanbul")).date().isoformat()
+        xml = build_invoice(invoice(order()))
+        xml = re.sub(rb"<cbc:IssueDate>[^<]+<", f"<cbc:IssueDate>{today}<".encode(), xml, count=1)
+        report = v.validate(xml)
+        assert report.ok, report.summary()
+        assert os.environ.get("TZ") != "Europe/Istanbul" or processes  # ours is untouched
+    finally:
+        v.close()
+
+
+def _implicit_timezone() -> str:
+    from efatura_kontrol import sematron
+
+    xpath = sematron.motor().islemci.new_xpath_processor()
+    return str(xpath.evaluate_single("string(implicit-timezone())"))
