@@ -183,7 +183,21 @@ def _gib_clock() -> Iterator[None]:
 def _child_warm_up() -> None:
     os.environ["TZ"] = GIB_TIMEZONE  # a validation worker does nothing else: keep it
     time.tzset()
+    _exit_with_parent()
     _child._warm_here()
+
+
+def _exit_with_parent(every_s: float = 1.0) -> None:
+    """A worker whose parent was killed (SIGKILL leaves no time to stop the pool) would
+    otherwise live on as an orphan holding Saxon's few hundred MB: watch for it and exit."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _child_validate(xml: bytes, arithmetic: bool) -> ValidationReport:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -98,3 +100,35 @@ def _implicit_timezone() -> str:
 
     xpath = sematron.motor().islemci.new_xpath_processor()
     return str(xpath.evaluate_single("string(implicit-timezone())"))
+
+
+def test_workers_of_a_killed_engine_do_not_outlive_it(tmp_path):
+    """SIGKILL gives the pool no chance to stop its workers; they must notice and exit."""
+    script = tmp_path / "engine.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "from kervan_ubltr.validation import Validator\n"
+        "if __name__ == '__main__':\n"
+        "    v = Validator(processes=1)\n"
+        "    v.warm_up()\n"
+        "    print(*v._pool._processes, flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    engine = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert engine.stdout is not None
+    workers = [int(pid) for pid in engine.stdout.readline().split()]
+    assert workers and all(_alive(pid) for pid in workers)
+    engine.kill()
+    engine.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in workers), "a validation worker outlived its engine"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited (its new parent reaps it)
