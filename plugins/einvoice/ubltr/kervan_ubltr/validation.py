@@ -180,17 +180,22 @@ def _gib_clock() -> Iterator[None]:
         time.tzset()
 
 
-def _child_warm_up() -> None:
+def _child_start(parent: int) -> None:
+    """A validation worker's initializer: watch the parent, Turkish time, Saxon warmed."""
+    _exit_with_parent(parent)
     os.environ["TZ"] = GIB_TIMEZONE  # a validation worker does nothing else: keep it
     time.tzset()
-    _exit_with_parent()
     _child._warm_here()
 
 
-def _exit_with_parent(every_s: float = 1.0) -> None:
+def _child_warm_up() -> None:
+    _child._warm_here()
+
+
+def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:
     """A worker whose parent was killed (SIGKILL leaves no time to stop the pool) would
-    otherwise live on as an orphan holding Saxon's few hundred MB: watch for it and exit."""
-    parent = os.getppid()
+    otherwise live on as an orphan holding Saxon's few hundred MB: watch for it and exit.
+    ``parent`` comes from the parent itself: it may already be gone when this runs."""
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -224,7 +229,8 @@ class Validator:
                 self._pool = ProcessPoolExecutor(
                     self.processes,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_child_warm_up,
+                    initializer=_child_start,
+                    initargs=(os.getpid(),),
                 )
             return self._pool
 

@@ -102,15 +102,18 @@ def _implicit_timezone() -> str:
     return str(xpath.evaluate_single("string(implicit-timezone())"))
 
 
-def test_workers_of_a_killed_engine_do_not_outlive_it(tmp_path):
-    """SIGKILL gives the pool no chance to stop its workers; they must notice and exit."""
+@pytest.mark.parametrize("when", ["warmed", "starting"])
+def test_workers_of_a_killed_engine_do_not_outlive_it(tmp_path, when):
+    """SIGKILL gives the pool no chance to stop its workers; they must notice and exit, also
+    when the engine dies before a worker has even started (it then never saw its parent)."""
+    start = "v.warm_up()" if when == "warmed" else "v._executor().submit(int)"
     script = tmp_path / "engine.py"
     script.write_text(
         "import os, sys, time\n"
         "from kervan_ubltr.validation import Validator\n"
         "if __name__ == '__main__':\n"
         "    v = Validator(processes=1)\n"
-        "    v.warm_up()\n"
+        f"    {start}\n"
         "    print(*v._pool._processes, flush=True)\n"
         "    time.sleep(60)\n"
     )
