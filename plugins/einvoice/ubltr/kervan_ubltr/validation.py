@@ -192,6 +192,16 @@ def _child_warm_up() -> None:
     _child._warm_here()
 
 
+def saxon_timezone() -> str:
+    """The implicit timezone GİB's rules run under in this process (``PT3H`` once warmed):
+    what ``current-date()`` means to the schematron."""
+    from efatura_kontrol import sematron
+
+    default_validator()._warm_here()
+    xpath = sematron.motor().islemci.new_xpath_processor()
+    return str(xpath.evaluate_single("string(implicit-timezone())"))
+
+
 def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:
     """A worker whose parent was killed (SIGKILL leaves no time to stop the pool) would
     otherwise live on as an orphan holding Saxon's few hundred MB: watch for it and exit.
