@@ -169,7 +169,7 @@ def _gib_clock() -> Iterator[None]:
     starts, and keeps it; set it for that moment only (the process's own TZ is restored)."""
     old = os.environ.get("TZ")
     os.environ["TZ"] = GIB_TIMEZONE
-    time.tzset()
+    _tzset()
     try:
         yield
     finally:
@@ -177,6 +177,11 @@ def _gib_clock() -> Iterator[None]:
             os.environ.pop("TZ", None)
         else:
             os.environ["TZ"] = old
+        _tzset()
+
+
+def _tzset() -> None:
+    if hasattr(time, "tzset"):  # POSIX only (Kervan runs on Linux); elsewhere TZ is not read
         time.tzset()
 
 
@@ -184,7 +189,7 @@ def _child_start(parent: int) -> None:
     """A validation worker's initializer: watch the parent, Turkish time, Saxon warmed."""
     _exit_with_parent(parent)
     os.environ["TZ"] = GIB_TIMEZONE  # a validation worker does nothing else: keep it
-    time.tzset()
+    _tzset()
     _child._warm_here()
 
 
