@@ -169,9 +169,10 @@ class OrderSource(Connector):
     async def fetch_label(self, order: Order) -> Label | None:
         """The marketplace-arranged cargo label, when the marketplace books the carrier.
 
-        The engine calls it for orders that arrived with ``cargo_tracking_number`` set (the
-        marketplace booked its contracted carrier); it books no carrier of its own for them
-        and follows ``Order.carrier_status`` from later polls. ``None``: no label to fetch."""
+        For orders that arrived with ``cargo_tracking_number`` set (the marketplace booked its
+        contracted carrier) the engine books no carrier of its own, follows
+        ``Order.carrier_status`` from later polls, and calls this when the label is first
+        printed. ``None``: no label to fetch."""
         raise _unsupported(self, "fetch_label")
 
     def fetch_claims(self, since: datetime) -> AsyncIterator[Claim]:

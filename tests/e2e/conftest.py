@@ -144,6 +144,10 @@ class Flow:
         self.jobs.send("poll_source", "demo", "trendyol")
         self.demo.drain()
 
+    def print_label(self, package: str) -> bool:
+        """The packing station prints the label (a marketplace-booked one is fetched now)."""
+        return self.jobs.loop.run(self.rt.engine.marketplace_label("demo", f"trendyol:{package}:1"))
+
     def marketplace_moves(self, hours: float) -> None:
         """Time passes at Trendyol (its carriers pick up and deliver); then Kervan polls."""
         self.demo.advance(("trendyol",), hours * 3600)

@@ -1,12 +1,14 @@
 """Trendyol's contracted carriers: Trendyol books the parcel, Kervan must not book another.
 
 The package arrives with the carrier and tracking number Trendyol chose; Kervan records that
-shipment with Trendyol's label (ZPL), sends no tracking number back, and follows the parcel
-through the package status (which is what releases a held e-Fatura).
+shipment, fetches Trendyol's label (ZPL) when it is first printed, sends no tracking number
+back, and follows the parcel through the package status (which releases a held e-Fatura).
 """
 
 from __future__ import annotations
 
+from fastapi.testclient import TestClient
+from kervan.api.app import create_app
 from kervan.domain import DocumentKind, DocumentStatus, OrderState
 from kervan.engine.records import SHIPMENT
 from kervan.store import Query
@@ -24,11 +26,29 @@ def test_marketplace_booked_parcel_is_not_booked_again(flow):
     [shipment] = [d.body for d in flow.rt.store.tenant("demo").query(Query(SHIPMENT))]
     assert shipment["tracking_number"] == TEX[1]
     assert shipment["carrier"] == TEX[0] and shipment["connection_id"] == "trendyol"
-    zpl = flow.rt.store.tenant("demo").get_blob("label:trendyol:6001:zpl")
-    assert zpl is not None and TEX[1].encode() in zpl[0]  # Trendyol's common label
     assert flow.trendyol.packages[6001]["cargoTrackingNumber"] == int(TEX[1])  # untouched
     steps = [(e.step, e.outcome) for e in rec.order.timeline]
     assert ("send_tracking", "ok") not in steps
+
+
+def test_the_marketplace_label_is_fetched_when_first_printed(flow):
+    """Trendyol rations label calls (100 a minute): booking does not wait on one; the label
+    comes from Trendyol the first time the packing station asks, and is kept."""
+    flow.seed([make_order("6004", PERSON, carrier=TEX)])
+    flow.poll()
+    ts = flow.rt.store.tenant("demo")
+    assert flow.record("6004").order.state is OrderState.BOOKED
+    assert ts.get_blob("label:trendyol:6004:zpl") is None
+    assert flow.trendyol.count("POST", "*/common-label/*") == 0
+    client = TestClient(create_app(flow.rt), raise_server_exceptions=False)
+    auth = {"Authorization": f"Bearer {flow.demo.api_key}"}
+    for _ in range(2):
+        r = client.get("/v1/shipments/trendyol:6004:1/label.zpl", headers=auth)
+        assert r.status_code == 200 and r.text.startswith("^XA") and TEX[1] in r.text
+    assert flow.trendyol.count("POST", "*/common-label/*") == 1  # fetched once, then kept
+    assert ts.get_blob("label:trendyol:6004:zpl") is not None
+    r = client.get("/v1/shipments/trendyol:6004:1/label.pdf", headers=auth)
+    assert r.status_code == 404 and "no pdf label" in r.text  # Trendyol gives ZPL only
 
 
 def test_e_fatura_waits_for_the_marketplace_carrier_then_delivered(flow):
@@ -41,6 +61,7 @@ def test_e_fatura_waits_for_the_marketplace_carrier_then_delivered(flow):
     invoice = flow.invoices()[0]
     assert rec.invoice_kind is DocumentKind.EFATURA and rec.order.state is OrderState.BOOKED
     assert flow.nilvera.document_count(invoice["uuid"]) == 0, "e-Fatura left before pickup"
+    assert flow.print_label("6002")  # TEX collects labelled parcels
     flow.marketplace_moves(hours=7)  # TEX picked it up (Shipped)
     rec = flow.record("6002")
     assert rec.order.state is OrderState.SHIPPED and rec.flags.picked_up

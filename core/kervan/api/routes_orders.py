@@ -238,12 +238,21 @@ def list_shipments(
 
 
 @endpoint(router, "get", "/shipments/{shipment_id}/label.{fmt}", FLOOR, response_class=Response)
-def shipment_label(request: Request, shipment_id: str, fmt: str) -> Response:
+async def shipment_label(request: Request, shipment_id: str, fmt: str) -> Response:
+    """The label to print; a marketplace-booked parcel's is fetched from the marketplace the
+    first time it is asked for."""
     if fmt not in ("pdf", "zpl"):
         raise NotFoundError("labels come as .pdf or .zpl")
     ts = _ts(request)
     doc = ts.get(SHIPMENT, shipment_id)
-    blob = ts.get_blob(f"label:{doc.body['order_id']}:{fmt}") if doc else None
+    key = f"label:{doc.body['order_id']}:{fmt}" if doc else ""
+    blob = ts.get_blob(key) if doc else None
+    if doc is not None and blob is None:
+        engine = request.app.state.runtime.engine
+        if await on_engine_loop(
+            request, engine.marketplace_label(caller(request).tenant, shipment_id)
+        ):
+            blob = ts.get_blob(key)
     if blob is None:
         raise NotFoundError(f"no {fmt} label for shipment {shipment_id!r}")
     return Response(blob[0], media_type="application/pdf" if fmt == "pdf" else "text/plain")

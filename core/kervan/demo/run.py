@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from ..domain import Role, User
+from ..engine.records import SHIPMENT
 from ..roles import utcnow
 from ..runtime import Runtime
 from ..scenario import Scenario
-from ..store import open_store
+from ..store import Query, open_store
 from . import scenario_data, wiring
 from .clock import DemoClock
 from .report import Summary, export_all, summarize
@@ -130,8 +131,8 @@ class Demo:
         for key in keys:
             self.sandboxes[key].clock.advance(seconds)
 
-    # (title, sandboxes whose clocks jump, hours, jobs to send: none means restock)
-    PHASES: tuple[tuple[str, tuple[str, ...], float, tuple[tuple[str, ...], ...]], ...] = (
+    # (title, sandboxes whose clocks jump, hours, jobs to send or the name of a step of ours)
+    PHASES: tuple[tuple[str, tuple[str, ...], float, tuple[tuple[str, ...], ...] | str], ...] = (
         ("polling Trendyol for new packages", (), 0, (("poll_source", "demo", "trendyol"),)),
         (
             "the buyer cancels an order at the marketplace; polling again",
@@ -139,7 +140,8 @@ class Demo:
             0,
             (("poll_source", "demo", "trendyol"),),
         ),
-        ("restocking the out-of-stock product", (), 0, ()),
+        ("restocking the out-of-stock product", (), 0, "_restock"),
+        ("the packing station prints the labels", (), 0, "_print_labels"),
         (
             # ours report to us; Trendyol's contracted carriers report through the package
             "carriers pick up the parcels",
@@ -161,14 +163,25 @@ class Demo:
         rt = self.runtime
         assert rt is not None
         jobs = rt.start_jobs(broker_url="", scheduler=False)
-        for title, clocks, hours, to_send in self.PHASES:
+        for title, clocks, hours, action in self.PHASES:
             self.say(title)
             self.advance(clocks, hours * HOUR)
-            for job in to_send:
-                jobs.send(*job)
-            if not to_send:
-                self._restock()
+            if isinstance(action, str):
+                getattr(self, action)()
+            else:
+                for job in action:
+                    jobs.send(*job)
             self.drain()
+
+    def _print_labels(self) -> None:
+        """Labels of parcels the marketplace booked come from it when first printed."""
+        rt = self.runtime
+        assert rt is not None and rt.jobs is not None
+        ts = rt.store.tenant("demo")
+        for doc in ts.query(Query(SHIPMENT)):
+            oid = doc.body["order_id"]
+            if ts.get_blob(f"label:{oid}:zpl") is None and ts.get_blob(f"label:{oid}:pdf") is None:
+                rt.jobs.loop.run(rt.engine.marketplace_label("demo", doc.key))
 
     def _restock(self) -> None:
         assert self.runtime is not None

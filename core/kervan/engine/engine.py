@@ -273,6 +273,16 @@ class Engine:
             moved.append(updated.order_id)
         return moved
 
+    async def marketplace_label(self, tenant_id: str, shipment_id: str) -> bool:
+        """Fetch the label of a parcel the marketplace booked (on first print); False when
+        there is none to fetch."""
+        ctx = self.context(tenant_id)
+        doc = ctx.store.get(SHIPMENT, shipment_id)
+        rec = shipping.load_record(ctx, doc.body["order_id"]) if doc else None
+        if rec is None:
+            return False
+        return await shipping.marketplace_label(ctx, rec)
+
     def _apply_tracking(self, ctx: StepContext, shipment: Shipment) -> None:
         for _ in range(20):
             rec = shipping.load_record(ctx, shipment.order_id)

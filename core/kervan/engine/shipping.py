@@ -143,17 +143,11 @@ async def book(ctx: StepContext, rec: OrderRecord) -> None:
 
 
 async def _marketplace_booking(ctx: StepContext, rec: OrderRecord, pkg: Package) -> None:
-    """Record the marketplace's booking as our shipment, with its label when it offers one."""
+    """Record the marketplace's booking as our shipment. Its label is fetched when first
+    printed (:func:`marketplace_label`): marketplaces ration label calls (Trendyol: 100 a
+    minute), and booking must not wait on that."""
     order = rec.order
     source = ctx.connector(order.connection_id, OrderSource, "order source")
-    try:
-        label = await source.fetch_label(order)
-    except UnsupportedOperationError:
-        label = None
-    if label is not None and label.zpl:
-        ctx.store.put_blob(f"label:{order.id}:zpl", label.zpl.encode(), "text/plain")
-    if label is not None and label.pdf:
-        ctx.store.put_blob(f"label:{order.id}:pdf", label.pdf, "application/pdf")
     carrier = order.cargo_provider or source.key
     shipment = Shipment(
         id=f"{order.id}:1",
@@ -174,12 +168,32 @@ async def _marketplace_booking(ctx: StepContext, rec: OrderRecord, pkg: Package)
         rec,
         "book",
         "ok",
-        f"{carrier} under {source.key}'s contract, tracking {shipment.tracking_number}"
-        + ("" if label is not None else f"; {source.key} offers no label to download"),
+        f"{carrier} under {source.key}'s contract, tracking {shipment.tracking_number}; "
+        "its label comes from the marketplace when first printed",
         actor=source.key,
         cargo_key=pkg.cargo_key,
     )
     ctx.save(rec)
+
+
+async def marketplace_label(ctx: StepContext, rec: OrderRecord) -> bool:
+    """Fetch and keep the marketplace's label for an order it shipped under its contract.
+    False when the marketplace offers none (or the order is not such a shipment)."""
+    if not rec.flags.marketplace_shipment:
+        return False
+    order = rec.order
+    source = ctx.connector(order.connection_id, OrderSource, "order source")
+    try:
+        label = await source.fetch_label(order)
+    except UnsupportedOperationError:
+        return False
+    if label is None or not (label.zpl or label.pdf):
+        return False
+    if label.zpl:
+        ctx.store.put_blob(f"label:{order.id}:zpl", label.zpl.encode(), "text/plain")
+    if label.pdf:
+        ctx.store.put_blob(f"label:{order.id}:pdf", label.pdf, "application/pdf")
+    return True
 
 
 async def follow_source(ctx: StepContext, rec: OrderRecord) -> None:
