@@ -86,3 +86,5 @@ def test_cancelling_a_marketplace_booked_parcel_asks_no_carrier(flow):
     [shipment] = [d.body for d in flow.rt.store.tenant("demo").query(Query(SHIPMENT))]
     assert shipment["status"] == "cancelled"
     assert flow.yurtici.shipments == {}
+    assert not flow.print_label("6003")  # no label for a parcel that will not go
+    assert flow.trendyol.count("POST", "*/common-label/*") == 0

@@ -178,8 +178,9 @@ async def _marketplace_booking(ctx: StepContext, rec: OrderRecord, pkg: Package)
 
 async def marketplace_label(ctx: StepContext, rec: OrderRecord) -> bool:
     """Fetch and keep the marketplace's label for an order it shipped under its contract.
-    False when the marketplace offers none (or the order is not such a shipment)."""
-    if not rec.flags.marketplace_shipment:
+    False when the marketplace offers none, the order is not such a shipment, or it was
+    cancelled (nothing to print for a parcel that will not go)."""
+    if not rec.flags.marketplace_shipment or rec.order.state is OrderState.CANCELLED:
         return False
     order = rec.order
     source = ctx.connector(order.connection_id, OrderSource, "order source")
