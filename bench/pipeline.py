@@ -38,6 +38,7 @@ from kervan.domain import (
     OrderState,
 )
 from kervan.engine.records import ORDER, SHIPMENT
+from kervan.engine.shipping import has_label
 from kervan.runtime import Runtime
 from kervan.scenario import Scenario
 from kervan.store import Query, open_store
@@ -76,24 +77,6 @@ def drain(rt: Runtime) -> None:
             jobs.send("process_order", "bench", o) for o in rt.engine.due_orders("bench", 10_000)
         ):
             return
-
-
-async def print_labels(rt: Runtime) -> int:
-    """The label step for parcels the marketplace booked: fetched from it, as the packing
-    station's first print does (booking does not wait on the marketplace's label quota)."""
-    ts = rt.store.tenant("bench")
-    todo = [
-        d.key
-        for d in ts.iter_query(Query(SHIPMENT))
-        if ts.get_blob(f"label:{d.body['order_id']}:zpl") is None
-        and ts.get_blob(f"label:{d.body['order_id']}:pdf") is None
-    ]
-    fetched = 0
-    for i in range(0, len(todo), 8):
-        chunk = todo[i : i + 8]
-        done = await asyncio.gather(*(rt.engine.marketplace_label("bench", s) for s in chunk))
-        fetched += sum(done)
-    return fetched
 
 
 _SANDBOX_CODE = ("/sandbox", "/starlette/", "/fastapi/", "/httpx/_transports/asgi.py", "/anyio/")
@@ -141,7 +124,7 @@ async def _direct(rt: Runtime) -> None:
     due = rt.engine.due_orders("bench", 100_000)
     for i in range(0, len(due), 8):
         await asyncio.gather(*(rt.engine.advance("bench", o) for o in due[i : i + 8]))
-    await print_labels(rt)
+    await rt.engine.fetch_missing_labels("bench")  # the label step: a first print
 
 
 def _cpu_s() -> float:
@@ -177,7 +160,7 @@ def main() -> None:
             assert jobs is not None
             jobs.send("poll_source", "bench", "trendyol")
             drain(rt)
-            jobs.loop.run(print_labels(rt), timeout=None)
+            jobs.loop.run(rt.engine.fetch_missing_labels("bench"), timeout=None)
         wall = time.perf_counter() - t0
         cpu = _cpu_s() - cpu0
         states: dict[str, int] = {}
@@ -185,11 +168,7 @@ def main() -> None:
             states[d.body["state"]] = states.get(d.body["state"], 0) + 1
         booked = states.get(OrderState.BOOKED.value, 0)
         ts = rt.store.tenant("bench")
-        labels = sum(
-            1
-            for d in ts.iter_query(Query(SHIPMENT))
-            if any(ts.get_blob(f"label:{d.body['order_id']}:{x}") for x in ("zpl", "pdf"))
-        )
+        labels = sum(1 for d in ts.iter_query(Query(SHIPMENT)) if has_label(ts, d.body["order_id"]))
         print(f"states: {states}", file=sys.stderr)
         if prof:
             stats = pstats.Stats(prof)

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..domain import Invoice, OrderState
 from ..engine.records import DEAD_LETTER, INVOICE, ORDER, SHIPMENT, OrderRecord
+from ..engine.shipping import has_label
 from ..errors import KervanError
 from ..roles import DocumentIssuer
 from ..runtime import Runtime
@@ -62,11 +63,7 @@ def summarize(runtime: Runtime, tenant_id: str) -> Summary:
     ]
     shipments = list(ts.iter_query(Query(SHIPMENT)))
     s.shipments_by_status = dict(Counter(d.body["status"] for d in shipments))
-    s.labels = sum(
-        1
-        for d in shipments
-        if any(ts.get_blob(f"label:{d.body['order_id']}:{ext}") for ext in ("pdf", "zpl"))
-    )
+    s.labels = sum(1 for d in shipments if has_label(ts, d.body["order_id"]))
     for d in ts.iter_query(Query(DEAD_LETTER)):
         s.failures.append({"job": d.body["actor"], "error": d.body["error"]})
     return s

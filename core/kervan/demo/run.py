@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from ..domain import Role, User
-from ..engine.records import SHIPMENT
 from ..roles import utcnow
 from ..runtime import Runtime
 from ..scenario import Scenario
-from ..store import Query, open_store
+from ..store import open_store
 from . import scenario_data, wiring
 from .clock import DemoClock
 from .report import Summary, export_all, summarize
@@ -177,11 +176,7 @@ class Demo:
         """Labels of parcels the marketplace booked come from it when first printed."""
         rt = self.runtime
         assert rt is not None and rt.jobs is not None
-        ts = rt.store.tenant("demo")
-        for doc in ts.query(Query(SHIPMENT)):
-            oid = doc.body["order_id"]
-            if ts.get_blob(f"label:{oid}:zpl") is None and ts.get_blob(f"label:{oid}:pdf") is None:
-                rt.jobs.loop.run(rt.engine.marketplace_label("demo", doc.key))
+        rt.jobs.loop.run(rt.engine.fetch_missing_labels("demo"))
 
     def _restock(self) -> None:
         assert self.runtime is not None

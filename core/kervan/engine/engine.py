@@ -5,6 +5,7 @@ Every method takes ids, reads the truth from the store, and is safe to call agai
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -282,6 +283,22 @@ class Engine:
         if rec is None:
             return False
         return await shipping.marketplace_label(ctx, rec)
+
+    async def fetch_missing_labels(self, tenant_id: str, concurrency: int = 8) -> int:
+        """What a packing station's first print does for every shipment without a label yet;
+        returns how many labels were fetched."""
+        ts = self.store.tenant(tenant_id)
+        todo = [
+            d.key
+            for d in ts.iter_query(Query(SHIPMENT))
+            if not shipping.has_label(ts, d.body["order_id"])
+        ]
+        fetched = 0
+        for i in range(0, len(todo), concurrency):
+            chunk = todo[i : i + concurrency]
+            done = await asyncio.gather(*(self.marketplace_label(tenant_id, s) for s in chunk))
+            fetched += sum(done)
+        return fetched
 
     def _apply_tracking(self, ctx: StepContext, shipment: Shipment) -> None:
         for _ in range(20):

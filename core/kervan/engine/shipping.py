@@ -10,6 +10,7 @@ from typing import Any
 
 from ..domain import (
     Dimensions,
+    Label,
     OrderState,
     Package,
     ProductCard,
@@ -20,7 +21,7 @@ from ..domain import (
 )
 from ..errors import InvalidInputError, KervanError, UnsupportedOperationError
 from ..roles import Carrier, OrderSource, desi_of
-from ..store.port import Query
+from ..store.port import Query, TenantStore
 from . import stock
 from .context import StepContext
 from .records import BARCODE, ORDER, PACKAGE, PRODUCT, SHIPMENT, OrderRecord
@@ -110,8 +111,7 @@ async def book(ctx: StepContext, rec: OrderRecord) -> None:
         price=str(quote.price),
     )
     booking = await carrier.create_shipment(pkg)
-    ctx.store.put_blob(f"label:{order.id}:zpl", booking.label.zpl.encode(), "text/plain")
-    ctx.store.put_blob(f"label:{order.id}:pdf", booking.label.pdf, "application/pdf")
+    store_label(ctx.store, order.id, booking.label)
     shipment = Shipment(
         id=f"{order.id}:1",
         tenant_id=ctx.tenant.id,
@@ -190,11 +190,23 @@ async def marketplace_label(ctx: StepContext, rec: OrderRecord) -> bool:
         return False
     if label is None or not (label.zpl or label.pdf):
         return False
-    if label.zpl:
-        ctx.store.put_blob(f"label:{order.id}:zpl", label.zpl.encode(), "text/plain")
-    if label.pdf:
-        ctx.store.put_blob(f"label:{order.id}:pdf", label.pdf, "application/pdf")
+    store_label(ctx.store, order.id, label)
     return True
+
+
+LABEL_FORMATS = ("zpl", "pdf")
+
+
+def store_label(store: TenantStore, order_id: str, label: Label) -> None:
+    """Keep an order's label as blobs ``label:<order>:zpl`` / ``:pdf`` (the parts it has)."""
+    if label.zpl:
+        store.put_blob(f"label:{order_id}:zpl", label.zpl.encode(), "text/plain")
+    if label.pdf:
+        store.put_blob(f"label:{order_id}:pdf", label.pdf, "application/pdf")
+
+
+def has_label(store: TenantStore, order_id: str) -> bool:
+    return any(store.get_blob(f"label:{order_id}:{fmt}") for fmt in LABEL_FORMATS)
 
 
 async def follow_source(ctx: StepContext, rec: OrderRecord) -> None:
