@@ -76,7 +76,6 @@ async def package(ctx: StepContext, rec: OrderRecord) -> None:
     if rec.invoice_id:
         doc = ctx.store.get("invoice", rec.invoice_id)
         pkg.invoice_number = doc.body["number"] if doc else None
-    ctx.store.upsert(PACKAGE, pkg.id, pkg.model_dump(mode="json"))
     order.state = OrderState.PACKAGED
     ctx.note(
         rec,
@@ -85,7 +84,7 @@ async def package(ctx: StepContext, rec: OrderRecord) -> None:
         f"1 parcel, {pkg.desi} desi, {pkg.weight_kg} kg",
         cargo_key=pkg.cargo_key,
     )
-    ctx.save(rec)
+    ctx.save(rec, (PACKAGE, pkg.id, pkg.model_dump(mode="json")))
 
 
 async def book(ctx: StepContext, rec: OrderRecord) -> None:
@@ -160,7 +159,6 @@ async def _marketplace_booking(ctx: StepContext, rec: OrderRecord, pkg: Package)
         tracking_number=order.cargo_tracking_number or "",
         booked_at=ctx.clock(),
     )
-    ctx.store.upsert(SHIPMENT, shipment.id, shipment.model_dump(mode="json"))
     rec.shipment_id = shipment.id
     rec.flags.marketplace_shipment = rec.flags.tracking_sent = True
     order.state = OrderState.BOOKED
@@ -173,7 +171,7 @@ async def _marketplace_booking(ctx: StepContext, rec: OrderRecord, pkg: Package)
         actor=source.key,
         cargo_key=pkg.cargo_key,
     )
-    ctx.save(rec)
+    ctx.save(rec, (SHIPMENT, shipment.id, shipment.model_dump(mode="json")))
 
 
 async def marketplace_label(ctx: StepContext, rec: OrderRecord) -> bool:

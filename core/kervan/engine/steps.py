@@ -18,10 +18,9 @@ from .. import invoicing, numbering, tax
 from ..domain import DocumentStatus, Invoice, OrderState
 from ..errors import ConflictError, InvalidInputError, KervanError, UnsupportedOperationError
 from ..roles import DocumentIssuer, OrderSource, Registration, TaxClassifier
-from ..store.port import CasMismatch, Transaction
 from . import stock
 from .context import StepContext
-from .records import INVOICE, ORDER, OrderRecord
+from .records import INVOICE, OrderRecord
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 HOLD_BASE = timedelta(seconds=30)
@@ -59,15 +58,6 @@ def _issuer(ctx: StepContext) -> DocumentIssuer:
     return ctx.connector(ctx.tenant.settings.default_issuer_connection, DocumentIssuer, "issuer")
 
 
-def _tx_save(ctx: StepContext, tx: Transaction, rec: OrderRecord) -> None:
-    """Inside a transaction: check nobody moved the order since we read it, then write it."""
-    current = tx.get(ORDER, rec.order.id)
-    if current is None or current.cas != ctx.cas:
-        raise CasMismatch(f"order {rec.order.id} changed while {ctx.actor} worked on it")
-    rec.order.updated_at = ctx.clock()
-    ctx.cas = tx.replace(ORDER, rec.order.id, rec.to_body(), cas=current.cas).cas
-
-
 async def reserve(ctx: StepContext, rec: OrderRecord) -> None:
     now = ctx.clock()
     with ctx.store.transaction() as tx:
@@ -81,7 +71,7 @@ async def reserve(ctx: StepContext, rec: OrderRecord) -> None:
             if unmanaged:
                 data["not_stock_managed"] = unmanaged
             ctx.note(rec, "reserve", "ok", None, **data)
-        _tx_save(ctx, tx, rec)
+        ctx.save_in(tx, rec)
 
 
 async def classify(ctx: StepContext, rec: OrderRecord) -> None:
@@ -147,7 +137,7 @@ def _reserve_invoice(ctx: StepContext, rec: OrderRecord, rate: Decimal | None) -
         tx.insert(INVOICE, key, invoice.model_dump(mode="json"))
         rec.invoice_id, rec.invoice_kind = key, invoice.kind
         rec.invoice_status = DocumentStatus.DRAFT
-        _tx_save(ctx, tx, rec)
+        ctx.save_in(tx, rec)
     ctx.note(rec, "invoice", "info", f"number {invoice.number} reserved", number=invoice.number)
     return invoice
 
@@ -160,7 +150,12 @@ def load_invoice(ctx: StepContext, rec: OrderRecord) -> Invoice:
 
 
 def save_invoice(ctx: StepContext, invoice: Invoice) -> None:
-    ctx.store.upsert(INVOICE, invoice.id, invoice.model_dump(mode="json"))
+    ctx.store.upsert(INVOICE, invoice.id, invoice_doc(invoice)[2])
+
+
+def invoice_doc(invoice: Invoice) -> tuple[str, str, dict[str, Any]]:
+    """The invoice as a document for :meth:`StepContext.save`'s ``also``."""
+    return INVOICE, invoice.id, invoice.model_dump(mode="json")
 
 
 def _exchange_rate(ctx: StepContext, rec: OrderRecord) -> tuple[bool, Decimal | None]:
@@ -204,7 +199,6 @@ async def issue_invoice(ctx: StepContext, rec: OrderRecord) -> None:
         return
     ctx.store.put_blob(f"xml:{invoice.uuid}", xml, "application/xml")
     invoice.status = DocumentStatus.ISSUED
-    save_invoice(ctx, invoice)
     rec.invoice_status = DocumentStatus.ISSUED
     rec.order.state = OrderState.INVOICED
     ctx.note(
@@ -216,7 +210,7 @@ async def issue_invoice(ctx: StepContext, rec: OrderRecord) -> None:
         uuid=invoice.uuid,
         total=str(invoice.totals.payable),
     )
-    ctx.save(rec)
+    ctx.save(rec, invoice_doc(invoice))
 
 
 async def submit_invoice(ctx: StepContext, rec: OrderRecord) -> None:
@@ -227,7 +221,6 @@ async def submit_invoice(ctx: StepContext, rec: OrderRecord) -> None:
     issuer = _issuer(ctx)
     sub = await issuer.submit(invoice, blob[0])
     invoice.status, invoice.remote_id, invoice.status_detail = sub.status, sub.remote_id, sub.detail
-    save_invoice(ctx, invoice)
     rec.invoice_status = sub.status
     rec.flags.invoice_submitted = True
     if sub.status is DocumentStatus.REJECTED:
@@ -241,7 +234,7 @@ async def submit_invoice(ctx: StepContext, rec: OrderRecord) -> None:
         request_id=sub.request_id,
         actor=issuer.key,
     )
-    ctx.save(rec)
+    ctx.save(rec, invoice_doc(invoice))
 
 
 async def send_invoice(ctx: StepContext, rec: OrderRecord) -> None:

@@ -59,11 +59,11 @@ async def test_a_step_interrupted_before_its_save_runs_again_without_duplicates(
     real_save = StepContext.save
     crashed = []
 
-    def crash_once(self, rec):
+    def crash_once(self, rec, *also):
         if not crashed:
             crashed.append(True)
             raise Crash(f"worker died during {step}")
-        return real_save(self, rec)
+        return real_save(self, rec, *also)
 
     monkeypatch.setattr(StepContext, "save", crash_once)
     with pytest.raises(Crash):

@@ -93,6 +93,8 @@ class TrendyolSandbox(Sandbox):
         self.batches: dict[str, dict[str, Any]] = {}
         self.recent_stock_requests: dict[str, datetime] = {}
         self.labels: dict[str, list[dict[str, Any]]] = {}
+        #: Trendyol's own tracking number → package (set once: such a number never changes)
+        self.by_ty_tracking: dict[str, int] = {}
         self.invoice_links: dict[str, int] = {}  # link → package id
         #: scenario package id → Trendyol package id (when the scenario's ids are not numeric)
         self.scenario_ids: dict[str, int] = {}
@@ -282,11 +284,14 @@ class TrendyolSandbox(Sandbox):
         pkg.setdefault("invoiceLink", None)
         self.packages[pid] = pkg
         tracking = str(pkg.get("cargoTrackingNumber") or "")
+        ty_tracking = bool(tracking) and tracking != "0"
         self.meta[pid] = {
             "status_at": self.clock.now(),
-            "ty_tracking": bool(tracking) and tracking != "0",
+            "ty_tracking": ty_tracking,
             "cancel_after_fetch": cancel_after_fetch,
         }
+        if ty_tracking:
+            self.by_ty_tracking[tracking] = pid
         for line in pkg.get("lines", []):
             self._ensure_product(line)
         self.schedule(pid)

@@ -84,9 +84,9 @@ async def invoice_file(sb: TrendyolSandbox, request: Request) -> None:
 
 
 def _label_package(sb: TrendyolSandbox, tracking: str) -> dict[str, Any]:
-    for pid, pkg in sb.packages.items():
-        if str(pkg.get("cargoTrackingNumber")) == tracking and sb.meta[pid].get("ty_tracking"):
-            return pkg
+    pid = sb.by_ty_tracking.get(tracking)
+    if pid is not None:
+        return sb.packages[pid]
     raise _err(400, "cargoTrackingNumber.invalid", "Geçersiz kargo takip numarası")
 
 
