@@ -7,28 +7,43 @@ from decimal import Decimal
 
 import pytest
 from kervan.demo import scenario_data as sd
-from kervan.domain import OrderLine, OrderState
+from kervan.domain import OrderLine, OrderState, SplitRules
+from kervan.engine.records import ORDER, OrderRecord
 from kervan.errors import InvalidInputError
+from kervan.store import Query
 
 from .conftest import PERSON, make_order
 
 
-def _two_line_order(package: str):
+def _two_line_order(package: str, second: str = "p-kazak"):
     o = make_order(package, PERSON, "p-tisort")
-    kazak = next(p for p in sd.PRODUCTS if p.id == "p-kazak")
+    card = next(p for p in sd.PRODUCTS if p.id == second)
     o.lines.append(
         OrderLine(
             line_id=f"{package}02",
-            barcode=kazak.barcodes[0],
-            sku=kazak.sku,
-            name=kazak.name,
+            barcode=card.barcodes[0],
+            sku=card.sku,
+            name=card.name,
             quantity=1,
-            unit_price=kazak.sale_price,
-            vat_rate=kazak.vat_rate,
+            unit_price=card.sale_price,
+            vat_rate=card.vat_rate,
             discount=Decimal(0),
         )
     )
     return o
+
+
+def _rules(flow, **rules) -> None:
+    tenant = flow.rt.tenancy.get_tenant("demo")
+    tenant.settings.split_rules = SplitRules(**rules)
+    flow.rt.tenancy.update_tenant(tenant)
+
+
+def _parts(flow, original: str) -> list:
+    """The packages that replaced ``original`` (Trendyol gives them new package ids)."""
+    ts = flow.rt.store.tenant("demo")
+    docs = ts.query(Query(ORDER, {"order_number": flow.record(original).order.order_number}))
+    return [OrderRecord.from_body(d.body) for d in docs if d.key != f"trendyol:{original}"]
 
 
 def test_a_split_package_is_replaced_by_its_parts_and_each_part_is_invoiced(flow):
@@ -65,3 +80,47 @@ def test_an_invoiced_order_cannot_be_split(flow):
         flow.rt.loop.run(
             flow.rt.engine.split("demo", "trendyol:8002", [["800201"], ["800202"]], "user:ayse")
         )
+
+
+def test_a_package_over_the_parcel_limit_is_split_by_the_rules_before_anything_is_reserved(flow):
+    # T-shirt 1 desi, sweater 3 desi (30×25×3 and 35×30×8 cm): 4 desi will not go as one
+    # 3-desi parcel, so Kervan asks Trendyol for two packages and invoices each on its own
+    flow.seed([_two_line_order("8101")])
+    _rules(flow, max_parcel_desi=Decimal(3))
+    flow.poll()
+    original = flow.record("8101")
+    assert original.flags.split_requested and original.reserved == {}
+    assert [e.step for e in original.order.timeline][-1] == "split"
+    flow.poll()
+    original = flow.record("8101")
+    assert original.order.state is OrderState.CANCELLED and original.order.superseded
+    assert original.invoice_id is None
+    parts = _parts(flow, "8101")
+    assert sorted(len(p.order.lines) for p in parts) == [1, 1]
+    assert all(p.order.state is OrderState.BOOKED for p in parts)
+    assert all(p.flags.split_checked and not p.flags.split_requested for p in parts)
+    assert sorted(len(i["lines"]) for i in flow.invoices()) == [1, 1]
+    stock = flow.rt.store.tenant("demo")
+    assert stock.get("stock", "p-tisort").body["reserved"] == 1
+    assert stock.get("stock", "p-kazak").body["reserved"] == 1
+
+
+def test_a_ship_alone_product_gets_its_own_package(flow):
+    flow.seed([_two_line_order("8102", second="p-termos")])
+    _rules(flow, ship_alone_skus=["TRM-500"])
+    flow.poll()
+    flow.poll()
+    assert flow.record("8102").order.superseded
+    parts = _parts(flow, "8102")
+    assert sorted(p.order.lines[0].sku for p in parts) == ["TRM-500", "TSH-PAM-M"]
+    assert all(p.order.state is OrderState.BOOKED for p in parts)
+
+
+def test_a_package_within_the_rules_stays_whole(flow):
+    flow.seed([_two_line_order("8103")])
+    _rules(flow, max_parcel_desi=Decimal(10), ship_alone_skus=["TRM-500"])
+    flow.poll()
+    rec = flow.record("8103")
+    assert rec.order.state is OrderState.BOOKED and rec.flags.split_checked
+    assert not rec.flags.split_requested and "split" not in [e.step for e in rec.order.timeline]
+    assert [len(i["lines"]) for i in flow.invoices()] == [2]

@@ -42,7 +42,16 @@ from .shipping import (
     TrackingEvent,
     TrackingStatus,
 )
-from .tenancy import ApiKey, Connection, Health, Role, Tenant, TenantSettings, User
+from .tenancy import (
+    ApiKey,
+    Connection,
+    Health,
+    Role,
+    SplitRules,
+    Tenant,
+    TenantSettings,
+    User,
+)
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -88,6 +97,7 @@ __all__ = [
     "Role",
     "Shipment",
     "ShipmentStatus",
+    "SplitRules",
     "StockLevel",
     "StockUpdate",
     "StockUpdateResult",

@@ -21,6 +21,32 @@ class Role(StrEnum):
     RETURNS_CLERK = "returns_clerk"
 
 
+class SplitRules(BaseModel):
+    """When Kervan splits a package on its own, before invoicing (a person can always split
+    one: ``POST /v1/orders/{id}/split``). With neither rule set, the default, it never does."""
+
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
+
+    max_parcel_desi: Decimal | None = Field(
+        default=None,
+        gt=0,
+        le=1000,
+        description="no parcel above this size: each line counts its desi or its kilograms, "
+        "whichever is larger (as carriers bill), times its quantity; lines are grouped into "
+        "as few parcels as fit, and a line over the limit on its own travels alone",
+    )
+    ship_alone_skus: list[str] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="SKUs of product cards whose lines always travel in a package of their "
+        "own (bulky, fragile or separately stocked goods)",
+    )
+
+    @property
+    def active(self) -> bool:
+        return self.max_parcel_desi is not None or bool(self.ship_alone_skus)
+
+
 class TenantSettings(BaseModel):
     model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
 
@@ -47,6 +73,7 @@ class TenantSettings(BaseModel):
     default_issuer_connection: str | None = None
     default_classifier_connection: str | None = None
     sender_alias: str | None = None
+    split_rules: SplitRules = Field(default_factory=SplitRules)
 
 
 class Tenant(BaseModel):

@@ -28,6 +28,7 @@ log = logging.getLogger("kervan.engine")
 
 StepFn = Callable[[StepContext, OrderRecord], Awaitable[None]]
 STEPS: dict[Step, StepFn] = {
+    Step.SPLIT: shipping.split_by_rules,
     Step.RESERVE: steps.reserve,
     Step.CLASSIFY: steps.classify,
     Step.INVOICE: steps.issue_invoice,
@@ -85,7 +86,13 @@ class Engine:
             rec = rec or shipping.load_record(ctx, order_id)
             if rec is None:
                 return None
-            due = due_steps(rec, now=self.clock(), auto_approve=ctx.tenant.settings.auto_approve)
+            settings = ctx.tenant.settings
+            due = due_steps(
+                rec,
+                now=self.clock(),
+                auto_approve=settings.auto_approve,
+                split_rules=settings.split_rules.active,
+            )
             if not due:
                 self._settle_due(ctx, rec)
                 return rec.order.state
@@ -366,16 +373,7 @@ def _note_split(
 ) -> Callable[[dict[str, Any]], dict[str, Any]]:
     def change(body: dict[str, Any]) -> dict[str, Any]:
         rec = OrderRecord.from_body(body)
-        ctx.note(
-            rec,
-            "split",
-            "ok",
-            f"split into {len(groups)} packages requested",
-            request_id=ref.request_id,
-            groups=groups,
-        )
-        rec.flags.split_requested = True
-        rec.due_at = None
+        shipping.note_split(ctx, rec, groups, ref, f"by {ctx.actor}")
         return rec.to_body()
 
     return change

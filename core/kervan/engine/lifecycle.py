@@ -7,6 +7,7 @@ plan is made again from what the store holds.
 =================  =============================================  ==========================
 state              due step                                       next state
 =================  =============================================  ==========================
+received           split by the tenant's rules (when it has any)  (replaced by new packages)
 received           reserve stock                                  stock_reserved | on_hold
 on_hold (stock)    reserve stock, when due                        stock_reserved | on_hold
 stock_reserved     classify (lookup + tax decision)               classified | on_hold
@@ -38,6 +39,7 @@ from .records import OrderRecord
 
 
 class Step(StrEnum):
+    SPLIT = "split"
     RESERVE = "reserve"
     CLASSIFY = "classify"
     INVOICE = "invoice"
@@ -66,8 +68,11 @@ _INVOICED_OR_LATER = frozenset(
 _SUBMITTED = frozenset({DocumentStatus.QUEUED, DocumentStatus.ACCEPTED})
 
 
-def due_steps(rec: OrderRecord, *, now: datetime, auto_approve: bool) -> list[Step]:
-    """The steps due for ``rec`` at ``now``, in the order they should run."""
+def due_steps(
+    rec: OrderRecord, *, now: datetime, auto_approve: bool, split_rules: bool = False
+) -> list[Step]:
+    """The steps due for ``rec`` at ``now``, in the order they should run. ``split_rules``:
+    the tenant has split rules, so a new package is checked against them first."""
     state = rec.order.state
     if state in _FINAL:
         return []
@@ -81,6 +86,8 @@ def due_steps(rec: OrderRecord, *, now: datetime, auto_approve: bool) -> list[St
         held = rec.hold_step if rec.hold_step in _HOLDABLE else Step.CLASSIFY
         return [Step(held)]
     main = _MAIN_LINE.get(state)
+    if main is Step.RESERVE and split_rules and not rec.flags.split_checked:
+        main = Step.SPLIT
     steps = _invoice_side_steps(rec) if state in _INVOICED_OR_LATER else []
     if main is Step.ACCEPT and not (auto_approve or rec.flags.approved):
         main = None  # waits for a person (POST /v1/orders/{id}/approve)

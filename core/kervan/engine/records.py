@@ -59,6 +59,8 @@ class Flags(BaseModel):
     approved: bool = False
     #: a split was asked of the source: the order waits for its replacement packages
     split_requested: bool = False
+    #: the tenant's split rules were applied (whether or not they split the package)
+    split_checked: bool = False
     invoice_submitted: bool = False
     invoice_sent: bool = False
     picked_up: bool = False

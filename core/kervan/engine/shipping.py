@@ -20,11 +20,12 @@ from ..domain import (
     TrackingStatus,
 )
 from ..errors import InvalidInputError, KervanError, UnsupportedOperationError
-from ..roles import Carrier, OrderSource, desi_of
+from ..roles import Carrier, OrderSource, RemoteRef, desi_of
 from ..store.port import Query, TenantStore
 from . import stock
 from .context import StepContext
 from .records import BARCODE, ORDER, PACKAGE, PRODUCT, SHIPMENT, OrderRecord
+from .splitting import LineSize, plan_split
 
 DEFAULT_UNIT = Dimensions(
     length_cm=Decimal(20), width_cm=Decimal(15), height_cm=Decimal(10), weight_kg=Decimal("0.5")
@@ -37,12 +38,16 @@ def cargo_key(tenant_id: str, order_id: str, n: int = 1) -> str:
     return "KRV" + base64.b32encode(digest).decode()[:13]
 
 
-def _unit_dimensions(ctx: StepContext, barcode: str) -> Dimensions:
+def _card(ctx: StepContext, barcode: str) -> ProductCard | None:
     mapping = ctx.store.get(BARCODE, barcode)
     card_doc = ctx.store.get(PRODUCT, mapping.body["product_id"]) if mapping else None
-    if card_doc is None:
+    return None if card_doc is None else ProductCard.model_validate(card_doc.body)
+
+
+def _unit_dimensions(ctx: StepContext, barcode: str, card: ProductCard | None = None) -> Dimensions:
+    card = card or _card(ctx, barcode)
+    if card is None:
         return DEFAULT_UNIT
-    card = ProductCard.model_validate(card_doc.body)
     if card.length_cm and card.width_cm and card.height_cm and card.weight_kg:
         return Dimensions(
             length_cm=card.length_cm,
@@ -51,6 +56,58 @@ def _unit_dimensions(ctx: StepContext, barcode: str) -> Dimensions:
             weight_kg=card.weight_kg,
         )
     return DEFAULT_UNIT
+
+
+async def split_by_rules(ctx: StepContext, rec: OrderRecord) -> None:
+    """Before anything is reserved or invoiced: ask the source to split a package that
+    breaks the tenant's split rules (:mod:`.splitting`); its parts arrive with the next poll
+    and are checked in turn (a part that keeps the rules stays whole)."""
+    rules = ctx.tenant.settings.split_rules
+    alone = set(rules.ship_alone_skus)
+    sizes = []
+    for line in rec.order.lines:
+        card = _card(ctx, line.barcode)
+        unit = _unit_dimensions(ctx, line.barcode, card)
+        size = max(desi_of(unit), unit.weight_kg) * line.quantity
+        sku = card.sku if card else line.sku
+        sizes.append(LineSize(line.line_id, size, alone=sku is not None and sku in alone))
+    groups = plan_split(sizes, rules.max_parcel_desi)
+    rec.flags.split_checked = True
+    if groups is None:
+        ctx.save(rec)
+        return
+    source = ctx.connector(rec.order.connection_id, OrderSource, "order source")
+    try:
+        ref = await source.split_package(rec.order, groups)
+    except UnsupportedOperationError as exc:
+        ctx.note(
+            rec,
+            "split",
+            "skipped",
+            f"the split rules ask for {len(groups)} packages, "
+            f"but {source.key} cannot split one: {exc.message}",
+            groups=groups,
+        )
+        ctx.save(rec)
+        return
+    note_split(ctx, rec, groups, ref, "by the tenant's split rules")
+    ctx.save(rec)
+
+
+def note_split(
+    ctx: StepContext, rec: OrderRecord, groups: list[list[str]], ref: RemoteRef, why: str
+) -> None:
+    """The source took a split: the order waits for its replacement packages."""
+    ctx.note(
+        rec,
+        "split",
+        "ok",
+        f"split into {len(groups)} packages requested {why}",
+        request_id=ref.request_id,
+        groups=groups,
+    )
+    rec.flags.split_requested = True
+    rec.due_at = None
 
 
 async def package(ctx: StepContext, rec: OrderRecord) -> None:

@@ -1,0 +1,106 @@
+"""Split rules: the plan keeps every line once, stays within the size, and is planned first."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from kervan.domain import OrderState, SplitRules
+from kervan.engine import due_steps
+from kervan.engine.lifecycle import Step, split_problem
+from kervan.engine.records import OrderRecord
+from kervan.engine.splitting import LineSize, plan_split
+from pydantic import ValidationError
+
+from .fakes import order
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+sizes = st.decimals(min_value=Decimal("0.1"), max_value=Decimal(60), places=1)
+lines_st = st.lists(st.tuples(sizes, st.booleans()), min_size=1, max_size=12).map(
+    lambda xs: [LineSize(f"L{i}", size, alone) for i, (size, alone) in enumerate(xs)]
+)
+
+
+@given(lines=lines_st, limit=st.none() | sizes)
+def test_a_plan_names_every_line_once_and_keeps_the_rules(lines, limit):
+    groups = plan_split(lines, limit)
+    by_id = {ln.line_id: ln for ln in lines}
+    if groups is None:
+        # whole: nothing must travel apart
+        assert sum(ln.alone for ln in lines) == 0 or len(lines) == 1
+        if limit is not None and len(lines) > 1:
+            assert sum(ln.size for ln in lines) <= limit
+        return
+    assert len(groups) >= 2 and all(groups)
+    flat = [line_id for g in groups for line_id in g]
+    assert sorted(flat) == sorted(by_id)
+    for g in groups:
+        members = [by_id[i] for i in g]
+        if any(m.alone for m in members):
+            assert len(members) == 1  # a ship-alone product shares its parcel with nothing
+        elif limit is not None and len(members) > 1:
+            assert sum(m.size for m in members) <= limit  # only a lone line may exceed it
+    # deterministic, and in package order: lines within a group, groups by their first line
+    assert plan_split(list(lines), limit) == groups
+    order_of = {ln.line_id: i for i, ln in enumerate(lines)}
+    for g in groups:
+        assert [order_of[i] for i in g] == sorted(order_of[i] for i in g)
+    assert [order_of[g[0]] for g in groups] == sorted(order_of[g[0]] for g in groups)
+
+
+@given(lines=lines_st, limit=sizes)
+def test_the_plan_is_accepted_by_the_split_check(lines, limit):
+    groups = plan_split(lines, limit)
+    if groups is None:
+        return
+    rec = OrderRecord(order=order("1"))
+    rec.order.lines = [
+        rec.order.lines[0].model_copy(update={"line_id": ln.line_id}) for ln in lines
+    ]
+    assert split_problem(rec, groups) is None
+
+
+def test_first_fit_packs_into_as_few_parcels_as_it_finds():
+    lines = [LineSize("a", Decimal(2)), LineSize("b", Decimal(3)), LineSize("c", Decimal(1))]
+    assert plan_split(lines, Decimal(3)) == [["a", "c"], ["b"]]
+    assert plan_split(lines, Decimal(6)) is None
+    assert plan_split([LineSize("big", Decimal(50))], Decimal(3)) is None
+
+
+def test_a_ship_alone_line_leaves_the_rest_together():
+    lines = [LineSize("a", Decimal(1)), LineSize("b", Decimal(1), alone=True), LineSize("c", 1)]
+    assert plan_split(lines, None) == [["a", "c"], ["b"]]
+
+
+def record(state: OrderState, *, checked: bool = False) -> OrderRecord:
+    rec = OrderRecord(order=order("1"))
+    rec.order.state = state
+    rec.flags.split_checked = checked
+    return rec
+
+
+def test_a_new_package_is_checked_against_the_rules_before_stock_is_reserved():
+    rec = record(OrderState.RECEIVED)
+    assert due_steps(rec, now=NOW, auto_approve=True, split_rules=True) == [Step.SPLIT]
+    assert due_steps(rec, now=NOW, auto_approve=True) == [Step.RESERVE]
+    checked = record(OrderState.RECEIVED, checked=True)
+    assert due_steps(checked, now=NOW, auto_approve=True, split_rules=True) == [Step.RESERVE]
+
+
+@given(state=st.sampled_from(list(OrderState)), checked=st.booleans(), rules=st.booleans())
+def test_split_is_only_ever_planned_for_a_new_unchecked_package(state, checked, rules):
+    due = due_steps(record(state, checked=checked), now=NOW, auto_approve=True, split_rules=rules)
+    assert (Step.SPLIT in due) == (state is OrderState.RECEIVED and rules and not checked)
+
+
+def test_split_rules_are_validated():
+    assert not SplitRules().active
+    assert SplitRules(max_parcel_desi=Decimal(30)).active
+    assert SplitRules(ship_alone_skus=["TRM-500"]).active
+    for bad in ({"max_parcel_desi": 0}, {"max_parcel_desi": -5}, {"max_desi": 3}):
+        with pytest.raises(ValidationError):
+            SplitRules.model_validate(bad)
