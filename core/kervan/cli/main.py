@@ -22,6 +22,7 @@ _COMMAND_MODULES = (
     "kervan.cli.plugins_cmd",
     "kervan.cli.demo_cmd",
     "kervan.cli.serve_cmd",
+    "kervan.cli.admin_cmd",
 )
 # the SDK adds `kervan plugin new` and `kervan sandbox run` when it is installed
 _OPTIONAL_MODULES = ("kervan_sdk.cli",)
