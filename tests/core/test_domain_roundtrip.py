@@ -75,10 +75,10 @@ def decimals(metadata: list[Any]) -> st.SearchStrategy[Decimal]:
         return st.decimals(0, 100, places=2)
     if "_check_quantity" in validators:
         return st.decimals(Decimal("0.001"), 10**6, places=3)
-    low = b.get("ge", b.get("gt"))
-    return st.decimals(low if low is not None else -(10**6), 10**6, places=4).filter(
-        lambda d: "gt" not in b or d > b["gt"]
-    )
+    low, high = b.get("ge", b.get("gt")), b.get("le", b.get("lt"))
+    return st.decimals(
+        low if low is not None else -(10**6), high if high is not None else 10**6, places=4
+    ).filter(lambda d: ("gt" not in b or d > b["gt"]) and ("lt" not in b or d < b["lt"]))
 
 
 def strings(metadata: list[Any]) -> st.SearchStrategy[str]:

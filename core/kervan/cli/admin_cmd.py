@@ -34,7 +34,9 @@ def create_key(
 ) -> None:
     """Issue a platform-admin API key and print it (once: only its hash is kept)."""
     if not _NAME.match(name):
-        raise typer.BadParameter("use 1-40 of a-z, 0-9, '-' and '_', starting with a letter or digit")
+        raise typer.BadParameter(
+            "use 1-40 of a-z, 0-9, '-' and '_', starting with a letter or digit"
+        )
     tenancy = _service()
     try:
         user_id = f"admin-{name}"
