@@ -181,3 +181,24 @@ def test_the_walker_finds_a_secret_behind_refs_and_arrays() -> None:
     }
     schema = {"type": "array", "items": {"$ref": "#/components/schemas/Conn"}}
     assert _readable_secret_properties(fake, schema, "r", set()) == ["r[].settings.api_key"]
+
+
+def _described(spec: dict[str, Any], schema: dict[str, Any]) -> bool:
+    """A body a client can generate code for: an object with named properties, or an array
+    of such objects (not a bare ``{"type": "object", "additionalProperties": true}``)."""
+    schema = _resolve(spec, schema)
+    if schema.get("type") == "array":
+        return _described(spec, schema.get("items") or {})
+    return bool(schema.get("properties"))
+
+
+def test_every_json_answer_is_described_field_by_field(spec: dict[str, Any]) -> None:
+    vague = [
+        f"{method} {path} {status}"
+        for method, path, op in _operations(spec)
+        for status, response in (op.get("responses") or {}).items()
+        if status.startswith("2")
+        for media, content in (response.get("content") or {}).items()
+        if media == "application/json" and not _described(spec, content.get("schema") or {})
+    ]
+    assert not vague, f"JSON answers without a field-by-field schema: {vague}"

@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain import Party, Role, Tenant, TenantSettings, User
 from ..errors import NotFoundError, PermissionDeniedError
+from ..plugins.report import PluginReport
 from .auth import ADMINS, EVERYONE, PLATFORM, caller, endpoint
+from .schemas import ConnectorOut, KeyOut
 
 router = APIRouter()
 
@@ -91,7 +93,7 @@ def _own_user(request: Request, user_id: str) -> User:
     return user
 
 
-@endpoint(router, "post", "/users/{user_id}/keys", ADMINS, status_code=201)
+@endpoint(router, "post", "/users/{user_id}/keys", ADMINS, status_code=201, response_model=KeyOut)
 def create_key(request: Request, user_id: str, body: KeyIn) -> dict[str, Any]:
     """Issue an API key. The plaintext key is in this response only; it is never stored."""
     plaintext, record = _rt(request).tenancy.create_api_key(_own_user(request, user_id), body.roles)
@@ -108,13 +110,13 @@ def revoke_key(request: Request, user_id: str, key_id: str) -> None:
     rt.tenancy.revoke_api_key(key_id)
 
 
-@endpoint(router, "get", "/plugins", EVERYONE)
-def plugins(request: Request) -> list[dict[str, Any]]:
+@endpoint(router, "get", "/plugins", EVERYONE, response_model=list[PluginReport])
+def plugins(request: Request) -> list[PluginReport]:
     """The plugin load report: what loaded, what did not, and why."""
-    return [r.model_dump(mode="json") for r in _rt(request).host.report]
+    return list(_rt(request).host.report)
 
 
-@endpoint(router, "get", "/connectors", EVERYONE)
+@endpoint(router, "get", "/connectors", EVERYONE, response_model=list[ConnectorOut])
 def connectors(request: Request) -> list[dict[str, Any]]:
     """Every connector with its roles and settings JSON schema (secrets are writeOnly)."""
     out = []

@@ -12,8 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain import Connection, Health
 from ..errors import KervanError
+from ..roles import CheckResult
 from .auth import ADMINS, OFFICE, caller, endpoint
 from .loop import on_engine_loop
+from .schemas import ValidOut
 
 router = APIRouter()
 
@@ -64,7 +66,7 @@ def create_connection(request: Request, body: ConnectionIn) -> Connection:
     )
 
 
-@endpoint(router, "post", "/connections/validate", ADMINS)
+@endpoint(router, "post", "/connections/validate", ADMINS, response_model=ValidOut)
 def validate_settings(request: Request, body: SettingsIn) -> dict[str, Any]:
     """Validate settings against the connector's model without saving (field errors, no values)."""
     cls = _svc(request).connector_class(body.connector)
@@ -88,7 +90,7 @@ def delete_connection(request: Request, connection_id: str) -> None:
     _svc(request).delete(caller(request).tenant, connection_id)
 
 
-@endpoint(router, "post", "/connections/{connection_id}/check", ADMINS)
+@endpoint(router, "post", "/connections/{connection_id}/check", ADMINS, response_model=CheckResult)
 async def check_connection(request: Request, connection_id: str) -> dict[str, Any]:
     """Run the connector's live check (credentials, reachability) and keep what it learned."""
     rt = request.app.state.runtime

@@ -17,6 +17,15 @@ from ..roles import DocumentIssuer
 from ..store.port import Query as StoreQuery
 from .auth import FLOOR, OFFICE, caller, endpoint
 from .loop import on_engine_loop
+from .schemas import (
+    DeadLetterOut,
+    DocumentRow,
+    OrderRow,
+    OrderStateOut,
+    ReplayOut,
+    SplitOut,
+    StockOut,
+)
 
 router = APIRouter()
 MAX_PAGE = 500
@@ -47,7 +56,7 @@ def _row(rec: OrderRecord) -> dict[str, Any]:
     }
 
 
-@endpoint(router, "get", "/orders", FLOOR)
+@endpoint(router, "get", "/orders", FLOOR, response_model=list[OrderRow])
 def list_orders(
     request: Request,
     state: OrderState | None = None,
@@ -76,13 +85,13 @@ def _record(request: Request, order_id: str) -> OrderRecord:
     return OrderRecord.from_body(doc.body)
 
 
-@endpoint(router, "get", "/orders/{order_id}", FLOOR)
-def get_order(request: Request, order_id: str) -> dict[str, Any]:
+@endpoint(router, "get", "/orders/{order_id}", FLOOR, response_model=OrderRecord)
+def get_order(request: Request, order_id: str) -> OrderRecord:
     """The order with its timeline: each step, its outcome, remote request id, and who did it."""
-    return _record(request, order_id).model_dump(mode="json")
+    return _record(request, order_id)
 
 
-@endpoint(router, "post", "/orders/{order_id}/cancel", OFFICE)
+@endpoint(router, "post", "/orders/{order_id}/cancel", OFFICE, response_model=OrderStateOut)
 async def cancel_order(request: Request, order_id: str) -> dict[str, Any]:
     _record(request, order_id)
     c = caller(request)
@@ -98,7 +107,7 @@ class SplitIn(BaseModel):
     groups: list[list[str]] = Field(min_length=2, description="line ids per new package")
 
 
-@endpoint(router, "post", "/orders/{order_id}/split", OFFICE)
+@endpoint(router, "post", "/orders/{order_id}/split", OFFICE, response_model=SplitOut)
 async def split_order(request: Request, order_id: str, body: SplitIn) -> dict[str, Any]:
     """Split a package (before invoicing). The marketplace creates the new packages; they and
     the original (then superseded and closed) arrive with the next poll."""
@@ -111,7 +120,7 @@ async def split_order(request: Request, order_id: str, body: SplitIn) -> dict[st
     return {"id": order_id, "requested": True, "request_id": ref.request_id}
 
 
-@endpoint(router, "post", "/orders/{order_id}/retry", OFFICE)
+@endpoint(router, "post", "/orders/{order_id}/retry", OFFICE, response_model=OrderStateOut)
 async def retry_order(request: Request, order_id: str) -> dict[str, Any]:
     """Resume a failed order where it stopped (after fixing what its last error names)."""
     _record(request, order_id)
@@ -123,7 +132,7 @@ async def retry_order(request: Request, order_id: str) -> dict[str, Any]:
     return {"id": order_id, "state": state}
 
 
-@endpoint(router, "post", "/orders/{order_id}/approve", OFFICE)
+@endpoint(router, "post", "/orders/{order_id}/approve", OFFICE, response_model=OrderStateOut)
 async def approve_order(request: Request, order_id: str) -> dict[str, Any]:
     """Approve an order (tenants without auto-approve): it is accepted at the marketplace,
     packaged and booked."""
@@ -136,7 +145,7 @@ async def approve_order(request: Request, order_id: str) -> dict[str, Any]:
     return {"id": order_id, "state": state}
 
 
-@endpoint(router, "post", "/orders/{order_id}/advance", OFFICE)
+@endpoint(router, "post", "/orders/{order_id}/advance", OFFICE, response_model=OrderStateOut)
 async def advance_order(request: Request, order_id: str) -> dict[str, Any]:
     """Run whatever is due for the order now (e.g. after fixing data or restocking)."""
     _record(request, order_id)
@@ -145,7 +154,7 @@ async def advance_order(request: Request, order_id: str) -> dict[str, Any]:
     return {"id": order_id, "state": state}
 
 
-@endpoint(router, "get", "/documents", OFFICE)
+@endpoint(router, "get", "/documents", OFFICE, response_model=list[DocumentRow])
 def list_documents(
     request: Request,
     kind: DocumentKind | None = None,
@@ -179,9 +188,9 @@ def _invoice(request: Request, doc_id: str) -> Invoice:
     return Invoice.model_validate(doc.body)
 
 
-@endpoint(router, "get", "/documents/{doc_id}", (*OFFICE,))
-def get_document(request: Request, doc_id: str) -> dict[str, Any]:
-    return _invoice(request, doc_id).model_dump(mode="json")
+@endpoint(router, "get", "/documents/{doc_id}", (*OFFICE,), response_model=Invoice)
+def get_document(request: Request, doc_id: str) -> Invoice:
+    return _invoice(request, doc_id)
 
 
 @endpoint(router, "get", "/documents/{doc_id}/xml", FLOOR, response_class=Response)
@@ -224,7 +233,7 @@ def _render(request: Request, invoice: Invoice) -> bytes:
     return data
 
 
-@endpoint(router, "get", "/shipments", FLOOR)
+@endpoint(router, "get", "/shipments", FLOOR, response_model=list[Shipment])
 def list_shipments(
     request: Request,
     status: str | None = None,
@@ -264,7 +273,7 @@ class StockIn(BaseModel):
     barcodes: list[str] = Field(default_factory=list)
 
 
-@endpoint(router, "put", "/stock/{product_id}", OFFICE)
+@endpoint(router, "put", "/stock/{product_id}", OFFICE, response_model=StockOut)
 def set_stock(request: Request, product_id: str, body: StockIn) -> dict[str, Any]:
     """Set a product's on-hand figure; held orders that now fit are queued again."""
     rt = request.app.state.runtime
@@ -276,12 +285,12 @@ def set_stock(request: Request, product_id: str, body: StockIn) -> dict[str, Any
     return {"product_id": product_id, "on_hand": body.on_hand, "released_orders": woken}
 
 
-@endpoint(router, "get", "/dead-letters", OFFICE)
+@endpoint(router, "get", "/dead-letters", OFFICE, response_model=list[DeadLetterOut])
 def list_dead_letters(request: Request) -> list[dict[str, Any]]:
     return deadletters.list_dead(request.app.state.runtime.store, caller(request).tenant)
 
 
-@endpoint(router, "post", "/dead-letters/{letter_id}/replay", OFFICE)
+@endpoint(router, "post", "/dead-letters/{letter_id}/replay", OFFICE, response_model=ReplayOut)
 def replay_dead_letter(request: Request, letter_id: str) -> dict[str, Any]:
     rt = request.app.state.runtime
     tenant = caller(request).tenant

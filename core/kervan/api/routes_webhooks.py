@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from ..errors import KervanError, NotFoundError, PermissionDeniedError
 from ..store.port import DocumentNotFound
+from .schemas import WebhookOut
 
 router = APIRouter()
 log = logging.getLogger("kervan.api.webhooks")
@@ -24,6 +25,7 @@ log = logging.getLogger("kervan.api.webhooks")
     "/webhooks/{tenant_id}/{connection_id}",
     status_code=202,
     openapi_extra={"x-roles": [], "x-auth": "connector"},
+    response_model=WebhookOut,
 )
 async def receive_webhook(request: Request, tenant_id: str, connection_id: str) -> dict[str, Any]:
     """Receive a remote's webhook: verify it, persist the raw body, then process it."""
