@@ -124,3 +124,32 @@ def test_a_package_within_the_rules_stays_whole(flow):
     assert rec.order.state is OrderState.BOOKED and rec.flags.split_checked
     assert not rec.flags.split_requested and "split" not in [e.step for e in rec.order.timeline]
     assert [len(i["lines"]) for i in flow.invoices()] == [2]
+
+
+def test_a_split_step_interrupted_after_trendyol_took_it_is_not_split_twice(flow, monkeypatch):
+    from kervan.engine.context import StepContext
+
+    flow.seed([_two_line_order("8104")])
+    _rules(flow, max_parcel_desi=Decimal(3))
+    engine, loop = flow.rt.engine, flow.rt.loop
+    loop.run(engine.ingest("demo", "trendyol"))
+    real_save = StepContext.save
+
+    def crash_after_the_remote_split(self, rec, *also):
+        if rec.flags.split_requested:
+            raise RuntimeError("worker died before saving the split")
+        return real_save(self, rec, *also)
+
+    monkeypatch.setattr(StepContext, "save", crash_after_the_remote_split)
+    with pytest.raises(RuntimeError, match="worker died"):
+        loop.run(engine.advance("demo", "trendyol:8104"))
+    assert not flow.record("8104").flags.split_requested  # the save never happened
+    monkeypatch.setattr(StepContext, "save", real_save)
+    loop.run(engine.advance("demo", "trendyol:8104"))  # Trendyol says: already split
+    assert flow.record("8104").flags.split_requested
+    children = [p for p in flow.trendyol.packages.values() if p["orderNumber"] == "98104"]
+    assert sorted(p["status"] for p in children) == ["Created", "Created", "UnPacked"]
+    flow.poll()
+    parts = _parts(flow, "8104")
+    assert len(parts) == 2 and all(p.order.state is OrderState.BOOKED for p in parts)
+    assert sorted(len(i["lines"]) for i in flow.invoices()) == [1, 1]
