@@ -44,8 +44,12 @@ def _card(ctx: StepContext, barcode: str) -> ProductCard | None:
     return None if card_doc is None else ProductCard.model_validate(card_doc.body)
 
 
-def _unit_dimensions(ctx: StepContext, barcode: str, card: ProductCard | None = None) -> Dimensions:
-    card = card or _card(ctx, barcode)
+def _unit_dimensions(ctx: StepContext, barcode: str) -> Dimensions:
+    return _dimensions_of(_card(ctx, barcode))
+
+
+def _dimensions_of(card: ProductCard | None) -> Dimensions:
+    """A unit's size from its product card, or a default parcel when the card lacks it."""
     if card is None:
         return DEFAULT_UNIT
     if card.length_cm and card.width_cm and card.height_cm and card.weight_kg:
@@ -67,7 +71,7 @@ async def split_by_rules(ctx: StepContext, rec: OrderRecord) -> None:
     sizes = []
     for line in rec.order.lines:
         card = _card(ctx, line.barcode)
-        unit = _unit_dimensions(ctx, line.barcode, card)
+        unit = _dimensions_of(card)
         size = max(desi_of(unit), unit.weight_kg) * line.quantity
         sku = card.sku if card else line.sku
         sizes.append(LineSize(line.line_id, size, alone=sku is not None and sku in alone))
