@@ -17,9 +17,15 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = open_store(f"sqlite:///{tmp_path}/kervan.db")
+@pytest.fixture(params=["sqlite", "couchbase-fake"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        s = open_store(f"sqlite:///{tmp_path}/kervan.db")
+    else:
+        from kervan.store.couchbase import CouchbaseStore
+        from kervan.store.couchbase_fake import FakeCluster
+
+        s = CouchbaseStore(FakeCluster(), "kervan", "kervan")
     yield s
     s.close()
 
