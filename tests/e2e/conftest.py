@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import pytest
 from kervan.demo import scenario_data as sd
 from kervan.demo.run import Demo, DemoOptions
-from kervan.domain import Address, Order, OrderLine, Party, PartyKind
+from kervan.domain import Address, Order, Party, PartyKind
 from kervan.engine.records import INVOICE, ORDER, OrderRecord
 from kervan.scenario import Scenario
 from kervan.store import Query
@@ -75,17 +74,7 @@ def make_order(
     """A Trendyol package; by default the seller ships with its own carrier contract."""
     card = next(p for p in sd.PRODUCTS if p.id == product)
     foreign = buyer.address is not None and buyer.address.country != "TR"
-    line = OrderLine(
-        line_id=f"{package}01",
-        barcode=card.barcodes[0],
-        sku=card.sku,
-        name=card.name,
-        quantity=qty,
-        unit_price=card.sale_price,
-        vat_rate=card.vat_rate,
-        discount=Decimal(0),
-        hs_code=card.hs_code if foreign else None,
-    )
+    line = sd.line_of(card, f"{package}01", qty, export=foreign)
     assert buyer.address is not None
     return Order(
         id=f"trendyol:{package}",

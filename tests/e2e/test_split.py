@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from kervan.demo import scenario_data as sd
-from kervan.domain import OrderLine, OrderState, SplitRules
+from kervan.domain import OrderState, SplitRules
 from kervan.engine.records import ORDER, OrderRecord
 from kervan.errors import InvalidInputError
 from kervan.store import Query
@@ -18,18 +18,7 @@ from .conftest import PERSON, make_order
 def _two_line_order(package: str, second: str = "p-kazak"):
     o = make_order(package, PERSON, "p-tisort")
     card = next(p for p in sd.PRODUCTS if p.id == second)
-    o.lines.append(
-        OrderLine(
-            line_id=f"{package}02",
-            barcode=card.barcodes[0],
-            sku=card.sku,
-            name=card.name,
-            quantity=1,
-            unit_price=card.sale_price,
-            vat_rate=card.vat_rate,
-            discount=Decimal(0),
-        )
-    )
+    o.lines.append(sd.line_of(card, f"{package}02"))
     return o
 
 

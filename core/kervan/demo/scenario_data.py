@@ -151,26 +151,35 @@ def _company(name: str, vkn: str, office: str, address: Address) -> Party:
     )
 
 
+def line_of(
+    card: ProductCard,
+    line_id: str,
+    quantity: int = 1,
+    discount: Decimal | str = Decimal(0),
+    *,
+    export: bool = False,
+) -> OrderLine:
+    """An order line selling ``card`` at its sale price (with its GTİP when exported)."""
+    return OrderLine(
+        line_id=line_id,
+        barcode=card.barcodes[0],
+        sku=card.sku,
+        name=card.name,
+        quantity=quantity,
+        unit_price=card.sale_price,
+        vat_rate=card.vat_rate,
+        discount=Decimal(discount),
+        hs_code=card.hs_code if export else None,
+    )
+
+
 def _lines(
     package: str, items: list[tuple[str, int, str]], *, export: bool = False
 ) -> list[OrderLine]:
-    out = []
-    for n, (pid, qty, discount) in enumerate(items, 1):
-        card = _CARDS[pid]
-        out.append(
-            OrderLine(
-                line_id=f"{package}{n:02d}",
-                barcode=card.barcodes[0],
-                sku=card.sku,
-                name=card.name,
-                quantity=qty,
-                unit_price=card.sale_price,
-                vat_rate=card.vat_rate,
-                discount=Decimal(discount),
-                hs_code=card.hs_code if export else None,
-            )
-        )
-    return out
+    return [
+        line_of(_CARDS[pid], f"{package}{n:02d}", qty, discount, export=export)
+        for n, (pid, qty, discount) in enumerate(items, 1)
+    ]
 
 
 # (package id, buyer with address, items (product, quantity, discount), flags)
@@ -411,18 +420,8 @@ def bulk_orders(
         lines = []
         for k in range(1 + i % max_lines):
             card = products[(i + k) % len(products)]
-            lines.append(
-                OrderLine(
-                    line_id=f"{pid}-{k}",
-                    barcode=card.barcodes[0],
-                    sku=card.sku,
-                    name=card.name,
-                    quantity=1 + (i + k) % 2,
-                    unit_price=card.sale_price,
-                    vat_rate=card.vat_rate,
-                    discount=Decimal("5.00") if k == 1 else Decimal(0),
-                )
-            )
+            discount = Decimal("5.00") if k == 1 else Decimal(0)
+            lines.append(line_of(card, f"{pid}-{k}", 1 + (i + k) % 2, discount))
         orders.append(
             Order(
                 id=f"{connection_id}:{pid}",
