@@ -83,13 +83,18 @@ async def split_by_rules(ctx: StepContext, rec: OrderRecord) -> None:
     source = ctx.connector(rec.order.connection_id, OrderSource, "order source")
     try:
         ref = await source.split_package(rec.order, groups)
-    except UnsupportedOperationError as exc:
+    except KervanError as exc:
+        if exc.retryable:
+            raise  # the source is busy or down: the step is tried again later
+        # it cannot split this one (no split at that source, or a refusal): a parcel over the
+        # rules still beats an order stuck before invoicing; the timeline says why
         ctx.note(
             rec,
             "split",
             "skipped",
             f"the split rules ask for {len(groups)} packages, "
-            f"but {source.key} cannot split one: {exc.message}",
+            f"but {source.key} did not split it: {exc.message}",
+            request_id=getattr(exc, "request_id", None),
             groups=groups,
         )
         ctx.save(rec)

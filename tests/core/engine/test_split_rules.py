@@ -13,6 +13,7 @@ from kervan.engine import due_steps
 from kervan.engine.lifecycle import Step, split_problem
 from kervan.engine.records import OrderRecord
 from kervan.engine.splitting import LineSize, plan_split
+from kervan.errors import RemoteRejectedError, RemoteUnavailableError
 from pydantic import ValidationError
 
 from .fakes import order
@@ -104,3 +105,68 @@ def test_split_rules_are_validated():
     for bad in ({"max_parcel_desi": 0}, {"max_parcel_desi": -5}, {"max_desi": 3}):
         with pytest.raises(ValidationError):
             SplitRules.model_validate(bad)
+
+
+def _two_lines(package: str) -> list:
+    base = order(package).lines[0]
+    return [base.model_copy(update={"line_id": f"{package}-{n}"}) for n in (1, 2)]
+
+
+@pytest.fixture
+def split_engine(store, world, clock):
+    from kervan.engine import Engine
+
+    from .fakes import Provider, Tenants
+
+    # no product cards: each unit counts as the default parcel (1 desi, 0.5 kg), so two
+    # lines of two units (4) break a 3-desi limit
+    tenants = Tenants(split_rules=SplitRules(max_parcel_desi=Decimal(3)))
+    return Engine(store=store, connectors=Provider(world, clock), tenants=tenants, clock=clock)
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        None,  # the fake marketplace has no split at all (UnsupportedOperationError)
+        RemoteRejectedError("Fake refused: package not splittable", remote="fake"),
+    ],
+)
+async def test_a_split_the_source_will_not_make_ships_whole_and_says_why(
+    refusal, split_engine, world, store, monkeypatch
+):
+    from .fakes import FakeSource
+
+    if refusal is not None:
+
+        async def refuse(self, order, groups):
+            raise refusal
+
+        monkeypatch.setattr(FakeSource, "split_package", refuse, raising=False)
+    world.packages["s1"] = order("s1", lines=_two_lines("s1"))
+    await split_engine.ingest("t1", "ty")
+    assert await split_engine.advance("t1", "ty:s1") is OrderState.BOOKED
+    rec = OrderRecord.from_body(store.tenant("t1").get("order", "ty:s1").body)
+    note = next(e for e in rec.order.timeline if e.step == "split")
+    assert note.outcome == "skipped" and "did not split it" in (note.message or "")
+    assert note.data["groups"] == [["s1-1"], ["s1-2"]]
+    assert rec.flags.split_checked and not rec.flags.split_requested
+
+
+async def test_a_source_that_is_down_is_asked_again_later(split_engine, world, store, monkeypatch):
+    from .fakes import FakeSource
+
+    calls = []
+
+    async def down(self, order, groups):
+        calls.append(groups)
+        raise RemoteUnavailableError("Fake is down", remote="fake")
+
+    monkeypatch.setattr(FakeSource, "split_package", down, raising=False)
+    world.packages["s2"] = order("s2", lines=_two_lines("s2"))
+    await split_engine.ingest("t1", "ty")
+    with pytest.raises(RemoteUnavailableError):
+        await split_engine.advance("t1", "ty:s2")
+    rec = OrderRecord.from_body(store.tenant("t1").get("order", "ty:s2").body)
+    assert not rec.flags.split_checked and rec.order.state is OrderState.RECEIVED
+    assert rec.attempts == 1 and rec.due_at is not None  # retried after a backoff
+    assert calls == [[["s2-1"], ["s2-2"]]]
