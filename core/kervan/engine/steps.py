@@ -150,7 +150,7 @@ def load_invoice(ctx: StepContext, rec: OrderRecord) -> Invoice:
 
 
 def save_invoice(ctx: StepContext, invoice: Invoice) -> None:
-    ctx.store.upsert(INVOICE, invoice.id, invoice_doc(invoice)[2])
+    ctx.store.upsert(*invoice_doc(invoice))
 
 
 def invoice_doc(invoice: Invoice) -> tuple[str, str, dict[str, Any]]:
