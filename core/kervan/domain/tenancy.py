@@ -74,6 +74,15 @@ class TenantSettings(BaseModel):
     default_classifier_connection: str | None = None
     sender_alias: str | None = None
     split_rules: SplitRules = Field(default_factory=SplitRules)
+    registration_cache_hours: int = Field(
+        default=24,
+        ge=0,
+        le=720,
+        description="how long GİB's 'registered for e-Fatura' answer for a buyer is reused "
+        "for that buyer's next orders (0: ask the registry for every order); a 'not "
+        "registered' answer is never reused, so a buyer who registers meanwhile never gets "
+        "an e-Arşiv invoice",
+    )
 
 
 class Tenant(BaseModel):

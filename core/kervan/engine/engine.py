@@ -341,6 +341,8 @@ class Engine:
             after = ctx.store.update(INVOICE, invoice.id, _advance_queued(sub.status, sub.detail))
             if after is None or after.body["status"] != sub.status.value:
                 continue
+            if sub.status is DocumentStatus.REJECTED:
+                steps.forget_registration(ctx, invoice)
             if invoice.order_id:
                 status = sub.status.value
                 ctx.store.update(ORDER, invoice.order_id, _set_invoice_status(status))

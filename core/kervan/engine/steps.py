@@ -15,10 +15,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .. import invoicing, numbering, tax
-from ..domain import DocumentStatus, Invoice, OrderState
+from ..domain import DocumentKind, DocumentStatus, Invoice, OrderState
 from ..errors import ConflictError, InvalidInputError, KervanError, UnsupportedOperationError
 from ..roles import DocumentIssuer, OrderSource, Registration, TaxClassifier
-from . import stock
+from . import registrations, stock
 from .context import StepContext
 from .records import INVOICE, OrderRecord
 
@@ -77,7 +77,10 @@ async def reserve(ctx: StepContext, rec: OrderRecord) -> None:
 async def classify(ctx: StepContext, rec: OrderRecord) -> None:
     order = rec.order
     lookup: Registration | tax.LookupFailed | None = None
+    kept = None
     if tax.needs_lookup(order):
+        lookup = kept = registrations.cached(ctx, order.buyer.tax_id)
+    if tax.needs_lookup(order) and lookup is None:
         classifier = ctx.connector(
             ctx.tenant.settings.default_classifier_connection, TaxClassifier, "classifier"
         )
@@ -86,12 +89,15 @@ async def classify(ctx: StepContext, rec: OrderRecord) -> None:
         except KervanError as exc:
             lookup = tax.LookupFailed(reason=f"{type(exc).__name__}: {exc.message}", at=ctx.clock())
     decision = tax.decide(order, lookup)
+    also: list[tuple[str, str, dict[str, Any]]] = []
     if decision.hold:
         hold(ctx, rec, "classify", decision.reason)
     else:
         _clear_hold(rec)
         rec.decision = decision.model_dump(mode="json")
         order.state = OrderState.CLASSIFIED
+        if isinstance(lookup, Registration) and kept is None:
+            also = [doc for doc in [registrations.keep(ctx, lookup, decision.kind)] if doc]
         ctx.note(
             rec,
             "classify",
@@ -100,8 +106,9 @@ async def classify(ctx: StepContext, rec: OrderRecord) -> None:
             kind=str(decision.kind),
             profile=decision.profile,
             receiver_alias=decision.receiver_alias,
+            **({"registry": f"kept answer of {kept.checked_at.isoformat()}"} if kept else {}),
         )
-    ctx.save(rec)
+    ctx.save(rec, *also)
 
 
 def _reserve_invoice(ctx: StepContext, rec: OrderRecord, rate: Decimal | None) -> Invoice:
@@ -225,6 +232,7 @@ async def submit_invoice(ctx: StepContext, rec: OrderRecord) -> None:
     rec.flags.invoice_submitted = True
     if sub.status is DocumentStatus.REJECTED:
         rec.fail(f"invoice {invoice.number} rejected: {sub.detail}")
+        forget_registration(ctx, invoice)
     ctx.note(
         rec,
         "submit_invoice",
@@ -235,6 +243,12 @@ async def submit_invoice(ctx: StepContext, rec: OrderRecord) -> None:
         actor=issuer.key,
     )
     ctx.save(rec, invoice_doc(invoice))
+
+
+def forget_registration(ctx: StepContext, invoice: Invoice) -> None:
+    """A rejected e-Fatura may mean the registry answer we kept is out of date: ask again."""
+    if invoice.kind is DocumentKind.EFATURA and invoice.buyer.tax_id:
+        registrations.forget(ctx, invoice.buyer.tax_id)
 
 
 async def send_invoice(ctx: StepContext, rec: OrderRecord) -> None:

@@ -75,6 +75,8 @@ class World:
     calls: Counter = field(default_factory=Counter)
     deliveries: int = 1
     bad_xml: bool = False
+    #: the integrator rejects every submitted document with this detail
+    reject_submit: str | None = None
 
 
 class FakeSource(OrderSource):
@@ -139,6 +141,13 @@ class FakeEInvoice(TaxClassifier, DocumentIssuer):
         self.world.calls["submit"] += 1
         existed = document.uuid in self.world.submitted
         self.world.submitted[document.uuid] = document.number
+        if self.world.reject_submit:
+            return Submission(
+                uuid=document.uuid,
+                status=DocumentStatus.REJECTED,
+                detail=self.world.reject_submit,
+                already_existed=existed,
+            )
         return Submission(uuid=document.uuid, status=DocumentStatus.QUEUED, already_existed=existed)
 
     async def status(self, kind: DocumentKind, uuid: str) -> Submission:
