@@ -42,6 +42,12 @@ def job_key(actor: str, args: tuple[Any, ...] | list[Any]) -> str:
     return f"{actor}:{':'.join(map(str, args))}"
 
 
+#: a Redis worker silent this long is taken for dead and its messages are queued again
+HEARTBEAT_TIMEOUT_MS = 15_000
+#: dramatiq's queue maintenance runs on this many commands in a million (its default: 1,000)
+MAINTENANCE_CHANCE = 200_000
+
+
 def make_broker(url: str | None, store: Store) -> tuple[dramatiq.Broker, IdentityKeys]:
     middleware = [
         AgeLimit(),
@@ -55,9 +61,19 @@ def make_broker(url: str | None, store: Store) -> tuple[dramatiq.Broker, Identit
         DeadLetters(store),
     ]
     if url:
-        # a killed worker's messages come back after the heartbeat timeout (at-least-once)
+        # A killed worker's messages (running or prefetched) come back once its heartbeat is
+        # 15 s old, at the next queue maintenance. Dramatiq runs maintenance on 0.1% of
+        # commands by default: an idle worker fetches about once a second per queue, so a
+        # lost message could wait many minutes, and its identity key keeps the reconciler
+        # from queueing the order again meanwhile (5 minutes). At 20% an idle worker runs it
+        # every few seconds; without a dead worker to recover it is two sorted-set range
+        # reads inside the same Lua call, cheap enough for a busy one too.
         broker: dramatiq.Broker = RedisBroker(
-            url=url, middleware=middleware, heartbeat_timeout=15_000, namespace="kervan"
+            url=url,
+            middleware=middleware,
+            heartbeat_timeout=HEARTBEAT_TIMEOUT_MS,
+            maintenance_chance=MAINTENANCE_CHANCE,
+            namespace="kervan",
         )
         return broker, RedisIdentityKeys(broker.client)  # type: ignore[attr-defined]
     return StubBroker(middleware=middleware), MemoryIdentityKeys()
