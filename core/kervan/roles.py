@@ -157,6 +157,14 @@ class OrderSource(Connector):
         """Split a package into groups of line ids; new packages arrive through fetch_orders."""
         raise _unsupported(self, "split_package")
 
+    async def split_package_by_quantity(
+        self, order: Order, parcels: list[dict[str, int]]
+    ) -> RemoteRef:
+        """Split a package into parcels of ``{line id: quantity}``, where one line's units may
+        travel in several parcels; each line's quantities add up to its own. New packages
+        arrive through fetch_orders."""
+        raise _unsupported(self, "split_package_by_quantity")
+
     async def send_tracking_number(
         self, order: Order, tracking_number: str, carrier: str
     ) -> RemoteRef:

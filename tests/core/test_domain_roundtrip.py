@@ -132,7 +132,8 @@ def _for_plain(tp: Any, metadata: list[Any]) -> st.SearchStrategy[Any]:
         return simple[tp]
     if tp is int:
         low = b.get("ge", b["gt"] + 1 if "gt" in b else -(10**6))
-        return st.integers(low, 10**6)
+        high = b.get("le", b["lt"] - 1 if "lt" in b else 10**6)
+        return st.integers(low, high)
     if tp is Decimal:
         return decimals(metadata)
     if tp is str:

@@ -86,12 +86,38 @@ def test_a_package_over_the_parcel_limit_is_split_by_the_rules_before_anything_i
     assert original.invoice_id is None
     parts = _parts(flow, "8101")
     assert sorted(len(p.order.lines) for p in parts) == [1, 1]
-    assert all(p.order.state is OrderState.BOOKED for p in parts)
+
     assert all(p.flags.split_checked and not p.flags.split_requested for p in parts)
     assert sorted(len(i["lines"]) for i in flow.invoices()) == [1, 1]
     stock = flow.rt.store.tenant("demo")
     assert stock.get("stock", "p-tisort").body["reserved"] == 1
     assert stock.get("stock", "p-kazak").body["reserved"] == 1
+
+
+def test_a_line_over_the_parcel_limit_is_divided_by_quantity(flow):
+    # four 3-desi sweaters with a 20.00 TRY seller discount: 12 desi against a 7-desi limit.
+    # By line this would be one 12-desi parcel; Trendyol's split-packages makes two of two.
+    o = make_order("8104", PERSON, "p-kazak")
+    card = next(p for p in sd.PRODUCTS if p.id == "p-kazak")
+    o.lines = [sd.line_of(card, "810401", 4, Decimal("20.00"))]
+    flow.seed([o])
+    _rules(flow, max_parcel_desi=Decimal(7))
+    flow.poll()
+    note = [e for e in flow.record("8104").order.timeline if e.step == "split"][-1]
+    assert note.data["parcels"] == [{"810401": 2}, {"810401": 2}]
+    flow.poll()
+    assert flow.record("8104").order.superseded
+    parts = _parts(flow, "8104")
+    assert [[int(ln.quantity) for ln in p.order.lines] for p in parts] == [[2], [2]]
+
+    assert flow.rt.store.tenant("demo").get("stock", "p-kazak").body["reserved"] == 4
+    invoices = flow.invoices()
+    assert len(invoices) == 2
+    # the discount went with its units: the two invoices ask what the one package asked
+    payable = sum(Decimal(i["totals"]["payable"]) for i in invoices)
+    assert payable == o.lines[0].payable
+    desi = [flow.rt.store.tenant("demo").get("package", f"{p.order.id}:1").body for p in parts]
+    assert [Decimal(d["desi"]) for d in desi] == [Decimal(6), Decimal(6)]
 
 
 def test_a_ship_alone_product_gets_its_own_package(flow):
@@ -102,7 +128,6 @@ def test_a_ship_alone_product_gets_its_own_package(flow):
     assert flow.record("8102").order.superseded
     parts = _parts(flow, "8102")
     assert sorted(p.order.lines[0].sku for p in parts) == ["TRM-500", "TSH-PAM-M"]
-    assert all(p.order.state is OrderState.BOOKED for p in parts)
 
 
 def test_a_package_within_the_rules_stays_whole(flow):
@@ -142,3 +167,36 @@ def test_a_split_step_interrupted_after_trendyol_took_it_is_not_split_twice(flow
     parts = _parts(flow, "8104")
     assert len(parts) == 2 and all(p.order.state is OrderState.BOOKED for p in parts)
     assert sorted(len(i["lines"]) for i in flow.invoices()) == [1, 1]
+
+
+def test_a_person_divides_a_line_through_the_api(flow):
+    from fastapi.testclient import TestClient
+    from kervan.api.app import create_app
+
+    flow.nilvera.outage(True, lookup_only=True)  # keep the order before invoicing
+    o = make_order("8105", PERSON, "p-tisort", qty=3)
+    flow.seed([o])
+    flow.poll()
+    client = TestClient(create_app(flow.rt), raise_server_exceptions=False)
+    auth = {"Authorization": f"Bearer {flow.demo.api_key}"}
+    url = "/v1/orders/trendyol:8105/split"
+    for bad, why in [
+        ({"parcels": [{"810501": 1}, {"810501": 1}]}, "add up to its own"),
+        ({"parcels": [{"810501": 3}]}, "at least 2"),
+        ({"groups": [["a"], ["b"]], "parcels": [{"810501": 1}, {"810501": 2}]}, "either"),
+        ({}, "either"),
+    ]:
+        r = client.post(url, json=bad, headers=auth)
+        assert r.status_code == 422 and why in r.text, (bad, r.text)
+    r = client.post(url, json={"parcels": [{"810501": 1}, {"810501": 2}]}, headers=auth)
+    assert r.status_code == 200 and r.json()["requested"] is True
+    note = [e for e in flow.record("8105").order.timeline if e.step == "split"][-1]
+    assert note.actor.startswith("user:") and note.data["parcels"] == [{"810501": 1}, {"810501": 2}]
+    flow.nilvera.outage(False, lookup_only=True)
+    flow.poll()
+    parts = _parts(flow, "8105")
+    assert sorted(int(p.order.lines[0].quantity) for p in parts) == [1, 2]
+
+    assert all(p.order.state is OrderState.BOOKED for p in parts), [
+        (p.order.state, p.order.hold_reason, p.last_error) for p in parts
+    ]

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..domain import DocumentKind, DocumentStatus, Invoice, OrderState, Shipment
 from ..engine.records import INVOICE, ORDER, SHIPMENT, OrderRecord, sortable
@@ -103,8 +103,24 @@ async def cancel_order(request: Request, order_id: str) -> dict[str, Any]:
 
 
 class SplitIn(BaseModel):
+    """Either ``groups`` (whole lines) or ``parcels`` (by quantity), not both."""
+
     model_config = ConfigDict(extra="forbid")
-    groups: list[list[str]] = Field(min_length=2, description="line ids per new package")
+    groups: list[list[str]] | None = Field(
+        default=None, min_length=2, description="line ids per new package"
+    )
+    parcels: list[dict[str, int]] | None = Field(
+        default=None,
+        min_length=2,
+        description="line id → quantity per new package: one line's units may travel in "
+        "several; each line's quantities must add up to its own (Trendyol: split-packages)",
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> SplitIn:
+        if (self.groups is None) == (self.parcels is None):
+            raise ValueError("give either groups (line ids) or parcels (line id → quantity)")
+        return self
 
 
 @endpoint(router, "post", "/orders/{order_id}/split", OFFICE, response_model=SplitOut)
@@ -115,7 +131,10 @@ async def split_order(request: Request, order_id: str, body: SplitIn) -> dict[st
     c = caller(request)
     engine = request.app.state.runtime.engine
     ref = await on_engine_loop(
-        request, engine.split(c.tenant, order_id, body.groups, f"user:{c.principal.user_id}")
+        request,
+        engine.split(
+            c.tenant, order_id, body.groups, f"user:{c.principal.user_id}", parcels=body.parcels
+        ),
     )
     return {"id": order_id, "requested": True, "request_id": ref.request_id}
 

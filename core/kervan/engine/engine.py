@@ -21,7 +21,7 @@ from . import cancel as cancel_mod
 from . import inbox, shipping, steps, stock
 from .context import ConnectorProvider, HealthRecorder, NullHealth, StepContext, TenantDirectory
 from .ingest import IngestResult, ingest
-from .lifecycle import Step, due_steps, split_problem
+from .lifecycle import Step, due_steps, parcel_problem, split_problem
 from .records import INVOICE, ORDER, SHIPMENT, OrderRecord, sortable
 
 log = logging.getLogger("kervan.engine")
@@ -147,20 +147,35 @@ class Engine:
         return await self.advance(tenant_id, order_id)
 
     async def split(
-        self, tenant_id: str, order_id: str, groups: list[list[str]], actor: str
+        self,
+        tenant_id: str,
+        order_id: str,
+        groups: list[list[str]] | None,
+        actor: str,
+        parcels: list[dict[str, int]] | None = None,
     ) -> RemoteRef:
-        """Ask the source to split the package into ``groups`` of line ids. The new packages
-        (and the original, marked superseded) arrive with the next poll."""
+        """Ask the source to split the package into ``groups`` of line ids, or into
+        ``parcels`` of ``{line id: quantity}`` (one line's units may travel apart). The new
+        packages (and the original, marked superseded) arrive with the next poll."""
+        if (groups is None) == (parcels is None):
+            raise InvalidInputError("give either groups of line ids or parcels by quantity")
         ctx = self.context(tenant_id, actor)
         rec = shipping.load_record(ctx, order_id)
         if rec is None:
             raise NotFoundError(f"order {order_id!r} not found")
-        problem = split_problem(rec, groups)
+        problem = split_problem(rec, groups) if groups is not None else None
+        if parcels is not None:
+            problem = parcel_problem(rec, parcels)
         if problem:
             raise InvalidInputError(f"cannot split {order_id}: {problem}")
         source = ctx.connector(rec.order.connection_id, OrderSource, "order source")
-        ref = await source.split_package(rec.order, groups)
-        ctx.store.update(ORDER, order_id, _note_split(ctx, groups, ref))
+        plan: list[list[str]] | list[dict[str, int]]
+        if parcels is not None:
+            plan, ref = parcels, await source.split_package_by_quantity(rec.order, parcels)
+        else:
+            assert groups is not None
+            plan, ref = groups, await source.split_package(rec.order, groups)
+        ctx.store.update(ORDER, order_id, _note_split(ctx, plan, ref))
         return ref
 
     async def retry(self, tenant_id: str, order_id: str, actor: str) -> OrderState | None:
@@ -371,11 +386,11 @@ def _set_invoice_status(status: str) -> Callable[[dict[str, Any]], dict[str, Any
 
 
 def _note_split(
-    ctx: StepContext, groups: list[list[str]], ref: RemoteRef
+    ctx: StepContext, plan: list[list[str]] | list[dict[str, int]], ref: RemoteRef
 ) -> Callable[[dict[str, Any]], dict[str, Any]]:
     def change(body: dict[str, Any]) -> dict[str, Any]:
         rec = OrderRecord.from_body(body)
-        shipping.note_split(ctx, rec, groups, ref, f"by {ctx.actor}")
+        shipping.note_split(ctx, rec, plan, ref, f"by {ctx.actor}")
         return rec.to_body()
 
     return change

@@ -164,6 +164,28 @@ def split_problem(rec: OrderRecord, groups: list[list[str]]) -> str | None:
     return None
 
 
+def parcel_problem(rec: OrderRecord, parcels: list[dict[str, int]]) -> str | None:
+    """Why the order cannot be split into ``parcels`` of ``{line id: quantity}`` now (None:
+    it can). Each line's quantities across the parcels must add up to its own."""
+    if rec.order.state not in SPLITTABLE:
+        return f"an order in state {rec.order.state} cannot be split (only before invoicing)"
+    if len(parcels) < 2 or any(not parcel for parcel in parcels):
+        return "give at least two non-empty parcels"
+    wanted = {ln.line_id: ln.quantity for ln in rec.order.lines}
+    given: dict[str, int] = {}
+    for parcel in parcels:
+        for line_id, quantity in parcel.items():
+            if line_id not in wanted:
+                return f"line {line_id} is not in the order"
+            if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+                return f"line {line_id}: a quantity must be a whole number of at least 1"
+            given[line_id] = given.get(line_id, 0) + quantity
+    short = [f"{k} ({given.get(k, 0)} of {q})" for k, q in wanted.items() if given.get(k, 0) != q]
+    if short:
+        return "each line's quantities must add up to its own: " + ", ".join(short)
+    return None
+
+
 def cancel_plan(rec: OrderRecord) -> list[str]:
     """What cancelling this order must undo, in order; each is done once (flags.cancel_done)."""
     plan: list[str] = []

@@ -25,7 +25,7 @@ from ..store.port import Query, TenantStore
 from . import stock
 from .context import StepContext
 from .records import BARCODE, ORDER, PACKAGE, PRODUCT, SHIPMENT, OrderRecord
-from .splitting import LineSize, plan_split
+from .splitting import LineSize, Parcel, divides_a_line, plan_parcels, plan_split
 
 DEFAULT_UNIT = Dimensions(
     length_cm=Decimal(20), width_cm=Decimal(15), height_cm=Decimal(10), weight_kg=Decimal("0.5")
@@ -65,7 +65,10 @@ def _dimensions_of(card: ProductCard | None) -> Dimensions:
 async def split_by_rules(ctx: StepContext, rec: OrderRecord) -> None:
     """Before anything is reserved or invoiced: ask the source to split a package that
     breaks the tenant's split rules (:mod:`.splitting`); its parts arrive with the next poll
-    and are checked in turn (a part that keeps the rules stays whole)."""
+    and are checked in turn (a part that keeps the rules stays whole).
+
+    A line over the size limit with several units is divided by quantity where the source
+    can do that; a source that cannot gets the split by line instead."""
     rules = ctx.tenant.settings.split_rules
     alone = set(rules.ship_alone_skus)
     sizes = []
@@ -74,15 +77,18 @@ async def split_by_rules(ctx: StepContext, rec: OrderRecord) -> None:
         unit = _dimensions_of(card)
         size = max(desi_of(unit), unit.weight_kg) * line.quantity
         sku = card.sku if card else line.sku
-        sizes.append(LineSize(line.line_id, size, alone=sku is not None and sku in alone))
-    groups = plan_split(sizes, rules.max_parcel_desi)
+        # only whole units divide: a line of 2.5 kg of something travels as one piece
+        units = int(line.quantity) if line.quantity == int(line.quantity) else 1
+        alone_line = sku is not None and sku in alone
+        sizes.append(LineSize(line.line_id, size, alone=alone_line, quantity=max(units, 1)))
+    parcels = plan_parcels(sizes, rules.max_parcel_desi)
     rec.flags.split_checked = True
-    if groups is None:
+    if parcels is None:
         ctx.save(rec)
         return
     source = ctx.connector(rec.order.connection_id, OrderSource, "order source")
     try:
-        ref = await source.split_package(rec.order, groups)
+        ref, plan = await _ask_split(source, rec, parcels, sizes, rules.max_parcel_desi)
     except KervanError as exc:
         if exc.retryable:
             raise  # the source is busy or down: the step is tried again later
@@ -92,28 +98,59 @@ async def split_by_rules(ctx: StepContext, rec: OrderRecord) -> None:
             rec,
             "split",
             "skipped",
-            f"the split rules ask for {len(groups)} packages, "
+            f"the split rules ask for {len(parcels)} packages, "
             f"but {source.key} did not split it: {exc.message}",
             request_id=getattr(exc, "request_id", None),
-            groups=groups,
+            **_plan_data(parcels if divides_a_line(parcels) else [list(p) for p in parcels]),
         )
         ctx.save(rec)
         return
-    note_split(ctx, rec, groups, ref, "by the tenant's split rules")
+    note_split(ctx, rec, plan, ref, "by the tenant's split rules")
     ctx.save(rec)
 
 
+async def _ask_split(
+    source: OrderSource,
+    rec: OrderRecord,
+    parcels: list[Parcel],
+    sizes: list[LineSize],
+    max_size: Decimal | None,
+) -> tuple[RemoteRef, list[Parcel] | list[list[str]]]:
+    """Ask for the parcels; by line when no line is divided, or when the source cannot
+    divide one (then the line plan, if there is one to ask for)."""
+    if divides_a_line(parcels):
+        try:
+            return await source.split_package_by_quantity(rec.order, parcels), parcels
+        except UnsupportedOperationError:
+            groups = plan_split(sizes, max_size)
+            if groups is None:
+                raise
+            return await source.split_package(rec.order, groups), groups
+    groups = [list(parcel) for parcel in parcels]
+    return await source.split_package(rec.order, groups), groups
+
+
+def _plan_data(plan: list[Parcel] | list[list[str]]) -> dict[str, Any]:
+    """A split plan for the timeline: ``groups`` of line ids, or ``parcels`` by quantity."""
+    return {"parcels" if plan and isinstance(plan[0], dict) else "groups": plan}
+
+
 def note_split(
-    ctx: StepContext, rec: OrderRecord, groups: list[list[str]], ref: RemoteRef, why: str
+    ctx: StepContext,
+    rec: OrderRecord,
+    plan: list[Parcel] | list[list[str]],
+    ref: RemoteRef,
+    why: str,
 ) -> None:
-    """The source took a split: the order waits for its replacement packages."""
+    """The source took a split (``plan``: groups of line ids, or parcels of ``{line id:
+    quantity}``): the order waits for its replacement packages."""
     ctx.note(
         rec,
         "split",
         "ok",
-        f"split into {len(groups)} packages requested {why}",
+        f"split into {len(plan)} packages requested {why}",
         request_id=ref.request_id,
-        groups=groups,
+        **_plan_data(plan),
     )
     rec.flags.split_requested = True
     rec.due_at = None

@@ -8,11 +8,12 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from kervan import RemoteRef
 from kervan.domain import OrderState, SplitRules
 from kervan.engine import due_steps
-from kervan.engine.lifecycle import Step, split_problem
+from kervan.engine.lifecycle import Step, parcel_problem, split_problem
 from kervan.engine.records import OrderRecord
-from kervan.engine.splitting import LineSize, plan_split
+from kervan.engine.splitting import LineSize, divides_a_line, plan_parcels, plan_split
 from kervan.errors import RemoteRejectedError, RemoteUnavailableError
 from pydantic import ValidationError
 
@@ -75,6 +76,70 @@ def test_first_fit_packs_into_as_few_parcels_as_it_finds():
 def test_a_ship_alone_line_leaves_the_rest_together():
     lines = [LineSize("a", Decimal(1)), LineSize("b", Decimal(1), alone=True), LineSize("c", 1)]
     assert plan_split(lines, None) == [["a", "c"], ["b"]]
+
+
+units_st = st.lists(st.tuples(sizes, st.integers(1, 9), st.booleans()), min_size=1, max_size=8).map(
+    lambda xs: [
+        LineSize(f"L{i}", unit * n, alone=alone, quantity=n)
+        for i, (unit, n, alone) in enumerate(xs)
+    ]
+)
+
+
+@given(lines=units_st, limit=st.none() | sizes)
+def test_a_quantity_plan_ships_every_unit_once_and_keeps_the_rules(lines, limit):
+    parcels = plan_parcels(lines, limit)
+    assert parcels == plan_parcels(list(lines), limit)  # deterministic
+    if parcels is None:
+        return
+    assert len(parcels) >= 2 and all(parcels)
+    by_id = {ln.line_id: ln for ln in lines}
+    for ln in lines:  # every unit of every line, once
+        assert sum(p.get(ln.line_id, 0) for p in parcels) == ln.quantity
+    for parcel in parcels:
+        assert all(q >= 1 for q in parcel.values())
+        if any(by_id[i].alone for i in parcel):
+            assert len(parcel) == 1  # a ship-alone product shares its parcel with nothing
+        size = sum(by_id[i].size / by_id[i].quantity * q for i, q in parcel.items())
+        if limit is not None and size > limit:
+            assert list(parcel.values()) == [1]  # only a single unit may exceed the limit
+    for ln in lines:  # a line is divided only when it breaks the limit on its own
+        if sum(1 for p in parcels if ln.line_id in p) > 1:
+            assert limit is not None and ln.size > limit
+    rec = OrderRecord(order=order("1"))
+    base = rec.order.lines[0]
+    rec.order.lines = [
+        base.model_copy(update={"line_id": ln.line_id, "quantity": Decimal(ln.quantity)})
+        for ln in lines
+    ]
+    assert parcel_problem(rec, parcels) is None
+
+
+def test_a_line_over_the_limit_is_divided_into_runs_that_fit():
+    lines = [LineSize("big", Decimal(40), quantity=4), LineSize("small", Decimal(3))]
+    # 10-desi units, limit 25: runs of two; the small line joins a run with room for it
+    assert plan_parcels(lines, Decimal(25)) == [{"big": 2, "small": 1}, {"big": 2}]
+    assert divides_a_line(plan_parcels(lines, Decimal(25)) or [])
+    assert plan_split(lines, Decimal(25)) == [["big"], ["small"]]  # by line: over the limit
+    assert plan_parcels([LineSize("one", Decimal(40))], Decimal(25)) is None  # one unit
+    assert plan_parcels(lines, Decimal(50)) is None
+
+
+@pytest.mark.parametrize(
+    ("parcels", "problem"),
+    [
+        ([{"1-1": 1}], "at least two"),
+        ([{"1-1": 1}, {}], "at least two"),
+        ([{"1-1": 1}, {"zz": 1}], "not in the order"),
+        ([{"1-1": 1}, {"1-1": 0}], "at least 1"),
+        ([{"1-1": 1}, {"1-1": 5}], "add up"),
+        ([{"1-1": 1}, {"1-1": True}], "whole number"),
+    ],
+)
+def test_a_quantity_split_that_loses_or_invents_units_is_refused(parcels, problem):
+    rec = OrderRecord(order=order("1"))
+    rec.order.lines = [rec.order.lines[0].model_copy(update={"line_id": "1-1"})]
+    assert problem in (parcel_problem(rec, parcels) or "")
 
 
 def record(state: OrderState, *, checked: bool = False) -> OrderRecord:
@@ -170,3 +235,55 @@ async def test_a_source_that_is_down_is_asked_again_later(split_engine, world, s
     assert not rec.flags.split_checked and rec.order.state is OrderState.RECEIVED
     assert rec.attempts == 1 and rec.due_at is not None  # retried after a backoff
     assert calls == [[["s2-1"], ["s2-2"]]]
+
+
+def _lines(package: str, *quantities: int) -> list:
+    base = order(package).lines[0]
+    return [
+        base.model_copy(update={"line_id": f"{package}-{n}", "quantity": Decimal(q)})
+        for n, q in enumerate(quantities, 1)
+    ]
+
+
+@pytest.mark.parametrize("by_quantity", [True, False])
+async def test_a_line_over_the_limit_is_divided_where_the_source_can_and_by_line_elsewhere(
+    by_quantity, split_engine, world, store, monkeypatch
+):
+    from .fakes import FakeSource
+
+    asked: list = []
+
+    async def by_line(self, order, groups):
+        asked.append(("groups", groups))
+        return RemoteRef(request_id="req-line")
+
+    async def by_units(self, order, parcels):
+        asked.append(("parcels", parcels))
+        return RemoteRef(request_id="req-qty")
+
+    monkeypatch.setattr(FakeSource, "split_package", by_line, raising=False)
+    if by_quantity:
+        monkeypatch.setattr(FakeSource, "split_package_by_quantity", by_units, raising=False)
+    # 1-desi units, limit 3: four of the first line and two of the second
+    world.packages["q1"] = order("q1", lines=_lines("q1", 4, 2))
+    await split_engine.ingest("t1", "ty")
+    await split_engine.advance("t1", "ty:q1")
+    rec = OrderRecord.from_body(store.tenant("t1").get("order", "ty:q1").body)
+    note = next(e for e in rec.order.timeline if e.step == "split")
+    assert note.outcome == "ok" and rec.flags.split_requested
+    if by_quantity:
+        want = [{"q1-1": 3}, {"q1-1": 1, "q1-2": 2}]
+        assert asked == [("parcels", want)] and note.data["parcels"] == want
+        assert note.request_id == "req-qty"
+    else:  # the fake source cannot divide a line: the line plan instead
+        assert asked == [("groups", [["q1-1"], ["q1-2"]])]
+        assert note.data["groups"] == [["q1-1"], ["q1-2"]]
+
+
+async def test_one_line_that_cannot_be_divided_ships_whole(split_engine, world, store):
+    world.packages["q2"] = order("q2", lines=_lines("q2", 5))
+    await split_engine.ingest("t1", "ty")
+    assert await split_engine.advance("t1", "ty:q2") is OrderState.BOOKED
+    rec = OrderRecord.from_body(store.tenant("t1").get("order", "ty:q2").body)
+    note = next(e for e in rec.order.timeline if e.step == "split")
+    assert note.outcome == "skipped" and note.data["parcels"] == [{"q2-1": 3}, {"q2-1": 2}]

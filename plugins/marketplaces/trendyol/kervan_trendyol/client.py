@@ -207,6 +207,25 @@ class TrendyolClient(ApiClient):
             rate_key="POST package/split",
         )
 
+    async def split_packages(self, package_id: str, parcels: list[dict[int, int]]) -> None:
+        """``splitMultiPackageByQuantity``: each parcel lists line ids with a quantity."""
+        await self.request(
+            "POST",
+            f"{self._package(package_id)}/split-packages",
+            json={
+                "splitPackages": [
+                    {
+                        "packageDetails": [
+                            {"orderLineId": line_id, "quantities": quantity}
+                            for line_id, quantity in parcel.items()
+                        ]
+                    }
+                    for parcel in parcels
+                ]
+            },
+            rate_key="POST package/split",
+        )
+
     async def update_tracking_number(self, package_id: str, tracking_number: str) -> None:
         await self.request(
             "PUT",

@@ -241,6 +241,32 @@ class OrdersMixin:
             raise
         return RemoteRef(remote_id=order.package_id)
 
+    async def split_package_by_quantity(
+        self, order: Order, parcels: list[dict[str, int]]
+    ) -> RemoteRef:
+        """Split into parcels of ``{line id: quantity}`` (``split-packages``, Trendyol's
+        splitMultiPackageByQuantity): one line's units may go to several packages. The new
+        packages arrive through :meth:`fetch_orders`; the original becomes ``UnPacked``."""
+        wanted = {line.line_id: line.quantity for line in order.lines}
+        given: dict[str, int] = {}
+        for parcel in parcels:
+            for line_id, quantity in parcel.items():
+                if line_id not in wanted or quantity < 1:
+                    raise InvalidInputError(f"cannot put {quantity} of line {line_id} in a parcel")
+                given[line_id] = given.get(line_id, 0) + quantity
+        if len(parcels) < 2 or any(not p for p in parcels) or given != wanted:
+            raise InvalidInputError(
+                "give at least two non-empty parcels whose quantities add up to each line's"
+            )
+        body = [{int(k): int(v) for k, v in parcel.items()} for parcel in parcels]
+        try:
+            await self.client.split_packages(order.package_id, body)
+        except RemoteRejectedError:
+            if await self._already(order, {"UnPacked"}):
+                return RemoteRef(remote_id=order.package_id, already_done=True)
+            raise
+        return RemoteRef(remote_id=order.package_id)
+
     async def cancel_lines(self, order: Order, lines: dict[str, int], reason: str) -> RemoteRef:
         """Report quantities that cannot be supplied (``items/unsupplied``)."""
         reason_id = int(reason) if reason.isdigit() else UNSUPPLY_REASONS.get(reason, 500)

@@ -196,6 +196,53 @@ async def test_split_creates_new_packages_and_unpacks_the_original(sandbox, tren
     assert all(c.remote_status == "Created" for c in children)
 
 
+async def test_split_by_quantity_divides_a_line_and_its_discount(sandbox, trendyol):
+    order = next(
+        o
+        for o in await fetch(trendyol)
+        if any(ln.quantity >= 2 and ln.discount for ln in o.lines) and o.remote_status == "Created"
+    )
+    line = next(ln for ln in order.lines if ln.quantity >= 2 and ln.discount)
+    rest = {ln.line_id: int(ln.quantity) for ln in order.lines if ln is not line}
+    parcels = [{line.line_id: 1}, {line.line_id: int(line.quantity) - 1, **rest}]
+    assert (await trendyol.split_package_by_quantity(order, parcels)).already_done is False
+    assert (await trendyol.split_package_by_quantity(order, parcels)).already_done is True
+    after = await fetch(trendyol)
+    assert order_of(after, order.package_id).remote_status == "UnPacked"
+    children = sorted(
+        (o for o in after if o.order_number == order.order_number and o.id != order.id),
+        key=lambda o: sum(ln.quantity for ln in o.lines),
+    )
+    assert [{ln.line_id: int(ln.quantity) for ln in c.lines} for c in children] == parcels
+    assert all(c.remote_status == "Created" for c in children)
+    # every unit's price and discount lands in exactly one child: the money adds up
+    assert sum(ln.payable for c in children for ln in c.lines) == sum(
+        ln.payable for ln in order.lines
+    )
+    parts = [ln for c in children for ln in c.lines if ln.line_id == line.line_id]
+    assert sum(ln.discount for ln in parts) == line.discount
+    assert all(ln.discount > 0 for ln in parts)
+
+
+async def test_split_by_quantity_refuses_lost_or_invented_units(sandbox, trendyol):
+    order = next(o for o in await fetch(trendyol) if any(ln.quantity >= 2 for ln in o.lines))
+    line = next(ln for ln in order.lines if ln.quantity >= 2)
+    rest = {ln.line_id: int(ln.quantity) for ln in order.lines if ln is not line}
+    with pytest.raises(InvalidInputError):  # one unit missing
+        await trendyol.split_package_by_quantity(order, [{line.line_id: 1}, rest])
+    with pytest.raises(InvalidInputError):  # one parcel is not a split
+        await trendyol.split_package_by_quantity(order, [{line.line_id: int(line.quantity)}])
+    with pytest.raises(RemoteRejectedError, match="aşamaz"):  # past the connector: the sandbox
+        await trendyol.client.split_packages(
+            order.package_id, [{int(line.line_id): int(line.quantity) + 1}]
+        )
+    with pytest.raises(RemoteRejectedError, match="en az iki"):  # everything in one package
+        await trendyol.client.split_packages(
+            order.package_id,
+            [{int(ln.line_id): int(ln.quantity) for ln in order.lines}],
+        )
+
+
 async def test_split_rules(sandbox, trendyol):
     order = next(o for o in await fetch(trendyol) if len(o.lines) >= 2)
     everything = [line.line_id for line in order.lines]

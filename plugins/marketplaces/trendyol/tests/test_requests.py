@@ -106,7 +106,25 @@ async def test_unsupplied_split_and_tracking_bodies(spied):
     assert body(last(sent, "POST", "/multi-split")) == {
         "splitGroups": [{"orderLineIds": [int(multi.lines[0].line_id)]}]
     }
-    other = next(o for o in orders if o.id != multi.id and not o.cargo_tracking_number)
+    by_units = next(o for o in orders if o.id != multi.id and o.lines[0].quantity >= 2)
+    first = by_units.lines[0]
+    parcels = [{first.line_id: 1}, {ln.line_id: int(ln.quantity) for ln in by_units.lines}]
+    parcels[1][first.line_id] -= 1
+    await connector.split_package_by_quantity(by_units, parcels)
+    assert body(last(sent, "POST", "/split-packages")) == {
+        "splitPackages": [
+            {
+                "packageDetails": [
+                    {"orderLineId": int(line_id), "quantities": quantity}
+                    for line_id, quantity in parcel.items()
+                ]
+            }
+            for parcel in parcels
+        ]
+    }
+    other = next(
+        o for o in orders if o.id not in (multi.id, by_units.id) and not o.cargo_tracking_number
+    )
     line = other.lines[0]
     await connector.cancel_lines(other, {line.line_id: 1}, "defective")
     assert body(last(sent, "PUT", "/items/unsupplied")) == {

@@ -154,16 +154,31 @@ def unsupply(sb: TrendyolSandbox, package_id: str, body: dict[str, Any]) -> None
     for line in pkg["lines"]:
         left = line["quantity"] - cancelled.get(int(line["lineId"]), 0)
         if left > 0:
-            keep = copy.deepcopy(line)
-            keep["quantity"] = left
-            keep["discountDetails"] = keep.get("discountDetails", [])[:left]
-            remainder.append(keep)
+            remainder.append(_units(line, 0, left))
     pid = pkg["shipmentPackageId"]
     pkg["cancelledBy"] = "seller"
     pkg["cancelReasonCode"] = body["reasonId"]
     sb.set_status(pid, "UnSupplied")
     if remainder:
         _child(sb, pkg, remainder, created_by="cancel")
+
+
+def _units(line: dict[str, Any], start: int, count: int) -> dict[str, Any]:
+    """``count`` units of ``line`` from unit ``start`` on, as a line of their own: its
+    line-total discounts are those of its units (``discountDetails`` has one entry a unit)."""
+    part = copy.deepcopy(line)
+    details = line.get("discountDetails") or []
+    part["quantity"] = count
+    if details:
+        mine = part["discountDetails"] = copy.deepcopy(details[start : start + count])
+        seller = sum(d.get("lineItemSellerDiscount", 0.0) for d in mine)
+        ty = sum(d.get("lineItemTyDiscount", 0.0) for d in mine)
+    else:  # no per-unit detail: share the line's discounts by quantity
+        seller = line.get("lineSellerDiscount", 0.0) * count / line["quantity"]
+        ty = line.get("lineTyDiscount", 0.0) * count / line["quantity"]
+    part["lineSellerDiscount"], part["lineTyDiscount"] = round(seller, 2), round(ty, 2)
+    part["lineTotalDiscount"] = round(seller + ty, 2)
+    return part
 
 
 def _child(
@@ -216,6 +231,46 @@ def split(sb: TrendyolSandbox, package_id: str, groups: list[list[Any]]) -> None
         _child(sb, pkg, [copy.deepcopy(by_id[i]) for i in part], created_by="split")
 
 
+def split_by_quantity(sb: TrendyolSandbox, package_id: str, body: dict[str, Any]) -> None:
+    """``split-packages``: each group lists ``{orderLineId, quantities}``; units left out
+    travel together in one more package, as Trendyol's docs say."""
+    pkg = _package(sb, package_id)
+    if pkg["status"] not in ("Created", "Picking"):
+        raise _err(400, "package.not.splittable", "Sadece Created/Picking paketler bölünebilir")
+    groups = body.get("splitPackages")
+    if not isinstance(groups, list) or not groups:
+        raise _err(400, "splitPackages.required", "splitPackages zorunludur")
+    by_id = {int(line["lineId"]): line for line in pkg["lines"]}
+    taken = dict.fromkeys(by_id, 0)
+    parts: list[list[dict[str, Any]]] = []
+    for group in groups:
+        details = group.get("packageDetails") if isinstance(group, dict) else None
+        if not isinstance(details, list) or not details:
+            raise _err(400, "invalid.split.groups", "Bölme grupları boş olamaz ve çakışamaz")
+        part = []
+        for detail in details:
+            line_id = _int(detail.get("orderLineId"), "orderLineId")
+            quantity = _int(detail.get("quantities"), "quantities")
+            if line_id not in by_id:
+                raise _err(400, "line.not.found", "Bölme grubu pakette olmayan satır içeriyor")
+            if quantity < 1 or taken[line_id] + quantity > by_id[line_id]["quantity"]:
+                raise _err(400, "invalid.quantities", "Bölünen adet satır adedini aşamaz")
+            part.append(_units(by_id[line_id], taken[line_id], quantity))
+            taken[line_id] += quantity
+        parts.append(part)
+    rest = [
+        _units(line, taken[i], line["quantity"] - taken[i])
+        for i, line in by_id.items()
+        if taken[i] < line["quantity"]
+    ]
+    parts += [rest] if rest else []
+    if len(parts) < 2:
+        raise _err(400, "invalid.split", "Paket en az iki pakete bölünmelidir")
+    sb.set_status(pkg["shipmentPackageId"], "UnPacked")
+    for part in parts:
+        _child(sb, pkg, part, created_by="split")
+
+
 def tracking_number(sb: TrendyolSandbox, package_id: str, body: dict[str, Any]) -> None:
     pkg = _package(sb, package_id)
     number = str(body.get("trackingNumber") or "").strip()
@@ -262,6 +317,11 @@ def add_routes(sb: TrendyolSandbox, app: FastAPI) -> None:
     async def post_multi_split(packageId: str, body: dict[str, Any]) -> Response:
         groups = [g.get("orderLineIds") or [] for g in body.get("splitGroups") or []]
         split(sb, packageId, groups)
+        return Response(status_code=200)
+
+    @app.post(pkg_path + "/split-packages", dependencies=[Depends(sb.guard("POST split"))])
+    async def post_split_packages(packageId: str, body: dict[str, Any]) -> Response:
+        split_by_quantity(sb, packageId, body)
         return Response(status_code=200)
 
     @app.put(pkg_path + "/update-tracking-number", dependencies=[Depends(sb.guard("PUT tracking"))])
