@@ -7,9 +7,11 @@ each broken variant must be caught by the named standard test.
 from __future__ import annotations
 
 import base64
+import copy
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -28,7 +30,7 @@ from kervan import (
     Submission,
     TaxClassifier,
 )
-from kervan.domain import DocumentKind, DocumentStatus, Invoice, Label, Order, Package
+from kervan.domain import DocumentKind, DocumentStatus, Invoice, Label, Order, Package, kurus
 from kervan.errors import AuthError, ConflictError, RateLimitedError, RemoteUnavailableError
 from kervan.scenario import Scenario
 from kervan_sdk.http import ApiClient, BasicAuth, RetryPolicy
@@ -80,6 +82,20 @@ class ToySandbox(Sandbox):
             content = paginate(self, "/orders", self.orders, page, size)
             return {"content": content, "totalPages": page_count(len(self.orders), size)}
 
+        @app.post("/orders/{package_id}/split")
+        async def split(package_id: str, body: dict):
+            original = next((o for o in self.orders if o["package_id"] == package_id), None)
+            if original is None:
+                return JSONResponse({"message": "no such package"}, status_code=404)
+            if original.get("superseded"):
+                return JSONResponse({"message": "package already split"}, status_code=409)
+            children = _split(original, body["parcels"])
+            if children is None:
+                return JSONResponse({"message": "parcels do not add up"}, status_code=400)
+            original["superseded"] = True
+            self.orders.extend(children)
+            return {"packages": [c["package_id"] for c in children]}
+
         @app.post("/shipments")
         async def book(body: dict):
             key = body["cargoKey"]
@@ -125,6 +141,29 @@ class ToySandbox(Sandbox):
             existed = uuid in self.postings
             self.postings.setdefault(uuid, f"ERP-{len(self.postings) + 1}")
             return {"id": self.postings[uuid], "existed": existed}
+
+
+def _split(original: dict, parcels: list[dict[str, int]]) -> list[dict] | None:
+    """New packages with the units named; the last part of a line takes its discount's rest."""
+    lines = {ln["line_id"]: ln for ln in original["lines"]}
+    left = {k: (Decimal(ln["quantity"]), Decimal(ln["discount"])) for k, ln in lines.items()}
+    children = []
+    for i, parcel in enumerate(parcels, 1):
+        child = copy.deepcopy(original)
+        child["package_id"] = f"{original['package_id']}{i:02d}"
+        child["lines"] = []
+        for line_id, quantity in parcel.items():
+            if line_id not in lines or not 0 < quantity <= left[line_id][0]:
+                return None
+            quantity_left, discount_left = left[line_id]
+            whole, total = Decimal(lines[line_id]["quantity"]), Decimal(lines[line_id]["discount"])
+            share = discount_left if quantity == quantity_left else kurus(total * quantity / whole)
+            left[line_id] = (quantity_left - quantity, discount_left - share)
+            child["lines"].append(
+                {**lines[line_id], "quantity": str(quantity), "discount": str(share)}
+            )
+        children.append(child)
+    return children if all(q == 0 for q, _ in left.values()) else None
 
 
 class ToySettings(ConnectorSettings):
@@ -186,6 +225,18 @@ class ToyHub(OrderSource, TaxClassifier, Carrier, DocumentIssuer, ErpSink):
                 )
                 yield Order.model_validate(raw)
             page += 1
+
+    async def split_package(self, order: Order, groups: list[list[str]]) -> RemoteRef:
+        quantities = {line.line_id: int(line.quantity) for line in order.lines}
+        parcels = [{line_id: quantities[line_id] for line_id in group} for group in groups]
+        return await self.split_package_by_quantity(order, parcels)
+
+    async def split_package_by_quantity(
+        self, order: Order, parcels: list[dict[str, int]]
+    ) -> RemoteRef:
+        path = f"/orders/{order.package_id}/split"
+        response = await self.client.request("POST", path, json={"parcels": parcels}, ok={200, 409})
+        return RemoteRef(remote_id=order.package_id, already_done=response.status_code == 409)
 
     # -- carrier
     async def find_shipment(self, cargo_key: str):
@@ -320,6 +371,19 @@ class OptimisticToy(ToyHub):
             return Registration(
                 tax_id=tax_id, registered=False, checked_at=self.context.clock(), source=self.key
             )
+
+
+class UnforgivingSplitToy(ToyHub):
+    """Takes the remote's "already split" for a failure: an engine that asks again after a
+    crash gets an error for a split that was made."""
+
+    async def split_package_by_quantity(
+        self, order: Order, parcels: list[dict[str, int]]
+    ) -> RemoteRef:
+        await self.client.request(
+            "POST", f"/orders/{order.package_id}/split", json={"parcels": parcels}
+        )
+        return RemoteRef(remote_id=order.package_id)
 
 
 class ChattyToy(ToyHub):

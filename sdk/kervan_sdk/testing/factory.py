@@ -12,7 +12,7 @@ from ..sandbox import Sandbox
 from .harness import DocumentFactory, SuiteConfig, load_sandbox_class, wrong_credentials
 from .suite_common import ConnectorContract
 from .suite_documents import DocumentIssuerContract, ErpSinkContract
-from .suite_orders import OrderSourceContract
+from .suite_orders import OrderSourceContract, QuantitySplitContract, SplitContract
 from .suite_shipping import CarrierContract
 from .suite_tax import TaxClassifierContract
 
@@ -24,6 +24,20 @@ ROLE_SUITES: tuple[tuple[type[Connector], type], ...] = (
     (DocumentIssuer, DocumentIssuerContract),
     (ErpSink, ErpSinkContract),
 )
+
+
+#: operations a role may offer (its connector overrides them): their tests join the suite then
+OPTIONAL_SUITES: tuple[tuple[type[Connector], str, type], ...] = (
+    (OrderSource, "split_package", SplitContract),
+    (OrderSource, "split_package_by_quantity", QuantitySplitContract),
+)
+
+
+def offers(connector_class: type[Connector], role: type[Connector], method: str) -> bool:
+    """Whether ``connector_class`` plays ``role`` and implements its optional ``method``."""
+    return issubclass(connector_class, role) and getattr(connector_class, method) is not getattr(
+        role, method
+    )
 
 
 def connector_suite(
@@ -50,7 +64,8 @@ def connector_suite(
     ``(document, xml)`` pair; default ``make_invoice()``); carriers book ``package_factory()``
     (default ``make_package()``). Order sources are seeded with ``order_count`` orders
     through ``Sandbox.seed_scenario``; tax classifiers with one registered buyer
-    (``Scenario.registered``).
+    (``Scenario.registered``). Optional operations a connector implements (an order source's
+    ``split_package``, ``split_package_by_quantity``) bring their own tests.
     """
     if not (isinstance(connector_class, type) and issubclass(connector_class, Connector)):
         raise TypeError("connector_suite needs a kervan.Connector subclass")
@@ -73,6 +88,7 @@ def connector_suite(
     )
     bases: list[type] = [ConnectorContract]
     bases += [suite for role, suite in ROLE_SUITES if issubclass(connector_class, role)]
+    bases += [suite for role, m, suite in OPTIONAL_SUITES if offers(connector_class, role, m)]
     name = f"Test{connector_class.__name__}Contract"
     # mixins in reverse so role tests come after the common ones in reports
     return type(name, tuple(reversed(bases)), {"config": config, "__test__": True})

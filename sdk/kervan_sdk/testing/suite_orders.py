@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
-from typing import ClassVar
+from decimal import Decimal
+from typing import Any, ClassVar
 
 import pytest
+from kervan import RemoteRef
 from kervan.domain import Order
 from kervan.errors import RateLimitedError
 
@@ -120,3 +124,81 @@ class OrderSourceContract:
                 assert waited >= RETRY_AFTER, (
                     f"asked again {waited:g}s after a 429 with Retry-After: {RETRY_AFTER:g}"
                 )
+
+
+class SplitContract:
+    """For an order source that offers ``split_package``: what a split must leave behind."""
+
+    config: ClassVar[SuiteConfig]
+
+    @pytest.mark.asyncio
+    async def test_order_source_split_is_done_once_and_keeps_every_unit(self, kit: Harness) -> None:
+        seed(kit)
+        order = _pick(await fetch_all(kit), lambda o: len(o.lines) >= 2)
+        lines = [line.line_id for line in order.lines]
+        groups = [lines[:1], lines[1:]]
+        await _split_twice(kit, "split_package", order, groups)
+        _check_replaced(order, await _after_split(kit), len(groups))
+
+
+class QuantitySplitContract:
+    """For an order source that offers ``split_package_by_quantity``."""
+
+    config: ClassVar[SuiteConfig]
+
+    @pytest.mark.asyncio
+    async def test_order_source_quantity_split_is_done_once_and_keeps_every_unit(
+        self, kit: Harness
+    ) -> None:
+        seed(kit)
+        order = _pick(await fetch_all(kit), lambda o: any(ln.quantity >= 2 for ln in o.lines))
+        line = next(ln for ln in order.lines if ln.quantity >= 2)
+        rest = {ln.line_id: int(ln.quantity) for ln in order.lines if ln is not line}
+        parcels = [{line.line_id: 1}, {line.line_id: int(line.quantity) - 1, **rest}]
+        await _split_twice(kit, "split_package_by_quantity", order, parcels)
+        _check_replaced(order, await _after_split(kit), len(parcels))
+
+
+def _pick(orders: list[Order], want: Callable[[Order], bool]) -> Order:
+    found = next((o for o in orders if want(o) and not o.superseded), None)
+    assert found is not None, "no seeded order fits this test: raise order_count"
+    return found
+
+
+async def _split_twice(kit: Harness, method: str, order: Order, plan: Any) -> None:
+    """Ask for the same split twice, as an engine does when it crashed after the first."""
+    async with kit.connected() as connector:
+        await getattr(connector, method)(order, plan)
+        again = await getattr(connector, method)(order, plan)  # must not raise
+        assert isinstance(again, RemoteRef)
+
+
+async def _after_split(kit: Harness) -> list[Order]:
+    kit.clock.advance(300)  # a marketplace may make the new packages asynchronously
+    return await fetch_all(kit)
+
+
+def _check_replaced(order: Order, after: list[Order], parts: int) -> None:
+    """The original comes back superseded; exactly ``parts`` new packages carry every unit
+    of it, and the buyer pays what the one package asked."""
+    by_id = {o.id: o for o in after}
+    assert order.id in by_id and by_id[order.id].superseded, (
+        "the split package must come back with Order.superseded set"
+    )
+    children = [o for o in after if o.order_number == order.order_number and o.id != order.id]
+    assert len(children) == parts, (
+        f"a split into {parts} asked twice left {len(children)} new packages"
+    )
+
+    def units(orders: list[Order]) -> Counter[str]:
+        count: Counter[str] = Counter()
+        for o in orders:
+            for line in o.lines:
+                count[line.barcode] += int(line.quantity)
+        return count
+
+    assert units(children) == units([order]), "units were lost or invented by the split"
+    payable = sum((line.payable for o in children for line in o.lines), Decimal(0))
+    assert payable == sum((line.payable for line in order.lines), Decimal(0)), (
+        "the new packages ask a different amount than the one they replace"
+    )

@@ -241,6 +241,15 @@ def _money(value: Decimal) -> float:
     return float(value.quantize(Decimal("0.01")))
 
 
+def _unit_shares(discount: Decimal, quantity: int) -> list[Decimal]:
+    """A line's discount per unit, to the kuruş, adding up to the line's (the first units
+    take the odd kuruş): a unit split off the line takes its own share with it."""
+    if quantity < 1:
+        return []
+    base, odd = divmod(int((discount * 100).to_integral_value()), quantity)
+    return [Decimal(base + (1 if i < odd else 0)) / 100 for i in range(quantity)]
+
+
 def _line_json(line: OrderLine, line_id: int, seller_id: int) -> dict[str, Any]:
     quantity = int(line.quantity)
     per_unit = (line.discount / quantity).quantize(Decimal("0.01")) if quantity else Decimal(0)
@@ -268,11 +277,11 @@ def _line_json(line: OrderLine, line_id: int, seller_id: int) -> dict[str, Any]:
         "orderLineItemStatusName": "Created",
         "discountDetails": [
             {
-                "lineItemPrice": _money(line.unit_price - per_unit),
-                "lineItemSellerDiscount": _money(per_unit),
+                "lineItemPrice": _money(line.unit_price - share),
+                "lineItemSellerDiscount": _money(share),
                 "lineItemTyDiscount": 0.0,
             }
-            for _ in range(quantity)
+            for share in _unit_shares(line.discount, quantity)
         ],
         **({"hsCode": line.hs_code} if line.hs_code else {}),
     }
