@@ -1,0 +1,72 @@
+"""``kervan demo --exit --export DIR``, the main job, run as a user runs it: a process of its
+own on a fresh home. What it prints and exports is what the quick start promises."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from lxml import etree
+
+KERVAN = str(Path(sys.executable).parent / "kervan")
+SAMPLES = Path(__file__).parents[2] / "plugins/marketplaces/trendyol/kervan_trendyol/samples"
+
+
+def _demo(home: Path, out: Path, *extra: str) -> tuple[str, dict]:
+    env = {**os.environ, "KERVAN_HOME": str(home)}
+    env.pop("KERVAN_STORE_URL", None)
+    env.pop("KERVAN_BROKER_URL", None)
+    proc = subprocess.run(
+        [KERVAN, "demo", "--exit", "--export", str(out), *extra],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout, json.loads((out / "summary.json").read_text())
+
+
+def _exports_every_document_and_label(out: Path, summary: dict) -> None:
+    from kervan_ubltr.validation import Validator
+
+    validator = Validator()
+    for invoice in summary["invoices"]:
+        xml = (out / "documents" / f"{invoice['number']}.xml").read_bytes()
+        root = etree.fromstring(xml)
+        ids = root.xpath("/*/*[local-name()='ID']/text()")
+        assert ids == [invoice["number"]]
+        report = validator.validate_here(xml)
+        assert not report.errors, (invoice["number"], report.errors[:3])
+        assert (out / "documents" / f"{invoice['number']}.pdf").read_bytes().startswith(b"%PDF")
+    zpl = sorted((out / "labels").glob("*.zpl"))
+    assert len(zpl) == summary["labels"]
+    assert all(p.read_text().lstrip().startswith("^XA") for p in zpl)
+    assert all(p.read_bytes().startswith(b"%PDF") for p in (out / "labels").glob("*.pdf"))
+
+
+def test_the_demo_runs_every_path_and_exports_what_it_made(tmp_path):
+    stdout, summary = _demo(tmp_path / "home", tmp_path / "out")
+    assert summary["failures"] == [] and summary["held"] == []
+    assert summary["orders_by_state"] == {"delivered": 11, "cancelled": 1}
+    assert summary["documents_by_kind"] == {"earsiv": 8, "efatura": 3, "export": 1}
+    assert summary["documents_by_status"] == {"accepted": 11, "cancelled": 1}
+    assert summary["labels"] == 12 and summary["cancellations"] == 1
+    assert "failures: none" in stdout and "exported to" in stdout
+    _exports_every_document_and_label(tmp_path / "out", summary)
+
+
+def test_the_demo_seeds_from_a_file_in_trendyols_own_format(tmp_path):
+    packages = json.loads((SAMPLES / "packages.json").read_text())
+    _, summary = _demo(
+        tmp_path / "home", tmp_path / "out", "--orders", str(SAMPLES / "packages.json")
+    )
+    assert summary["orders"] == len(packages["content"])
+    assert summary["failures"] == [] and summary["held"] == []
+    assert set(summary["orders_by_state"]) == {"delivered"}
+    numbers = {i["order"].split(":")[1] for i in summary["invoices"]}
+    assert numbers == {str(p["shipmentPackageId"]) for p in packages["content"]}
+    _exports_every_document_and_label(tmp_path / "out", summary)
