@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from kervan.store import Query, StoreError, StoreUnavailable, declare_kind, open_store
 from kervan.store import sqlite_sql as sql
 from kervan.store.sqlite import SqliteStore
@@ -104,3 +106,46 @@ def test_no_index_ddl_inside_a_transaction_that_may_roll_back(tmp_path: Path) ->
     names = {r[0] for r in s.conn().execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert "ix_widget__name__size" in names or "ix_widget__size__name" in names
     s.close()
+
+
+@given(
+    plan=st.lists(
+        st.tuples(st.sampled_from(["alone", "tx", "rollback", "other"]), st.integers(1, 4)),
+        min_size=1,
+        max_size=12,
+    )
+)
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_cas_values_never_repeat_across_transactions_rollbacks_and_connections(
+    tmp_path_factory, plan
+) -> None:
+    """CAS is one counter read per transaction plus a running count (see ``next_cas``): no two
+    committed versions share a value, whether written alone, in a transaction, after a rolled
+    back one, or by another store on the same file (another process would be the same)."""
+    path = str(tmp_path_factory.mktemp("cas") / "k.db")
+    first, second = SqliteStore(path), SqliteStore(path)
+    old = first.conn().execute("SELECT value FROM meta WHERE name = 'cas'").fetchone()[0]
+    seen: list[int] = []
+    try:
+        for i, (how, writes) in enumerate(plan):
+            ts = (second if how == "other" else first).tenant("acme")
+            if how == "rollback":
+                with pytest.raises(RuntimeError), ts.transaction() as tx:
+                    for k in range(writes):
+                        tx.upsert("widget", f"gone-{i}-{k}", {"n": k})
+                    raise RuntimeError("undo")
+            elif how == "tx":
+                with ts.transaction() as tx:
+                    seen += [tx.upsert("widget", f"w{i}-{k}", {"n": k}).cas for k in range(writes)]
+            else:
+                seen += [ts.upsert("widget", f"w{i}-{k}", {"n": k}).cas for k in range(writes)]
+        stored = [d.cas for d in first.tenant("acme").iter_query(Query("widget"))]
+        assert sorted(stored) == sorted(seen)  # what each write returned is what was kept
+        assert len(set(seen)) == len(seen)
+        assert seen == sorted(seen)  # they grow in the order of the commits
+        assert all(old < cas < 2**53 for cas in seen)
+    finally:
+        first.close()
+        second.close()
