@@ -77,17 +77,11 @@ async def reserve(ctx: StepContext, rec: OrderRecord) -> None:
 async def classify(ctx: StepContext, rec: OrderRecord) -> None:
     order = rec.order
     lookup: Registration | tax.LookupFailed | None = None
-    kept = None
+    kept = None  # a registry answer kept from an earlier order of this buyer
     if tax.needs_lookup(order):
         lookup = kept = registrations.cached(ctx, order.buyer.tax_id)
-    if tax.needs_lookup(order) and lookup is None:
-        classifier = ctx.connector(
-            ctx.tenant.settings.default_classifier_connection, TaxClassifier, "classifier"
-        )
-        try:
-            lookup = await classifier.lookup(order.buyer.tax_id)
-        except KervanError as exc:
-            lookup = tax.LookupFailed(reason=f"{type(exc).__name__}: {exc.message}", at=ctx.clock())
+        if kept is None:
+            lookup = await _ask_registry(ctx, order.buyer.tax_id)
     decision = tax.decide(order, lookup)
     also: list[tuple[str, str, dict[str, Any]]] = []
     if decision.hold:
@@ -97,7 +91,8 @@ async def classify(ctx: StepContext, rec: OrderRecord) -> None:
         rec.decision = decision.model_dump(mode="json")
         order.state = OrderState.CLASSIFIED
         if isinstance(lookup, Registration) and kept is None:
-            also = [doc for doc in [registrations.keep(ctx, lookup, decision.kind)] if doc]
+            doc = registrations.keep(ctx, lookup, decision.kind)
+            also = [doc] if doc else []
         ctx.note(
             rec,
             "classify",
@@ -109,6 +104,16 @@ async def classify(ctx: StepContext, rec: OrderRecord) -> None:
             **({"registry": f"kept answer of {kept.checked_at.isoformat()}"} if kept else {}),
         )
     ctx.save(rec, *also)
+
+
+async def _ask_registry(ctx: StepContext, tax_id: str) -> Registration | tax.LookupFailed:
+    classifier = ctx.connector(
+        ctx.tenant.settings.default_classifier_connection, TaxClassifier, "classifier"
+    )
+    try:
+        return await classifier.lookup(tax_id)
+    except KervanError as exc:  # an outage is not an answer: the order waits
+        return tax.LookupFailed(reason=f"{type(exc).__name__}: {exc.message}", at=ctx.clock())
 
 
 def _reserve_invoice(ctx: StepContext, rec: OrderRecord, rate: Decimal | None) -> Invoice:
