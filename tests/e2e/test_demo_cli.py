@@ -51,12 +51,22 @@ def _exports_every_document_and_label(out: Path, summary: dict) -> None:
 def test_the_demo_runs_every_path_and_exports_what_it_made(tmp_path):
     stdout, summary = _demo(tmp_path / "home", tmp_path / "out")
     assert summary["failures"] == [] and summary["held"] == []
-    assert summary["orders_by_state"] == {"delivered": 11, "cancelled": 1}
-    assert summary["documents_by_kind"] == {"earsiv": 8, "efatura": 3, "export": 1}
-    assert summary["documents_by_status"] == {"accepted": 11, "cancelled": 1}
-    assert summary["labels"] == 12 and summary["cancellations"] == 1
+    # 12 packages: one cancelled by its buyer, and one (five 5 kg bags of flour and ten
+    # flasks, 34 desi) split by the demo's 20-desi parcel limit into two that are delivered
+    assert summary["orders"] == 14 and summary["splits"] == 1
+    assert summary["orders_by_state"] == {"delivered": 12, "cancelled": 2}
+    assert summary["documents_by_kind"] == {"earsiv": 8, "efatura": 4, "export": 1}
+    assert summary["documents_by_status"] == {"accepted": 12, "cancelled": 1}
+    assert summary["labels"] == 13 and summary["cancellations"] == 1
     assert "failures: none" in stdout and "exported to" in stdout
     _exports_every_document_and_label(tmp_path / "out", summary)
+
+
+def test_the_demo_without_a_parcel_limit_ships_every_package_whole(tmp_path):
+    _, summary = _demo(tmp_path / "home", tmp_path / "out", "--max-parcel-desi", "0")
+    assert summary["failures"] == [] and summary["splits"] == 0
+    assert summary["orders_by_state"] == {"delivered": 11, "cancelled": 1}
+    assert summary["documents_by_kind"] == {"earsiv": 8, "efatura": 3, "export": 1}
 
 
 def test_the_demo_seeds_from_a_file_in_trendyols_own_format(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import typer
@@ -11,7 +12,11 @@ from rich.table import Table
 
 from ..demo.report import Summary
 from ..demo.run import Demo, DemoOptions
+from ..domain import SplitRules
 from ..store.opening import kervan_home
+
+#: the demo seller's parcel limit (desi or kg): the order with five 5 kg bags of flour is split
+DEMO_PARCEL_LIMIT = 20.0
 
 
 def _print_summary(console: Console, s: Summary) -> None:
@@ -32,7 +37,7 @@ def _print_summary(console: Console, s: Summary) -> None:
     console.print(f"documents by kind: {s.documents_by_kind}   by status: {s.documents_by_status}")
     console.print(
         f"labels: {s.labels}   shipments: {s.shipments_by_status}   "
-        f"cancellations: {s.cancellations}"
+        f"cancellations: {s.cancellations}   split packages: {s.splits}"
     )
     for h in s.held:
         console.print(f"[yellow]on hold[/] {h['order']}: {h['reason']}")
@@ -55,12 +60,25 @@ def demo(
         help="Seed the Trendyol sandbox from a file in Trendyol's package JSON format.",
     ),
     port: int = typer.Option(8040, "--port", help="Port for the API after the run."),
+    max_parcel_desi: float = typer.Option(
+        DEMO_PARCEL_LIMIT,
+        "--max-parcel-desi",
+        min=0,
+        help="The demo seller's parcel limit (split rules); 0 turns splitting off.",
+    ),
 ) -> None:
     """Run the whole order-to-cash flow against the first-party sandboxes."""
     console = Console()
     home = kervan_home() / "demo"
     run = Demo(
-        DemoOptions(home=home, orders_file=orders, export_dir=export),
+        DemoOptions(
+            home=home,
+            orders_file=orders,
+            export_dir=export,
+            split_rules=SplitRules(max_parcel_desi=Decimal(str(max_parcel_desi)))
+            if max_parcel_desi
+            else None,
+        ),
         lambda msg: console.print(f"[bold cyan]›[/] {msg}"),
     )
     started = time.perf_counter()

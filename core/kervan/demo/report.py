@@ -26,6 +26,8 @@ class Summary:
     labels: int = 0
     shipments_by_status: dict[str, int] = field(default_factory=dict)
     cancellations: int = 0
+    #: packages split into others (the split rules or a person); each ends ``cancelled``
+    splits: int = 0
     held: list[dict[str, str]] = field(default_factory=list)
     failures: list[dict[str, str]] = field(default_factory=list)
     invoices: list[dict[str, str]] = field(default_factory=list)
@@ -40,7 +42,9 @@ def summarize(runtime: Runtime, tenant_id: str) -> Summary:
     records = [OrderRecord.from_body(d.body) for d in ts.iter_query(Query(ORDER))]
     s.orders = len(records)
     s.orders_by_state = dict(Counter(r.order.state.value for r in records))
-    s.cancellations = s.orders_by_state.get(OrderState.CANCELLED.value, 0)
+    # a package split apart ends cancelled too, but nobody cancelled anything
+    s.splits = sum(1 for r in records if r.order.superseded)
+    s.cancellations = s.orders_by_state.get(OrderState.CANCELLED.value, 0) - s.splits
     for r in records:
         if r.order.state is OrderState.ON_HOLD:
             s.held.append({"order": r.order.id, "reason": r.order.hold_reason or ""})

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..domain import Role, User
+from ..domain import Role, SplitRules, User
 from ..roles import utcnow
 from ..runtime import Runtime
 from ..scenario import Scenario
@@ -34,6 +34,8 @@ class DemoOptions:
     home: Path
     orders_file: Path | None = None
     export_dir: Path | None = None
+    #: the demo tenant's split rules (``kervan demo`` sets a parcel limit; tests may not)
+    split_rules: SplitRules | None = None
 
 
 def sandbox_for(runtime: Runtime, key: str, *, live: bool = True) -> Any:
@@ -100,6 +102,10 @@ class Demo:
             scenario,
             website="https://www.trendyol.com/magaza/anadolu-tekstil",
         )
+        if self.options.split_rules is not None:
+            tenant = rt.tenancy.get_tenant("demo")
+            tenant.settings.split_rules = self.options.split_rules
+            rt.tenancy.update_tenant(tenant)
         for key in SANDBOXES:
             wiring.connect(rt, "demo", key, self.sandboxes[key], self.urls[key])
         admin = rt.tenancy.create_user(
