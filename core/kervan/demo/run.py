@@ -104,6 +104,7 @@ class Demo:
         )
         if self.options.split_rules is not None:
             tenant = rt.tenancy.get_tenant("demo")
+            assert tenant is not None  # just made by create_tenant
             tenant.settings.split_rules = self.options.split_rules
             rt.tenancy.update_tenant(tenant)
         for key in SANDBOXES:

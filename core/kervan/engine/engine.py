@@ -163,9 +163,11 @@ class Engine:
         rec = shipping.load_record(ctx, order_id)
         if rec is None:
             raise NotFoundError(f"order {order_id!r} not found")
-        problem = split_problem(rec, groups) if groups is not None else None
-        if parcels is not None:
-            problem = parcel_problem(rec, parcels)
+        problem = (
+            parcel_problem(rec, parcels)
+            if parcels is not None
+            else split_problem(rec, groups or [])
+        )
         if problem:
             raise InvalidInputError(f"cannot split {order_id}: {problem}")
         source = ctx.connector(rec.order.connection_id, OrderSource, "order source")
@@ -173,8 +175,7 @@ class Engine:
         if parcels is not None:
             plan, ref = parcels, await source.split_package_by_quantity(rec.order, parcels)
         else:
-            assert groups is not None
-            plan, ref = groups, await source.split_package(rec.order, groups)
+            plan, ref = groups or [], await source.split_package(rec.order, groups or [])
         ctx.store.update(ORDER, order_id, _note_split(ctx, plan, ref))
         return ref
 

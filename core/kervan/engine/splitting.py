@@ -47,7 +47,7 @@ def _pieces(line: LineSize, position: int, max_size: Decimal | None, divide: boo
     unit = line.size / line.quantity
     if not divide or max_size is None or line.size <= max_size or line.quantity < 2:
         return [_Piece(line.line_id, line.quantity, line.size, (position, 0))]
-    per = max(1, int(max_size // unit)) if unit else line.quantity
+    per = max(1, int(max_size // unit))  # a unit over the limit travels on its own
     counts = [per] * (line.quantity // per) + ([line.quantity % per] if line.quantity % per else [])
     return [_Piece(line.line_id, n, unit * n, (position, i)) for i, n in enumerate(counts)]
 
