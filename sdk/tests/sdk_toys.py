@@ -10,7 +10,7 @@ import base64
 import copy
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -30,7 +30,16 @@ from kervan import (
     Submission,
     TaxClassifier,
 )
-from kervan.domain import DocumentKind, DocumentStatus, Invoice, Label, Order, Package, kurus
+from kervan.domain import (
+    DocumentKind,
+    DocumentStatus,
+    Invoice,
+    Label,
+    Order,
+    Package,
+    TrackingEvent,
+    kurus,
+)
 from kervan.errors import AuthError, ConflictError, RateLimitedError, RemoteUnavailableError
 from kervan.scenario import Scenario
 from kervan_sdk.http import ApiClient, BasicAuth, RetryPolicy
@@ -40,6 +49,8 @@ from pydantic import SecretStr
 USER, PASSWORD = "toy-seller", "toy-sandbox-password-42"
 SETTINGS = {"username": USER, "password": PASSWORD}
 PDF = b"%PDF-1.4\n% toy label\n"
+#: hours after booking → the parcel's status (the toy carrier's whole journey)
+JOURNEY = ((2, "picked_up"), (8, "in_transit"), (30, "delivered"))
 
 
 def _authorized(header: str | None) -> bool:
@@ -101,14 +112,24 @@ class ToySandbox(Sandbox):
             key = body["cargoKey"]
             if key in self.shipments:
                 return JSONResponse({"message": "cargoKey already used"}, status_code=409)
-            self.shipments[key] = {"cargoKey": key, "tracking": f"TRK{len(self.shipments) + 1:08d}"}
+            self.shipments[key] = {
+                "cargoKey": key,
+                "tracking": f"TRK{len(self.shipments) + 1:08d}",
+                "bookedAt": self.clock.now().isoformat(),
+            }
             return self.shipments[key]
 
         @app.get("/shipments/{key}")
         async def shipment(key: str):
             if key not in self.shipments:
                 return JSONResponse({"message": "no such shipment"}, status_code=404)
-            return self.shipments[key]
+            booked = datetime.fromisoformat(self.shipments[key]["bookedAt"])
+            events = [
+                {"at": (booked + timedelta(hours=h)).isoformat(), "status": status}
+                for h, status in JOURNEY
+                if booked + timedelta(hours=h) <= self.clock.now()
+            ]
+            return {**self.shipments[key], "events": events}
 
         @app.post("/documents")
         async def submit(body: dict):
@@ -263,6 +284,17 @@ class ToyHub(OrderSource, TaxClassifier, Carrier, DocumentIssuer, ErpSink):
             already_existed=existed,
         )
 
+    async def track(self, cargo_keys: list[str]) -> dict[str, list[TrackingEvent]]:
+        out: dict[str, list[TrackingEvent]] = {}
+        for key in cargo_keys:
+            response = await self.find_shipment(key)  # None: the carrier never had it
+            if response is not None:
+                out[key] = [
+                    TrackingEvent(at=datetime.fromisoformat(e["at"]), status=e["status"])
+                    for e in response.json()["events"]
+                ]
+        return out
+
     # -- document issuer
     def _submission(self, body: dict, existed: bool = False) -> Submission:
         return Submission(
@@ -371,6 +403,20 @@ class OptimisticToy(ToyHub):
             return Registration(
                 tax_id=tax_id, registered=False, checked_at=self.context.clock(), source=self.key
             )
+
+
+class BatchFailingTrackToy(ToyHub):
+    """Lets one cargo key the carrier does not know fail a whole tracking batch."""
+
+    async def track(self, cargo_keys: list[str]) -> dict[str, list[TrackingEvent]]:
+        out: dict[str, list[TrackingEvent]] = {}
+        for key in cargo_keys:
+            body = await self.client.json("GET", f"/shipments/{key}")
+            out[key] = [
+                TrackingEvent(at=datetime.fromisoformat(e["at"]), status=e["status"])
+                for e in body["events"]
+            ]
+        return out
 
 
 class UnforgivingSplitToy(ToyHub):

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import pytest
 from kervan import Booking
-from kervan.domain import Package
+from kervan.domain import Package, TrackingEvent, TrackingStatus
 from kervan.errors import RemoteUnavailableError
 
 from ..sandbox import Fault
@@ -71,3 +71,39 @@ class CarrierContract:
         one = await book_until_answered(kit, make_package(seed=1))
         two = await book_until_answered(kit, make_package(seed=2))
         assert one.tracking_number != two.tracking_number
+
+
+#: a cargo key no test ever books: a carrier's answer must simply leave it out (or empty)
+UNKNOWN_CARGO_KEY = "KITNOSUCHKEY0001"
+#: long enough for any carrier's sandbox to deliver a parcel booked now
+DELIVERY_WITHIN_S = 4 * 24 * 3600
+
+
+class TrackingContract:
+    """For a carrier that offers ``track``: how the engine follows its parcels."""
+
+    config: ClassVar[SuiteConfig]
+
+    @pytest.mark.asyncio
+    async def test_carrier_tracks_a_parcel_to_its_delivery(self, kit: Harness) -> None:
+        pkg = package(kit)
+        await book_until_answered(kit, pkg)
+        asked = [pkg.cargo_key, UNKNOWN_CARGO_KEY]
+        async with kit.connected() as connector:
+            early = await connector.track(asked)
+            kit.clock.advance(DELIVERY_WITHIN_S)
+            later = await connector.track(asked)
+            again = await connector.track([pkg.cargo_key])
+        for answer in (early, later, again):
+            assert set(answer) <= set(asked), "track answered for cargo keys nobody asked about"
+            assert not answer.get(UNKNOWN_CARGO_KEY), "a cargo key never booked has events"
+        events = later.get(pkg.cargo_key) or []
+        assert events, (
+            "four days after booking the parcel has no tracking events: the sandbox must move "
+            "parcels along on its clock"
+        )
+        assert all(isinstance(e, TrackingEvent) and e.at.tzinfo is not None for e in events)
+        assert [e.at for e in events] == sorted(e.at for e in events), "events out of time order"
+        assert events[-1].status is TrackingStatus.DELIVERED, "the parcel never arrived"
+        assert len(early.get(pkg.cargo_key) or []) < len(events)
+        assert again[pkg.cargo_key] == events, "the same parcel tracked twice told two histories"
