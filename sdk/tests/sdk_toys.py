@@ -119,6 +119,15 @@ class ToySandbox(Sandbox):
             }
             return self.shipments[key]
 
+        @app.post("/shipments/{key}/cancel")
+        async def cancel_shipment(key: str):
+            if key not in self.shipments:
+                return JSONResponse({"message": "no such shipment"}, status_code=404)
+            if self.shipments[key].get("cancelled"):
+                return JSONResponse({"message": "shipment already cancelled"}, status_code=409)
+            self.shipments[key]["cancelled"] = True
+            return self.shipments[key]
+
         @app.get("/shipments/{key}")
         async def shipment(key: str):
             if key not in self.shipments:
@@ -284,6 +293,11 @@ class ToyHub(OrderSource, TaxClassifier, Carrier, DocumentIssuer, ErpSink):
             already_existed=existed,
         )
 
+    async def cancel_shipment(self, cargo_key: str) -> RemoteRef:
+        path = f"/shipments/{cargo_key}/cancel"
+        response = await self.client.request("POST", path, ok={200, 409}, idempotent=True)
+        return RemoteRef(remote_id=cargo_key, already_done=response.status_code == 409)
+
     async def track(self, cargo_keys: list[str]) -> dict[str, list[TrackingEvent]]:
         out: dict[str, list[TrackingEvent]] = {}
         for key in cargo_keys:
@@ -417,6 +431,15 @@ class BatchFailingTrackToy(ToyHub):
                 for e in body["events"]
             ]
         return out
+
+
+class ForgetfulCancelToy(ToyHub):
+    """Does not look at what the carrier answers: a second cancellation claims a new one."""
+
+    async def cancel_shipment(self, cargo_key: str) -> RemoteRef:
+        path = f"/shipments/{cargo_key}/cancel"
+        await self.client.request("POST", path, ok={200, 409}, idempotent=True)
+        return RemoteRef(remote_id=cargo_key)
 
 
 class UnforgivingSplitToy(ToyHub):

@@ -13,7 +13,7 @@ from .harness import DocumentFactory, SuiteConfig, load_sandbox_class, wrong_cre
 from .suite_common import ConnectorContract
 from .suite_documents import DocumentIssuerContract, ErpSinkContract
 from .suite_orders import OrderSourceContract, QuantitySplitContract, SplitContract
-from .suite_shipping import CarrierContract, TrackingContract
+from .suite_shipping import CancellationContract, CarrierContract, TrackingContract
 from .suite_tax import TaxClassifierContract
 
 #: role class → the standard tests for it (a Storefront is an OrderSource, so it gets those)
@@ -31,6 +31,7 @@ OPTIONAL_SUITES: tuple[tuple[type[Connector], str, type], ...] = (
     (OrderSource, "split_package", SplitContract),
     (OrderSource, "split_package_by_quantity", QuantitySplitContract),
     (Carrier, "track", TrackingContract),
+    (Carrier, "cancel_shipment", CancellationContract),
 )
 
 
@@ -66,8 +67,8 @@ def connector_suite(
     (default ``make_package()``). Order sources are seeded with ``order_count`` orders
     through ``Sandbox.seed_scenario``; tax classifiers with one registered buyer
     (``Scenario.registered``). Optional operations a connector implements (an order source's
-    ``split_package``, ``split_package_by_quantity``; a carrier's ``track``) bring their own
-    tests.
+    ``split_package``, ``split_package_by_quantity``; a carrier's ``track`` and
+    ``cancel_shipment``) bring their own tests.
     """
     if not (isinstance(connector_class, type) and issubclass(connector_class, Connector)):
         raise TypeError("connector_suite needs a kervan.Connector subclass")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import pytest
-from kervan import Booking
+from kervan import Booking, RemoteRef
 from kervan.domain import Package, TrackingEvent, TrackingStatus
 from kervan.errors import RemoteUnavailableError
 
@@ -107,3 +107,21 @@ class TrackingContract:
         assert events[-1].status is TrackingStatus.DELIVERED, "the parcel never arrived"
         assert len(early.get(pkg.cargo_key) or []) < len(events)
         assert again[pkg.cargo_key] == events, "the same parcel tracked twice told two histories"
+
+
+class CancellationContract:
+    """For a carrier that offers ``cancel_shipment``: an order cancelled before pickup."""
+
+    config: ClassVar[SuiteConfig]
+
+    @pytest.mark.asyncio
+    async def test_carrier_cancels_a_parcel_once_however_often_asked(self, kit: Harness) -> None:
+        pkg = package(kit)
+        await book_until_answered(kit, pkg)
+        async with kit.connected() as connector:
+            first = await connector.cancel_shipment(pkg.cargo_key)
+            # the engine asks again after a crash between the call and its own save
+            again = await connector.cancel_shipment(pkg.cargo_key)
+        assert isinstance(first, RemoteRef) and isinstance(again, RemoteRef)
+        assert not first.already_done, "the first cancellation said it was already done"
+        assert again.already_done, "a second cancellation must report already_done, not redo it"
