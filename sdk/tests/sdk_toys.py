@@ -37,10 +37,18 @@ from kervan.domain import (
     Label,
     Order,
     Package,
+    StockUpdate,
+    StockUpdateResult,
     TrackingEvent,
     kurus,
 )
-from kervan.errors import AuthError, ConflictError, RateLimitedError, RemoteUnavailableError
+from kervan.errors import (
+    AuthError,
+    ConflictError,
+    RateLimitedError,
+    RemoteRejectedError,
+    RemoteUnavailableError,
+)
 from kervan.scenario import Scenario
 from kervan_sdk.http import ApiClient, BasicAuth, RetryPolicy
 from kervan_sdk.sandbox import Sandbox, page_count, paginate
@@ -71,11 +79,17 @@ class ToySandbox(Sandbox):
         self.documents: dict[str, dict] = {}
         self.postings: dict[str, str] = {}
         self.registry: dict[str, str] = {}
+        self.listings: dict[str, int] = {}  # barcode → quantity on sale
         super().__init__(**kw)
 
     def seed_scenario(self, scenario: Scenario) -> None:
         self.orders = [o.model_dump(mode="json") for o in scenario.orders]
         self.registry = dict(scenario.registered)
+        self.listings = {
+            barcode: scenario.stock.get(card.id, 0)
+            for card in scenario.products
+            for barcode in card.barcodes
+        }
 
     def routes(self, app: FastAPI) -> None:
         @app.middleware("http")
@@ -118,6 +132,19 @@ class ToySandbox(Sandbox):
                 "bookedAt": self.clock.now().isoformat(),
             }
             return self.shipments[key]
+
+        @app.post("/stock")
+        async def stock(body: dict):
+            results = []
+            for item in body["items"]:
+                if item["barcode"] in self.listings:
+                    self.listings[item["barcode"]] = item["quantity"]
+                    results.append({"barcode": item["barcode"], "ok": True})
+                else:
+                    results.append({"barcode": item["barcode"], "ok": False, "error": "not listed"})
+            if not any(r["ok"] for r in results):
+                return JSONResponse({"message": "no listed barcode", "results": results}, 400)
+            return {"results": results}
 
         @app.post("/shipments/{key}/cancel")
         async def cancel_shipment(key: str):
@@ -293,6 +320,18 @@ class ToyHub(OrderSource, TaxClassifier, Carrier, DocumentIssuer, ErpSink):
             already_existed=existed,
         )
 
+    async def push_stock(self, updates: list[StockUpdate]) -> list[StockUpdateResult]:
+        items = [{"barcode": u.barcode, "quantity": u.quantity} for u in updates]
+        response = await self.client.request(
+            "POST", "/stock", json={"items": items}, idempotent=True, ok={200, 400}
+        )
+        return [
+            StockUpdateResult(
+                barcode=r["barcode"], ok=r["ok"], errors=[] if r["ok"] else [r["error"]]
+            )
+            for r in response.json()["results"]
+        ]
+
     async def cancel_shipment(self, cargo_key: str) -> RemoteRef:
         path = f"/shipments/{cargo_key}/cancel"
         response = await self.client.request("POST", path, ok={200, 409}, idempotent=True)
@@ -431,6 +470,18 @@ class BatchFailingTrackToy(ToyHub):
                 for e in body["events"]
             ]
         return out
+
+
+class AllOrNothingStockToy(ToyHub):
+    """Lets one barcode the channel does not list fail the whole stock push."""
+
+    async def push_stock(self, updates: list[StockUpdate]) -> list[StockUpdateResult]:
+        items = [{"barcode": u.barcode, "quantity": u.quantity} for u in updates]
+        body = await self.client.json("POST", "/stock", json={"items": items}, idempotent=True)
+        refused = [r["barcode"] for r in body["results"] if not r["ok"]]
+        if refused:  # the bug: the listed barcodes were updated, but the caller hears "failed"
+            raise RemoteRejectedError(f"stock push refused for {refused}", remote=self.key)
+        return [StockUpdateResult(barcode=r["barcode"], ok=True) for r in body["results"]]
 
 
 class ForgetfulCancelToy(ToyHub):

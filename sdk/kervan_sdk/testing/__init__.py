@@ -11,11 +11,13 @@ The ``kervan`` pytest plugin (entry point ``pytest11``) also provides fixtures:
 """
 
 from .factories import (
+    ean13,
     make_address,
     make_invoice,
     make_orders,
     make_package,
     make_party,
+    make_products,
     make_scenario,
     make_seller,
     tckn,
@@ -51,12 +53,14 @@ __all__ = [
     "TaxClassifierContract",
     "connector_suite",
     "context_for",
+    "ean13",
     "load_sandbox_class",
     "make_address",
     "make_invoice",
     "make_orders",
     "make_package",
     "make_party",
+    "make_products",
     "make_scenario",
     "make_seller",
     "tckn",

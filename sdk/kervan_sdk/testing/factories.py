@@ -18,6 +18,7 @@ from kervan.domain import (
     Package,
     Party,
     PartyKind,
+    ProductCard,
     TaxSubtotal,
     Totals,
     kurus,
@@ -181,9 +182,49 @@ def make_orders(
     return orders
 
 
-def make_scenario(orders: list[Order] | None = None, *, seed: int = 0) -> Scenario:
-    """A scenario with a company seller and ``orders`` (none by default)."""
-    return Scenario(seller=make_seller(random.Random(seed + 7)), orders=list(orders or []))
+def make_scenario(
+    orders: list[Order] | None = None,
+    *,
+    seed: int = 0,
+    products: list[ProductCard] | None = None,
+    stock: dict[str, int] | None = None,
+) -> Scenario:
+    """A scenario with a company seller and ``orders`` (none by default); ``products`` and
+    ``stock`` (product id → units) become the marketplace's listings."""
+    return Scenario(
+        seller=make_seller(random.Random(seed + 7)),
+        orders=list(orders or []),
+        products=list(products or []),
+        stock=dict(stock or {}),
+    )
+
+
+def ean13(body: str) -> str:
+    """A 12-digit ``body`` with its EAN-13 check digit (python-stdnum)."""
+    from stdnum import ean
+
+    return body + ean.calc_check_digit(body)
+
+
+def make_products(n: int, *, seed: int = 0, tenant_id: str = "kit-tenant") -> list[ProductCard]:
+    """``n`` product cards, each with one EAN-13 barcode (Turkish 869 prefix) and prices."""
+    rng = random.Random(seed)
+    cards = []
+    for i in range(n):
+        name, price, vat = _PRODUCTS[i % len(_PRODUCTS)]
+        cards.append(
+            ProductCard(
+                id=f"kit-p{seed}-{i}",
+                tenant_id=tenant_id,
+                sku=f"KIT-{seed}-{i:04d}",
+                name=name,
+                barcodes=[ean13(f"869{rng.randint(10**8, 10**9 - 1)}")],
+                vat_rate=vat,
+                sale_price=price,
+                list_price=kurus(price * Decimal("1.2")),
+            )
+        )
+    return cards
 
 
 def make_package(

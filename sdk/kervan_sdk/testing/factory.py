@@ -12,7 +12,7 @@ from ..sandbox import Sandbox
 from .harness import DocumentFactory, SuiteConfig, load_sandbox_class, wrong_credentials
 from .suite_common import ConnectorContract
 from .suite_documents import DocumentIssuerContract, ErpSinkContract
-from .suite_orders import OrderSourceContract, QuantitySplitContract, SplitContract
+from .suite_orders import OrderSourceContract, QuantitySplitContract, SplitContract, StockContract
 from .suite_shipping import CancellationContract, CarrierContract, TrackingContract
 from .suite_tax import TaxClassifierContract
 
@@ -30,6 +30,7 @@ ROLE_SUITES: tuple[tuple[type[Connector], type], ...] = (
 OPTIONAL_SUITES: tuple[tuple[type[Connector], str, type], ...] = (
     (OrderSource, "split_package", SplitContract),
     (OrderSource, "split_package_by_quantity", QuantitySplitContract),
+    (OrderSource, "push_stock", StockContract),
     (Carrier, "track", TrackingContract),
     (Carrier, "cancel_shipment", CancellationContract),
 )
@@ -67,7 +68,7 @@ def connector_suite(
     (default ``make_package()``). Order sources are seeded with ``order_count`` orders
     through ``Sandbox.seed_scenario``; tax classifiers with one registered buyer
     (``Scenario.registered``). Optional operations a connector implements (an order source's
-    ``split_package``, ``split_package_by_quantity``; a carrier's ``track`` and
+    ``split_package``, ``split_package_by_quantity``, ``push_stock``; a carrier's ``track`` and
     ``cancel_shipment``) bring their own tests.
     """
     if not (isinstance(connector_class, type) and issubclass(connector_class, Connector)):
