@@ -14,17 +14,12 @@ import typer
 
 from ..connections import SECRET, rotate_secrets
 from ..errors import KervanError
-from ..security.cipher import decode_key, encode_key, key_id, load_cipher, new_key
+from ..security.cipher import encode_key, env_keys, key_id, load_cipher, new_key
 from ..security.rotation import rotate_key_file
 from ..store import Query, open_store
 from ..store.opening import kervan_home
 
 secrets = typer.Typer(help="The key that seals connection secrets: status and rotation.")
-
-
-def _env_keys() -> list[bytes]:
-    text = os.environ.get("KERVAN_SECRET_KEY", "").strip()
-    return [decode_key(part) for part in text.split(",") if part.strip()]
 
 
 @secrets.command("status")
@@ -44,7 +39,7 @@ def status() -> None:
                     sealed[cipher.token_key_id(token)] += 1
     finally:
         store.close()
-    source = "KERVAN_SECRET_KEY" if _env_keys() else str(kervan_home() / "secret.key")
+    source = "KERVAN_SECRET_KEY" if env_keys(os.environ) else str(kervan_home() / "secret.key")
     typer.echo(f"keys from {source}; new secrets are sealed with {cipher.current_id}")
     for kid in sorted(cipher.key_ids, key=lambda k: k != cipher.current_id):
         role = "current" if kid == cipher.current_id else "old"
@@ -65,7 +60,7 @@ def rotate() -> None:
     """
     store = open_store()
     try:
-        keys = _env_keys()
+        keys = env_keys(os.environ)
         if keys:
             if len(keys) < 2:
                 raise typer.BadParameter(

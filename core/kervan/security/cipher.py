@@ -21,7 +21,7 @@ import hashlib
 import logging
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -127,14 +127,21 @@ def load_or_create_key(path: Path) -> bytes:
     return key
 
 
+def env_keys(env: Mapping[str, str]) -> list[bytes]:
+    """The keys of ``KERVAN_SECRET_KEY`` (comma-separated, the sealing key first); none when
+    it is unset, and then the key file is used."""
+    text = env.get("KERVAN_SECRET_KEY", "").strip()
+    return [decode_key(part) for part in text.split(",") if part.strip()]
+
+
 def load_cipher(env: dict[str, str] | None = None) -> SecretCipher:
     """The cipher from ``KERVAN_SECRET_KEY`` or ``$KERVAN_HOME/secret.key``."""
     from ..store.opening import kervan_home
 
     env = dict(os.environ) if env is None else env
-    text = env.get("KERVAN_SECRET_KEY", "").strip()
-    if text:
-        return SecretCipher([decode_key(part) for part in text.split(",") if part.strip()])
+    keys = env_keys(env)
+    if keys:
+        return SecretCipher(keys)
     home = Path(env["KERVAN_HOME"]) if env.get("KERVAN_HOME") else kervan_home()
     home.mkdir(parents=True, exist_ok=True)
     current = load_or_create_key(home / KEY_FILE)
