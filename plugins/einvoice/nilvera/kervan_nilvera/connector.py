@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -50,8 +50,6 @@ from .mapping import (
 from .settings import NilveraSettings
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
-#: most lookups one connection keeps in memory
-LOOKUP_CACHE_SIZE = 10_000
 
 
 class Nilvera(TaxClassifier, DocumentIssuer):
@@ -61,6 +59,8 @@ class Nilvera(TaxClassifier, DocumentIssuer):
     display_name: ClassVar[str] = "Nilvera"
     requires_core: ClassVar[str] = ">=0.1,<0.2"
     Settings: ClassVar[type[ConnectorSettings]] = NilveraSettings
+    #: 2: ``lookup_cache_ttl_s`` is gone (the engine alone keeps registry answers)
+    settings_version: ClassVar[int] = 2
     sandbox: ClassVar[str | None] = "kervan_nilvera.sandbox:NilveraSandbox"
 
     settings: NilveraSettings
@@ -74,10 +74,18 @@ class Nilvera(TaxClassifier, DocumentIssuer):
             context=context,
             timeout=settings.timeout_s,
         )
-        self._cache: dict[tuple[str, str], tuple[datetime, Registration]] = {}
         self._sender_aliases: list[str] | None = None
         #: lower-case UUID → service, for exports (IHRACAT e-Fatura or micro-export e-Arşiv)
         self._channels: dict[str, str] = {}
+
+    @classmethod
+    def migrate_settings(cls, old: dict[str, Any], from_version: int) -> dict[str, Any]:
+        """Version 1 kept registry answers itself for ``lookup_cache_ttl_s``; the engine owns
+        that rule now, so a connection stored with the field loads without it."""
+        new = dict(old)
+        if from_version < 2:
+            new.pop("lookup_cache_ttl_s", None)
+        return new
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -86,10 +94,12 @@ class Nilvera(TaxClassifier, DocumentIssuer):
     # tax classifier
 
     async def lookup(self, tax_id: str) -> Registration:
-        """Is ``tax_id`` a registered e-Fatura user? Cached for ``lookup_cache_ttl_s``.
+        """Is ``tax_id`` a registered e-Fatura user? Asks Nilvera every time.
 
-        Only definite answers are cached. An outage raises ``RemoteUnavailableError`` and an
-        ambiguous answer ``InvalidResponseError`` (both retryable): never "not registered".
+        The connector keeps no answer: the engine decides which answers may be reused (a
+        positive one for a while, a negative one never). An outage raises
+        ``RemoteUnavailableError`` and an ambiguous answer ``InvalidResponseError`` (both
+        retryable): never "not registered".
         """
         return await self._lookup(tax_id, USER_TYPE[EINVOICE])
 
@@ -98,9 +108,6 @@ class Nilvera(TaxClassifier, DocumentIssuer):
         if not tax_id.isdigit() or len(tax_id) not in (10, 11):
             raise InvalidInputError("a tax id is 10 digits (VKN) or 11 digits (TCKN)")
         now = self.context.clock()
-        cached = self._cache.get((tax_id, user_type))
-        if cached and cached[0] > now:
-            return cached[1]
         try:
             body = await self.client.check_tax_number(tax_id, user_type)
         except RemoteRejectedError as exc:
@@ -111,31 +118,7 @@ class Nilvera(TaxClassifier, DocumentIssuer):
                     "Nilvera answered 404 to the registered-user check", remote=REMOTE, status=404
                 ) from exc
             raise
-        registration = mapping.registration_from_check(tax_id, body, now, user_type)
-        ttl = self.settings.lookup_cache_ttl_s
-        if ttl > 0:
-            self._remember((tax_id, user_type), now + timedelta(seconds=ttl), registration, now)
-        return registration
-
-    def _remember(
-        self, key: tuple[str, str], until: datetime, registration: Registration, now: datetime
-    ) -> None:
-        if len(self._cache) >= LOOKUP_CACHE_SIZE:
-            # a long-running worker sees many buyers: drop the expired, then the oldest half
-            for stale in [k for k, (exp, _) in self._cache.items() if exp <= now]:
-                del self._cache[stale]
-            if len(self._cache) >= LOOKUP_CACHE_SIZE:
-                for old in list(self._cache)[: LOOKUP_CACHE_SIZE // 2]:
-                    del self._cache[old]
-        self._cache[key] = (until, registration)
-
-    def forget(self, tax_id: str | None = None) -> None:
-        """Drop cached lookups (one tax id, or all)."""
-        if tax_id is None:
-            self._cache.clear()
-        else:
-            for key in [k for k in self._cache if k[0] == tax_id]:
-                del self._cache[key]
+        return mapping.registration_from_check(tax_id, body, now, user_type)
 
     # ----------------------------------------------------------------------------------------
     # building and rendering (kervan-ubltr)

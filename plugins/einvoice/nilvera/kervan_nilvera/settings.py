@@ -16,9 +16,6 @@ class NilveraSettings(ConnectorSettings):
         default=LIVE_URL,
         description="https://api.nilvera.com (live) or https://apitest.nilvera.com (test)",
     )
-    lookup_cache_ttl_s: float = Field(
-        default=6 * 3600, ge=0, description="how long a registered-user answer is reused"
-    )
     earchive_cancel_window_days: int = Field(
         default=7,
         ge=0,

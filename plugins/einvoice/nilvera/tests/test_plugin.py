@@ -30,7 +30,6 @@ def test_one_class_registers_for_both_roles() -> None:
 def test_settings_defaults_and_the_api_key_is_write_only() -> None:
     settings = NilveraSettings.parse({"api_key": "k-123"})
     assert settings.base_url == "https://api.nilvera.com"
-    assert settings.lookup_cache_ttl_s == 6 * 3600
     assert settings.earchive_cancel_window_days == 7
     assert settings.public_dict()["api_key"] == "**set**"
     schema = NilveraSettings.model_json_schema()
@@ -39,7 +38,19 @@ def test_settings_defaults_and_the_api_key_is_write_only() -> None:
 
 def test_bad_settings_name_the_field_never_the_value() -> None:
     with pytest.raises(InvalidInputError) as caught:
-        NilveraSettings.parse({"api_key": "s3cret-value", "lookup_cache_ttl_s": -1, "typo": 1})
+        NilveraSettings.parse({"api_key": "s3cret-value", "timeout_s": -1, "typo": 1})
     text = str(caught.value) + repr(caught.value.errors)
-    assert "lookup_cache_ttl_s" in text and "typo" in text
+    assert "timeout_s" in text and "typo" in text
     assert "s3cret-value" not in text
+
+
+def test_settings_of_version_1_load_without_the_lookup_cache() -> None:
+    """Version 1 kept registry answers itself; the engine alone keeps them now."""
+    old = {"api_key": "k-123", "lookup_cache_ttl_s": 21600}
+    with pytest.raises(InvalidInputError):
+        NilveraSettings.parse(old)
+    assert Nilvera.settings_version == 2
+    settings = NilveraSettings.parse(Nilvera.migrate_settings(old, 1))
+    assert settings.api_key.get_secret_value() == "k-123"
+    assert "lookup_cache_ttl_s" not in NilveraSettings.model_fields
+    assert Nilvera.migrate_settings({"api_key": "k"}, 2) == {"api_key": "k"}
