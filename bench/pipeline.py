@@ -31,9 +31,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kervan.demo import scenario_data as sd
-from kervan.demo import wiring
-from kervan.demo.run import sandbox_for
 from kervan.domain import (
     OrderState,
 )
@@ -42,6 +39,9 @@ from kervan.engine.shipping import has_label
 from kervan.runtime import Runtime
 from kervan.scenario import Scenario
 from kervan.store import Query, open_store
+from kervan_demo import scenario_data as sd
+from kervan_demo import wiring
+from kervan_demo.run import sandbox_for
 from kervan_ubltr import default_validator
 
 KEYS = ("trendyol", "nilvera", "yurtici")

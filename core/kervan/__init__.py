@@ -1,14 +1,22 @@
 """Kervan: order-to-cash integration hub for e-commerce sellers in Turkey.
 
 This module is the public surface plugins may import. Anything not exported here is internal.
+
+Most plugins need only the role contracts and the domain. A plugin that runs Kervan itself
+from a command of its own (``kervan demo`` is one) also has ``Runtime`` (one process's wiring),
+``create_app`` (the REST API around a Runtime), ``kervan_home`` and ``reports``; those are
+imported on first use, so ``import kervan`` stays light.
 """
 
 from __future__ import annotations
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
-from . import domain, errors, invoicing, roles, scenario, tax
+from . import domain, errors, invoicing, problems, roles, scenario, tax
 from .plugins.hookspecs import hookimpl
+from .problems import RecordKind, RecordProblem
 from .roles import (
     Alias,
     Booking,
@@ -29,6 +37,20 @@ from .roles import (
 from .scenario import Scenario
 from .settings import ConnectorSettings
 
+if TYPE_CHECKING:
+    from . import reports
+    from .api.app import create_app
+    from .runtime import Runtime
+    from .store.opening import kervan_home
+
+#: exported name → (module, attribute or None for the module itself), imported on first use
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "Runtime": ("kervan.runtime", "Runtime"),
+    "create_app": ("kervan.api.app", "create_app"),
+    "kervan_home": ("kervan.store.opening", "kervan_home"),
+    "reports": ("kervan.reports", None),
+}
+
 try:
     __version__ = version("kervan")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
@@ -45,19 +67,36 @@ __all__ = [
     "DocumentIssuer",
     "ErpSink",
     "OrderSource",
+    "RecordKind",
+    "RecordProblem",
     "Registration",
     "RemoteRef",
+    "Runtime",
     "Scenario",
     "Storefront",
     "Submission",
     "TaxClassifier",
     "__version__",
+    "create_app",
     "desi_of",
     "domain",
     "errors",
     "hookimpl",
     "invoicing",
+    "kervan_home",
+    "problems",
+    "reports",
     "roles",
     "scenario",
     "tax",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(target[0])
+    value = module if target[1] is None else getattr(module, target[1])
+    globals()[name] = value
+    return value

@@ -10,13 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 from kervan import Registration
 from kervan.api.app import create_app
-from kervan.demo.scenario_data import PRODUCTS, SELLER
 from kervan.domain import Order, OrderLine, Role, Tenant, TenantSettings, User
 from kervan.engine.records import INVOICE, ORDER, SHIPMENT, OrderRecord
 from kervan.invoicing import invoice_from_order
 from kervan.runtime import Runtime
 from kervan.store import open_store
 from kervan.tax import decide
+from kervan_demo.scenario_data import PRODUCTS, SELLER
 
 
 def order(package: str) -> Order:

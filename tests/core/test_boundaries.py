@@ -8,6 +8,9 @@
   integrator plugin may build on ``kervan_ubltr``).
 * The SDK imports no plugin, and from ``kervan`` the public surface plus ``kervan.plugins`` (its
   contract test kit drives the plugin host).
+* ``kervan-demo`` (demo/) is a plugin like the others: the public surface only.
+* The core names no plugin: no string in it is an installed plugin's entry-point name or
+  connector key (the demo's wiring, which does, lives in kervan-demo).
 
 The public surface is read from ``kervan.__all__``, so exporting a module there makes it public.
 """
@@ -15,6 +18,7 @@ The public surface is read from ``kervan.__all__``, so exporting a module there 
 from __future__ import annotations
 
 import ast
+import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +28,12 @@ import kervan
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_NAMES = set(kervan.__all__)
+# a name in __all__ that is a submodule, found without importing it (some load on first use)
 PUBLIC_MODULES = {"kervan"} | {
-    f"kervan.{name}" for name in PUBLIC_NAMES if isinstance(getattr(kervan, name), ModuleType)
+    f"kervan.{name}"
+    for name in PUBLIC_NAMES
+    if isinstance(kervan.__dict__.get(name), ModuleType)
+    or (name not in kervan.__dict__ and importlib.util.find_spec(f"kervan.{name}") is not None)
 }
 
 
@@ -151,6 +159,12 @@ from .client import Client
     assert [plugin_violation(i) for i in found] == [None] * 8
 
 
+def test_the_public_surface_includes_modules_loaded_on_first_use():
+    assert {"kervan.domain", "kervan.reports", "kervan.scenario"} <= PUBLIC_MODULES
+    assert "kervan.runtime" not in PUBLIC_MODULES  # only its Runtime class is exported
+    assert plugin_violation(Import("kervan", ("Runtime", "create_app", "kervan_home"), 1)) is None
+
+
 def test_checker_flags_a_plugin_import_in_the_core():
     found = [
         core_violation(i) for i in imports("import kervan_trendyol\nfrom kervan_sdk import http")
@@ -183,6 +197,31 @@ def test_the_core_imports_no_plugin():
 def test_plugins_import_only_the_public_surface_of_kervan_and_the_sdk():
     files = python_files("plugins/*/*/**/*.py")
     found = violations(files, plugin_violation)
+    assert not found, "\n".join(found)
+
+
+def test_the_demo_imports_only_the_public_surface_of_kervan_and_the_sdk():
+    files = python_files("demo/**/*.py")
+    assert any(p.name == "run.py" for p in files), "no demo sources found"
+    found = violations(files, plugin_violation)
+    assert not found, "\n".join(found)
+
+
+def test_the_core_names_no_plugin_key():
+    from kervan.plugins import get_host, installed_plugins
+
+    names = {c.name.lower() for c in installed_plugins()}
+    names |= {key.lower() for key in get_host(strict=False).connectors()}
+    assert {"demo", "trendyol", "nilvera"} <= names
+    found = []
+    for path in python_files("core/**/*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and node.value.strip().lower() in names
+            ):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
     assert not found, "\n".join(found)
 
 

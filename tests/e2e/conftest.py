@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from kervan.demo import scenario_data as sd
-from kervan.demo.run import Demo, DemoOptions
 from kervan.domain import Address, Order, Party, PartyKind
 from kervan.engine.records import INVOICE, ORDER, OrderRecord
 from kervan.scenario import Scenario
 from kervan.store import Query
+from kervan_demo import scenario_data as sd
+from kervan_demo.run import Demo, DemoOptions
 
 
 class SkippableClock:

@@ -26,9 +26,6 @@ from pathlib import Path
 
 import pytest
 import redis
-from kervan.demo import scenario_data as sd
-from kervan.demo import wiring
-from kervan.demo.run import SANDBOXES, sandbox_for
 from kervan.domain import (
     OrderState,
 )
@@ -37,6 +34,9 @@ from kervan.jobs import Scheduler
 from kervan.runtime import Runtime
 from kervan.scenario import Scenario
 from kervan.store import Query, open_store
+from kervan_demo import scenario_data as sd
+from kervan_demo import wiring
+from kervan_demo.run import SANDBOXES, sandbox_for
 
 N = int(os.environ.get("KERVAN_CRASH_ORDERS", "500"))
 REDIS_URL = "redis://127.0.0.1:6379/14"

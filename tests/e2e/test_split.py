@@ -6,11 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from kervan.demo import scenario_data as sd
 from kervan.domain import OrderState, SplitRules
 from kervan.engine.records import ORDER, OrderRecord
 from kervan.errors import InvalidInputError
 from kervan.store import Query
+from kervan_demo import scenario_data as sd
 
 from .conftest import PERSON, make_order
 

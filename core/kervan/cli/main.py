@@ -20,7 +20,6 @@ app = typer.Typer(
 # sub-command modules; each exposes ``register(app)``
 _COMMAND_MODULES = (
     "kervan.cli.plugins_cmd",
-    "kervan.cli.demo_cmd",
     "kervan.cli.serve_cmd",
     "kervan.cli.admin_cmd",
     "kervan.cli.secrets_cmd",
@@ -70,10 +69,11 @@ _load_commands()
 
 def _plugin_commands(argv: list[str]) -> None:
     """Let plugins add commands (``register_commands`` hook), but only when the command asked
-    for is not a core one: importing every plugin would slow down ``kervan --version``."""
+    for is not a core one, or for the command list (``kervan``, ``kervan --help``): importing
+    every plugin would slow down ``kervan --version`` and the core commands."""
     first = next((a for a in argv[1:] if not a.startswith("-")), None)
     known = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
-    if first is None or first in known:
+    if first in known or (first is None and "--version" in argv):
         return
     from ..plugins import get_host
 

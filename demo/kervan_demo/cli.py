@@ -7,13 +7,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import typer
+from kervan import create_app, kervan_home
+from kervan.domain import SplitRules
+from kervan.reports import Summary
 from rich.console import Console
 from rich.table import Table
 
-from ..demo.report import Summary
-from ..demo.run import Demo, DemoOptions
-from ..domain import SplitRules
-from ..store.opening import kervan_home
+from .run import Demo, DemoOptions
 
 #: the demo seller's parcel limit (desi or kg): the order with five 5 kg bags of flour is split
 DEMO_PARCEL_LIMIT = 20.0
@@ -100,8 +100,6 @@ def demo(
 
 def _serve_api(console: Console, runtime, api_key: str, port: int) -> None:
     import uvicorn
-
-    from ..api.app import create_app
 
     console.print(f"\nAPI: http://127.0.0.1:{port}/v1  (docs: http://127.0.0.1:{port}/docs)")
     console.print(f"demo API key (tenant 'demo'): {api_key}")

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain import Tenant, TenantSettings
-from ..runtime import Runtime
-from ..scenario import Scenario
+from kervan import Runtime, Scenario
+from kervan.domain import Tenant, TenantSettings
 
 #: the connections every wired tenant gets, named after their connector
 ISSUER, CARRIER, MARKETPLACE = "nilvera", "yurtici", "trendyol"

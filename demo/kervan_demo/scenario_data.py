@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from ..domain import Address, Order, OrderLine, Party, PartyKind, ProductCard
-from ..scenario import Scenario
+from kervan import Scenario
+from kervan.domain import Address, Order, OrderLine, Party, PartyKind, ProductCard
 
 SELLER = Party(
     kind=PartyKind.COMPANY,

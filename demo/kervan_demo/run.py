@@ -16,14 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..domain import Role, SplitRules, User
-from ..roles import utcnow
-from ..runtime import Runtime
-from ..scenario import Scenario
-from ..store import open_store
+from kervan import Runtime, Scenario
+from kervan.domain import Role, SplitRules, User
+from kervan.reports import Summary, export_all, summarize
+from kervan.roles import utcnow
+from kervan_sdk import WallClock
+
 from . import scenario_data, wiring
-from .clock import DemoClock
-from .report import Summary, export_all, summarize
 
 SANDBOXES = ("trendyol", "nilvera", "yurtici", "mng")
 HOUR = 3600.0
@@ -51,7 +50,7 @@ def sandbox_for(runtime: Runtime, key: str, *, live: bool = True) -> Any:
     # served on loopback, a sandbox lives in real time (rate limits refill, statuses move);
     # the demo still jumps it forward with advance() so carriers and GİB answer in seconds
     cls_ = getattr(importlib.import_module(module), name)
-    return cls_(clock=DemoClock()) if live else cls_()
+    return cls_(clock=WallClock()) if live else cls_()
 
 
 class Demo:
@@ -69,7 +68,7 @@ class Demo:
         shutil.rmtree(home, ignore_errors=True)
         home.mkdir(parents=True)
         runtime = Runtime.create(
-            store=open_store(f"sqlite:///{home}/kervan.db"), clock=clock or utcnow
+            store_url=f"sqlite:///{home.absolute()}/kervan.db", clock=clock or utcnow
         )
         self.runtime = runtime
         for key in SANDBOXES:

@@ -1,4 +1,10 @@
-"""The demo's summary (orders by state, documents by kind, labels, failures) and export."""
+"""What a tenant's store holds, summed up for a person: orders by state, documents by kind and
+status, labels, holds and failures (:func:`summarize`), and every document and label written
+out as files (:func:`export_all`).
+
+Public (``kervan.reports``) so a tool that drives a Runtime, such as ``kervan demo``, can report
+without knowing how the engine stores its records.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +14,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..domain import Invoice, OrderState
-from ..engine.records import DEAD_LETTER, INVOICE, ORDER, SHIPMENT, OrderRecord
-from ..engine.shipping import has_label
-from ..errors import KervanError
-from ..roles import DocumentIssuer
-from ..runtime import Runtime
-from ..store.port import Query
+from .domain import Invoice, OrderState
+from .engine.records import DEAD_LETTER, INVOICE, ORDER, SHIPMENT, OrderRecord
+from .engine.shipping import has_label
+from .errors import KervanError
+from .roles import DocumentIssuer
+from .runtime import Runtime
+from .store.port import Query
 
 
 @dataclass
