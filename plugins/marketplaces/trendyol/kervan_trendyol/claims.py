@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -39,7 +39,7 @@ class ClaimsMixin:
 
     async def _claims_since(self, since: datetime) -> AsyncIterator[Claim]:
         now = self.context.clock()
-        start = max(since - timedelta(minutes=self.settings.overlap_minutes), now - HISTORY)
+        start = max(since, now - HISTORY)  # the caller owns any overlap
         seen: set[str] = set()
         for lo, hi in windows(start, now):
             page = 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from kervan import CheckResult, ConnectorContext, OrderSource
 from kervan.domain import Order
@@ -24,6 +24,8 @@ class Trendyol(OrdersMixin, ClaimsMixin, ProductsMixin, OrderSource):
     display_name: ClassVar[str] = "Trendyol"
     requires_core: ClassVar[str] = ">=0.1,<0.2"
     Settings = TrendyolSettings
+    #: 2: ``lookback_days`` and ``overlap_minutes`` are gone (the engine owns the polling window)
+    settings_version: ClassVar[int] = 2
     sandbox: ClassVar[str | None] = "kervan_trendyol.sandbox:TrendyolSandbox"
 
     settings: TrendyolSettings
@@ -31,6 +33,16 @@ class Trendyol(OrdersMixin, ClaimsMixin, ProductsMixin, OrderSource):
     def __init__(self, settings: TrendyolSettings, context: ConnectorContext) -> None:
         super().__init__(settings, context)
         self.client = TrendyolClient(settings, context)
+
+    @classmethod
+    def migrate_settings(cls, old: dict[str, Any], from_version: int) -> dict[str, Any]:
+        """Version 1 had its own polling window (``lookback_days``, ``overlap_minutes``); the
+        engine owns that now, so a connection stored with them loads without them."""
+        new = dict(old)
+        if from_version < 2:
+            new.pop("lookback_days", None)
+            new.pop("overlap_minutes", None)
+        return new
 
     async def check(self) -> CheckResult:
         """Credentials, seller id and User-Agent, with one cheap read (one package)."""

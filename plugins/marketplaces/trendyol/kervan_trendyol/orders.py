@@ -65,16 +65,15 @@ class OrdersMixin:
 
     # -- fetch -----------------------------------------------------------------------------
 
-    def initial_since(self) -> datetime:
-        """Where a connection's first import starts: ``lookback_days`` ago."""
-        return self.context.clock() - timedelta(days=self.settings.lookback_days)
-
     async def fetch_orders(
         self, since: datetime, until: datetime | None = None
     ) -> AsyncIterator[Order]:
-        """Every package modified in ``[since - overlap, until]``, each at most once per call.
+        """Every package modified in ``[since, until]``, each at most once per call.
 
-        Windows are cut at two weeks and paged newest-first (``PackageLastModifiedDate``,
+        Exactly the window asked for: the engine owns the polling window (its overlap and the
+        first poll's lookback), so nothing is re-read here. Only Trendyol's own limits shape
+        the requests: a start older than the three months Trendyol keeps is moved up to it,
+        and windows are cut at two weeks and paged newest-first (``PackageLastModifiedDate``,
         ``DESC``), so a package modified while we page moves to the head of the list: pages
         shift later, we see repeats (deduplicated here) and never skip one. A window whose
         ``totalElements`` changes while we page it is read again. A window with more than
@@ -82,7 +81,7 @@ class OrdersMixin:
         """
         now = self.context.clock()
         until = until or now
-        start = max(since - timedelta(minutes=self.settings.overlap_minutes), now - HISTORY)
+        start = max(since, now - HISTORY)
         seen: dict[str, Any] = {}
         for status in (None, GONE_STATUSES):
             for lo, hi in windows(start, until):

@@ -30,18 +30,6 @@ class TrendyolSettings(ConnectorSettings):
     store_front_code: str | None = Field(
         default=None, max_length=10, description="storeFrontCode header (international stores)"
     )
-    lookback_days: int = Field(
-        default=14,
-        ge=1,
-        le=90,
-        description="how far back the first fetch looks (history: 3 months)",
-    )
-    overlap_minutes: int = Field(
-        default=10,
-        ge=0,
-        le=1440,
-        description="each incremental fetch re-reads this much before 'since' (late writes)",
-    )
     page_size: int = Field(default=200, ge=1, le=200, description="packages per page (max 200)")
     webhook_auth: Literal["API_KEY", "BASIC_AUTHENTICATION"] | None = Field(
         default=None, description="how Trendyol authenticates its webhook calls to us"

@@ -107,7 +107,7 @@ async def test_packages_leaving_the_window_while_paging_do_not_hide_others(big):
     window is read again and nothing is skipped; the modified one comes with the next fetch."""
     for n, pid in enumerate(sorted(big.packages)):  # distinct timestamps: a stable order
         big.packages[pid]["lastModifiedDate"] -= n * 1000
-    connector = make_connector(big, page_size=10, overlap_minutes=0)
+    connector = make_connector(big, page_size=10)
     inner = connector.client._http._transport
     first_page = [
         p for p, _ in sorted(big.packages.items(), key=lambda kv: -kv[1]["lastModifiedDate"])

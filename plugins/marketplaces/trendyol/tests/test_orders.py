@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
+import httpx
 import pytest
 from kervan.domain import (
     DocumentKind,
@@ -19,9 +20,10 @@ from kervan.domain import (
     Totals,
 )
 from kervan.errors import InvalidInputError, RemoteRejectedError
+from kervan_trendyol.mapping import to_epoch_ms
 from kervan_trendyol.sandbox import TrendyolSandbox
 
-from .conftest import fetch, make_connector, order_of
+from .conftest import BASE, fetch, make_connector, order_of
 
 SELLER = Party(kind=PartyKind.COMPANY, tax_id="1234567890", company_name="Kervan Demo A.Ş.")
 
@@ -79,13 +81,51 @@ async def test_long_ranges_are_cut_into_two_week_windows(sandbox, trendyol):
     sandbox.clock.advance(0)
     since = sandbox.clock.now() - timedelta(days=40)
     await fetch(trendyol, since)
-    # 40 days + overlap → 3 windows, and the second pass for gone statuses → 3 more
+    # 40 days → 3 windows, and the second pass for gone statuses → 3 more
     assert sandbox.count("GET", "*/orders") == 6
 
 
 async def test_history_is_capped_at_three_months(sandbox, trendyol):
     await fetch(trendyol, sandbox.clock.now() - timedelta(days=400))
     assert sandbox.count("GET", "*/orders") == 2 * 7  # 90 days → 7 windows, two passes
+
+
+async def test_fetch_asks_for_exactly_the_window_it_is_given(sandbox):
+    """The engine owns the polling window (overlap, first lookback): the connector re-reads
+    nothing before ``since`` and asks nothing after ``until``."""
+    connector = make_connector(sandbox)
+    inner = connector.client._http._transport
+    asked: list[tuple[int, int]] = []
+
+    class Recorder(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if request.url.path.endswith("/orders"):
+                params = request.url.params
+                asked.append((int(params["startDate"]), int(params["endDate"])))
+            return await inner.handle_async_request(request)
+
+    connector.client._http._transport = Recorder()
+    sandbox.clock.advance(600)
+    until = sandbox.clock.now() - timedelta(minutes=5)  # not the connector's "now"
+    since = until - timedelta(days=1)
+    orders = [o async for o in connector.fetch_orders(since, until)]
+    # one window, asked once per pass (open statuses, then the gone ones)
+    assert asked == [(to_epoch_ms(since), to_epoch_ms(until))] * 2
+    assert len(orders) == 12
+    await connector.aclose()
+
+
+def test_settings_of_version_1_load_without_the_polling_fields(sandbox):
+    """Version 1 stored its own polling window; the engine owns it now."""
+    from kervan_trendyol import Trendyol, TrendyolSettings
+
+    old = {**sandbox.demo_settings(BASE), "lookback_days": 30, "overlap_minutes": 10}
+    with pytest.raises(InvalidInputError):
+        TrendyolSettings.parse(old)
+    assert Trendyol.settings_version == 2
+    settings = TrendyolSettings.parse(Trendyol.migrate_settings(old, 1))
+    assert settings.public_dict()["seller_id"] == old["seller_id"]
+    assert Trendyol.migrate_settings({"seller_id": "1"}, 2) == {"seller_id": "1"}
 
 
 async def test_paging_reads_every_page(sandbox):
@@ -96,7 +136,7 @@ async def test_paging_reads_every_page(sandbox):
     await connector.aclose()
 
 
-async def test_incremental_fetch_sees_only_changes_plus_overlap(sandbox, trendyol):
+async def test_incremental_fetch_sees_only_changes_since(sandbox, trendyol):
     await fetch(trendyol)
     sandbox.clock.advance(3600)
     last_poll = sandbox.clock.now()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 
 import httpx
@@ -157,7 +158,7 @@ async def test_claim_bodies(spied, sandbox):
         p for p, pkg in sandbox.packages.items() if sum(x["quantity"] for x in pkg["lines"]) >= 2
     )
     claim_id = sandbox.customer_return(pid)
-    (claim,) = [c async for c in connector.fetch_claims(sandbox.clock.now())]
+    (claim,) = [c async for c in connector.fetch_claims(sandbox.clock.now() - timedelta(hours=1))]
     first, second = claim.lines[0].id, claim.lines[-1].id
     assert first != second
     await connector.approve_claim(claim, [first])
