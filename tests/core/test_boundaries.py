@@ -194,6 +194,30 @@ def test_the_core_imports_no_plugin():
     assert not found, "\n".join(found)
 
 
+def test_the_runtime_package_holds_no_test_fakes():
+    """Test doubles (the Couchbase fake, ...) live in tests/support, on pytest's ``pythonpath``,
+    not in what ``pip install kervan`` ships: no fake module or class in core, and no core
+    module imports test support."""
+    support = {p.stem for p in (ROOT / "tests" / "support").glob("*.py")}
+    assert "couchbase_fake" in support
+    files = python_files("core/**/*.py")
+    found = [f"{p.relative_to(ROOT)}: a test module" for p in files if "fake" in p.stem.lower()] + [
+        f"{p.relative_to(ROOT)}:{node.lineno}: class {node.name}"
+        for p in files
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ClassDef) and node.name.lower().startswith("fake")
+    ]
+    found += violations(
+        files,
+        lambda imp: (
+            f"the core imports test support {imp.module}"
+            if imp.module.split(".")[0] in support | {"tests"}
+            else None
+        ),
+    )
+    assert not found, "\n".join(found)
+
+
 def test_plugins_import_only_the_public_surface_of_kervan_and_the_sdk():
     files = python_files("plugins/*/*/**/*.py")
     found = violations(files, plugin_violation)

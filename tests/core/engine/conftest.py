@@ -22,8 +22,8 @@ def store(request, tmp_path):
     if request.param == "sqlite":
         s = open_store(f"sqlite:///{tmp_path}/kervan.db")
     else:
+        from couchbase_fake import FakeCluster
         from kervan.store.couchbase import CouchbaseStore
-        from kervan.store.couchbase_fake import FakeCluster
 
         s = CouchbaseStore(FakeCluster(), "kervan", "kervan")
     yield s

@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from couchbase_fake import FakeCluster
 from kervan.store import Store, declare_kind
 from kervan.store.couchbase import CouchbaseStore
-from kervan.store.couchbase_fake import FakeCluster
 from kervan.store.sqlite import SqliteStore
 
 declare_kind("widget", indexes=["color", "size", "active", "meta.rank", "name"])

@@ -16,9 +16,9 @@ from couchbase.exceptions import (
     UnAmbiguousTimeoutException,
 )
 from couchbase.options import DeltaValue, IncrementOptions, ReplaceOptions, SignedInt64
+from couchbase_fake import FakeCluster
 from kervan.store import CasMismatch, Query, StoreError, StoreUnavailable, declare_kind, open_store
 from kervan.store.couchbase import CouchbaseStore
-from kervan.store.couchbase_fake import FakeCluster
 
 declare_kind("widget", indexes=["color", "size", "active", "meta.rank", "name"])
 

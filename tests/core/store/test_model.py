@@ -7,12 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from couchbase_fake import FakeCluster
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from kervan.store import CasMismatch, DocumentExists, DocumentNotFound, Query, Store, declare_kind
 from kervan.store.couchbase import CouchbaseStore
-from kervan.store.couchbase_fake import FakeCluster
 from kervan.store.sqlite import SqliteStore
 
 declare_kind("widget", indexes=["color", "size", "active", "meta.rank", "name"])

@@ -1,8 +1,10 @@
 """An in-memory stand-in for a Couchbase cluster, shaped like the Python SDK 4.x.
 
-No Couchbase Server can run on our machines, so the Couchbase adapter is exercised against
-this: the same call shapes (``cluster.bucket().scope().collection()``, ``get/insert/replace/
-upsert/remove`` with ``ReplaceOptions(cas=...)``/``RemoveOptions(cas=...)``,
+Test support, not part of the runtime package: ``pythonpath`` in the root pyproject's pytest
+settings puts ``tests/support`` on ``sys.path``, so tests write ``from couchbase_fake import
+FakeCluster``. No Couchbase Server can run on our machines, so the Couchbase adapter is
+exercised against this: the same call shapes (``cluster.bucket().scope().collection()``,
+``get/insert/replace/upsert/remove`` with ``ReplaceOptions(cas=...)``/``RemoveOptions(cas=...)``,
 ``binary().increment(key, IncrementOptions(initial=..., delta=...))``,
 ``bucket.collections().create_collection(scope, name)``, ``cluster.transactions.run(logic)``
 with ``ctx.get/insert/replace/remove``) and the wheel's real exception classes. Values go
