@@ -38,6 +38,7 @@ from .domain import (
     TrackingEvent,
 )
 from .errors import UnsupportedOperationError
+from .problems import RecordProblem
 from .settings import ConnectorSettings
 
 
@@ -132,13 +133,27 @@ def _unsupported(self: Connector, op: str) -> UnsupportedOperationError:
 class OrderSource(Connector):
     role: ClassVar[str] = "order_source"
 
-    def fetch_orders(self, since: datetime, until: datetime | None = None) -> AsyncIterator[Order]:
+    def fetch_orders(
+        self, since: datetime, until: datetime | None = None
+    ) -> AsyncIterator[Order | RecordProblem]:
         """Yield every package changed since ``since`` as a domain :class:`Order`.
 
         ``Order.id`` must be stable: ``f"{connection_id}:{package_id}"``. Yielding the same
         package twice is allowed (overlapping pages); the engine dedupes.
+
+        A package that cannot be mapped is yielded as a :class:`~kervan.RecordProblem` (kind
+        ``order``, the raw package, the reason, its package id if readable) and the rest of the
+        page goes on: one bad record must never cost a good one. A page that cannot be read
+        at all (not JSON, wrong envelope) still raises.
         """
         raise _unsupported(self, "fetch_orders")
+
+    def map_order(self, raw: dict[str, Any]) -> Order:
+        """One raw package as ``fetch_orders`` maps it; raises when it cannot be mapped.
+
+        The engine calls it to replay a quarantined :class:`~kervan.RecordProblem` after a
+        fix, so it must be the same mapping ``fetch_orders`` uses."""
+        raise _unsupported(self, "map_order")
 
     async def accept(self, order: Order) -> RemoteRef:
         """Tell the marketplace the seller took the order (e.g. Trendyol status ``Picking``)."""
@@ -183,8 +198,14 @@ class OrderSource(Connector):
         printed. ``None``: no label to fetch."""
         raise _unsupported(self, "fetch_label")
 
-    def fetch_claims(self, since: datetime) -> AsyncIterator[Claim]:
+    def fetch_claims(self, since: datetime) -> AsyncIterator[Claim | RecordProblem]:
+        """Claims (returns) since ``since``; one that cannot be mapped comes as a
+        :class:`~kervan.RecordProblem` of kind ``claim``, as in ``fetch_orders``."""
         raise _unsupported(self, "fetch_claims")
+
+    def map_claim(self, raw: dict[str, Any]) -> Claim:
+        """One raw claim as ``fetch_claims`` maps it (to replay a quarantined one)."""
+        raise _unsupported(self, "map_claim")
 
     async def approve_claim(self, claim: Claim, line_ids: list[str]) -> RemoteRef:
         raise _unsupported(self, "approve_claim")
@@ -204,15 +225,25 @@ class OrderSource(Connector):
     ) -> RemoteRef:
         raise _unsupported(self, "create_claim")
 
-    def fetch_listings(self) -> AsyncIterator[Listing]:
+    def fetch_listings(self) -> AsyncIterator[Listing | RecordProblem]:
+        """Every product listing; a remote product that cannot be mapped comes as a
+        :class:`~kervan.RecordProblem` of kind ``listing``, as in ``fetch_orders``."""
         raise _unsupported(self, "fetch_listings")
+
+    def map_listings(self, raw: dict[str, Any]) -> list[Listing]:
+        """The listings one raw remote product maps to, as ``fetch_listings`` maps it (one
+        product may carry several variants); to replay a quarantined one."""
+        raise _unsupported(self, "map_listings")
 
     def verify_webhook(self, headers: Mapping[str, str]) -> bool:
         """Whether a webhook call carries the credentials this connection expects."""
         raise _unsupported(self, "webhooks")
 
-    def parse_webhook(self, body: bytes) -> list[Order]:
-        """The orders a (verified) webhook payload reports, as ``fetch_orders`` would yield them."""
+    def parse_webhook(self, body: bytes) -> list[Order | RecordProblem]:
+        """The orders a (verified) webhook payload reports, as ``fetch_orders`` would yield them.
+
+        A package in it that cannot be mapped comes back as a :class:`~kervan.RecordProblem`
+        in its place; a body that is not a payload at all (not JSON, no package) raises."""
         raise _unsupported(self, "webhooks")
 
     async def push_stock(self, updates: list[StockUpdate]) -> list[StockUpdateResult]:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 import pytest
-from kervan import RemoteRef
+from kervan import RecordProblem, RemoteRef
 from kervan.domain import Order, StockUpdate
 from kervan.errors import RateLimitedError
 
@@ -33,11 +33,22 @@ def seed(kit: Harness) -> list[Order]:
     return orders
 
 
-async def fetch_all(kit: Harness) -> list[Order]:
-    """One import run: everything changed in the last week."""
+async def fetch_everything(kit: Harness) -> tuple[list[Order], list[RecordProblem]]:
+    """One import run: everything changed in the last week, orders and problems apart."""
+    orders: list[Order] = []
+    problems: list[RecordProblem] = []
     async with kit.connected() as connector:
         since = kit.clock.now() - timedelta(days=7)
-        return [order async for order in connector.fetch_orders(since)]
+        async for item in connector.fetch_orders(since):
+            (problems if isinstance(item, RecordProblem) else orders).append(item)
+    return orders, problems
+
+
+async def fetch_all(kit: Harness) -> list[Order]:
+    """One import run over records that are all good: the orders (a problem fails the test)."""
+    orders, problems = await fetch_everything(kit)
+    assert not problems, f"a well-formed record came back as a problem: {problems[0].reason}"
+    return orders
 
 
 def package_ids(orders: list[Order]) -> set[str]:
