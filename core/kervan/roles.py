@@ -136,10 +136,13 @@ class OrderSource(Connector):
     def fetch_orders(
         self, since: datetime, until: datetime | None = None
     ) -> AsyncIterator[Order | RecordProblem]:
-        """Yield every package changed since ``since`` as a domain :class:`Order`.
+        """Yield every package changed in ``[since, until]`` as a domain :class:`Order`.
 
-        ``Order.id`` must be stable: ``f"{connection_id}:{package_id}"``. Yielding the same
-        package twice is allowed (overlapping pages); the engine dedupes.
+        ``until`` left out means now, on the connector's clock. The window is the engine's
+        (it already re-reads an overlap before its cursor and picks the first poll's lookback):
+        read exactly this range, cut only to the remote's own limits (widest range, history,
+        paging). ``Order.id`` must be stable: ``f"{connection_id}:{package_id}"``. Yielding the
+        same package twice is allowed (overlapping pages); the engine dedupes.
 
         A package that cannot be mapped is yielded as a :class:`~kervan.RecordProblem` (kind
         ``order``, the raw package, the reason, its package id if readable) and the rest of the
@@ -285,7 +288,9 @@ class TaxClassifier(Connector):
     role: ClassVar[str] = "tax_classifier"
 
     async def lookup(self, tax_id: str) -> Registration:
-        """Ask the registry. An outage must raise (RemoteUnavailableError), never answer 'no'."""
+        """Ask the registry, every time. An outage must raise (RemoteUnavailableError), never
+        answer 'no'. Keep no answer: which answers may be reused (a positive one for a while, a
+        negative one never) is the engine's rule (``engine/registrations.py``)."""
         raise _unsupported(self, "lookup")
 
 
