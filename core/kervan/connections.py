@@ -241,22 +241,39 @@ class ConnectionService:
         *,
         last_order_at: datetime | None = None,
         next_poll_at: datetime | None = None,
+        open_problems: int | None = None,
     ) -> Connection:
-        """A call to the remote worked: clear the failure streak and alert."""
+        """A call to the remote worked: clear the failure streak and alert. ``open_problems``
+        (records in quarantine) replaces the kept count when given; while it is not zero the
+        alert says so, since those records need a person or a fix."""
         now = self.clock()
 
         def change(health: Health) -> Health:
+            problems = health.open_problems if open_problems is None else open_problems
             return health.model_copy(
                 update={
                     "last_success_at": now,
                     "consecutive_failures": 0,
-                    "alert": None,
+                    "alert": problems_alert(problems),
                     "last_order_at": last_order_at or health.last_order_at,
                     "next_poll_at": next_poll_at or health.next_poll_at,
+                    "open_problems": problems,
                 }
             )
 
         return self._health(tenant_id, connection_id, change)
+
+    def record_problems(self, tenant_id: str, connection_id: str, open_problems: int) -> None:
+        """The connection's count of quarantined records changed (a replay settled one)."""
+
+        def change(health: Health) -> Health:
+            alert = health.alert
+            if alert is None or alert == problems_alert(health.open_problems):
+                alert = problems_alert(open_problems)
+            return health.model_copy(update={"open_problems": open_problems, "alert": alert})
+
+        if self.get(tenant_id, connection_id) is not None:
+            self._health(tenant_id, connection_id, change)
 
     def record_failure(
         self,
@@ -312,6 +329,14 @@ class ConnectionService:
         doc = self.store.tenant(tenant_id).update(CONNECTION, connection_id, apply, attempts=200)
         assert doc is not None
         return Connection.model_validate(doc.body)
+
+
+def problems_alert(open_problems: int) -> str | None:
+    """The health alert for records in quarantine, or None when there are none."""
+    if not open_problems:
+        return None
+    what = "record" if open_problems == 1 else "records"
+    return f"{open_problems} remote {what} could not be mapped: see GET /v1/problems"
 
 
 def _public(settings: ConnectorSettings) -> dict[str, Any]:

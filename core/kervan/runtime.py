@@ -86,7 +86,10 @@ class Health:
         now = self.clock()
         new_orders = info.get("new_orders")
         conn = self.connections.record_success(
-            tenant_id, connection_id, last_order_at=now if new_orders else None
+            tenant_id,
+            connection_id,
+            last_order_at=now if new_orders else None,
+            open_problems=info.get("open_problems"),
         )
         if new_orders == 0:
             last = conn.health.last_order_at or conn.created_at

@@ -4,6 +4,8 @@
   ``Retry-After``, rate limits, auth helpers, error mapping, redaction, metrics hooks).
 - :mod:`kervan_sdk.sandbox`: ``Sandbox``, the base of stand-in remotes (FastAPI apps with
   seeded state, a simulated clock and fault injection), served in-process or on loopback.
+- :mod:`kervan_sdk.records`: ``map_record``, which maps one remote record and turns a mapping
+  fault into a ``kervan.RecordProblem`` (quarantined by the engine) instead of an exception.
 - :mod:`kervan_sdk.testing`: ``connector_suite``, the standard contract tests for a
   connector's roles, and realistic Turkish test data (``make_orders`` ...). Also a pytest
   plugin (fixtures ``kervan_clock``, ``kervan_context``).
@@ -25,6 +27,7 @@ from .http import (
     Token,
     redact,
 )
+from .records import map_record
 from .sandbox import Fault, FaultInjector, Sandbox, SimClock, WallClock, page_count, paginate
 
 try:
@@ -46,6 +49,7 @@ __all__ = [
     "Token",
     "WallClock",
     "__version__",
+    "map_record",
     "page_count",
     "paginate",
     "redact",

@@ -131,6 +131,9 @@ class Health(BaseModel):
     last_order_at: datetime | None = None
     next_poll_at: datetime | None = None
     alert: str | None = None
+    #: remote records of this connection kept in quarantine, not yet resolved (as of the last
+    #: poll or replay; ``GET /v1/problems?connection_id=...`` lists them)
+    open_problems: int = 0
 
 
 class Connection(BaseModel):

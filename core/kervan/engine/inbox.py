@@ -1,5 +1,9 @@
 """Webhooks: verify, persist the raw payload, then process, so nothing is lost if processing
-fails. An unprocessed inbox item is picked up again by :func:`pending`."""
+fails. An unprocessed inbox item is picked up again by :func:`pending`.
+
+A package in a payload that the source could not map is quarantined on its own (as in a poll)
+and the payload's other packages are stored; only a payload that cannot be read at all stays
+unprocessed with its error."""
 
 from __future__ import annotations
 
@@ -8,9 +12,11 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from ..errors import InvalidResponseError, KervanError, PermissionDeniedError
+from ..problems import RecordKind
 from ..roles import OrderSource
 from ..store.port import Query, TenantStore
-from .ingest import IngestResult, _store_one
+from . import quarantine
+from .ingest import IngestResult, take
 from .records import INBOX, sortable
 
 
@@ -46,9 +52,12 @@ def process(store: TenantStore, source: OrderSource, key: str, now: datetime) ->
     doc = store.get(INBOX, key)
     if doc is None or doc.body["processed"]:
         return result
+    connection_id = doc.body["connection_id"]
     try:
-        for order in source.parse_webhook(doc.body["body"].encode("utf-8")):
-            _store_one(store, order, now, result)
+        items = source.parse_webhook(doc.body["body"].encode("utf-8"))
+        sifter = quarantine.Sifter(store, connection_id, RecordKind.ORDER, now, via="webhook")
+        for item in items:
+            take(sifter, item, now, result)
     except Exception as exc:
         # a connector that chokes on a malformed payload must not lose it: keep it with why
         error = exc.message if isinstance(exc, KervanError) else f"{type(exc).__name__}: {exc}"
@@ -58,7 +67,10 @@ def process(store: TenantStore, source: OrderSource, key: str, now: datetime) ->
         raise InvalidResponseError(
             f"webhook payload could not be processed: {error[:300]}"
         ) from exc
-    store.update(INBOX, key, lambda b: {**b, "processed": True, "error": None})
+    problems = result.problems
+    store.update(
+        INBOX, key, lambda b: {**b, "processed": True, "error": None, "problems": problems}
+    )
     return result
 
 

@@ -1,4 +1,7 @@
-"""Pull orders from an order source: dedupe by (connection, package id), update changed ones."""
+"""Pull orders from an order source: dedupe by (connection, package id), update changed ones.
+
+A package the source could not map arrives as a :class:`~kervan.RecordProblem`: it is kept in
+quarantine (:mod:`.quarantine`) and the rest of the fetch goes on, cursor included."""
 
 from __future__ import annotations
 
@@ -6,8 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ..domain import Order, OrderState, TimelineEntry
+from ..problems import RecordKind, RecordProblem
 from ..roles import OrderSource
 from ..store.port import DocumentExists, TenantStore
+from . import quarantine
 from .records import CURSOR, ORDER, OrderRecord
 
 OVERLAP = timedelta(minutes=10)
@@ -29,6 +34,10 @@ class IngestResult:
     new: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: int = 0
+    #: ids of the records kept in quarantine by this fetch (see :mod:`.quarantine`)
+    problems: list[str] = field(default_factory=list)
+    #: the connection's open problems after this fetch (for its health)
+    open_problems: int = 0
 
 
 def _cursor(store: TenantStore, connection_id: str, now: datetime) -> datetime:
@@ -111,15 +120,29 @@ def _store_one(store: TenantStore, order: Order, now: datetime, result: IngestRe
         result.unchanged += 1
 
 
+def take(
+    sifter: quarantine.Sifter, item: Order | RecordProblem, now: datetime, result: IngestResult
+) -> None:
+    """One item of a fetch or a webhook payload: a package is stored, a problem quarantined."""
+    if isinstance(item, RecordProblem):
+        result.problems.append(sifter.problem(item))
+        return
+    _store_one(sifter.store, item, now, result)
+    sifter.good(item)
+
+
 async def ingest(
     store: TenantStore, source: OrderSource, connection_id: str, now: datetime
 ) -> IngestResult:
-    """Fetch everything changed since the cursor (minus an overlap) and store it."""
+    """Fetch everything changed in [cursor − overlap, now] and store it; a package
+    that could not be mapped is quarantined and costs none of the others."""
     since = _cursor(store, connection_id, now)
     result = IngestResult()
-    async for order in source.fetch_orders(since):
+    sifter = quarantine.Sifter(store, connection_id, RecordKind.ORDER, now, via="poll")
+    async for item in source.fetch_orders(since, now):
         # a package seen twice (overlapping pages) merges as "unchanged"; a newer version of
         # it later in the same fetch still updates ours
-        _store_one(store, order, now, result)
+        take(sifter, item, now, result)
     store.upsert(CURSOR, connection_id, {"since": now.isoformat()})
+    result.open_problems = quarantine.count_open(store, connection_id)
     return result
