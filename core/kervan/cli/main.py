@@ -23,6 +23,7 @@ _COMMAND_MODULES = (
     "kervan.cli.serve_cmd",
     "kervan.cli.admin_cmd",
     "kervan.cli.secrets_cmd",
+    "kervan.cli.problems_cmd",
 )
 # the SDK adds `kervan plugin new` and `kervan sandbox run` when it is installed
 _OPTIONAL_MODULES = ("kervan_sdk.cli",)
