@@ -1,22 +1,40 @@
-"""``kervan demo``: the whole flow on the embedded default, against the sandboxes."""
+"""``kervan demo``: the whole flow on the embedded default, against the sandboxes.
+
+Each run keeps its own store in ``$KERVAN_HOME/demo/<run id>`` (see :mod:`.rundirs`), so two
+demos never invalidate each other's API keys, and prints the ``KERVAN_HOME`` that reaches it.
+Bad input (``--orders``, a busy ``--port``) ends with exit code 2 and one line on stderr; no
+traceback unless ``--debug``.
+"""
 
 from __future__ import annotations
 
+import os
+import socket
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from kervan import create_app, kervan_home
+from kervan import kervan_home
 from kervan.domain import SplitRules
 from kervan.reports import Summary
 from rich.console import Console
 from rich.table import Table
 
+from . import rundirs
+from .orders_file import OrdersFileError, read_packages
 from .run import Demo, DemoOptions
+
+if TYPE_CHECKING:
+    from kervan import Runtime
 
 #: the demo seller's parcel limit (desi or kg): the order with five 5 kg bags of flour is split
 DEMO_PARCEL_LIMIT = 20.0
+#: the API's port when --port is not given, or the first free one after it
+DEFAULT_PORT = 8040
+PORT_TRIES = 10
 
 
 def _print_summary(console: Console, s: Summary) -> None:
@@ -55,21 +73,56 @@ def demo(
     orders: Path | None = typer.Option(
         None,
         "--orders",
-        exists=True,
-        dir_okay=False,
-        help="Seed the Trendyol sandbox from a file in Trendyol's package JSON format.",
+        help="Seed the Trendyol sandbox from a file in Trendyol's package JSON format "
+        "(a list of packages or a getShipmentPackages page).",
     ),
-    port: int = typer.Option(8040, "--port", help="Port for the API after the run."),
+    port: int | None = typer.Option(
+        None,
+        "--port",
+        min=0,
+        max=65535,
+        help=f"Port for the API after the run [default: {DEFAULT_PORT}, or the next free one "
+        "when another demo has it].",
+        show_default=False,
+    ),
     max_parcel_desi: float = typer.Option(
         DEMO_PARCEL_LIMIT,
         "--max-parcel-desi",
         min=0,
         help="The demo seller's parcel limit (split rules); 0 turns splitting off.",
     ),
+    debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks for errors."),
 ) -> None:
     """Run the whole order-to-cash flow against the first-party sandboxes."""
+    try:
+        if orders is not None:
+            read_packages(orders)  # every fault of the file, before anything starts
+        listener = None if exit_ else _listen(port)
+    except (OrdersFileError, PortInUseError) as exc:
+        if debug:
+            raise
+        prefix = "--orders " if isinstance(exc, OrdersFileError) else ""
+        _fail(f"{prefix}{exc}")
+    run_dir = rundirs.claim(kervan_home() / "demo")
+    try:
+        _run(run_dir.path, orders, export, listener, max_parcel_desi)
+    finally:
+        run_dir.release()
+        if listener is not None:
+            listener.close()
+
+
+def _run(
+    home: Path,
+    orders: Path | None,
+    export: Path | None,
+    listener: socket.socket | None,
+    max_parcel_desi: float,
+) -> None:
+    # the whole run lives in its directory: the store and the key that seals its secrets, so
+    # `KERVAN_HOME=<it> kervan admin ...` reaches exactly this demo
+    os.environ["KERVAN_HOME"] = str(home)
     console = Console()
-    home = kervan_home() / "demo"
     run = Demo(
         DemoOptions(
             home=home,
@@ -87,24 +140,74 @@ def demo(
         run.seed()
         run.flow()
         summary = run.finish()
-        console.print(f"\nflow finished in {time.perf_counter() - started:.1f} s (store {home})\n")
+        console.print(f"\nflow finished in {time.perf_counter() - started:.1f} s\n")
         _print_summary(console, summary)
         if export is not None:
             console.print(f"exported to {export}")
-        if exit_:
-            return
-        _serve_api(console, runtime, run.api_key or "", port)
+        _print_home(console.print, home)
+        if listener is not None:
+            _serve_api(console, runtime, run.api_key or "", listener)
     finally:
         run.stop()
 
 
-def _serve_api(console: Console, runtime, api_key: str, port: int) -> None:
-    import uvicorn
+def _print_home(say: Callable[..., Any], home: Path) -> None:
+    unset = "env -u KERVAN_STORE_URL " if os.environ.get("KERVAN_STORE_URL") else ""
+    plain: dict[str, Any] = {"soft_wrap": True, "markup": False, "highlight": False}
+    say(f"\nthis demo's store: {home} (each demo run has its own)", **plain)
+    say(f"KERVAN_HOME={home}", **plain)
+    say(
+        f"e.g. a platform-admin key for it: {unset}KERVAN_HOME={home} kervan admin create-key",
+        **plain,
+    )
 
-    console.print(f"\nAPI: http://127.0.0.1:{port}/v1  (docs: http://127.0.0.1:{port}/docs)")
-    console.print(f"demo API key (tenant 'demo'): {api_key}")
+
+class PortInUseError(Exception):
+    """The API's port is taken."""
+
+
+def _listen(port: int | None) -> socket.socket:
+    """A socket bound for the API now, so the port is ours before the flow starts: the one
+    asked for, else the default or, when another demo has it, the next free one."""
+    candidates = (
+        [port] if port is not None else [*range(DEFAULT_PORT, DEFAULT_PORT + PORT_TRIES), 0]
+    )
+    for candidate in candidates:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", candidate))
+        except OSError as exc:
+            sock.close()
+            if port is not None:
+                raise PortInUseError(
+                    f"--port {port}: 127.0.0.1:{port} is in use ({exc.strerror}); "
+                    "pick another or leave --port out",
+                ) from exc
+            continue
+        sock.listen(128)
+        return sock
+    raise PortInUseError("no free port for the API on 127.0.0.1")
+
+
+def _serve_api(console: Console, runtime: Runtime, api_key: str, listener: socket.socket) -> None:
+    import uvicorn
+    from kervan import create_app
+
+    port = listener.getsockname()[1]
+    plain: dict[str, Any] = {"soft_wrap": True, "markup": False, "highlight": False}
+    console.print(
+        f"\nAPI: http://127.0.0.1:{port}/v1  (docs: http://127.0.0.1:{port}/docs)", **plain
+    )
+    console.print(f"demo API key (tenant 'demo'): {api_key}", **plain)
     console.print("Ctrl-C to stop.")
-    uvicorn.run(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(create_app(runtime), log_level="warning")
+    uvicorn.Server(config).run(sockets=[listener])
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"kervan demo: {message}", err=True)
+    raise typer.Exit(2)
 
 
 def register(app: typer.Typer) -> None:

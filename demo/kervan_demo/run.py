@@ -9,7 +9,6 @@ sandboxes' simulated clocks forward, so carriers pick up and GİB answers within
 from __future__ import annotations
 
 import importlib
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -65,8 +64,8 @@ class Demo:
 
     def start(self, *, clock: Callable[[], datetime] | None = None) -> Runtime:
         home = self.options.home
-        shutil.rmtree(home, ignore_errors=True)
-        home.mkdir(parents=True)
+        # never delete a store here: `kervan demo` gives each run a directory of its own
+        home.mkdir(parents=True, exist_ok=True)
         runtime = Runtime.create(
             store_url=f"sqlite:///{home.absolute()}/kervan.db", clock=clock or utcnow
         )
