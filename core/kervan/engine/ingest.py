@@ -15,7 +15,10 @@ from ..store.port import DocumentExists, TenantStore
 from . import quarantine
 from .records import CURSOR, ORDER, OrderRecord
 
+# The polling window is the core's alone (a connector reads exactly the range it is given):
+#: each poll re-reads this much before the cursor (late writes at the remote)
 OVERLAP = timedelta(minutes=10)
+#: how far back a connection's first poll looks (Trendyol's widest range: one request)
 FIRST_LOOKBACK = timedelta(days=14)
 # what a later poll may change once we have invoiced: status only, never lines or amounts
 _STATUS_FIELDS = (
@@ -136,13 +139,16 @@ async def ingest(
 ) -> IngestResult:
     """Fetch everything changed in [cursor − overlap, now] and store it; a package
     that could not be mapped is quarantined and costs none of the others."""
-    since = _cursor(store, connection_id, now)
+    # the window's ends and the cursor are read on the clock the source was given: the
+    # engine's in production, a sandbox's when the demo runs the remote's time ahead
+    until = source.context.clock()
+    since = _cursor(store, connection_id, until)
     result = IngestResult()
     sifter = quarantine.Sifter(store, connection_id, RecordKind.ORDER, now, via="poll")
-    async for item in source.fetch_orders(since, now):
+    async for item in source.fetch_orders(since, until):
         # a package seen twice (overlapping pages) merges as "unchanged"; a newer version of
         # it later in the same fetch still updates ours
         take(sifter, item, now, result)
-    store.upsert(CURSOR, connection_id, {"since": now.isoformat()})
+    store.upsert(CURSOR, connection_id, {"since": until.isoformat()})
     result.open_problems = quarantine.count_open(store, connection_id)
     return result
