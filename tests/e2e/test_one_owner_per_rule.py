@@ -296,3 +296,35 @@ async def test_a_poll_asks_trendyol_for_exactly_the_cores_window(tmp_path):
     finally:
         await trendyol.aclose()
         store.close()
+
+
+async def test_the_window_is_read_on_the_clock_the_source_was_given(tmp_path):
+    """The demo runs Trendyol's time hours ahead of Kervan's (parcels move in seconds): the
+    window's ends and the cursor are on the source's clock, so what moved there is reached."""
+    sandbox = TrendyolSandbox(seed=1)
+    recorder = Recorder(sandbox.transport())
+    context = ConnectorContext(
+        tenant_id=TENANT, connection_id="trendyol", transport=recorder, clock=sandbox.clock.now
+    )
+    trendyol = Trendyol(TrendyolSettings(**sandbox.demo_settings("http://trendyol.test")), context)
+    engine_clock = SimClock(sandbox.clock.now())
+    store = open_store(f"sqlite:///{tmp_path}/kervan.db")
+    engine = Engine(
+        store=store,
+        connectors=Connections(trendyol=trendyol),
+        tenants=Tenants(),
+        clock=engine_clock.now,
+    )
+    try:
+        await engine.ingest(TENANT, "trendyol")
+        first_poll = sandbox.clock.now()
+        sandbox.clock.advance(7 * 3600)  # the remote's time jumps; Kervan's does not
+        [pid] = sandbox.seed_random(1)
+        recorder.windows.clear()
+        result = await engine.ingest(TENANT, "trendyol")
+        assert result.new == [f"trendyol:{pid}"]
+        second = (to_epoch_ms(first_poll - OVERLAP), to_epoch_ms(sandbox.clock.now()))
+        assert recorder.windows == [second, second]
+    finally:
+        await trendyol.aclose()
+        store.close()
