@@ -127,6 +127,23 @@ class NotFoundError(KervanError):
     code = "not_found"
 
 
+class StateConflictError(KervanError):
+    """A person's action does not apply to the order in the state it is in (cancelling a
+    delivered order, approving one that is not waiting for approval). The request was fine;
+    the order is not where the action needs it. ``detail`` names the order, the action and
+    the ``state`` it is in.
+
+    Not a :class:`ConflictError`: that one says a *remote* answered "already done", and code
+    catching it treats the remote work as finished; this one is Kervan's own refusal, made
+    before anything is asked of anyone."""
+
+    code = "state_conflict"
+
+    def __init__(self, message: str, *, order_id: str, action: str, state: str) -> None:
+        super().__init__(message, detail={"order_id": order_id, "action": action, "state": state})
+        self.order_id, self.action, self.state = order_id, action, state
+
+
 class PermissionDeniedError(KervanError):
     code = "forbidden"
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from kervan.domain import OrderState, SplitRules
 from kervan.engine.records import ORDER, OrderRecord
-from kervan.errors import InvalidInputError
+from kervan.errors import StateConflictError
 from kervan.store import Query
 from kervan_demo import scenario_data as sd
 
@@ -65,7 +65,7 @@ def test_an_invoiced_order_cannot_be_split(flow):
     flow.poll()
     rec = flow.record("8002")
     assert rec.order.state is OrderState.BOOKED
-    with pytest.raises(InvalidInputError, match="only before invoicing"):
+    with pytest.raises(StateConflictError, match="only before invoicing"):
         flow.rt.loop.run(
             flow.rt.engine.split("demo", "trendyol:8002", [["800201"], ["800202"]], "user:ayse")
         )

@@ -7,7 +7,16 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from .. import __version__
-from . import errors, routes_admin, routes_connections, routes_orders, routes_webhooks
+from ..documents import Documents
+from . import (
+    docs_ui,
+    errors,
+    routes_admin,
+    routes_connections,
+    routes_health,
+    routes_orders,
+    routes_webhooks,
+)
 
 
 def create_app(runtime: Any) -> FastAPI:
@@ -16,10 +25,17 @@ def create_app(runtime: Any) -> FastAPI:
         version=__version__,
         description="Order-to-cash hub for e-commerce sellers in Turkey. "
         "Authenticate with `Authorization: Bearer <API key>`.",
+        docs_url=None,  # served from packaged files instead of a CDN (docs_ui)
+        redoc_url=None,
     )
     app.state.runtime = runtime
+    app.state.documents = Documents(
+        runtime.store, runtime.connectors, runtime.engine.tenants, runtime.engine.marketplace_label
+    )
     errors.install(app)
+    docs_ui.install(app)
     v1 = APIRouter(prefix="/v1")
+    v1.include_router(routes_health.router, tags=["health"])
     v1.include_router(routes_admin.router, tags=["admin"])
     v1.include_router(routes_connections.router, tags=["connections"])
     v1.include_router(routes_orders.router, tags=["orders"])
@@ -31,6 +47,7 @@ def create_app(runtime: Any) -> FastAPI:
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
+        """Liveness only: the process answers (readiness: GET /v1/health)."""
         return {"status": "ok"}
 
     runtime.host.hooks.startup(app)

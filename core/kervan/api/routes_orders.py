@@ -1,19 +1,23 @@
-"""Orders (with timelines), documents (the invoice list, XML/PDF), shipments and labels,
-stock, and dead letters with replay."""
+"""Orders (with timelines), documents (the invoice list, XML/PDF/HTML), shipments and labels,
+stock, and dead letters with replay.
+
+Files come from the documents service (``kervan.documents``): routes never build a blob key
+or look up a connector. Timelines go out in time order."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..documents import DocumentFile, Documents
 from ..domain import DocumentKind, DocumentStatus, Invoice, OrderState, Shipment
 from ..engine.records import INVOICE, ORDER, SHIPMENT, OrderRecord, sortable
 from ..errors import KervanError, NotFoundError
 from ..jobs import deadletters
-from ..roles import DocumentIssuer
 from ..store.port import Query as StoreQuery
 from .auth import FLOOR, OFFICE, caller, endpoint
 from .loop import on_engine_loop
@@ -85,10 +89,32 @@ def _record(request: Request, order_id: str) -> OrderRecord:
     return OrderRecord.from_body(doc.body)
 
 
+class _Timed(Protocol):
+    @property
+    def at(self) -> datetime: ...
+
+
+T = TypeVar("T", bound=_Timed)
+
+
+def chronological(entries: Sequence[T]) -> list[T]:
+    """Entries oldest first; entries with the same time keep the order they were written in
+    (the store keeps them in the order they happened to be recorded, which need not be time
+    order: a remote's event time, a retried step)."""
+    return sorted(entries, key=lambda e: _utc(e.at))
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 @endpoint(router, "get", "/orders/{order_id}", FLOOR, response_model=OrderRecord)
 def get_order(request: Request, order_id: str) -> OrderRecord:
-    """The order with its timeline: each step, its outcome, remote request id, and who did it."""
-    return _record(request, order_id)
+    """The order with its timeline, oldest entry first: each step, its outcome, remote
+    request id, and who did it."""
+    rec = _record(request, order_id)
+    rec.order.timeline = chronological(rec.order.timeline)
+    return rec
 
 
 @endpoint(router, "post", "/orders/{order_id}/cancel", OFFICE, response_model=OrderStateOut)
@@ -200,56 +226,43 @@ def list_documents(
     ]
 
 
-def _invoice(request: Request, doc_id: str) -> Invoice:
-    doc = _ts(request).get(INVOICE, doc_id)
-    if doc is None:
-        raise NotFoundError(f"document {doc_id!r} not found")
-    return Invoice.model_validate(doc.body)
+def _documents(request: Request) -> Documents:
+    found: Documents = request.app.state.documents
+    return found
+
+
+def _file(found: DocumentFile) -> Response:
+    headers = {"Content-Disposition": f'{found.disposition}; filename="{found.filename}"'}
+    if found.media_type.startswith("text/html"):
+        # a remote's HTML never runs as this API's page: no scripts, no same-origin access
+        headers |= {"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff"}
+    return Response(found.data, media_type=found.media_type, headers=headers)
 
 
 @endpoint(router, "get", "/documents/{doc_id}", (*OFFICE,), response_model=Invoice)
 def get_document(request: Request, doc_id: str) -> Invoice:
-    return _invoice(request, doc_id)
+    return _documents(request).invoice(caller(request).tenant, doc_id)
 
 
 @endpoint(router, "get", "/documents/{doc_id}/xml", FLOOR, response_class=Response)
 def document_xml(request: Request, doc_id: str) -> Response:
-    invoice = _invoice(request, doc_id)
-    blob = _ts(request).get_blob(f"xml:{invoice.uuid}")
-    if blob is None:
-        raise NotFoundError(f"document {doc_id!r} has no XML yet (status {invoice.status})")
-    return Response(
-        blob[0],
-        media_type="application/xml",
-        headers={"Content-Disposition": f'attachment; filename="{invoice.number}.xml"'},
-    )
+    """The UBL-TR XML as issued (404 before the invoice is issued)."""
+    return _file(_documents(request).xml(caller(request).tenant, doc_id))
 
 
 @endpoint(router, "get", "/documents/{doc_id}/pdf", FLOOR, response_class=Response)
-def document_pdf(request: Request, doc_id: str) -> Response:
-    invoice = _invoice(request, doc_id)
-    ts = _ts(request)
-    blob = ts.get_blob(f"pdf:{invoice.uuid}")
-    data = blob[0] if blob else _render(request, invoice)
-    return Response(
-        data,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{invoice.number}.pdf"'},
-    )
+async def document_pdf(request: Request, doc_id: str) -> Response:
+    """The integrator's PDF once the document is submitted (fetched once and kept); before
+    that, or when the integrator cannot give it, a local rendering by the default issuer."""
+    tenant = caller(request).tenant
+    return _file(await on_engine_loop(request, _documents(request).pdf(tenant, doc_id)))
 
 
-def _render(request: Request, invoice: Invoice) -> bytes:
-    rt = request.app.state.runtime
-    tenant = rt.tenancy.get_tenant(invoice.tenant_id)
-    conn_id = tenant.settings.default_issuer_connection if tenant else None
-    if not conn_id:
-        raise NotFoundError("no issuer connection to render the PDF with")
-    issuer = rt.connectors.get(invoice.tenant_id, conn_id)
-    if not isinstance(issuer, DocumentIssuer):
-        raise NotFoundError("the issuer connection cannot render PDFs")
-    data: bytes = issuer.render_pdf(invoice)
-    rt.store.tenant(invoice.tenant_id).put_blob(f"pdf:{invoice.uuid}", data, "application/pdf")
-    return data
+@endpoint(router, "get", "/documents/{doc_id}/html", FLOOR, response_class=Response)
+async def document_html(request: Request, doc_id: str) -> Response:
+    """The integrator's HTML rendering of a submitted document (fetched once and kept)."""
+    tenant = caller(request).tenant
+    return _file(await on_engine_loop(request, _documents(request).html(tenant, doc_id)))
 
 
 @endpoint(router, "get", "/shipments", FLOOR, response_model=list[Shipment])
@@ -262,28 +275,20 @@ def list_shipments(
 ) -> list[dict[str, Any]]:
     where = {k: v for k, v in (("status", status), ("order_id", order_id)) if v is not None}
     docs = _ts(request).query(StoreQuery(SHIPMENT, where, None, None, limit, offset))
-    return [Shipment.model_validate(d.body).model_dump(mode="json") for d in docs]
+    shipments = [Shipment.model_validate(d.body) for d in docs]
+    return [
+        s.model_copy(update={"events": chronological(s.events)}).model_dump(mode="json")
+        for s in shipments
+    ]
 
 
 @endpoint(router, "get", "/shipments/{shipment_id}/label.{fmt}", FLOOR, response_class=Response)
 async def shipment_label(request: Request, shipment_id: str, fmt: str) -> Response:
-    """The label to print; a marketplace-booked parcel's is fetched from the marketplace the
-    first time it is asked for."""
-    if fmt not in ("pdf", "zpl"):
-        raise NotFoundError("labels come as .pdf or .zpl")
-    ts = _ts(request)
-    doc = ts.get(SHIPMENT, shipment_id)
-    key = f"label:{doc.body['order_id']}:{fmt}" if doc else ""
-    blob = ts.get_blob(key) if doc else None
-    if doc is not None and blob is None:
-        engine = request.app.state.runtime.engine
-        if await on_engine_loop(
-            request, engine.marketplace_label(caller(request).tenant, shipment_id)
-        ):
-            blob = ts.get_blob(key)
-    if blob is None:
-        raise NotFoundError(f"no {fmt} label for shipment {shipment_id!r}")
-    return Response(blob[0], media_type="application/pdf" if fmt == "pdf" else "text/plain")
+    """The label to print (``.pdf`` or ``.zpl``); a marketplace-booked parcel's is fetched
+    from the marketplace the first time it is asked for."""
+    tenant = caller(request).tenant
+    label = _documents(request).label(tenant, shipment_id, fmt)
+    return _file(await on_engine_loop(request, label))
 
 
 class StockIn(BaseModel):

@@ -19,6 +19,7 @@ from ..roles import Carrier, DocumentIssuer, OrderSource, RemoteRef, utcnow
 from ..store.port import CasMismatch, Query, Store
 from . import cancel as cancel_mod
 from . import inbox, shipping, steps, stock
+from .actions import Action, check_action
 from .context import ConnectorProvider, HealthRecorder, NullHealth, StepContext, TenantDirectory
 from .ingest import IngestResult, ingest
 from .lifecycle import Step, due_steps, parcel_problem, split_problem
@@ -138,6 +139,10 @@ class Engine:
 
         def change(body: dict) -> dict:
             rec = OrderRecord.from_body(body)
+            check_action(rec, Action.CANCEL)
+            if rec.order.state is OrderState.FAILED:  # given up on: undo what it had done
+                rec.order.state, rec.failed_from = rec.failed_from or OrderState.RECEIVED, None
+                rec.attempts = 0
             rec.order.source_cancelled = True
             rec.due_at = self.clock()
             ctx.note(rec, "cancel", "info", "cancel requested")
@@ -163,6 +168,7 @@ class Engine:
         rec = shipping.load_record(ctx, order_id)
         if rec is None:
             raise NotFoundError(f"order {order_id!r} not found")
+        check_action(rec, Action.SPLIT)
         problem = (
             parcel_problem(rec, parcels)
             if parcels is not None
@@ -188,13 +194,8 @@ class Engine:
         rec = shipping.load_record(ctx, order_id)
         if rec is None:
             raise NotFoundError(f"order {order_id!r} not found")
-        if rec.order.state is not OrderState.FAILED or rec.failed_from is None:
-            raise InvalidInputError(f"order {order_id} has not failed (it is {rec.order.state})")
-        if rec.invoice_status is DocumentStatus.REJECTED:
-            raise InvalidInputError(
-                f"order {order_id}: its invoice was rejected by GİB; cancel "
-                "the order or issue a new document, it cannot be resumed"
-            )
+        check_action(rec, Action.RETRY)
+        assert rec.failed_from is not None  # check_action: it failed
         rec.order.state, rec.failed_from = rec.failed_from, None
         rec.attempts, rec.due_at = 0, self.clock()
         ctx.note(rec, "retry", "ok", f"resumed from {rec.order.state} (was: {rec.last_error})")
@@ -207,10 +208,10 @@ class Engine:
 
         def change(body: dict) -> dict:
             rec = OrderRecord.from_body(body)
-            if not rec.flags.approved:
-                rec.flags.approved = True
-                rec.due_at = self.clock()
-                ctx.note(rec, "approve", "ok", "approved")
+            check_action(rec, Action.APPROVE, auto_approve=ctx.tenant.settings.auto_approve)
+            rec.flags.approved = True
+            rec.due_at = self.clock()
+            ctx.note(rec, "approve", "ok", "approved")
             return rec.to_body()
 
         ctx.store.update(ORDER, order_id, change)

@@ -160,6 +160,41 @@ class Jobs:
         if self._worker is not None:
             self._worker.join()
 
+    @property
+    def has_worker(self) -> bool:
+        """Whether this process started a worker (``kervan serve --no-embedded-worker`` in
+        Redis mode leaves the work to ``kervan worker`` processes)."""
+        return self._worker is not None
+
+    @property
+    def worker_running(self) -> bool:
+        """Whether this process runs a worker and all its threads are alive (health checks)."""
+        worker = self._worker
+        if worker is None:
+            return False
+        threads = [*worker.workers, *worker.consumers.values()]
+        return bool(threads) and all(t.is_alive() for t in threads)
+
+    def ping_broker(self, timeout_s: float = 2.0) -> None:
+        """Raise if the broker does not answer within ``timeout_s`` (health checks). The
+        embedded broker lives in this process; Redis is asked with a PING on a connection of
+        its own, so a hung server cannot hold a pooled connection or the caller."""
+        if self.embedded:
+            return
+        import redis
+
+        pool = self.broker.client.connection_pool  # type: ignore[attr-defined]
+        kwargs = {
+            **pool.connection_kwargs,
+            "socket_timeout": timeout_s,
+            "socket_connect_timeout": timeout_s,
+        }
+        probe = redis.ConnectionPool(connection_class=pool.connection_class, **kwargs)
+        try:
+            redis.Redis(connection_pool=probe).ping()
+        finally:
+            probe.disconnect()
+
     def stop(self) -> None:
         if self._worker is not None:
             self._worker.stop()

@@ -99,6 +99,11 @@ class Scheduler:
         self._thread = threading.Thread(target=run, name="kervan-scheduler", daemon=True)
         self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        """Whether the scheduler's thread is alive (health checks)."""
+        return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:

@@ -189,7 +189,7 @@ async def test_a_document_that_fails_validation_never_leaves_and_a_retry_reuses_
     engine, world, store
 ):
     import pytest
-    from kervan.errors import InvalidInputError
+    from kervan.errors import StateConflictError
 
     world.bad_xml = True
     world.packages["r1"] = order("r1")
@@ -201,7 +201,7 @@ async def test_a_document_that_fails_validation_never_leaves_and_a_retry_reuses_
     assert await engine.retry("t1", "ty:r1", "user:ayse") is OrderState.BOOKED
     [inv] = store.tenant("t1").query(Query(INVOICE))
     assert inv.body["number"] == "KRA2026000000001" and world.calls["submit"] == 1
-    with pytest.raises(InvalidInputError, match="has not failed"):
+    with pytest.raises(StateConflictError, match="has not failed"):
         await engine.retry("t1", "ty:r1", "user:ayse")
 
 
