@@ -147,18 +147,18 @@ def test_a_split_step_interrupted_after_trendyol_took_it_is_not_split_twice(flow
     _rules(flow, max_parcel_desi=Decimal(3))
     engine, loop = flow.rt.engine, flow.rt.loop
     loop.run(engine.ingest("demo", "trendyol"))
-    real_save = StepContext.save
+    real_commit = StepContext.commit
 
-    def crash_after_the_remote_split(self, rec, *also):
-        if rec.flags.split_requested:
+    def crash_after_the_remote_split(self, change):
+        if change.rec.flags.split_requested:
             raise RuntimeError("worker died before saving the split")
-        return real_save(self, rec, *also)
+        return real_commit(self, change)
 
-    monkeypatch.setattr(StepContext, "save", crash_after_the_remote_split)
+    monkeypatch.setattr(StepContext, "commit", crash_after_the_remote_split)
     with pytest.raises(RuntimeError, match="worker died"):
         loop.run(engine.advance("demo", "trendyol:8104"))
     assert not flow.record("8104").flags.split_requested  # the save never happened
-    monkeypatch.setattr(StepContext, "save", real_save)
+    monkeypatch.setattr(StepContext, "commit", real_commit)
     loop.run(engine.advance("demo", "trendyol:8104"))  # Trendyol says: already split
     assert flow.record("8104").flags.split_requested
     children = [p for p in flow.trendyol.packages.values() if p["orderNumber"] == "98104"]

@@ -1,19 +1,26 @@
 """Cancellation at any stage: withdraw the invoice, cancel the shipment, release stock, and
-leave an event for ERP sinks to reverse. Each part is done once (``flags.cancel_done``)."""
+leave an event for ERP sinks to reverse. Each part is done once (``flags.cancel_done``).
+
+The step asks each remote in turn and gathers the writes into one change; when a remote fails
+part way, the change holds what is done so far and carries the error, so the engine commits
+the done parts and the rest is retried."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from ..domain import DocumentStatus, OrderState
 from ..errors import KervanError, UnsupportedOperationError
 from ..roles import Carrier, DocumentIssuer
 from . import stock
+from .change import Change
 from .context import StepContext
 from .lifecycle import cancel_plan, invoice_cancel_action
-from .records import OUTBOX, SHIPMENT, OrderRecord
-from .steps import load_invoice, save_invoice
+from .records import SHIPMENT, OrderRecord
+from .steps import invoice_doc, load_invoice
 
 
-async def _cancel_invoice(ctx: StepContext, rec: OrderRecord) -> None:
+async def _cancel_invoice(ctx: StepContext, rec: OrderRecord, change: Change) -> None:
     invoice = load_invoice(ctx, rec)
     action = invoice_cancel_action(invoice.kind, invoice.status)
     if action == "void":
@@ -43,17 +50,21 @@ async def _cancel_invoice(ctx: StepContext, rec: OrderRecord) -> None:
             f"e-Fatura {invoice.number} stays; a return (IADE) "
             "document is required through the returns flow",
         )
-    save_invoice(ctx, invoice)
+    change.docs.append(invoice_doc(invoice))
     rec.invoice_status = invoice.status
 
 
-async def _cancel_shipment(ctx: StepContext, rec: OrderRecord) -> None:
+def _cancelled(body: dict[str, Any]) -> dict[str, Any] | None:
+    return None if body["status"] == "cancelled" else {**body, "status": "cancelled"}
+
+
+async def _cancel_shipment(ctx: StepContext, rec: OrderRecord, change: Change) -> None:
     doc = ctx.store.get(SHIPMENT, rec.shipment_id or "")
     if doc is None or doc.body["status"] == "cancelled":
         return
     if rec.flags.marketplace_shipment:
         ctx.note(rec, "cancel", "ok", "shipment booked by the marketplace: it cancels it")
-        ctx.store.replace(SHIPMENT, doc.key, {**doc.body, "status": "cancelled"})
+        change.updates.append((SHIPMENT, doc.key, _cancelled))
         return
     carrier = ctx.connector(doc.body["connection_id"], Carrier, "carrier")
     try:
@@ -68,46 +79,40 @@ async def _cancel_shipment(ctx: StepContext, rec: OrderRecord) -> None:
         )
     except UnsupportedOperationError as exc:
         ctx.note(rec, "cancel", "skipped", exc.message)
-    body = dict(doc.body)
-    body["status"] = "cancelled"
-    ctx.store.replace(SHIPMENT, doc.key, body)
+    change.updates.append((SHIPMENT, doc.key, _cancelled))
 
 
-def _erp_event(ctx: StepContext, rec: OrderRecord) -> None:
-    key = f"reverse:{rec.order.id}"
-    ctx.store.upsert(
-        OUTBOX,
-        key,
-        {
-            "topic": "order.reverse",
-            "order_id": rec.order.id,
-            "invoice_id": rec.invoice_id,
-            "done": False,
-            "at": ctx.clock().isoformat(),
-        },
-    )
+def _erp_event(ctx: StepContext, rec: OrderRecord, change: Change) -> None:
+    body = {
+        "topic": "order.reverse",
+        "order_id": rec.order.id,
+        "invoice_id": rec.invoice_id,
+        "done": False,
+        "at": ctx.clock().isoformat(),
+    }
+    change.outbox.append((f"reverse:{rec.order.id}", body))
     ctx.note(rec, "cancel", "ok", "reversal event queued for ERP sinks")
 
 
-async def cancel(ctx: StepContext, rec: OrderRecord) -> None:
+async def cancel(ctx: StepContext, rec: OrderRecord) -> Change:
+    change = Change(rec)
     for part in cancel_plan(rec):
         try:
             if part == "invoice":
-                await _cancel_invoice(ctx, rec)
+                await _cancel_invoice(ctx, rec, change)
             elif part == "shipment":
-                await _cancel_shipment(ctx, rec)
+                await _cancel_shipment(ctx, rec, change)
             elif part == "stock":
-                with ctx.store.transaction() as tx:
-                    stock.release(tx, rec, ctx.clock())
+                change.stock.extend(stock.release(rec))
+                rec.reserved = {}
                 ctx.note(rec, "cancel", "ok", "stock released")
             elif part == "erp_event":
-                _erp_event(ctx, rec)
-        except KervanError:
-            ctx.save(rec)  # keep what is done; the rest is retried
-            raise
+                _erp_event(ctx, rec, change)
+        except KervanError as exc:
+            change.error = exc  # keep what is done; the rest is retried
+            return change
         rec.flags.cancel_done.append(part)
     rec.order.state = OrderState.CANCELLED
-    rec.due_at = None
     if rec.order.superseded and not rec.order.source_cancelled:
         ctx.note(rec, "cancel", "ok", "replaced by the packages of a split")
-    ctx.save(rec)
+    return change

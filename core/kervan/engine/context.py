@@ -7,11 +7,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from ..domain import Tenant, TimelineEntry
+from .. import numbering
+from ..domain import OrderState, Tenant, TimelineEntry
 from ..errors import InvalidInputError
 from ..roles import Connector, utcnow
 from ..store.port import CasMismatch, DocumentNotFound, TenantStore, Transaction
-from .records import ORDER, OrderRecord
+from .change import Change
+from .lifecycle import schedule
+from .records import INVOICE, ORDER, OUTBOX, OrderRecord
+from .stock import apply_movements
 
 C = TypeVar("C", bound=Connector)
 
@@ -97,22 +101,63 @@ class StepContext:
             )
         )
 
-    def save(self, rec: OrderRecord, *also: tuple[str, str, dict[str, Any]]) -> None:
-        """CAS-save the record; raises CasMismatch if someone else moved the order meanwhile.
+    def commit(self, change: Change) -> None:
+        """Apply a step's change: the order (CAS-checked against the version the step read)
+        and every write it implies, in one transaction. Raises :class:`CasMismatch` (or its
+        :class:`StockShortage`) when the store moved meanwhile; nothing is applied then.
 
-        ``also`` are ``(kind, key, body)`` documents the step wrote: they are upserted in the
-        same transaction, so the record never says more (or less) than what is stored."""
-        if not also:
-            rec.order.updated_at = self.clock()
+        The order's ``due_at``/``waiting_for`` are set from the plan here, so an order that
+        has a next step is always found by the reconciler whatever the crash point."""
+        rec = change.rec
+        settings = self.tenant.settings
+        now = self.clock()
+        if change.error is None and rec.order.state is not OrderState.ON_HOLD:
+            rec.attempts = 0
+        schedule(
+            rec,
+            now=now,
+            auto_approve=settings.auto_approve,
+            split_rules=settings.split_rules.active,
+        )
+        for key, data, content_type in change.blobs:
+            self.store.put_blob(key, data, content_type)
+        if change.only_order:
+            rec.order.updated_at = now
             self.cas = self.store.replace(ORDER, rec.order.id, rec.to_body(), cas=self.cas).cas
             return
         with self.store.transaction() as tx:
-            for kind, key, body in also:
-                tx.upsert(kind, key, body)
+            self._apply(tx, change, now)
             self.save_in(tx, rec)
 
+    def _apply(self, tx: Transaction, change: Change, now: datetime) -> None:
+        if change.invoice is not None:
+            draft = change.invoice
+            if tx.get(INVOICE, draft.key) is None:  # a draft kept from an earlier run stays
+                number = numbering.reserve_number(tx, draft.series, draft.year)
+                tx.insert(INVOICE, draft.key, draft.build(number))
+        for kind, key, body in change.docs:
+            tx.upsert(kind, key, body)
+        for kind, key, updater in change.updates:
+            doc = tx.get(kind, key)
+            if doc is None:
+                raise DocumentNotFound(f"{kind} {key} not found")
+            new = updater(dict(doc.body))
+            if new is not None:
+                tx.replace(kind, key, new)
+        for kind, key in change.removes:
+            if tx.get(kind, key) is not None:
+                tx.remove(kind, key)
+        for key, body in change.outbox:
+            tx.upsert(OUTBOX, key, body)
+        if change.stock:
+            apply_movements(tx, change.stock, now)
+
+    def save(self, rec: OrderRecord) -> None:
+        """Commit just the order (a change with no other writes)."""
+        self.commit(Change(rec))
+
     def save_in(self, tx: Transaction, rec: OrderRecord) -> None:
-        """:meth:`save` inside the caller's transaction."""
+        """Write the order inside the caller's transaction, CAS-checked."""
         rec.order.updated_at = self.clock()
         try:
             self.cas = tx.replace(ORDER, rec.order.id, rec.to_body(), cas=self.cas).cas

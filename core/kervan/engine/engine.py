@@ -13,21 +13,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..domain import DocumentStatus, Invoice, OrderState, Shipment, ShipmentStatus
+from ..domain import DocumentStatus, Invoice, OrderState, Shipment, ShipmentStatus, TrackingEvent
 from ..errors import HoldError, InvalidInputError, KervanError, NotFoundError
 from ..roles import Carrier, DocumentIssuer, OrderSource, RemoteRef, utcnow
 from ..store.port import CasMismatch, Query, Store
 from . import cancel as cancel_mod
 from . import inbox, shipping, steps, stock
 from .actions import Action, check_action
+from .change import Change
 from .context import ConnectorProvider, HealthRecorder, NullHealth, StepContext, TenantDirectory
 from .ingest import IngestResult, ingest
-from .lifecycle import Step, due_steps, parcel_problem, split_problem
+from .lifecycle import Step, due_steps, parcel_problem, schedule, split_problem
 from .records import INVOICE, ORDER, SHIPMENT, OrderRecord, sortable
 
 log = logging.getLogger("kervan.engine")
 
-StepFn = Callable[[StepContext, OrderRecord], Awaitable[None]]
+StepFn = Callable[[StepContext, OrderRecord], Awaitable[Change]]
 STEPS: dict[Step, StepFn] = {
     Step.SPLIT: shipping.split_by_rules,
     Step.RESERVE: steps.reserve,
@@ -72,7 +73,12 @@ class Engine:
         except KervanError as exc:
             self.health.failure(tenant_id, connection_id, exc.message)
             raise
-        self.health.success(tenant_id, connection_id, new_orders=len(result.new))
+        self.health.success(
+            tenant_id,
+            connection_id,
+            new_orders=len(result.new),
+            open_problems=result.open_problems,
+        )
         return result
 
     async def advance(
@@ -98,19 +104,31 @@ class Engine:
                 self._settle_due(ctx, rec)
                 return rec.order.state
             try:
-                await STEPS[due[0]](ctx, rec)
+                change = await STEPS[due[0]](ctx, rec)
+                ctx.commit(change)  # the step's writes and the order, in one transaction
             except CasMismatch:
                 rec = None  # someone else moved it; plan again from the store
                 continue
             except KervanError as exc:
                 self._step_failed(ctx, order_id, due[0], exc)
                 raise
+            if change.error is not None:
+                self._step_failed(ctx, order_id, due[0], change.error)
+                raise change.error
+            rec = change.rec
         return None
 
     def _settle_due(self, ctx: StepContext, rec: OrderRecord) -> None:
-        """Nothing due now: clear due_at unless a hold set a future time."""
-        if rec.due_at is not None and rec.order.state is not OrderState.ON_HOLD:
-            rec.due_at = None
+        """Nothing due now: clear a due time someone else set (a poll, tracking) and say what
+        the order waits for; a hold keeps its retry time."""
+        before = (rec.due_at, rec.waiting_for)
+        schedule(
+            rec,
+            now=self.clock(),
+            auto_approve=ctx.tenant.settings.auto_approve,
+            split_rules=ctx.tenant.settings.split_rules.active,
+        )
+        if (rec.due_at, rec.waiting_for) != before:
             with contextlib.suppress(CasMismatch):
                 ctx.save(rec)
 
@@ -261,7 +279,7 @@ class Engine:
         woken = []
         for doc in held:
             if doc.body.get("hold_step") == "reserve":
-                ts.update(ORDER, doc.key, lambda b: {**b, "due_at": sortable(self.clock())})
+                ts.update(ORDER, doc.key, _due_now(self.clock()))
                 woken.append(doc.key)
         return woken
 
@@ -283,19 +301,8 @@ class Engine:
         moved = []
         for shipment in active:
             new = events.get(shipment.cargo_key, [])
-            if not new:
-                continue
-            # merge into the stored shipment (CAS): a cancellation that landed meanwhile stays
-            after = ctx.store.update(SHIPMENT, shipment.id, shipping.merge_into_body(new))
-            if after is None:
-                continue
-            updated = Shipment.model_validate(after.body)
-            if updated.status is ShipmentStatus.CANCELLED or len(updated.events) == len(
-                shipment.events
-            ):
-                continue
-            self._apply_tracking(ctx, updated)
-            moved.append(updated.order_id)
+            if new and self._apply_tracking(ctx, shipment.id, new):
+                moved.append(shipment.order_id)
         return moved
 
     async def marketplace_label(self, tenant_id: str, shipment_id: str) -> bool:
@@ -324,18 +331,34 @@ class Engine:
             fetched += sum(done)
         return fetched
 
-    def _apply_tracking(self, ctx: StepContext, shipment: Shipment) -> None:
+    def _apply_tracking(
+        self, ctx: StepContext, shipment_id: str, events: list[TrackingEvent]
+    ) -> bool:
+        """New carrier events: the shipment takes them and its order follows, in one change
+        (pickup consumes the stock with it), planned again from the store on a conflict.
+        False when nothing was new or the shipment was cancelled meanwhile."""
         for _ in range(20):
+            doc = ctx.store.get(SHIPMENT, shipment_id)
+            if doc is None:
+                return False
+            shipment = Shipment.model_validate(doc.body)
+            if shipment.status is ShipmentStatus.CANCELLED or not shipping.merge_events(
+                shipment, events
+            ):
+                return False
             rec = shipping.load_record(ctx, shipment.order_id)
             if rec is None:
-                return
-            shipping.apply_tracking(ctx, rec, shipment)
-            rec.due_at = self.clock()
+                return False
+            change = shipping.apply_tracking(ctx, rec, shipment)
+            # merged again inside the transaction (a concurrent poll's events stay); a
+            # cancellation changes the order too, so the order's CAS catches it
+            change.updates.append((SHIPMENT, shipment_id, shipping.merge_into_body(events)))
             try:
-                ctx.save(rec)
-                return
+                ctx.commit(change)
+                return True
             except CasMismatch:
                 continue
+        return False
 
     async def poll_documents(self, tenant_id: str, limit: int = 500) -> list[str]:
         """Ask the integrator about queued invoices; return orders whose invoice moved."""
@@ -354,19 +377,34 @@ class Engine:
                 raise
             if sub.status is invoice.status:
                 continue
-            # only a still-queued document moves: a cancellation that landed meanwhile wins
-            after = ctx.store.update(INVOICE, invoice.id, _advance_queued(sub.status, sub.detail))
-            if after is None or after.body["status"] != sub.status.value:
-                continue
-            if sub.status is DocumentStatus.REJECTED:
-                steps.forget_registration(ctx, invoice)
-            if invoice.order_id:
-                status = sub.status.value
-                ctx.store.update(ORDER, invoice.order_id, _set_invoice_status(status))
-                moved.append(invoice.order_id)
+            if self._invoice_moved(ctx, invoice, sub.status, sub.detail):
+                moved.append(invoice.order_id or "")
         if docs:
             self.health.success(tenant_id, issuer.context.connection_id)
-        return moved
+        return [m for m in moved if m]
+
+    def _invoice_moved(
+        self, ctx: StepContext, invoice: Invoice, status: DocumentStatus, detail: str | None
+    ) -> bool:
+        """GİB's answer on a queued invoice: the invoice and its order move together, in one
+        transaction (only a still-queued document moves: a cancellation that landed meanwhile
+        wins). True when it moved."""
+        with ctx.store.transaction() as tx:
+            doc = tx.get(INVOICE, invoice.id)
+            body = _advance_queued(status, detail)(dict(doc.body)) if doc else None
+            if body is None:
+                return False
+            tx.replace(INVOICE, invoice.id, body)
+            if status is DocumentStatus.REJECTED:
+                for kind, key in steps.forget_registration(invoice):
+                    if tx.get(kind, key) is not None:
+                        tx.remove(kind, key)
+            order = tx.get(ORDER, invoice.order_id or "")
+            if order is not None:
+                tx.replace(
+                    ORDER, order.key, _set_invoice_status(status.value, self.clock())(order.body)
+                )
+        return True
 
 
 def _advance_queued(
@@ -380,9 +418,18 @@ def _advance_queued(
     return change
 
 
-def _set_invoice_status(status: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+def _set_invoice_status(status: str, now: datetime) -> Callable[[dict[str, Any]], dict[str, Any]]:
     def change(body: dict[str, Any]) -> dict[str, Any]:
-        return {**body, "invoice_status": status}
+        return {**body, "invoice_status": status, "due_at": sortable(now), "waiting_for": None}
+
+    return change
+
+
+def _due_now(now: datetime) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A store ``update`` change: look at the order now (the next advance plans it)."""
+
+    def change(body: dict[str, Any]) -> dict[str, Any]:
+        return {**body, "due_at": sortable(now), "waiting_for": None}
 
     return change
 

@@ -214,3 +214,52 @@ def invoice_cancel_action(kind: DocumentKind | None, status: DocumentStatus | No
     if kind is DocumentKind.EFATURA:
         return "return"
     return "cancel"
+
+
+class Waiting(StrEnum):
+    """What an order with no due step waits for, outside Kervan."""
+
+    APPROVAL = "approval"  # a person approves it (tenants that do not auto-approve)
+    SPLIT = "split"  # the marketplace's replacement packages of a requested split
+    INTEGRATOR = "integrator"  # GİB's answer on a submitted invoice (polled)
+    PICKUP = "pickup"  # the carrier picks the parcel up (then a held e-Fatura leaves)
+    DELIVERY = "delivery"  # the carrier delivers it
+    OPERATOR = "operator"  # the order failed: a person fixes the cause and retries
+
+
+def waiting_for(rec: OrderRecord, *, auto_approve: bool) -> Waiting | None:
+    """Why nothing is due for ``rec``: what it waits for outside, or None when it is final
+    (cancelled, delivered) or on hold (its ``due_at`` and ``hold_reason`` say when and why)."""
+    state = rec.order.state
+    if state is OrderState.FAILED:
+        return Waiting.OPERATOR
+    if state in (OrderState.CANCELLED, OrderState.ON_HOLD):
+        return None
+    if rec.flags.split_requested:
+        return Waiting.SPLIT
+    if rec.invoice_status is DocumentStatus.QUEUED and not rec.flags.invoice_sent:
+        return Waiting.INTEGRATOR
+    if state is OrderState.INVOICED and not (auto_approve or rec.flags.approved):
+        return Waiting.APPROVAL
+    if state in (OrderState.BOOKED, OrderState.PACKED):
+        return Waiting.PICKUP
+    if state is OrderState.SHIPPED:
+        return Waiting.DELIVERY
+    return None
+
+
+def schedule(rec: OrderRecord, *, now: datetime, auto_approve: bool, split_rules: bool) -> None:
+    """Set ``due_at`` and ``waiting_for`` from the plan, so due work is always findable: an
+    order with a due step is due now (or at its hold's retry time); one with none has no due
+    time and says what it waits for. Called on every commit of a step."""
+    if rec.order.state is OrderState.ON_HOLD:
+        rec.waiting_for = None
+        if rec.due_at is None:  # a hold always has a retry time
+            rec.due_at = now
+        return
+    if due_steps(rec, now=now, auto_approve=auto_approve, split_rules=split_rules):
+        rec.due_at, rec.waiting_for = now, None
+        return
+    rec.due_at = None
+    waiting = waiting_for(rec, auto_approve=auto_approve)
+    rec.waiting_for = waiting.value if waiting else None

@@ -25,6 +25,8 @@ OUTBOX = "outbox"
 DEAD_LETTER = "dead_letter"
 INBOX = "inbox"
 PRODUCT = "product"
+#: one per stock movement, keyed (ref, reason, product): the ledger behind the stock figures
+STOCK_MOVE = "stock_move"
 
 declare_kind(
     ORDER, ("state", "connection_id", "ordered_at", "due_at", "package_id", "order_number")
@@ -39,6 +41,7 @@ declare_kind(OUTBOX, ("topic", "done"))
 declare_kind(DEAD_LETTER, ("actor", "at"))
 declare_kind(INBOX, ("connection_id", "processed"))
 declare_kind(PRODUCT, ("sku",))
+declare_kind(STOCK_MOVE, ("product_id", "ref"))
 
 
 def sortable(moment: datetime) -> str:
@@ -86,6 +89,9 @@ class OrderRecord(BaseModel):
     #: the state an order was in when it failed (a retry puts it back there)
     failed_from: OrderState | None = None
     due_at: datetime | None = None
+    #: what an order with no due time waits for outside Kervan (see
+    #: :func:`kervan.engine.lifecycle.waiting_for`); None while a step is due or it is final
+    waiting_for: str | None = None
     attempts: int = 0
     last_error: str | None = None
 

@@ -9,13 +9,12 @@ a rejected e-Fatura; :func:`forget` then drops it, so the next order asks again.
 
 from __future__ import annotations
 
-import contextlib
 from datetime import timedelta
 from typing import Any
 
 from ..domain import DocumentKind
 from ..roles import Registration
-from ..store.port import DocumentNotFound, declare_kind
+from ..store.port import declare_kind
 from .context import StepContext
 
 REGISTRATION = "registration"
@@ -46,7 +45,7 @@ def keep(
     return REGISTRATION, reg.tax_id, {"registration": reg.model_dump(mode="json")}
 
 
-def forget(ctx: StepContext, tax_id: str) -> None:
-    """Drop a kept answer (an e-Fatura to this buyer was rejected); a no-op when none is kept."""
-    with contextlib.suppress(DocumentNotFound):
-        ctx.store.remove(REGISTRATION, tax_id)
+def forget(tax_id: str) -> tuple[str, str]:
+    """The removal of a kept answer (an e-Fatura to this buyer was rejected), for a change's
+    ``removes``; a no-op when none is kept."""
+    return REGISTRATION, tax_id

@@ -23,6 +23,7 @@ from ..errors import InvalidInputError, KervanError, UnsupportedOperationError
 from ..roles import Carrier, OrderSource, RemoteRef, desi_of
 from ..store.port import Query, TenantStore
 from . import stock
+from .change import Change
 from .context import StepContext
 from .records import BARCODE, ORDER, PACKAGE, PRODUCT, SHIPMENT, OrderRecord
 from .splitting import LineSize, Parcel, divides_a_line, plan_parcels, plan_split
@@ -62,7 +63,7 @@ def _dimensions_of(card: ProductCard | None) -> Dimensions:
     return DEFAULT_UNIT
 
 
-async def split_by_rules(ctx: StepContext, rec: OrderRecord) -> None:
+async def split_by_rules(ctx: StepContext, rec: OrderRecord) -> Change:
     """Before anything is reserved or invoiced: ask the source to split a package that
     breaks the tenant's split rules (:mod:`.splitting`); its parts arrive with the next poll
     and are checked in turn (a part that keeps the rules stays whole).
@@ -84,8 +85,7 @@ async def split_by_rules(ctx: StepContext, rec: OrderRecord) -> None:
     parcels = plan_parcels(sizes, rules.max_parcel_desi)
     rec.flags.split_checked = True
     if parcels is None:
-        ctx.save(rec)
-        return
+        return Change(rec)
     source = ctx.connector(rec.order.connection_id, OrderSource, "order source")
     try:
         ref, plan = await _ask_split(source, rec, parcels, sizes, rules.max_parcel_desi)
@@ -103,10 +103,9 @@ async def split_by_rules(ctx: StepContext, rec: OrderRecord) -> None:
             request_id=getattr(exc, "request_id", None),
             **_plan_data(parcels if divides_a_line(parcels) else [list(p) for p in parcels]),
         )
-        ctx.save(rec)
-        return
+        return Change(rec)
     note_split(ctx, rec, plan, ref, "by the tenant's split rules")
-    ctx.save(rec)
+    return Change(rec)
 
 
 async def _ask_split(
@@ -153,10 +152,9 @@ def note_split(
         **_plan_data(plan),
     )
     rec.flags.split_requested = True
-    rec.due_at = None
 
 
-async def package(ctx: StepContext, rec: OrderRecord) -> None:
+async def package(ctx: StepContext, rec: OrderRecord) -> Change:
     order = rec.order
     desi = weight = Decimal(0)
     for line in order.lines:
@@ -187,10 +185,10 @@ async def package(ctx: StepContext, rec: OrderRecord) -> None:
         f"1 parcel, {pkg.desi} desi, {pkg.weight_kg} kg",
         cargo_key=pkg.cargo_key,
     )
-    ctx.save(rec, (PACKAGE, pkg.id, pkg.model_dump(mode="json")))
+    return Change(rec, docs=[(PACKAGE, pkg.id, pkg.model_dump(mode="json"))])
 
 
-async def book(ctx: StepContext, rec: OrderRecord) -> None:
+async def book(ctx: StepContext, rec: OrderRecord) -> Change:
     order = rec.order
     pkg_doc = ctx.store.get(PACKAGE, f"{order.id}:1")
     assert pkg_doc is not None, "package step must run before booking"
@@ -199,8 +197,7 @@ async def book(ctx: StepContext, rec: OrderRecord) -> None:
         # the marketplace already booked its contracted carrier: booking ours as well would
         # send (and pay for) a second parcel. (A shipment of ours already stored means we
         # booked and crashed before saving; the number is then ours, echoed by a poll.)
-        await _marketplace_booking(ctx, rec, pkg)
-        return
+        return await _marketplace_booking(ctx, rec, pkg)
     conn_id = ctx.tenant.settings.default_carrier_connection
     carrier = ctx.connector(conn_id, Carrier, "carrier")
     quote = await carrier.quote(pkg)
@@ -213,7 +210,6 @@ async def book(ctx: StepContext, rec: OrderRecord) -> None:
         price=str(quote.price),
     )
     booking = await carrier.create_shipment(pkg)
-    store_label(ctx.store, order.id, booking.label)
     shipment = Shipment(
         id=f"{order.id}:1",
         tenant_id=ctx.tenant.id,
@@ -228,7 +224,6 @@ async def book(ctx: StepContext, rec: OrderRecord) -> None:
         booked_at=ctx.clock(),
         remote_id=booking.remote_id,
     )
-    ctx.store.upsert(SHIPMENT, shipment.id, shipment.model_dump(mode="json"))
     rec.shipment_id = shipment.id
     order.state = OrderState.BOOKED
     ctx.note(
@@ -241,10 +236,14 @@ async def book(ctx: StepContext, rec: OrderRecord) -> None:
         cargo_key=booking.cargo_key,
     )
     await _send_tracking(ctx, rec, shipment)
-    ctx.save(rec)
+    return Change(
+        rec,
+        docs=[(SHIPMENT, shipment.id, shipment.model_dump(mode="json"))],
+        blobs=label_blobs(order.id, booking.label),
+    )
 
 
-async def _marketplace_booking(ctx: StepContext, rec: OrderRecord, pkg: Package) -> None:
+async def _marketplace_booking(ctx: StepContext, rec: OrderRecord, pkg: Package) -> Change:
     """Record the marketplace's booking as our shipment. Its label is fetched when first
     printed (:func:`marketplace_label`): marketplaces ration label calls (Trendyol: 100 a
     minute), and booking must not wait on that."""
@@ -274,7 +273,7 @@ async def _marketplace_booking(ctx: StepContext, rec: OrderRecord, pkg: Package)
         actor=source.key,
         cargo_key=pkg.cargo_key,
     )
-    ctx.save(rec, (SHIPMENT, shipment.id, shipment.model_dump(mode="json")))
+    return Change(rec, docs=[(SHIPMENT, shipment.id, shipment.model_dump(mode="json"))])
 
 
 async def marketplace_label(ctx: StepContext, rec: OrderRecord) -> bool:
@@ -298,19 +297,27 @@ async def marketplace_label(ctx: StepContext, rec: OrderRecord) -> bool:
 LABEL_FORMATS = ("zpl", "pdf")
 
 
-def store_label(store: TenantStore, order_id: str, label: Label) -> None:
-    """Keep an order's label as blobs ``label:<order>:zpl`` / ``:pdf`` (the parts it has)."""
+def label_blobs(order_id: str, label: Label) -> list[tuple[str, bytes, str]]:
+    """An order's label as blobs ``label:<order>:zpl`` / ``:pdf`` (the parts it has)."""
+    blobs = []
     if label.zpl:
-        store.put_blob(f"label:{order_id}:zpl", label.zpl.encode(), "text/plain")
+        blobs.append((f"label:{order_id}:zpl", label.zpl.encode(), "text/plain"))
     if label.pdf:
-        store.put_blob(f"label:{order_id}:pdf", label.pdf, "application/pdf")
+        blobs.append((f"label:{order_id}:pdf", label.pdf, "application/pdf"))
+    return blobs
+
+
+def store_label(store: TenantStore, order_id: str, label: Label) -> None:
+    """Keep a label fetched on first print (not a step: nothing else changes with it)."""
+    for key, data, content_type in label_blobs(order_id, label):
+        store.put_blob(key, data, content_type)
 
 
 def has_label(store: TenantStore, order_id: str) -> bool:
     return any(store.get_blob(f"label:{order_id}:{fmt}") for fmt in LABEL_FORMATS)
 
 
-async def follow_source(ctx: StepContext, rec: OrderRecord) -> None:
+async def follow_source(ctx: StepContext, rec: OrderRecord) -> Change:
     """Carry the marketplace's carrier status over to the shipment and the order."""
     order = rec.order
     status = order.carrier_status
@@ -320,16 +327,16 @@ async def follow_source(ctx: StepContext, rec: OrderRecord) -> None:
         status=status,
         description=f"{order.source}: {order.remote_status}",
     )
-    after = ctx.store.update(SHIPMENT, rec.shipment_id, merge_into_body([event]))
-    doc = after or ctx.store.get(SHIPMENT, rec.shipment_id)
+    doc = ctx.store.get(SHIPMENT, rec.shipment_id)
     if doc is None:
         raise InvalidInputError(f"order {order.id}: shipment {rec.shipment_id} is missing")
     # the marketplace is the authority on its own carrier: take its status as it stands
     shipment = Shipment.model_validate(doc.body).model_copy(
         update={"status": _STATUS_OF.get(status, ShipmentStatus.IN_TRANSIT)}
     )
-    apply_tracking(ctx, rec, shipment)
-    ctx.save(rec)
+    change = apply_tracking(ctx, rec, shipment)
+    change.updates.append((SHIPMENT, rec.shipment_id, merge_into_body([event])))
+    return change
 
 
 async def _send_tracking(ctx: StepContext, rec: OrderRecord, shipment: Shipment) -> None:
@@ -403,8 +410,10 @@ def merge_into_body(
     return change
 
 
-def apply_tracking(ctx: StepContext, rec: OrderRecord, shipment: Shipment) -> None:
-    """Carry a shipment's progress over to its order (pickup releases the held e-Fatura)."""
+def apply_tracking(ctx: StepContext, rec: OrderRecord, shipment: Shipment) -> Change:
+    """Carry a shipment's progress over to its order (pickup releases the held e-Fatura and
+    consumes the reserved stock)."""
+    change = Change(rec)
     picked = shipment.status in (
         ShipmentStatus.PICKED_UP,
         ShipmentStatus.IN_TRANSIT,
@@ -412,8 +421,9 @@ def apply_tracking(ctx: StepContext, rec: OrderRecord, shipment: Shipment) -> No
     )
     if picked and not rec.flags.picked_up:
         rec.flags.picked_up = True
-        with ctx.store.transaction() as tx:
-            stock.release(tx, rec, ctx.clock(), consume=True)
+        if not rec.flags.stock_consumed:
+            change.stock.extend(stock.consume(rec))
+            rec.flags.stock_consumed = True
         if rec.order.state in (OrderState.BOOKED, OrderState.PACKED):
             rec.order.state = OrderState.SHIPPED
         ctx.note(rec, "track", "ok", f"picked up by {shipment.carrier}", actor=shipment.carrier)
@@ -422,6 +432,7 @@ def apply_tracking(ctx: StepContext, rec: OrderRecord, shipment: Shipment) -> No
         ctx.note(rec, "track", "ok", "delivered", actor=shipment.carrier)
     if shipment.status is ShipmentStatus.RETURNED:
         ctx.note(rec, "track", "info", "returned to sender", actor=shipment.carrier)
+    return change
 
 
 def load_record(ctx: StepContext, order_id: str) -> OrderRecord | None:

@@ -1,8 +1,9 @@
 """The order steps up to the invoice: reserve, classify, invoice, submit, send, accept.
 
-Each step reads the record it is given, does its I/O, and saves with CAS (or inside a store
-transaction where an invariant needs one). Every step is safe to run again: it checks what is
-already done first, and the remote calls it makes are idempotent at the connector.
+Each step reads the record it is given, asks the remote, and returns the change: the order's
+new state with every write it implies (:class:`~.change.Change`); the engine commits it in one
+transaction with the order's CAS. Every step is safe to run again: it checks what is already
+done first, and the remote calls it makes are idempotent at the connector.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .. import invoicing, numbering, tax
+from .. import invoicing, tax
 from ..domain import DocumentKind, DocumentStatus, Invoice, OrderState
 from ..errors import ConflictError, InvalidInputError, KervanError, UnsupportedOperationError
 from ..roles import DocumentIssuer, OrderSource, Registration, TaxClassifier
 from . import registrations, stock
+from .change import Change, NewInvoice
 from .context import StepContext
 from .records import INVOICE, OrderRecord
 
@@ -44,10 +46,9 @@ def hold(ctx: StepContext, rec: OrderRecord, step: str, reason: str) -> None:
 
 
 def _clear_hold(rec: OrderRecord) -> None:
+    """A held step went through (the commit plans the next due time)."""
     rec.order.hold_reason = None
     rec.hold_step = None
-    rec.attempts = 0
-    rec.due_at = None
 
 
 def _source(ctx: StepContext, rec: OrderRecord) -> OrderSource:
@@ -58,23 +59,22 @@ def _issuer(ctx: StepContext) -> DocumentIssuer:
     return ctx.connector(ctx.tenant.settings.default_issuer_connection, DocumentIssuer, "issuer")
 
 
-async def reserve(ctx: StepContext, rec: OrderRecord) -> None:
-    now = ctx.clock()
-    with ctx.store.transaction() as tx:
-        shortages, unmanaged = stock.reserve(tx, rec, now)
-        if shortages:
-            hold(ctx, rec, "reserve", "out of stock: " + "; ".join(shortages))
-        else:
-            _clear_hold(rec)
-            rec.order.state = OrderState.STOCK_RESERVED
-            data: dict[str, Any] = {"reserved": rec.reserved}
-            if unmanaged:
-                data["not_stock_managed"] = unmanaged
-            ctx.note(rec, "reserve", "ok", None, **data)
-        ctx.save_in(tx, rec)
+async def reserve(ctx: StepContext, rec: OrderRecord) -> Change:
+    shortages, unmanaged, need, moves = stock.reserve(ctx.store, rec)
+    if shortages:
+        hold(ctx, rec, "reserve", "out of stock: " + "; ".join(shortages))
+        return Change(rec)
+    _clear_hold(rec)
+    rec.reserved = need
+    rec.order.state = OrderState.STOCK_RESERVED
+    data: dict[str, Any] = {"reserved": rec.reserved}
+    if unmanaged:
+        data["not_stock_managed"] = unmanaged
+    ctx.note(rec, "reserve", "ok", None, **data)
+    return Change(rec, stock=moves)
 
 
-async def classify(ctx: StepContext, rec: OrderRecord) -> None:
+async def classify(ctx: StepContext, rec: OrderRecord) -> Change:
     order = rec.order
     lookup: Registration | tax.LookupFailed | None = None
     kept = None  # a registry answer kept from an earlier order of this buyer
@@ -103,7 +103,7 @@ async def classify(ctx: StepContext, rec: OrderRecord) -> None:
             receiver_alias=decision.receiver_alias,
             **({"registry": f"kept answer of {kept.checked_at.isoformat()}"} if kept else {}),
         )
-    ctx.save(rec, *also)
+    return Change(rec, docs=also)
 
 
 async def _ask_registry(ctx: StepContext, tax_id: str) -> Registration | tax.LookupFailed:
@@ -116,42 +116,41 @@ async def _ask_registry(ctx: StepContext, tax_id: str) -> Registration | tax.Loo
         return tax.LookupFailed(reason=f"{type(exc).__name__}: {exc.message}", at=ctx.clock())
 
 
-def _reserve_invoice(ctx: StepContext, rec: OrderRecord, rate: Decimal | None) -> Invoice:
-    """Reserve the number and record the draft invoice in one transaction (no gap, no repeat)."""
+def _draft(ctx: StepContext, rec: OrderRecord, rate: Decimal | None) -> Change:
+    """The draft invoice, numbered inside the commit that records it with the order (no gap,
+    no repeat); the XML is built by the next run of the step, from the stored draft."""
     decision = tax.Decision.model_validate(rec.decision)
     settings = ctx.tenant.settings
     if ctx.tenant.seller is None:
         raise InvalidInputError(f"tenant {ctx.tenant.id} has no seller party (VKN, address) set")
     assert decision.kind is not None
+    seller = ctx.tenant.seller
     issued_at = ctx.clock().astimezone(ISTANBUL)
     key = f"sale:{rec.order.id}"
-    with ctx.store.transaction() as tx:
-        existing = tx.get(INVOICE, key)
-        if existing is not None:  # an earlier run reserved it and crashed after commit
-            return Invoice.model_validate(existing.body)
-        number = numbering.reserve_number(
-            tx, settings.invoice_series[decision.kind.value], issued_at.year
-        )
+    order = rec.order.model_copy(deep=True)
+
+    def build(number: str) -> dict[str, Any]:
         invoice = invoicing.invoice_from_order(
-            rec.order,
+            order,
             decision,
-            seller=ctx.tenant.seller,
+            seller=seller,
             number=number,
             uuid=str(uuidlib.uuid4()),
             issued_at=issued_at,
             sender_alias=settings.sender_alias,
             website=settings.website,
-            carrier_name=rec.order.cargo_provider,
+            carrier_name=order.cargo_provider,
             exchange_rate=rate,
         )
         invoice.tenant_id = ctx.tenant.id
         invoice.id = key
-        tx.insert(INVOICE, key, invoice.model_dump(mode="json"))
-        rec.invoice_id, rec.invoice_kind = key, invoice.kind
-        rec.invoice_status = DocumentStatus.DRAFT
-        ctx.save_in(tx, rec)
-    ctx.note(rec, "invoice", "info", f"number {invoice.number} reserved", number=invoice.number)
-    return invoice
+        return invoice.model_dump(mode="json")
+
+    rec.invoice_id, rec.invoice_kind = key, decision.kind
+    rec.invoice_status = DocumentStatus.DRAFT
+    ctx.note(rec, "invoice", "info", "draft invoice numbered")
+    series = settings.invoice_series[decision.kind.value]
+    return Change(rec, invoice=NewInvoice(key, series, issued_at.year, build))
 
 
 def load_invoice(ctx: StepContext, rec: OrderRecord) -> Invoice:
@@ -159,10 +158,6 @@ def load_invoice(ctx: StepContext, rec: OrderRecord) -> Invoice:
     if doc is None:
         raise InvalidInputError(f"order {rec.order.id}: invoice {rec.invoice_id} is missing")
     return Invoice.model_validate(doc.body)
-
-
-def save_invoice(ctx: StepContext, invoice: Invoice) -> None:
-    ctx.store.upsert(*invoice_doc(invoice))
 
 
 def invoice_doc(invoice: Invoice) -> tuple[str, str, dict[str, Any]]:
@@ -184,19 +179,19 @@ def _exchange_rate(ctx: StepContext, rec: OrderRecord) -> tuple[bool, Decimal | 
             f"no TRY exchange rate for {currency}: set tenant settings "
             f"exchange_rates.{currency} to invoice this order",
         )
-        ctx.save(rec)
         return False, None
     return True, rate
 
 
-async def issue_invoice(ctx: StepContext, rec: OrderRecord) -> None:
-    if rec.invoice_id:
-        invoice = load_invoice(ctx, rec)
-    else:
+async def issue_invoice(ctx: StepContext, rec: OrderRecord) -> Change:
+    """Two units of work: the numbered draft (committed with the order), then its XML."""
+    if not rec.invoice_id:
         ok, rate = _exchange_rate(ctx, rec)
         if not ok:
-            return
-        invoice = _reserve_invoice(ctx, rec, rate)
+            return Change(rec)
+        _clear_hold(rec)
+        return _draft(ctx, rec, rate)
+    invoice = load_invoice(ctx, rec)
     _clear_hold(rec)
     issuer = _issuer(ctx)
     try:
@@ -207,9 +202,7 @@ async def issue_invoice(ctx: StepContext, rec: OrderRecord) -> None:
         # never leaves: the draft keeps its number; a person fixes the data and retries
         rec.fail(exc.message)
         ctx.note(rec, "invoice", "failed", exc.message)
-        ctx.save(rec)
-        return
-    ctx.store.put_blob(f"xml:{invoice.uuid}", xml, "application/xml")
+        return Change(rec)
     invoice.status = DocumentStatus.ISSUED
     rec.invoice_status = DocumentStatus.ISSUED
     rec.order.state = OrderState.INVOICED
@@ -222,10 +215,12 @@ async def issue_invoice(ctx: StepContext, rec: OrderRecord) -> None:
         uuid=invoice.uuid,
         total=str(invoice.totals.payable),
     )
-    ctx.save(rec, invoice_doc(invoice))
+    return Change(
+        rec, docs=[invoice_doc(invoice)], blobs=[(f"xml:{invoice.uuid}", xml, "application/xml")]
+    )
 
 
-async def submit_invoice(ctx: StepContext, rec: OrderRecord) -> None:
+async def submit_invoice(ctx: StepContext, rec: OrderRecord) -> Change:
     invoice = load_invoice(ctx, rec)
     blob = ctx.store.get_blob(f"xml:{invoice.uuid}")
     if blob is None:
@@ -235,9 +230,10 @@ async def submit_invoice(ctx: StepContext, rec: OrderRecord) -> None:
     invoice.status, invoice.remote_id, invoice.status_detail = sub.status, sub.remote_id, sub.detail
     rec.invoice_status = sub.status
     rec.flags.invoice_submitted = True
+    removes = []
     if sub.status is DocumentStatus.REJECTED:
         rec.fail(f"invoice {invoice.number} rejected: {sub.detail}")
-        forget_registration(ctx, invoice)
+        removes = forget_registration(invoice)
     ctx.note(
         rec,
         "submit_invoice",
@@ -247,18 +243,21 @@ async def submit_invoice(ctx: StepContext, rec: OrderRecord) -> None:
         request_id=sub.request_id,
         actor=issuer.key,
     )
-    ctx.save(rec, invoice_doc(invoice))
+    return Change(rec, docs=[invoice_doc(invoice)], removes=removes)
 
 
-def forget_registration(ctx: StepContext, invoice: Invoice) -> None:
-    """A rejected e-Fatura may mean the registry answer we kept is out of date: ask again."""
+def forget_registration(invoice: Invoice) -> list[tuple[str, str]]:
+    """A rejected e-Fatura may mean the registry answer we kept is out of date: the removal
+    that makes the next order ask again."""
     if invoice.kind is DocumentKind.EFATURA and invoice.buyer.tax_id:
-        registrations.forget(ctx, invoice.buyer.tax_id)
+        return [registrations.forget(invoice.buyer.tax_id)]
+    return []
 
 
-async def send_invoice(ctx: StepContext, rec: OrderRecord) -> None:
+async def send_invoice(ctx: StepContext, rec: OrderRecord) -> Change:
     invoice = load_invoice(ctx, rec)
     issuer, source = _issuer(ctx), _source(ctx, rec)
+    blobs: list[tuple[str, bytes, str]] = []
     try:
         url = await issuer.document_url(invoice.kind, invoice.uuid)
         if url:
@@ -266,7 +265,7 @@ async def send_invoice(ctx: StepContext, rec: OrderRecord) -> None:
             how = "link"
         else:
             pdf = await issuer.fetch_pdf(invoice.kind, invoice.uuid)
-            ctx.store.put_blob(f"pdf:{invoice.uuid}", pdf, "application/pdf")
+            blobs.append((f"pdf:{invoice.uuid}", pdf, "application/pdf"))
             ref = await source.send_invoice_file(rec.order, invoice, pdf)
             how = "file"
         ctx.note(
@@ -282,10 +281,10 @@ async def send_invoice(ctx: StepContext, rec: OrderRecord) -> None:
     except UnsupportedOperationError as exc:
         ctx.note(rec, "send_invoice", "skipped", exc.message)
     rec.flags.invoice_sent = True
-    ctx.save(rec)
+    return Change(rec, blobs=blobs)
 
 
-async def accept(ctx: StepContext, rec: OrderRecord) -> None:
+async def accept(ctx: StepContext, rec: OrderRecord) -> Change:
     source = _source(ctx, rec)
     if not rec.flags.accepted_remote:
         try:
@@ -302,4 +301,4 @@ async def accept(ctx: StepContext, rec: OrderRecord) -> None:
             ctx.note(rec, "accept", "skipped", exc.message)
         rec.flags.accepted_remote = True
     rec.order.state = OrderState.ACCEPTED
-    ctx.save(rec)
+    return Change(rec)

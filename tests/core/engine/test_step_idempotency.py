@@ -44,7 +44,7 @@ async def _advance_until(engine, store, oid, step):
         from kervan.engine.shipping import load_record
 
         rec = load_record(ctx, oid)
-        await STEPS[due[0]](ctx, rec)
+        ctx.commit(await STEPS[due[0]](ctx, rec))
 
 
 @pytest.mark.parametrize("step", RUN)
@@ -56,19 +56,19 @@ async def test_a_step_interrupted_before_its_save_runs_again_without_duplicates(
     await _advance_until(engine, store, "ty:i1", step)
     assert due_steps(_record(store, "ty:i1"), now=engine.clock(), auto_approve=True)[0] is step
 
-    real_save = StepContext.save
+    real_commit = StepContext.commit
     crashed = []
 
-    def crash_once(self, rec, *also):
+    def crash_once(self, change):
         if not crashed:
             crashed.append(True)
             raise Crash(f"worker died during {step}")
-        return real_save(self, rec, *also)
+        return real_commit(self, change)
 
-    monkeypatch.setattr(StepContext, "save", crash_once)
+    monkeypatch.setattr(StepContext, "commit", crash_once)
     with pytest.raises(Crash):
         await engine.advance("t1", "ty:i1")
-    monkeypatch.setattr(StepContext, "save", real_save)
+    monkeypatch.setattr(StepContext, "commit", real_commit)
     await engine.advance("t1", "ty:i1")
 
     rec = _record(store, "ty:i1")
