@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from kervan import ConnectorContext, ConnectorSettings, OrderSource
+from kervan.connections import CONNECTION, ConnectionService
 from kervan.domain import (
     Address,
     DocumentKind,
@@ -29,6 +30,7 @@ from kervan.engine import Engine
 from kervan.engine.ingest import FIRST_LOOKBACK, OVERLAP
 from kervan.engine.records import ORDER, OrderRecord
 from kervan.engine.registrations import REGISTRATION
+from kervan.security.cipher import SecretCipher, new_key
 from kervan.store import open_store
 from kervan_nilvera import Nilvera, NilveraSettings
 from kervan_nilvera.sandbox import NilveraSandbox
@@ -327,4 +329,42 @@ async def test_the_window_is_read_on_the_clock_the_source_was_given(tmp_path):
         assert recorder.windows == [second, second]
     finally:
         await trendyol.aclose()
+        store.close()
+
+
+# -- the dropped settings: connections stored before still load ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("connector", "sandbox", "dropped"),
+    [
+        (Nilvera, NilveraSandbox, {"lookup_cache_ttl_s": 21600}),
+        (Trendyol, TrendyolSandbox, {"lookback_days": 14, "overlap_minutes": 10}),
+    ],
+    ids=["nilvera", "trendyol"],
+)
+def test_a_connection_stored_by_settings_version_1_still_loads(
+    tmp_path, connector, sandbox, dropped
+):
+    store = open_store(f"sqlite:///{tmp_path}/kervan.db")
+    connections = ConnectionService(
+        store, {connector.key: connector}.__getitem__, SecretCipher([new_key()])
+    )
+    try:
+        connections.create(TENANT, connector.key, "c1", sandbox().demo_settings("http://x.test"))
+        # what version 1 stored: its policy fields beside the others
+        t = store.tenant(TENANT)
+        doc = t.get(CONNECTION, "c1")
+        assert doc is not None
+        old = {**doc.body, "settings_version": 1, "settings": {**doc.body["settings"], **dropped}}
+        t.replace(CONNECTION, "c1", old, cas=doc.cas)
+
+        stored = connections.require(TENANT, "c1")
+        assert connector.settings_version == 2 and stored.settings_version == 1
+        settings = connections.load_settings(stored)  # extra="forbid" would refuse them
+        assert not set(dropped) & set(settings.public_dict())
+        kept = {k: v for k, v in stored.settings.items() if k not in dropped}
+        saved = connections.update(TENANT, "c1", kept)
+        assert saved.settings_version == 2 and not set(dropped) & set(saved.settings)
+    finally:
         store.close()
