@@ -8,10 +8,11 @@ traceback unless ``--debug``.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import time
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -35,6 +36,8 @@ DEMO_PARCEL_LIMIT = 20.0
 #: the API's port when --port is not given, or the first free one after it
 DEFAULT_PORT = 8040
 PORT_TRIES = 10
+#: print as is: paths and keys are copied from here, so no markup, colour or wrapping
+PLAIN: dict[str, Any] = {"soft_wrap": True, "markup": False, "highlight": False}
 
 
 def _print_summary(console: Console, s: Summary) -> None:
@@ -144,21 +147,20 @@ def _run(
         _print_summary(console, summary)
         if export is not None:
             console.print(f"exported to {export}")
-        _print_home(console.print, home)
+        _print_home(console, home)
         if listener is not None:
             _serve_api(console, runtime, run.api_key or "", listener)
+            console.print(f"demo stopped; its store stays in {home}", **PLAIN)
     finally:
         run.stop()
 
 
-def _print_home(say: Callable[..., Any], home: Path) -> None:
+def _print_home(console: Console, home: Path) -> None:
     unset = "env -u KERVAN_STORE_URL " if os.environ.get("KERVAN_STORE_URL") else ""
-    plain: dict[str, Any] = {"soft_wrap": True, "markup": False, "highlight": False}
-    say(f"\nthis demo's store: {home} (each demo run has its own)", **plain)
-    say(f"KERVAN_HOME={home}", **plain)
-    say(
-        f"e.g. a platform-admin key for it: {unset}KERVAN_HOME={home} kervan admin create-key",
-        **plain,
+    console.print(f"\nthis demo's store (each demo run has its own): {home}", **PLAIN)
+    console.print(f"to reach it from another shell, use KERVAN_HOME={home}", **PLAIN)
+    console.print(
+        f"  e.g. a platform-admin key: {unset}KERVAN_HOME={home} kervan admin create-key", **PLAIN
     )
 
 
@@ -195,14 +197,21 @@ def _serve_api(console: Console, runtime: Runtime, api_key: str, listener: socke
     from kervan import create_app
 
     port = listener.getsockname()[1]
-    plain: dict[str, Any] = {"soft_wrap": True, "markup": False, "highlight": False}
     console.print(
-        f"\nAPI: http://127.0.0.1:{port}/v1  (docs: http://127.0.0.1:{port}/docs)", **plain
+        f"\nAPI: http://127.0.0.1:{port}/v1  (docs: http://127.0.0.1:{port}/docs)", **PLAIN
     )
-    console.print(f"demo API key (tenant 'demo'): {api_key}", **plain)
+    console.print(f"demo API key (tenant 'demo'): {api_key}", **PLAIN)
     console.print("Ctrl-C to stop.")
     config = uvicorn.Config(create_app(runtime), log_level="warning")
-    uvicorn.Server(config).run(sockets=[listener])
+    # uvicorn stops on SIGINT/SIGTERM, then raises the signal again: make both an interrupt
+    # we catch, so the demo shuts its runtime and sandboxes down and exits 0
+    signal.signal(signal.SIGTERM, _interrupt)
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run(sockets=[listener])
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _fail(message: str) -> NoReturn:
