@@ -11,6 +11,7 @@ from ..documents import Documents
 from . import (
     docs_ui,
     errors,
+    openapi,
     routes_admin,
     routes_connections,
     routes_health,
@@ -33,6 +34,7 @@ def create_app(runtime: Any) -> FastAPI:
         runtime.store, runtime.connectors, runtime.engine.tenants, runtime.engine.marketplace_label
     )
     errors.install(app)
+    openapi.install(app)
     docs_ui.install(app)
     v1 = APIRouter(prefix="/v1")
     v1.include_router(routes_health.router, tags=["health"])

@@ -21,6 +21,7 @@ from ..jobs import deadletters
 from ..store.port import Query as StoreQuery
 from .auth import FLOOR, OFFICE, caller, endpoint
 from .loop import on_engine_loop
+from .openapi import error_response
 from .schemas import (
     DeadLetterOut,
     DocumentRow,
@@ -33,6 +34,13 @@ from .schemas import (
 
 router = APIRouter()
 MAX_PAGE = 500
+#: an action the order's state does not allow (engine/actions.py says which)
+STATE_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: error_response(
+        "The order's state does not allow this action: code state_conflict, the reason in "
+        "message, detail.state where the order stands"
+    )
+}
 
 
 def _ts(request: Request) -> Any:
@@ -117,7 +125,14 @@ def get_order(request: Request, order_id: str) -> OrderRecord:
     return rec
 
 
-@endpoint(router, "post", "/orders/{order_id}/cancel", OFFICE, response_model=OrderStateOut)
+@endpoint(
+    router,
+    "post",
+    "/orders/{order_id}/cancel",
+    OFFICE,
+    response_model=OrderStateOut,
+    responses=STATE_CONFLICT,
+)
 async def cancel_order(request: Request, order_id: str) -> dict[str, Any]:
     _record(request, order_id)
     c = caller(request)
@@ -149,7 +164,14 @@ class SplitIn(BaseModel):
         return self
 
 
-@endpoint(router, "post", "/orders/{order_id}/split", OFFICE, response_model=SplitOut)
+@endpoint(
+    router,
+    "post",
+    "/orders/{order_id}/split",
+    OFFICE,
+    response_model=SplitOut,
+    responses=STATE_CONFLICT,
+)
 async def split_order(request: Request, order_id: str, body: SplitIn) -> dict[str, Any]:
     """Split a package (before invoicing). The marketplace creates the new packages; they and
     the original (then superseded and closed) arrive with the next poll."""
@@ -165,7 +187,14 @@ async def split_order(request: Request, order_id: str, body: SplitIn) -> dict[st
     return {"id": order_id, "requested": True, "request_id": ref.request_id}
 
 
-@endpoint(router, "post", "/orders/{order_id}/retry", OFFICE, response_model=OrderStateOut)
+@endpoint(
+    router,
+    "post",
+    "/orders/{order_id}/retry",
+    OFFICE,
+    response_model=OrderStateOut,
+    responses=STATE_CONFLICT,
+)
 async def retry_order(request: Request, order_id: str) -> dict[str, Any]:
     """Resume a failed order where it stopped (after fixing what its last error names)."""
     _record(request, order_id)
@@ -177,7 +206,14 @@ async def retry_order(request: Request, order_id: str) -> dict[str, Any]:
     return {"id": order_id, "state": state}
 
 
-@endpoint(router, "post", "/orders/{order_id}/approve", OFFICE, response_model=OrderStateOut)
+@endpoint(
+    router,
+    "post",
+    "/orders/{order_id}/approve",
+    OFFICE,
+    response_model=OrderStateOut,
+    responses=STATE_CONFLICT,
+)
 async def approve_order(request: Request, order_id: str) -> dict[str, Any]:
     """Approve an order (tenants without auto-approve): it is accepted at the marketplace,
     packaged and booked."""
