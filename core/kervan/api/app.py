@@ -16,6 +16,7 @@ from . import (
     routes_connections,
     routes_health,
     routes_orders,
+    routes_problems,
     routes_webhooks,
 )
 
@@ -42,6 +43,7 @@ def create_app(runtime: Any) -> FastAPI:
     v1.include_router(routes_connections.router, tags=["connections"])
     v1.include_router(routes_orders.router, tags=["orders"])
     v1.include_router(routes_webhooks.router, tags=["webhooks"])
+    v1.include_router(routes_problems.router, tags=["problems"])
     ext = APIRouter(prefix="/ext")
     runtime.host.hooks.register_routes(ext)
     v1.include_router(ext, tags=["plugins"])
