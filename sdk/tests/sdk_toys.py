@@ -25,6 +25,8 @@ from kervan import (
     DocumentIssuer,
     ErpSink,
     OrderSource,
+    RecordKind,
+    RecordProblem,
     Registration,
     RemoteRef,
     Submission,
@@ -50,6 +52,7 @@ from kervan.errors import (
     RemoteUnavailableError,
 )
 from kervan.scenario import Scenario
+from kervan_sdk import map_record
 from kervan_sdk.http import ApiClient, BasicAuth, RetryPolicy
 from kervan_sdk.sandbox import Sandbox, page_count, paginate
 from pydantic import SecretStr
@@ -268,19 +271,26 @@ class ToyHub(OrderSource, TaxClassifier, Carrier, DocumentIssuer, ErpSink):
     async def list_page(self, page: int) -> dict:
         return await self.client.json("GET", "/orders", params={"page": page, "size": 5})
 
+    def map_order(self, raw: dict[str, Any]) -> Order:
+        return Order.model_validate(
+            {
+                **raw,
+                "id": self.order_id(raw["package_id"]),
+                "source": self.key,
+                "tenant_id": self.context.tenant_id,
+                "connection_id": self.context.connection_id,
+            }
+        )
+
     async def fetch_orders(
         self, since: datetime, until: datetime | None = None
-    ) -> AsyncIterator[Order]:
+    ) -> AsyncIterator[Order | RecordProblem]:
         page, pages = 0, 1
         while page < pages:
             body = await self.list_page(page)
             pages = body["totalPages"]
             for raw in body["content"]:
-                raw.update(id=self.order_id(raw["package_id"]), source=self.key)
-                raw.update(
-                    tenant_id=self.context.tenant_id, connection_id=self.context.connection_id
-                )
-                yield Order.model_validate(raw)
+                yield map_record(RecordKind.ORDER, raw, self.map_order, remote_id="package_id")
             page += 1
 
     async def split_package(self, order: Order, groups: list[list[str]]) -> RemoteRef:
@@ -406,7 +416,9 @@ class DuplicatingToy(ToyHub):
     async def fetch_orders(self, since, until=None):
         type(self).runs += 1
         async for order in super().fetch_orders(since, until):
-            yield order.model_copy(update={"id": f"{order.id}:run{type(self).runs}"})
+            if isinstance(order, Order):
+                order = order.model_copy(update={"id": f"{order.id}:run{type(self).runs}"})
+            yield order
 
 
 class LeakyToy(ToyHub):
@@ -504,6 +516,20 @@ class UnforgivingSplitToy(ToyHub):
             "POST", f"/orders/{order.package_id}/split", json={"parcels": parcels}
         )
         return RemoteRef(remote_id=order.package_id)
+
+
+class FragileToy(ToyHub):
+    """Maps a page in one go: one record with broken parts fails the whole fetch, and the
+    good packages on its page never arrive."""
+
+    async def fetch_orders(self, since, until=None):
+        page, pages = 0, 1
+        while page < pages:
+            body = await self.list_page(page)
+            pages = body["totalPages"]
+            for raw in body["content"]:
+                yield self.map_order(raw)
+            page += 1
 
 
 class ChattyToy(ToyHub):

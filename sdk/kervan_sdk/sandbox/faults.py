@@ -4,18 +4,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 FaultKind = Literal[
-    "latency", "status", "rate_limit", "timeout", "malformed", "duplicate_page", "overlap_page"
+    "latency",
+    "status",
+    "rate_limit",
+    "timeout",
+    "malformed",
+    "duplicate_page",
+    "overlap_page",
+    "damaged_record",
 ]
 FAULT_KINDS: frozenset[str] = frozenset(
-    {"latency", "status", "rate_limit", "timeout", "malformed", "duplicate_page", "overlap_page"}
+    {
+        "latency",
+        "status",
+        "rate_limit",
+        "timeout",
+        "malformed",
+        "duplicate_page",
+        "overlap_page",
+        "damaged_record",
+    }
 )
 #: faults the transport (in-process) or the middleware (on loopback) applies around a request
 WIRE_FAULTS = frozenset({"latency", "status", "rate_limit", "timeout", "malformed"})
 #: faults that change what a list endpoint returns; consulted by ``paginate``
 PAGE_FAULTS = frozenset({"duplicate_page", "overlap_page"})
+#: faults that damage one record of a good answer; applied by the middleware after the app
+RECORD_FAULTS = frozenset({"damaged_record"})
 
 
 @dataclass(frozen=True)
@@ -33,6 +51,11 @@ class Fault:
     - ``malformed``: answer 200 with the real body cut in half (or ``body``).
     - ``duplicate_page`` / ``overlap_page``: the next page of a list repeats the previous page
       / half of it, as when new records arrive while a client pages; nothing is lost.
+    - ``damaged_record``: the next successful JSON answer that holds a list of records (at
+      the top level or under a key, e.g. ``content``) comes with its first record broken:
+      its ids and other plain values stay, every nested part (lines, addresses, items)
+      becomes the string ``"<damaged>"``. The page itself is fine; only that record breaks
+      the remote's contract. The record as it was is kept in ``FaultInjector.damaged``.
     """
 
     kind: FaultKind
@@ -74,6 +97,8 @@ class FaultInjector:
         self._queue: list[_Queued] = []
         #: faults that fired, in order (kind, method, path)
         self.fired: list[FiredFault] = []
+        #: records a ``damaged_record`` fault broke, each as it was before
+        self.damaged: list[dict[str, Any]] = []
 
     def add(self, fault: Fault | None = None, /, **kw: object) -> Fault:
         """Queue ``fault`` (or build one from keyword arguments: ``add(kind="status", status=503)``)."""
@@ -110,3 +135,26 @@ class FaultInjector:
                 self.fired.append(FiredFault(fault.kind, method, path))
                 return fault
         return None
+
+
+DAMAGED = "<damaged>"
+
+
+def damage_first_record(body: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Break the first record of the first list of records in ``body`` (in place): keep its
+    plain values, turn every nested part into ``"<damaged>"``. Returns ``(before, after)``, or
+    None when the body holds no record with a nested part to break."""
+    lists = [body] if isinstance(body, list) else []
+    if isinstance(body, dict):
+        lists = [v for v in body.values() if isinstance(v, list)]
+    for records in lists:
+        for i, record in enumerate(records):
+            if isinstance(record, dict) and any(
+                isinstance(v, dict | list) for v in record.values()
+            ):
+                damaged = {
+                    k: DAMAGED if isinstance(v, dict | list) else v for k, v in record.items()
+                }
+                records[i] = damaged
+                return record, damaged
+    return None

@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .faults import WIRE_FAULTS, Fault
+from .faults import RECORD_FAULTS, WIRE_FAULTS, Fault, damage_first_record
 
 #: set by the in-process transport when it has already applied this request's fault, so one
 #: request never consumes two faults (the transport and the app run in the same task)
@@ -86,11 +86,30 @@ class FaultMiddleware:
                 await asyncio.sleep(fault.delay)  # on loopback: a real delay
             await self.app(scope, receive, buffered.send)
             status, body, headers = buffered.status, buffered.body, buffered.headers
+            if status == 200:
+                body = self._damage_a_record(method, path, body)
         else:
             status, body, headers = await self._faulted(fault, scope, receive, buffered)
         self.sandbox.requests.append(RequestRecord(method, path, status))
         self.sandbox.timeline.append(TimedRequest(arrived, method, path, status))
         await _respond(send, status, body, headers)
+
+    def _damage_a_record(self, method: str, path: str, body: bytes) -> bytes:
+        """Apply a queued ``damaged_record`` fault, if one matches and the answer holds a
+        record to break (otherwise the fault waits for a later answer)."""
+        faults = self.sandbox.faults
+        if faults.peek(RECORD_FAULTS, method, path) is None:
+            return body
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return body
+        broken = damage_first_record(data)
+        if broken is None:
+            return body
+        faults.take(RECORD_FAULTS, method, path)
+        faults.damaged.append(broken[0])
+        return json.dumps(data).encode()
 
     async def _faulted(
         self, fault: Fault, scope: Scope, receive: Any, buffered: _Buffered

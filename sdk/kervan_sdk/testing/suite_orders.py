@@ -118,6 +118,38 @@ class OrderSourceContract:
         assert not kit.sandbox.faults.pending(), "the injected faults were never hit"
 
     @pytest.mark.asyncio
+    async def test_order_source_quarantines_a_malformed_record_and_keeps_the_good_ones(
+        self, kit: Harness
+    ) -> None:
+        seeded = seed(kit)
+        kit.sandbox.faults.add(Fault("damaged_record", method="GET"))
+        orders, problems = await fetch_everything(kit)  # one bad record must not raise
+        assert kit.sandbox.faults.damaged, (
+            "the sandbox never served a list of records with a nested part to damage: list "
+            "endpoints must answer JSON with the records in a list"
+        )
+        assert problems, (
+            "a record with broken parts was neither mapped nor reported: yield a "
+            "kervan.RecordProblem in its place (kervan_sdk.map_record does it)"
+        )
+        problem = problems[0]
+        assert problem.kind == "order" and problem.reason and isinstance(problem.raw, dict)
+        assert problem.remote_id in package_ids(seeded), (
+            f"the problem's remote_id {problem.remote_id!r} is not the package id of the "
+            "record: name it, so a later good version of the package settles the problem"
+        )
+        lost = package_ids(seeded) - package_ids(orders) - {problem.remote_id}
+        assert not lost, f"good packages on the same page were lost with the bad one: {lost}"
+        async with kit.connected() as connector:
+            with pytest.raises(Exception):  # noqa: B017 - still broken: the replay keeps it
+                connector.map_order(problem.raw)
+            fixed = connector.map_order(kit.sandbox.faults.damaged[0])
+        assert isinstance(fixed, Order) and fixed.package_id == problem.remote_id, (
+            "map_order must map a raw record the way fetch_orders does (problems are "
+            "replayed through it)"
+        )
+
+    @pytest.mark.asyncio
     async def test_order_source_honours_retry_after(self, kit: Harness) -> None:
         seed(kit)
         kit.sandbox.faults.add(Fault("rate_limit", method="GET", retry_after=RETRY_AFTER))
