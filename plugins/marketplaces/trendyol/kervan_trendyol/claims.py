@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from kervan import RemoteRef
+from kervan import RecordProblem, RemoteRef
 from kervan.domain import Claim, Order
 from kervan.errors import InvalidInputError, RemoteRejectedError
 
-from .mapping import claim_of, to_epoch_ms
+from .mapping import claim_of, claim_or_problem, to_epoch_ms
 from .orders import HISTORY, windows
 
 if TYPE_CHECKING:
@@ -29,15 +29,22 @@ class ClaimsMixin:
     client: TrendyolClient
     context: Any
 
-    def fetch_claims(self, since: datetime) -> AsyncIterator[Claim]:
+    def map_claim(self, raw: dict[str, Any]) -> Claim:
+        """One raw claim as ``fetch_claims`` maps it (raises if it cannot): for replays."""
+        return claim_of(
+            raw, tenant_id=self.context.tenant_id, connection_id=self.context.connection_id
+        )
+
+    def fetch_claims(self, since: datetime) -> AsyncIterator[Claim | RecordProblem]:
         """Claims *created* since ``since`` (Trendyol filters getClaims on the creation date).
 
         To follow the status of an open claim, call again with ``since`` at or before its
         ``claimed_at``; each claim is yielded once per call, with its current item statuses.
+        A claim that breaks Trendyol's contract comes as a :class:`~kervan.RecordProblem`.
         """
         return self._claims_since(since)
 
-    async def _claims_since(self, since: datetime) -> AsyncIterator[Claim]:
+    async def _claims_since(self, since: datetime) -> AsyncIterator[Claim | RecordProblem]:
         now = self.context.clock()
         start = max(since, now - HISTORY)  # the caller owns any overlap
         seen: set[str] = set()
@@ -53,12 +60,14 @@ class ClaimsMixin:
                     }
                 )
                 for raw in body["content"]:
-                    claim = claim_of(
+                    claim = claim_or_problem(
                         raw,
                         tenant_id=self.context.tenant_id,
                         connection_id=self.context.connection_id,
                     )
-                    if claim.external_id not in seen:
+                    if isinstance(claim, RecordProblem):
+                        yield claim  # kept in quarantine; the other claims go on
+                    elif claim.external_id not in seen:
                         seen.add(claim.external_id)
                         yield claim
                 page += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from kervan import CheckResult, ConnectorContext, OrderSource
+from kervan import CheckResult, ConnectorContext, OrderSource, RecordProblem
 from kervan.domain import Order
 from kervan.errors import KervanError
 
@@ -64,8 +64,9 @@ class Trendyol(OrdersMixin, ClaimsMixin, ProductsMixin, OrderSource):
         """Whether Trendyol's webhook call carries this connection's configured credentials."""
         return webhooks.verify_webhook(headers, self.settings)
 
-    def parse_webhook(self, body: bytes) -> list[Order]:
-        """The package(s) a verified webhook pushed, with the same ids ``fetch_orders`` gives."""
+    def parse_webhook(self, body: bytes) -> list[Order | RecordProblem]:
+        """The package(s) a verified webhook pushed, with the same ids ``fetch_orders`` gives;
+        a package that cannot be mapped is a :class:`~kervan.RecordProblem` in its place."""
         return webhooks.parse_webhook_all(
             body, tenant_id=self.context.tenant_id, connection_id=self.context.connection_id
         )

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from kervan import RecordKind, RecordProblem
 from kervan.domain import (
     FOREIGN_PLACEHOLDER,
     PERSON_PLACEHOLDER,
@@ -39,6 +40,7 @@ from kervan.domain import (
     check_tax_id,
 )
 from kervan.errors import InvalidResponseError
+from kervan_sdk import map_record
 
 SOURCE = "trendyol"
 #: Trendyol's ``orderDate`` is an epoch that reads as Istanbul wall time (GMT+3, no DST since
@@ -102,38 +104,55 @@ def to_epoch_ms(at: datetime, *, istanbul_wall: bool = False) -> int:
     return int(at.timestamp() * 1000)
 
 
-def package_id_of(pkg: Mapping[str, Any]) -> str:
-    value = pick(pkg, "shipmentPackageId", "id")
-    if value in (None, ""):
-        raise InvalidResponseError("Trendyol package without shipmentPackageId", remote=SOURCE)
+class ShapeError(ValueError):
+    """A part of a record is missing or has the wrong type; the message names the part only."""
+
+
+#: what a mapping of one record may raise for a record that breaks Trendyol's contract
+_MAPPING_FAULTS = (ValueError, TypeError, KeyError, AttributeError, ArithmeticError)
+
+
+def _object(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ShapeError(f"{where}: not an object")
+    return value
+
+
+def _required(data: Mapping[str, Any], *names: str) -> Any:
+    value = pick(data, *names)
+    if value in (None, "") or isinstance(value, (Mapping, list)):
+        raise ShapeError(f"{names[0]}: missing")
+    return value
+
+
+def raw_id(data: Any, *names: str) -> str | None:
+    """A raw record's id, or None when it has no readable one (never raises)."""
+    if not isinstance(data, Mapping):
+        return None
+    value = pick(data, *names)
+    if value in (None, "") or isinstance(value, (Mapping, list)):
+        return None
     return str(value)
 
 
-# ---------------------------------------------------------------------------------------------
-# packages → orders
+def package_id_of(pkg: Mapping[str, Any]) -> str:
+    value = raw_id(pkg, "shipmentPackageId", "id")
+    if value is None:
+        raise InvalidResponseError("Trendyol package without shipmentPackageId", remote=SOURCE)
+    return value
 
 
-def package_to_order(pkg: Mapping[str, Any], *, tenant_id: str, connection_id: str) -> Order:
-    """One Trendyol shipment package as a Kervan :class:`Order`.
-
-    Raises :class:`InvalidResponseError` (naming the package, never buyer data) when the
-    payload breaks Trendyol's own contract, e.g. a package with no lines.
-    """
-    package_id = package_id_of(pkg)
-    try:
-        return _package_to_order(pkg, package_id, tenant_id, connection_id)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        # pydantic's ValidationError is a ValueError; its text may quote buyer data, so keep
-        # only the field locations.
-        where = _error_locations(exc)
-        raise InvalidResponseError(
-            f"Trendyol package {package_id} cannot be mapped ({where})",
-            remote=SOURCE,
-            detail={"package_id": package_id},
-        ) from None
+def _cannot_map(what: str, exc: Exception, **detail: str) -> InvalidResponseError:
+    # pydantic's ValidationError is a ValueError; its text may quote buyer data, so keep only
+    # the field locations (and our own ShapeError's message, which names parts only)
+    return InvalidResponseError(
+        f"Trendyol {what} cannot be mapped ({_error_locations(exc)})", remote=SOURCE, detail=detail
+    )
 
 
 def _error_locations(exc: Exception) -> str:
+    if isinstance(exc, ShapeError):
+        return str(exc)
     errors = getattr(exc, "errors", None)
     if callable(errors):
         try:
@@ -146,11 +165,58 @@ def _error_locations(exc: Exception) -> str:
     return type(exc).__name__
 
 
+# ---------------------------------------------------------------------------------------------
+# packages → orders
+
+
+def package_to_order(pkg: Mapping[str, Any], *, tenant_id: str, connection_id: str) -> Order:
+    """One Trendyol shipment package as a Kervan :class:`Order`.
+
+    Raises :class:`InvalidResponseError` (naming the package, never buyer data) when the
+    payload breaks Trendyol's own contract: no lines, a part of the wrong type, a required
+    field missing.
+    """
+    _object(pkg, "package")
+    package_id = package_id_of(pkg)
+    try:
+        return _package_to_order(pkg, package_id, tenant_id, connection_id)
+    except _MAPPING_FAULTS as exc:
+        raise _cannot_map(f"package {package_id}", exc, package_id=package_id) from None
+
+
+def package_or_problem(pkg: Any, *, tenant_id: str, connection_id: str) -> Order | RecordProblem:
+    """The :class:`Order` for one package, or the :class:`~kervan.RecordProblem` to yield in
+    its place when it cannot be mapped (so the rest of the page still arrives)."""
+    return map_record(
+        RecordKind.ORDER,
+        pkg,
+        lambda p: package_to_order(p, tenant_id=tenant_id, connection_id=connection_id),
+        remote_id=lambda p: raw_id(p, "shipmentPackageId", "id"),
+    )
+
+
+def _lines(pkg: Mapping[str, Any]) -> list[OrderLine]:
+    raw = pick(pkg, "lines")
+    if raw is None:
+        raise ShapeError("lines: missing")
+    if not isinstance(raw, list):
+        raise ShapeError("lines: not a list")
+    if not raw:
+        raise ShapeError("lines: empty (a package has at least one line)")
+    lines = []
+    for i, line in enumerate(raw):
+        try:
+            lines.append(line_of(_object(line, "line")))
+        except _MAPPING_FAULTS as exc:
+            raise ShapeError(f"lines[{i}]: {_error_locations(exc)}") from None
+    return lines
+
+
 def _package_to_order(
     pkg: Mapping[str, Any], package_id: str, tenant_id: str, connection_id: str
 ) -> Order:
-    shipment = pick(pkg, "shipmentAddress", default={}) or {}
-    invoice = pick(pkg, "invoiceAddress", default={}) or shipment
+    shipment = _object(pick(pkg, "shipmentAddress", default={}) or {}, "shipmentAddress")
+    invoice = _object(pick(pkg, "invoiceAddress", default={}) or shipment, "invoiceAddress")
     status = pick(pkg, "status", "shipmentPackageStatus")
     ordered_at = from_epoch_ms(pick(pkg, "orderDate"), istanbul_wall=True)
     updated_at = from_epoch_ms(pick(pkg, "lastModifiedDate"))
@@ -161,9 +227,9 @@ def _package_to_order(
         tenant_id=tenant_id,
         connection_id=connection_id,
         source=SOURCE,
-        order_number=str(pick(pkg, "orderNumber")),
+        order_number=str(_required(pkg, "orderNumber")),
         package_id=package_id,
-        lines=[line_of(line) for line in pick(pkg, "lines", default=[])],
+        lines=_lines(pkg),
         buyer=buyer_of(pkg, invoice, invoice_address),
         shipping_address=address_of(shipment) if shipment else invoice_address,
         invoice_address=invoice_address,
@@ -181,7 +247,7 @@ def _package_to_order(
 
 
 def line_of(line: Mapping[str, Any]) -> OrderLine:
-    quantity = Decimal(str(pick(line, "quantity", default=0)))
+    quantity = Decimal(str(_required(line, "quantity")))
     seller_discount = money(pick(line, "lineSellerDiscount", "discount"))
     gross_unit = pick(line, "lineGrossAmount", "amount")
     if gross_unit is not None:
@@ -189,12 +255,12 @@ def line_of(line: Mapping[str, Any]) -> OrderLine:
     else:
         # only the net unit price came: add both discounts back, per unit
         ty_discount = money(pick(line, "lineTyDiscount", "tyDiscount"))
-        net = money(pick(line, "lineUnitPrice", "price"))
+        net = money(_required(line, "lineUnitPrice", "price"))
         unit_price = money(net + (seller_discount + ty_discount) / (quantity or 1))
     gross = money(unit_price * quantity)
     return OrderLine(
-        line_id=str(pick(line, "lineId", "id")),
-        barcode=str(pick(line, "barcode")),
+        line_id=str(_required(line, "lineId", "id")),
+        barcode=str(_required(line, "barcode")),
         sku=pick(line, "stockCode", "merchantSku"),
         name=str(pick(line, "productName")),
         quantity=quantity,
@@ -292,42 +358,63 @@ def _split_name(full: str) -> tuple[str, str]:
 
 
 def claim_of(raw: Mapping[str, Any], *, tenant_id: str, connection_id: str) -> Claim:
-    claim_id = str(pick(raw, "claimId", "id"))
+    """One getClaims entry as a Kervan :class:`Claim`; raises :class:`InvalidResponseError`
+    (naming the claim, never buyer data) when it breaks Trendyol's contract."""
+    _object(raw, "claim")
+    claim_id = raw_id(raw, "claimId", "id")
+    if claim_id is None:
+        raise InvalidResponseError("Trendyol claim without claimId", remote=SOURCE)
+    try:
+        return _claim_of(raw, claim_id, tenant_id, connection_id)
+    except _MAPPING_FAULTS as exc:
+        raise _cannot_map(f"claim {claim_id}", exc, claim=claim_id) from None
+
+
+def claim_or_problem(raw: Any, *, tenant_id: str, connection_id: str) -> Claim | RecordProblem:
+    """The :class:`Claim`, or the :class:`~kervan.RecordProblem` to yield in its place."""
+    return map_record(
+        RecordKind.CLAIM,
+        raw,
+        lambda r: claim_of(r, tenant_id=tenant_id, connection_id=connection_id),
+        remote_id=lambda r: raw_id(r, "claimId", "id"),
+    )
+
+
+def _claim_of(raw: Mapping[str, Any], claim_id: str, tenant_id: str, connection_id: str) -> Claim:
     lines: list[ClaimLine] = []
-    for item in pick(raw, "items", default=[]):
-        order_line = item.get("orderLine") or {}
+    items = pick(raw, "items", default=[])
+    if not isinstance(items, list):
+        raise ShapeError("items: not a list")
+    for i, item in enumerate(items):
+        item = _object(item, f"items[{i}]")
+        order_line = _object(item.get("orderLine") or {}, f"items[{i}].orderLine")
         for claim_item in item.get("claimItems") or []:
-            lines.append(_claim_line(order_line, claim_item))
+            lines.append(_claim_line(order_line, _object(claim_item, f"items[{i}].claimItems")))
     package_id = pick(raw, "orderShipmentPackageId")
     first = pick(raw, "customerFirstName") or ""
     last = pick(raw, "customerLastName") or ""
     tracking = pick(raw, "cargoTrackingNumber")
-    try:
-        return Claim(
-            id=f"{connection_id}:{claim_id}",
-            tenant_id=tenant_id,
-            connection_id=connection_id,
-            external_id=claim_id,
-            order_number=str(pick(raw, "orderNumber")),
-            package_id=str(package_id) if package_id else None,
-            order_id=f"{connection_id}:{package_id}" if package_id else None,
-            claimed_at=from_epoch_ms(pick(raw, "claimDate")) or datetime.now(UTC),
-            updated_at=from_epoch_ms(pick(raw, "lastModifiedDate")),
-            customer_name=f"{first} {last}".strip() or None,
-            cargo_tracking_number=str(tracking) if tracking else None,
-            lines=lines,
-        )
-    except ValueError:
-        raise InvalidResponseError(
-            f"Trendyol claim {claim_id} cannot be mapped", remote=SOURCE, detail={"claim": claim_id}
-        ) from None
+    return Claim(
+        id=f"{connection_id}:{claim_id}",
+        tenant_id=tenant_id,
+        connection_id=connection_id,
+        external_id=claim_id,
+        order_number=str(_required(raw, "orderNumber")),
+        package_id=str(package_id) if package_id else None,
+        order_id=f"{connection_id}:{package_id}" if package_id else None,
+        claimed_at=from_epoch_ms(pick(raw, "claimDate")) or datetime.now(UTC),
+        updated_at=from_epoch_ms(pick(raw, "lastModifiedDate")),
+        customer_name=f"{first} {last}".strip() or None,
+        cargo_tracking_number=str(tracking) if tracking else None,
+        lines=lines,
+    )
 
 
 def _claim_line(order_line: Mapping[str, Any], item: Mapping[str, Any]) -> ClaimLine:
     reason = item.get("customerClaimItemReason") or item.get("trendyolClaimItemReason") or {}
     status = (item.get("claimItemStatus") or {}).get("name", "Created")
     return ClaimLine(
-        id=str(item["id"]),
+        id=str(_required(item, "id")),
         # the order line (OrderLine.line_id), not orderLineItemId (Trendyol's per-unit id)
         order_line_id=str(pick(order_line, "lineId", "id", default=item.get("orderLineItemId"))),
         barcode=str(pick(order_line, "barcode", default="-")),
@@ -349,20 +436,54 @@ def _claim_line(order_line: Mapping[str, Any], item: Mapping[str, Any]) -> Claim
 
 
 def listings_of(product: Mapping[str, Any], *, tenant_id: str, connection_id: str) -> list[Listing]:
-    """Listings from one product: the v2 content shape (``variants[]``) or the flat v1 item."""
+    """Listings from one product: the v2 content shape (``variants[]``) or the flat v1 item.
+
+    Raises :class:`InvalidResponseError` naming the product when it cannot be mapped."""
+    _object(product, "product")
+    try:
+        return _listings_of(product, tenant_id, connection_id)
+    except _MAPPING_FAULTS as exc:
+        name = product_id_of(product) or "without an id"
+        raise _cannot_map(f"product {name}", exc, product=name) from None
+
+
+def product_id_of(product: Any) -> str | None:
+    """A raw product's barcode (the flat v1 item's, or its first variant's), else its content
+    id: what a :class:`~kervan.RecordProblem` for it names, so that a later good listing with
+    that barcode settles it."""
+    variants = product.get("variants") if isinstance(product, Mapping) else None
+    first = variants[0] if isinstance(variants, list) and variants else product
+    return raw_id(first, "barcode") or raw_id(product, "contentId", "id")
+
+
+def listings_or_problem(
+    product: Any, *, tenant_id: str, connection_id: str
+) -> list[Listing] | RecordProblem:
+    """The listings of one product, or the :class:`~kervan.RecordProblem` in their place."""
+    return map_record(
+        RecordKind.LISTING,
+        product,
+        lambda p: listings_of(p, tenant_id=tenant_id, connection_id=connection_id),
+        remote_id=product_id_of,
+    )
+
+
+def _listings_of(product: Mapping[str, Any], tenant_id: str, connection_id: str) -> list[Listing]:
     variants = product.get("variants")
     attributes = _attributes(product.get("attributes"))
     if variants is None:
         return [_listing(product, product, attributes, tenant_id, connection_id)]
+    if not isinstance(variants, list):
+        raise ShapeError("variants: not a list")
     return [
         _listing(
             product,
-            variant,
+            _object(variant, f"variants[{i}]"),
             {**attributes, **_attributes(variant.get("attributes"))},
             tenant_id,
             connection_id,
         )
-        for variant in variants
+        for i, variant in enumerate(variants)
     ]
 
 
@@ -383,7 +504,7 @@ def _listing(
     tenant_id: str,
     connection_id: str,
 ) -> Listing:
-    barcode = str(variant["barcode"])
+    barcode = str(_required(variant, "barcode"))
     nested = variant.get("price")
     price: Mapping[str, Any] = nested if isinstance(nested, Mapping) else variant
     stock = variant.get("stock")

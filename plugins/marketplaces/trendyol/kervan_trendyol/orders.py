@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from kervan import RemoteRef
+from kervan import RecordProblem, RemoteRef
 from kervan.domain import Invoice, Label, Order
 from kervan.errors import ConflictError, InvalidInputError, RemoteRejectedError
 
 from .client import MAX_QUERY_WINDOW
-from .mapping import package_id_of, package_to_order, to_epoch_ms
+from .mapping import package_or_problem, package_to_order, raw_id, to_epoch_ms
 
 if TYPE_CHECKING:
     from .client import TrendyolClient
@@ -67,8 +67,9 @@ class OrdersMixin:
 
     async def fetch_orders(
         self, since: datetime, until: datetime | None = None
-    ) -> AsyncIterator[Order]:
-        """Every package modified in ``[since, until]``, each at most once per call.
+    ) -> AsyncIterator[Order | RecordProblem]:
+        """Every package modified in ``[since, until]``, each at most once per call; a package
+        that breaks Trendyol's contract comes as a :class:`~kervan.RecordProblem` in its place.
 
         Exactly the window asked for: the engine owns the polling window (its overlap and the
         first poll's lookback), so nothing is re-read here. Only Trendyol's own limits shape
@@ -86,16 +87,26 @@ class OrdersMixin:
         for status in (None, GONE_STATUSES):
             for lo, hi in windows(start, until):
                 async for pkg in self._packages_in(lo, hi, status):
-                    key = package_id_of(pkg)
-                    stamp = (pkg.get("lastModifiedDate"), pkg.get("status"))
-                    if seen.get(key) == stamp:
-                        continue
-                    seen[key] = stamp
-                    yield package_to_order(
-                        pkg,
-                        tenant_id=self.context.tenant_id,
-                        connection_id=self.context.connection_id,
-                    )
+                    key = raw_id(pkg, "shipmentPackageId", "id")
+                    if key is not None:
+                        stamp = (pkg.get("lastModifiedDate"), pkg.get("status"))
+                        if seen.get(key) == stamp:
+                            continue
+                        seen[key] = stamp
+                    # a package that cannot be mapped comes as a RecordProblem in its place
+                    yield self.map_package(pkg)
+
+    def map_package(self, pkg: Any) -> Order | RecordProblem:
+        """One raw package as an :class:`Order`, or the problem that keeps it in quarantine."""
+        return package_or_problem(
+            pkg, tenant_id=self.context.tenant_id, connection_id=self.context.connection_id
+        )
+
+    def map_order(self, raw: dict[str, Any]) -> Order:
+        """One raw package as ``fetch_orders`` maps it (raises if it cannot): for replays."""
+        return package_to_order(
+            raw, tenant_id=self.context.tenant_id, connection_id=self.context.connection_id
+        )
 
     async def _packages_in(
         self, lo: datetime, hi: datetime, status: str | None, depth: int = 0

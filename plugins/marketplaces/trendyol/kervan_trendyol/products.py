@@ -6,10 +6,11 @@ import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from kervan import RecordProblem
 from kervan.domain import Listing, StockUpdate, StockUpdateResult
 from kervan.errors import RemoteError
 
-from .mapping import listings_of
+from .mapping import listings_of, listings_or_problem
 
 if TYPE_CHECKING:
     from .client import TrendyolClient
@@ -34,22 +35,33 @@ class ProductsMixin:
     client: TrendyolClient
     context: Any
 
-    def fetch_listings(self) -> AsyncIterator[Listing]:
-        """Every approved product variant: barcode, stock code, title, attributes, price, stock."""
+    def fetch_listings(self) -> AsyncIterator[Listing | RecordProblem]:
+        """Every approved product variant: barcode, stock code, title, attributes, price, stock.
+        A product that breaks Trendyol's contract comes as a :class:`~kervan.RecordProblem`."""
         return self._listings()
 
-    async def _listings(self) -> AsyncIterator[Listing]:
+    def map_listings(self, raw: dict[str, Any]) -> list[Listing]:
+        """One raw product's listings as ``fetch_listings`` maps them: for replays."""
+        return listings_of(
+            raw, tenant_id=self.context.tenant_id, connection_id=self.context.connection_id
+        )
+
+    async def _listings(self) -> AsyncIterator[Listing | RecordProblem]:
         page, token = 0, None
         while True:
             params: dict[str, Any] = {"size": PRODUCT_PAGE_SIZE}
             params.update({"nextPageToken": token} if token else {"page": page})
             body = await self.client.approved_products(params) or {}
             for product in body.get("content") or []:
-                for listing in listings_of(
+                mapped = listings_or_problem(
                     product,
                     tenant_id=self.context.tenant_id,
                     connection_id=self.context.connection_id,
-                ):
+                )
+                if isinstance(mapped, RecordProblem):
+                    yield mapped  # kept in quarantine; the other products go on
+                    continue
+                for listing in mapped:
                     yield listing
             token = body.get("nextPageToken")
             page += 1

@@ -19,10 +19,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from kervan import RecordProblem
 from kervan.domain import Order
 from kervan.errors import InvalidInputError
 
-from .mapping import package_to_order
+from .mapping import package_or_problem, package_to_order
 from .settings import TrendyolSettings
 
 #: the events Trendyol can push (its webhook model)
@@ -78,8 +79,9 @@ def verify_webhook(headers: Mapping[str, str], settings: TrendyolSettings) -> bo
     return False
 
 
-def packages_in(body: bytes) -> list[dict[str, Any]]:
-    """The package objects in a webhook body: one package, a list, or a page envelope."""
+def _items(body: bytes) -> list[Any]:
+    """The items of a webhook body: one package, a list, or a page envelope. A body that is
+    not JSON, or holds no package object at all, is not a payload (the whole call fails)."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -87,8 +89,16 @@ def packages_in(body: bytes) -> list[dict[str, Any]]:
     if isinstance(data, dict) and isinstance(data.get("content"), list):
         data = data["content"]
     items = data if isinstance(data, list) else [data]
-    if not items or not all(isinstance(item, dict) for item in items):
+    if not any(isinstance(item, dict) for item in items):
         raise InvalidInputError("the webhook body holds no Trendyol package")
+    return items
+
+
+def packages_in(body: bytes) -> list[dict[str, Any]]:
+    """The package objects in a webhook body; every item must be one."""
+    items = _items(body)
+    if not all(isinstance(item, dict) for item in items):
+        raise InvalidInputError("the webhook body holds an item that is not a package")
     return items
 
 
@@ -104,8 +114,12 @@ def parse_webhook(body: bytes, *, tenant_id: str, connection_id: str) -> Order:
     return package_to_order(packages[0], tenant_id=tenant_id, connection_id=connection_id)
 
 
-def parse_webhook_all(body: bytes, *, tenant_id: str, connection_id: str) -> list[Order]:
+def parse_webhook_all(
+    body: bytes, *, tenant_id: str, connection_id: str
+) -> list[Order | RecordProblem]:
+    """Every package a webhook pushed, each mapped on its own: one that cannot be mapped is a
+    :class:`~kervan.RecordProblem` in its place, and the others still arrive."""
     return [
-        package_to_order(pkg, tenant_id=tenant_id, connection_id=connection_id)
-        for pkg in packages_in(body)
+        package_or_problem(pkg, tenant_id=tenant_id, connection_id=connection_id)
+        for pkg in _items(body)
     ]

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from kervan.errors import InvalidInputError
+from kervan import RecordProblem
+from kervan.errors import InvalidInputError, InvalidResponseError
 from kervan_trendyol import TrendyolSettings, parse_webhook, verify_webhook
 from kervan_trendyol.webhooks import parse_webhook_all
 
@@ -96,9 +97,20 @@ def test_connector_webhook_methods_use_the_connection(sandbox):
     assert order.id == f"c1:{package(2)['shipmentPackageId']}" and order.tenant_id == "t1"
 
 
-def test_a_package_whose_parts_have_the_wrong_shape_is_an_invalid_response():
-    from kervan.errors import InvalidResponseError
-
-    body = json.dumps({"shipmentPackageId": 7003, "lines": "oops"}).encode()
+def test_a_package_whose_parts_have_the_wrong_shape_is_a_problem_and_the_others_arrive():
+    broken = {**package(1), "shipmentPackageId": 7003, "lines": "oops"}
+    body = json.dumps([package(0), broken, "not a package", package(2)]).encode()
+    items = parse_webhook_all(body, tenant_id="t", connection_id="c")
+    orders = [i for i in items if not isinstance(i, RecordProblem)]
+    problems = [i for i in items if isinstance(i, RecordProblem)]
+    assert [o.package_id for o in orders] == [
+        str(package(0)["shipmentPackageId"]),
+        str(package(2)["shipmentPackageId"]),
+    ]
+    first, second = problems
+    assert first.kind == "order" and first.remote_id == "7003" and first.raw == broken
+    assert "7003 cannot be mapped (lines: not a list)" in first.reason
+    assert package(1)["customerLastName"] not in first.reason  # names the part, not the buyer
+    assert second.remote_id is None and second.raw == {"value": "not a package"}
     with pytest.raises(InvalidResponseError, match="7003 cannot be mapped"):
-        parse_webhook_all(body, tenant_id="t", connection_id="c")
+        parse_webhook(json.dumps(broken).encode(), tenant_id="t", connection_id="c")
