@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidInputError, NotFoundError, UnsupportedOperationError
+from ..errors import NotFoundError, StateConflictError, UnsupportedOperationError
 from ..problems import RecordKind, describe
 from ..roles import OrderSource
 from ..store.port import TenantStore
@@ -65,7 +65,12 @@ async def replay(engine: Engine, tenant_id: str, problem_id: str, actor: str) ->
     if problem is None:
         raise NotFoundError(f"problem {problem_id!r} not found")
     if problem.status == quarantine.RESOLVED:
-        raise InvalidInputError(f"problem {problem_id} is already resolved ({problem.resolution})")
+        raise StateConflictError(
+            f"problem {problem_id} is already resolved ({problem.resolution})",
+            order_id=next(iter(problem.result_ids), ""),
+            action="replay",
+            state=quarantine.RESOLVED,
+        )
     accept = ACCEPTORS.get(problem.kind)
     if accept is None:
         raise UnsupportedOperationError(

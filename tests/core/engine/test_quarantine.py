@@ -16,7 +16,7 @@ from kervan.engine import Engine, inbox, quarantine
 from kervan.engine.ingest import ingest
 from kervan.engine.records import CURSOR, ORDER
 from kervan.engine.replay import replay
-from kervan.errors import InvalidInputError, NotFoundError, UnsupportedOperationError
+from kervan.errors import NotFoundError, StateConflictError, UnsupportedOperationError
 from kervan_sdk import map_record
 
 from .fakes import T0, Clock, Provider, Tenants, World, order
@@ -151,7 +151,7 @@ async def test_a_replay_after_a_fix_ingests_the_record_and_resolves_the_problem(
     resolved = quarantine.get(ts, "ty:order:2")
     assert resolved is not None and resolved.status == "resolved"
     assert resolved.resolution == "replayed by user:op" and resolved.replays == 2
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(StateConflictError, match="already resolved"):
         await replay(engine, "t1", "ty:order:2", "user:op")
     with pytest.raises(NotFoundError):
         await replay(engine, "t1", "ty:order:nope", "user:op")
