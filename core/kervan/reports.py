@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .domain import Invoice, OrderState
+from .engine import quarantine
 from .engine.records import DEAD_LETTER, INVOICE, ORDER, SHIPMENT, OrderRecord
 from .engine.shipping import has_label
 from .errors import KervanError
@@ -36,6 +37,8 @@ class Summary:
     splits: int = 0
     held: list[dict[str, str]] = field(default_factory=list)
     failures: list[dict[str, str]] = field(default_factory=list)
+    #: remote records that could not be mapped, kept in quarantine (id, connection, reason)
+    problems: list[dict[str, str]] = field(default_factory=list)
     invoices: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> str:
@@ -76,6 +79,10 @@ def summarize(runtime: Runtime, tenant_id: str) -> Summary:
     s.labels = sum(1 for d in shipments if has_label(ts, d.body["order_id"]))
     for d in ts.iter_query(Query(DEAD_LETTER)):
         s.failures.append({"job": d.body["actor"], "error": d.body["error"]})
+    s.problems = [
+        {"id": p.id, "connection": p.connection_id, "reason": p.reason}
+        for p in quarantine.listing(ts, status=quarantine.OPEN, limit=1000)
+    ]
     return s
 
 

@@ -66,6 +66,15 @@ def _print_summary(console: Console, s: Summary) -> None:
         console.print(f"[red]failure[/] {f}")
     if not s.failures:
         console.print("[green]failures: none[/]")
+    if s.problems:
+        console.print(
+            f"[yellow]problems: {len(s.problems)}[/] remote records could not be mapped and are "
+            "kept for a person (kervan problems list demo; GET /v1/problems)"
+        )
+        for p in s.problems:
+            console.print(f"  {p['id']}: {p['reason']}", **PLAIN)
+    else:
+        console.print("problems: none")
 
 
 def demo(

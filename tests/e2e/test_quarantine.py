@@ -1,0 +1,120 @@
+"""A bad remote record never costs a good one, end to end: Trendyol's sample package file with
+one damaged package (no ``lines``). Every valid package is invoiced; the damaged one is a
+problem in the summary, the API and ``kervan problems``; nothing prints a traceback. A later
+good version of the package settles the problem by itself."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from kervan.api.app import create_app
+from kervan.engine.records import ORDER, OrderRecord
+
+KERVAN = str(Path(sys.executable).parent / "kervan")
+SAMPLES = Path(__file__).parents[2] / "plugins/marketplaces/trendyol/kervan_trendyol/samples"
+DAMAGED = 2900000199
+PROBLEM = f"trendyol:order:{DAMAGED}"
+
+
+def damaged_file(tmp_path: Path) -> tuple[Path, set[str]]:
+    """The sample file with a damaged copy of a package inserted; the valid package ids."""
+    data = json.loads((SAMPLES / "packages.json").read_text(encoding="utf-8"))
+    valid = {str(p["shipmentPackageId"]) for p in data["content"]}
+    bad = copy.deepcopy(data["content"][1])
+    bad.update(shipmentPackageId=DAMAGED, orderNumber="10999199", cargoTrackingNumber=None)
+    del bad["lines"]
+    data["content"].insert(2, bad)
+    path = tmp_path / "packages-damaged.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path, valid
+
+
+def _kervan(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [KERVAN, *args], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def test_the_demo_invoices_every_valid_package_and_lists_the_damaged_one(tmp_path):
+    path, valid = damaged_file(tmp_path)
+    env = {**os.environ, "KERVAN_HOME": str(tmp_path / "home")}
+    env.pop("KERVAN_STORE_URL", None)
+    env.pop("KERVAN_BROKER_URL", None)
+    out = tmp_path / "out"
+    proc = _kervan(env, "demo", "--exit", "--export", str(out), "--orders", str(path))
+    printed = proc.stdout + proc.stderr
+    assert proc.returncode == 0, printed[-3000:]
+    assert "Traceback" not in printed
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["orders"] == len(valid) and summary["failures"] == []
+    assert set(summary["orders_by_state"]) == {"delivered"}
+    assert {i["order"].split(":")[1] for i in summary["invoices"]} == valid
+    assert [p["id"] for p in summary["problems"]] == [PROBLEM]
+    assert "lines: missing" in summary["problems"][0]["reason"]
+    assert "problems: 1" in proc.stdout and PROBLEM in proc.stdout
+
+    # the printed KERVAN_HOME reaches this demo's store: `kervan problems` lists it there
+    home = re.search(r"use KERVAN_HOME=(\S+)", proc.stdout)
+    assert home is not None, proc.stdout[-2000:]
+    there = {**env, "KERVAN_HOME": home.group(1)}
+    listed = _kervan(there, "problems", "list", "demo")
+    assert listed.returncode == 0, listed.stderr
+    assert PROBLEM in listed.stdout and "lines: missing" in listed.stdout
+    shown = _kervan(there, "problems", "show", "demo", PROBLEM)
+    assert shown.returncode == 0, shown.stderr
+    raw = json.loads(shown.stdout)["raw"]
+    assert raw["shipmentPackageId"] == DAMAGED and "lines" not in raw
+    assert "Traceback" not in listed.stdout + listed.stderr + shown.stdout + shown.stderr
+
+
+def test_the_api_lists_the_problem_a_replay_keeps_it_and_a_good_version_settles_it(flow, tmp_path):
+    path, valid = damaged_file(tmp_path)
+    flow.demo.options.orders_file = path
+    flow.seed([])
+    flow.poll()
+    ts = flow.rt.store.tenant("demo")
+    for package in valid:
+        rec = OrderRecord.from_body(ts.get(ORDER, f"trendyol:{package}").body)
+        assert rec.invoice_id is not None, f"{package} was not invoiced ({rec.order.state})"
+    assert ts.get(ORDER, f"trendyol:{DAMAGED}") is None
+
+    client = TestClient(create_app(flow.rt), raise_server_exceptions=False)
+    auth = {"Authorization": f"Bearer {flow.demo.api_key}"}
+    rows = client.get("/v1/problems", headers=auth).json()
+    assert [r["id"] for r in rows] == [PROBLEM] and "raw" not in rows[0]
+    assert rows[0]["remote_id"] == str(DAMAGED) and rows[0]["connection_id"] == "trendyol"
+    one = client.get(f"/v1/problems/{PROBLEM}", headers=auth).json()
+    assert one["raw"]["shipmentPackageId"] == DAMAGED and one["status"] == "open"
+    health = client.get("/v1/connections/trendyol/health", headers=auth).json()
+    assert health["open_problems"] == 1 and "could not be mapped" in (health["alert"] or "")
+
+    # nothing was fixed yet: the replay maps the same record, fails, and keeps it
+    again = client.post(f"/v1/problems/{PROBLEM}/replay", headers=auth)
+    assert again.status_code == 200 and again.json()["resolved"] is False
+    assert "lines: missing" in again.json()["reason"]
+    assert client.get(f"/v1/problems/{PROBLEM}", headers=auth).json()["replays"] == 1
+
+    # Trendyol sends a good version of the package: the next poll ingests it and settles it
+    pkg = flow.trendyol.packages[DAMAGED]
+    pkg["lines"] = copy.deepcopy(flow.trendyol.packages[int(min(valid))]["lines"])
+    for n, line in enumerate(pkg["lines"]):
+        line["lineId"] = 3_990_000 + n
+    pkg["lastModifiedDate"] = flow.trendyol.now_ms()
+    flow.poll()
+    rec = OrderRecord.from_body(ts.get(ORDER, f"trendyol:{DAMAGED}").body)
+    assert rec.invoice_id is not None
+    settled = client.get(f"/v1/problems/{PROBLEM}", headers=auth).json()
+    assert settled["status"] == "resolved" and settled["result_ids"] == [f"trendyol:{DAMAGED}"]
+    assert client.get("/v1/problems", headers=auth).json() == []
+    resolved = client.get("/v1/problems?status=resolved", headers=auth).json()
+    assert [r["id"] for r in resolved] == [PROBLEM]
+    assert client.get("/v1/connections/trendyol/health", headers=auth).json()["open_problems"] == 0
+    replayed = client.post(f"/v1/problems/{PROBLEM}/replay", headers=auth)
+    assert replayed.status_code == 409 and "already resolved" in replayed.text
