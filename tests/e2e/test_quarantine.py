@@ -118,3 +118,28 @@ def test_the_api_lists_the_problem_a_replay_keeps_it_and_a_good_version_settles_
     assert client.get("/v1/connections/trendyol/health", headers=auth).json()["open_problems"] == 0
     replayed = client.post(f"/v1/problems/{PROBLEM}/replay", headers=auth)
     assert replayed.status_code == 409 and "already resolved" in replayed.text
+
+
+def test_a_webhook_payload_with_one_bad_package_stores_the_other_and_keeps_the_bad_one(flow):
+    from .conftest import PERSON, make_order
+
+    flow.seed([make_order("7101", PERSON)])
+    settings = dict(flow.rt.connections.get("demo", "trendyol").settings)
+    settings.update(webhook_auth="API_KEY", webhook_api_key="hook-key-q15")
+    flow.rt.connections.update("demo", "trendyol", settings)
+    good = flow.trendyol.packages[7101]
+    bad = {**copy.deepcopy(good), "shipmentPackageId": 7102, "lines": "oops"}
+    client = TestClient(create_app(flow.rt), raise_server_exceptions=False)
+    r = client.post(
+        "/v1/webhooks/demo/trendyol",
+        content=json.dumps([good, bad]).encode(),
+        headers={"x-api-key": "hook-key-q15", "content-type": "application/json"},
+    )
+    assert r.status_code == 202 and r.json()["processed"] is True and r.json()["orders"] == 1
+    ts = flow.rt.store.tenant("demo")
+    assert ts.get(ORDER, "trendyol:7101") is not None
+    assert ts.get(ORDER, "trendyol:7102") is None
+    auth = {"Authorization": f"Bearer {flow.demo.api_key}"}
+    (row,) = client.get("/v1/problems", headers=auth).json()
+    assert row["id"] == "trendyol:order:7102" and row["via"] == "webhook"
+    assert "lines: not a list" in row["reason"]
