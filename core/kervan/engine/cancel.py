@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain import DocumentStatus, OrderState
+from ..domain import DocumentStatus, OrderState, Package, Shipment, ShipmentStatus
 from ..errors import KervanError, UnsupportedOperationError
 from ..roles import Carrier, DocumentIssuer
 from . import stock
 from .change import Change
 from .context import StepContext
-from .lifecycle import cancel_plan, invoice_cancel_action
-from .records import SHIPMENT, OrderRecord
+from .lifecycle import booking_in_flight, cancel_plan, invoice_cancel_action
+from .records import PACKAGE, SHIPMENT, OrderRecord
 from .steps import invoice_doc, load_invoice
 
 
@@ -58,7 +58,46 @@ def _cancelled(body: dict[str, Any]) -> dict[str, Any] | None:
     return None if body["status"] == "cancelled" else {**body, "status": "cancelled"}
 
 
+async def _settle_booking(ctx: StepContext, rec: OrderRecord, change: Change) -> None:
+    """A booking may have reached the carrier without being recorded: book again under the
+    same cargo key (idempotent at the carrier: it answers with the booking it has, if any)
+    and cancel what that gives, so no parcel stays booked for a cancelled order."""
+    pkg_doc = ctx.store.get(PACKAGE, f"{rec.order.id}:1")
+    if pkg_doc is None:
+        return
+    conn_id = ctx.tenant.settings.default_carrier_connection
+    carrier = ctx.connector(conn_id, Carrier, "carrier")
+    booking = await carrier.create_shipment(Package.model_validate(pkg_doc.body))
+    await carrier.cancel_shipment(booking.cargo_key)
+    found = "found booked" if booking.already_existed else "booked meanwhile"
+    ctx.note(
+        rec,
+        "cancel",
+        "ok",
+        f"shipment {booking.cargo_key} {found} at {carrier.key} and cancelled there",
+        actor=carrier.key,
+    )
+    shipment = Shipment(
+        id=f"{rec.order.id}:1",
+        tenant_id=ctx.tenant.id,
+        order_id=rec.order.id,
+        package_id=pkg_doc.key,
+        connection_id=conn_id or "",
+        carrier=carrier.key,
+        cargo_key=booking.cargo_key,
+        tracking_number=booking.tracking_number,
+        status=ShipmentStatus.CANCELLED,
+        booked_at=ctx.clock(),
+        remote_id=booking.remote_id,
+    )
+    change.docs.append((SHIPMENT, shipment.id, shipment.model_dump(mode="json")))
+    rec.shipment_id = shipment.id
+
+
 async def _cancel_shipment(ctx: StepContext, rec: OrderRecord, change: Change) -> None:
+    if booking_in_flight(rec):
+        await _settle_booking(ctx, rec, change)
+        return
     doc = ctx.store.get(SHIPMENT, rec.shipment_id or "")
     if doc is None or doc.body["status"] == "cancelled":
         return

@@ -191,13 +191,24 @@ def cancel_plan(rec: OrderRecord) -> list[str]:
     plan: list[str] = []
     if rec.invoice_id is not None:
         plan.append("invoice")
-    if rec.shipment_id is not None:
+    if rec.shipment_id is not None or booking_in_flight(rec):
         plan.append("shipment")
     if rec.reserved and not rec.flags.stock_consumed:
         plan.append("stock")
     if rec.invoice_id is not None:
         plan.append("erp_event")
     return [p for p in plan if p not in rec.flags.cancel_done]
+
+
+def booking_in_flight(rec: OrderRecord) -> bool:
+    """The book step may have reached our carrier without its commit landing (a crash or a
+    concurrent write in between): packaged, no shipment recorded, and not the marketplace's
+    own booking. A cancellation must then settle it at the carrier."""
+    return (
+        rec.order.state is OrderState.PACKAGED
+        and rec.shipment_id is None
+        and not rec.order.cargo_tracking_number
+    )
 
 
 def invoice_cancel_action(kind: DocumentKind | None, status: DocumentStatus | None) -> str:
