@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 import re
 import subprocess
@@ -143,3 +144,53 @@ def test_a_webhook_payload_with_one_bad_package_stores_the_other_and_keeps_the_b
     (row,) = client.get("/v1/problems", headers=auth).json()
     assert row["id"] == "trendyol:order:7102" and row["via"] == "webhook"
     assert "lines: not a list" in row["reason"]
+
+
+async def test_ingest_of_a_trendyol_page_with_one_damaged_package_moves_on(tmp_path, caplog):
+    """The engine's side, on the Trendyol sandbox's simulated clock: every valid package is
+    stored, the damaged one is one problem (seen twice after two polls), the cursor advances,
+    nothing is raised or traced."""
+    from kervan import ConnectorContext
+    from kervan.engine import quarantine
+    from kervan.engine.ingest import ingest
+    from kervan.engine.records import CURSOR
+    from kervan.store import open_store
+    from kervan_trendyol import Trendyol, TrendyolSettings
+    from kervan_trendyol.sandbox import TrendyolSandbox
+
+    sandbox = TrendyolSandbox(seed=1)
+    sandbox.seed_random(12)
+    good = {str(pid) for pid in sandbox.packages}
+    bad = copy.deepcopy(next(iter(sandbox.packages.values())))
+    bad.update(shipmentPackageId=DAMAGED, cargoTrackingNumber=None)
+    del bad["lines"]
+    sandbox.add_package(bad)
+    context = ConnectorContext(
+        tenant_id="t1",
+        connection_id="c1",
+        transport=sandbox.transport(),
+        clock=sandbox.clock.now,
+        sleep=sandbox.clock.sleep,
+    )
+    connector = Trendyol(
+        TrendyolSettings(**sandbox.demo_settings("http://trendyol.sandbox")), context
+    )
+    store = open_store(f"sqlite:///{tmp_path}/k.db")
+    caplog.set_level(logging.DEBUG)
+    try:
+        ts = store.tenant("t1")
+        result = await ingest(ts, connector, "c1", sandbox.clock.now())
+        assert {oid.split(":")[1] for oid in result.new} == good
+        assert result.problems == [f"c1:order:{DAMAGED}"] and result.open_problems == 1
+        assert ts.get(ORDER, f"c1:{DAMAGED}") is None
+        assert ts.get(CURSOR, "c1").body["since"] == sandbox.clock.now().isoformat()
+        sandbox.clock.advance(60)
+        again = await ingest(ts, connector, "c1", sandbox.clock.now())
+        assert again.new == [] and again.open_problems == 1
+        kept = quarantine.get(ts, f"c1:order:{DAMAGED}")
+        assert kept is not None and kept.times_seen == 2 and "lines: missing" in kept.reason
+    finally:
+        await connector.aclose()
+        store.close()
+    traced = [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
+    assert not traced and not [r for r in caplog.records if r.levelno >= logging.ERROR]
