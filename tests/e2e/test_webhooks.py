@@ -59,9 +59,11 @@ def test_wrong_credentials_and_unknown_connections_get_the_same_refusal(flow):
 def test_a_payload_that_fails_processing_is_kept_and_processed_by_the_reconciler(flow):
     flow.seed([make_order("7003", PERSON)])
     client = _client(flow)
+    # a body that is not a payload at all (a package Trendyol broke is only a problem: see
+    # test_quarantine.py); cut short, as when a proxy truncates it
     r = client.post(
         "/v1/webhooks/demo/trendyol",
-        content=b'{"shipmentPackageId": 7003, "lines": "oops"}',
+        content=b'{"shipmentPackageId": 7003, "lines": [',
         headers={"x-api-key": HOOK_KEY},
     )
     assert r.status_code == 202 and r.json()["processed"] is False
