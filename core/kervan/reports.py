@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .documents import has_label, label_key, pdf_key, xml_key
 from .domain import Invoice, OrderState
 from .engine import quarantine
 from .engine.records import DEAD_LETTER, INVOICE, ORDER, SHIPMENT, OrderRecord
-from .engine.shipping import has_label
 from .errors import KervanError
 from .roles import DocumentIssuer
 from .runtime import Runtime
@@ -101,11 +101,11 @@ def export_all(runtime: Runtime, tenant_id: str, out: Path, summary: Summary) ->
     counts: Counter[str] = Counter()
     for doc in ts.iter_query(Query(INVOICE)):
         invoice = Invoice.model_validate(doc.body)
-        xml = ts.get_blob(f"xml:{invoice.uuid}")
+        xml = ts.get_blob(xml_key(invoice.uuid))
         if xml:
             _write(out / "documents" / f"{invoice.number}.xml", xml[0])
             counts["xml"] += 1
-        pdf = ts.get_blob(f"pdf:{invoice.uuid}")
+        pdf = ts.get_blob(pdf_key(invoice.uuid))
         data = pdf[0] if pdf else _render(issuer, invoice)
         if data:
             _write(out / "documents" / f"{invoice.number}.pdf", data)
@@ -113,7 +113,7 @@ def export_all(runtime: Runtime, tenant_id: str, out: Path, summary: Summary) ->
     for doc in ts.iter_query(Query(SHIPMENT)):
         oid, key = doc.body["order_id"], doc.body["cargo_key"]
         for ext in ("zpl", "pdf"):
-            blob = ts.get_blob(f"label:{oid}:{ext}")
+            blob = ts.get_blob(label_key(oid, ext))
             if blob:
                 _write(out / "labels" / f"{key}.{ext}", blob[0])
                 counts[f"label_{ext}"] += 1

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..documents import has_label
 from ..domain import DocumentStatus, Invoice, OrderState, Shipment, ShipmentStatus, TrackingEvent
 from ..errors import HoldError, InvalidInputError, KervanError, NotFoundError
 from ..roles import Carrier, DocumentIssuer, OrderSource, RemoteRef, utcnow
@@ -162,7 +163,7 @@ class Engine:
                 rec.order.state, rec.failed_from = rec.failed_from or OrderState.RECEIVED, None
                 rec.attempts = 0
             rec.order.source_cancelled = True
-            rec.due_at = self.clock()
+            rec.due_at, rec.waiting_for = self.clock(), None
             ctx.note(rec, "cancel", "info", "cancel requested")
             return rec.to_body()
 
@@ -215,7 +216,7 @@ class Engine:
         check_action(rec, Action.RETRY)
         assert rec.failed_from is not None  # check_action: it failed
         rec.order.state, rec.failed_from = rec.failed_from, None
-        rec.attempts, rec.due_at = 0, self.clock()
+        rec.attempts, rec.due_at, rec.waiting_for = 0, self.clock(), None
         ctx.note(rec, "retry", "ok", f"resumed from {rec.order.state} (was: {rec.last_error})")
         ctx.save(rec)
         return await self.advance(tenant_id, order_id)
@@ -228,7 +229,7 @@ class Engine:
             rec = OrderRecord.from_body(body)
             check_action(rec, Action.APPROVE, auto_approve=ctx.tenant.settings.auto_approve)
             rec.flags.approved = True
-            rec.due_at = self.clock()
+            rec.due_at, rec.waiting_for = self.clock(), None
             ctx.note(rec, "approve", "ok", "approved")
             return rec.to_body()
 
@@ -320,9 +321,7 @@ class Engine:
         returns how many labels were fetched."""
         ts = self.store.tenant(tenant_id)
         todo = [
-            d.key
-            for d in ts.iter_query(Query(SHIPMENT))
-            if not shipping.has_label(ts, d.body["order_id"])
+            d.key for d in ts.iter_query(Query(SHIPMENT)) if not has_label(ts, d.body["order_id"])
         ]
         fetched = 0
         for i in range(0, len(todo), concurrency):

@@ -153,8 +153,6 @@ def split_problem(rec: OrderRecord, groups: list[list[str]]) -> str | None:
     Only before invoicing: once a document carries the lines, splitting would need the
     document withdrawn first (cancel the order instead).
     """
-    if rec.order.state not in SPLITTABLE:
-        return f"an order in state {rec.order.state} cannot be split (only before invoicing)"
     lines = [ln.line_id for ln in rec.order.lines]
     flat = [line for group in groups for line in group]
     if len(groups) < 2 or any(not g for g in groups):
@@ -167,8 +165,6 @@ def split_problem(rec: OrderRecord, groups: list[list[str]]) -> str | None:
 def parcel_problem(rec: OrderRecord, parcels: list[dict[str, int]]) -> str | None:
     """Why the order cannot be split into ``parcels`` of ``{line id: quantity}`` now (None:
     it can). Each line's quantities across the parcels must add up to its own."""
-    if rec.order.state not in SPLITTABLE:
-        return f"an order in state {rec.order.state} cannot be split (only before invoicing)"
     if len(parcels) < 2 or any(not parcel for parcel in parcels):
         return "give at least two non-empty parcels"
     wanted = {ln.line_id: ln.quantity for ln in rec.order.lines}

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from ..documents import label_key
 from ..domain import (
     Dimensions,
     Label,
@@ -294,16 +295,13 @@ async def marketplace_label(ctx: StepContext, rec: OrderRecord) -> bool:
     return True
 
 
-LABEL_FORMATS = ("zpl", "pdf")
-
-
 def label_blobs(order_id: str, label: Label) -> list[tuple[str, bytes, str]]:
     """An order's label as blobs ``label:<order>:zpl`` / ``:pdf`` (the parts it has)."""
     blobs = []
     if label.zpl:
-        blobs.append((f"label:{order_id}:zpl", label.zpl.encode(), "text/plain"))
+        blobs.append((label_key(order_id, "zpl"), label.zpl.encode(), "text/plain"))
     if label.pdf:
-        blobs.append((f"label:{order_id}:pdf", label.pdf, "application/pdf"))
+        blobs.append((label_key(order_id, "pdf"), label.pdf, "application/pdf"))
     return blobs
 
 
@@ -311,10 +309,6 @@ def store_label(store: TenantStore, order_id: str, label: Label) -> None:
     """Keep a label fetched on first print (not a step: nothing else changes with it)."""
     for key, data, content_type in label_blobs(order_id, label):
         store.put_blob(key, data, content_type)
-
-
-def has_label(store: TenantStore, order_id: str) -> bool:
-    return any(store.get_blob(f"label:{order_id}:{fmt}") for fmt in LABEL_FORMATS)
 
 
 async def follow_source(ctx: StepContext, rec: OrderRecord) -> Change:

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .. import invoicing, tax
+from ..documents import pdf_key, xml_key
 from ..domain import DocumentKind, DocumentStatus, Invoice, OrderState
 from ..errors import ConflictError, InvalidInputError, KervanError, UnsupportedOperationError
 from ..roles import DocumentIssuer, OrderSource, Registration, TaxClassifier
@@ -216,13 +217,13 @@ async def issue_invoice(ctx: StepContext, rec: OrderRecord) -> Change:
         total=str(invoice.totals.payable),
     )
     return Change(
-        rec, docs=[invoice_doc(invoice)], blobs=[(f"xml:{invoice.uuid}", xml, "application/xml")]
+        rec, docs=[invoice_doc(invoice)], blobs=[(xml_key(invoice.uuid), xml, "application/xml")]
     )
 
 
 async def submit_invoice(ctx: StepContext, rec: OrderRecord) -> Change:
     invoice = load_invoice(ctx, rec)
-    blob = ctx.store.get_blob(f"xml:{invoice.uuid}")
+    blob = ctx.store.get_blob(xml_key(invoice.uuid))
     if blob is None:
         raise InvalidInputError(f"invoice {invoice.number}: its XML is missing")
     issuer = _issuer(ctx)
@@ -265,7 +266,7 @@ async def send_invoice(ctx: StepContext, rec: OrderRecord) -> Change:
             how = "link"
         else:
             pdf = await issuer.fetch_pdf(invoice.kind, invoice.uuid)
-            blobs.append((f"pdf:{invoice.uuid}", pdf, "application/pdf"))
+            blobs.append((pdf_key(invoice.uuid), pdf, "application/pdf"))
             ref = await source.send_invoice_file(rec.order, invoice, pdf)
             how = "file"
         ctx.note(
