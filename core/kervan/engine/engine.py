@@ -14,12 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from ..documents import has_label
-from ..domain import DocumentStatus, Invoice, OrderState, Shipment, ShipmentStatus, TrackingEvent
+from ..domain import DocumentStatus, Invoice, OrderState
 from ..errors import HoldError, InvalidInputError, KervanError, NotFoundError
 from ..roles import Carrier, DocumentIssuer, OrderSource, RemoteRef, utcnow
 from ..store.port import CasMismatch, Query, Store
 from . import cancel as cancel_mod
-from . import inbox, shipping, steps, stock
+from . import inbox, shipping, steps, stock, tracking
 from .actions import Action, check_action
 from .change import Change
 from .context import ConnectorProvider, HealthRecorder, NullHealth, StepContext, TenantDirectory
@@ -302,7 +302,7 @@ class Engine:
         moved = []
         for shipment in active:
             new = events.get(shipment.cargo_key, [])
-            if new and self._apply_tracking(ctx, shipment.id, new):
+            if new and tracking.follow(ctx, shipment.id, new):
                 moved.append(shipment.order_id)
         return moved
 
@@ -330,35 +330,6 @@ class Engine:
             fetched += sum(done)
         return fetched
 
-    def _apply_tracking(
-        self, ctx: StepContext, shipment_id: str, events: list[TrackingEvent]
-    ) -> bool:
-        """New carrier events: the shipment takes them and its order follows, in one change
-        (pickup consumes the stock with it), planned again from the store on a conflict.
-        False when nothing was new or the shipment was cancelled meanwhile."""
-        for _ in range(20):
-            doc = ctx.store.get(SHIPMENT, shipment_id)
-            if doc is None:
-                return False
-            shipment = Shipment.model_validate(doc.body)
-            if shipment.status is ShipmentStatus.CANCELLED or not shipping.merge_events(
-                shipment, events
-            ):
-                return False
-            rec = shipping.load_record(ctx, shipment.order_id)
-            if rec is None:
-                return False
-            change = shipping.apply_tracking(ctx, rec, shipment)
-            # merged again inside the transaction (a concurrent poll's events stay); a
-            # cancellation changes the order too, so the order's CAS catches it
-            change.updates.append((SHIPMENT, shipment_id, shipping.merge_into_body(events)))
-            try:
-                ctx.commit(change)
-                return True
-            except CasMismatch:
-                continue
-        return False
-
     async def poll_documents(self, tenant_id: str, limit: int = 500) -> list[str]:
         """Ask the integrator about queued invoices; return orders whose invoice moved."""
         ctx = self.context(tenant_id)
@@ -376,52 +347,11 @@ class Engine:
                 raise
             if sub.status is invoice.status:
                 continue
-            if self._invoice_moved(ctx, invoice, sub.status, sub.detail):
+            if tracking.invoice_answered(ctx, invoice, sub.status, sub.detail):
                 moved.append(invoice.order_id or "")
         if docs:
             self.health.success(tenant_id, issuer.context.connection_id)
         return [m for m in moved if m]
-
-    def _invoice_moved(
-        self, ctx: StepContext, invoice: Invoice, status: DocumentStatus, detail: str | None
-    ) -> bool:
-        """GİB's answer on a queued invoice: the invoice and its order move together, in one
-        transaction (only a still-queued document moves: a cancellation that landed meanwhile
-        wins). True when it moved."""
-        with ctx.store.transaction() as tx:
-            doc = tx.get(INVOICE, invoice.id)
-            body = _advance_queued(status, detail)(dict(doc.body)) if doc else None
-            if body is None:
-                return False
-            tx.replace(INVOICE, invoice.id, body)
-            if status is DocumentStatus.REJECTED:
-                for kind, key in steps.forget_registration(invoice):
-                    if tx.get(kind, key) is not None:
-                        tx.remove(kind, key)
-            order = tx.get(ORDER, invoice.order_id or "")
-            if order is not None:
-                tx.replace(
-                    ORDER, order.key, _set_invoice_status(status.value, self.clock())(order.body)
-                )
-        return True
-
-
-def _advance_queued(
-    status: DocumentStatus, detail: str | None
-) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
-    def change(body: dict[str, Any]) -> dict[str, Any] | None:
-        if body["status"] != DocumentStatus.QUEUED.value:
-            return None
-        return {**body, "status": status.value, "status_detail": detail}
-
-    return change
-
-
-def _set_invoice_status(status: str, now: datetime) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    def change(body: dict[str, Any]) -> dict[str, Any]:
-        return {**body, "invoice_status": status, "due_at": sortable(now), "waiting_for": None}
-
-    return change
 
 
 def _due_now(now: datetime) -> Callable[[dict[str, Any]], dict[str, Any]]:
