@@ -110,7 +110,10 @@ class SqliteStore(Store):
         )
         conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
         self._retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
-        conn.execute("PRAGMA synchronous = NORMAL")
+        # FULL: a commit is on disk when it returns. After a power cut, NORMAL (in WAL mode)
+        # may roll back the last commits, and a document number that already left for GİB
+        # would then be taken again for another document.
+        conn.execute("PRAGMA synchronous = FULL")
         return conn
 
     def conn(self) -> sqlite3.Connection:
