@@ -31,6 +31,14 @@ class KervanError(Exception):
         }
 
 
+class InternalError(KervanError):
+    """A bug met while working (an exception Kervan did not raise on purpose): recorded on
+    the order like any failure, so it is retried on the backoff and then waits for a person,
+    instead of being retried on every sweep with nothing said."""
+
+    code = "internal"
+
+
 class InvalidInputError(KervanError):
     """Input from a caller or a file is wrong; fixing the input is the way forward."""
 

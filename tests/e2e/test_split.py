@@ -142,6 +142,7 @@ def test_a_package_within_the_rules_stays_whole(flow):
 
 def test_a_split_step_interrupted_after_trendyol_took_it_is_not_split_twice(flow, monkeypatch):
     from kervan.engine.context import StepContext
+    from kervan.errors import InternalError
 
     flow.seed([_two_line_order("8104")])
     _rules(flow, max_parcel_desi=Decimal(3))
@@ -155,7 +156,7 @@ def test_a_split_step_interrupted_after_trendyol_took_it_is_not_split_twice(flow
         return real_commit(self, change)
 
     monkeypatch.setattr(StepContext, "commit", crash_after_the_remote_split)
-    with pytest.raises(RuntimeError, match="worker died"):
+    with pytest.raises(InternalError, match="worker died"):  # recorded on the order
         loop.run(engine.advance("demo", "trendyol:8104"))
     assert not flow.record("8104").flags.split_requested  # the save never happened
     monkeypatch.setattr(StepContext, "commit", real_commit)

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..documents import has_label
 from ..domain import DocumentStatus, Invoice, OrderState
-from ..errors import HoldError, InvalidInputError, KervanError, NotFoundError
+from ..errors import HoldError, InternalError, InvalidInputError, KervanError, NotFoundError
 from ..roles import Carrier, DocumentIssuer, OrderSource, RemoteRef, utcnow
 from ..store.port import CasMismatch, Query, Store
 from . import cancel as cancel_mod
@@ -24,7 +24,7 @@ from .actions import Action, check_action
 from .change import Change
 from .context import ConnectorProvider, HealthRecorder, NullHealth, StepContext, TenantDirectory
 from .ingest import IngestResult, ingest
-from .lifecycle import Step, due_steps, parcel_problem, schedule, split_problem
+from .lifecycle import Step, Waiting, due_steps, parcel_problem, schedule, split_problem
 from .records import INVOICE, ORDER, SHIPMENT, OrderRecord, sortable
 
 log = logging.getLogger("kervan.engine")
@@ -113,6 +113,11 @@ class Engine:
             except KervanError as exc:
                 self._step_failed(ctx, order_id, due[0], exc)
                 raise
+            except Exception as exc:
+                log.exception("step %s of %s failed unexpectedly", due[0], order_id)
+                error = InternalError(f"internal error: {type(exc).__name__}: {str(exc)[:300]}")
+                self._step_failed(ctx, order_id, due[0], error)
+                raise error from exc
             if change.error is not None:
                 self._step_failed(ctx, order_id, due[0], change.error)
                 raise change.error
@@ -147,7 +152,10 @@ class Engine:
                 and rec.attempts >= MAX_STEP_FAILURES
             ):
                 rec.fail(rec.last_error or exc.message)
-            rec.due_at = steps.ctx_backoff(ctx.clock(), rec.attempts)
+            if rec.order.state is OrderState.FAILED:  # a person fixes the cause and retries
+                rec.due_at, rec.waiting_for = None, Waiting.OPERATOR.value
+            else:
+                rec.due_at = steps.ctx_backoff(ctx.clock(), rec.attempts)
             return rec.to_body()
 
         ctx.store.update(ORDER, order_id, change)

@@ -25,7 +25,9 @@ RUN = [
 ]
 
 
-class Crash(Exception):
+class Crash(BaseException):
+    """A worker killed mid-step: nothing after it runs, not even the failure record."""
+
     pass
 
 
