@@ -25,6 +25,16 @@ class OrderRow(BaseModel):
     currency: str
     ordered_at: datetime
     hold_reason: str | None = None
+    waiting_for: str | None = Field(
+        None,
+        description="what an order with no step due waits for outside Kervan: approval, "
+        "pickup, delivery, integrator, split or operator (null while a step is due, on hold, "
+        "or when the order is final)",
+    )
+    due_at: datetime | None = Field(
+        None, description="when the order's next step is due (a hold's retry time)"
+    )
+    last_error: str | None = None
     invoice_id: str | None = None
     invoice_kind: DocumentKind | None = None
     invoice_status: DocumentStatus | None = None
