@@ -207,10 +207,14 @@ def check_shipments(world: World, ts: TenantStore, orders: dict[str, dict[str, A
     at_yurtici = Counter(list(world.sandboxes["yurtici"].shipments))
     ours = Counter(s["cargo_key"] for s in shipments if s.get("connection_id") == "yurtici")
     if at_yurtici != ours:
-        extra, lost = at_yurtici - ours, ours - at_yurtici
+        recorded = {
+            s["cargo_key"]: f"{s['order_id']} on {s.get('connection_id')}" for s in shipments
+        }
+        extra = [f"{k} (store: {recorded.get(k, 'nothing')})" for k in at_yurtici - ours]
         problems.append(
-            f"Yurtiçi holds {sum(at_yurtici.values())} shipments, the store {sum(ours.values())} "
-            f"booked there; unknown to the store: {_few(extra)}; unknown to Yurtiçi: {_few(lost)}"
+            f"Yurtiçi holds {sum(at_yurtici.values())} parcels, the store {sum(ours.values())} "
+            f"booked there; not recorded as booked at Yurtiçi: {_few(extra)}; "
+            f"not at Yurtiçi: {_few(ours - at_yurtici)}"
         )
     tex = {o.id for o in world.scenario.orders if o.cargo_tracking_number}
     again = sorted(
@@ -247,8 +251,9 @@ def check_stock(world: World, ts: TenantStore, orders: dict[str, dict[str, Any]]
             )
         if reserved != held.get(pid, 0):
             problems.append(f"stock {pid}: reserved {reserved}, orders hold {held.get(pid, 0)}")
-    if problems:
-        problems.append("orders whose own record disagrees: " + _few(_record_mismatches(orders)))
+    mismatches = _record_mismatches(orders) if problems else []
+    if mismatches:
+        problems.append("orders whose own record disagrees: " + _few(mismatches))
     return problems
 
 

@@ -16,7 +16,8 @@ document per number); one shipment per order, and Yurtiçi holds exactly the par
 booked there; stock conserved per product (on_hand + consumed = start, reserved = what orders
 hold), and the movement ledger, if the engine keeps one, adds up and has no movement twice.
 
-Knobs (environment): KERVAN_CHAOS_ORDERS (300), KERVAN_CHAOS_KILLS (10),
+Knobs (environment): KERVAN_CHAOS_ORDERS (300), KERVAN_CHAOS_KILLS (10 embedded, where each
+restart costs seconds of start-up with nothing running; 20 Redis, where the other worker goes on),
 KERVAN_CHAOS_SETTLE_S (150: how long to wait after the last kill), KERVAN_CHAOS_SEED (random;
 printed, with the kill times, in a failure).
 """
@@ -48,7 +49,8 @@ from .chaos_world import (
 )
 
 N = env_int("KERVAN_CHAOS_ORDERS", 300)
-KILLS = env_int("KERVAN_CHAOS_KILLS", 10)
+EMBEDDED_KILLS = env_int("KERVAN_CHAOS_KILLS", 10)
+REDIS_KILLS = env_int("KERVAN_CHAOS_KILLS", 20)
 SETTLE_S = env_int("KERVAN_CHAOS_SETTLE_S", 150)
 REDIS = "redis://127.0.0.1:6379"
 #: Redis databases these tests may take (one per concurrent run; a lock key in db 15 says whose)
@@ -82,13 +84,15 @@ def _states(world: World) -> str:
     return ", ".join(f"{s} {n}" for s, n in sorted(counts.items()))
 
 
-def _chaos(world: World, fleet: Fleet, seed: int, up_s: tuple[float, float]) -> list[str]:
-    """KILLS SIGKILLs, each of a random process a random while after it is up (start-up takes
+def _chaos(
+    world: World, fleet: Fleet, seed: int, kills: int, up_s: tuple[float, float]
+) -> list[str]:
+    """``kills`` SIGKILLs, each of a random process a random while after it is up (start-up takes
     seconds on a busy machine: a kill then would only test the start); each is started again
     at once. Returns the log of kills (when, whom, where the orders stood)."""
     rng = random.Random(seed)
     started, log = time.monotonic(), []
-    for _ in range(KILLS):
+    for _ in range(kills):
         victim = rng.randrange(len(fleet.procs))
         fleet.wait_ready(victim)
         time.sleep(rng.uniform(*up_s))
@@ -129,7 +133,7 @@ def test_embedded_serve_killed_at_random_loses_no_order_and_does_nothing_twice(
     fleet = Fleet(tmp_path, world.env, [serve_command()])
     station = PackingStation(world.rt)
     try:
-        kills = _chaos(world, fleet, seed, (1.0, 8.0))
+        kills = _chaos(world, fleet, seed, EMBEDDED_KILLS, (1.0, 8.0))
         _verdict(world, "embedded", seed, kills, started)
     finally:
         station.stop()
@@ -155,7 +159,7 @@ def test_redis_workers_killed_at_random_lose_no_order_and_do_nothing_twice(tmp_p
         fleet = Fleet(tmp_path, world.env, [worker_command(), worker_command()])
         station = PackingStation(world.rt)
         try:
-            kills = _chaos(world, fleet, seed, (0.3, 3.0))
+            kills = _chaos(world, fleet, seed, REDIS_KILLS, (0.3, 3.0))
             _verdict(world, "redis", seed, kills, started)
         finally:
             station.stop()
