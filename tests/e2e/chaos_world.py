@@ -77,6 +77,10 @@ class FastClock(WallClock):
     def set(self, when: datetime) -> None:
         self._offset += when - self.now()
 
+    def wall_time(self, at: datetime) -> datetime:
+        """The wall-clock moment at which this clock showed ``at``."""
+        return self._t0 + (at - self._t0 - self._offset) / self.rate
+
 
 def _export_order(i: int, package: str, now: datetime) -> Order:
     """A buyer abroad: a micro-export (IHRACAT) invoice."""
@@ -165,6 +169,33 @@ def _sandbox(rt: Runtime, key: str, clock: WallClock) -> Any:
     return getattr(importlib.import_module(module), name)(clock=clock)
 
 
+class Beacon:
+    """Marks each time a remote answered a poll, so the chaos can strike while Kervan applies
+    the answer (pickups consume stock, deliveries end orders: many writes in a short while)."""
+
+    def __init__(self) -> None:
+        self._answered = threading.Condition()
+        self.answers = 0
+
+    def watch(self, sandbox: Any, method: str) -> None:
+        answer = getattr(sandbox, method)
+
+        def watched(*args: Any, **kwargs: Any) -> Any:
+            result = answer(*args, **kwargs)
+            with self._answered:
+                self.answers += 1
+                self._answered.notify_all()
+            return result
+
+        setattr(sandbox, method, watched)
+
+    def wait(self, timeout_s: float) -> bool:
+        """Wait for the next answer; False if none came within ``timeout_s``."""
+        with self._answered:
+            seen = self.answers
+            return self._answered.wait_for(lambda: self.answers > seen, timeout_s)
+
+
 @dataclass
 class World:
     home: Path
@@ -172,6 +203,8 @@ class World:
     scenario: Scenario
     sandboxes: dict[str, Any]
     env: dict[str, str] = field(default_factory=dict)
+    #: Yurtiçi answered a tracking query (Kervan is about to apply what moved)
+    tracking: Beacon = field(default_factory=Beacon)
 
     @property
     def store_url(self) -> str:
@@ -206,7 +239,9 @@ def build_world(home: Path, n: int, monkeypatch: pytest.MonkeyPatch) -> World:
     wiring.stock_catalog(rt, TENANT, scenario)
     env = {**os.environ, "KERVAN_HOME": str(home), "KERVAN_STORE_URL": f"sqlite:///{home}/k.db"}
     env.pop("KERVAN_BROKER_URL", None)
-    return World(home, rt, scenario, sandboxes, env)
+    world = World(home, rt, scenario, sandboxes, env)
+    world.tracking.watch(sandboxes["yurtici"], "_query")
+    return world
 
 
 def free_port() -> int:

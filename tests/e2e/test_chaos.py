@@ -87,18 +87,24 @@ def _states(world: World) -> str:
 def _chaos(
     world: World, fleet: Fleet, seed: int, kills: int, up_s: tuple[float, float]
 ) -> list[str]:
-    """``kills`` SIGKILLs, each of a random process a random while after it is up (start-up takes
-    seconds on a busy machine: a kill then would only test the start); each is started again
-    at once. Returns the log of kills (when, whom, where the orders stood)."""
+    """``kills`` SIGKILLs, each of a random process once it is up (start-up takes seconds on a
+    busy machine: a kill then would only test the start), started again at once. Half come a
+    random while (``up_s``) later; half within a second after the carrier answered a tracking
+    poll, when Kervan writes pickups (stock consumed, e-Fatura released) and deliveries for
+    many orders at once. Returns the log of kills (when, whom, how, where the orders stood)."""
     rng = random.Random(seed)
     started, log = time.monotonic(), []
     for _ in range(kills):
         victim = rng.randrange(len(fleet.procs))
         fleet.wait_ready(victim)
         time.sleep(rng.uniform(*up_s))
+        how = "at random"
+        if rng.random() < 0.5 and world.tracking.wait(timeout_s=8):
+            time.sleep(rng.uniform(0.0, 1.0))
+            how = "while tracking is applied"
         states = _states(world)
         fleet.restart(victim)
-        log.append(f"t={time.monotonic() - started:.1f}s kill #{victim}: {states}")
+        log.append(f"t={time.monotonic() - started:.1f}s kill #{victim} {how}: {states}")
     return log
 
 
@@ -133,7 +139,7 @@ def test_embedded_serve_killed_at_random_loses_no_order_and_does_nothing_twice(
     fleet = Fleet(tmp_path, world.env, [serve_command()])
     station = PackingStation(world.rt)
     try:
-        kills = _chaos(world, fleet, seed, EMBEDDED_KILLS, (1.0, 8.0))
+        kills = _chaos(world, fleet, seed, EMBEDDED_KILLS, (1.0, 6.0))
         _verdict(world, "embedded", seed, kills, started)
     finally:
         station.stop()
@@ -159,7 +165,7 @@ def test_redis_workers_killed_at_random_lose_no_order_and_do_nothing_twice(tmp_p
         fleet = Fleet(tmp_path, world.env, [worker_command(), worker_command()])
         station = PackingStation(world.rt)
         try:
-            kills = _chaos(world, fleet, seed, REDIS_KILLS, (0.3, 3.0))
+            kills = _chaos(world, fleet, seed, REDIS_KILLS, (0.3, 2.5))
             _verdict(world, "redis", seed, kills, started)
         finally:
             station.stop()
