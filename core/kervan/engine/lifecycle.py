@@ -203,7 +203,7 @@ def booking_in_flight(rec: OrderRecord) -> bool:
     return (
         rec.order.state is OrderState.PACKAGED
         and rec.shipment_id is None
-        and not rec.order.cargo_tracking_number
+        and rec.flags.booking_started
     )
 
 

@@ -64,6 +64,9 @@ class Flags(BaseModel):
     split_requested: bool = False
     #: the tenant's split rules were applied (whether or not they split the package)
     split_checked: bool = False
+    #: the book step is about to ask our carrier (committed before the remote call): a
+    #: tracking number a later poll brings back is then ours, not the marketplace's booking
+    booking_started: bool = False
     invoice_submitted: bool = False
     invoice_sent: bool = False
     picked_up: bool = False

@@ -194,11 +194,16 @@ async def book(ctx: StepContext, rec: OrderRecord) -> Change:
     pkg_doc = ctx.store.get(PACKAGE, f"{order.id}:1")
     assert pkg_doc is not None, "package step must run before booking"
     pkg = Package.model_validate(pkg_doc.body)
-    if order.cargo_tracking_number and ctx.store.get(SHIPMENT, f"{order.id}:1") is None:
+    if order.cargo_tracking_number and not rec.flags.booking_started:
         # the marketplace already booked its contracted carrier: booking ours as well would
-        # send (and pay for) a second parcel. (A shipment of ours already stored means we
-        # booked and crashed before saving; the number is then ours, echoed by a poll.)
+        # send (and pay for) a second parcel
         return await _marketplace_booking(ctx, rec, pkg)
+    if not rec.flags.booking_started:
+        # one unit of work of its own, before the remote call: if the booking's commit is
+        # lost, the retry knows a tracking number echoed by the marketplace is ours and books
+        # again under the same cargo key (the carrier answers with the booking it has)
+        rec.flags.booking_started = True
+        return Change(rec)
     conn_id = ctx.tenant.settings.default_carrier_connection
     carrier = ctx.connector(conn_id, Carrier, "carrier")
     quote = await carrier.quote(pkg)
