@@ -97,6 +97,9 @@ class OrderRecord(BaseModel):
     waiting_for: str | None = None
     attempts: int = 0
     last_error: str | None = None
+    #: what an operator decided for this order, by topic (``amounts``, ``alias``, ...): each
+    #: value says what was decided, by whom and when; the timeline has the same as an entry
+    resolutions: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @property
     def state(self) -> OrderState:

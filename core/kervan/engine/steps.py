@@ -20,7 +20,7 @@ from ..documents import pdf_key, xml_key
 from ..domain import DocumentKind, DocumentStatus, Invoice, OrderState
 from ..errors import ConflictError, InvalidInputError, KervanError, UnsupportedOperationError
 from ..roles import DocumentIssuer, OrderSource, Registration, TaxClassifier
-from . import registrations, stock
+from . import amounts, registrations, stock
 from .change import Change, NewInvoice
 from .context import StepContext
 from .records import INVOICE, OrderRecord
@@ -189,6 +189,11 @@ async def issue_invoice(ctx: StepContext, rec: OrderRecord) -> Change:
     if not rec.invoice_id:
         ok, rate = _exchange_rate(ctx, rec)
         if not ok:
+            return Change(rec)
+        problem = amounts.check(rec)  # the invoice states what the buyer paid (VUK 230)
+        if problem is not None:
+            rec.fail(problem)
+            ctx.note(rec, "invoice", "failed", problem)
             return Change(rec)
         _clear_hold(rec)
         return _draft(ctx, rec, rate)
