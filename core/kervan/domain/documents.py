@@ -27,8 +27,8 @@ class DocumentKind(StrEnum):
 
 
 class DocumentStatus(StrEnum):
-    DRAFT = "draft"  # built, number reserved, nothing sent
-    ISSUED = "issued"  # final and valid; waiting for its moment to be submitted
+    DRAFT = "draft"  # built and validated, no number yet, nothing sent
+    ISSUED = "issued"  # numbered: committed to leave; it is submitted (again) until it has
     QUEUED = "queued"  # submitted to the integrator, waiting for GİB
     ACCEPTED = "accepted"  # GİB (or the receiver) accepted it
     REJECTED = "rejected"  # GİB or the integrator rejected it
@@ -138,7 +138,13 @@ class Invoice(BaseModel):
     uuid: str = Field(
         pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
     )
-    number: str = Field(pattern=DOCUMENT_NUMBER_PATTERN)
+    number: str | None = Field(
+        default=None,
+        pattern=DOCUMENT_NUMBER_PATTERN,
+        description="GİB's document number; none while a draft has not been committed to "
+        "leave (a number is taken only in the commit that sends the document on its way, so "
+        "the numbers GİB sees have no gap)",
+    )
     kind: DocumentKind
     profile: str = Field(description="TEMELFATURA, TICARIFATURA, EARSIVFATURA, IHRACAT, ...")
     type_code: str = Field(default="SATIS", description="SATIS, IADE, ISTISNA, ...")
