@@ -64,7 +64,7 @@ def summarize(runtime: Runtime, tenant_id: str) -> Summary:
     s.documents_by_status = dict(Counter(i.status.value for i in invoices))
     s.invoices = [
         {
-            "number": i.number,
+            "number": i.number or "",
             "kind": i.kind.value,
             "profile": i.profile,
             "status": i.status.value,
@@ -72,7 +72,7 @@ def summarize(runtime: Runtime, tenant_id: str) -> Summary:
             "total": str(i.totals.payable),
             "order": i.order_id or "",
         }
-        for i in sorted(invoices, key=lambda i: i.number)
+        for i in sorted(invoices, key=lambda i: i.number or "")
     ]
     shipments = list(ts.iter_query(Query(SHIPMENT)))
     s.shipments_by_status = dict(Counter(d.body["status"] for d in shipments))

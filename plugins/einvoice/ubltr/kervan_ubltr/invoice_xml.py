@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from kervan.domain import Address, Invoice, InvoiceLine, Party, PartyKind
 from kervan.domain.documents import InternetSale, PaymentMethod
+from kervan.errors import InvalidInputError
 
 from .parties import build_address, build_party, seller_blocks
 from .xmlutil import (
@@ -267,6 +268,11 @@ def build_invoice(invoice: Invoice) -> bytes:
     Builds what it is given; :func:`kervan_ubltr.build_valid` is the gate that refuses
     documents GİB or our arithmetic would reject.
     """
+    if invoice.number is None:
+        raise InvalidInputError(
+            f"invoice {invoice.uuid} has no number yet: a number is taken when the document "
+            "is committed to leave, and only a numbered invoice has XML"
+        )
     root = new_root(INVOICE, NSMAP)
     _header(root, invoice)
     _references(root, invoice)

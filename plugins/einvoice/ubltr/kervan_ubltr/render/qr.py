@@ -66,7 +66,7 @@ def qr_payload(invoice: Invoice) -> str:
         "senaryo": invoice.profile,
         "tip": invoice.type_code,
         "tarih": _date(invoice.issued_at),
-        "no": invoice.number,
+        "no": invoice.number or "",
         "ettn": invoice.uuid,
         "parabirimi": invoice.currency,
         "malhizmettoplam": _amount(invoice.totals.line_extension),

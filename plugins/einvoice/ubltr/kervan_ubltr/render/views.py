@@ -82,7 +82,7 @@ def invoice_view(invoice: Invoice) -> DocumentView:
     ]
     return DocumentView(
         title=invoice_title(invoice),
-        number=invoice.number,
+        number=invoice.number or "TASLAK",
         issuer=_party("", invoice.seller),
         counterpart=_party("SAYIN", invoice.buyer),
         info=_invoice_info(invoice),
