@@ -5,7 +5,8 @@ This module is the public surface plugins may import. Anything not exported here
 Most plugins need only the role contracts and the domain. A plugin that runs Kervan itself
 from a command of its own (``kervan demo`` is one) also has ``Runtime`` (one process's wiring),
 ``create_app`` (the REST API around a Runtime), ``kervan_home`` and ``reports``; those are
-imported on first use, so ``import kervan`` stays light.
+imported on first use, so ``import kervan`` stays light. So is ``xml``: the one hardened parser
+every XML input from outside goes through (``kervan.xml.parse_untrusted``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from .scenario import Scenario
 from .settings import ConnectorSettings
 
 if TYPE_CHECKING:
-    from . import reports
+    from . import reports, xml
     from .api.app import create_app
     from .runtime import Runtime
     from .store.opening import kervan_home
@@ -49,6 +50,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "create_app": ("kervan.api.app", "create_app"),
     "kervan_home": ("kervan.store.opening", "kervan_home"),
     "reports": ("kervan.reports", None),
+    "xml": ("kervan.xml", None),
 }
 
 try:
@@ -89,6 +91,7 @@ __all__ = [
     "roles",
     "scenario",
     "tax",
+    "xml",
 ]
 
 
