@@ -62,6 +62,11 @@ class Package(BaseModel):
     invoice_number: str | None = None
     cod_amount: Amount | None = None
     content: str | None = None
+    sender: Party | None = Field(
+        default=None,
+        description="the seller (the tenant's seller party), the label's sender block; "
+        "the engine fills it when it books, so a label always names the seller of the day",
+    )
 
 
 class Label(BaseModel):

@@ -206,6 +206,7 @@ async def book(ctx: StepContext, rec: OrderRecord) -> Change:
         return Change(rec)
     conn_id = ctx.tenant.settings.default_carrier_connection
     carrier = ctx.connector(conn_id, Carrier, "carrier")
+    pkg.sender = ctx.tenant.seller  # the label's sender is the seller, not a carrier setting
     quote = await carrier.quote(pkg)
     ctx.note(
         rec,
