@@ -132,6 +132,10 @@ def _unsupported(self: Connector, op: str) -> UnsupportedOperationError:
 
 class OrderSource(Connector):
     role: ClassVar[str] = "order_source"
+    #: the marketplace operator's registered legal name (ticaret unvanı), with its source cited
+    #: in the plugin's README. The e-Arşiv internet-sale block prints it as the payment agent
+    #: (``InternetSale.payment_agent``); ``None`` when the source collects no payment itself.
+    legal_name: ClassVar[str | None] = None
 
     def fetch_orders(
         self, since: datetime, until: datetime | None = None

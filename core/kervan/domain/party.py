@@ -87,6 +87,19 @@ class Party(BaseModel):
     email: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=40)
     address: Address | None = None
+    mersis_no: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{16}$",
+        description="MERSİS number (16 digits); printed on invoices and written as "
+        "PartyIdentification schemeID=MERSISNO",
+    )
+    trade_register_no: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=50,
+        description="ticaret sicil numarası; written as PartyIdentification "
+        "schemeID=TICARETSICILNO",
+    )
 
     @model_validator(mode="after")
     def _names(self) -> Party:

@@ -22,6 +22,8 @@ class Trendyol(OrdersMixin, ClaimsMixin, ProductsMixin, OrderSource):
 
     key: ClassVar[str] = "trendyol"
     display_name: ClassVar[str] = "Trendyol"
+    #: Trendyol's operating company, which collects the buyer's payment (README "Legal name")
+    legal_name: ClassVar[str | None] = "DSM Grup Danışmanlık İletişim ve Satış Ticaret A.Ş."
     requires_core: ClassVar[str] = ">=0.1,<0.2"
     Settings = TrendyolSettings
     #: 2: ``lookback_days`` and ``overlap_minutes`` are gone (the engine owns the polling window)
