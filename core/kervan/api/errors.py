@@ -82,6 +82,14 @@ def envelope(
     return JSONResponse({"error": error}, status_code=status, headers=dict(headers or {}))
 
 
+def kervan_error(exc: KervanError, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """One of Kervan's errors as the envelope, with its status (401s say ``WWW-Authenticate``)."""
+    extra = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else {}
+    return JSONResponse(
+        {"error": exc.to_dict()}, status_code=status_of(exc), headers={**extra, **(headers or {})}
+    )
+
+
 def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     """The router's 404 and 405 and any other ``HTTPException`` (headers such as ``Allow``
     are kept)."""
@@ -150,9 +158,8 @@ def _phrase(status: int) -> str:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(KervanError)
-    async def kervan_error(_: Request, exc: KervanError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
-        return JSONResponse({"error": exc.to_dict()}, status_code=status_of(exc), headers=headers)
+    async def kervan_exception(_: Request, exc: KervanError) -> JSONResponse:
+        return kervan_error(exc)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
