@@ -28,14 +28,13 @@ from kervan.domain import (
 )
 from kervan.errors import InvalidInputError
 from kervan.tax import CUSTOMS_ALIAS, EXPORT_EXEMPTION_CODE
-from lxml import etree
+from kervan.xml import parse_untrusted
 
 from .despatch_xml import DESPATCH
 from .invoice_xml import INVOICE
 from .parties import parse_address, parse_party
 from .xmlutil import CAC, CBC, Element, combine, path, text_of
 
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 ZERO = Decimal("0.00")
 
 
@@ -292,13 +291,12 @@ def parse_despatch(root: Element, tenant_id: str = "incoming") -> DespatchAdvice
 def parse(xml: bytes, *, tenant_id: str = "incoming") -> Invoice | DespatchAdvice:
     """Parse a UBL-TR invoice or despatch advice into the domain model.
 
-    Raises :class:`~kervan.errors.InvalidInputError` for XML that is not well formed, another
-    document type, or a document missing what the domain model needs.
+    Raises :class:`~kervan.errors.InvalidInputError` for XML that is not well formed or that
+    the hardened parser refuses (:class:`kervan.xml.UntrustedXmlError`: a DTD, an external
+    load, over the size limit), another document type, or a document missing what the domain
+    model needs.
     """
-    try:
-        root = etree.fromstring(xml, _PARSER)
-    except etree.XMLSyntaxError as exc:
-        raise InvalidInputError(f"not well-formed XML: {exc.msg}") from exc
+    root = parse_untrusted(xml, source="the UBL document")
     try:
         if root.tag == INVOICE:
             return parse_invoice(root, tenant_id)

@@ -14,6 +14,12 @@ checks in a pool of worker processes (``KERVAN_VALIDATION_PROCESSES``, default 1
 one core): the caller's thread waits without holding the GIL, so the engine's other orders
 go on meanwhile (call :func:`validate` from a worker thread to get that). A pool that broke (a
 worker killed) is replaced once; after that the check runs here, never skipped.
+
+The document may come from anyone (an uploaded invoice, a sandbox's ``Send/Xml``): it is read
+once by :func:`kervan.xml.parse_untrusted` (no DTD, no entities, no external loads, a size
+limit), and only that tree's re-serialisation goes on to the XSD and Saxon, which would
+otherwise resolve external entities themselves. Malformed or hostile XML gives a report with
+an ``xml-…`` error; :func:`validate` never raises for what is in the document.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from dataclasses import dataclass, field
 from kervan.domain import DespatchAdvice, Invoice
 from kervan.errors import InvalidInputError
 from kervan.invoicing import check_arithmetic
+from kervan.xml import UntrustedXmlError, parse_untrusted, reserialise
 from lxml import etree
 
 from .xmlutil import CAC, CBC, NS, text_of
@@ -130,14 +137,22 @@ def _line_count_issues(root: etree._Element) -> list[Issue]:
     ]
 
 
-def _arithmetic_issues(xml: bytes) -> list[Issue]:
+def _read(xml: bytes) -> etree._Element | ValidationReport:
+    """The document's tree from the hardened parser, or a report saying why there is none."""
+    try:
+        return parse_untrusted(xml, source="the document")
+    except UntrustedXmlError as exc:
+        issue = Issue(f"xml-{exc.reason.replace('_', '-')}", None, exc.message, "xml")
+        return ValidationReport(errors=[issue])
+
+
+def _arithmetic_issues(root: etree._Element, xml: bytes) -> list[Issue]:
     from .parse import parse  # local import: parse imports the builders
 
     try:
-        root = etree.fromstring(xml)
         issues = _line_count_issues(root)
         document = parse(xml)
-    except (etree.XMLSyntaxError, InvalidInputError, ValueError) as exc:
+    except (InvalidInputError, ValueError) as exc:
         return [Issue("kervan-parse", None, f"cannot read the document back: {exc}", "xml")]
     if isinstance(document, Invoice):
         for message in check_arithmetic(document):
@@ -276,12 +291,20 @@ class Validator:
                 self._ready = True
 
     def _gib(self, xml: bytes) -> ValidationReport:
+        """GİB's checks on ``xml``, which must be :func:`reserialise` output (never raw bytes
+        from outside: Saxon parses it again with its own parser)."""
         from efatura_kontrol.kontrol import kontrol_et
 
         self._warm_here()
-        with self._lock:
-            result = kontrol_et(xml)
         report = ValidationReport()
+        try:
+            with self._lock:
+                result = kontrol_et(xml)
+        except Exception as exc:  # a checker crash is a finding on the document, not a 500
+            log.exception("GİB's checks failed on a document")
+            message = f"GİB's checks could not run on this document ({type(exc).__name__})"
+            report.errors.append(Issue("gib-check-failed", None, message, "xml"))
+            return report
         for finding in result.bulgular:
             element = _element_of(finding.konum, finding.kural)
             issue = Issue(finding.kod, element, finding.mesaj, finding.kaynak)
@@ -293,7 +316,12 @@ class Validator:
 
     def validate(self, xml: bytes, *, arithmetic: bool = True) -> ValidationReport:
         """GİB's rules, then (unless ``arithmetic=False``) our stricter arithmetic on the
-        document read back; an integrator checks GİB's rules only."""
+        document read back; an integrator checks GİB's rules only. XML the hardened parser
+        refuses gives a report with that one error."""
+        root = _read(xml)
+        if isinstance(root, ValidationReport):
+            return root
+        xml = reserialise(root)
         if self.processes and not self._pool_broke:
             for attempt in (1, 2):
                 pool = self._executor()
@@ -310,9 +338,13 @@ class Validator:
 
     def validate_here(self, xml: bytes, *, arithmetic: bool = True) -> ValidationReport:
         """:meth:`validate` in this process, whatever ``processes`` says."""
+        root = _read(xml)
+        if isinstance(root, ValidationReport):
+            return root
+        xml = reserialise(root)
         report = self._gib(xml)
         if arithmetic:
-            report.errors.extend(_arithmetic_issues(xml))
+            report.errors.extend(_arithmetic_issues(root, xml))
         return report
 
 
