@@ -39,8 +39,9 @@ class OrderLine(BaseModel):
     """One line of a package. Prices are as marketplaces report them: VAT included.
 
     ``unit_price`` is the VAT-inclusive price of one unit before discount; ``discount`` is the
-    VAT-inclusive discount on the whole line (seller-funded; platform-funded discounts are the
-    marketplace's and are not deducted from the seller's invoice).
+    VAT-inclusive discount on the whole line that the invoice shows: the seller-funded one, plus a
+    platform-funded one only where the marketplace says the buyer's invoice carries it (Trendyol:
+    on corporate packages, see docs/ubl-tr.md, "Reconciliation with the marketplace").
     """
 
     model_config = ConfigDict(hide_input_in_errors=True, extra="forbid", frozen=True)
@@ -123,6 +124,19 @@ class Order(BaseModel):
         description="the source replaced this package with others (e.g. after a split)",
     )
     micro_export: bool = False
+    source_payable: Amount | None = Field(
+        default=None,
+        description=(
+            "what the source says the buyer pays for the package, VAT included (Trendyol: "
+            "packageTotalPrice); None when the source does not say. The invoice's payable must "
+            "equal it to the kuruş before a number is taken"
+        ),
+    )
+    ship_by: datetime | None = Field(
+        default=None,
+        description="when the marketplace wants the parcel on its way (Trendyol: "
+        "agreedDeliveryDate)",
+    )
     remote_status: str | None = Field(
         default=None, max_length=50, description="the source's own status"
     )

@@ -10,9 +10,14 @@ the sandbox (which emits the new names) all map the same way.
 Money semantics (Trendyol's "Discount Representations in the Get Shipment Packages Service"):
 ``lineGrossAmount`` is the VAT-inclusive *unit* price before discounts, ``lineSellerDiscount``
 and ``lineTyDiscount`` are the *line* totals of seller- and Trendyol-funded discounts, and
-``lineUnitPrice`` is the net unit price after both. Kervan's ``OrderLine.unit_price`` is the
-gross unit price and ``discount`` the seller-funded line discount: Trendyol pays its own
-discounts, so they never reduce the seller's invoice.
+``lineUnitPrice`` is the net unit price after both; ``discountDetails`` has one entry a unit
+(``lineItemSellerDiscount``, ``lineItemTyDiscount``), so its sums are the line's discounts
+whatever a line-level field is taken to mean. Kervan's ``OrderLine.unit_price`` is the gross
+unit price and ``discount`` what the invoice deducts: the seller-funded discount, plus the
+Trendyol-funded one only on a package whose own ``packageTyDiscount`` is set (Trendyol fills it
+for corporate, ``commercial=true``, packages alone; there the buyer's invoice must state the net
+price). ``Order.source_payable`` is ``packageTotalPrice``: the engine holds a package whose
+lines do not add up to it (docs/ubl-tr.md, "Reconciliation with the marketplace").
 """
 
 from __future__ import annotations
@@ -196,6 +201,10 @@ def package_or_problem(pkg: Any, *, tenant_id: str, connection_id: str) -> Order
 
 
 def _lines(pkg: Mapping[str, Any]) -> list[OrderLine]:
+    # Trendyol fills the package's TY discount only where it goes on the invoice (corporate)
+    ty_on_invoice = money(pick(pkg, "packageTyDiscount", "totalTyDiscount")) > 0
+    # micro-export packages carry the GTİP once, on the package
+    hs_code = raw_id(pkg, "hsCode") if pick(pkg, "micro", default=False) else None
     raw = pick(pkg, "lines")
     if raw is None:
         raise ShapeError("lines: missing")
@@ -206,7 +215,9 @@ def _lines(pkg: Mapping[str, Any]) -> list[OrderLine]:
     lines = []
     for i, line in enumerate(raw):
         try:
-            lines.append(line_of(_object(line, "line")))
+            lines.append(
+                line_of(_object(line, "line"), ty_on_invoice=ty_on_invoice, hs_code=hs_code)
+            )
         except _MAPPING_FAULTS as exc:
             raise ShapeError(f"lines[{i}]: {_error_locations(exc)}") from None
     return lines
@@ -237,6 +248,8 @@ def _package_to_order(
         cargo_provider=pick(pkg, "cargoProviderName"),
         cargo_tracking_number=str(tracking) if tracking not in (None, "", 0) else None,
         micro_export=bool(pick(pkg, "micro", default=False)),
+        source_payable=_payable(pkg),
+        ship_by=from_epoch_ms(pick(pkg, "agreedDeliveryDate")),
         remote_status=status,
         carrier_status=CARRIER_STATUS.get(status or ""),
         source_cancelled=status in CANCELLED_STATUSES,
@@ -246,18 +259,48 @@ def _package_to_order(
     )
 
 
-def line_of(line: Mapping[str, Any]) -> OrderLine:
+def _payable(pkg: Mapping[str, Any]) -> Decimal | None:
+    """What Trendyol says the buyer pays for the package (``packageTotalPrice``, VAT included),
+    or None when the payload does not say."""
+    value = pick(pkg, "packageTotalPrice", "totalPrice")
+    return None if value in (None, "") else money(value)
+
+
+def _unit_sums(line: Mapping[str, Any], quantity: Decimal) -> tuple[Decimal, Decimal] | None:
+    """(seller, Trendyol) discounts of the line summed over ``discountDetails``, one entry a
+    unit; None when the details are missing or do not cover every unit."""
+    details = pick(line, "discountDetails")
+    if not isinstance(details, list) or not details or len(details) != quantity:
+        return None
+    seller = ty = Decimal("0.00")
+    for i, unit in enumerate(details):
+        unit = _object(unit, f"discountDetails[{i}]")
+        seller += money(pick(unit, "lineItemSellerDiscount", "lineItemDiscount"))
+        ty += money(pick(unit, "lineItemTyDiscount"))
+    return seller, ty
+
+
+def line_of(
+    line: Mapping[str, Any], *, ty_on_invoice: bool = False, hs_code: str | None = None
+) -> OrderLine:
+    """One package line. ``ty_on_invoice``: the Trendyol-funded discount is deducted on the
+    invoice too (a corporate package); ``hs_code``: the package's GTİP, for lines without one."""
     quantity = Decimal(str(_required(line, "quantity")))
-    seller_discount = money(pick(line, "lineSellerDiscount", "discount"))
+    sums = _unit_sums(line, quantity)
+    if sums is not None:
+        seller_discount, ty_discount = sums
+    else:
+        seller_discount = money(pick(line, "lineSellerDiscount", "discount"))
+        ty_discount = money(pick(line, "lineTyDiscount", "tyDiscount"))
     gross_unit = pick(line, "lineGrossAmount", "amount")
     if gross_unit is not None:
         unit_price = money(gross_unit)
     else:
         # only the net unit price came: add both discounts back, per unit
-        ty_discount = money(pick(line, "lineTyDiscount", "tyDiscount"))
         net = money(_required(line, "lineUnitPrice", "price"))
         unit_price = money(net + (seller_discount + ty_discount) / (quantity or 1))
     gross = money(unit_price * quantity)
+    discount = seller_discount + (ty_discount if ty_on_invoice else Decimal("0.00"))
     return OrderLine(
         line_id=str(_required(line, "lineId", "id")),
         barcode=str(_required(line, "barcode")),
@@ -266,8 +309,8 @@ def line_of(line: Mapping[str, Any]) -> OrderLine:
         quantity=quantity,
         unit_price=unit_price,
         vat_rate=Decimal(str(pick(line, "vatRate", "vatBaseAmount", default=20))),
-        discount=min(seller_discount, gross),
-        hs_code=pick(line, "hsCode"),
+        discount=min(discount, gross),
+        hs_code=raw_id(line, "hsCode") or hs_code,
     )
 
 

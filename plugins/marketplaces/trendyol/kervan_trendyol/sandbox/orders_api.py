@@ -193,6 +193,8 @@ def _child(
         line["orderLineItemStatusName"] = status
     gross = sum(line["lineGrossAmount"] * line["quantity"] for line in lines)
     discount = sum(line["lineSellerDiscount"] for line in lines)
+    # the package's TY discount is filled for corporate packages alone (as in seed.py)
+    ty = sum(line["lineTyDiscount"] for line in lines) if origin.get("commercial") else 0.0
     child.update(
         shipmentPackageId=pid,
         lines=lines,
@@ -202,8 +204,9 @@ def _child(
         originPackageIds=[origin["shipmentPackageId"]],
         packageGrossAmount=round(gross, 2),
         packageSellerDiscount=round(discount, 2),
-        packageTotalDiscount=round(discount, 2),
-        packageTotalPrice=round(gross - discount, 2),
+        packageTyDiscount=round(ty, 2),
+        packageTotalDiscount=round(discount + ty, 2),
+        packageTotalPrice=round(gross - discount - ty, 2),
         lastModifiedDate=sb.now_ms(),
         packageHistories=[{"createdDate": sb.now_ms(), "status": status}],
         invoiceLink=None,

@@ -250,9 +250,16 @@ def _unit_shares(discount: Decimal, quantity: int) -> list[Decimal]:
     return [Decimal(base + (1 if i < odd else 0)) / 100 for i in range(quantity)]
 
 
-def _line_json(line: OrderLine, line_id: int, seller_id: int) -> dict[str, Any]:
+def _line_json(
+    line: OrderLine, line_id: int, seller_id: int, *, ty: Decimal, ty_on_invoice: bool
+) -> dict[str, Any]:
+    """A package line. ``ty``: the Trendyol-funded line discount. On a corporate package
+    (``ty_on_invoice``) it is part of ``line.discount`` (what the invoice deducts); elsewhere it
+    comes on top of it, as Trendyol's own, and the invoice does not show it."""
     quantity = int(line.quantity)
-    per_unit = (line.discount / quantity).quantize(Decimal("0.01")) if quantity else Decimal(0)
+    seller = line.discount - ty if ty_on_invoice else line.discount
+    total = seller + ty
+    per_unit = (total / quantity).quantize(Decimal("0.01")) if quantity else Decimal(0)
     return {
         "lineId": line_id,
         "quantity": quantity,
@@ -268,23 +275,36 @@ def _line_json(line: OrderLine, line_id: int, seller_id: int) -> dict[str, Any]:
         "salesCampaignId": 1_000_001,
         "currencyCode": "TRY",
         "lineGrossAmount": _money(line.unit_price),
-        "lineSellerDiscount": _money(line.discount),
-        "lineTyDiscount": 0.0,
-        "lineTotalDiscount": _money(line.discount),
+        "lineSellerDiscount": _money(seller),
+        "lineTyDiscount": _money(ty),
+        "lineTotalDiscount": _money(total),
         "lineUnitPrice": _money(line.unit_price - per_unit),
         "vatRate": float(line.vat_rate),
         "commission": 15,
         "orderLineItemStatusName": "Created",
         "discountDetails": [
             {
-                "lineItemPrice": _money(line.unit_price - share),
-                "lineItemSellerDiscount": _money(share),
-                "lineItemTyDiscount": 0.0,
+                "lineItemPrice": _money(line.unit_price - mine - theirs),
+                "lineItemSellerDiscount": _money(mine),
+                "lineItemTyDiscount": _money(theirs),
             }
-            for share in _unit_shares(line.discount, quantity)
+            for mine, theirs in zip(
+                _unit_shares(seller, quantity), _unit_shares(ty, quantity), strict=True
+            )
         ],
-        **({"hsCode": line.hs_code} if line.hs_code else {}),
     }
+
+
+def _ty_discount(line: OrderLine, corporate: bool, rng: random.Random) -> Decimal:
+    """A Trendyol-funded discount for ``line`` now and then (a Trendyol coupon or campaign):
+    on a corporate package a part of the line's discount, elsewhere 5 % on top of it."""
+    if corporate:
+        if line.discount <= 0 or rng.random() >= 0.5:
+            return Decimal("0.00")
+        return (line.discount / 2).quantize(Decimal("0.01"))
+    if rng.random() >= 0.25:
+        return Decimal("0.00")
+    return ((line.gross - line.discount) * Decimal("0.05")).quantize(Decimal("0.01"))
 
 
 def order_to_package(
@@ -305,11 +325,20 @@ def order_to_package(
     if company:
         invoice["taxNumber"] = buyer.tax_id
         invoice["taxOffice"] = buyer.tax_office or ""
+    corporate = company is not None
+    # its own generator: the shared one's sequence (and every scenario built on it) stays as is
+    ty_rng = random.Random(package_id)
+    tys = [_ty_discount(line, corporate, ty_rng) for line in order.lines]
     lines = [
-        _line_json(line, lid, seller_id) for line, lid in zip(order.lines, line_ids, strict=True)
+        _line_json(line, lid, seller_id, ty=ty, ty_on_invoice=corporate)
+        for line, lid, ty in zip(order.lines, line_ids, tys, strict=True)
     ]
     gross = sum((line.gross for line in order.lines), Decimal(0))
     discount = sum((line.discount for line in order.lines), Decimal(0))
+    # Trendyol fills the package's TY discount only for corporate packages; elsewhere the
+    # package figures leave it out and packageTotalPrice is what the seller invoices
+    package_ty = sum(tys, Decimal(0)) if corporate else Decimal(0)
+    codes = {line.hs_code for line in order.lines if line.hs_code}
     tracking: int | None
     if order.cargo_provider:  # the scenario says who carries it (a tracking number: Trendyol's
         carrier = order.cargo_provider  # contract; none: the seller's own)
@@ -327,8 +356,8 @@ def order_to_package(
         "orderNumber": order.order_number,
         "supplierId": seller_id,
         "packageGrossAmount": _money(gross),
-        "packageSellerDiscount": _money(discount),
-        "packageTyDiscount": 0.0,
+        "packageSellerDiscount": _money(discount - package_ty),
+        "packageTyDiscount": _money(package_ty),
         "packageTotalDiscount": _money(discount),
         "packageTotalPrice": _money(gross - discount),
         "taxNumber": buyer.tax_id if company else None,
@@ -376,4 +405,12 @@ def order_to_package(
         pkg["etgbNo"] = None
         for line in pkg["lines"]:
             line["productOrigin"] = "TR"
+        # Trendyol sends the GTİP once, on the package; lines of different products (the
+        # demo's) keep their own as well so each maps back to its code
+        if codes:
+            pkg["hsCode"] = next(line.hs_code for line in order.lines if line.hs_code)
+        if len(codes) > 1:
+            for line_json, line in zip(pkg["lines"], order.lines, strict=True):
+                if line.hs_code:
+                    line_json["hsCode"] = line.hs_code
     return pkg
