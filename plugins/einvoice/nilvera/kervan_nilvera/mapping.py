@@ -13,7 +13,7 @@ from urllib.parse import quote
 from kervan import Alias, Registration
 from kervan.domain import DocumentKind, DocumentStatus
 from kervan.errors import InvalidInputError, InvalidResponseError
-from lxml import etree
+from kervan.xml import UntrustedXmlError, parse_untrusted
 
 REMOTE = "nilvera"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
@@ -298,16 +298,12 @@ def series_names(body: Any) -> list[dict[str, Any]]:
 # reading our own UBL
 
 
-def _root(xml: bytes) -> etree._Element:
-    return etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
-
-
 def series_of(xml: bytes) -> str:
     """The 3-character series of a UBL document's ``cbc:ID``."""
     try:
-        number = (_root(xml).findtext(f"{{{CBC}}}ID") or "").strip()
-    except etree.XMLSyntaxError:
-        raise InvalidInputError("the document XML does not parse") from None
+        number = (parse_untrusted(xml).findtext(f"{{{CBC}}}ID") or "").strip()
+    except UntrustedXmlError as exc:
+        raise InvalidInputError(f"the document XML cannot be read: {exc.message}") from None
     if len(number) < 3:
         raise InvalidInputError("the document XML has no 16-character cbc:ID")
     return number[:3]
@@ -316,9 +312,12 @@ def series_of(xml: bytes) -> str:
 def issue_date_of(xml: bytes) -> date:
     """``cbc:IssueDate`` of a UBL document Nilvera holds."""
     try:
-        value = _root(xml).findtext(f"{{{CBC}}}IssueDate")
-        return date.fromisoformat((value or "").strip())
-    except (etree.XMLSyntaxError, ValueError):
+        root = parse_untrusted(xml, source="Nilvera's stored XML")
+    except UntrustedXmlError as exc:
+        raise InvalidResponseError(exc.message, remote=REMOTE) from None
+    try:
+        return date.fromisoformat((root.findtext(f"{{{CBC}}}IssueDate") or "").strip())
+    except ValueError:
         raise InvalidResponseError(
             "Nilvera's stored XML has no readable IssueDate", remote=REMOTE
         ) from None

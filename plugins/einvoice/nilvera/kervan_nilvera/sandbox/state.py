@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kervan.xml import UntrustedXmlError, parse_untrusted
 from lxml import etree
 
 from ..mapping import DESPATCH_GIB_ALIAS, EARCHIVE, EDESPATCH, EINVOICE, EXPORT_ALIAS
@@ -89,11 +90,9 @@ class Envelope:
 
 def read_envelope(xml: bytes) -> Envelope:
     try:
-        root = etree.fromstring(
-            xml, parser=etree.XMLParser(resolve_entities=False, no_network=True)
-        )
-    except etree.XMLSyntaxError as exc:
-        raise Refusal(422, 2015, "Şema/Şematron hatası", f"XML does not parse: {exc}") from None
+        root = parse_untrusted(xml, source="the uploaded XML")
+    except UntrustedXmlError as exc:
+        raise Refusal(422, 2015, "Şema/Şematron hatası", exc.message) from None
     local = etree.QName(root).localname
 
     def text(path: str) -> str:
