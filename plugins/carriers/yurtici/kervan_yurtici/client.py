@@ -20,6 +20,7 @@ from kervan.errors import (
     RemoteRejectedError,
     RemoteUnavailableError,
 )
+from kervan.xml import UntrustedXmlError, parse_untrusted
 from kervan_sdk.http import ApiClient, RetryPolicy
 from lxml import etree
 
@@ -273,13 +274,11 @@ class YurticiClient(ApiClient):
 
 
 def _parse_xml(content: bytes, remote: str) -> etree._Element:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    """The answer's tree from the hardened parser (no DTD, entities or external loads)."""
     try:
-        return etree.fromstring(content, parser)
-    except etree.XMLSyntaxError:
-        raise InvalidResponseError(
-            f"{remote} answered with XML we cannot parse", remote=remote
-        ) from None
+        return parse_untrusted(content, source=f"{remote}'s answer")
+    except UntrustedXmlError as exc:
+        raise InvalidResponseError(exc.message, remote=remote) from None
 
 
 def _body(root: etree._Element, remote: str) -> etree._Element:

@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from kervan.domain import TrackingStatus
+from kervan.xml import UntrustedXmlError, parse_untrusted
 from kervan_sdk.sandbox import Sandbox, SimClock
 from lxml import etree
 
@@ -139,10 +140,9 @@ class YurticiSandbox(Sandbox):
 
     def handle(self, content: bytes) -> Response:
         try:
-            parser = etree.XMLParser(resolve_entities=False, no_network=True)
-            root = etree.fromstring(content, parser)
-        except etree.XMLSyntaxError:
-            return fault("soap:Client", "Unmarshalling Error: the request is not well-formed XML")
+            root = parse_untrusted(content, source="the request")
+        except UntrustedXmlError as exc:
+            return fault("soap:Client", f"Unmarshalling Error: {exc.message}")
         body = root.find(f"{{{SOAP_NS}}}Body") if root.tag == f"{{{SOAP_NS}}}Envelope" else None
         operation = (
             next((c for c in body if isinstance(c.tag, str)), None) if body is not None else None
