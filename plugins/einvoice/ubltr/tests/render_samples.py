@@ -117,7 +117,7 @@ def subtotals_and_totals(lines: list[InvoiceLine]) -> tuple[list[TaxSubtotal], T
     vat = sum(tax.values(), Decimal("0.00"))
     totals = Totals(
         line_extension=net,
-        allowance_total=sum((line.discount for line in lines), Decimal("0.00")),
+        allowance_total=Decimal("0.00"),  # as kervan.invoicing: line discounts stay on the lines
         tax_exclusive=net,
         tax_total=vat,
         tax_inclusive=net + vat,

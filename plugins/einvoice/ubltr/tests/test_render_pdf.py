@@ -53,8 +53,8 @@ def test_invoice_pdf_shows_gib_header_document_info_and_totals_in_turkish_format
         "VKN: 4540536920",
         "TCKN: 17291716060",
         "Özelleştirme No TR1.2",
-        "Senaryo EARSIVFATURA",
-        "Fatura Tipi SATIS",
+        "Senaryo e-Arşiv Fatura (EARSIVFATURA)",
+        "Fatura Tipi Satış (SATIS)",
         "Fatura No KRA2026000000001",
         "Fatura Tarihi 22-11-2026",
         "Fatura Saati 14:05:09",
@@ -66,7 +66,8 @@ def test_invoice_pdf_shows_gib_header_document_info_and_totals_in_turkish_format
         "Vergiler Dahil Toplam Tutar 3.355,19 TL",
         "Ödenecek Tutar 3.355,19 TL",
         "1.249,00 TL",  # a unit price with a thousands separator
-        "Vergi İstisna Muafiyet Sebebi: 351",
+        "Vergi İstisna Muafiyet Sebebi: 351 - İstisna Olmayan Diğer",
+        "Yalnız üç bin üç yüz elli beş TL on dokuz Kr",
     ):
         assert phrase in text, phrase
     for header in (
@@ -94,7 +95,7 @@ def test_earsiv_internet_sale_prints_the_internet_sale_line_and_its_details():
 def test_e_fatura_carries_the_e_fatura_logo_and_no_internet_sale_line():
     text = page_texts(render_invoice_pdf(efatura_invoice()))[0]
     assert "e-FATURA" in text and "e-ARŞİV" not in text
-    assert "Senaryo TICARIFATURA" in text
+    assert "Senaryo Ticari Fatura (TICARIFATURA)" in text
     assert "internet üzerinden" not in text and "e-Arşiv izni" not in text
 
 

@@ -36,11 +36,13 @@ def test_export_invoice_prints_foreign_currency_exchange_rate_and_delivery_terms
         }
     )
     text = _flat(invoice_view(invoice))
-    assert invoice_view(invoice).title == "e-FATURA"
+    assert invoice_view(invoice).title == "e-FATURA (İHRACAT)"
     assert "Para Birimi: EUR" in text and "Döviz Kuru: 36,512345" in text
     assert "Ödenecek Tutar: " in text and text.count(" EUR") >= 6
     assert " TL" not in text
-    assert "İhracat Bilgileri" in text and "Teslim Şartı: DAP" in text
+    assert "İhracat Bilgileri" in text
+    assert "Teslim Şartı: Belirlenen Yerde Teslim (DAP)" in text
+    assert "Gönderilme Şekli: Karayolu" in text and "Gönderilme Şekli: 3" not in text
     assert "internet üzerinden" not in text
 
 
@@ -54,7 +56,8 @@ def test_return_invoice_names_the_invoice_it_returns():
         }
     )
     text = _flat(invoice_view(invoice))
-    assert "Fatura Tipi: IADE" in text
+    assert "Fatura Tipi: İade (IADE)" in text
+    assert invoice_view(invoice).title == "e-ARŞİV FATURA (İADE)"
     assert "İade Edilen Fatura No: KRA2026000000777" in text
     assert "İade Edilen Fatura Tarihi: 02-11-2026" in text
 
@@ -81,6 +84,7 @@ def test_lines_show_quantity_units_discount_and_long_unit_prices():
     invoice = earsiv_invoice(line_count=3)
     line = invoice.lines[0].model_copy(update={"unit_price": Decimal("0.12345678")})
     rows = invoice_view(invoice.model_copy(update={"lines": [line, *invoice.lines[1:]]})).rows
-    assert rows[0][3] == "0,12345678 TL"
+    assert rows[0][3] == "0,1235 TL"  # at most 4 decimals, rounded half up
+    assert rows[1][3] == "89,50 TL"  # and at least 2
     assert rows[2][2] == "1 Adet" and rows[2][4] == "124,90 TL"  # every third line is discounted
     assert [row[0] for row in rows] == ["1", "2", "3"]

@@ -26,6 +26,7 @@ vertical-align:top}th{background:#e6e6e6;text-align:left}
 .info th{width:40%}.r{text-align:right;white-space:nowrap}.c{text-align:center}
 .lines{margin-top:12px}.totals{width:auto;margin:8px 0 0 auto}.totals th{text-align:right}
 .strong td,.strong th{font-weight:bold;background:#e6e6e6}
+.words{text-align:right;font-weight:bold;margin-top:4px}
 .notes{margin-top:10px}.notes ul{margin:2px 0 0;padding-left:18px}
 .signs{display:flex;gap:16px;margin-top:16px}.signs div{flex:1;border:1px solid #000;
 height:80px;text-align:center;font-weight:bold;padding-top:4px}
@@ -100,7 +101,8 @@ def _totals(view: DocumentView) -> str:
         f'<td class="r">{escape(t.value)}</td></tr>'
         for t in view.totals
     )
-    return f'<table class="totals">{rows}</table>'
+    words = f'<p class="words">{escape(view.amount_words)}</p>' if view.amount_words else ""
+    return f'<table class="totals">{rows}</table>{words}'
 
 
 def _notes(view: DocumentView) -> str:

@@ -14,6 +14,8 @@ from reportlab.pdfgen.canvas import Canvas
 from .view import Align, Block
 
 SIZE, LEADING, PAD = 7.5, 9.5, 2.5
+#: the smallest size a right-aligned (numeric) cell may shrink to so that it stays on one line
+MIN_SIZE = 5.0
 
 
 def wrap(text: str, font: str, size: float, width: float) -> list[str]:
@@ -109,14 +111,29 @@ class TextBox:
         return top - y
 
     def row_height(
-        self, cells: Sequence[str], widths: Sequence[float], bold: bool = False
+        self,
+        cells: Sequence[str],
+        widths: Sequence[float],
+        bold: bool = False,
+        aligns: Sequence[Align] | None = None,
     ) -> float:
-        """Height of a table row once each cell is wrapped to its column."""
+        """Height of a table row once each cell is wrapped to its column (right-aligned cells,
+        the amounts, never wrap: they count as one line)."""
         font = self.bold if bold else self.regular
+        aligns = aligns or ["left"] * len(cells)
         most = max(
-            len(wrap(text, font, SIZE, w - 2 * PAD)) for text, w in zip(cells, widths, strict=True)
+            1 if align == "right" else len(wrap(text, font, SIZE, w - 2 * PAD))
+            for text, w, align in zip(cells, widths, aligns, strict=True)
         )
         return most * LEADING + 2 * PAD
+
+    def fitted_size(self, text: str, font: str, width: float) -> float:
+        """:data:`SIZE`, or the size at which ``text`` fits ``width`` on one line (not below
+        :data:`MIN_SIZE`): an amount is shrunk, never broken, so "TL" stays by its number."""
+        natural = stringWidth(text, font, SIZE)
+        if natural <= width:
+            return SIZE
+        return max(MIN_SIZE, SIZE * width / natural)
 
     def row(
         self,
@@ -148,7 +165,11 @@ class TextBox:
             font = self.bold if strong else self.regular
             anchor = {"left": left + PAD, "right": left + width - PAD, "center": left + width / 2}
             y = top - PAD - SIZE
-            for piece in wrap(text, font, SIZE, width - 2 * PAD):
-                self.line(anchor[align], y, piece, bold=strong, align=align)
-                y -= LEADING
+            if align == "right":
+                size = self.fitted_size(text, font, width - 2 * PAD)
+                self.line(anchor[align], y, text, size=size, bold=strong, align=align)
+            else:
+                for piece in wrap(text, font, SIZE, width - 2 * PAD):
+                    self.line(anchor[align], y, piece, bold=strong, align=align)
+                    y -= LEADING
             left += width

@@ -140,12 +140,12 @@ class _Writer:
         widths = [col.width * CONTENT_W for col in columns]
         aligns = [col.align for col in columns]
         header = [col.title for col in columns]
-        header_h = self.box.row_height(header, widths, bold=True)
+        header_h = self.box.row_height(header, widths, bold=True)  # headers may wrap
         self.ensure(header_h + LEADING * 2)
         self.box.row(MARGIN, self.y, widths, header, aligns, bold=True, height=header_h, fill=GREY)
         self.y -= header_h
         for cells in self.view.rows:
-            height = self.box.row_height(cells, widths)
+            height = self.box.row_height(cells, widths, aligns=aligns)
             if self.ensure(height):
                 self.box.row(
                     MARGIN, self.y, widths, header, aligns, bold=True, height=header_h, fill=GREY
@@ -175,7 +175,17 @@ class _Writer:
                 fill=GREY if total.strong else None,
             )
             self.y -= row_h
+        if self.view.amount_words:
+            self._amount_words(self.view.amount_words)
         self.y -= 8
+
+    def _amount_words(self, words: str) -> None:
+        """The payable amount in words, right under the totals, in bold (one line or more)."""
+        self.y -= 4
+        for piece in wrap(words, self.box.bold, SIZE, CONTENT_W):
+            self.ensure(LEADING)
+            self.box.line(PAGE_W - MARGIN, self.y - SIZE, piece, bold=True, align="right")
+            self.y -= LEADING
 
     def _notes(self) -> None:
         if self.view.notes:

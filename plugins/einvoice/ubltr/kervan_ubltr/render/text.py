@@ -8,42 +8,24 @@ amounts themselves come from the domain records, already rounded to kuruş.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from kervan.domain.documents import PaymentMethod
 from kervan.domain.party import Address, Party
+
+from . import codes
 
 #: Türkiye has kept UTC+3 all year since 2016; a fixed offset needs no tz database.
 TURKEY = timezone(timedelta(hours=3), "TRT")
 
 CURRENCY_SIGNS = {"TRY": "TL"}
 
-UNIT_NAMES = {
-    "C62": "Adet",
-    "H87": "Adet",
-    "NIU": "Adet",
-    "KGM": "kg",
-    "GRM": "g",
-    "LTR": "lt",
-    "MTR": "m",
-    "MTK": "m²",
-    "MTQ": "m³",
-    "SET": "Set",
-    "PR": "Çift",
-    "PA": "Paket",
-    "BX": "Kutu",
-    "HUR": "Saat",
-    "DAY": "Gün",
-    "MON": "Ay",
-}
-
+UNIT_NAMES = codes.UNIT_NAMES
 PAYMENT_METHOD_NAMES = {
-    PaymentMethod.CARD: "Kredi Kartı / Banka Kartı",
-    PaymentMethod.TRANSFER: "EFT / Havale",
-    PaymentMethod.CASH_ON_DELIVERY: "Kapıda Ödeme",
-    PaymentMethod.PAYMENT_AGENT: "Ödeme Aracısı",
-    PaymentMethod.OTHER: "Diğer",
+    method: codes.named(codes.PAYMENT_METHODS, method) for method in PaymentMethod
 }
+#: unit prices print with up to this many decimals (amounts always with 2)
+UNIT_PRICE_DECIMALS = 4
 
 
 def _group(digits: str) -> str:
@@ -71,6 +53,15 @@ def number(value: Decimal, min_decimals: int = 2, max_decimals: int = 2) -> str:
 def money(value: Decimal, currency: str = "TRY") -> str:
     """``Decimal("1234.5")`` → ``1.234,50 TL`` (other currencies keep their ISO code)."""
     return f"{number(value)} {CURRENCY_SIGNS.get(currency, currency)}"
+
+
+def unit_price(value: Decimal, currency: str = "TRY") -> str:
+    """A unit price with 2 to 4 decimals, only as many as needed: ``12,50 TL``, ``0,1235 TL``.
+
+    UBL-TR carries unit prices with up to 8 decimals; a printed copy rounds them half up to 4
+    (the amounts next to them come from the XML, not from this rounding)."""
+    value = value.quantize(Decimal(1).scaleb(-UNIT_PRICE_DECIMALS), rounding=ROUND_HALF_UP)
+    return f"{number(value, 2, UNIT_PRICE_DECIMALS)} {CURRENCY_SIGNS.get(currency, currency)}"
 
 
 def quantity(value: Decimal, unit_code: str) -> str:
@@ -135,4 +126,8 @@ def party_lines(party: Party) -> list[str]:
     if party.tax_office:
         lines.append(f"Vergi Dairesi: {party.tax_office}")
     lines.append(tax_id_line(party))
+    if party.mersis_no:
+        lines.append(f"MERSİS No: {party.mersis_no}")
+    if party.trade_register_no:
+        lines.append(f"Ticaret Sicil No: {party.trade_register_no}")
     return lines

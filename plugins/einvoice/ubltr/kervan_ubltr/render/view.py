@@ -56,3 +56,4 @@ class DocumentView:
     sections: list[Block] = field(default_factory=list)
     signatures: list[str] = field(default_factory=list)
     ettn: str | None = None
+    amount_words: str | None = None  # "Yalnız ... TL ... Kr", printed under the totals

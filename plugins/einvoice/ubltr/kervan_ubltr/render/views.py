@@ -6,6 +6,8 @@ Labels follow the GİB e-Fatura / e-Arşiv / e-İrsaliye viewers Turkish readers
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from kervan.domain.documents import (
     DespatchAdvice,
     DocumentKind,
@@ -16,9 +18,10 @@ from kervan.domain.documents import (
 )
 from kervan.domain.party import Party
 
-from . import text
+from . import codes, text
 from .qr import VAT, despatch_qr_payload, qr_payload
 from .view import Block, Column, DocumentView, TotalRow
+from .words import amount_in_words
 
 CUSTOMIZATION_ID = "TR1.2"
 INTERNET_SALE_LINE = "Bu satış internet üzerinden yapılmıştır."
@@ -28,13 +31,13 @@ EARSIV_ELECTRONIC_LINE = "e-Arşiv izni kapsamında elektronik ortamda iletilmi�
 
 INVOICE_COLUMNS = [
     Column("Sıra No", 0.05, "center"),
-    Column("Mal Hizmet", 0.30),
-    Column("Miktar", 0.09, "right"),
-    Column("Birim Fiyat", 0.12, "right"),
-    Column("İskonto", 0.09, "right"),
-    Column("KDV Oranı", 0.07, "right"),
+    Column("Mal Hizmet", 0.27),
+    Column("Miktar", 0.08, "right"),
+    Column("Birim Fiyat", 0.13, "right"),
+    Column("İskonto", 0.11, "right"),
+    Column("KDV Oranı", 0.06, "right"),
     Column("KDV Tutarı", 0.12, "right"),
-    Column("Mal Hizmet Tutarı", 0.16, "right"),
+    Column("Mal Hizmet Tutarı", 0.18, "right"),
 ]
 
 DESPATCH_COLUMNS = [
@@ -60,8 +63,9 @@ def _party(title: str, party: Party) -> Block:
 
 
 def invoice_title(invoice: Invoice) -> str:
-    """The logo text: ``e-ARŞİV FATURA`` for e-Arşiv, ``e-FATURA`` otherwise."""
-    return "e-ARŞİV FATURA" if invoice.kind is DocumentKind.EARSIV else "e-FATURA"
+    """The logo text, from the profile and type written in the XML (not the routing kind: a
+    micro-export goes out as EARSIVFATURA and is titled e-Arşiv)."""
+    return codes.invoice_title(invoice.profile, invoice.type_code)
 
 
 def invoice_view(invoice: Invoice) -> DocumentView:
@@ -72,7 +76,7 @@ def invoice_view(invoice: Invoice) -> DocumentView:
             str(line.id),
             line.name,
             text.quantity(line.quantity, line.unit_code),
-            f"{text.number(line.unit_price, 2, 8)} {text.CURRENCY_SIGNS.get(cur, cur)}",
+            text.unit_price(line.unit_price, cur),
             text.money(line.discount, cur),
             text.percent(line.vat_rate),
             text.money(line.vat_amount, cur),
@@ -93,14 +97,15 @@ def invoice_view(invoice: Invoice) -> DocumentView:
         notes=[*invoice.notes, *_exemption_notes(invoice.tax_subtotals)],
         sections=_invoice_sections(invoice),
         ettn=invoice.uuid,
+        amount_words=amount_in_words(invoice.totals.payable, cur),
     )
 
 
 def _invoice_info(invoice: Invoice) -> list[tuple[str, str]]:
     info = [
         ("Özelleştirme No", CUSTOMIZATION_ID),
-        ("Senaryo", invoice.profile),
-        ("Fatura Tipi", invoice.type_code),
+        ("Senaryo", codes.with_code(codes.PROFILE_NAMES, invoice.profile)),
+        ("Fatura Tipi", codes.with_code(codes.TYPE_NAMES, invoice.type_code)),
         ("Fatura No", invoice.number),
         ("Fatura Tarihi", text.day(invoice.issued_at)),
         ("Fatura Saati", text.clock(invoice.issued_at)),
@@ -130,7 +135,7 @@ def _invoice_totals(invoice: Invoice) -> list[TotalRow]:
     cur, totals = invoice.currency, invoice.totals
     rows = [
         TotalRow("Mal Hizmet Toplam Tutarı", text.money(totals.line_extension, cur)),
-        TotalRow("Toplam İskonto", text.money(totals.allowance_total, cur)),
+        TotalRow("Toplam İskonto", text.money(discount_total(invoice), cur)),
     ]
     for subtotal in invoice.tax_subtotals:
         if subtotal.tax_type_code == VAT:
@@ -142,11 +147,23 @@ def _invoice_totals(invoice: Invoice) -> list[TotalRow]:
     return rows
 
 
+def discount_total(invoice: Invoice) -> Decimal:
+    """Σ line discounts plus any document-level allowance: what "Toplam İskonto" means to a
+    reader. UBL-TR's AllowanceTotalAmount carries only the document-level part (line
+    discounts are already inside each LineExtensionAmount), so it alone would print 0,00
+    next to discounted lines."""
+    return sum((line.discount for line in invoice.lines), invoice.totals.allowance_total)
+
+
+def exemption_text(code: str, reason: str | None) -> str:
+    """``351 - KDV - İstisna Olmayan Diğer``: GİB's name when the XML repeats only the code."""
+    name = reason if reason and reason != code else codes.EXEMPTIONS.get(code)
+    return f"{code} - {name}" if name else code
+
+
 def _exemption_notes(subtotals: list[TaxSubtotal]) -> list[str]:
     return [
-        f"Vergi İstisna Muafiyet Sebebi: {s.exemption_code} - {s.exemption_reason or ''}".rstrip(
-            " -"
-        )
+        "Vergi İstisna Muafiyet Sebebi: " + exemption_text(s.exemption_code, s.exemption_reason)
         for s in subtotals
         if s.exemption_code
     ]
@@ -160,7 +177,10 @@ def _invoice_sections(invoice: Invoice) -> list[Block]:
         sections.append(Block(title=EARSIV_ELECTRONIC_LINE, lines=[]))
     if invoice.export_terms is not None:
         terms = invoice.export_terms
-        lines = [f"Teslim Şartı: {terms.incoterms}", f"Gönderilme Şekli: {terms.transport_mode}"]
+        lines = [
+            f"Teslim Şartı: {codes.with_code(codes.INCOTERMS, terms.incoterms)}",
+            f"Gönderilme Şekli: {codes.named(codes.TRANSPORT_MODES, terms.transport_mode)}",
+        ]
         if terms.delivery_address is not None:
             lines.append("Teslim Adresi: " + ", ".join(text.address_lines(terms.delivery_address)))
         sections.append(Block(title="İhracat Bilgileri", lines=lines))
