@@ -36,7 +36,7 @@ from .roles import (
     desi_of,
 )
 from .scenario import Scenario
-from .settings import ConnectorSettings
+from .settings import DESTINATION, ConnectorSettings
 
 if TYPE_CHECKING:
     from . import reports, xml
@@ -59,6 +59,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0"
 
 __all__ = [
+    "DESTINATION",
     "Alias",
     "Booking",
     "Carrier",

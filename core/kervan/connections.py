@@ -5,8 +5,15 @@ the :class:`~kervan.domain.tenancy.Connection` (non-secret settings, version, he
 and kind ``connection_secret`` holds the secret fields as one AES-GCM token bound to
 ``tenant/connection`` (see :mod:`kervan.security.cipher`). Secrets leave this module only
 inside the connector's validated ``Settings`` (as ``SecretStr``); errors, logs and
-:class:`Connection` objects never carry them, and a remote's error message is scrubbed of them
-before it is stored as health.
+:class:`Connection` objects never carry them.
+
+Secrets are bound to where they go: a settings change that moves a destination field
+(``base_url``, ``endpoint``) must give every secret again in the same request, and each
+destination must pass the platform's :class:`~kervan.security.destinations.DestinationPolicy`
+when saved and again when a connector is built. Each built connector is wrapped by
+:func:`~kervan.security.boundary.guard`, so its errors, check results and quarantined records
+are redacted of the connection's secrets (in every encoded form) before the engine, the health
+record, the dead letters or the API see them.
 """
 
 from __future__ import annotations
@@ -22,7 +29,10 @@ from typing import Any
 from .domain.tenancy import Connection, Health
 from .errors import InvalidInputError, NotFoundError
 from .roles import Connector, ConnectorContext
+from .security.boundary import guard
 from .security.cipher import SecretCipher
+from .security.destinations import DestinationPolicy
+from .security.redaction import Redactor, remember
 from .settings import ConnectorSettings
 from .store import Query, Store, TenantStore, declare_kind
 
@@ -51,11 +61,14 @@ class ConnectionService:
         cipher: SecretCipher,
         *,
         clock: Callable[[], datetime] = _now,
+        destinations: DestinationPolicy | None = None,
     ) -> None:
         self.store = store
         self.resolve = resolve
         self.cipher = cipher
         self.clock = clock
+        #: where secrets may be sent (default: from KERVAN_MODE / KERVAN_ALLOWED_HOSTS / ...)
+        self.destinations = destinations or DestinationPolicy.from_env()
         self._built: dict[tuple[str, str], tuple[int, Connector]] = {}
         self._lock = threading.Lock()
 
@@ -88,6 +101,15 @@ class ConnectionService:
                 errors=[{"loc": ["connector"], "msg": "no installed plugin has this connector"}],
             ) from None
 
+    def validate(self, connector_key: str, settings: dict[str, Any]) -> ConnectorSettings:
+        """Validate ``settings`` with the connector's model and the destination policy."""
+        validated = self.connector_class(connector_key).Settings.parse(settings)
+        self._check_destinations(validated)
+        return validated
+
+    def _check_destinations(self, settings: ConnectorSettings) -> None:
+        self.destinations.require(settings.destinations(), type(settings).allowed_hosts)
+
     def load_settings(self, connection: Connection) -> ConnectorSettings:
         """Decrypt, migrate (``migrate_settings``) if saved by an older version, validate."""
         cls = self.connector_class(connection.connector)
@@ -118,7 +140,7 @@ class ConnectionService:
     ) -> Connection:
         """Validate ``settings`` with the connector's model and store the connection."""
         cls = self.connector_class(connector_key)
-        validated = cls.Settings.parse(settings)
+        validated = self.validate(connector_key, settings)
         now = self.clock()
         connection = _model(
             id=connection_id,
@@ -150,8 +172,10 @@ class ConnectionService:
         """Change settings and/or ``name``, ``enabled``, ``poll_interval_s``.
 
         ``settings`` replaces the non-secret settings; a secret field left out (or sent back as
-        the ``"**set**"`` marker) keeps its stored value. Bumps ``revision`` when settings
-        change, so built connectors are rebuilt.
+        the ``"**set**"`` marker) keeps its stored value, unless a destination field changes:
+        then every secret must be given again (else :class:`InvalidInputError` naming them),
+        so a stored credential can never be redirected to a new host. Bumps ``revision`` when
+        settings change, so built connectors are rebuilt.
         """
         allowed = {"name", "enabled", "poll_interval_s", "details"}
         if set(changes) - allowed:
@@ -180,13 +204,33 @@ class ConnectionService:
     def _merge(self, current: Connection, settings: dict[str, Any]) -> ConnectorSettings:
         cls = self.connector_class(current.connector)
         old_secrets = self._secrets(current.tenant_id, current.id)
+        old_values = {**current.settings, **old_secrets}
         if current.settings_version < cls.settings_version:
-            old_secrets = cls.migrate_settings(old_secrets, current.settings_version)
-        merged = {k: v for k, v in settings.items() if v != SET_MARKER}
+            old_values = cls.migrate_settings(old_values, current.settings_version)
+        given = {k: v for k, v in settings.items() if v != SET_MARKER}
+        merged = dict(given)
         for name in cls.Settings.secret_fields():
-            if name not in merged and name in old_secrets:
-                merged[name] = old_secrets[name]
-        return cls.Settings.parse(merged)
+            if name not in merged and old_values.get(name) is not None:
+                merged[name] = old_values[name]
+        validated = cls.Settings.parse(merged)
+        moved = _moved_destinations(cls.Settings, old_values, validated)
+        if moved:
+            missing = [n for n in validated.secret_values() if n not in given]
+            if missing:
+                raise InvalidInputError(
+                    f"changing {', '.join(moved)} changes where this connection's secrets are "
+                    f"sent: give {', '.join(missing)} again in the same request",
+                    errors=[
+                        {
+                            "loc": [name],
+                            "msg": f"required again because {', '.join(moved)} changes",
+                            "type": "secret_required",
+                        }
+                        for name in missing
+                    ],
+                )
+        self._check_destinations(validated)
+        return validated
 
     def delete(self, tenant_id: str, connection_id: str) -> None:
         with self.store.tenant(tenant_id).transaction() as tx:
@@ -222,7 +266,11 @@ class ConnectionService:
         if hit is not None and hit[0] == connection.revision:
             return hit[1]
         cls = self.connector_class(connection.connector)
-        instance = cls(self.load_settings(connection), context_factory(connection))
+        settings = self.load_settings(connection)
+        self._check_destinations(settings)  # the policy or DNS may have changed since saved
+        secrets = settings.secret_values().values()
+        remember(secrets)  # log records are redacted of them from now on
+        instance = guard(cls(settings, context_factory(connection)), Redactor(secrets))
         with self._lock:
             self._built[cache_key] = (connection.revision, instance)
         return instance
@@ -305,11 +353,11 @@ class ConnectionService:
         return self._health(tenant_id, connection_id, change)
 
     def scrub(self, tenant_id: str, connection_id: str, text: str) -> str:
-        """``text`` with every secret value of the connection replaced by ``***``."""
-        for value in self._secrets(tenant_id, connection_id).values():
-            if value and len(value) >= 4:
-                text = text.replace(value, "***")
-        return text
+        """``text`` with every secret of the connection, in every encoded form, masked.
+
+        Errors from a built connector are redacted already (the boundary guard); this is for
+        text that reaches the connection another way (a message given by a caller)."""
+        return Redactor(self._secrets(tenant_id, connection_id).values()).text(text)
 
     def raise_alert(self, tenant_id: str, connection_id: str, alert: str) -> Connection:
         """Flag the connection for a person (e.g. orders stopped flowing); cleared by the next
@@ -337,6 +385,18 @@ def problems_alert(open_problems: int) -> str | None:
         return None
     what = "record" if open_problems == 1 else "records"
     return f"{open_problems} remote {what} could not be mapped: see GET /v1/problems"
+
+
+def _moved_destinations(
+    model: type[ConnectorSettings], old: dict[str, Any], new: ConnectorSettings
+) -> list[str]:
+    """Destination fields whose value differs between the stored settings and ``new``."""
+    try:
+        before = model.model_validate(old).destinations()
+    except Exception:  # stored settings no longer valid: compare the raw values
+        before = {n: str(old[n]) for n in model.destination_fields() if old.get(n) is not None}
+    after = new.destinations()
+    return sorted(n for n in set(before) | set(after) if before.get(n) != after.get(n))
 
 
 def _public(settings: ConnectorSettings) -> dict[str, Any]:

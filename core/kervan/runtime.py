@@ -21,6 +21,8 @@ from .jobs import EngineLoop, Jobs, Scheduler
 from .plugins import PluginHost, get_host
 from .roles import Connector, ConnectorContext, utcnow
 from .security import load_cipher
+from .security.destinations import DestinationPolicy
+from .security.redaction import install_log_redaction
 from .store import Store, open_store
 from .tenancy import TenancyService
 
@@ -125,11 +127,19 @@ class Runtime:
         store_url: str | None = None,
         host: PluginHost | None = None,
         clock: Callable[[], datetime] = utcnow,
+        mode: str | None = None,
     ) -> Runtime:
+        """``mode`` overrides ``KERVAN_MODE`` (``production``, ``sandbox``, ``development``):
+        outside production, connections may point at any host, loopback included."""
+        install_log_redaction()  # every log record is redacted of the secrets in use
+        env = dict(os.environ) if mode is None else {**os.environ, "KERVAN_MODE": mode}
+        destinations = DestinationPolicy.from_env(env)
         store = store or open_store(store_url)
         host = host or get_host()
         tenancy = TenancyService(store)
-        connections = ConnectionService(store, host.connector, load_cipher())
+        connections = ConnectionService(
+            store, host.connector, load_cipher(), destinations=destinations
+        )
         connectors = Connectors(connections, clock)
         engine = Engine(
             store=store,

@@ -66,8 +66,11 @@ class Demo:
         home = self.options.home
         # never delete a store here: `kervan demo` gives each run a directory of its own
         home.mkdir(parents=True, exist_ok=True)
+        # sandbox mode: the connections point at sandboxes served on loopback
         runtime = Runtime.create(
-            store_url=f"sqlite:///{home.absolute()}/kervan.db", clock=clock or utcnow
+            store_url=f"sqlite:///{home.absolute()}/kervan.db",
+            clock=clock or utcnow,
+            mode="sandbox",
         )
         self.runtime = runtime
         for key in SANDBOXES:

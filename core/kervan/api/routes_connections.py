@@ -1,6 +1,10 @@
 """Connections: enable a connector for the tenant, change it, test it, see its health.
 
 Secret settings are write-only: responses carry ``"**set**"`` in their place, never a value.
+A change to a destination field (``base_url``, ``endpoint``) must give every secret again, and
+a destination outside the connector's hosts (or private, outside sandbox mode) is refused with
+422 naming the field (see :mod:`kervan.connections`). What a connector answers (its errors, its
+check result) is redacted at the connector boundary before it reaches these routes.
 """
 
 from __future__ import annotations
@@ -68,9 +72,9 @@ def create_connection(request: Request, body: ConnectionIn) -> Connection:
 
 @endpoint(router, "post", "/connections/validate", ADMINS, response_model=ValidOut)
 def validate_settings(request: Request, body: SettingsIn) -> dict[str, Any]:
-    """Validate settings against the connector's model without saving (field errors, no values)."""
-    cls = _svc(request).connector_class(body.connector)
-    cls.Settings.parse(body.settings)
+    """Validate settings against the connector's model and the destination policy without
+    saving (field errors, no values)."""
+    _svc(request).validate(body.connector, body.settings)
     return {"valid": True}
 
 
@@ -99,11 +103,12 @@ async def check_connection(request: Request, connection_id: str) -> dict[str, An
     svc.require(tenant, connection_id)
 
     async def run() -> dict[str, Any]:
+        # the connector is guarded: its error or result is redacted of its secrets already
         try:
             result = await rt.connectors.get(tenant, connection_id).check()
         except KervanError as exc:
             svc.record_failure(tenant, connection_id, exc.message)
-            return {"ok": False, "message": svc.scrub(tenant, connection_id, exc.message)}
+            return {"ok": False, "message": exc.message}
         if result.ok:
             svc.record_success(tenant, connection_id)
             svc.update(tenant, connection_id, details=result.details)

@@ -15,32 +15,11 @@ from kervan.errors import (
     KervanError,
     RemoteRejectedError,
 )
-from pydantic import Field, SecretStr
 
 from . import mapping
-from .client import LIVE_BASE, MngClient, one
-from .label import LabelData, render
-
-
-class MngSettings(ConnectorSettings):
-    base_url: str = Field(
-        default=LIVE_BASE,
-        pattern=r"^https?://",
-        description="…/mngapi/api (test: testapi.mngkargo.com.tr)",
-    )
-    client_id: str = Field(min_length=1, description="X-IBM-Client-Id of your apizone application")
-    client_secret: SecretStr = Field(description="X-IBM-Client-Secret of your apizone application")
-    customer_number: str = Field(min_length=1, description="MNG customer number (müşteri no)")
-    password: SecretStr = Field(description="MNG customer password (the permanent panel password)")
-    shipment_service_type: int = Field(
-        default=1, ge=1, description="1 standard, 7 same day, 8 evening"
-    )
-    packaging_type: int = Field(default=3, ge=1, le=4, description="1 file, 2 mi, 3 parcel, 4 box")
-    payment_type: int = Field(default=1, ge=1, le=2, description="1 sender pays, 2 receiver pays")
-    sender_name: str = Field(default="Kervan", max_length=100, description="printed on labels")
-    fallback_email: str = Field(
-        default="noreply@kervan.invalid", description="MNG requires a recipient e-mail"
-    )
+from .client import MngClient, one
+from .label import label_data, render
+from .settings import MngSettings
 
 
 class Mng(Carrier):
@@ -217,19 +196,13 @@ class Mng(Carrier):
             pieces = [str(p["barcode"]) for p in found if isinstance(p, dict) and p.get("barcode")]
             pieces = pieces or mapping.piece_barcodes(shipment_id, package.parcel_count)
         remote_zpl = "\n".join(str(b.get("value")) for b in barcodes if b.get("value")) or None
-        address = package.address
-        data = LabelData(
-            carrier="MNG Kargo",
-            tracking_number=shipment_id,
-            piece_barcodes=pieces,
-            receiver_name=package.receiver.display_name,
-            receiver_lines=[*address.lines, f"{address.district} / {address.city}"]
-            + ([f"Tel: {address.phone}"] if address.phone else []),
-            sender_name=self.settings.sender_name,
+        data = label_data(
+            package,
+            shipment_id=shipment_id,
+            pieces=pieces,
             desi=Decimal(desi),
-            weight_kg=package.weight_kg,
             reference=mapping.reference_of(package.cargo_key),
-            notes=[f"Kapida odeme: {package.cod_amount} TL"] if package.cod_amount else [],
+            sender_fallback=self.settings.sender_name,
         )
         shipment = _inner(answer, "shipment")
         return Booking(

@@ -17,39 +17,16 @@ from kervan.errors import (
     KervanError,
     RemoteRejectedError,
 )
-from pydantic import Field, SecretStr
 
 from . import mapping
 from .client import (
     CANCEL_GONE_CODES,
     ERR_CARGO_KEY_NOT_FOUND,
     ERR_DUPLICATE_CARGO_KEY,
-    LIVE_ENDPOINT,
     YurticiClient,
 )
-from .label import LabelData, render
-from .tariff import Tariff, example_tariff
-
-
-class YurticiSettings(ConnectorSettings):
-    endpoint: str = Field(
-        default=LIVE_ENDPOINT,
-        description="the ShippingOrderDispatcherServices URL (test: testws.yurticikargo.com)",
-        pattern=r"^https?://",
-    )
-    username: str = Field(min_length=1, description="web-service user (wsUserName)")
-    password: SecretStr = Field(description="web-service password (wsPassword)")
-    language: str = Field(default="TR", pattern=r"^(TR|EN)$")
-    sender_name: str = Field(default="Kervan", max_length=100, description="printed on labels")
-    desi_step: Decimal = Field(
-        default=Decimal(1),
-        gt=0,
-        description="desi rounding step in your contract (Yurtiçi accepts 3 decimals)",
-    )
-    tariff: Tariff = Field(
-        default_factory=example_tariff,
-        description="your contract's prices per desi band and zone (the default is an example)",
-    )
+from .label import label_for
+from .settings import YurticiSettings
 
 
 class Yurtici(Carrier):
@@ -165,28 +142,11 @@ class Yurtici(Carrier):
         return Booking(
             cargo_key=package.cargo_key,
             tracking_number=tracking,
-            label=render(self._label_data(package, desi, tracking)),
+            label=label_for(package, desi, tracking, sender_fallback=self.settings.sender_name),
             cost=None,
             tracking_url=url,
             remote_id=job_id or None,
             already_existed=existed,
-        )
-
-    def _label_data(self, package: Package, desi: Decimal, tracking: str) -> LabelData:
-        address = package.address
-        return LabelData(
-            carrier=self.display_name,
-            barcode=package.cargo_key,
-            receiver_name=package.receiver.display_name,
-            receiver_lines=[*address.lines, f"{address.district} / {address.city}"]
-            + ([f"Tel: {address.phone}"] if address.phone else []),
-            sender_name=self.settings.sender_name,
-            desi=desi,
-            weight_kg=package.weight_kg,
-            parcel_count=package.parcel_count,
-            tracking_number=tracking,
-            reference=package.invoice_number,
-            notes=([f"Kapida odeme: {package.cod_amount} TL"] if package.cod_amount else []),
         )
 
     # -- track -----------------------------------------------------------------------------

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from kervan import ConnectorSettings
+from typing import ClassVar
+
+from kervan import DESTINATION, ConnectorSettings
 from pydantic import Field, SecretStr
 
 from .client import LIVE_URL
 
 
 class NilveraSettings(ConnectorSettings):
+    """``base_url`` receives the API key (Bearer): a destination field, limited to Nilvera's
+    live and test APIs unless the platform allows another host."""
+
+    allowed_hosts: ClassVar[tuple[str, ...]] = ("api.nilvera.com", "apitest.nilvera.com")
     api_key: SecretStr = Field(
         description="Nilvera API key (portal → API keys); test and live keys differ"
     )
     base_url: str = Field(
         default=LIVE_URL,
         description="https://api.nilvera.com (live) or https://apitest.nilvera.com (test)",
+        json_schema_extra=DESTINATION,
     )
     earchive_cancel_window_days: int = Field(
         default=7,

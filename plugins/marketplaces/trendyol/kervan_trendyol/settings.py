@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
-from kervan import ConnectorSettings
+from kervan import DESTINATION, ConnectorSettings
 from pydantic import Field, SecretStr, model_validator
 
 PRODUCTION_URL = "https://apigw.trendyol.com"
@@ -12,7 +12,14 @@ STAGE_URL = "https://stageapigw.trendyol.com"
 
 
 class TrendyolSettings(ConnectorSettings):
-    """What the seller copies from Trendyol's seller panel (Hesap Bilgilerim → Entegrasyon)."""
+    """What the seller copies from Trendyol's seller panel (Hesap Bilgilerim → Entegrasyon).
+
+    ``base_url`` decides where the API key and secret are sent (Basic auth): it is a
+    destination field, limited to Trendyol's production and stage gateways unless the platform
+    allows another host; changing it needs the key and secret again.
+    """
+
+    allowed_hosts: ClassVar[tuple[str, ...]] = ("apigw.trendyol.com", "stageapigw.trendyol.com")
 
     seller_id: str = Field(pattern=r"^\d{1,20}$", description="Satıcı ID (sellerId / supplierId)")
     api_key: SecretStr = Field(description="API Key (the Basic auth user)")
@@ -21,6 +28,7 @@ class TrendyolSettings(ConnectorSettings):
         default=PRODUCTION_URL,
         pattern=r"^https?://[^\s/]+(:\d+)?(/[^\s]*)?$",
         description=f"{PRODUCTION_URL} (production) or {STAGE_URL} (stage, IP allow-list)",
+        json_schema_extra=DESTINATION,
     )
     integrator_name: str = Field(
         default="SelfIntegration",

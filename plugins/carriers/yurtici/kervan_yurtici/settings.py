@@ -1,0 +1,40 @@
+"""Connection settings for one Yurtiçi Kargo web-service account."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar
+
+from kervan import DESTINATION, ConnectorSettings
+from pydantic import Field, SecretStr
+
+from .client import LIVE_ENDPOINT
+from .tariff import Tariff, example_tariff
+
+
+class YurticiSettings(ConnectorSettings):
+    """``endpoint`` receives the web-service user and password (in every SOAP body): a
+    destination field, limited to Yurtiçi's live and test hosts unless the platform allows
+    another; changing it needs the password again."""
+
+    allowed_hosts: ClassVar[tuple[str, ...]] = ("ws.yurticikargo.com", "testws.yurticikargo.com")
+
+    endpoint: str = Field(
+        default=LIVE_ENDPOINT,
+        description="the ShippingOrderDispatcherServices URL (test: testws.yurticikargo.com)",
+        pattern=r"^https?://",
+        json_schema_extra=DESTINATION,
+    )
+    username: str = Field(min_length=1, description="web-service user (wsUserName)")
+    password: SecretStr = Field(description="web-service password (wsPassword)")
+    language: str = Field(default="TR", pattern=r"^(TR|EN)$")
+    sender_name: str = Field(default="Kervan", max_length=100, description="printed on labels")
+    desi_step: Decimal = Field(
+        default=Decimal(1),
+        gt=0,
+        description="desi rounding step in your contract (Yurtiçi accepts 3 decimals)",
+    )
+    tariff: Tariff = Field(
+        default_factory=example_tariff,
+        description="your contract's prices per desi band and zone (the default is an example)",
+    )
