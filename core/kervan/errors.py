@@ -131,6 +131,25 @@ class InvalidResponseError(RemoteError):
     retryable = True
 
 
+class ResponseLimitError(InvalidResponseError):
+    """The remote's answer broke a limit on what Kervan reads from a remote: a body over the
+    connection's size cap, or JSON nested deeper than the depth limit. ``detail`` names the
+    ``limit`` (``size`` or ``json_depth``) and its ``maximum``. The client stops reading at
+    the limit and does not ask again at once (the remote would send the same); the engine
+    retries the step on its backoff, and a person raises the connector's limit if the answer
+    is genuinely that big."""
+
+    code = "response_limit"
+
+
+class DeadlineExceededError(RemoteUnavailableError):
+    """One call to a remote (connect, send, every read, the retries and the waits between
+    them) took longer than its wall-clock deadline: the remote is too slow, or drips its answer
+    to hold us. It may have acted on the request; the engine retries later."""
+
+    code = "deadline_exceeded"
+
+
 class NotFoundError(KervanError):
     code = "not_found"
 
