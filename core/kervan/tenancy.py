@@ -1,8 +1,13 @@
 """Tenants, users and API keys, kept in the store's platform space.
 
 Layout (all in ``store.platform()``): kind ``tenant`` keyed by tenant id, kind ``user`` keyed by
-user id (indexed by ``tenant_id``), kind ``api_key`` keyed by the key's public prefix (indexed by
-``user_id`` and ``tenant_id``). A key record holds only the argon2id hash of the key.
+:func:`user_key` (indexed by ``tenant_id``), kind ``api_key`` keyed by the key's public prefix
+(indexed by ``user_id`` and ``tenant_id``). A key record holds only the argon2id hash of the key.
+
+User ids are unique within a tenant, and platform admins have a namespace of their own: "ali"
+in tenant A and "ali" in tenant B are two users, and creating one never tells whether the other
+exists. Users stored before ids were scoped sit under their bare id; they are read (and
+updated) where they are, and a new user cannot take the id of an old one of the same tenant.
 
 :meth:`TenancyService.authenticate` caches a successful verification in-process for
 ``cache_ttl_s`` (60 s by default) under the SHA-256 of the key, so the argon2 cost is paid once
@@ -22,7 +27,7 @@ from datetime import UTC, datetime
 from .domain.tenancy import ApiKey, Role, Tenant, User
 from .errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from .security.apikeys import ApiKeyHasher, new_key, parse_key
-from .store import Query, Store, TenantStore, declare_kind
+from .store import Doc, DocumentExists, Query, Store, TenantStore, declare_kind
 
 TENANT, USER, API_KEY = "tenant", "user", "api_key"
 declare_kind(TENANT, indexes=["active"])
@@ -37,6 +42,17 @@ class NotAuthenticated(PermissionDeniedError):
     """No valid credentials (maps to HTTP 401); the message never contains the key."""
 
     code = "unauthenticated"
+
+
+class KeyRejected(NotAuthenticated):
+    """A key that can never become valid (malformed, unknown, wrong or revoked): the API may
+    remember it as bad for a while and answer without another argon2 check."""
+
+
+def user_key(user_id: str, tenant_id: str | None) -> str:
+    """The store key of a user: ``<tenant>/<id>``, or ``~/<id>`` for a platform admin (tenant
+    and user ids have no ``/``, and no tenant id starts with ``~``)."""
+    return f"{tenant_id}/{user_id}" if tenant_id is not None else f"~/{user_id}"
 
 
 @dataclass(frozen=True)
@@ -134,12 +150,32 @@ class TenancyService:
                 )
             if self.get_tenant(user.tenant_id) is None:
                 raise NotFoundError(f"tenant {user.tenant_id} not found")
-        self._space.insert(USER, user.id, user.model_dump(mode="json"))
+        taken = DocumentExists(f"user {user.id} already exists")
+        if self._legacy_user(user.id, user.tenant_id) is not None:
+            raise taken
+        try:
+            self._space.insert(
+                USER, user_key(user.id, user.tenant_id), user.model_dump(mode="json")
+            )
+        except DocumentExists:
+            raise taken from None
         return user
 
-    def get_user(self, user_id: str) -> User | None:
-        doc = self._space.get(USER, user_id)
+    def get_user(self, user_id: str, tenant_id: str | None = None) -> User | None:
+        """User ``user_id`` of ``tenant_id`` (``None``: the platform admins)."""
+        doc = self._user_doc(user_id, tenant_id)
         return None if doc is None else User.model_validate(doc.body)
+
+    def _user_doc(self, user_id: str, tenant_id: str | None) -> Doc | None:
+        found = self._space.get(USER, user_key(user_id, tenant_id))
+        return found if found is not None else self._legacy_user(user_id, tenant_id)
+
+    def _legacy_user(self, user_id: str, tenant_id: str | None) -> Doc | None:
+        """A user stored under its bare id (before ids were scoped), if it is of ``tenant_id``."""
+        if "/" in user_id:
+            return None
+        doc = self._space.get(USER, user_id)
+        return doc if doc is not None and doc.body.get("tenant_id") == tenant_id else None
 
     def list_users(self, tenant_id: str | None = None) -> list[User]:
         return [
@@ -148,18 +184,22 @@ class TenancyService:
         ]
 
     def update_user(self, user: User) -> User:
-        self._space.update(USER, user.id, lambda _: user.model_dump(mode="json"))
-        self._forget(lambda p: p.user_id == user.id)
+        doc = self._user_doc(user.id, user.tenant_id)
+        if doc is None:
+            raise NotFoundError(f"user {user.id} not found")
+        self._space.update(USER, doc.key, lambda _: user.model_dump(mode="json"))
+        self._forget(lambda p: p.user_id == user.id and p.tenant_id == user.tenant_id)
         return user
 
     # -- API keys --------------------------------------------------------------------------
 
     def create_api_key(
-        self, user: User | str, roles: Iterable[Role] | None = None
+        self, user: User | str, roles: Iterable[Role] | None = None, *, tenant_id: str | None = None
     ) -> tuple[str, ApiKey]:
-        """Issue a key for ``user``; return ``(plaintext, record)``. The plaintext is shown
-        once and never stored. ``roles`` default to the user's and must be a subset."""
-        found = self.get_user(user) if isinstance(user, str) else user
+        """Issue a key for ``user`` (a user, or an id in ``tenant_id``; ``None``: a platform
+        admin); return ``(plaintext, record)``. The plaintext is shown once and never stored.
+        ``roles`` default to the user's and must be a subset."""
+        found = self.get_user(user, tenant_id) if isinstance(user, str) else user
         if found is None:
             raise NotFoundError("user not found")
         granted = list(dict.fromkeys(roles)) if roles is not None else list(found.roles)
@@ -184,10 +224,16 @@ class TenancyService:
     def list_api_keys(
         self, *, user_id: str | None = None, tenant_id: str | None = None
     ) -> list[ApiKey]:
+        """The keys of ``tenant_id`` (``None``: the platform admins'), or only those of its
+        user ``user_id``."""
         where = {"user_id": user_id} if user_id is not None else {"tenant_id": tenant_id}
         return [
-            ApiKey.model_validate(d.body)
-            for d in self._space.iter_query(Query(API_KEY, where=where))
+            key
+            for key in (
+                ApiKey.model_validate(d.body)
+                for d in self._space.iter_query(Query(API_KEY, where=where))
+            )
+            if key.tenant_id == tenant_id
         ]
 
     def revoke_api_key(self, key_id: str) -> ApiKey:
@@ -196,15 +242,23 @@ class TenancyService:
         self._forget(lambda p: p.api_key_id == key_id)
         return ApiKey.model_validate(doc.body)
 
-    def authenticate(self, key: str) -> Principal:
-        """The principal behind ``key``; :class:`NotAuthenticated` if it is malformed,
-        unknown, revoked, wrong, or its user/tenant is inactive."""
+    def cached(self, key: str) -> Principal | None:
+        """The principal of ``key`` if it was verified lately (no store, no argon2), else
+        ``None``: the API lets such a key through even from a throttled address."""
         digest = hashlib.sha256(key.encode()).hexdigest() if isinstance(key, str) else ""
-        now = self._clock()
         with self._lock:
             hit = self._cache.get(digest)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+        return hit[1] if hit is not None and hit[0] > self._clock() else None
+
+    def authenticate(self, key: str) -> Principal:
+        """The principal behind ``key``; :class:`NotAuthenticated` if it is malformed,
+        unknown, revoked, wrong (:class:`KeyRejected` for those four), or its user/tenant is
+        inactive."""
+        hit = self.cached(key)
+        if hit is not None:
+            return hit
+        digest = hashlib.sha256(key.encode()).hexdigest() if isinstance(key, str) else ""
+        now = self._clock()
         principal = self._verify(key)
         with self._lock:
             if len(self._cache) >= _CACHE_LIMIT:  # only valid keys get in; drop the expired
@@ -214,14 +268,16 @@ class TenancyService:
 
     def _verify(self, key: str) -> Principal:
         prefix = parse_key(key)
-        doc = self._space.get(API_KEY, prefix) if prefix else None
+        if prefix is None:  # the format is public: no timing to hide, no argon2 to pay
+            raise KeyRejected("invalid API key")
+        doc = self._space.get(API_KEY, prefix)
         record = None if doc is None else ApiKey.model_validate(doc.body)
         # Always run argon2 (against a decoy when the prefix is unknown): equal timing.
         if not self.hasher.verify(record.hash if record else None, key) or record is None:
-            raise NotAuthenticated("invalid API key")
+            raise KeyRejected("invalid API key")
         if record.revoked:
-            raise NotAuthenticated("API key revoked")
-        user = self.get_user(record.user_id)
+            raise KeyRejected("API key revoked")
+        user = self.get_user(record.user_id, record.tenant_id)
         if user is None or not user.active:
             raise NotAuthenticated("API key's user is inactive")
         if user.tenant_id is not None:

@@ -70,7 +70,7 @@ def test_role_rules_for_platform_and_tenant_users(svc: TenancyService) -> None:
 
 
 def test_api_key_is_stored_only_as_argon2_hash(svc: TenancyService, store: SqliteStore) -> None:
-    plaintext, record = svc.create_api_key("u-op")
+    plaintext, record = svc.create_api_key("u-op", tenant_id="acme")
     assert parse_key(plaintext) == record.prefix and plaintext.startswith("kv_")
     raw = store.platform().get("api_key", record.prefix)
     assert raw is not None
@@ -81,7 +81,7 @@ def test_api_key_is_stored_only_as_argon2_hash(svc: TenancyService, store: Sqlit
 
 
 def test_authenticate_returns_the_principal(svc: TenancyService) -> None:
-    plaintext, record = svc.create_api_key("u-op", roles=[Role.PICKER])
+    plaintext, record = svc.create_api_key("u-op", tenant_id="acme", roles=[Role.PICKER])
     p = svc.authenticate(plaintext)
     assert p == Principal("u-op", "acme", frozenset({Role.PICKER}), record.id)
     assert p.can_access("acme") and not p.can_access("beta")
@@ -97,7 +97,7 @@ def test_authenticate_returns_the_principal(svc: TenancyService) -> None:
 
 def test_key_roles_must_be_a_subset_of_the_users(svc: TenancyService) -> None:
     with pytest.raises(InvalidInputError):
-        svc.create_api_key("u-op", roles=[Role.TENANT_ADMIN])
+        svc.create_api_key("u-op", tenant_id="acme", roles=[Role.TENANT_ADMIN])
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,7 @@ def test_key_roles_must_be_a_subset_of_the_users(svc: TenancyService) -> None:
     ],
 )
 def test_wrong_keys_are_refused_without_echoing_them(svc: TenancyService, mangle) -> None:
-    bad = mangle(svc.create_api_key("u-op")[0])
+    bad = mangle(svc.create_api_key("u-op", tenant_id="acme")[0])
     with pytest.raises(NotAuthenticated) as info:
         svc.authenticate(bad)
     assert isinstance(info.value, PermissionDeniedError)
@@ -118,18 +118,18 @@ def test_wrong_keys_are_refused_without_echoing_them(svc: TenancyService, mangle
 
 
 def test_revoke_takes_effect_at_once_in_this_process(svc: TenancyService) -> None:
-    plaintext, record = svc.create_api_key("u-op")
+    plaintext, record = svc.create_api_key("u-op", tenant_id="acme")
     svc.authenticate(plaintext)  # now cached
     svc.revoke_api_key(record.id)
     with pytest.raises(NotAuthenticated, match="revoked"):
         svc.authenticate(plaintext)
-    assert [k.revoked for k in svc.list_api_keys(user_id="u-op")] == [True]
+    assert [k.revoked for k in svc.list_api_keys(user_id="u-op", tenant_id="acme")] == [True]
 
 
 def test_cache_skips_argon2_until_the_ttl_expires(
     svc: TenancyService, clock: Clock, monkeypatch
 ) -> None:
-    plaintext, _ = svc.create_api_key("u-op")
+    plaintext, _ = svc.create_api_key("u-op", tenant_id="acme")
     svc.authenticate(plaintext)
     calls = []
     real = svc.hasher.verify
@@ -145,7 +145,7 @@ def test_cache_skips_argon2_until_the_ttl_expires(
 def test_other_process_revocation_is_seen_after_the_ttl(
     svc: TenancyService, store, clock: Clock
 ) -> None:
-    plaintext, record = svc.create_api_key("u-op")
+    plaintext, record = svc.create_api_key("u-op", tenant_id="acme")
     svc.authenticate(plaintext)
     other = TenancyService(store, FAST)  # another process, same database
     other.revoke_api_key(record.id)
@@ -156,9 +156,9 @@ def test_other_process_revocation_is_seen_after_the_ttl(
 
 
 def test_inactive_user_or_tenant_cannot_authenticate(svc: TenancyService) -> None:
-    plaintext, _ = svc.create_api_key("u-op")
+    plaintext, _ = svc.create_api_key("u-op", tenant_id="acme")
     svc.authenticate(plaintext)
-    user = svc.get_user("u-op")
+    user = svc.get_user("u-op", "acme")
     assert user is not None
     svc.update_user(user.model_copy(update={"active": False}))
     with pytest.raises(NotAuthenticated, match="user"):
@@ -193,7 +193,7 @@ def test_api_key_plaintext_never_reaches_logs_or_reprs(svc: TenancyService, capl
     import logging
 
     caplog.set_level(logging.DEBUG)
-    plaintext, record = svc.create_api_key("u-op")
+    plaintext, record = svc.create_api_key("u-op", tenant_id="acme")
     principal = svc.authenticate(plaintext)
     try:
         svc.authenticate(plaintext + "x")

@@ -86,9 +86,12 @@ def create_user(request: Request, body: UserIn) -> User:
 
 
 def _own_user(request: Request, user_id: str) -> User:
+    """User ``user_id`` of the caller's tenant (a platform admin names one with X-Tenant-Id,
+    or none for the platform admins): ids are scoped per tenant, so nobody can look past it."""
     c = caller(request)
-    user = _rt(request).tenancy.get_user(user_id)
-    if user is None or (not c.principal.is_platform_admin and user.tenant_id != c.tenant):
+    tenant_id = c.tenant_id if c.principal.is_platform_admin else c.tenant
+    user = _rt(request).tenancy.get_user(user_id, tenant_id)
+    if user is None:
         raise NotFoundError(f"user {user_id!r} not found")
     return user
 
@@ -102,9 +105,9 @@ def create_key(request: Request, user_id: str, body: KeyIn) -> dict[str, Any]:
 
 @endpoint(router, "delete", "/users/{user_id}/keys/{key_id}", ADMINS, status_code=204)
 def revoke_key(request: Request, user_id: str, key_id: str) -> None:
-    _own_user(request, user_id)
     rt = _rt(request)
-    keys = {k.id for k in rt.tenancy.list_api_keys(user_id=user_id)}
+    user = _own_user(request, user_id)
+    keys = {k.id for k in rt.tenancy.list_api_keys(user_id=user.id, tenant_id=user.tenant_id)}
     if key_id not in keys:
         raise NotFoundError(f"key {key_id!r} not found")
     rt.tenancy.revoke_api_key(key_id)
