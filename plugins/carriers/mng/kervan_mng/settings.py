@@ -32,7 +32,12 @@ class MngSettings(ConnectorSettings):
     )
     packaging_type: int = Field(default=3, ge=1, le=4, description="1 file, 2 mi, 3 parcel, 4 box")
     payment_type: int = Field(default=1, ge=1, le=2, description="1 sender pays, 2 receiver pays")
-    sender_name: str = Field(default="Kervan", max_length=100, description="printed on labels")
+    sender_name: str | None = Field(
+        default=None,
+        max_length=100,
+        description="printed as the label's sender only when Kervan sends no seller (the "
+        "label's sender is the tenant's seller party)",
+    )
     fallback_email: str = Field(
         default="noreply@kervan.invalid", description="MNG requires a recipient e-mail"
     )

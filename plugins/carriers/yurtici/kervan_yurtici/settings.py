@@ -28,7 +28,12 @@ class YurticiSettings(ConnectorSettings):
     username: str = Field(min_length=1, description="web-service user (wsUserName)")
     password: SecretStr = Field(description="web-service password (wsPassword)")
     language: str = Field(default="TR", pattern=r"^(TR|EN)$")
-    sender_name: str = Field(default="Kervan", max_length=100, description="printed on labels")
+    sender_name: str | None = Field(
+        default=None,
+        max_length=100,
+        description="printed as the label's sender only when Kervan sends no seller (the "
+        "label's sender is the tenant's seller party)",
+    )
     desi_step: Decimal = Field(
         default=Decimal(1),
         gt=0,
