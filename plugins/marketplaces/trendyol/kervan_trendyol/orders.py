@@ -11,6 +11,7 @@ import httpx
 from kervan import RecordProblem, RemoteRef
 from kervan.domain import Invoice, Label, Order
 from kervan.errors import ConflictError, InvalidInputError, RemoteRejectedError
+from kervan_sdk.labels import LabelError, with_pdf
 
 from .client import MAX_QUERY_WINDOW
 from .mapping import package_or_problem, package_to_order, raw_id, to_epoch_ms
@@ -310,9 +311,10 @@ class OrdersMixin:
         return RemoteRef(remote_id=order.package_id)
 
     async def fetch_label(self, order: Order) -> Label | None:
-        """The common label (ZPL) when Trendyol arranges the carrier (TEX, Aras, UPS); ``None``
-        when the seller ships with its own contract. Trendyol offers ZPL only, so
-        ``Label.pdf`` is empty: render the ZPL locally when a PDF is needed."""
+        """The common label when Trendyol arranges the carrier (TEX, Aras, UPS); ``None``
+        when the seller ships with its own contract. Trendyol offers ZPL only (one ``^XA…^XZ``
+        per parcel), so the PDF is drawn here from that ZPL: the same fields and the same
+        barcodes (symbology and data), a page per parcel (:func:`kervan_sdk.labels.with_pdf`)."""
         pkg = (
             None
             if order.cargo_tracking_number  # as fetched: no need to ask again
@@ -335,7 +337,13 @@ class OrdersMixin:
             await self.client.create_common_label(tracking)
             labels = await self.client.get_common_label(tracking)
         zpl = "\n".join(str(item.get("label", "")) for item in labels if item.get("label"))
-        return Label(zpl=zpl, pdf=b"") if zpl else None
+        if not zpl:
+            return None
+        try:
+            return with_pdf(Label(zpl=zpl, pdf=b""))
+        except LabelError as exc:  # the ZPL is the label: keep it, say why there is no PDF
+            log.warning("trendyol common label %s: no PDF drawn: %s", tracking, exc)
+            return Label(zpl=zpl, pdf=b"")
 
 
 def _invoice_epoch(invoice: Invoice) -> int:
