@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..documents import DocumentFile, Documents
 from ..domain import DocumentKind, DocumentStatus, Invoice, OrderState, Shipment
+from ..engine import amounts
+from ..engine.amounts import Choice
 from ..engine.records import INVOICE, ORDER, SHIPMENT, OrderRecord, sortable
 from ..errors import KervanError, NotFoundError
 from ..jobs import deadletters
@@ -205,6 +207,48 @@ async def retry_order(request: Request, order_id: str) -> dict[str, Any]:
     engine = request.app.state.runtime.engine
     state = await on_engine_loop(
         request, engine.retry(c.tenant, order_id, f"user:{c.principal.user_id}")
+    )
+    return {"id": order_id, "state": state}
+
+
+class ResolveAmountsIn(BaseModel):
+    """A person's decision on an order held because its lines and what the marketplace says
+    the buyer paid differ."""
+
+    model_config = ConfigDict(extra="forbid")
+    invoice: Choice = Field(
+        description="paid: invoice what the marketplace says the buyer paid (the difference is "
+        "spread over the lines as seller discount, to the kuruş); lines: the lines are right, "
+        "invoice them as they are"
+    )
+    note: str = Field(
+        min_length=1, max_length=500, description="why (kept on the order's timeline)"
+    )
+
+
+@endpoint(
+    router,
+    "post",
+    "/orders/{order_id}/resolve-amounts",
+    OFFICE,
+    response_model=OrderStateOut,
+    responses=STATE_CONFLICT,
+)
+async def resolve_amounts(
+    request: Request, order_id: str, body: ResolveAmountsIn
+) -> dict[str, Any]:
+    """Resolve an amounts hold: the decision, who made it, when and for which two figures is
+    recorded (``resolutions.amounts`` and a timeline entry) and the order resumes where it
+    stopped. 409 unless the order is held for its amounts; 422 when ``paid`` cannot be spread
+    over the lines."""
+    _record(request, order_id)
+    c = caller(request)
+    engine = request.app.state.runtime.engine
+    state = await on_engine_loop(
+        request,
+        amounts.resolve_order(
+            engine, c.tenant, order_id, body.invoice, body.note, f"user:{c.principal.user_id}"
+        ),
     )
     return {"id": order_id, "state": state}
 

@@ -18,6 +18,8 @@ retry       the order failed, and not because GİB rejected its invoice (that ne
             a new document).
 split       before invoicing (the lines are not on a document yet), once: not while the
             marketplace is making the packages of an earlier split.
+resolve-    the order failed at the amounts check (its lines and what the marketplace says the
+amounts     buyer paid differ) and no one has decided yet (``engine.amounts``).
 ==========  ===================================================================================
 
 Whether a split *plan* fits the order's lines is another question (``lifecycle.split_problem``,
@@ -39,6 +41,7 @@ class Action(StrEnum):
     APPROVE = "approve"
     RETRY = "retry"
     SPLIT = "split"
+    RESOLVE_AMOUNTS = "resolve-amounts"
 
 
 _GONE_WITH_CARRIER = frozenset({OrderState.SHIPPED, OrderState.DELIVERED})
@@ -137,9 +140,19 @@ def _split(rec: OrderRecord, _auto_approve: bool) -> str | None:
     return None
 
 
+def _resolve_amounts(rec: OrderRecord, _auto_approve: bool) -> str | None:
+    held = (rec.resolutions.get("amounts") or {}).get("status") == "held"
+    if rec.order.state is not OrderState.FAILED or rec.failed_from is None:
+        return f"it is not held for its amounts (it is {rec.order.state})"
+    if not held:
+        return "it failed for another reason (see last_error); retry it once that is fixed"
+    return None
+
+
 _RULES = {
     Action.CANCEL: _cancel,
     Action.APPROVE: _approve,
     Action.RETRY: _retry,
     Action.SPLIT: _split,
+    Action.RESOLVE_AMOUNTS: _resolve_amounts,
 }
