@@ -11,6 +11,7 @@ from ..documents import Documents
 from . import (
     docs_ui,
     errors,
+    gate,
     openapi,
     routes_admin,
     routes_connections,
@@ -21,7 +22,9 @@ from . import (
 )
 
 
-def create_app(runtime: Any) -> FastAPI:
+def create_app(runtime: Any, limits: gate.Limits | None = None) -> FastAPI:
+    """The app around ``runtime``; ``limits`` (body size, JSON depth, failed-key throttle)
+    default to the ``KERVAN_API_*`` environment (see docs/api.md)."""
     app = FastAPI(
         title="Kervan API",
         version=__version__,
@@ -35,6 +38,14 @@ def create_app(runtime: Any) -> FastAPI:
         runtime.store, runtime.connectors, runtime.engine.tenants, runtime.engine.marketplace_label
     )
     errors.install(app)
+    limits = limits or gate.Limits.from_env()
+    app.add_middleware(
+        gate.Gate,
+        router=app.router,
+        tenancy=runtime.tenancy,
+        limits=limits,
+        throttle=gate.KeyThrottle(limits),
+    )
     openapi.install(app)
     docs_ui.install(app)
     v1 = APIRouter(prefix="/v1")

@@ -1,7 +1,9 @@
 """API keys → principals, and the role check every route declares.
 
 A route says which roles may call it with :func:`allow`; the roles also go into the OpenAPI
-spec as ``x-roles`` so a test can walk the spec and check every route against them.
+spec as ``x-roles`` so a test can walk the spec and check every route against them. The key
+itself is checked earlier, from the headers and before the body is read, by
+:class:`kervan.api.gate.Gate`; :func:`principal` takes what the gate found.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from typing import Any
 from fastapi import Depends, Header, Request
 
 from ..domain import Role
-from ..errors import PermissionDeniedError
+from ..errors import NotFoundError, PermissionDeniedError
 from ..tenancy import NotAuthenticated, Principal
+from .gate import principal_of
 
 EVERYONE = tuple(Role)
 ADMINS = (Role.TENANT_ADMIN,)
@@ -33,6 +36,10 @@ def _key_from(authorization: str | None, x_api_key: str | None) -> str:
 def principal(
     request: Request, authorization: str | None = Header(None), x_api_key: str | None = Header(None)
 ) -> Principal:
+    """The caller: checked by the gate already, or here (a route the gate does not know)."""
+    checked = principal_of(request.state)
+    if checked is not None:
+        return checked
     found: Principal = request.app.state.runtime.tenancy.authenticate(
         _key_from(authorization, x_api_key)
     )
@@ -62,6 +69,11 @@ def allow(*roles: Role) -> Callable[..., Caller]:
     ) -> Caller:
         who.require(*roles)
         if who.is_platform_admin:
+            if (
+                x_tenant_id is not None
+                and request.app.state.runtime.tenancy.get_tenant(x_tenant_id) is None
+            ):
+                raise NotFoundError("X-Tenant-Id names no tenant")
             caller = Caller(who, x_tenant_id)
         elif x_tenant_id is not None and x_tenant_id != who.tenant_id:
             raise PermissionDeniedError("this key cannot act on that tenant")
