@@ -1,7 +1,8 @@
 """Kervan plugin SDK: what a third party needs to write a Kervan plugin.
 
 - :mod:`kervan_sdk.http`: ``ApiClient``, the async HTTP client base (retries with backoff and
-  ``Retry-After``, rate limits, auth helpers, error mapping, redaction, metrics hooks).
+  ``Retry-After``, rate limits, auth helpers, error mapping, redaction, metrics hooks, and
+  ``Limits`` on what a remote may send: response size, JSON depth, a deadline per call).
 - :mod:`kervan_sdk.sandbox`: ``Sandbox``, the base of stand-in remotes (FastAPI apps with
   seeded state, a simulated clock and fault injection), served in-process or on loopback.
 - :mod:`kervan_sdk.records`: ``map_record``, which maps one remote record and turns a mapping
@@ -22,6 +23,7 @@ from .http import (
     BasicAuth,
     BearerTokenAuth,
     HttpEvent,
+    Limits,
     RateLimit,
     RetryPolicy,
     Token,
@@ -42,6 +44,7 @@ __all__ = [
     "Fault",
     "FaultInjector",
     "HttpEvent",
+    "Limits",
     "RateLimit",
     "RetryPolicy",
     "Sandbox",

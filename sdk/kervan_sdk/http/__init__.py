@@ -1,4 +1,5 @@
-"""The HTTP client base for connectors: retries, rate limits, auth, error mapping, redaction.
+"""The HTTP client base for connectors: retries, rate limits, auth, error mapping, redaction,
+and limits on what a remote may send (response size, JSON depth, a deadline per call).
 
 Typical use::
 
@@ -18,11 +19,13 @@ Typical use::
 from .auth import BasicAuth, BearerTokenAuth, Token, TokenProvider
 from .client import IDEMPOTENT_METHODS, ApiClient, Hook, HttpEvent, Lookup
 from .errors import default_error, remote_message_of, request_id_of
+from .limits import DEFAULT_LIMITS, Limits, json_depth_exceeds
 from .ratelimit import RateLimit, RateLimiter, TokenBucket
 from .redaction import MASK, redact, redact_body, redact_headers
 from .retry import DEFAULT_RETRY_STATUSES, NO_RETRY, RetryPolicy, parse_retry_after
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "DEFAULT_RETRY_STATUSES",
     "IDEMPOTENT_METHODS",
     "MASK",
@@ -32,6 +35,7 @@ __all__ = [
     "BearerTokenAuth",
     "Hook",
     "HttpEvent",
+    "Limits",
     "Lookup",
     "RateLimit",
     "RateLimiter",
@@ -40,6 +44,7 @@ __all__ = [
     "TokenBucket",
     "TokenProvider",
     "default_error",
+    "json_depth_exceeds",
     "parse_retry_after",
     "redact",
     "redact_body",

@@ -14,10 +14,17 @@ from typing import Any, ClassVar
 import httpx
 from kervan import ConnectorContext
 from kervan import __version__ as kervan_version
-from kervan.errors import InvalidResponseError, KervanError, RemoteUnavailableError
+from kervan.errors import (
+    DeadlineExceededError,
+    InvalidResponseError,
+    KervanError,
+    RemoteUnavailableError,
+    ResponseLimitError,
+)
 
 from .auth import BearerTokenAuth
 from .errors import default_error, request_id_of
+from .limits import DEFAULT_LIMITS, Limits, json_depth_exceeds, looks_like_json, read_capped
 from .ratelimit import RateLimit, RateLimiter
 from .redaction import redact, redact_body, redact_headers
 from .retry import RetryPolicy, parse_retry_after
@@ -70,11 +77,20 @@ class ApiClient:
     remote's error body) and add one method per endpoint. Transport, clock and sleep default to
     the ``context``'s, so tests route calls to an in-process sandbox and run retries and rate
     limits on simulated time.
+
+    Every call is bounded by :class:`~kervan_sdk.http.Limits` (``default_limits``, or
+    ``limits=`` per client): the body is streamed and reading stops past
+    ``max_response_bytes``; JSON nested deeper than ``max_json_depth`` is refused before it is
+    parsed (both :class:`~kervan.errors.ResponseLimitError`); and the whole call, retries
+    included, ends at ``deadline`` wall-clock seconds
+    (:class:`~kervan.errors.DeadlineExceededError`). None of the three is retried in-process.
     """
 
     remote_name: ClassVar[str] = "remote"
     #: the header an ``idempotency_key`` travels in (remotes differ: ``X-Idempotency-Key``...)
     idempotency_header: ClassVar[str] = "Idempotency-Key"
+    #: what this remote may send (size, JSON depth, deadline); a subclass or ``limits=`` raises it
+    default_limits: ClassVar[Limits] = DEFAULT_LIMITS
 
     def __init__(
         self,
@@ -95,9 +111,11 @@ class ApiClient:
         clock: Callable[[], datetime] | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         rng: random.Random | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.context = context
         self.retry = retry
+        self.limits = limits or self.default_limits
         self._clock = clock or (context.clock if context else _utcnow)
         self._sleep = sleep or (context.sleep if context else asyncio.sleep)
         self._rng = rng or random.Random()
@@ -190,9 +208,12 @@ class ApiClient:
         key = rate_key or f"{method} {path.split('?', 1)[0]}"
         build = {"params": params, "json": json, "data": data, "files": files}
         build |= {"content": content, "headers": headers}
+        loop = asyncio.get_running_loop()
+        deadline = self.limits.deadline
+        ends_at = None if deadline is None else loop.time() + deadline
         for attempt in range(1, self.retry.max_attempts + 1):
             await self.limiter.acquire(key)
-            outcome = await self._attempt(method, path, build, key, attempt, ok)
+            outcome = await self._attempt(method, path, build, key, attempt, ok, ends_at)
             if isinstance(outcome, httpx.Response):
                 return outcome
             blind_resend = outcome.ambiguous and not resend_safe
@@ -203,6 +224,8 @@ class ApiClient:
             ):
                 raise outcome.error
             delay = self.retry.delay(attempt - 1, outcome.retry_after, self._rng)
+            if ends_at is not None and loop.time() + delay >= ends_at:
+                raise outcome.error  # waiting would end past the call's deadline
             await self._wait(delay, outcome.error, attempt, key)
             if blind_resend and lookup_before_retry is not None:
                 found = await lookup_before_retry()
@@ -263,10 +286,15 @@ class ApiClient:
         key: str,
         attempt: int,
         ok: Container[int] | None,
+        ends_at: float | None = None,
     ) -> httpx.Response | _Failure:
         """One send: the response if it is ok, else what went wrong and whether to retry."""
         try:
-            response = await self._send(method, path, build, key, attempt)
+            response = await self._send(method, path, build, key, attempt, ends_at)
+        except DeadlineExceededError as exc:  # the remote may have acted; the time is spent
+            return _Failure(exc, ambiguous=True, retryable=False)
+        except ResponseLimitError as exc:  # asking again would bring the same answer
+            return _Failure(exc, retryable=False)
         except _RETRYABLE_TRANSPORT as exc:
             error = self._transport_error(exc, method, path)
             return _Failure(error, ambiguous=not isinstance(exc, _NEVER_SENT))
@@ -288,7 +316,13 @@ class ApiClient:
         )
 
     async def _send(
-        self, method: str, path: str, build: dict[str, Any], key: str, attempt: int
+        self,
+        method: str,
+        path: str,
+        build: dict[str, Any],
+        key: str,
+        attempt: int,
+        ends_at: float | None = None,
     ) -> httpx.Response:
         request = self._http.build_request(method, path, **build)
         event = HttpEvent(
@@ -309,8 +343,13 @@ class ApiClient:
             )
         started = time.perf_counter()
         try:
-            response = await self._http.send(request)
-        except httpx.TransportError as exc:
+            async with asyncio.timeout_at(ends_at):
+                response = await self._receive(request, method, path)
+        except TimeoutError:
+            elapsed = time.perf_counter() - started
+            self._emit(self._on_response, replace(event, elapsed=elapsed, error="Deadline"))
+            raise self._deadline_error(method, path) from None
+        except (httpx.TransportError, ResponseLimitError) as exc:
             elapsed = time.perf_counter() - started
             self._emit(self._on_response, replace(event, elapsed=elapsed, error=type(exc).__name__))
             raise
@@ -326,6 +365,37 @@ class ApiClient:
                 redact_body(response.text, self._secrets),
             )
         return response
+
+    async def _receive(self, request: httpx.Request, method: str, path: str) -> httpx.Response:
+        """Send ``request`` and read its answer within :attr:`limits` (size, JSON depth)."""
+        response = await self._http.send(request, stream=True)
+        what = f"{self.remote_name}'s answer to {method} {redact(path, self._secrets)}"
+        cap = self.limits.max_response_bytes
+        body = await read_capped(response, cap, what, self.remote_name)
+        # what Response.aread() would have set; the body was read here to stop at the cap
+        response._content = body
+        depth = self.limits.max_json_depth
+        if looks_like_json(body) and json_depth_exceeds(body, depth):
+            raise ResponseLimitError(
+                f"{what} is JSON nested deeper than {depth} levels; Kervan does not parse it",
+                remote=self.remote_name,
+                status=response.status_code,
+                request_id=request_id_of(response),
+                detail={"limit": "json_depth", "maximum": depth},
+            )
+        return response
+
+    def _deadline_error(self, method: str, path: str) -> DeadlineExceededError:
+        seconds = self.limits.deadline
+        return DeadlineExceededError(
+            redact(
+                f"{self.remote_name} did not finish answering {method} {path} within the "
+                f"{seconds:g} s deadline for a call",
+                self._secrets,
+            ),
+            remote=self.remote_name,
+            detail={"limit": "deadline", "maximum": seconds},
+        )
 
     def _loggable_body(self, request: httpx.Request) -> str:
         content_type = request.headers.get("content-type", "")
