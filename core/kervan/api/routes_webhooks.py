@@ -3,6 +3,11 @@
 No API key here: the connection's connector verifies the call with the credentials the seller
 registered at the remote. The raw payload is stored before anything else, so a processing
 failure loses nothing (the reconciler processes it again).
+
+Until the call is verified, the caller is nobody: an unknown tenant, an unknown connection, one
+that cannot take webhooks (not an order source, disabled, misconfigured) and wrong credentials
+all get the same 403, word for word, so the route tells nobody which connections exist. Only a
+retryable failure of our own (the store is unavailable: 503) is said as such, to everyone alike.
 """
 
 from __future__ import annotations
@@ -13,12 +18,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
-from ..errors import KervanError, NotFoundError, PermissionDeniedError
-from ..store.port import DocumentNotFound
+from ..errors import KervanError, PermissionDeniedError
 from .schemas import WebhookOut
 
 router = APIRouter()
 log = logging.getLogger("kervan.api.webhooks")
+_REFUSED = "webhook credentials do not match this connection"
 
 
 @router.post(
@@ -35,10 +40,14 @@ async def receive_webhook(request: Request, tenant_id: str, connection_id: str) 
         key = await run_in_threadpool(
             rt.engine.receive_webhook, tenant_id, connection_id, dict(request.headers), body
         )
-    except (NotFoundError, DocumentNotFound) as exc:
-        # the same answer as bad credentials: an unauthenticated caller learns nothing
-        # about which tenants and connections exist
-        raise PermissionDeniedError("webhook credentials do not match this connection") from exc
+    except KervanError as exc:
+        if exc.retryable:
+            raise
+        log.info("webhook refused for %r/%r: %s", tenant_id, connection_id, exc.message)
+        raise PermissionDeniedError(_REFUSED) from exc
+    except Exception as exc:  # a bug, on a connection that exists: logged, and still 403
+        log.error("webhook check failed for %r/%r", tenant_id, connection_id, exc_info=exc)
+        raise PermissionDeniedError(_REFUSED) from exc
     try:
         result = await run_in_threadpool(rt.engine.process_webhook, tenant_id, key, connection_id)
     except KervanError as exc:  # stored; the reconciler tries again
