@@ -22,30 +22,55 @@ All rounding is ROUND_HALF_UP at kuruş (:func:`kervan.domain.kurus`) except ste
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
+from . import vat
 from .domain import (
     FOREIGN_PLACEHOLDER,
+    PERSON_PLACEHOLDER,
     BillingReference,
     DocumentKind,
     DocumentStatus,
     ExportTerms,
-    InternetSale,
     Invoice,
     InvoiceLine,
     Order,
     OrderLine,
     Party,
+    PartyKind,
     PaymentMethod,
+    ProductCard,
     TaxSubtotal,
     Totals,
     kurus,
 )
 from .domain.money import KURUS, ZERO
 from .errors import InvalidInputError
-from .tax import EXPORT_EXEMPTION_REASON, EXPORT_PROFILE, Decision, return_profile
+from .exports import export_problems, gtip_of
+from .internet_sale import carrier_for, internet_sale
+from .roles import CarrierLegal
+from .tax import (
+    EARSIV_PROFILE,
+    EXPORT_EXEMPTION_REASON,
+    Decision,
+    return_profile,
+)
+
+__all__ = [
+    "build_lines",
+    "carrier_for",
+    "check_arithmetic",
+    "export_problems",
+    "invoice_from_order",
+    "order_problems",
+    "return_invoice",
+    "split_net",
+    "subtotals",
+    "totals_of",
+    "turkish_date",
+]
 
 HUNDRED = Decimal(100)
 #: GİB dates are Turkish local dates (UTC+3 all year since 2016)
@@ -97,8 +122,12 @@ def _exemption(vat: Decimal, decision: Decision) -> tuple[str | None, str | None
     return None, None
 
 
-def build_lines(order: Order, decision: Decision) -> list[InvoiceLine]:
-    """Invoice lines for ``order`` (see the module docstring for the rounding)."""
+def build_lines(
+    order: Order, decision: Decision, cards: Mapping[str, ProductCard] | None = None
+) -> list[InvoiceLine]:
+    """Invoice lines for ``order`` (see the module docstring for the rounding); an export
+    line takes its GTİP from the order line, else from its product card in ``cards``
+    (barcode → card)."""
     groups: dict[Decimal, list[int]] = defaultdict(list)
     for i, line in enumerate(order.lines):
         groups[_line_rate(line, decision)].append(i)
@@ -108,6 +137,10 @@ def build_lines(order: Order, decision: Decision) -> list[InvoiceLine]:
             nets[i] = net
     out = []
     for i, line in enumerate(order.lines):
+        if decision.kind is DocumentKind.EXPORT:
+            line = line.model_copy(
+                update={"hs_code": gtip_of(line, (cards or {}).get(line.barcode))}
+            )
         rate = _line_rate(line, decision)
         out.append(_invoice_line(i + 1, line, rate, nets[i], decision))
     return out
@@ -182,14 +215,33 @@ def _buyer(order: Order, decision: Decision) -> Party:
     phone = order.buyer.phone or address.phone
     update = {"address": address.model_copy(update={"phone": None}), "phone": phone}
     buyer = order.buyer.model_copy(update=update)
-    if buyer.scheme == "TCKN" and not (buyer.first_name and buyer.last_name):
-        # a sole trader invoiced under a TCKN: GİB wants Person/FirstName and FamilyName
-        first, _, last = (buyer.company_name or "").strip().rpartition(" ")
-        buyer = buyer.model_copy(update={"first_name": first or last, "last_name": last})
+    problem = _buyer_problem(order)
+    if problem:
+        raise InvalidInputError(
+            problem,
+            errors=[
+                {"loc": ["buyer", "first_name"], "msg": "required with a TCKN"},
+                {"loc": ["buyer", "last_name"], "msg": "required with a TCKN"},
+            ],
+        )
     # GİB: a foreign buyer on an e-Arşiv invoice is written with the VKN placeholder
     if decision.kind is DocumentKind.EXPORT and not order.invoice_address.is_domestic:
         buyer = buyer.model_copy(update={"tax_id": FOREIGN_PLACEHOLDER})
     return buyer
+
+
+def _buyer_problem(order: Order) -> str | None:
+    """A party invoiced under a TCKN is a person to GİB (``Person/FirstName`` and
+    ``FamilyName``): a sole trader's trade name goes to ``PartyName`` and cannot stand in for
+    the person's names (splitting "Ayşe Yılmaz Ticaret" at a space names nobody)."""
+    buyer = order.buyer
+    if buyer.scheme != "TCKN" or (buyer.first_name and buyer.last_name):
+        return None
+    return (
+        f"order {order.id}: the buyer is invoiced under a TCKN (a sole trader) with the trade "
+        f"name {buyer.company_name!r} but without the person's first and last name, which GİB "
+        "requires for a TCKN; the order source must give the buyer's first and last name"
+    )
 
 
 def _check_decision(order: Order, decision: Decision, exchange_rate: Decimal | None) -> None:
@@ -200,13 +252,64 @@ def _check_decision(order: Order, decision: Decision, exchange_rate: Decimal | N
             f"order {order.id} is in {order.currency}: an exchange rate is required",
             errors=[{"loc": ["exchange_rate"], "msg": "required for a non-TRY invoice"}],
         )
-    if decision.profile == EXPORT_PROFILE:
-        missing = [x.line_id for x in order.lines if not x.hs_code]
-        if missing:
-            raise InvalidInputError(
-                "an IHRACAT invoice needs a GTİP (hs_code) on every line",
-                errors=[{"loc": ["lines", i, "hs_code"], "msg": "missing"} for i in missing],
-            )
+
+
+def _rate_problems(order: Order, decision: Decision, day: date) -> list[str]:
+    problems = []
+    for pos, line in enumerate(order.lines, start=1):
+        where = f"line {pos} (barcode {line.barcode})"
+        found = vat.rate_problem(
+            _line_rate(line, decision), decision.exemption_code, day, where=where
+        )
+        if found:
+            problems.append(found)
+    return problems
+
+
+def order_problems(
+    order: Order,
+    decision: Decision,
+    *,
+    issued_at: datetime,
+    cards: Mapping[str, ProductCard] | None = None,
+    exchange_rates: Mapping[str, Decimal] | None = None,
+    carrier: CarrierLegal | None = None,
+    gross_kg: Decimal | None = None,
+    strict: bool = True,
+) -> list[str]:
+    """Why ``order`` cannot be invoiced under ``decision`` at ``issued_at``: each message a
+    reason to hold the order before a number is taken (empty: go ahead).
+
+    * VAT: every line's rate is valid on the issue date (:mod:`kervan.vat`), 0 % only exempt;
+    * exports: a GTİP on every line, from the line or its product card (``cards``: barcode →
+      card), and a micro export within the ETGB limits (:mod:`kervan.exports`);
+      ``exchange_rates`` are the tenant's (TRY per unit), used to value it in EUR;
+    * a TCKN buyer has a person's first and last name;
+    * an e-Arşiv names the carrier the order ships with (``carrier``, with its VKN).
+
+    ``strict=False`` drops what is only unknown (a product weight, a EUR rate, the carrier)
+    and keeps what is shown wrong: :func:`invoice_from_order` refuses those.
+    """
+    day = turkish_date(issued_at)
+    problems = _rate_problems(order, decision, day)
+    problems += export_problems(
+        order,
+        issued_on=day,
+        cards=cards,
+        exchange_rates=exchange_rates,
+        gross_kg=gross_kg,
+        strict=strict,
+    )
+    buyer = _buyer_problem(order)
+    if buyer:
+        problems.append(buyer)
+    if strict and decision.profile == EARSIV_PROFILE and carrier is None:
+        problems.append(
+            f"no carrier identity for this e-Arşiv internet sale (cargo provider "
+            f"{order.cargo_provider or 'not given'}): GİB wants the carrier's VKN and title; "
+            "ship with a carrier whose plugin declares legal_party"
+        )
+    return problems
 
 
 def invoice_from_order(
@@ -219,6 +322,10 @@ def invoice_from_order(
     issued_at: datetime,
     sender_alias: str | None,
     website: str,
+    carrier: CarrierLegal | None = None,
+    dispatch_date: date | None = None,
+    cards: Mapping[str, ProductCard] | None = None,
+    exchange_rates: Mapping[str, Decimal] | None = None,
     carrier_name: str | None = None,
     payment_method: PaymentMethod = PaymentMethod.PAYMENT_AGENT,
     payment_agent: str | None = None,
@@ -227,27 +334,49 @@ def invoice_from_order(
 ) -> Invoice:
     """The sales invoice for ``order`` under ``decision`` (which must not be a hold).
 
+    ``carrier`` is the company the parcel ships with (e-Arşiv ``CarrierParty``; without one no
+    carrier is written), ``dispatch_date`` the day it is handed to that carrier (default: the
+    issue date). ``cards`` (barcode → product card) supply a GTİP an export line lacks and the
+    weights for the ETGB limit; ``exchange_rates`` (the tenant's, TRY per unit) value a micro
+    export in EUR. ``carrier_name`` is ignored (a name without a VKN names no carrier).
+
     Raises :class:`InvalidInputError` for a held decision, a non-TRY order without
-    ``exchange_rate``, or an IHRACAT order with lines lacking a GTİP.
+    ``exchange_rate``, and for each :func:`order_problems` finding except a missing carrier.
     """
+    del carrier_name  # kept for callers not yet passing ``carrier``
     _check_decision(order, decision, exchange_rate)
     assert decision.kind is not None and decision.profile is not None
+    rates = exchange_rates if exchange_rates is not None else _rates(order, exchange_rate)
+    problems = order_problems(
+        order,
+        decision,
+        issued_at=issued_at,
+        cards=cards,
+        exchange_rates=rates,
+        carrier=carrier,
+        strict=False,
+    )
+    if problems:
+        raise InvalidInputError(
+            f"order {order.id}: " + "; ".join(problems), errors=_problem_locs(order, problems)
+        )
     # UBL-TR writes IssueTime to the second and the exchange rate to 6 decimals
     issued_at = issued_at.replace(microsecond=0)
     if order.currency == "TRY":
         exchange_rate = None
     elif exchange_rate is not None:
         exchange_rate = exchange_rate.quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
-    lines = build_lines(order, decision)
+    lines = build_lines(order, decision, cards)
     internet = None
-    if decision.profile == "EARSIVFATURA":  # every e-Arşiv we issue is an internet sale
-        internet = InternetSale(
+    if decision.profile == EARSIV_PROFILE:  # every e-Arşiv we issue is an internet sale
+        internet = internet_sale(
             website=website,
             payment_method=payment_method,
             payment_agent=payment_agent or order.source,
-            payment_date=turkish_date(order.ordered_at),
-            carrier_name=carrier_name or order.cargo_provider,
-            send_date=turkish_date(issued_at),
+            paid=turkish_date(order.ordered_at),
+            issued=turkish_date(issued_at),
+            carrier=carrier,
+            dispatch=dispatch_date,
         )
     export = decision.kind is DocumentKind.EXPORT
     return Invoice(
@@ -275,6 +404,21 @@ def invoice_from_order(
         internet_sale=internet,
         export_terms=ExportTerms(delivery_address=order.shipping_address) if export else None,
     )
+
+
+def _problem_locs(order: Order, problems: list[str]) -> list[dict[str, object]]:
+    locs: list[dict[str, object]] = [{"loc": ["order"], "msg": p} for p in problems]
+    if _buyer_problem(order) in problems:
+        locs += [
+            {"loc": ["buyer", "first_name"], "msg": "required with a TCKN"},
+            {"loc": ["buyer", "last_name"], "msg": "required with a TCKN"},
+        ]
+    return locs
+
+
+def _rates(order: Order, exchange_rate: Decimal | None) -> dict[str, Decimal]:
+    """The order's own rate (TRY per unit) as the only known rate, for the ETGB value check."""
+    return {order.currency: exchange_rate} if exchange_rate and order.currency != "TRY" else {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -406,6 +550,24 @@ def _returned_lines(original: Invoice, quantities: dict[int, Decimal]) -> list[I
     return out
 
 
+def _check_returning_party(original: Invoice) -> None:
+    """An IADE is issued by the buyer who returns the goods, so only a taxpayer can be its
+    "seller". A private person (not registered for e-Fatura, no trade name) issues no invoice:
+    the seller documents that return with an expense voucher (gider pusulası)."""
+    buyer = original.buyer
+    registered = original.kind is DocumentKind.EFATURA
+    private = buyer.tax_id == PERSON_PLACEHOLDER or (
+        buyer.kind is PartyKind.PERSON and not registered
+    )
+    if private:
+        raise InvalidInputError(
+            f"invoice {original.number}: its buyer is a private person, not a taxpayer, and "
+            "cannot issue a return (IADE) invoice; document a return from a private person "
+            "with an expense voucher (gider pusulası) instead",
+            errors=[{"loc": ["original", "buyer"], "msg": "a private person issues no IADE"}],
+        )
+
+
 def return_invoice(
     original: Invoice,
     quantities: dict[int, Decimal],
@@ -421,6 +583,7 @@ def return_invoice(
     TICARIFATURA). Each returned line refunds what was paid for it (pro rata for part of a
     line, rounded half up), split into net and VAT like a sale (see the module docstring).
     """
+    _check_returning_party(original)
     lines = _returned_lines(original, quantities)
     return original.model_copy(
         update={

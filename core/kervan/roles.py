@@ -375,10 +375,34 @@ def desi_of(dimensions: Dimensions, step: Decimal = Decimal(1)) -> Decimal:
     return (raw / step).to_integral_value(rounding=ROUND_CEILING) * step
 
 
+class CarrierLegal(BaseModel):
+    """The carrier company as an e-Arşiv internet-sale invoice names it (``CarrierParty``).
+
+    GİB wants the carrier's VKN and title on every internet sale shipped by a carrier; each
+    figure is declared with the public ``source`` it was taken from (cite it in the plugin's
+    README too). ``aliases`` are other names a marketplace gives the same company (Trendyol's
+    ``cargoProviderName``, e.g. "DHL eCommerce Marketplace" for MNG): matched ignoring case,
+    Turkish dotted/dotless i and the words "kargo"/"marketplace" (see
+    :func:`kervan.invoicing.carrier_for`).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=200, description="registered title (ticaret unvanı)")
+    tax_id: str = Field(pattern=r"^[0-9]{10}$", description="VKN")
+    city: str = Field(min_length=1, max_length=100, description="il of the registered office")
+    district: str | None = Field(default=None, max_length=100, description="ilçe, if known")
+    source: str = Field(min_length=1, description="where the title and VKN were taken from")
+    aliases: tuple[str, ...] = ()
+
+
 class Carrier(Connector):
     role: ClassVar[str] = "carrier"
     #: how this carrier rounds desi up (1 = whole desi, 0.5 = half desi)
     desi_step: ClassVar[Decimal] = Decimal(1)
+    #: the company's legal identity for e-Arşiv internet sales (``None``: not declared, and
+    #: an e-Arşiv order shipped with it is held until one is known)
+    legal_party: ClassVar[CarrierLegal | None] = None
 
     def billable_desi(self, parcels: list[Dimensions]) -> Decimal:
         """Sum of parcel desi, where each parcel's weight takes over when heavier."""

@@ -131,16 +131,23 @@ def test_several_rates_give_one_subtotal_each():
     assert inv.totals.tax_total == sum(s.tax_amount for s in inv.tax_subtotals)
 
 
-def test_zero_rate_line_carries_an_exemption_code_allowed_on_satis():
-    inv = issue(order(line(1, "50.00", rate=0), line(2, "12.00")))
+def test_line_too_small_for_vat_carries_the_non_exemption_code_allowed_on_satis():
+    # 0.01 TRY at 20 %: the VAT rounds to 0, so GİB wants a code; 351 is the one SATIS allows
+    inv = issue(order(line(1, "0.01"), line(2, "12.00")))
     zero = inv.lines[0]
-    assert zero.vat_amount == 0 and zero.exemption_code == ZERO_RATE_CODE
+    assert zero.vat_rate == 20 and zero.vat_amount == 0
+    assert zero.exemption_code == ZERO_RATE_CODE
     assert inv.type_code == "SATIS"
     assert check_arithmetic(inv) == []
 
 
+def test_zero_rate_on_a_taxed_sale_is_refused_naming_the_line_and_date():
+    with pytest.raises(InvalidInputError, match=r"line 1 \(barcode b1\): 0 % VAT .*2026-05-04"):
+        issue(order(line(1, "50.00", rate=0), line(2, "12.00")))
+
+
 def test_micro_export_is_exempt_e_arsiv_with_foreign_placeholder_and_internet_sale():
-    o = order(line(1, "120.00"), abroad=True, micro=True, currency="EUR")
+    o = order(line(1, "120.00", hs="610910000000"), abroad=True, micro=True, currency="EUR")
     inv = issue(o, exchange_rate=Decimal("36.1234567"))
     assert (inv.kind, inv.profile, inv.type_code) == (
         DocumentKind.EXPORT,
@@ -151,7 +158,9 @@ def test_micro_export_is_exempt_e_arsiv_with_foreign_placeholder_and_internet_sa
     assert inv.totals.payable == Decimal("120.00")  # VAT-free: the buyer's price is the net
     assert inv.buyer.tax_id == FOREIGN_PLACEHOLDER
     assert inv.exchange_rate == Decimal("36.123457")
-    assert inv.internet_sale is not None and inv.internet_sale.carrier_name == "Yurtiçi Kargo"
+    assert inv.internet_sale is not None
+    # no carrier was given: none is named (never a name without its VKN)
+    assert inv.internet_sale.carrier_name is None and inv.internet_sale.carrier_tax_id is None
 
 
 def test_registered_buyer_invoice_has_no_internet_block_and_alias():
@@ -190,11 +199,28 @@ def test_ihracat_needs_gtip_on_every_line():
         issue(order(line(1, "1.00", hs="610910000000"), line(2, "2.00"), abroad=True))
 
 
-def test_sole_trader_under_tckn_gets_person_names_for_gib():
-    trader = Party(kind=PartyKind.COMPANY, tax_id="10000000146", company_name="Ayşe Nur Kaya")
+def test_sole_trader_under_tckn_keeps_the_persons_names_and_the_trade_name():
+    trader = Party(
+        kind=PartyKind.COMPANY,
+        tax_id="10000000146",
+        first_name="Ayşe",
+        last_name="Yılmaz",
+        company_name="Ayşe Yılmaz Ticaret",
+    )
     inv = issue(order(line(1, "10.00"), buyer=trader))
-    assert (inv.buyer.first_name, inv.buyer.last_name) == ("Ayşe Nur", "Kaya")
-    assert inv.buyer.company_name == "Ayşe Nur Kaya"
+    assert (inv.buyer.first_name, inv.buyer.last_name) == ("Ayşe", "Yılmaz")
+    assert inv.buyer.company_name == "Ayşe Yılmaz Ticaret"
+
+
+def test_sole_trader_under_tckn_without_the_persons_names_is_refused_not_split():
+    # splitting the trade name at its last space gave FirstName="Ayşe Yılmaz",
+    # FamilyName="Ticaret": nobody's name
+    trader = Party(kind=PartyKind.COMPANY, tax_id="10000000146", company_name="Ayşe Yılmaz Ticaret")
+    with pytest.raises(InvalidInputError, match="first and last name") as caught:
+        issue(order(line(1, "10.00"), buyer=trader))
+    assert {("buyer", "first_name"), ("buyer", "last_name")} <= {
+        tuple(e["loc"]) for e in caught.value.errors
+    }
 
 
 def test_address_phone_moves_to_the_party():
@@ -274,7 +300,8 @@ def order_lines(draw, i: int, abroad: bool) -> OrderLine:
     price = Decimal(draw(st.integers(1, 10_000_000))) / 100
     gross = kurus(price * Decimal(qty))
     discount = kurus(gross * Decimal(draw(st.sampled_from([0, 0, 1, 10, 50, 99, 100]))) / 100)
-    rate = draw(st.sampled_from([0, 1, 10, 20]))
+    # 0 % only abroad (exempt); a taxed sale takes a rate valid on the issue date
+    rate = draw(st.sampled_from([0, 1, 10, 20] if abroad else [1, 10, 20]))
     hs = "610910000000" if abroad else None
     return line(i, str(price), qty=qty, rate=rate, discount=str(discount), hs=hs)
 

@@ -52,7 +52,12 @@ class PaymentMethod(StrEnum):
 
 
 class InternetSale(BaseModel):
-    """The internet-sale block an e-Arşiv invoice for an online order must carry."""
+    """The internet-sale block an e-Arşiv invoice for an online order must carry.
+
+    The carrier is the company the parcel ships with (``CarrierParty``): its registered title,
+    VKN/TCKN and address, never the seller's. ``send_date`` is the Gönderim Tarihi, the day
+    the goods are handed to that carrier (the rule is in ``docs/ubl-tr.md``).
+    """
 
     model_config = ConfigDict(hide_input_in_errors=True, extra="forbid", frozen=True)
 
@@ -61,7 +66,8 @@ class InternetSale(BaseModel):
     payment_agent: str | None = Field(default=None, max_length=200)
     payment_date: date
     carrier_name: str | None = Field(default=None, max_length=200)
-    carrier_tax_id: str | None = Field(default=None, max_length=11)
+    carrier_tax_id: str | None = Field(default=None, pattern=r"^[0-9]{10,11}$")
+    carrier_address: Address | None = None
     send_date: date | None = None
 
 

@@ -12,9 +12,12 @@ from decimal import Decimal
 from kervan.domain import Address, Invoice, InvoiceLine, Party, PartyKind
 from kervan.domain.documents import InternetSale, PaymentMethod
 from kervan.errors import InvalidInputError
+from lxml import etree
 
+from . import xslt
 from .parties import build_address, build_party, seller_blocks
 from .xmlutil import (
+    CAC,
     CBC,
     CUSTOMIZATION,
     NS,
@@ -83,6 +86,8 @@ def _references(root: Element, inv: Invoice) -> None:
         cbc(doc, "DocumentTypeCode", inv.billing_reference.document_type_code)
     if inv.profile == "EARSIVFATURA":
         _earsiv_references(root, inv)
+    assert inv.number is not None  # build_invoice refuses an unnumbered draft
+    xslt.embed(root, inv.number, date_text(local(inv.issued_at).date()))
 
 
 def _doc_ref(
@@ -109,6 +114,23 @@ def _earsiv_references(root: Element, inv: Invoice) -> None:
     _doc_ref(root, date_text(sale.payment_date), issued, "INT_PAYMENTDATE")
 
 
+def _seller_registrations(root: Element, seller: Party) -> None:
+    """MERSİS and trade-register numbers as further ``PartyIdentification``s of the supplier
+    (schemeIDs ``MERSISNO`` and ``TICARETSICILNO`` from GİB's PartyIdentificationIDType list),
+    right after its VKN/TCKN."""
+    extra = [("MERSISNO", seller.mersis_no), ("TICARETSICILNO", seller.trade_register_no)]
+    extra = [(scheme, value) for scheme, value in extra if value]
+    if not extra:
+        return
+    party = root.find(f"{CAC}AccountingSupplierParty/{CAC}Party")
+    assert party is not None
+    at = party.index(party.find(CAC + "PartyIdentification")) + 1
+    for offset, (scheme, value) in enumerate(extra):
+        ident = etree.Element(CAC + "PartyIdentification")
+        cbc(ident, "ID", value, schemeID=scheme)
+        party.insert(at + offset, ident)
+
+
 def _parties(root: Element, inv: Invoice) -> None:
     if inv.profile == "IHRACAT":
         build_party(cac(root, "AccountingCustomerParty"), CUSTOMS)
@@ -122,30 +144,28 @@ def _parties(root: Element, inv: Invoice) -> None:
         build_party(cac(root, "AccountingCustomerParty"), inv.buyer)
 
 
-def _carrier(delivery: Element, sale: InternetSale, seller: Party) -> None:
+def _carrier(delivery: Element, sale: InternetSale) -> None:
+    """The company that carries the parcel: its own VKN/TCKN, title and registered office."""
+    assert sale.carrier_tax_id and sale.carrier_name and sale.carrier_address
     party = cac(delivery, "CarrierParty")
-    ident = cac(party, "PartyIdentification")
     tax_id = sale.carrier_tax_id
-    if tax_id:
-        cbc(ident, "ID", tax_id, schemeID="VKN" if len(tax_id) == 10 else "TCKN")
-    else:  # GİB's XSD wants an identification; an unknown carrier id is written empty
-        cbc(ident, "ID", "")
-    cbc(cac(party, "PartyName"), "Name", sale.carrier_name or "")
-    # the carrier's own address is unknown; it collects the parcel at the seller's premises
-    assert seller.address is not None
-    build_address(party, "PostalAddress", seller.address)
+    scheme = "VKN" if len(tax_id) == 10 else "TCKN"
+    cbc(cac(party, "PartyIdentification"), "ID", tax_id, schemeID=scheme)
+    cbc(cac(party, "PartyName"), "Name", sale.carrier_name)
+    build_address(party, "PostalAddress", sale.carrier_address)
 
 
 def _delivery(root: Element, inv: Invoice) -> None:
     sale, terms = inv.internet_sale, inv.export_terms
-    has_carrier = bool(sale and sale.carrier_name)
+    # a carrier is written only when known by its tax id (never an empty identification)
+    has_carrier = bool(sale and sale.carrier_tax_id and sale.carrier_name and sale.carrier_address)
     if not (has_carrier or (sale and sale.send_date) or terms):
         return
     delivery = cac(root, "Delivery")
     if terms and terms.delivery_address:
         build_address(delivery, "DeliveryAddress", terms.delivery_address)
     if sale and has_carrier:
-        _carrier(delivery, sale, inv.seller)
+        _carrier(delivery, sale)
     if sale and sale.send_date:
         cbc(cac(delivery, "Despatch"), "ActualDespatchDate", date_text(sale.send_date))
     if terms:
@@ -277,6 +297,7 @@ def build_invoice(invoice: Invoice) -> bytes:
     _header(root, invoice)
     _references(root, invoice)
     seller_blocks(root, invoice.seller, invoice.number, "AccountingSupplierParty")
+    _seller_registrations(root, invoice.seller)
     _parties(root, invoice)
     _delivery(root, invoice)
     _payment(root, invoice)

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from kervan.domain import (
+    Address,
     BillingReference,
     DespatchAdvice,
     DespatchLine,
@@ -114,6 +115,11 @@ def _doc_refs(root: Element) -> dict[str, Element]:
     return refs
 
 
+def _carrier_address(carrier: Element | None) -> Address | None:
+    address = carrier.find(CAC + "PostalAddress") if carrier is not None else None
+    return parse_address(address) if address is not None else None
+
+
 def _internet_sale(root: Element) -> InternetSale | None:
     refs = _doc_refs(root)
     if "IS_INTERNET" not in refs:
@@ -129,6 +135,7 @@ def _internet_sale(root: Element) -> InternetSale | None:
         payment_date=paid or _req(root, CBC + "IssueDate"),
         carrier_name=text_of(carrier, path("cac:PartyName", "cbc:Name")),
         carrier_tax_id=text_of(carrier, path("cac:PartyIdentification", "cbc:ID")),
+        carrier_address=_carrier_address(carrier),
         send_date=sent,
     )
 

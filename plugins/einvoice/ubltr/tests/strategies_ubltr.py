@@ -95,11 +95,14 @@ def buyers(draw, foreign: bool = False) -> Party:
             phone=phone,
             email=email,
         )
-    # a sole trader is a company invoiced under a TCKN
+    # a sole trader is a company invoiced under a TCKN: the person's names and the trade name
     tax_id = draw(st.sampled_from([*VKNS, "10000000146"] if not foreign else ["2222222222"]))
+    sole_trader = len(tax_id) == 11
     return Party(
         kind=kind,
         tax_id=tax_id,
+        first_name=draw(st.sampled_from(FIRST)) if sole_trader else None,
+        last_name=draw(st.sampled_from(LAST)) if sole_trader else None,
         company_name=draw(st.sampled_from(COMPANIES)),
         tax_office=draw(st.sampled_from([None, "Beşiktaş"])),
         phone=phone,
@@ -137,7 +140,10 @@ def order_lines(draw, index: int, with_hs: bool) -> OrderLine:
         name=draw(st.sampled_from(PRODUCTS)),
         quantity=qty,
         unit_price=unit_price,
-        vat_rate=draw(st.sampled_from([Decimal(20), Decimal(10), Decimal(1), Decimal(0)])),
+        # 0 % only on exports (exempt, code 301): a taxed sale needs a rate valid on the day
+        vat_rate=draw(
+            st.sampled_from([Decimal(20), Decimal(10), Decimal(1)] + [Decimal(0)] * with_hs)
+        ),
         discount=discount,
         unit_code="KGM" if qty != qty.to_integral_value() else "C62",
         hs_code="610910000000" if with_hs else None,
@@ -152,6 +158,8 @@ def orders(draw, export: bool | None = None) -> Order:
     lines = [draw(order_lines(i + 1, with_hs=foreign)) for i in range(n)]
     address = draw(addresses(foreign=foreign))
     currency = draw(st.sampled_from(["EUR", "USD", "TRY"])) if foreign else "TRY"
+    if micro and currency == "EUR" and sum(x.payable for x in lines) > 30_000:
+        micro = False  # over the ETGB value limit: a classic export (IHRACAT)
     return Order(
         id=f"conn:{draw(st.integers(1, 10**9))}",
         tenant_id="t1",

@@ -4,6 +4,7 @@ names the rule and the element."""
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,10 +15,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 from kervan.domain import Address, Order, OrderLine, Party, PartyKind
 from kervan.errors import InvalidInputError
 from kervan.invoicing import invoice_from_order
-from kervan.roles import Alias, Registration
+from kervan.roles import Alias, CarrierLegal, Registration
 from kervan.tax import decide
 from kervan_ubltr import DocumentInvalid, build_invoice, build_valid, parse, validate
 from kervan_ubltr.despatch_xml import TRANSPORT_ONLY_NOTE
+from kervan_ubltr.xmlutil import path
+from lxml import etree
 from strategies_ubltr import SELLER, T0, despatch, new_uuid
 
 C = Decimal("0.01")
@@ -45,7 +48,7 @@ def order(buyer=PERSON, address=TR, micro=False, currency="TRY"):
             name="Kitap",
             quantity=1,
             unit_price="45.00",
-            vat_rate=0,
+            vat_rate=10,
             hs_code="490199000000",
         ),
     ]
@@ -132,7 +135,45 @@ def test_e_arsiv_internet_sale_block(validator):
         b"INT_PAYMENTDATE",
     ):
         assert b"<cbc:DocumentTypeCode>" + code + b"</cbc:DocumentTypeCode>" in xml
-    assert b"Aras Kargo" in xml and b"ActualDespatchDate" in xml
+    assert b"ActualDespatchDate" in xml
+    # no carrier known: none is named, never a CarrierParty with an empty identification
+    assert b"CarrierParty" not in xml
+
+
+CARRIER = CarrierLegal(
+    name="Örnek Kargo A.Ş.", tax_id="3297552117", city="Bursa", district="Nilüfer", source="test"
+)
+
+
+def carrier_party(xml: bytes):
+    root = etree.fromstring(xml)
+    (party,) = root.iterfind(path("cac:Delivery", "cac:CarrierParty"))
+    return party
+
+
+def test_e_arsiv_carrier_is_the_carrier_with_its_vkn_and_address_not_the_sellers(validator):
+    sent = T0.date() + timedelta(days=1)
+    inv = invoice(order(), carrier=CARRIER, dispatch_date=sent)
+    xml = build_valid(inv)
+    assert validator.validate(xml).ok
+    party = carrier_party(xml)
+    ident = party.find(path("cac:PartyIdentification", "cbc:ID"))
+    assert (ident.text, ident.get("schemeID")) == ("3297552117", "VKN")
+    assert party.findtext(path("cac:PartyName", "cbc:Name")) == "Örnek Kargo A.Ş."
+    assert party.findtext(path("cac:PostalAddress", "cbc:CityName")) == "Bursa"
+    assert party.findtext(path("cac:PostalAddress", "cbc:CitySubdivisionName")) == "Nilüfer"
+    assert SELLER.address.city != "Bursa"
+    despatch = etree.fromstring(xml).findtext(
+        path("cac:Delivery", "cac:Despatch", "cbc:ActualDespatchDate")
+    )
+    assert despatch == sent.isoformat()
+    # and it reads back the same
+    assert parse(xml).internet_sale == inv.internet_sale
+
+
+def test_dispatch_date_before_the_order_is_refused():
+    with pytest.raises(InvalidInputError, match="before the order date"):
+        invoice(order(), carrier=CARRIER, dispatch_date=T0.date() - timedelta(days=1))
 
 
 def test_ihracat_goes_to_customs_with_the_buyer_as_export_party(validator):
