@@ -144,30 +144,28 @@ def _parties(root: Element, inv: Invoice) -> None:
         build_party(cac(root, "AccountingCustomerParty"), inv.buyer)
 
 
-def _carrier(delivery: Element, sale: InternetSale, seller: Party) -> None:
+def _carrier(delivery: Element, sale: InternetSale) -> None:
+    """The company that carries the parcel: its own VKN/TCKN, title and registered office."""
+    assert sale.carrier_tax_id and sale.carrier_name and sale.carrier_address
     party = cac(delivery, "CarrierParty")
-    ident = cac(party, "PartyIdentification")
     tax_id = sale.carrier_tax_id
-    if tax_id:
-        cbc(ident, "ID", tax_id, schemeID="VKN" if len(tax_id) == 10 else "TCKN")
-    else:  # GİB's XSD wants an identification; an unknown carrier id is written empty
-        cbc(ident, "ID", "")
-    cbc(cac(party, "PartyName"), "Name", sale.carrier_name or "")
-    # the carrier's own address is unknown; it collects the parcel at the seller's premises
-    assert seller.address is not None
-    build_address(party, "PostalAddress", seller.address)
+    scheme = "VKN" if len(tax_id) == 10 else "TCKN"
+    cbc(cac(party, "PartyIdentification"), "ID", tax_id, schemeID=scheme)
+    cbc(cac(party, "PartyName"), "Name", sale.carrier_name)
+    build_address(party, "PostalAddress", sale.carrier_address)
 
 
 def _delivery(root: Element, inv: Invoice) -> None:
     sale, terms = inv.internet_sale, inv.export_terms
-    has_carrier = bool(sale and sale.carrier_name)
+    # a carrier is written only when known by its tax id (never an empty identification)
+    has_carrier = bool(sale and sale.carrier_tax_id and sale.carrier_name and sale.carrier_address)
     if not (has_carrier or (sale and sale.send_date) or terms):
         return
     delivery = cac(root, "Delivery")
     if terms and terms.delivery_address:
         build_address(delivery, "DeliveryAddress", terms.delivery_address)
     if sale and has_carrier:
-        _carrier(delivery, sale, inv.seller)
+        _carrier(delivery, sale)
     if sale and sale.send_date:
         cbc(cac(delivery, "Despatch"), "ActualDespatchDate", date_text(sale.send_date))
     if terms:
