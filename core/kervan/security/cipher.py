@@ -136,14 +136,14 @@ def env_keys(env: Mapping[str, str]) -> list[bytes]:
 
 def load_cipher(env: dict[str, str] | None = None) -> SecretCipher:
     """The cipher from ``KERVAN_SECRET_KEY`` or ``$KERVAN_HOME/secret.key``."""
-    from ..store.opening import kervan_home
+    from ..store.opening import kervan_home, private_dir
 
     env = dict(os.environ) if env is None else env
     keys = env_keys(env)
     if keys:
         return SecretCipher(keys)
     home = Path(env["KERVAN_HOME"]) if env.get("KERVAN_HOME") else kervan_home()
-    home.mkdir(parents=True, exist_ok=True)
+    private_dir(home)
     current = load_or_create_key(home / KEY_FILE)
     # keys retired by rotate_key_file stay readable until their files are deleted
     retired = [decode_key(p.read_text()) for p in sorted(home.glob(f"{KEY_FILE}.old-*"))]

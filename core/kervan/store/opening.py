@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -12,6 +13,42 @@ from .port import Store, StoreError
 def kervan_home() -> Path:
     """``KERVAN_HOME`` or ``~/.kervan``: where the default database and key file live."""
     return Path(os.environ.get("KERVAN_HOME") or Path.home() / ".kervan")
+
+
+#: files that hold tenants' data or keys: read and written by the owner only
+PRIVATE_FILE = 0o600
+#: their folder: nobody else may list, create or replace files in it
+PRIVATE_DIR = 0o700
+
+
+def private_dir(path: Path | str) -> Path:
+    """Make sure the folder ``path`` exists with mode 0700 when it is Kervan's own: one it
+    creates now (parents too), or ``KERVAN_HOME``. A folder the operator chose and that
+    already exists (``sqlite:////srv/data/kervan.db``) keeps its mode: tightening, say,
+    ``/srv/data`` could lock out what else lives there."""
+    folder = Path(path).absolute()
+    missing = []
+    probe = folder
+    while not probe.exists():
+        missing.append(probe)
+        probe = probe.parent
+    for made in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            made.mkdir(mode=PRIVATE_DIR)
+        os.chmod(made, PRIVATE_DIR)  # mkdir's mode is reduced by the umask
+    if folder == kervan_home().absolute():
+        os.chmod(folder, PRIVATE_DIR)
+    return folder
+
+
+def private_file(path: Path | str) -> None:
+    """Create ``path`` empty with mode 0600 if missing, else set 0600 on it (a file made by an
+    older Kervan may be 0644)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    except FileExistsError:
+        if os.stat(path).st_mode & 0o777 != PRIVATE_FILE:
+            os.chmod(path, PRIVATE_FILE)
 
 
 def default_url() -> str:

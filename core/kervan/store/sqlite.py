@@ -32,6 +32,7 @@ from .checks import (
     valid_field,
     valid_kind,
 )
+from .opening import private_dir, private_file
 from .port import (
     CasMismatch,
     Doc,
@@ -85,10 +86,15 @@ class SqliteStore(Store):
     def __init__(self, path: str, *, busy_timeout_ms: int = 30_000) -> None:
         self._tmpdir: str | None = None
         if path == ":memory:":
-            self._tmpdir = tempfile.mkdtemp(prefix="kervan-store-")
+            self._tmpdir = tempfile.mkdtemp(prefix="kervan-store-")  # mode 0700
             path = os.path.join(self._tmpdir, "kervan.db")
         else:
-            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            private_dir(os.path.dirname(os.path.abspath(path)))
+        # 0600 before SQLite opens it: SQLite gives the -wal and -shm files the database
+        # file's mode when it creates them; ones left by an older Kervan are tightened here
+        for name in (path, f"{path}-wal", f"{path}-shm"):
+            if name == path or os.path.exists(name):
+                private_file(name)
         self.path = path
         self._busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
