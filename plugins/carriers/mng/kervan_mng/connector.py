@@ -15,10 +15,12 @@ from kervan.errors import (
     KervanError,
     RemoteRejectedError,
 )
+from kervan.roles import CarrierLegal
 
 from . import mapping
 from .client import MngClient, one
 from .label import label_data, render
+from .legal import LEGAL
 from .settings import MngSettings
 
 
@@ -32,6 +34,8 @@ class Mng(Carrier):
     sandbox: ClassVar[str | None] = "kervan_mng.sandbox:MngSandbox"
     #: orderPieceList takes whole desi and kg
     desi_step: ClassVar[Decimal] = Decimal(1)
+    #: for the e-Arşiv internet-sale CarrierParty (sources: README, "Legal identity")
+    legal_party: ClassVar[CarrierLegal | None] = LEGAL
 
     settings: MngSettings
 

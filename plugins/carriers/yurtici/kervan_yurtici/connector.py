@@ -17,6 +17,7 @@ from kervan.errors import (
     KervanError,
     RemoteRejectedError,
 )
+from kervan.roles import CarrierLegal
 
 from . import mapping
 from .client import (
@@ -26,6 +27,7 @@ from .client import (
     YurticiClient,
 )
 from .label import label_for
+from .legal import LEGAL
 from .settings import YurticiSettings
 
 
@@ -40,6 +42,8 @@ class Yurtici(Carrier):
     Settings = YurticiSettings
     sandbox: ClassVar[str | None] = "kervan_yurtici.sandbox:YurticiSandbox"
     desi_step: ClassVar[Decimal] = Decimal(1)
+    #: for the e-Arşiv internet-sale CarrierParty (sources: README, "Legal identity")
+    legal_party: ClassVar[CarrierLegal | None] = LEGAL
 
     settings: YurticiSettings
 
