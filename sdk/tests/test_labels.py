@@ -56,7 +56,7 @@ def data(**kw: object) -> LabelData:
         update={"receiver": RECEIVER, "address": IGDIR, "sender": SELLER, "parcel_count": 2}
     )
     fields = {"carrier": "Yurtiçi Kargo", "tracking_number": "123456789012", **kw}
-    return LabelData.for_package(package, **fields)  # type: ignore[arg-type]
+    return LabelData.for_package(package, **fields)
 
 
 def test_turkish_text_and_the_seller_survive_on_every_page():
