@@ -153,6 +153,7 @@ def earsiv_invoice(line_count: int = 5, notes: list[str] | None = None) -> Invoi
             payment_date=date(2026, 11, 21),
             carrier_name="Yurtiçi Kargo Servisi A.Ş.",
             carrier_tax_id="9860008925",
+            carrier_address=Address(lines=["-"], district="-", city="İstanbul"),
             send_date=date(2026, 11, 22),
         ),
     )
