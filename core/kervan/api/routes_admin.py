@@ -11,6 +11,7 @@ from ..domain import Party, Role, Tenant, TenantSettings, User
 from ..errors import NotFoundError, PermissionDeniedError
 from ..plugins.report import PluginReport
 from .auth import ADMINS, EVERYONE, PLATFORM, caller, endpoint
+from .openapi import EXISTS
 from .schemas import ConnectorOut, KeyOut
 
 router = APIRouter()
@@ -23,7 +24,7 @@ def _rt(request: Request) -> Any:
 class TenantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
-    name: str
+    name: str = Field(min_length=1, max_length=200)
     seller: Party | None = None
     settings: TenantSettings = Field(default_factory=TenantSettings)
 
@@ -46,7 +47,9 @@ def list_tenants(request: Request) -> list[Tenant]:
     return list(_rt(request).tenancy.list_tenants())
 
 
-@endpoint(router, "post", "/tenants", PLATFORM, response_model=Tenant, status_code=201)
+@endpoint(
+    router, "post", "/tenants", PLATFORM, response_model=Tenant, status_code=201, responses=EXISTS
+)
 def create_tenant(request: Request, body: TenantIn) -> Tenant:
     return _rt(request).tenancy.create_tenant(Tenant(**body.model_dump()))
 
@@ -73,7 +76,7 @@ def list_users(request: Request) -> list[User]:
     return list(_rt(request).tenancy.list_users(caller(request).tenant))
 
 
-@endpoint(router, "post", "/users", ADMINS, response_model=User, status_code=201)
+@endpoint(router, "post", "/users", ADMINS, response_model=User, status_code=201, responses=EXISTS)
 def create_user(request: Request, body: UserIn) -> User:
     c = caller(request)
     tenant_id = body.tenant_id if c.principal.is_platform_admin else c.tenant

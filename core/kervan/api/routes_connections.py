@@ -9,17 +9,18 @@ check result) is redacted at the connector boundary before it reaches these rout
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..domain import Connection, Health
 from ..errors import KervanError
 from ..roles import CheckResult
 from .auth import ADMINS, OFFICE, caller, endpoint
 from .loop import on_engine_loop
-from .schemas import ValidOut
+from .openapi import EXISTS
+from .schemas import Absent, ValidOut, refuse_null
 
 router = APIRouter()
 
@@ -35,11 +36,18 @@ class ConnectionIn(BaseModel):
 
 
 class ConnectionPatch(BaseModel):
+    """Only the fields sent change; ``name: null`` clears the name."""
+
     model_config = ConfigDict(extra="forbid")
     name: str | None = None
-    settings: dict[str, Any] | None = None
-    poll_interval_s: int | None = Field(default=None, ge=5)
-    enabled: bool | None = None
+    settings: dict[str, Any] | Absent = None
+    poll_interval_s: Annotated[int, Field(ge=5)] | Absent = None
+    enabled: bool | Absent = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> ConnectionPatch:
+        refuse_null(self, "settings", "poll_interval_s", "enabled")
+        return self
 
 
 class SettingsIn(BaseModel):
@@ -57,7 +65,15 @@ def list_connections(request: Request) -> list[Connection]:
     return list(_svc(request).list(caller(request).tenant))
 
 
-@endpoint(router, "post", "/connections", ADMINS, response_model=Connection, status_code=201)
+@endpoint(
+    router,
+    "post",
+    "/connections",
+    ADMINS,
+    response_model=Connection,
+    status_code=201,
+    responses=EXISTS,
+)
 def create_connection(request: Request, body: ConnectionIn) -> Connection:
     return _svc(request).create(
         caller(request).tenant,

@@ -8,23 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
-from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ..documents import DocumentFile, Documents
 from ..domain import DocumentKind, DocumentStatus, Invoice, OrderState, Shipment
 from ..engine import amounts
 from ..engine.amounts import Choice
 from ..engine.records import INVOICE, ORDER, SHIPMENT, OrderRecord, sortable
-from ..errors import KervanError, NotFoundError
+from ..errors import NotFoundError
 from ..jobs import deadletters
 from ..store.port import Query as StoreQuery
 from .auth import FLOOR, OFFICE, caller, endpoint
 from .loop import on_engine_loop
-from .openapi import error_response
+from .openapi import REMOTE, error_response
 from .schemas import (
+    MAX_OFFSET,
+    Absent,
     DeadLetterOut,
     DocumentRow,
     OrderRow,
@@ -32,16 +34,22 @@ from .schemas import (
     ReplayOut,
     SplitOut,
     StockOut,
+    refuse_null,
 )
 
 router = APIRouter()
 MAX_PAGE = 500
 #: an action the order's state does not allow (engine/actions.py says which)
-STATE_CONFLICT: dict[int | str, dict[str, Any]] = {
+STATE_CONFLICT: dict[int | str, dict[str, Any]] = REMOTE | {
     409: error_response(
         "The order's state does not allow this action: code state_conflict, the reason in "
-        "message, detail.state where the order stands"
+        "message, detail.state where the order stands; or the remote says it was already "
+        "done (code conflict)"
     )
+}
+#: replaying work needs a job runner in this process
+NO_RUNNER: dict[int | str, dict[str, Any]] = {
+    503: error_response("This process runs no jobs (start it with kervan serve): code unavailable")
 }
 
 
@@ -81,7 +89,7 @@ def list_orders(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = Query(100, ge=1, le=MAX_PAGE),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[dict[str, Any]]:
     where: dict[str, Any] = {}
     if state is not None:
@@ -151,19 +159,22 @@ async def cancel_order(request: Request, order_id: str) -> dict[str, Any]:
 class SplitIn(BaseModel):
     """Either ``groups`` (whole lines) or ``parcels`` (by quantity), not both."""
 
-    model_config = ConfigDict(extra="forbid")
-    groups: list[list[str]] | None = Field(
-        default=None, min_length=2, description="line ids per new package"
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"oneOf": [{"required": ["groups"]}, {"required": ["parcels"]}]},
     )
-    parcels: list[dict[str, int]] | None = Field(
+    groups: Annotated[list[list[str]], Field(min_length=2)] | Absent = Field(
+        default=None, description="line ids per new package"
+    )
+    parcels: Annotated[list[dict[str, int]], Field(min_length=2)] | Absent = Field(
         default=None,
-        min_length=2,
         description="line id → quantity per new package: one line's units may travel in "
         "several; each line's quantities must add up to its own (Trendyol: split-packages)",
     )
 
     @model_validator(mode="after")
     def _one_of(self) -> SplitIn:
+        refuse_null(self, "groups", "parcels")
         if (self.groups is None) == (self.parcels is None):
             raise ValueError("give either groups (line ids) or parcels (line id → quantity)")
         return self
@@ -273,7 +284,14 @@ async def approve_order(request: Request, order_id: str) -> dict[str, Any]:
     return {"id": order_id, "state": state}
 
 
-@endpoint(router, "post", "/orders/{order_id}/advance", OFFICE, response_model=OrderStateOut)
+@endpoint(
+    router,
+    "post",
+    "/orders/{order_id}/advance",
+    OFFICE,
+    response_model=OrderStateOut,
+    responses=REMOTE,
+)
 async def advance_order(request: Request, order_id: str) -> dict[str, Any]:
     """Run whatever is due for the order now (e.g. after fixing data or restocking)."""
     _record(request, order_id)
@@ -288,7 +306,7 @@ def list_documents(
     kind: DocumentKind | None = None,
     status: DocumentStatus | None = None,
     limit: int = Query(100, ge=1, le=MAX_PAGE),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[dict[str, Any]]:
     where = {k: v.value for k, v in (("kind", kind), ("status", status)) if v is not None}
     docs = _ts(request).query(StoreQuery(INVOICE, where, None, "-number", limit, offset))
@@ -333,7 +351,14 @@ def document_xml(request: Request, doc_id: str) -> Response:
     return _file(_documents(request).xml(caller(request).tenant, doc_id))
 
 
-@endpoint(router, "get", "/documents/{doc_id}/pdf", FLOOR, response_class=Response)
+@endpoint(
+    router,
+    "get",
+    "/documents/{doc_id}/pdf",
+    FLOOR,
+    response_class=Response,
+    responses=REMOTE,
+)
 async def document_pdf(request: Request, doc_id: str) -> Response:
     """The integrator's PDF once the document is submitted (fetched once and kept); before
     that, or when the integrator cannot give it, a local rendering by the default issuer."""
@@ -341,7 +366,14 @@ async def document_pdf(request: Request, doc_id: str) -> Response:
     return _file(await on_engine_loop(request, _documents(request).pdf(tenant, doc_id)))
 
 
-@endpoint(router, "get", "/documents/{doc_id}/html", FLOOR, response_class=Response)
+@endpoint(
+    router,
+    "get",
+    "/documents/{doc_id}/html",
+    FLOOR,
+    response_class=Response,
+    responses=REMOTE,
+)
 async def document_html(request: Request, doc_id: str) -> Response:
     """The integrator's HTML rendering of a submitted document (fetched once and kept)."""
     tenant = caller(request).tenant
@@ -354,7 +386,7 @@ def list_shipments(
     status: str | None = None,
     order_id: str | None = None,
     limit: int = Query(100, ge=1, le=MAX_PAGE),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[dict[str, Any]]:
     where = {k: v for k, v in (("status", status), ("order_id", order_id)) if v is not None}
     docs = _ts(request).query(StoreQuery(SHIPMENT, where, None, None, limit, offset))
@@ -365,7 +397,14 @@ def list_shipments(
     ]
 
 
-@endpoint(router, "get", "/shipments/{shipment_id}/label.{fmt}", FLOOR, response_class=Response)
+@endpoint(
+    router,
+    "get",
+    "/shipments/{shipment_id}/label.{fmt}",
+    FLOOR,
+    response_class=Response,
+    responses=REMOTE,
+)
 async def shipment_label(request: Request, shipment_id: str, fmt: str) -> Response:
     """The label to print (``.pdf`` or ``.zpl``); a marketplace-booked parcel's is fetched
     from the marketplace the first time it is asked for."""
@@ -374,10 +413,17 @@ async def shipment_label(request: Request, shipment_id: str, fmt: str) -> Respon
     return _file(await on_engine_loop(request, label))
 
 
+#: a barcode as marketplaces print it (GTIN digits or the seller's own code): no spaces or
+#: colons, at most 100 characters
+Barcode = Annotated[str, StringConstraints(pattern=r"^[^\s:]{1,100}$")]
+
+
 class StockIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     on_hand: int = Field(ge=0)
-    barcodes: list[str] = Field(default_factory=list)
+    barcodes: list[Barcode] = Field(
+        default_factory=list, description="barcodes that name this product on orders"
+    )
 
 
 @endpoint(router, "put", "/stock/{product_id}", OFFICE, response_model=StockOut)
@@ -397,12 +443,19 @@ def list_dead_letters(request: Request) -> list[dict[str, Any]]:
     return deadletters.list_dead(request.app.state.runtime.store, caller(request).tenant)
 
 
-@endpoint(router, "post", "/dead-letters/{letter_id}/replay", OFFICE, response_model=ReplayOut)
+@endpoint(
+    router,
+    "post",
+    "/dead-letters/{letter_id}/replay",
+    OFFICE,
+    response_model=ReplayOut,
+    responses=NO_RUNNER,
+)
 def replay_dead_letter(request: Request, letter_id: str) -> dict[str, Any]:
     rt = request.app.state.runtime
     tenant = caller(request).tenant
-    if rt.jobs is None:
-        raise KervanError("no job runner in this process (start it with kervan serve)")
+    if rt.jobs is None:  # the process cannot do it; another one (kervan serve) can
+        raise HTTPException(503, "no job runner in this process (start it with kervan serve)")
     item = deadletters.replay(rt.store, rt.jobs, tenant, letter_id)
     if item is None:
         raise NotFoundError(f"dead letter {letter_id!r} not found")

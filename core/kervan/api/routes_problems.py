@@ -15,6 +15,8 @@ from ..errors import NotFoundError
 from ..problems import RecordKind
 from .auth import OFFICE, caller, endpoint
 from .loop import on_engine_loop
+from .openapi import REMOTE
+from .schemas import MAX_OFFSET
 
 router = APIRouter()
 MAX_PAGE = 500
@@ -64,7 +66,7 @@ def list_problems(
     connection_id: str | None = None,
     kind: RecordKind | None = None,
     limit: int = Query(100, ge=1, le=MAX_PAGE),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[dict[str, Any]]:
     """Records that could not be mapped, the most recently seen first."""
     found = quarantine.listing(
@@ -87,7 +89,14 @@ def get_problem(request: Request, problem_id: str) -> dict[str, Any]:
     return found.model_dump(mode="json")
 
 
-@endpoint(router, "post", "/problems/{problem_id}/replay", OFFICE, response_model=ProblemReplayOut)
+@endpoint(
+    router,
+    "post",
+    "/problems/{problem_id}/replay",
+    OFFICE,
+    response_model=ProblemReplayOut,
+    responses=REMOTE,
+)
 async def replay_problem(request: Request, problem_id: str) -> dict[str, Any]:
     """Map the kept record again through its connection (after a fix to the plugin, or to
     what it depends on). When it maps, it is stored as a poll would store it, queued for

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from ..errors import KervanError, PermissionDeniedError
+from .openapi import error_response
 from .schemas import WebhookOut
 
 router = APIRouter()
@@ -31,6 +32,12 @@ _REFUSED = "webhook credentials do not match this connection"
     status_code=202,
     openapi_extra={"x-roles": [], "x-auth": "connector"},
     response_model=WebhookOut,
+    responses={
+        403: error_response(
+            "The connector did not accept the call's credentials, or there is no such "
+            "connection (the same answer: a caller learns nothing of which exist)"
+        )
+    },
 )
 async def receive_webhook(request: Request, tenant_id: str, connection_id: str) -> dict[str, Any]:
     """Receive a remote's webhook: verify it, persist the raw body, then process it."""

@@ -8,8 +8,25 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from ..domain import DocumentKind, DocumentStatus, OrderState, Role
+
+#: the furthest a list can be paged: a bound the stores can take (SQLite's integers are 64-bit;
+#: an offset past 2**63 used to fail inside the store as a 500)
+MAX_OFFSET = 1_000_000_000
+
+#: ``T | Absent = None``: a field a body may leave out but never send as ``null`` (the schema
+#: says its type only); call :func:`refuse_null` from the model's validator to keep that promise
+Absent = SkipJsonSchema[None]
+
+
+def refuse_null(model: BaseModel, *names: str) -> None:
+    """Refuse an explicit ``null`` for ``names``: the schema does not allow it, so neither does
+    the code (left out, the field keeps its value or default)."""
+    sent = [n for n in names if n in model.model_fields_set and getattr(model, n) is None]
+    if sent:
+        raise ValueError(f"{', '.join(sent)}: null is not allowed here (leave the field out)")
 
 
 class OrderRow(BaseModel):
