@@ -1,7 +1,7 @@
 """Document numbers: 3-character series + 4-digit year + 9-digit sequence (GİB's 16 characters).
 
-Guarantees (see ``docs/ubl-tr.md``): per (tenant, series, year) the numbers are sequential with
-no gap and no repeat, under concurrent issuers and crashes, because
+Guarantees (see ``docs/ubl-tr.md``): per (tenant, channel, series, year) the numbers are
+sequential with no gap and no repeat, under concurrent issuers and crashes, because
 
 * the sequence is a store counter (``docno:{series}:{year}``) incremented *inside* the same
   transaction that records which document owns the number; if that transaction does not
@@ -15,6 +15,7 @@ no gap and no repeat, under concurrent issuers and crashes, because
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Any
 
 from .errors import InvalidInputError
@@ -57,15 +58,37 @@ def parse_number(number: str) -> tuple[str, int, int]:
     return number[:3], int(number[3:7]), int(number[7:])
 
 
-def counter_name(series: str, year: int) -> str:
-    return f"docno:{series}:{year}"
+class Channel(StrEnum):
+    """Where a document goes, each with counters of its own: an e-Fatura series and an
+    e-Arşiv series never share a counter (GİB sees each channel's series on its own)."""
+
+    EFATURA = "efatura"  # e-Fatura: TEMELFATURA, TICARIFATURA, IHRACAT, ...
+    EARSIV = "earsiv"  # e-Arşiv: EARSIVFATURA, micro export included
+    EIRSALIYE = "eirsaliye"  # e-İrsaliye (despatch advices)
+    VOUCHER = "voucher"  # expense vouchers (gider pusulası)
 
 
-def reserve_number(tx: Transaction, series: str, year: int) -> str:
-    """Take the next number of ``series``/``year`` inside the caller's transaction."""
+def counter_name(series: str, year: int, channel: Channel | str | None = None) -> str:
+    """The store counter of ``series``/``year`` in ``channel`` (``None``: the counter of
+    stores written before counters were kept per channel)."""
+    if channel is None:
+        return f"docno:{series}:{year}"
+    return f"docno:{Channel(channel).value}:{series}:{year}"
+
+
+def reserve_number(
+    tx: Transaction, series: str, year: int, channel: Channel | str | None = None
+) -> str:
+    """Take the next number of ``series``/``year`` in ``channel`` inside the caller's
+    transaction. A channel counter used for the first time continues from the counter this
+    series had before counters were kept per channel, so an upgraded store never repeats a
+    number it already gave."""
     _check_series(series, year)
-    seq = tx.counter(counter_name(series, year))
-    return format_number(series, year, seq)
+    name = counter_name(series, year, channel)
+    if channel is not None and tx.counter(name, delta=0) == 0:
+        before = tx.counter(counter_name(series, year), delta=0)
+        return format_number(series, year, tx.counter(name, delta=before + 1))
+    return format_number(series, year, tx.counter(name))
 
 
 def reservation_key(owner_kind: str, owner_key: str, series: str, year: int) -> str:
@@ -100,3 +123,15 @@ def next_number(
         }
         tx.insert(RESERVATION_KIND, key, body)
     return number
+
+
+def sales_series(series: dict[str, str], profile: str, micro_export: bool) -> tuple[Channel, str]:
+    """The channel and prefix of a sales invoice of ``profile`` under a tenant's ``series``
+    settings (see :class:`kervan.domain.tenancy.TenantSettings`): an e-Arşiv document
+    (EARSIVFATURA, micro export included) counts on the e-Arşiv channel, everything else on
+    the e-Fatura channel; TEMELFATURA and TICARIFATURA take their own prefix when one is set."""
+    if profile == "EARSIVFATURA":
+        return Channel.EARSIV, series["micro_export" if micro_export else "earsiv"]
+    if profile == "IHRACAT":
+        return Channel.EFATURA, series["export"]
+    return Channel.EFATURA, series.get(profile) or series["efatura"]

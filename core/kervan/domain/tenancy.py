@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .party import Party
 
@@ -47,6 +47,51 @@ class SplitRules(BaseModel):
         return self.max_parcel_desi is not None or bool(self.ship_alone_skus)
 
 
+#: the series keys a tenant sets, each with the channel whose counters it uses: a prefix is
+#: never used on both the e-Fatura and the e-Arşiv channel
+SERIES_CHANNELS: dict[str, str] = {
+    "efatura": "efatura",  # TEMELFATURA and TICARIFATURA sales, unless set per profile
+    "TEMELFATURA": "efatura",
+    "TICARIFATURA": "efatura",
+    "export": "efatura",  # IHRACAT (goes to customs through the e-Fatura system)
+    "earsiv": "earsiv",  # EARSIVFATURA sales
+    "micro_export": "earsiv",  # micro export (ETGB) is issued as e-Arşiv
+    "despatch": "eirsaliye",
+    "expense_voucher": "voucher",
+}
+DEFAULT_SERIES: dict[str, str] = {
+    "efatura": "KRV",
+    "earsiv": "KRA",
+    "export": "KRE",
+    "micro_export": "KRM",
+    "despatch": "KRI",
+    "expense_voucher": "KRG",
+}
+
+
+def _check_series(series: dict[str, str]) -> dict[str, str]:
+    unknown = sorted(set(series) - set(SERIES_CHANNELS))
+    if unknown:
+        raise ValueError(
+            f"unknown series key(s) {', '.join(unknown)}; known: {', '.join(SERIES_CHANNELS)}"
+        )
+    merged = {**DEFAULT_SERIES, **series}
+    channels: dict[str, set[str]] = {}
+    for key, prefix in merged.items():
+        if not isinstance(prefix, str) or len(prefix) != 3 or not prefix.isascii():
+            raise ValueError(f"series {key}: a prefix is 3 characters, A-Z or 0-9")
+        if not all(c.isdigit() or "A" <= c <= "Z" for c in prefix):
+            raise ValueError(f"series {key}: a prefix is 3 characters, A-Z or 0-9")
+        channels.setdefault(prefix, set()).add(SERIES_CHANNELS[key])
+    shared = sorted(p for p, used in channels.items() if len(used) > 1)
+    if shared:
+        raise ValueError(
+            f"prefix {', '.join(shared)} is used on more than one channel (e-Fatura, e-Arşiv, "
+            "e-İrsaliye, expense voucher): give each channel prefixes of its own"
+        )
+    return merged
+
+
 class TenantSettings(BaseModel):
     model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
 
@@ -59,16 +104,25 @@ class TenantSettings(BaseModel):
         "invoice orders not priced in TRY; an order in a currency without a rate waits",
     )
     invoice_series: dict[str, str] = Field(
-        default_factory=lambda: {
-            "efatura": "KRV",
-            "earsiv": "KRA",
-            "export": "KRE",
-            "despatch": "KRI",
-            "expense_voucher": "KRG",
-        },
-        description="3-character series per document kind",
+        default_factory=lambda: dict(DEFAULT_SERIES),
+        description="3-character series prefixes: efatura (or per profile TEMELFATURA / "
+        "TICARIFATURA), export (IHRACAT), earsiv, micro_export, despatch, expense_voucher. "
+        "Each channel (e-Fatura, e-Arşiv, e-İrsaliye, expense voucher) counts on its own, and a "
+        "prefix may not be used on two channels; keys left out take their defaults",
+    )
+    efatura_profile: Literal["TEMELFATURA", "TICARIFATURA"] = Field(
+        default="TEMELFATURA",
+        description="the profile of e-Fatura sales to registered buyers: TICARIFATURA lets "
+        "the buyer accept (KABUL) or reject (RED) the invoice within 8 days; a RED goes to the "
+        "operators' queue (GET /v1/invoices/refused)",
     )
     website: str = "https://www.trendyol.com"
+
+    @field_validator("invoice_series")
+    @classmethod
+    def _series(cls, value: dict[str, str]) -> dict[str, str]:
+        return _check_series(value)
+
     default_carrier_connection: str | None = None
     default_issuer_connection: str | None = None
     default_classifier_connection: str | None = None

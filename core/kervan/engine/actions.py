@@ -10,12 +10,13 @@ action      applies when
 ==========  ===================================================================================
 cancel      the parcel has not left with the carrier: not delivered or shipped (a return is
             needed then), not already cancelled, not replaced by a split. A failed order can
-            be cancelled (what a person does with an invoice GİB rejected); cancelling an order
+            be cancelled; one whose numbered invoice was rejected sends that invoice again
+            first (every number taken reaches GİB), then withdraws it. Cancelling an order
             whose cancellation is under way runs the rest of it again.
 approve     the tenant does not auto-approve and the order has not been approved or accepted at
             the marketplace yet: it waits for approval (``invoiced``) or will (before that).
-retry       the order failed, and not because GİB rejected its invoice (that needs a cancel or
-            a new document).
+retry       the order failed. One whose invoice was rejected builds it again from the order,
+            with the same number and a new UUID, and sends it.
 split       before invoicing (the lines are not on a document yet), once: not while the
             marketplace is making the packages of an earlier split.
 resolve-    the order failed at the amounts check (its lines and what the marketplace says the
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from ..domain import DocumentStatus, OrderState
+from ..domain import OrderState
 from ..errors import StateConflictError
 from .lifecycle import SPLITTABLE
 from .records import OrderRecord
@@ -121,11 +122,6 @@ def _approve(rec: OrderRecord, auto_approve: bool) -> str | None:
 def _retry(rec: OrderRecord, _auto_approve: bool) -> str | None:
     if rec.order.state is not OrderState.FAILED or rec.failed_from is None:
         return f"it has not failed (it is {rec.order.state})"
-    if rec.invoice_status is DocumentStatus.REJECTED:
-        return (
-            "its invoice was rejected by GİB; cancel the order or issue a new document, "
-            "it cannot be resumed"
-        )
     return None
 
 

@@ -1,5 +1,7 @@
-"""Cancellation at any stage: withdraw the invoice, cancel the shipment, release stock, and
-leave an event for ERP sinks to reverse. Each part is done once (``flags.cancel_done``).
+"""Cancellation at any stage: withdraw the invoice, cancel the shipment, release stock. Each
+part is done once (``flags.cancel_done``). ERP sinks get a reversal event when the sale is
+really undone: an e-Arşiv cancelled at the integrator at once; an e-Fatura only when its
+return document is recorded (:mod:`.fiscal_items`); a draft that never left needs none.
 
 The step asks each remote in turn and gathers the writes into one change; when a remote fails
 part way, the change holds what is done so far and carries the error, so the engine commits
@@ -10,22 +12,26 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain import DocumentStatus, OrderState, Package, Shipment, ShipmentStatus
-from ..errors import KervanError, UnsupportedOperationError
+from ..errors import ConflictError, KervanError, UnsupportedOperationError
 from ..roles import Carrier, DocumentIssuer
-from . import stock
+from . import fiscal_items, stock
 from .change import Change
 from .context import StepContext
+from .invoice import invoice_doc, load_invoice
 from .lifecycle import booking_in_flight, cancel_plan, invoice_cancel_action
 from .records import PACKAGE, SHIPMENT, OrderRecord
-from .steps import invoice_doc, load_invoice
 
 
 async def _cancel_invoice(ctx: StepContext, rec: OrderRecord, change: Change) -> None:
     invoice = load_invoice(ctx, rec)
-    action = invoice_cancel_action(invoice.kind, invoice.status)
+    action = invoice_cancel_action(invoice.profile, invoice.status)
+    now = ctx.clock()
+    if action == "leave_first":
+        # the plan submits a numbered invoice before cancelling (lifecycle.must_leave)
+        raise ConflictError(f"invoice {invoice.number} must leave before it can be withdrawn")
     if action == "void":
         invoice.status = DocumentStatus.VOIDED
-        ctx.note(rec, "cancel", "ok", f"invoice {invoice.number} voided (never submitted)")
+        ctx.note(rec, "cancel", "ok", "draft invoice voided (it never had a number)")
     elif action == "cancel":
         issuer = ctx.connector(
             ctx.tenant.settings.default_issuer_connection, DocumentIssuer, "issuer"
@@ -36,19 +42,28 @@ async def _cancel_invoice(ctx: StepContext, rec: OrderRecord, change: Change) ->
             rec,
             "cancel",
             "ok",
-            f"invoice {invoice.number} cancelled at {issuer.key}",
+            f"e-Arşiv invoice {invoice.number} cancelled at {issuer.key}",
             request_id=sub.request_id,
             actor=issuer.key,
         )
-    elif action == "return":
-        # An e-Fatura cannot be withdrawn; the goods come back with the buyer's IADE invoice
-        # (or ours, for a non-taxpayer's return). The returns flow owns that document.
+        change.outbox.append(
+            fiscal_items.reversal_event(rec.order.id, invoice.id, now, because="earsiv_cancelled")
+        )
+        ctx.note(rec, "cancel", "ok", "reversal event queued for ERP sinks")
+    elif action == "return_document":
+        # An e-Fatura cannot be withdrawn: it stays valid until the buyer's IADE invoice or a
+        # GİB cancellation is recorded, and only then may the books reverse the sale.
+        reason = "order cancelled after the e-Fatura was sent"
+        change.docs.append(
+            fiscal_items.open_item(fiscal_items.Topic.RETURN_DOCUMENT, invoice, rec, now, reason)
+        )
         ctx.note(
             rec,
             "cancel",
             "info",
-            f"e-Fatura {invoice.number} stays; a return (IADE) "
-            "document is required through the returns flow",
+            f"e-Fatura {invoice.number} stays valid: a return document (the buyer's IADE "
+            "invoice or a GİB cancellation) is needed before the ERP reverses the sale "
+            "(GET /v1/fiscal-items)",
         )
     change.docs.append(invoice_doc(invoice))
     rec.invoice_status = invoice.status
@@ -121,18 +136,6 @@ async def _cancel_shipment(ctx: StepContext, rec: OrderRecord, change: Change) -
     change.updates.append((SHIPMENT, doc.key, _cancelled))
 
 
-def _erp_event(ctx: StepContext, rec: OrderRecord, change: Change) -> None:
-    body = {
-        "topic": "order.reverse",
-        "order_id": rec.order.id,
-        "invoice_id": rec.invoice_id,
-        "done": False,
-        "at": ctx.clock().isoformat(),
-    }
-    change.outbox.append((f"reverse:{rec.order.id}", body))
-    ctx.note(rec, "cancel", "ok", "reversal event queued for ERP sinks")
-
-
 async def cancel(ctx: StepContext, rec: OrderRecord) -> Change:
     change = Change(rec)
     for part in cancel_plan(rec):
@@ -145,8 +148,6 @@ async def cancel(ctx: StepContext, rec: OrderRecord) -> Change:
                 change.stock.extend(stock.release(rec))
                 rec.reserved = {}
                 ctx.note(rec, "cancel", "ok", "stock released")
-            elif part == "erp_event":
-                _erp_event(ctx, rec, change)
         except KervanError as exc:
             change.error = exc  # keep what is done; the rest is retried
             return change

@@ -57,14 +57,15 @@ class Movement:
 
 @dataclass
 class NewInvoice:
-    """A draft sales invoice whose number is taken inside the commit, from the counter of
-    ``series``/``year``, so no number is ever taken without its document (``build`` makes
-    the invoice body for a number)."""
+    """A sales invoice numbered inside the commit, from the counter of ``channel``/``series``/
+    ``year``, so no number is ever taken without its document (``build`` makes the invoice
+    body for a number). An invoice that already has a number keeps it."""
 
     key: str
     series: str
     year: int
     build: Callable[[str], Body]
+    channel: str | None = None
 
 
 @dataclass

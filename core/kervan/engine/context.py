@@ -131,10 +131,13 @@ class StepContext:
 
     def _apply(self, tx: Transaction, change: Change, now: datetime) -> None:
         if change.invoice is not None:
-            draft = change.invoice
-            if tx.get(INVOICE, draft.key) is None:  # a draft kept from an earlier run stays
-                number = numbering.reserve_number(tx, draft.series, draft.year)
-                tx.insert(INVOICE, draft.key, draft.build(number))
+            numbered = change.invoice
+            doc = tx.get(INVOICE, numbered.key)
+            if doc is None or not doc.body.get("number"):  # a number once taken stays
+                number = numbering.reserve_number(
+                    tx, numbered.series, numbered.year, numbered.channel
+                )
+                tx.upsert(INVOICE, numbered.key, numbered.build(number))
         for kind, key, body in change.docs:
             tx.upsert(kind, key, body)
         for kind, key, updater in change.updates:

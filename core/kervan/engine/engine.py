@@ -20,6 +20,7 @@ from ..roles import Carrier, DocumentIssuer, OrderSource, RemoteRef, utcnow
 from ..store.port import CasMismatch, Query, Store
 from . import cancel as cancel_mod
 from . import inbox, shipping, steps, stock, tracking
+from . import invoice as invoice_steps
 from .actions import Action, check_action
 from .change import Change
 from .context import ConnectorProvider, HealthRecorder, NullHealth, StepContext, TenantDirectory
@@ -34,9 +35,9 @@ STEPS: dict[Step, StepFn] = {
     Step.SPLIT: shipping.split_by_rules,
     Step.RESERVE: steps.reserve,
     Step.CLASSIFY: steps.classify,
-    Step.INVOICE: steps.issue_invoice,
-    Step.SUBMIT_INVOICE: steps.submit_invoice,
-    Step.SEND_INVOICE: steps.send_invoice,
+    Step.INVOICE: invoice_steps.issue_invoice,
+    Step.SUBMIT_INVOICE: invoice_steps.submit_invoice,
+    Step.SEND_INVOICE: invoice_steps.send_invoice,
     Step.ACCEPT: steps.accept,
     Step.PACKAGE: shipping.package,
     Step.BOOK: shipping.book,
@@ -215,8 +216,8 @@ class Engine:
     async def retry(self, tenant_id: str, order_id: str, actor: str) -> OrderState | None:
         """Resume a failed order where it stopped, once a person has fixed the cause.
 
-        An order whose invoice GİB rejected cannot simply go on: the rejected document stays
-        on record and the order needs a person's decision (cancel, or a new document)."""
+        An order whose invoice was rejected builds it again from the order with the same
+        number (and a new UUID) and sends it: the number still reaches GİB once."""
         ctx = self.context(tenant_id, actor)
         rec = shipping.load_record(ctx, order_id)
         if rec is None:

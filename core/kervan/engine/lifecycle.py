@@ -12,7 +12,7 @@ received           reserve stock                                  stock_reserved
 on_hold (stock)    reserve stock, when due                        stock_reserved | on_hold
 stock_reserved     classify (lookup + tax decision)               classified | on_hold
 on_hold (classify) classify, when due                             classified | on_hold
-classified         issue invoice (number + XML)                   invoiced
+classified         issue invoice (draft, validated, no number)    invoiced
 invoiced           accept at marketplace (tenant auto-approve)    accepted
 accepted           create package                                 packaged
 packaged           book carrier (quote, label)                    booked
@@ -24,9 +24,10 @@ any (cancelled at  cancel: void/cancel invoice, release stock,    cancelled
 the source)        cancel shipment, ERP reversal event
 =================  =============================================  ==========================
 
-Invoice side-steps run beside the main line: an e-Arşiv or export invoice is submitted as
-soon as it is issued; an e-Fatura only once the carrier has picked the parcel up. Once
-submitted, the invoice goes to the marketplace (link or PDF).
+Invoice side-steps run beside the main line: an e-Arşiv or export invoice is numbered and
+submitted as soon as its draft is made; an e-Fatura only once the carrier has picked the
+parcel up. A numbered invoice always leaves (a cancellation waits for it). Once submitted, the
+invoice goes to the marketplace (link or PDF).
 """
 
 from __future__ import annotations
@@ -77,7 +78,10 @@ def due_steps(
     if state in _FINAL:
         return []
     if rec.order.source_cancelled or rec.order.superseded:
-        return [] if state is OrderState.DELIVERED else [Step.CANCEL]
+        if state is OrderState.DELIVERED:
+            return []
+        # a numbered invoice leaves before anything is withdrawn: its number is GİB's to see
+        return [Step.SUBMIT_INVOICE] if must_leave(rec) else [Step.CANCEL]
     if rec.flags.split_requested:
         return []  # the source is replacing this package; nothing more happens to it
     if state is OrderState.ON_HOLD:
@@ -129,11 +133,23 @@ _MAIN_LINE: dict[OrderState, Step] = {
 }
 
 
+def must_leave(rec: OrderRecord) -> bool:
+    """The invoice has a number but has not got through yet: it is submitted (again) before
+    anything else happens to it, so every number taken reaches GİB."""
+    status = rec.invoice_status
+    if status is DocumentStatus.REJECTED:
+        return True
+    return status is DocumentStatus.ISSUED and not rec.flags.invoice_submitted
+
+
 def _invoice_side_steps(rec: OrderRecord) -> list[Step]:
     status = rec.invoice_status
     if status is None:
         return []
-    if status is DocumentStatus.ISSUED and not rec.flags.invoice_submitted:
+    if must_leave(rec):
+        return [Step.SUBMIT_INVOICE]
+    if status is DocumentStatus.DRAFT:
+        # an e-Arşiv leaves at once; an e-Fatura once the carrier has the parcel
         if rec.invoice_kind is not DocumentKind.EFATURA or rec.flags.picked_up:
             return [Step.SUBMIT_INVOICE]
         return []
@@ -191,8 +207,6 @@ def cancel_plan(rec: OrderRecord) -> list[str]:
         plan.append("shipment")
     if rec.reserved and not rec.flags.stock_consumed:
         plan.append("stock")
-    if rec.invoice_id is not None:
-        plan.append("erp_event")
     return [p for p in plan if p not in rec.flags.cancel_done]
 
 
@@ -207,20 +221,25 @@ def booking_in_flight(rec: OrderRecord) -> bool:
     )
 
 
-def invoice_cancel_action(kind: DocumentKind | None, status: DocumentStatus | None) -> str:
+def invoice_cancel_action(profile: str | None, status: DocumentStatus | None) -> str:
     """How to withdraw the sales invoice on cancellation.
 
-    never submitted → ``void`` (nothing left our hands); e-Arşiv/export submitted → ``cancel``
-    at the integrator; e-Fatura submitted → ``return`` (an e-Fatura is never deleted: the
-    buyer's side is reversed with an IADE invoice); already withdrawn → ``none``.
+    a draft (never numbered, never left) → ``void``; numbered but not through yet →
+    ``leave_first`` (it is submitted before it is withdrawn); an e-Arşiv submitted →
+    ``cancel`` at the integrator; anything on the e-Fatura channel (TEMELFATURA,
+    TICARIFATURA, IHRACAT) submitted → ``return_document``: an e-Fatura is never deleted, so
+    it stays valid until the buyer's IADE invoice or a GİB cancellation is recorded, and
+    only then do the books reverse the sale; already withdrawn → ``none``.
     """
-    if status in (None, DocumentStatus.CANCELLED, DocumentStatus.VOIDED, DocumentStatus.REJECTED):
+    if status in (None, DocumentStatus.CANCELLED, DocumentStatus.VOIDED):
         return "none"
-    if status in (DocumentStatus.DRAFT, DocumentStatus.ISSUED):
+    if status is DocumentStatus.DRAFT:
         return "void"
-    if kind is DocumentKind.EFATURA:
-        return "return"
-    return "cancel"
+    if status in (DocumentStatus.ISSUED, DocumentStatus.REJECTED):
+        return "leave_first"
+    if profile == "EARSIVFATURA":
+        return "cancel"
+    return "return_document"
 
 
 class Waiting(StrEnum):

@@ -8,8 +8,9 @@ from typing import Any
 
 from ..domain import DocumentStatus, Invoice, Shipment, ShipmentStatus, TrackingEvent
 from ..store.port import CasMismatch
-from . import shipping, steps
+from . import shipping
 from .context import StepContext
+from .invoice import forget_registration
 from .records import INVOICE, ORDER, SHIPMENT, sortable
 
 
@@ -56,7 +57,7 @@ def invoice_answered(
             INVOICE, invoice.id, {**doc.body, "status": status.value, "status_detail": detail}
         )
         if status is DocumentStatus.REJECTED:
-            for kind, key in steps.forget_registration(invoice):
+            for kind, key in forget_registration(invoice):
                 if tx.get(kind, key) is not None:
                     tx.remove(kind, key)
         order = tx.get(ORDER, invoice.order_id or "")

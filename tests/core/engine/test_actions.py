@@ -108,9 +108,9 @@ def test_only_a_failed_order_can_be_retried():
         assert "has not failed" in action_problem(rec(state), Action.RETRY)
 
 
-def test_an_order_whose_invoice_gib_rejected_is_not_retried_but_cancelled():
+def test_an_order_whose_invoice_was_rejected_can_be_retried_or_cancelled():
     r = rec(S.FAILED, failed_from=S.INVOICED, invoice_status=DocumentStatus.REJECTED)
-    assert "rejected by GİB" in action_problem(r, Action.RETRY)
+    assert action_problem(r, Action.RETRY) is None
     assert action_problem(r, Action.CANCEL) is None
 
 
@@ -179,7 +179,9 @@ async def test_each_action_the_state_does_not_allow_is_refused(engine, store, st
     assert store.tenant("t1").get(ORDER, "ty:a1").cas == before
 
 
-async def test_an_order_whose_invoice_gib_rejected_can_be_cancelled(engine, world, store):
+async def test_a_rejected_invoice_leaves_with_its_number_before_its_order_is_cancelled(
+    engine, world, store
+):
     from .test_lifecycle_fakes import run_all
 
     world.reject_submit = "Alıcı VKN hatalı"
@@ -187,10 +189,16 @@ async def test_an_order_whose_invoice_gib_rejected_can_be_cancelled(engine, worl
     await run_all(engine)
     failed = _stored(store, "ty:rj")
     assert failed.order.state is S.FAILED and failed.invoice_status is DocumentStatus.REJECTED
-    with pytest.raises(StateConflictError, match="rejected by GİB"):
-        await engine.retry("t1", "ty:rj", "user:ayse")
+    number = next(iter(world.submitted.values()))
+    # still rejected: the cancellation cannot withdraw a number GİB never saw, so it waits
+    assert await engine.cancel("t1", "ty:rj", "user:ayse") is S.FAILED
+    assert "same number" in (_stored(store, "ty:rj").last_error or "")
+    world.reject_submit = None  # a person fixed the cause
     assert await engine.cancel("t1", "ty:rj", "user:ayse") is S.CANCELLED
     done = _stored(store, "ty:rj")
     assert done.failed_from is None and done.flags.cancel_done[0] == "invoice"
+    # three documents went to the integrator (two rejected), all under the one number
+    assert len(world.submitted) == 3 and set(world.submitted.values()) == {number}
+    assert world.cancelled_docs == {max(world.submitted, key=list(world.submitted).index)}
     with pytest.raises(StateConflictError, match="already cancelled"):
         await engine.cancel("t1", "ty:rj", "user:ayse")

@@ -185,24 +185,28 @@ async def test_an_order_in_a_foreign_currency_waits_for_an_exchange_rate(
     )
 
 
-async def test_a_document_that_fails_validation_never_leaves_and_a_retry_reuses_its_number(
-    engine, world, store
+async def test_a_draft_that_fails_validation_waits_without_a_number_and_goes_on_once_fixed(
+    engine, world, store, clock
 ):
-    import pytest
-    from kervan.errors import StateConflictError
+    from datetime import timedelta
+
+    from kervan import numbering
 
     world.bad_xml = True
     world.packages["r1"] = order("r1")
     await run_all(engine)
     rec = record(store, "ty:r1")
-    assert rec.order.state is OrderState.FAILED and "sch-InvoiceIDCheck-1" in rec.last_error
+    assert rec.order.state is OrderState.ON_HOLD and "sch-InvoiceIDCheck-1" in rec.order.hold_reason
     assert world.calls["submit"] == 0  # nothing left
-    world.bad_xml = False  # a person fixed the data
-    assert await engine.retry("t1", "ty:r1", "user:ayse") is OrderState.BOOKED
+    assert store.tenant("t1").query(Query(INVOICE)) == []  # and no number was taken
+    name = numbering.counter_name("KRA", 2026, numbering.Channel.EARSIV)
+    assert store.tenant("t1").counter(name, delta=0) == 0
+    world.bad_xml = False  # a person fixed the data; the hold comes back on its own
+    clock.now += timedelta(minutes=1)
+    await run_all(engine)
     [inv] = store.tenant("t1").query(Query(INVOICE))
     assert inv.body["number"] == "KRA2026000000001" and world.calls["submit"] == 1
-    with pytest.raises(StateConflictError, match="has not failed"):
-        await engine.retry("t1", "ty:r1", "user:ayse")
+    assert record(store, "ty:r1").order.state is OrderState.BOOKED
 
 
 async def test_a_status_poll_never_overwrites_a_cancellation_that_landed_meanwhile(
