@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_CEILING, Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -311,6 +311,8 @@ class Submission(BaseModel):
     request_id: str | None = None
     detail: str | None = None
     already_existed: bool = False
+    #: the receiver's application response to a TICARIFATURA, once it has answered
+    answer: Literal["KABUL", "RED"] | None = None
 
 
 class DocumentIssuer(Connector):

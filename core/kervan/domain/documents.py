@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -173,6 +174,12 @@ class Invoice(BaseModel):
     status: DocumentStatus = DocumentStatus.DRAFT
     remote_id: str | None = None
     status_detail: str | None = None
+    answer: Literal["KABUL", "RED"] | None = Field(
+        default=None,
+        description="the buyer's application response to a TICARIFATURA (KABUL accepts, RED "
+        "rejects; a RED opens a refused_invoice fiscal item for an operator)",
+    )
+    answered_at: datetime | None = None
 
     @property
     def line_count(self) -> int:
