@@ -76,7 +76,9 @@ PRODUCTS = [
         sku="KTP-ISTANBUL",
         name="İstanbul Hatırası (Kitap)",
         barcodes=["9786051234567"],
-        vat_rate=Decimal(0),
+        # a bookseller that is not the publisher charges the reduced rate (the 0 % for books
+        # is a publishers' exemption with its own code, which a SATIS invoice cannot carry)
+        vat_rate=Decimal(10),
         sale_price=Decimal("185.00"),
         length_cm=Decimal(21),
         width_cm=Decimal(14),
