@@ -15,6 +15,7 @@ from . import (
     openapi,
     routes_admin,
     routes_connections,
+    routes_fiscal,
     routes_health,
     routes_orders,
     routes_problems,
@@ -41,7 +42,7 @@ def create_app(runtime: Any, limits: gate.Limits | None = None) -> FastAPI:
     limits = limits or gate.Limits.from_env()
     app.add_middleware(
         gate.Gate,
-        router=app.router,
+        openapi=lambda: app.openapi(),  # the document as served (openapi.install below)
         tenancy=runtime.tenancy,
         limits=limits,
         throttle=gate.KeyThrottle(limits),
@@ -53,6 +54,7 @@ def create_app(runtime: Any, limits: gate.Limits | None = None) -> FastAPI:
     v1.include_router(routes_admin.router, tags=["admin"])
     v1.include_router(routes_connections.router, tags=["connections"])
     v1.include_router(routes_orders.router, tags=["orders"])
+    v1.include_router(routes_fiscal.router, tags=["fiscal"])
     v1.include_router(routes_webhooks.router, tags=["webhooks"])
     v1.include_router(routes_problems.router, tags=["problems"])
     ext = APIRouter(prefix="/ext")

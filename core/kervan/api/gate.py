@@ -19,6 +19,7 @@ in ``request.state.principal`` (:func:`kervan.api.auth.principal` takes it from 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import os
@@ -26,7 +27,7 @@ import re
 import threading
 import time
 from array import array
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
@@ -38,7 +39,6 @@ from limits.strategies import MovingWindowRateLimiter
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
-from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import KervanError
@@ -62,6 +62,10 @@ class Limits:
     bad_key_ttl_s: int = 60
     #: how many bad keys are remembered at most (``KERVAN_API_BAD_KEY_CACHE``)
     bad_key_cache: int = 10_000
+    #: how long a throttled address waits for its 429, in ms (``KERVAN_API_THROTTLED_WAIT_MS``):
+    #: a client that waits for each answer (as HTTP/1.1 on one connection does) can then send
+    #: only a request a second per connection, so a flood costs the server next to nothing
+    throttled_wait_ms: int = 1000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
@@ -75,8 +79,9 @@ class Limits:
                 values[name] = int(text)
             except ValueError:
                 raise ValueError(f"{var} must be a whole number, not {text!r}") from None
-            if values[name] < 1:
-                raise ValueError(f"{var} must be at least 1")
+            least = 0 if name == "throttled_wait_ms" else 1
+            if values[name] < least:
+                raise ValueError(f"{var} must be at least {least}")
         return cls(**values)
 
 
@@ -87,6 +92,7 @@ _ENV = {
     "key_failure_window_s": "KERVAN_API_KEY_FAILURE_WINDOW_S",
     "bad_key_ttl_s": "KERVAN_API_BAD_KEY_TTL_S",
     "bad_key_cache": "KERVAN_API_BAD_KEY_CACHE",
+    "throttled_wait_ms": "KERVAN_API_THROTTLED_WAIT_MS",
 }
 
 
@@ -99,14 +105,30 @@ class KeyThrottle:
         self._rate = RateLimitItemPerSecond(limits.key_failures, limits.key_failure_window_s)
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
         self._bad: TTLCache[bytes, str] = TTLCache(limits.bad_key_cache, limits.bad_key_ttl_s)
+        #: keys of each address being checked right now: they count against its budget, or
+        #: 16 concurrent bogus keys would all start their argon2 before the first one failed
+        self._checking: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def retry_after(self, address: str) -> int | None:
-        """Seconds until ``address`` may try another unknown key; ``None`` when it may now."""
-        if self._limiter.test(self._rate, "api-key-failures", address):
-            return None
-        reset = self._limiter.get_window_stats(self._rate, "api-key-failures", address).reset_time
-        return max(1, math.ceil(reset - time.time()))
+    def begin(self, address: str) -> int | None:
+        """Start checking a key from ``address``: ``None`` when it may (then call
+        :meth:`end`), else the seconds it must wait (its failures and checks in flight have
+        used up the window's budget)."""
+        with self._lock:
+            stats = self._limiter.get_window_stats(self._rate, _FAILURES, address)
+            checking = self._checking.get(address, 0)
+            if stats.remaining - checking > 0:
+                self._checking[address] = checking + 1
+                return None
+        if stats.remaining > 0:  # only checks in flight: they end within moments
+            return 1
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+    def end(self, address: str) -> None:
+        with self._lock:
+            left = self._checking.pop(address, 1) - 1
+            if left > 0:
+                self._checking[address] = left
 
     def known_bad(self, key: str) -> str | None:
         """Why ``key`` failed, if it failed lately."""
@@ -115,10 +137,13 @@ class KeyThrottle:
 
     def failed(self, address: str, key: str | None = None, why: str | None = None) -> None:
         """Count a failure for ``address``; remember ``key`` as bad when ``why`` is given."""
-        self._limiter.hit(self._rate, "api-key-failures", address)
+        self._limiter.hit(self._rate, _FAILURES, address)
         if key is not None and why is not None:
             with self._lock:
                 self._bad[_digest(key)] = why
+
+
+_FAILURES = "api-key-failures"
 
 
 def _digest(key: str) -> bytes:
@@ -145,20 +170,24 @@ def json_too_deep(body: bytes, limit: int) -> bool:
 
 
 class Gate:
-    """The ASGI middleware (see the module's docstring). ``router`` is the app's router,
-    used to tell a route that takes an API key from one that does not."""
+    """The ASGI middleware (see the module's docstring). ``openapi`` gives the app's OpenAPI
+    document: an operation whose ``x-roles`` is not empty takes an API key (the document is
+    FastAPI's public view of its routes; its router's own structure is private and changes).
+    A route the document does not show is not gated; a key it needs is still checked by its
+    dependency, only after the body."""
 
     def __init__(
         self,
         app: ASGIApp,
         *,
-        router: Router,
+        openapi: Callable[[], dict[str, Any]],
         tenancy: TenancyService,
         limits: Limits,
         throttle: KeyThrottle,
     ) -> None:
-        self.app, self.router, self.tenancy = app, router, tenancy
+        self.app, self.openapi, self.tenancy = app, openapi, tenancy
         self.limits, self.throttle = limits, throttle
+        self._keyed: list[tuple[re.Pattern[str], frozenset[str]]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -183,12 +212,14 @@ class Gate:
         await self.app(scope, _replay(body, receive), send)
 
     def _takes_key(self, scope: Scope) -> bool:
-        for route in self.router.routes:
-            match, _ = route.matches(scope)
-            if match is Match.FULL:
-                extra = getattr(route, "openapi_extra", None) or {}
-                return bool(extra.get("x-roles"))
-        return False
+        if self._keyed is None:
+            self._keyed = keyed_operations(self.openapi())
+        path: str = scope["path"]
+        root = scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        method = scope["method"]
+        return any(method in methods and pattern.match(path) for pattern, methods in self._keyed)
 
     async def _authenticate(self, scope: Scope, headers: Headers) -> JSONResponse | None:
         """Put the caller's principal in the request state, or say why not."""
@@ -200,28 +231,36 @@ class Gate:
         found = self.tenancy.cached(key)  # a key verified lately passes even when throttled
         if found is None:
             address = (scope.get("client") or ("unknown", 0))[0]
-            wait = self.throttle.retry_after(address)
+            wait = self.throttle.begin(address)
             if wait is not None:
+                await asyncio.sleep(min(wait * 1000, self.limits.throttled_wait_ms) / 1000)
                 return errors.envelope(
                     429,
                     "rate_limited",
                     f"too many failed API keys from this address; try again in {wait} s",
                     headers={"Retry-After": str(wait)},
                 )
-            why = self.throttle.known_bad(key)
-            if why is not None:
-                self.throttle.failed(address)
-                return errors.kervan_error(KeyRejected(why))
             try:
-                found = await run_in_threadpool(self.tenancy.authenticate, key)
-            except NotAuthenticated as exc:
-                remembered = exc.message if isinstance(exc, KeyRejected) else None
-                self.throttle.failed(address, key, remembered)
+                found = await self._check(address, key)
+            except KervanError as exc:  # 401; or 503 when the store is unavailable
                 return errors.kervan_error(exc)
-            except KervanError as exc:  # e.g. the store is unavailable: 503
-                return errors.kervan_error(exc)
+            finally:
+                self.throttle.end(address)
         _state(scope)["principal"] = found
         return None
+
+    async def _check(self, address: str, key: str) -> Principal:
+        why = self.throttle.known_bad(key)
+        if why is not None:
+            self.throttle.failed(address)
+            raise KeyRejected(why)
+        try:
+            found: Principal = await run_in_threadpool(self.tenancy.authenticate, key)
+        except NotAuthenticated as exc:
+            remembered = exc.message if isinstance(exc, KeyRejected) else None
+            self.throttle.failed(address, key, remembered)
+            raise
+        return found
 
     async def _read_body(self, receive: Receive) -> tuple[bytes, JSONResponse | None]:
         chunks: list[bytes] = []
@@ -252,6 +291,22 @@ class Gate:
             "too_large",
             f"the request body is larger than {self.limits.max_body_bytes} bytes",
         )
+
+
+def keyed_operations(spec: dict[str, Any]) -> list[tuple[re.Pattern[str], frozenset[str]]]:
+    """``(path pattern, methods)`` of every operation in ``spec`` that takes an API key."""
+    out = []
+    for template, item in spec.get("paths", {}).items():
+        methods = frozenset(
+            method.upper()
+            for method, op in item.items()
+            if isinstance(op, dict) and op.get("x-roles")
+        )
+        if methods:
+            parts = re.split(r"(\{[^}/]+\})", template)
+            regex = "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts)
+            out.append((re.compile(f"^{regex}$"), methods))
+    return out
 
 
 def principal_of(state: Any) -> Principal | None:
