@@ -25,7 +25,6 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from kervan.domain import Role, Tenant, User
@@ -168,7 +167,7 @@ def test_a_flood_of_bad_keys_does_not_slow_down_a_valid_caller(server: Server) -
         flooded = statistics.median(_timed_requests(server, SAMPLES, seconds=FLOOD_S))
     finally:
         flood.terminate()
-        out, err = flood.communicate(timeout=10)
+        out, _ = flood.communicate(timeout=10)
     # quiet is measured before and after the flood: the machine's own load drifts
     quiet = statistics.median(before + _timed_requests(server, SAMPLES))
     answers = ast.literal_eval(out.decode().strip().splitlines()[-1])
@@ -181,4 +180,3 @@ def test_a_flood_of_bad_keys_does_not_slow_down_a_valid_caller(server: Server) -
     # the address's first 10 keys were checked (401); from then on it waits for its 429s
     assert answers.get("401", 0) <= 10 and answers.get("429", 0) >= 16, answers
     assert ratio <= 2.0, f"valid requests {ratio:.1f}x slower under the flood"
-
