@@ -268,6 +268,8 @@ class Alias(BaseModel):
     name: str
     type: str = Field(default="PK", description="PK (post box) or GB (sender unit)")
     created_at: datetime | None = None
+    #: the registry (or the integrator) marks this alias as the taxpayer's default one
+    default: bool = False
 
 
 class Registration(BaseModel):

@@ -141,23 +141,53 @@ def _registration_evidence(reg: Registration) -> dict[str, Any]:
     }
 
 
-def _from_registration(order: Order, reg: Registration, commercial: bool) -> Decision:
+def default_alias(reg: Registration) -> str | None:
+    """The PK alias to send to when a buyer has several: the one the registry marks default,
+    else the one named by the integrators' ``defaultpk`` convention
+    (``urn:mail:defaultpk@...``); None when that does not single one out."""
+    pk = [a for a in reg.aliases if a.type == "PK"]
+    marked = {a.name for a in pk if a.default}
+    if len(marked) == 1:
+        return marked.pop()
+    named = {a.name for a in pk if "defaultpk" in a.name.lower()}
+    return named.pop() if len(named) == 1 else None
+
+
+#: the hold reason of a registered buyer with several PK aliases and no default one
+SEVERAL_ALIASES = "registered buyer with several PK aliases and none marked default"
+
+
+def _from_registration(
+    order: Order, reg: Registration, commercial: bool, chosen_alias: str | None
+) -> Decision:
     evidence = _registration_evidence(reg)
     if reg.tax_id != order.buyer.tax_id:
         return _hold("lookup answered for another tax id", **evidence)
     if not reg.registered:
         return _earsiv("buyer not registered for e-Fatura", **evidence)
     pk_aliases = sorted({a.name for a in reg.aliases if a.type == "PK"})
-    if len(pk_aliases) != 1:
-        why = "no PK alias" if not pk_aliases else "several PK aliases"
-        return _hold(f"registered buyer with {why}: ambiguous", **evidence)
+    if not pk_aliases:
+        return _hold("registered buyer with no PK alias: ambiguous", **evidence)
+    alias: str | None
+    if len(pk_aliases) == 1:
+        alias, how = pk_aliases[0], "its only PK alias"
+    elif chosen_alias in pk_aliases:
+        alias, how = chosen_alias, "the PK alias an operator chose"
+    else:
+        alias, how = default_alias(reg), "its default PK alias"
+        if alias is None:
+            return _hold(
+                f"{SEVERAL_ALIASES}: an operator chooses one (POST /v1/orders/{{id}}/alias)",
+                choices=pk_aliases,
+                **evidence,
+            )
     return Decision(
         kind=DocumentKind.EFATURA,
         profile=COMMERCIAL_PROFILE if commercial else BASIC_PROFILE,
         type_code="SATIS",
-        receiver_alias=pk_aliases[0],
+        receiver_alias=alias,
         hold=False,
-        reason="buyer registered for e-Fatura",
+        reason=f"buyer registered for e-Fatura; sent to {how}",
         evidence=evidence,
     )
 
@@ -168,11 +198,14 @@ def decide(
     *,
     micro_export_profile: str = MICRO_EXPORT_PROFILE,
     commercial: bool = False,
+    chosen_alias: str | None = None,
 ) -> Decision:
     """Decide the document for a sales invoice of ``order`` (see the module table).
 
     ``commercial`` asks for TICARIFATURA instead of TEMELFATURA for registered buyers (the
     tenant's choice; a return is never TICARIFATURA, see :func:`return_profile`).
+    ``chosen_alias``: the PK alias an operator chose for a buyer with several (used only if
+    the registry still lists it).
     """
     if order.is_export:
         return _export(order, micro_export_profile)
@@ -184,7 +217,7 @@ def decide(
         return _hold(
             f"lookup failed: {lookup.reason}", tax_id=order.buyer.tax_id, at=lookup.at.isoformat()
         )
-    return _from_registration(order, lookup, commercial)
+    return _from_registration(order, lookup, commercial, chosen_alias)
 
 
 def return_profile(original_profile: str) -> str:

@@ -68,14 +68,12 @@ def figures(order: Order) -> dict[str, str] | None:
     }
 
 
-def _confirmed(rec: OrderRecord, found: dict[str, str]) -> bool:
-    """A person confirmed the lines for exactly these figures."""
+def _decided(rec: OrderRecord, found: dict[str, str]) -> str | None:
+    """The choice a person made for exactly these figures, if any."""
     decided = rec.resolutions.get(TOPIC) or {}
-    return (
-        decided.get("choice") == Choice.LINES
-        and decided.get("lines") == found["lines"]
-        and decided.get("source") == found["source"]
-    )
+    if decided.get("lines") == found["lines"] and decided.get("source") == found["source"]:
+        return decided.get("choice")
+    return None
 
 
 def check(rec: OrderRecord) -> str | None:
@@ -85,7 +83,13 @@ def check(rec: OrderRecord) -> str | None:
     ``held``); an earlier decision made for other figures moves to its ``history``."""
     order = rec.order
     found = figures(order)
-    if found is None or found["lines"] == found["source"] or _confirmed(rec, found):
+    choice = None if found is None else _decided(rec, found)
+    if choice == Choice.PAID and order.source_payable is not None:
+        # the lines came back as the source sent them (a re-delivery before stock was held):
+        # the decision made for these very figures applies again
+        order.lines = spread(order.lines, order.source_payable)
+        return None
+    if found is None or found["lines"] == found["source"] or choice == Choice.LINES:
         if is_held(rec):  # the figures came to agree (a re-delivery): no decision is pending
             rec.resolutions[TOPIC]["status"] = "cleared"
         return None

@@ -10,7 +10,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..documents import has_label
@@ -340,12 +340,15 @@ class Engine:
         return fetched
 
     async def poll_documents(self, tenant_id: str, limit: int = 500) -> list[str]:
-        """Ask the integrator about queued invoices; return orders whose invoice moved."""
+        """Ask the integrator about queued invoices, and about TICARIFATURA invoices whose
+        buyer may still answer (KABUL or RED, within 8 days); return orders whose invoice
+        moved."""
         ctx = self.context(tenant_id)
         issuer = ctx.connector(
             ctx.tenant.settings.default_issuer_connection, DocumentIssuer, "issuer"
         )
         docs = ctx.store.query(Query(INVOICE, {"status": DocumentStatus.QUEUED.value}, limit=limit))
+        docs += [d for d in self._answer_pending(ctx, limit) if d.key not in {x.key for x in docs}]
         moved = []
         for doc in docs:
             invoice = Invoice.model_validate(doc.body)
@@ -354,13 +357,32 @@ class Engine:
             except KervanError as exc:
                 self.health.failure(tenant_id, issuer.context.connection_id, exc.message)
                 raise
-            if sub.status is invoice.status:
+            if sub.status is invoice.status and sub.answer is None:
                 continue
-            if tracking.invoice_answered(ctx, invoice, sub.status, sub.detail):
+            if tracking.invoice_answered(ctx, invoice, sub.status, sub.detail, sub.answer):
                 moved.append(invoice.order_id or "")
         if docs:
             self.health.success(tenant_id, issuer.context.connection_id)
         return [m for m in moved if m]
+
+    def _answer_pending(self, ctx: StepContext, limit: int) -> list[Any]:
+        """Accepted TICARIFATURA invoices issued within the answer window, not answered."""
+        since = (ctx.clock() - ANSWER_WINDOW).astimezone(invoice_steps.ISTANBUL).isoformat()
+        docs = ctx.store.query(
+            Query(
+                INVOICE,
+                {"status": DocumentStatus.ACCEPTED.value},
+                range=("issued_at", since, None),
+                limit=limit,
+            )
+        )
+        return [
+            d for d in docs if d.body.get("profile") == "TICARIFATURA" and not d.body.get("answer")
+        ]
+
+
+#: how long a TICARIFATURA's receiver may answer it (KABUL or RED) through the system
+ANSWER_WINDOW = timedelta(days=8)
 
 
 def _due_now(now: datetime) -> Callable[[dict[str, Any]], dict[str, Any]]:

@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..domain import DocumentStatus, Invoice, TimelineEntry
-from ..errors import InvalidInputError, NotFoundError
+from ..errors import InvalidInputError, NotFoundError, StateConflictError
 from ..store.port import TenantStore, declare_kind
 from .records import INVOICE, ORDER, OUTBOX, OrderRecord
 
@@ -103,8 +103,11 @@ def resolve(
         item = dict(doc.body)
         topic = Topic(item["topic"])
         if item["status"] != "open":
-            raise InvalidInputError(
-                f"fiscal item {key} is already resolved ({item['resolution']['how']})"
+            raise StateConflictError(
+                f"fiscal item {key} is already resolved ({item['resolution']['how']})",
+                order_id=item["order_id"],
+                action="resolve",
+                state="resolved",
             )
         if how not in RESOLUTIONS[topic]:
             raise InvalidInputError(

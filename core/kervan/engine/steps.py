@@ -77,12 +77,24 @@ async def classify(ctx: StepContext, rec: OrderRecord) -> Change:
         lookup = kept = registrations.cached(ctx, order.buyer.tax_id)
         if kept is None:
             lookup = await _ask_registry(ctx, order.buyer.tax_id)
+    chosen = rec.resolutions.get("alias") or {}
     decision = tax.decide(
-        order, lookup, commercial=ctx.tenant.settings.efatura_profile == tax.COMMERCIAL_PROFILE
+        order,
+        lookup,
+        commercial=ctx.tenant.settings.efatura_profile == tax.COMMERCIAL_PROFILE,
+        chosen_alias=chosen.get("alias") if chosen.get("status") == "chosen" else None,
     )
     also: list[tuple[str, str, dict[str, Any]]] = []
     if decision.hold:
         hold(ctx, rec, "classify", decision.reason)
+        if decision.reason.startswith(tax.SEVERAL_ALIASES):
+            # an operator's queue (GET /v1/alias-choices), most urgent ship-by first
+            rec.resolutions["alias"] = {
+                "status": "needed",
+                "choices": decision.evidence.get("choices", []),
+                "ship_by": order.ship_by.isoformat() if order.ship_by else None,
+                "since": chosen.get("since") or ctx.clock().isoformat(),
+            }
     else:
         clear_hold(rec)
         rec.decision = decision.model_dump(mode="json")

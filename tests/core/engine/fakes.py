@@ -77,6 +77,14 @@ class World:
     bad_xml: bool = False
     #: the integrator rejects every submitted document with this detail
     reject_submit: str | None = None
+    #: buyers with several aliases: tax id → aliases (instead of ``registered``)
+    aliases: dict[str, list[Alias]] = field(default_factory=dict)
+    #: what GİB later says of a document (uuid → status; default ACCEPTED)
+    verdicts: dict[str, DocumentStatus] = field(default_factory=dict)
+    #: the receiver's answer to a TICARIFATURA, by buyer tax id
+    answers: dict[str, str] = field(default_factory=dict)
+    #: uuid → buyer tax id of every document submitted
+    buyers: dict[str, str] = field(default_factory=dict)
 
 
 class FakeSource(OrderSource):
@@ -124,10 +132,11 @@ class FakeEInvoice(TaxClassifier, DocumentIssuer):
         if self.world.lookup_down:
             raise RemoteUnavailableError("registry down", remote="fake")
         alias = self.world.registered.get(tax_id)
+        several = self.world.aliases.get(tax_id)
         return Registration(
             tax_id=tax_id,
-            registered=alias is not None,
-            aliases=[Alias(name=alias)] if alias else [],
+            registered=alias is not None or bool(several),
+            aliases=several or ([Alias(name=alias)] if alias else []),
             checked_at=self.context.clock(),
             source="fake",
         )
@@ -141,6 +150,7 @@ class FakeEInvoice(TaxClassifier, DocumentIssuer):
         self.world.calls["submit"] += 1
         existed = document.uuid in self.world.submitted
         self.world.submitted[document.uuid] = document.number
+        self.world.buyers[document.uuid] = document.buyer.tax_id
         if self.world.reject_submit:
             return Submission(
                 uuid=document.uuid,
@@ -151,7 +161,14 @@ class FakeEInvoice(TaxClassifier, DocumentIssuer):
         return Submission(uuid=document.uuid, status=DocumentStatus.QUEUED, already_existed=existed)
 
     async def status(self, kind: DocumentKind, uuid: str) -> Submission:
-        return Submission(uuid=uuid, status=DocumentStatus.ACCEPTED)
+        status = self.world.verdicts.get(uuid, DocumentStatus.ACCEPTED)
+        answer = self.world.answers.get(self.world.buyers.get(uuid, ""))
+        return Submission(
+            uuid=uuid,
+            status=status,
+            detail="GİB: alıcı VKN hatalı" if status is DocumentStatus.REJECTED else None,
+            answer=answer if status is DocumentStatus.ACCEPTED else None,
+        )
 
     async def cancel(self, kind: DocumentKind, uuid: str, reason: str) -> Submission:
         self.world.cancelled_docs.add(uuid)

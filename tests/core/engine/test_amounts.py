@@ -280,6 +280,16 @@ def test_paid_spreads_the_difference_to_the_kurus_and_the_check_then_passes():
     assert "coupon missing" in entry.message
 
 
+def test_a_paid_decision_applies_again_to_lines_that_came_back_as_sent():
+    rec = held_record("433.33")
+    sent = list(rec.order.lines)
+    resolve(rec, Choice.PAID, "coupon", "user:u1", T0)
+    spread_lines = list(rec.order.lines)
+    rec.order.lines = sent  # a re-delivery overwrote them
+    assert check(rec) is None
+    assert rec.order.lines == spread_lines
+
+
 def test_paid_above_the_lines_takes_discount_back_and_refuses_when_there_is_none():
     o = order("h2", lines=[_line(1, "300.00", discount="30.00"), _line(2, "100.00")])
     assert spread(o.lines, Decimal("390.00"))[0].discount == Decimal("10.00")

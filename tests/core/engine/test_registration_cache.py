@@ -81,7 +81,7 @@ async def test_an_ambiguous_answer_is_not_kept(engine, world, store):
 
     async def two_aliases(tax_id: str) -> Registration:
         world.calls["lookup"] += 1
-        aliases = [Alias(name=ALIAS), Alias(name="urn:mail:other@ornek.com.tr")]
+        aliases = [Alias(name="urn:mail:a@ornek.com.tr"), Alias(name="urn:mail:b@ornek.com.tr")]
         return Registration(
             tax_id=tax_id, registered=True, aliases=aliases, checked_at=engine.clock(), source="x"
         )

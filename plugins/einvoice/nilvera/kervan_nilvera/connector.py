@@ -266,8 +266,10 @@ class Nilvera(TaxClassifier, DocumentIssuer):
 
     async def status(self, kind: DocumentKind, uuid: str) -> Submission:
         channel = await self._locate(kind, uuid)
-        status, detail = mapping.parse_status(channel, await self.client.status(channel, uuid))
-        return Submission(uuid=uuid, status=status, remote_id=uuid, detail=detail)
+        body = await self.client.status(channel, uuid)
+        status, detail = mapping.parse_status(channel, body)
+        answer = mapping.parse_answer(body) if channel == EINVOICE else None
+        return Submission(uuid=uuid, status=status, remote_id=uuid, detail=detail, answer=answer)
 
     async def cancel(self, kind: DocumentKind, uuid: str, reason: str) -> Submission:
         """Cancel an e-Arşiv within ``earchive_cancel_window_days`` of its issue date.

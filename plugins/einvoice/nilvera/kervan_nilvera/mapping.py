@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 from kervan import Alias, Registration
@@ -138,6 +138,24 @@ def _cancelled(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in {"true", "cancelled", "canceled", "iptal", "iptaledildi"}
     return False
+
+
+def parse_answer(body: Any) -> Literal["KABUL", "RED"] | None:
+    """The receiver's application response to a TICARIFATURA in a status answer, if any.
+
+    Read from ``AnswerCode`` at the top level or inside ``InvoiceStatus`` (the field's name
+    in Nilvera's API is not in the material we have: see docs/ubl-tr.md); anything but
+    KABUL or RED (e.g. an IADE response) is not an answer the engine acts on."""
+    if not isinstance(body, dict):
+        return None
+    nested = body.get("InvoiceStatus")
+    raw = body.get("AnswerCode") or (nested.get("AnswerCode") if isinstance(nested, dict) else None)
+    value = str(raw).strip().upper() if raw else ""
+    if value == "KABUL":
+        return "KABUL"
+    if value == "RED":
+        return "RED"
+    return None
 
 
 def parse_status(channel: str, body: Any) -> tuple[DocumentStatus, str | None]:

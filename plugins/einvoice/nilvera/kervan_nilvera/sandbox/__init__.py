@@ -74,7 +74,7 @@ def _gib_rules(xml: bytes) -> kervan_ubltr.ValidationReport:
     return kervan_ubltr.validate(xml, arithmetic=False)
 
 
-DEFAULT_SERIES = {EINVOICE: ["KRV", "KRE"], EARCHIVE: ["KRA", "KRE"], EDESPATCH: ["KRI"]}
+DEFAULT_SERIES = {EINVOICE: ["KRV", "KRE"], EARCHIVE: ["KRA", "KRM"], EDESPATCH: ["KRI"]}
 _SEGMENT = {EINVOICE: "Sale", EARCHIVE: "Invoices", EDESPATCH: "Sale"}
 
 
@@ -100,6 +100,8 @@ class NilveraSandbox(Sandbox):
         self.series: dict[str, list[dict[str, Any]]] = {}
         #: every document received, by lower-case UUID
         self.documents: dict[str, StoredDocument] = {}
+        #: how receivers answer a TICARIFATURA once GİB delivered it: tax id → KABUL or RED
+        self.receiver_answers: dict[str, str] = {}
         self._outage = False
         self._lookup_outage = False
         super().__init__(clock=clock, seed=seed)
@@ -352,7 +354,13 @@ class NilveraSandbox(Sandbox):
                 "CancelStatus": doc.cancelled_at is not None,
             }
         key = "InvoiceStatus" if channel == EINVOICE else "DespatchStatus"
-        return {key: {"Code": code, "Description": description, "DetailDescription": detail}}
+        body: dict[str, Any] = {
+            key: {"Code": code, "Description": description, "DetailDescription": detail}
+        }
+        answer = self.receiver_answers.get(doc.envelope.customer_tax_id)
+        if code == "succeed" and doc.envelope.profile == "TICARIFATURA" and answer:
+            body["AnswerCode"] = answer  # the receiver's application response (uncertain name)
+        return body
 
     def _cancel(self, doc: StoredDocument) -> None:
         now: datetime = self.clock.now()
