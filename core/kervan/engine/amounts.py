@@ -12,7 +12,8 @@ A person resolves the hold with :func:`resolve` (``POST /v1/orders/{id}/resolve-
     invoice what the marketplace says the buyer paid: the difference is spread over the lines
     as seller discount (in proportion to each line's payable, largest remainder to the kuruş;
     a smaller discount, when the source says more, comes off the lines' discounts in
-    proportion to them), so Σ payable equals the source's figure exactly;
+    proportion to them), so Σ payable equals the source's figure exactly; lines that come
+    back as the source sent them, for the same two figures, are spread again by the check;
 ``lines``
     the person confirms the lines: a later check passes for exactly the two figures the
     decision was made for, and holds again if either changes.
