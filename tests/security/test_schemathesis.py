@@ -305,3 +305,67 @@ def _known_ids(api: Api, case: Any, pick: int) -> None:
 def test_the_api_keeps_what_its_openapi_document_says(api: Api, case: Any, pick: int) -> None:
     _known_ids(api, case, pick)
     case.call_and_validate(headers=_headers(api, case, pick))
+
+
+def _spec() -> dict[str, Any]:
+    loaded: dict[str, Any] = schema.raw_schema
+    return loaded
+
+
+def test_every_operation_lists_its_statuses_without_a_catch_all() -> None:
+    ops = [
+        (f"{method.upper()} {path}", op)
+        for path, item in _spec()["paths"].items()
+        for method, op in item.items()
+    ]
+    assert len(ops) >= 40
+    for name, op in ops:
+        statuses = set(op["responses"])
+        assert not statuses & {"4XX", "5XX", "default"}, name
+        assert {"413", "429", "500"} <= statuses, name
+        assert op["responses"]["429"]["headers"]["Retry-After"]["required"], name
+        if op["x-roles"]:
+            assert {"401", "403", "404", "422"} <= statuses, name
+            assert op["security"] == [{"bearer": []}, {"apiKey": []}], name
+            names = {p["name"].lower() for p in op.get("parameters", [])}
+            assert not names & {"authorization", "x-api-key"}, name
+        if "requestBody" in op:
+            assert {"400", "422"} <= statuses, name
+
+
+def test_a_null_the_schema_does_not_allow_is_refused_and_one_it_allows_is_taken(
+    api: Api,
+) -> None:
+    """The probe's ``"enabled": null`` → 422 against a nullable schema: now the schema says
+    boolean, and null is refused by the model (not deeper in the service)."""
+    from fastapi.testclient import TestClient
+
+    patch = _spec()["components"]["schemas"]["ConnectionPatch"]["properties"]
+    assert patch["enabled"] == {"title": "Enabled", "type": "boolean"}
+    assert {"type": "null"} in patch["name"]["anyOf"]  # null clears the name
+    client = TestClient(api.app, raise_server_exceptions=False)
+    headers = {"Authorization": f"Bearer {api.keys[Role.TENANT_ADMIN]}"}
+    settings = {"seller_id": "107002", "api_key": "k", "api_secret": "s"}
+    made = client.post(
+        "/v1/connections",
+        headers=headers,
+        json={"id": "ty-null", "connector": "trendyol", "settings": settings, "enabled": False},
+    )
+    assert made.status_code == 201, made.text  # its own: the generated requests may delete any
+    url = "/v1/connections/ty-null"
+    refused = client.patch(url, headers=headers, json={"enabled": None})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["detail"]["errors"][0]["loc"] == ["body"]
+    taken = client.patch(url, headers=headers, json={"name": None, "poll_interval_s": 90})
+    assert taken.status_code == 200, taken.text
+    assert taken.json()["name"] is None and taken.json()["poll_interval_s"] == 90
+
+
+def test_an_offset_past_what_the_store_can_count_is_422_not_a_500(api: Api) -> None:
+    from fastapi.testclient import TestClient
+
+    client = TestClient(api.app, raise_server_exceptions=False)
+    headers = {"Authorization": f"Bearer {api.keys[Role.OPERATOR]}"}
+    for path in ("/v1/orders", "/v1/documents", "/v1/shipments", "/v1/problems"):
+        r = client.get(path, headers=headers, params={"offset": 2**63})
+        assert r.status_code == 422, (path, r.text)
