@@ -1,6 +1,8 @@
-"""A flood of bad API keys does not slow down callers with a good one (issue 17, finding 5).
+"""Against a real ``uvicorn`` server (issue 17, finding 5): an oversized unauthenticated body
+is refused before it has even arrived, and a flood of bad API keys does not slow down callers
+with a good one.
 
-Measured, not timed: a real ``uvicorn`` server in its own process on a free port, a valid
+The flood is measured, not timed: a real ``uvicorn`` server in its own process on a free port, a valid
 caller timing ``GET /v1/tenant`` one request after another, first alone and then while another
 process sends 320 distinct well-formed but bogus keys at 16 concurrent connections, round after
 round, for as long as the valid caller measures. The figures are printed; the assertion is on
@@ -180,3 +182,46 @@ def test_a_flood_of_bad_keys_does_not_slow_down_a_valid_caller(server: Server) -
     # the address's first 10 keys were checked (401); from then on it waits for its 429s
     assert answers.get("401", 0) <= 10 and answers.get("429", 0) >= 16, answers
     assert ratio <= 2.0, f"valid requests {ratio:.1f}x slower under the flood"
+
+
+def _raw(port: int, head: str, first: bytes) -> tuple[int, bytes, float]:
+    """Send ``head`` and the ``first`` part of a body that never finishes; the status, the
+    answer and the ms from sending to the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        start = time.perf_counter()
+        sock.sendall(head.encode() + first)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+        ms = (time.perf_counter() - start) * 1000
+        header, _, rest = answer.partition(b"\r\n\r\n")
+        length = int(header.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        while len(rest) < length:
+            rest += sock.recv(65536)
+    return int(header.split(b" ")[1]), rest, ms
+
+
+def test_an_oversized_unauthenticated_body_is_refused_before_it_arrives(server: Server) -> None:
+    """35 MB announced (by Content-Length, or chunked with no length), 64 KiB of it sent, and
+    never the rest: the answer comes anyway, so the body was neither awaited nor parsed."""
+    hostile = b"[" * 65536
+    chunked = (
+        "POST /v1/connections HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    )
+    status, body, ms_chunked = _raw(server.port, chunked, b"10000\r\n" + hostile + b"\r\n")
+    assert status == 401 and b'"code":"unauthenticated"' in body, body
+    announced = (
+        "POST /v1/connections HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {35 * 1024 * 1024}\r\n\r\n"
+    )
+    status, body, ms_length = _raw(server.port, announced, hostile)
+    assert status == 413 and b'"code":"too_large"' in body, body
+    print(
+        f"\n35 MB unauthenticated: chunked 401 in {ms_chunked:.1f} ms, "
+        f"Content-Length 413 in {ms_length:.1f} ms"
+    )
+    assert ms_chunked < 100 and ms_length < 100
