@@ -20,7 +20,6 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from .errors import InvalidInputError
 
-
 #: ``json_schema_extra`` of a field that decides where secrets are sent (shown in the JSON schema
 #: so a panel can say that changing it needs the secrets again)
 DESTINATION: dict[str, Any] = {"x-kervan-destination": True}
