@@ -19,7 +19,7 @@ from .engine import Engine
 from .errors import NotFoundError
 from .jobs import EngineLoop, Jobs, Scheduler
 from .plugins import PluginHost, get_host
-from .roles import Connector, ConnectorContext, utcnow
+from .roles import CarrierLegal, Connector, ConnectorContext, utcnow
 from .security import load_cipher
 from .security.destinations import DestinationPolicy
 from .security.redaction import install_log_redaction
@@ -51,6 +51,8 @@ class Connectors:
     #: connection id → ConnectorContext fields to override, e.g. ``transport`` to reach an
     #: in-process sandbox, ``clock``/``sleep`` to run on its simulated time (tests, benchmarks)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the installed carrier plugins' legal identities
+    carriers: Callable[[], list[CarrierLegal]] = list
 
     def context(self, connection: Connection) -> ConnectorContext:
         ctx = ConnectorContext(
@@ -65,6 +67,11 @@ class Connectors:
 
     def get(self, tenant_id: str, connection_id: str) -> Connector:
         return self.connections.build(tenant_id, connection_id, self.context)
+
+    def known_carriers(self) -> list[CarrierLegal]:
+        """The legal identities the installed carrier plugins declare (to name the carrier a
+        marketplace booked on an e-Arşiv internet sale)."""
+        return self.carriers()
 
 
 class Health:
@@ -140,7 +147,7 @@ class Runtime:
         connections = ConnectionService(
             store, host.connector, load_cipher(), destinations=destinations
         )
-        connectors = Connectors(connections, clock)
+        connectors = Connectors(connections, clock, carriers=lambda: _carrier_parties(host))
         engine = Engine(
             store=store,
             connectors=connectors,
@@ -177,3 +184,12 @@ class Runtime:
             self.jobs.stop()
         self.loop.stop()
         self.store.close()
+
+
+def _carrier_parties(host: PluginHost) -> list[CarrierLegal]:
+    found = []
+    for cls in host.connectors("carrier").values():
+        party = getattr(cls, "legal_party", None)
+        if party is not None:
+            found.append(party)
+    return found

@@ -31,12 +31,14 @@ from zoneinfo import ZoneInfo
 from .. import invoicing, numbering, tax
 from ..documents import pdf_key, xml_key
 from ..domain import DocumentKind, DocumentStatus, Invoice, OrderState
+from ..domain.catalog import ProductCard
 from ..errors import ConflictError, InvalidInputError, UnsupportedOperationError
-from ..roles import DocumentIssuer, OrderSource
+from ..internet_sale import carrier_for
+from ..roles import Carrier, CarrierLegal, DocumentIssuer, OrderSource
 from . import amounts, registrations
 from .change import Change, NewInvoice
 from .context import StepContext
-from .records import INVOICE, OrderRecord
+from .records import BARCODE, INVOICE, PRODUCT, OrderRecord
 from .steps import clear_hold, hold
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
@@ -87,6 +89,31 @@ def _exchange_rate(ctx: StepContext, rec: OrderRecord) -> tuple[bool, Decimal | 
     return True, rate
 
 
+def carrier_of(ctx: StepContext, rec: OrderRecord) -> CarrierLegal | None:
+    """The company the parcel ships with, as the e-Arşiv internet-sale block names it: the
+    marketplace's carrier when the marketplace books it (its cargo provider's name matched
+    against the installed carrier plugins' declarations), else the tenant's carrier."""
+    order = rec.order
+    if order.cargo_tracking_number or rec.flags.marketplace_shipment:
+        known = getattr(ctx.connectors, "known_carriers", None)
+        return carrier_for(order.cargo_provider, known() if known else [])
+    conn_id = ctx.tenant.settings.default_carrier_connection
+    if not conn_id:
+        return None  # order_problems names what is missing
+    return type(ctx.connector(conn_id, Carrier, "carrier")).legal_party
+
+
+def _cards(ctx: StepContext, rec: OrderRecord) -> dict[str, ProductCard]:
+    """Product cards by barcode for the order's lines (a GTİP or weight a line lacks)."""
+    out: dict[str, ProductCard] = {}
+    for line in rec.order.lines:
+        mapping = ctx.store.get(BARCODE, line.barcode)
+        doc = ctx.store.get(PRODUCT, mapping.body["product_id"]) if mapping else None
+        if doc is not None:
+            out[line.barcode] = ProductCard.model_validate(doc.body)
+    return out
+
+
 def _build(
     ctx: StepContext,
     rec: OrderRecord,
@@ -98,23 +125,43 @@ def _build(
 ) -> Invoice:
     """The sales invoice of ``rec``'s order as it stands, under ``number``.
 
-    Raises :class:`InvalidInputError` for what the rules refuse (see
-    :func:`kervan.invoicing.invoice_from_order`)."""
+    Raises :class:`InvalidInputError` for what the rules refuse: the order's problems
+    (:func:`kervan.invoicing.order_problems`: VAT rates of the issue date, GTİP and ETGB
+    limits on exports, the buyer, the carrier of an e-Arşiv) and what
+    :func:`kervan.invoicing.invoice_from_order` refuses."""
     decision = tax.Decision.model_validate(rec.decision)
     settings = ctx.tenant.settings
     if ctx.tenant.seller is None:
         raise InvalidInputError(f"tenant {ctx.tenant.id} has no seller party (VKN, address) set")
     order = rec.order
+    issued_at = issued_at or ctx.clock().astimezone(ISTANBUL)
+    cards = _cards(ctx, rec)
+    carrier = carrier_of(ctx, rec)
+    problems = invoicing.order_problems(
+        order,
+        decision,
+        issued_at=issued_at,
+        cards=cards,
+        exchange_rates=settings.exchange_rates,
+        carrier=carrier,
+    )
+    if problems:
+        raise InvalidInputError(f"order {order.id}: " + "; ".join(problems))
+    source = _source(ctx, rec)
     invoice = invoicing.invoice_from_order(
         order,
         decision,
         seller=ctx.tenant.seller,
         number=number,
         uuid=uuid,
-        issued_at=issued_at or ctx.clock().astimezone(ISTANBUL),
+        issued_at=issued_at,
         sender_alias=settings.sender_alias,
         website=settings.website,
-        carrier_name=order.cargo_provider,
+        carrier=carrier,
+        cards=cards,
+        exchange_rates=settings.exchange_rates,
+        # the marketplace collects the payment: its legal name, not our connector key
+        payment_agent=type(source).legal_name or source.display_name,
         exchange_rate=rate,
     )
     invoice.tenant_id = ctx.tenant.id

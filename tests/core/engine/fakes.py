@@ -16,6 +16,7 @@ from kervan import (
     Alias,
     Booking,
     Carrier,
+    CarrierLegal,
     ConnectorContext,
     ConnectorSettings,
     DocumentIssuer,
@@ -181,6 +182,9 @@ class FakeEInvoice(TaxClassifier, DocumentIssuer):
 class FakeCarrier(Carrier):
     key = "fake-carrier"
     display_name = "Fake carrier"
+    legal_party = CarrierLegal(
+        name="Sahte Kargo A.Ş.", tax_id="1234567890", city="İstanbul", source="test fixture"
+    )
 
     def __init__(
         self, settings: ConnectorSettings, context: ConnectorContext, world: World

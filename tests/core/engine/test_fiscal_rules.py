@@ -9,7 +9,8 @@ import pytest
 from kervan import Alias, numbering
 from kervan.domain import DocumentKind, DocumentStatus, OrderState, TenantSettings
 from kervan.engine import Engine, aliases, fiscal_items
-from kervan.engine.records import INVOICE, ORDER, OUTBOX, OrderRecord
+from kervan.domain.catalog import ProductCard
+from kervan.engine.records import BARCODE, INVOICE, ORDER, OUTBOX, PRODUCT, OrderRecord
 from kervan.errors import InvalidInputError, StateConflictError
 from kervan.store.port import Query
 
@@ -50,6 +51,16 @@ async def _pick_up(engine: Engine, world: World, oid: str) -> None:
     await engine.advance("t1", oid)
 
 
+def _card(store, **fields) -> None:
+    """The product card of the fakes' barcode (what the ETGB check weighs)."""
+    card = ProductCard(
+        id="p1", tenant_id="t1", sku="TSHIRT-M", name="Tişört", barcodes=["8690000000011"], **fields
+    )
+    ts = store.tenant("t1")
+    ts.upsert(PRODUCT, "p1", card.model_dump(mode="json"))
+    ts.upsert(BARCODE, "8690000000011", {"product_id": "p1"})
+
+
 def _outbox(store) -> list[dict]:
     return [d.body for d in store.tenant("t1").query(Query(OUTBOX))]
 
@@ -75,7 +86,10 @@ async def test_an_e_fatura_cancelled_before_pickup_uses_no_number(engine, world,
     assert list(world.submitted.values()) == ["KRV2026000000001"]
 
 
-async def test_e_arsiv_micro_export_and_ihracat_count_on_their_own_series(engine, world, store):
+async def test_e_arsiv_micro_export_and_ihracat_count_on_their_own_series(store, world, clock):
+    engine = _engine(store, world, clock, exchange_rates={"EUR": "36.50"})
+    engine.set_stock("t1", "p1", 10, ["8690000000011"])
+    _card(store, weight_kg="0.4")
     micro = order("m1", country="DE").model_copy(update={"micro_export": True})
     line = micro.lines[0].model_copy(update={"hs_code": "610910000000"})
     world.packages = {
@@ -84,6 +98,8 @@ async def test_e_arsiv_micro_export_and_ihracat_count_on_their_own_series(engine
         "x1": order("x1", country="DE", lines=[line]),
     }
     await _run(engine, world, "a1", "m1", "x1")
+    for p in ("a1", "m1", "x1"):
+        assert _rec(store, f"ty:{p}").order.hold_reason is None, _rec(store, f"ty:{p}").order
     numbers = {_invoice(store, f"ty:{p}")["number"] for p in ("a1", "m1", "x1")}
     assert numbers == {"KRA2026000000001", "KRM2026000000001", "KRE2026000000001"}
     assert _counter(store, "KRA", numbering.Channel.EARSIV) == 1

@@ -45,14 +45,15 @@ def test_identity_key_drops_a_duplicate_waiting_job(engine):
 
 def test_failed_work_lands_in_dead_letters_and_can_be_replayed(jobs, world, store, engine):
     world.packages["d1"] = order("d1")
-    engine.connectors.conns.pop("cargo")  # booking will fail: no such connection
+    # no such connection: the invoice (which names the carrier) and booking cannot go on
+    engine.connectors.conns.pop("cargo")
     jobs.send("poll_source", "t1", "ty")
     jobs.join()
     dead = list_dead(store, "t1")
     assert [d["actor"] for d in dead] == ["process_order"]
     assert "KeyError" in dead[0]["error"]
     rec = OrderRecord.from_body(store.tenant("t1").get(ORDER, "ty:d1").body)
-    assert rec.order.state is OrderState.PACKAGED
+    assert rec.order.state is OrderState.CLASSIFIED
     from .fakes import FakeCarrier, World  # noqa: F401
 
     engine.connectors.conns["cargo"] = FakeCarrier(
