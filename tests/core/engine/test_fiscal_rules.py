@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from kervan import Alias, numbering
 from kervan.domain import DocumentKind, DocumentStatus, OrderState, TenantSettings
-from kervan.engine import Engine, aliases, fiscal_items
 from kervan.domain.catalog import ProductCard
+from kervan.engine import Engine, aliases, fiscal_items
 from kervan.engine.records import BARCODE, INVOICE, ORDER, OUTBOX, PRODUCT, OrderRecord
 from kervan.errors import InvalidInputError, StateConflictError
 from kervan.store.port import Query
