@@ -33,10 +33,14 @@ _REFUSED = "webhook credentials do not match this connection"
     openapi_extra={"x-roles": [], "x-auth": "connector"},
     response_model=WebhookOut,
     responses={
+        400: error_response(
+            "A body sent as JSON that nests deeper than the server takes (code bad_request)"
+        ),
         403: error_response(
             "The connector did not accept the call's credentials, or there is no such "
             "connection (the same answer: a caller learns nothing of which exist)"
-        )
+        ),
+        503: error_response("The store is unavailable: try again (the same for every caller)"),
     },
 )
 async def receive_webhook(request: Request, tenant_id: str, connection_id: str) -> dict[str, Any]:
