@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from .port import Store, StoreError
+
+log = logging.getLogger("kervan.store")
 
 
 def kervan_home() -> Path:
@@ -35,9 +38,9 @@ def private_dir(path: Path | str) -> Path:
     for made in reversed(missing):
         with contextlib.suppress(FileExistsError):  # another process made it meanwhile
             made.mkdir(mode=PRIVATE_DIR)
-        os.chmod(made, PRIVATE_DIR)  # mkdir's mode is reduced by the umask
+        _chmod(made, PRIVATE_DIR)  # mkdir's mode is reduced by the umask
     if folder == kervan_home().absolute():
-        os.chmod(folder, PRIVATE_DIR)
+        _chmod(folder, PRIVATE_DIR)
     return folder
 
 
@@ -48,7 +51,18 @@ def private_file(path: Path | str) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
     except FileExistsError:
         if os.stat(path).st_mode & 0o777 != PRIVATE_FILE:
-            os.chmod(path, PRIVATE_FILE)
+            _chmod(path, PRIVATE_FILE)
+
+
+def _chmod(path: Path | str, mode: int) -> None:
+    """Set ``mode``; a file or folder this user does not own is left as it is, and said."""
+    current = os.stat(path).st_mode & 0o777
+    if current == mode:
+        return
+    try:
+        os.chmod(path, mode)
+    except PermissionError:
+        log.warning("%s is mode %o and not ours to change; make it %o", path, current, mode)
 
 
 def default_url() -> str:
