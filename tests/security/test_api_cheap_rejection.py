@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -162,6 +163,22 @@ def test_an_oversized_unauthenticated_body_is_refused_unread_in_under_100_ms(
         assert answer.pulled == 0  # not a byte read, so nothing parsed
     print(f"\n35 MB chunked body, key {key!r}: 401 in", [f"{a.ms:.1f} ms" for a in answers])
     assert answers[-1].ms < 100
+
+
+def test_every_operation_that_takes_a_key_refuses_before_reading_the_body(site: Site) -> None:
+    """Walk the OpenAPI document: no operation with ``x-roles`` reads a byte without a key."""
+    spec = site.app.openapi()
+    walked = 0
+    for template, item in spec["paths"].items():
+        path = re.sub(r"\{[^}]+\}", "x", template)
+        for method, op in item.items():
+            if not isinstance(op, dict) or not op.get("x-roles"):
+                continue
+            answer = site.call(method.upper(), path, b"[" * (2 * MB), chunked=True)
+            _envelope(answer, 401, "unauthenticated")
+            assert answer.pulled == 0, (method, template)
+            walked += 1
+    assert walked >= 30
 
 
 def test_a_content_length_over_the_limit_is_413_unread_with_or_without_a_key(site: Site) -> None:
