@@ -16,6 +16,7 @@ import base64
 import functools
 from pathlib import Path
 
+from kervan.xml import parse_untrusted
 from lxml import etree
 
 from .xmlutil import CAC, CBC, Element, cac, cbc
@@ -61,7 +62,7 @@ def embed(root: Element, number: str, issue_date: str) -> None:
 
 def embedded_stylesheet(xml: bytes) -> bytes | None:
     """The stylesheet a UBL-TR document carries, decoded; ``None`` if it carries none."""
-    root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    root = parse_untrusted(xml, source="the UBL document")
     for ref in root.iterfind(CAC + "AdditionalDocumentReference"):
         if (ref.findtext(CBC + "DocumentType") or "").strip() != XSLT:
             continue
@@ -80,5 +81,8 @@ def view_html(xml: bytes) -> str:
     sheet = embedded_stylesheet(xml)
     if sheet is None:
         raise ValueError("the document carries no XSLT (AdditionalDocumentReference/XSLT)")
-    transform = etree.XSLT(etree.fromstring(sheet), access_control=etree.XSLTAccessControl.DENY_ALL)
-    return str(transform(etree.fromstring(xml)))
+    access = etree.XSLTAccessControl.DENY_ALL
+    transform = etree.XSLT(
+        parse_untrusted(sheet, source="the embedded XSLT"), access_control=access
+    )
+    return str(transform(parse_untrusted(xml, source="the UBL document")))
