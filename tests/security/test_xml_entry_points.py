@@ -12,6 +12,7 @@ Trendyol's too: they have no XML entry point.)
 
 from __future__ import annotations
 
+import re
 import secrets
 import subprocess
 import sys
@@ -282,3 +283,22 @@ def test_a_plain_document_still_reads(attacker: Attacker) -> None:
     assert parsed.number == "KRA2025000000001"
     assert parse_untrusted(xml.decode("utf-8")).tag.endswith("Invoice")
     nothing_leaked(attacker)
+
+
+def test_no_code_parses_xml_outside_the_hardened_parser() -> None:
+    """The one place: a new XML entry point that builds its own parser fails here."""
+    root = Path(__file__).resolve().parents[2]
+    parsing = re.compile(
+        r"etree\.(fromstring|XML|parse|iterparse|XMLParser|XMLPullParser)\(|"
+        r"xml\.(etree|dom|sax)|saxonche|\.parse_xml\("
+    )
+    sources = [*root.glob("core/kervan/**/*.py"), *root.glob("sdk/kervan_sdk/**/*.py")]
+    sources += [*root.glob("plugins/*/*/kervan_*/**/*.py"), *root.glob("demo/kervan_demo/**/*.py")]
+    found = [
+        f"{path.relative_to(root)}:{n}"
+        for path in sources
+        if path.name != "xml.py" or path.parent.name != "kervan"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if parsing.search(line)
+    ]
+    assert found == [], f"parse XML with kervan.xml.parse_untrusted instead: {found}"
