@@ -72,7 +72,7 @@ _local = threading.local()
 
 
 def _parser() -> tuple[etree.XMLParser, _Refuse]:
-    """This thread's parser (lxml parsers are not to be shared across threads)."""
+    """This thread's parser (lxml advises one parser per thread rather than a shared one)."""
     found = getattr(_local, "parser", None)
     if found is None:
         parser = etree.XMLParser(
