@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kervan import domain
-from kervan.domain import OrderLine, Party, PartyKind
+from kervan.domain import OrderLine, Party, PartyKind, TenantSettings
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
@@ -172,9 +172,18 @@ def _order_line(draw: st.DrawFn) -> OrderLine:
     return OrderLine.model_validate(data)
 
 
+def _tenant_settings() -> st.SearchStrategy[TenantSettings]:
+    """Series prefixes of their own per channel (the settings' cross-field rule)."""
+    series = st.sampled_from(
+        [{}, {"efatura": "ABC", "earsiv": "XYZ"}, {"TICARIFATURA": "TCR", "micro_export": "MKR"}]
+    )
+    return fields_of(TenantSettings, invoice_series=series).map(TenantSettings.model_validate)
+
+
 OVERRIDES: dict[type[BaseModel], Callable[[], st.SearchStrategy[Any]]] = {
     Party: _parties,
     OrderLine: _order_line,
+    TenantSettings: _tenant_settings,
 }
 
 

@@ -103,7 +103,9 @@ def expected(buyer_key: str, abroad: bool, micro: bool, lookup_key: str, commerc
         return ("earsiv", "EARSIVFATURA", "SATIS", None)
     if lookup_key in ("registered_pk", "registered_pk_and_gb", "registered_same_pk_twice"):
         return ("efatura", "TICARIFATURA" if commercial else "TEMELFATURA", "SATIS", PK)
-    return "hold"  # registered without exactly one PK alias: ambiguous
+    if lookup_key == "registered_two_pks":  # PK is the defaultpk alias: it wins
+        return ("efatura", "TICARIFATURA" if commercial else "TEMELFATURA", "SATIS", PK)
+    return "hold"  # registered without a PK alias: ambiguous
 
 
 CASES = list(itertools.product(BUYERS, [False, True], [False, True], LOOKUPS, [False, True]))
@@ -149,9 +151,22 @@ def test_registered_buyer_gets_e_fatura_to_its_pk_alias_with_evidence():
     assert f"PK:{PK}" in d.evidence["aliases"]
 
 
-def test_several_pk_aliases_are_ambiguous():
-    d = decide(order(BUYERS["vkn"]), LOOKUPS["registered_two_pks"]("4540536920"))
-    assert d.hold and "ambiguous" in d.reason
+def test_several_pk_aliases_without_a_default_wait_for_an_operator_and_a_choice_is_used():
+    two = [Alias(name="urn:mail:a@x"), Alias(name="urn:mail:b@x")]
+    d = decide(order(BUYERS["vkn"]), reg("4540536920", True, two))
+    assert d.hold and "an operator chooses" in d.reason
+    assert d.evidence["choices"] == ["urn:mail:a@x", "urn:mail:b@x"]
+    chosen = decide(order(BUYERS["vkn"]), reg("4540536920", True, two), chosen_alias="urn:mail:b@x")
+    assert not chosen.hold and chosen.receiver_alias == "urn:mail:b@x"
+    # a choice the registry no longer lists is not used
+    gone = decide(order(BUYERS["vkn"]), reg("4540536920", True, two), chosen_alias="urn:mail:c@x")
+    assert gone.hold
+
+
+def test_the_alias_the_registry_marks_default_wins():
+    two = [Alias(name="urn:mail:a@x"), Alias(name="urn:mail:b@x", default=True)]
+    d = decide(order(BUYERS["vkn"]), reg("4540536920", True, two))
+    assert not d.hold and d.receiver_alias == "urn:mail:b@x"
 
 
 def test_pending_lookup_holds():

@@ -19,14 +19,14 @@ async def test_company_info_reads_aliases_and_series_from_nilvera(connector: Nil
     assert info["receiver_aliases"] == ["urn:mail:defaultpk@kervan.demo"]
     assert info["default_sender_alias"] == SELLER_GB
     assert [s["name"] for s in info["series"]["efatura"]] == ["KRV", "KRE"]
-    assert [s["name"] for s in info["series"]["earsiv"]] == ["KRA", "KRE"]
+    assert [s["name"] for s in info["series"]["earsiv"]] == ["KRA", "KRM"]
     assert [s["name"] for s in info["series"]["despatch"]] == ["KRI"]
 
 
 async def test_series_added_at_nilvera_show_up(sandbox: NilveraSandbox, connector: Nilvera) -> None:
     sandbox.add_series("earchive", "WEB")
     info = await connector.company_info()
-    assert [s["name"] for s in info["series"]["earsiv"]] == ["KRA", "KRE", "WEB"]
+    assert [s["name"] for s in info["series"]["earsiv"]] == ["KRA", "KRM", "WEB"]
 
 
 async def test_check_passes_with_details_for_the_connection_page(connector: Nilvera) -> None:

@@ -173,7 +173,7 @@ async def test_an_unknown_series_is_defined_at_nilvera_then_sent_once(
     invoice = make_invoice(DocumentKind.EARSIV, series="WEB")
     sub = await connector.submit(invoice, connector.build_xml(invoice))
     assert sub.status is DocumentStatus.QUEUED
-    assert [s["Name"] for s in sandbox.series["earchive"]] == ["KRA", "KRE", "WEB"]
+    assert [s["Name"] for s in sandbox.series["earchive"]] == ["KRA", "KRM", "WEB"]
     assert sandbox.count("POST", "/earchive/Send/Xml") == 2  # refused (3009), then accepted
     assert sandbox.document_count() == 1
 
