@@ -157,6 +157,7 @@ PARAMS = {
     "letter_id": "nope",
     "product_id": "prod-1",
     "problem_id": "ty:order:A-77002",
+    "item_id": "nope",
 }
 A_MARKERS = ("KRA2026000000001", "KRVTESTKEY0001", "Alıcı A.Ş.")  # data, not ids the caller typed
 
