@@ -15,7 +15,7 @@ import importlib
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from . import domain, errors, invoicing, problems, roles, scenario, tax
+from . import domain, errors, invoicing, problems, redaction, roles, scenario, tax
 from .plugins.hookspecs import hookimpl
 from .problems import RecordKind, RecordProblem
 from .roles import (
@@ -90,6 +90,7 @@ __all__ = [
     "invoicing",
     "kervan_home",
     "problems",
+    "redaction",
     "reports",
     "roles",
     "scenario",

@@ -32,7 +32,7 @@ from .roles import Connector, ConnectorContext
 from .security.boundary import guard
 from .security.cipher import SecretCipher
 from .security.destinations import DestinationPolicy
-from .security.redaction import Redactor, remember
+from .redaction import Redactor, remember
 from .settings import ConnectorSettings
 from .store import Query, Store, TenantStore, declare_kind
 

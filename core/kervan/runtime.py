@@ -22,7 +22,7 @@ from .plugins import PluginHost, get_host
 from .roles import CarrierLegal, Connector, ConnectorContext, utcnow
 from .security import load_cipher
 from .security.destinations import DestinationPolicy
-from .security.redaction import install_log_redaction
+from .redaction import install_log_redaction
 from .store import Store, open_store
 from .tenancy import TenancyService
 

@@ -32,7 +32,7 @@ from kervan.domain import Party, PartyKind, Role, Tenant, TenantSettings, User
 from kervan.domain.documents import Address
 from kervan.errors import RemoteUnavailableError
 from kervan.runtime import Runtime
-from kervan.security.redaction import MASK, Redactor, install_log_redaction, remember
+from kervan.redaction import MASK, Redactor, install_log_redaction, remember
 from kervan.store import open_store
 
 SELLER = Party(

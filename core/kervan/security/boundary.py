@@ -6,7 +6,7 @@ every :class:`~kervan.problems.RecordProblem` it yields is redacted of the conne
 before anything else sees it. The engine records those errors as health, order errors,
 timeline entries and dead letters, and the API returns them: all of it downstream of here, so
 no caller needs to remember to scrub. Log records are redacted separately, process-wide
-(:func:`kervan.security.redaction.install_log_redaction`).
+(:func:`kervan.redaction.install_log_redaction`).
 
 The instance keeps its class, so ``isinstance`` checks and attribute access are unchanged;
 only its bound methods are replaced by wrappers on the instance.
@@ -20,7 +20,7 @@ import inspect
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
-from .redaction import Redactor
+from ..redaction import Redactor
 
 C = TypeVar("C")
 # methods that never carry remote text (class-level helpers, lifecycle)

@@ -1,13 +1,13 @@
 """Keeping secrets out of logs, reprs and error messages.
 
-The implementation is the core's :mod:`kervan.security.redaction`, the one place Kervan
+The implementation is the core's :mod:`kervan.redaction`, the one place Kervan
 redacts secrets (plain, base64 at every alignment including ``Basic user:secret``,
 URL-encoded, JSON- and XML-escaped); the client and connectors import it from here.
 """
 
 from __future__ import annotations
 
-from kervan.security.redaction import (
+from kervan.redaction import (
     MASK,
     SENSITIVE_HEADERS,
     Redactor,
