@@ -136,6 +136,9 @@ class OrderSource(Connector):
     #: in the plugin's README. The e-Arşiv internet-sale block prints it as the payment agent
     #: (``InternetSale.payment_agent``); ``None`` when the source collects no payment itself.
     legal_name: ClassVar[str | None] = None
+    #: the carriers the marketplace books under its own contracts (matched by the order's
+    #: ``cargo_provider``), for the e-Arşiv internet-sale block of those orders
+    marketplace_carriers: ClassVar[tuple[CarrierLegal, ...]] = ()
 
     def fetch_orders(
         self, since: datetime, until: datetime | None = None

@@ -25,6 +25,9 @@ def create_tenant(
         "default_classifier_connection": ISSUER,
         "default_carrier_connection": CARRIER,
         "sender_alias": scenario.seller_aliases[0],
+        # a demo figure (TRY per EUR): micro exports are checked against the ETGB value
+        # limit in EUR; a seller keeps the day's TCMB rate here
+        "exchange_rates": {"EUR": "50.00"},
     }
     return rt.tenancy.create_tenant(
         Tenant(

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from kervan import ConnectorContext, ConnectorSettings, OrderSource
+from kervan import CarrierLegal, ConnectorContext, ConnectorSettings, OrderSource
 from kervan.connections import CONNECTION, ConnectionService
 from kervan.domain import (
     Address,
@@ -68,6 +68,12 @@ class Shelf(OrderSource):
 
     key = "shelf"
     display_name = "Shelf"
+    #: the shelf's parcels go with the marketplace's own carrier (named on e-Arşiv invoices)
+    marketplace_carriers = (
+        CarrierLegal(
+            name="Raf Kargo A.Ş.", tax_id="1234567890", city="İstanbul", source="test fixture"
+        ),
+    )
 
     def __init__(self, context: ConnectorContext) -> None:
         super().__init__(ConnectorSettings(), context)
@@ -172,6 +178,8 @@ def _order(package: str, buyer: Party, at: datetime) -> Order:
         shipping_address=ADDRESS,
         invoice_address=ADDRESS,
         ordered_at=at,
+        cargo_provider="Raf Kargo",
+        cargo_tracking_number=f"RAF{package}",
         remote_status="Created",
     )
 

@@ -31,12 +31,14 @@ def test_registered_company_gets_e_fatura_submitted_only_after_pickup(flow):
     assert rec.invoice_kind is DocumentKind.EFATURA and invoice["profile"] == "TEMELFATURA"
     assert invoice["receiver_alias"] == "urn:mail:defaultpk@ege.example"
     assert rec.order.state is OrderState.BOOKED
-    assert invoice["status"] == DocumentStatus.ISSUED
+    # a validated draft without a number: the number is taken when it leaves, at pickup
+    assert invoice["status"] == DocumentStatus.DRAFT and invoice["number"] is None
     assert flow.nilvera.document_count(invoice["uuid"]) == 0, "e-Fatura left before pickup"
     flow.pickup()
     rec = flow.record("5002")
     assert rec.order.state is OrderState.SHIPPED and rec.flags.invoice_submitted
     assert flow.nilvera.document_count(invoice["uuid"]) == 1
+    assert flow.invoices()[0]["number"] == "KRV2026000000001"
 
 
 def test_lookup_outage_holds_the_order_until_the_lookup_answers(flow):
@@ -59,6 +61,7 @@ def test_foreign_buyer_gets_an_export_invoice(flow):
     flow.seed([make_order("5004", FOREIGN, "p-kazak")])
     flow.poll()
     rec = flow.record("5004")
+    assert flow.invoices(), (rec.order.state, rec.order.hold_reason, rec.last_error)
     invoice = flow.invoices()[0]
     assert rec.invoice_kind is DocumentKind.EXPORT
     assert invoice["lines"][0]["vat_amount"] == "0.00"

@@ -28,8 +28,9 @@ def test_triple_delivery_over_overlapping_pages_makes_one_invoice_per_order(flow
     assert len(invoices) == 25 and len({i["order_id"] for i in invoices}) == 25
     by_series: dict[str, list[int]] = {}
     for inv in invoices:
+        if inv["number"] is None:  # an e-Fatura draft waits for pickup without a number
+            assert inv["kind"] == "efatura" and inv["status"] == "draft"
+            continue
         by_series.setdefault(inv["number"][:3], []).append(int(inv["number"][7:]))
-    assert {s: sorted(n) for s, n in by_series.items()} == {
-        "KRA": list(range(1, 21)),
-        "KRV": list(range(1, 6)),
-    }
+    assert {s: sorted(n) for s, n in by_series.items()} == {"KRA": list(range(1, 21))}
+    assert sum(inv["number"] is None for inv in invoices) == 5

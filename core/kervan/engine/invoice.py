@@ -95,6 +95,10 @@ def carrier_of(ctx: StepContext, rec: OrderRecord) -> CarrierLegal | None:
     against the installed carrier plugins' declarations), else the tenant's carrier."""
     order = rec.order
     if order.cargo_tracking_number or rec.flags.marketplace_shipment:
+        declared = type(_source(ctx, rec)).marketplace_carriers
+        found = carrier_for(order.cargo_provider, declared)
+        if found is not None:
+            return found
         known = getattr(ctx.connectors, "known_carriers", None)
         return carrier_for(order.cargo_provider, known() if known else [])
     conn_id = ctx.tenant.settings.default_carrier_connection

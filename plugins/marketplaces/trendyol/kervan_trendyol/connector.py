@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from kervan import CheckResult, ConnectorContext, OrderSource, RecordProblem
+from kervan import CarrierLegal, CheckResult, ConnectorContext, OrderSource, RecordProblem
 from kervan.domain import Order
 from kervan.errors import KervanError
 
 from . import webhooks
+from .carriers import MARKETPLACE_CARRIERS
 from .claims import ClaimsMixin
 from .client import TrendyolClient
 from .orders import OrdersMixin
@@ -24,6 +25,7 @@ class Trendyol(OrdersMixin, ClaimsMixin, ProductsMixin, OrderSource):
     display_name: ClassVar[str] = "Trendyol"
     #: Trendyol's operating company, which collects the buyer's payment (README "Legal name")
     legal_name: ClassVar[str | None] = "DSM Grup Danışmanlık İletişim ve Satış Ticaret A.Ş."
+    marketplace_carriers: ClassVar[tuple[CarrierLegal, ...]] = MARKETPLACE_CARRIERS
     requires_core: ClassVar[str] = ">=0.1,<0.2"
     Settings = TrendyolSettings
     #: 2: ``lookback_days`` and ``overlap_minutes`` are gone (the engine owns the polling window)
