@@ -114,7 +114,41 @@ PRODUCTS = [
         weight_kg=Decimal("1.2"),
     ),
 ]
-STOCK = {"p-tisort": 50, "p-kazak": 20, "p-termos": 30, "p-kitap": 15, "p-ekmek": 40, "p-canta": 0}
+#: cards for the products of the Trendyol sample file (kervan_trendyol/samples) that the demo
+#: catalog above does not have, so `kervan demo --orders` can weigh and classify its micro
+#: export (not stocked: the demo's generated orders never use them)
+SAMPLE_FILE_PRODUCTS = [
+    ProductCard(
+        id="p-kupa",
+        tenant_id="demo",
+        hs_code="691110000000",
+        sku="KRV-KUP-010",
+        name="Porselen Kupa 350 ml Lacivert",
+        barcodes=["8690000123457"],
+        vat_rate=Decimal(20),
+        weight_kg=Decimal("0.45"),
+    ),
+    ProductCard(
+        id="p-kablo",
+        tenant_id="demo",
+        hs_code="854442900000",
+        sku="KRV-KBL-USB",
+        name="USB-C Hızlı Şarj Kablosu 1 m",
+        barcodes=["8682223334441"],
+        vat_rate=Decimal(20),
+        weight_kg=Decimal("0.1"),
+    ),
+]
+STOCK = {
+    "p-tisort": 50,
+    "p-kazak": 20,
+    "p-termos": 30,
+    "p-kitap": 15,
+    "p-ekmek": 40,
+    "p-canta": 0,
+    "p-kupa": 25,
+    "p-kablo": 25,
+}
 OUT_OF_STOCK_PRODUCT = "p-canta"
 
 _CARDS = {p.id: p for p in PRODUCTS}
@@ -355,7 +389,7 @@ def demo_scenario(connection_id: str, now: datetime) -> Scenario:
             "urn:mail:defaultpk@anadolutekstil.example",
         ),
         cancelled_package_ids=cancelled,
-        products=PRODUCTS,
+        products=[*PRODUCTS, *SAMPLE_FILE_PRODUCTS],
         stock=dict(STOCK),
     )
 

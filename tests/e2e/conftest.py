@@ -124,7 +124,7 @@ class Flow:
                     "urn:mail:defaultpk@anadolutekstil.example",
                 ),
                 cancelled_package_ids=cancelled or set(),
-                products=sd.PRODUCTS,
+                products=[*sd.PRODUCTS, *sd.SAMPLE_FILE_PRODUCTS],
                 stock=stock if stock is not None else dict(sd.STOCK),
             )
         )

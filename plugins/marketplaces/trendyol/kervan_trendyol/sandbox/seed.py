@@ -106,7 +106,7 @@ PRODUCTS = (
     ),
     ("8682223334441", "KRV-KBL-USB", "USB-C Hızlı Şarj Kablosu 1 m", Decimal("179.50"), 20),
     ("8697777000128", "KRV-ZYT-1L", "Sızma Zeytinyağı 1 L Teneke", Decimal("549.00"), 1),
-    ("8684444111227", "KRV-KTP-007", "Roman: Kuyucaklı Yusuf", Decimal("145.00"), 0),
+    ("8684444111227", "KRV-KTP-007", "Roman: Kuyucaklı Yusuf", Decimal("145.00"), 10),
 )
 #: Trendyol-arranged carriers (common label) and seller-contract carriers
 TY_CARRIERS = (("Trendyol Express Marketplace", "733"), ("Aras Kargo Marketplace", "726"))
