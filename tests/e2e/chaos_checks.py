@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kervan import numbering
+from kervan.domain.tenancy import DEFAULT_SERIES, SERIES_CHANNELS
 from kervan.engine.records import INVOICE, ORDER, SHIPMENT, STOCK
 from kervan.store import Query, TenantStore
 from kervan.store.port import declared_kinds
@@ -149,8 +150,19 @@ def check_invoices(
     ]
     if wrong:
         problems.append(f"{len(wrong)} invoices of the wrong kind: {_few(wrong)}")
-    problems += _check_series("store", [i["number"] for i in invoices], ts)
+    numbered = [i["number"] for i in invoices if i["number"] is not None]
+    drafts = [i for i in invoices if i["number"] is None]
+    problems += [
+        f"store: draft {i['id']} without a number is {i['status']}"
+        for i in drafts
+        if i["status"] not in ("draft", "voided")
+    ]
+    problems += _check_series("store", numbered, ts)
     return problems, invoices
+
+
+#: the channel each default series prefix counts on (the chaos tenant keeps the defaults)
+_CHANNEL = {prefix: SERIES_CHANNELS[key] for key, prefix in DEFAULT_SERIES.items()}
 
 
 def _check_series(where: str, numbers: list[str], ts: TenantStore | None = None) -> list[str]:
@@ -171,7 +183,7 @@ def _check_series(where: str, numbers: list[str], ts: TenantStore | None = None)
                 f"repeated {_few(repeats)}; missing {_few(gaps)}"
             )
         if ts is not None:
-            taken = ts.counter(numbering.counter_name(name, year), delta=0)
+            taken = ts.counter(numbering.counter_name(name, year, _CHANNEL[name]), delta=0)
             if taken != len(seqs):
                 problems.append(
                     f"{where}: series {name}{year} counter at {taken}, {len(seqs)} documents"
