@@ -28,11 +28,11 @@ from typing import Any
 
 from .domain.tenancy import Connection, Health
 from .errors import InvalidInputError, NotFoundError
+from .redaction import Redactor, remember
 from .roles import Connector, ConnectorContext
 from .security.boundary import guard
 from .security.cipher import SecretCipher
 from .security.destinations import DestinationPolicy
-from .redaction import Redactor, remember
 from .settings import ConnectorSettings
 from .store import Query, Store, TenantStore, declare_kind
 

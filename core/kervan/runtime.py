@@ -19,10 +19,10 @@ from .engine import Engine
 from .errors import NotFoundError
 from .jobs import EngineLoop, Jobs, Scheduler
 from .plugins import PluginHost, get_host
+from .redaction import install_log_redaction
 from .roles import CarrierLegal, Connector, ConnectorContext, utcnow
 from .security import load_cipher
 from .security.destinations import DestinationPolicy
-from .redaction import install_log_redaction
 from .store import Store, open_store
 from .tenancy import TenancyService
 

@@ -75,12 +75,6 @@ def test_retrying_an_order_that_has_not_failed_is_409(site):
     _conflict(r, "retry", "booked", "has not failed")
 
 
-def test_retrying_an_order_that_has_not_failed_is_409(site):
-    oid = site.order("105", S.INVOICED, invoice_status=DocumentStatus.DRAFT)
-    r = site.client.post(f"/v1/orders/{oid}/retry", headers=site.headers)
-    _conflict(r, "retry", "invoiced", "has not failed")
-
-
 def test_splitting_after_invoicing_is_409_and_a_wrong_plan_is_422(site):
     oid = site.order("106", S.INVOICED)
     plan = {"groups": [["106-1"], ["106-2"]]}

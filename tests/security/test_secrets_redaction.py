@@ -31,8 +31,8 @@ from kervan.api.app import create_app
 from kervan.domain import Party, PartyKind, Role, Tenant, TenantSettings, User
 from kervan.domain.documents import Address
 from kervan.errors import RemoteUnavailableError
-from kervan.runtime import Runtime
 from kervan.redaction import MASK, Redactor, install_log_redaction, remember
+from kervan.runtime import Runtime
 from kervan.store import open_store
 
 SELLER = Party(
