@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from kervan.domain import DocumentStatus, OrderState, TimelineEntry, TrackingStatus
+from kervan.domain import OrderState, TimelineEntry, TrackingStatus
 
 from .conftest import T0
 
