@@ -4,30 +4,20 @@ own on a fresh home. What it prints and exports is what the quick start promises
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 from lxml import etree
+
+from .conftest import run_demo
 
 KERVAN = str(Path(sys.executable).parent / "kervan")
 SAMPLES = Path(__file__).parents[2] / "plugins/marketplaces/trendyol/kervan_trendyol/samples"
 
 
 def _demo(home: Path, out: Path, *extra: str) -> tuple[str, dict]:
-    env = {**os.environ, "KERVAN_HOME": str(home)}
-    env.pop("KERVAN_STORE_URL", None)
-    env.pop("KERVAN_BROKER_URL", None)
-    proc = subprocess.run(
-        [KERVAN, "demo", "--exit", "--export", str(out), *extra],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc.stdout, json.loads((out / "summary.json").read_text())
+    run = run_demo(home, out, *extra)
+    return run.stdout, run.summary
 
 
 def _exports_every_document_and_label(out: Path, summary: dict) -> None:
@@ -48,8 +38,8 @@ def _exports_every_document_and_label(out: Path, summary: dict) -> None:
     assert all(p.read_bytes().startswith(b"%PDF") for p in (out / "labels").glob("*.pdf"))
 
 
-def test_the_demo_runs_every_path_and_exports_what_it_made(tmp_path):
-    stdout, summary = _demo(tmp_path / "home", tmp_path / "out")
+def test_the_demo_runs_every_path_and_exports_what_it_made(default_demo):
+    stdout, summary = default_demo.stdout, default_demo.summary
     assert summary["failures"] == [] and summary["held"] == []
     # 12 packages: one cancelled by its buyer, and one (five 5 kg bags of flour and ten
     # flasks, 34 desi) split by the demo's 20-desi parcel limit into two that are delivered
@@ -59,7 +49,7 @@ def test_the_demo_runs_every_path_and_exports_what_it_made(tmp_path):
     assert summary["documents_by_status"] == {"accepted": 12, "cancelled": 1}
     assert summary["labels"] == 13 and summary["cancellations"] == 1
     assert "failures: none" in stdout and "exported to" in stdout
-    _exports_every_document_and_label(tmp_path / "out", summary)
+    _exports_every_document_and_label(default_demo.out, summary)
 
 
 def test_the_demo_without_a_parcel_limit_ships_every_package_whole(tmp_path):

@@ -4,9 +4,6 @@ XML declares, read back from the PDF with a text extraction (pypdfium2)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -26,22 +23,9 @@ BASE_TITLES = {
 TYPE_SUFFIXES = {"SATIS": "", "IADE": " (İADE)", "ISTISNA": " (İSTİSNA)"}
 
 
-@pytest.fixture(scope="module")
-def export(tmp_path_factory) -> tuple[Path, dict]:
-    root = tmp_path_factory.mktemp("demo")
-    out = root / "out"
-    env = {**os.environ, "KERVAN_HOME": str(root / "home")}
-    env.pop("KERVAN_STORE_URL", None)
-    env.pop("KERVAN_BROKER_URL", None)
-    proc = subprocess.run(
-        [KERVAN, "demo", "--exit", "--export", str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return out, json.loads((out / "summary.json").read_text())
+@pytest.fixture
+def export(default_demo) -> tuple[Path, dict]:
+    return default_demo.out, default_demo.summary
 
 
 def _pdf_text(pdf: bytes) -> str:

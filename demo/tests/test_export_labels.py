@@ -10,9 +10,6 @@ zxing-cpp from a 300 dpi raster; neither is the code that drew the label.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,21 +21,6 @@ from kervan_sdk.labels import parse_zpl
 
 KERVAN = str(Path(sys.executable).parent / "kervan")
 TURKISH = set("çğıöşüÇĞİÖŞÜ")
-
-
-def _export(home: Path, out: Path) -> dict:
-    env = {**os.environ, "KERVAN_HOME": str(home)}
-    for name in ("KERVAN_STORE_URL", "KERVAN_BROKER_URL"):
-        env.pop(name, None)
-    proc = subprocess.run(
-        [KERVAN, "demo", "--exit", "--export", str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return json.loads((out / "summary.json").read_text())
 
 
 def _read(pdf: Path) -> list[tuple[str, list[str]]]:
@@ -63,10 +45,10 @@ def _receivers() -> list[tuple[str, str, str]]:
 
 
 def test_every_label_is_exported_as_zpl_and_pdf_in_turkish_with_the_seller_as_sender(
-    tmp_path,
+    default_demo,
 ):
-    summary = _export(tmp_path / "home", tmp_path / "out")
-    labels = tmp_path / "out" / "labels"
+    summary = default_demo.summary
+    labels = default_demo.out / "labels"
     zpl = {p.stem: p for p in labels.glob("*.zpl")}
     pdf = {p.stem: p for p in labels.glob("*.pdf")}
     assert zpl and set(zpl) == set(pdf), "every label has both a ZPL and a PDF"

@@ -8,9 +8,7 @@ Here the attacker's host is a real HTTP server on loopback that counts what reac
 from __future__ import annotations
 
 import base64
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from kervan.errors import InvalidInputError
 from kervan.runtime import Runtime
 from kervan.security.destinations import DestinationPolicy
 from kervan.store import open_store
+from loopback import Remote
 
 SELLER = Party(
     kind=PartyKind.COMPANY,
@@ -32,39 +31,6 @@ SELLER = Party(
     address=Address(lines=["Moda Cd. 1"], district="Kadıköy", city="İstanbul"),
 )
 KEY, SECRET = "ty-key-31b7d0", "ty-secret-9c44e1f2"
-
-
-class Remote:
-    """A real HTTP server on loopback that records every Authorization header it receives."""
-
-    def __init__(self, status: int = 200, body: bytes = b'{"content": []}') -> None:
-        self.seen: list[str] = []
-        remote = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                remote.seen.append(self.headers.get("Authorization", ""))
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = do_PUT = _answer
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def _site(home: Path, mode: str) -> tuple[Runtime, TestClient, dict[str, str]]:

@@ -15,10 +15,9 @@ import base64
 import html
 import json
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -34,6 +33,7 @@ from kervan.errors import RemoteUnavailableError
 from kervan.redaction import MASK, Redactor, install_log_redaction, remember
 from kervan.runtime import Runtime
 from kervan.store import open_store
+from loopback import Remote
 
 SELLER = Party(
     kind=PartyKind.COMPANY,
@@ -46,40 +46,6 @@ TY_KEY = "canary-key-5e0b"
 TY_SECRET = "Kanarya/7+q&z=w<9>X"  # '/', '+', '&', '=', '<': every encoding differs from plain
 YC_USER = "kervan-ws"
 YC_PASSWORD = "wsParola+8/&k=<q>"
-
-Respond = Callable[[BaseHTTPRequestHandler, bytes], tuple[int, str, bytes]]
-
-
-class Remote:
-    """A real HTTP server on loopback; ``respond`` builds each answer, ``sent`` keeps them."""
-
-    def __init__(self, respond: Respond) -> None:
-        self.sent: list[bytes] = []
-        remote = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, content_type, payload = respond(self, body)
-                remote.sent.append(payload)
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = do_PUT = _answer
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def trendyol_echo(handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, str, bytes]:
