@@ -358,6 +358,26 @@ class DocumentIssuer(Connector):
         """The tenant's own aliases and document series as the integrator knows them."""
         raise _unsupported(self, "company_info")
 
+    async def incoming_returns(self, since: date) -> list[IncomingReturn]:
+        """Return (IADE) invoices the tenant received from its buyers, issued on or after
+        ``since``, each with the numbers of the sales invoices it refers to (its
+        ``BillingReference``): how a cancelled e-Fatura's return document is found."""
+        raise _unsupported(self, "incoming_returns")
+
+
+class IncomingReturn(BaseModel):
+    """A buyer's IADE invoice, as received by the tenant's e-Fatura post box."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    uuid: str
+    number: str
+    issued_on: date
+    #: the VKN/TCKN of the party that issued it (our buyer)
+    sender_tax_id: str
+    #: the numbers of our invoices it returns (``cac:BillingReference``)
+    refers_to: tuple[str, ...]
+
 
 # ---------------------------------------------------------------------------------------------
 # carrier
