@@ -19,7 +19,7 @@ from ..errors import HoldError, InternalError, InvalidInputError, KervanError, N
 from ..roles import Carrier, DocumentIssuer, OrderSource, RemoteRef, utcnow
 from ..store.port import CasMismatch, Query, Store
 from . import cancel as cancel_mod
-from . import inbox, shipping, steps, stock, tracking
+from . import fiscal_items, inbox, shipping, steps, stock, tracking
 from . import invoice as invoice_steps
 from .actions import Action, check_action
 from .change import Change
@@ -363,6 +363,10 @@ class Engine:
                 moved.append(invoice.order_id or "")
         if docs:
             self.health.success(tenant_id, issuer.context.connection_id)
+        try:  # a cancelled e-Fatura's return document: the buyer's IADE, if it has arrived
+            moved += await fiscal_items.find_return_documents(ctx.store, issuer, ctx.clock())
+        except KervanError as exc:  # the queued invoices above matter more: note it, go on
+            self.health.failure(tenant_id, issuer.context.connection_id, exc.message)
         return [m for m in moved if m]
 
     def _answer_pending(self, ctx: StepContext, limit: int) -> list[Any]:

@@ -4,6 +4,9 @@
   deleted, so the sale stays valid until a return document exists: the buyer's IADE invoice
   (found among incoming documents) or a cancellation recorded at GİB (the e-Fatura portal's
   cancellation request, or a notary/KEP notice). Until then no reversal reaches the ERP.
+  The buyer's IADE is looked for among the documents the integrator received
+  (:func:`find_return_documents`, run with every poll of the integrator); an operator records
+  a GİB cancellation, or an IADE found some other way.
 * ``refused_invoice``: the buyer answered RED to a TICARIFATURA. The sale did not happen as
   invoiced; an operator decides (a corrected invoice, a cancellation) and records it.
 
@@ -14,13 +17,19 @@ the order (who resolved it, how, with which reference).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from ..domain import DocumentStatus, Invoice, TimelineEntry
-from ..errors import InvalidInputError, NotFoundError, StateConflictError
-from ..store.port import TenantStore, declare_kind
+from ..errors import (
+    InvalidInputError,
+    NotFoundError,
+    StateConflictError,
+    UnsupportedOperationError,
+)
+from ..roles import DocumentIssuer
+from ..store.port import Query, TenantStore, declare_kind
 from .records import INVOICE, ORDER, OUTBOX, OrderRecord
 
 FISCAL_ITEM = "fiscal_item"
@@ -148,3 +157,56 @@ def resolve(
             )
             tx.replace(ORDER, order_doc.key, rec.to_body())
     return item
+
+
+#: how far before the oldest open item to look for a buyer's IADE (it may be issued before
+#: the marketplace's cancellation reaches us)
+LOOK_BACK = timedelta(days=15)
+
+
+async def find_return_documents(
+    store: TenantStore, issuer: DocumentIssuer, now: datetime
+) -> list[str]:
+    """Resolve open ``return_document`` items whose buyer's IADE invoice has arrived: asks the
+    issuer for the return invoices received since the oldest open item (less
+    :data:`LOOK_BACK`), and matches each to the items whose invoice number it refers to and
+    whose buyer issued it. Returns the orders whose item was resolved. An issuer that cannot
+    list incoming documents leaves the items to an operator."""
+    docs = store.query(
+        Query(FISCAL_ITEM, {"topic": Topic.RETURN_DOCUMENT.value, "status": "open"}, limit=1000)
+    )
+    if not docs:
+        return []
+    since = min(datetime.fromisoformat(d.body["opened_at"]) for d in docs) - LOOK_BACK
+    try:
+        received = await issuer.incoming_returns(since.date())
+    except UnsupportedOperationError:
+        return []
+    resolved = []
+    for doc in docs:
+        item = doc.body
+        match = next(
+            (
+                r
+                for r in received
+                if item["invoice_number"] in r.refers_to
+                and (not item.get("buyer_tax_id") or r.sender_tax_id == item["buyer_tax_id"])
+            ),
+            None,
+        )
+        if match is None:
+            continue
+        try:
+            resolve(
+                store,
+                doc.key,
+                how="buyer_return_invoice",
+                reference=match.number,
+                note=f"found among incoming documents (UUID {match.uuid}, {match.issued_on})",
+                actor=issuer.key,
+                now=now,
+            )
+        except StateConflictError:  # a person resolved it meanwhile
+            continue
+        resolved.append(item["order_id"])
+    return resolved

@@ -20,6 +20,7 @@ from kervan import (
     ConnectorContext,
     ConnectorSettings,
     DocumentIssuer,
+    IncomingReturn,
     OrderSource,
     Registration,
     RemoteRef,
@@ -86,6 +87,8 @@ class World:
     answers: dict[str, str] = field(default_factory=dict)
     #: uuid → buyer tax id of every document submitted
     buyers: dict[str, str] = field(default_factory=dict)
+    #: return invoices the tenant's post box received from buyers
+    incoming: list[IncomingReturn] = field(default_factory=list)
 
 
 class FakeSource(OrderSource):
@@ -177,6 +180,10 @@ class FakeEInvoice(TaxClassifier, DocumentIssuer):
 
     async def fetch_pdf(self, kind: DocumentKind, uuid: str) -> bytes:
         return b"%PDF-1.4 fake"
+
+    async def incoming_returns(self, since) -> list[IncomingReturn]:
+        self.world.calls["incoming_returns"] += 1
+        return [r for r in self.world.incoming if r.issued_on >= since]
 
 
 class FakeCarrier(Carrier):

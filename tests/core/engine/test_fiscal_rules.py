@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from kervan import Alias, numbering
+from kervan import Alias, IncomingReturn, numbering
 from kervan.domain import DocumentKind, DocumentStatus, OrderState, TenantSettings
 from kervan.domain.catalog import ProductCard
 from kervan.engine import Engine, aliases, fiscal_items
@@ -200,6 +200,54 @@ async def test_an_e_fatura_cancelled_after_it_left_waits_for_its_return_document
             actor="user:ayse",
             now=engine.clock(),
         )
+
+
+async def test_the_buyers_iade_among_incoming_documents_resolves_the_item(engine, world, store):
+    world.registered[VKN] = ALIAS
+    world.packages["c3"] = order("c3", company())
+    await _run(engine, world, "c3")
+    await _pick_up(engine, world, "ty:c3")
+    world.packages["c3"] = world.packages["c3"].model_copy(update={"source_cancelled": True})
+    await _run(engine, world, "c3")
+    number = _invoice(store, "ty:c3")["number"]
+    await engine.poll_documents("t1")
+    assert _outbox(store) == []  # nothing has arrived yet: the item stays open
+    day = engine.clock().date()
+    world.incoming = [
+        # another buyer's IADE of the same number, and one of another invoice: not ours
+        IncomingReturn(
+            uuid="u-1",
+            number="XYZ2026000000001",
+            issued_on=day,
+            sender_tax_id="1234567890",
+            refers_to=(number,),
+        ),
+        IncomingReturn(
+            uuid="u-2",
+            number="ABC2026000000002",
+            issued_on=day,
+            sender_tax_id=VKN,
+            refers_to=("KRV2026000000999",),
+        ),
+    ]
+    await engine.poll_documents("t1")
+    assert store.tenant("t1").query(Query(fiscal_items.FISCAL_ITEM, {"status": "open"}))
+    world.incoming.append(
+        IncomingReturn(
+            uuid="u-3",
+            number="ABC2026000000003",
+            issued_on=day,
+            sender_tax_id=VKN,
+            refers_to=(number,),
+        )
+    )
+    assert "ty:c3" in await engine.poll_documents("t1")
+    [item] = store.tenant("t1").query(Query(fiscal_items.FISCAL_ITEM))
+    assert item.body["status"] == "resolved"
+    assert item.body["resolution"]["reference"] == "ABC2026000000003"
+    assert item.body["resolution"]["by"] == "fake-einvoice"
+    [event] = _outbox(store)
+    assert event["how"] == "buyer_return_invoice"
 
 
 async def test_a_marketplace_cancelling_a_picked_up_e_fatura_opens_a_return_document(
