@@ -14,15 +14,19 @@ from kervan.errors import InvalidResponseError, KervanError
 from kervan_sdk.http import ApiClient, RetryPolicy
 
 from .mapping import (
+    PURCHASE_PATH,
     REMOTE,
     document_path,
     issues_of,
+    purchase_path,
     send_path,
     series_path,
 )
 
 LIVE_URL = "https://api.nilvera.com"
 TEST_URL = "https://apitest.nilvera.com"
+#: entries per page asked of ``GET /einvoice/Purchase`` (one client caps PageSize at 100)
+PURCHASE_PAGE_SIZE = 100
 
 
 class NilveraClient(ApiClient):
@@ -171,24 +175,46 @@ class NilveraClient(ApiClient):
         response = await self.request(
             "GET", document_path(channel, uuid, what), rate_key=f"GET /{channel}/{what}"
         )
-        content_type = response.headers.get("content-type", "")
-        if "json" not in content_type:
-            return response.content
+        return _document_body(response, what)
+
+    # -- received e-Fatura (Purchase) ------------------------------------------------------------
+
+    async def purchases(
+        self, page: int, *, start: str, end: str, page_size: int = PURCHASE_PAGE_SIZE
+    ) -> Any:
+        """``GET /einvoice/Purchase?StartDate=&EndDate=&Page=&PageSize=``: one page of the
+        e-Fatura documents the account received (``{"Content": [...], "TotalPages", ...}``)."""
+        return await self.json(
+            "GET",
+            PURCHASE_PATH,
+            params={"StartDate": start, "EndDate": end, "Page": page, "PageSize": page_size},
+            rate_key="GET /einvoice/Purchase",
+        )
+
+    async def purchase_xml(self, uuid: str) -> bytes:
+        """``GET /einvoice/Purchase/{uuid}/xml``: a received e-Fatura's UBL."""
+        response = await self.request(
+            "GET", purchase_path(uuid, "xml"), rate_key="GET /einvoice/Purchase/xml"
+        )
+        return _document_body(response, "xml")
+
+
+def _document_body(response: httpx.Response, what: str) -> bytes:
+    """A document download: Nilvera answers a JSON string (base64 for a PDF), or raw bytes."""
+    content_type = response.headers.get("content-type", "")
+    if "json" not in content_type:
+        return response.content
+    try:
+        body = response.json()
+    except ValueError:
+        raise InvalidResponseError(
+            f"Nilvera {what} download is not valid JSON", remote=REMOTE
+        ) from None
+    if not isinstance(body, str):
+        raise InvalidResponseError(f"Nilvera {what} download is not a JSON string", remote=REMOTE)
+    if what == "pdf":
         try:
-            body = response.json()
-        except ValueError:
-            raise InvalidResponseError(
-                f"Nilvera {what} download is not valid JSON", remote=REMOTE
-            ) from None
-        if not isinstance(body, str):
-            raise InvalidResponseError(
-                f"Nilvera {what} download is not a JSON string", remote=REMOTE
-            )
-        if what == "pdf":
-            try:
-                return base64.b64decode(body, validate=True)
-            except (binascii.Error, ValueError):
-                raise InvalidResponseError(
-                    "Nilvera PDF is not valid base64", remote=REMOTE
-                ) from None
-        return body.encode("utf-8")
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidResponseError("Nilvera PDF is not valid base64", remote=REMOTE) from None
+    return body.encode("utf-8")

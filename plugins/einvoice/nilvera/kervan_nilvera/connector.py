@@ -14,6 +14,7 @@ from kervan import (
     ConnectorContext,
     ConnectorSettings,
     DocumentIssuer,
+    IncomingReturn,
     Registration,
     Submission,
     TaxClassifier,
@@ -36,7 +37,7 @@ from kervan.errors import (
 from kervan_ubltr import render
 
 from . import mapping
-from .client import NilveraClient
+from .client import PURCHASE_PAGE_SIZE, NilveraClient
 from .mapping import (
     DESPATCH_GIB_ALIAS,
     EARCHIVE,
@@ -50,6 +51,8 @@ from .mapping import (
 from .settings import NilveraSettings
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
+#: a stop for a list that never ends (a remote repeating TotalPages wrongly): 100,000 documents
+MAX_PURCHASE_PAGES = 1000
 
 
 class Nilvera(TaxClassifier, DocumentIssuer):
@@ -77,6 +80,8 @@ class Nilvera(TaxClassifier, DocumentIssuer):
         self._sender_aliases: list[str] | None = None
         #: lower-case UUID → service, for exports (IHRACAT e-Fatura or micro-export e-Arşiv)
         self._channels: dict[str, str] = {}
+        #: ``PageSize`` asked of the received e-Fatura list
+        self.purchase_page_size = PURCHASE_PAGE_SIZE
 
     @classmethod
     def migrate_settings(cls, old: dict[str, Any], from_version: int) -> dict[str, Any]:
@@ -322,6 +327,72 @@ class Nilvera(TaxClassifier, DocumentIssuer):
         if await self._locate(kind, uuid) != EARCHIVE:
             return None
         return template.format(uuid=uuid)
+
+    # ----------------------------------------------------------------------------------------
+    # received return (IADE) invoices
+
+    async def incoming_returns(self, since: date) -> list[IncomingReturn]:
+        """The return (IADE, TEVKIFATIADE) invoices this account received, issued on or after
+        ``since``, oldest first, each with the invoice numbers it refers to.
+
+        Reads every page of ``GET /einvoice/Purchase`` from ``since`` to now (until
+        ``TotalPages``, or a short page when the answer gives no count), skips entries the list
+        already shows are not returns or are older, and reads the others' UBL from
+        ``GET /einvoice/Purchase/{uuid}/xml`` with the hardened parser. One unreadable entry
+        or XML is logged and skipped, never the page; an outage or refused key raises (the
+        caller retries), so a return is never reported missing because Nilvera was down.
+        """
+        log = self.context.logger
+        start = f"{since.isoformat()}T00:00:00"
+        end = self.context.clock().astimezone(ISTANBUL).strftime("%Y-%m-%dT%H:%M:%S")
+        found: dict[str, IncomingReturn] = {}
+        seen: set[str] = set()
+        page = 1
+        while True:
+            body = await self.client.purchases(
+                page, start=start, end=end, page_size=self.purchase_page_size
+            )
+            listing = mapping.purchase_page(body)
+            for why in listing.skipped:
+                log.warning("nilvera: received e-Fatura list page %d: %s; skipped", page, why)
+            for entry in listing.entries:
+                key = entry.uuid.lower()
+                if key in seen or not mapping.worth_fetching(entry, since):
+                    continue
+                seen.add(key)
+                found_return = await self._incoming_return(entry.uuid)
+                if found_return is not None and found_return.issued_on >= since:
+                    found[key] = found_return
+            if listing.total_pages is not None:
+                done = page >= listing.total_pages
+            else:
+                done = listing.size < (listing.page_size or self.purchase_page_size)
+            if done or listing.size == 0:
+                break
+            page += 1
+            if page > MAX_PURCHASE_PAGES:
+                raise InvalidResponseError(
+                    f"Nilvera's received e-Fatura list goes on past {MAX_PURCHASE_PAGES} pages",
+                    remote=REMOTE,
+                )
+        return sorted(found.values(), key=lambda r: (r.issued_on, r.number))
+
+    async def _incoming_return(self, uuid: str) -> IncomingReturn | None:
+        """One received document as a return, or ``None`` (not a return, or unreadable:
+        logged with the UUID and the reason, never the document's content)."""
+        try:
+            xml = await self.client.purchase_xml(uuid)
+            return mapping.incoming_return_from_xml(xml, uuid)
+        except mapping.NotAReturn:
+            return None
+        except InvalidResponseError as exc:
+            reason = exc.message
+        except RemoteRejectedError as exc:
+            if isinstance(exc, AuthError) or exc.status != 404:
+                raise
+            reason = "Nilvera answered 404 for its XML"
+        self.context.logger.warning("nilvera: received e-Fatura %s skipped: %s", uuid, reason)
+        return None
 
     # ----------------------------------------------------------------------------------------
     # company set-up

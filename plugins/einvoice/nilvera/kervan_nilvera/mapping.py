@@ -10,13 +10,15 @@ from datetime import date, datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
-from kervan import Alias, Registration
+from kervan import Alias, IncomingReturn, Registration
 from kervan.domain import DocumentKind, DocumentStatus
 from kervan.errors import InvalidInputError, InvalidResponseError
 from kervan.xml import UntrustedXmlError, parse_untrusted
 
 REMOTE = "nilvera"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+UBL_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 
 #: GİB's customs post box: every export (IHRACAT) e-Fatura is addressed to it.
 EXPORT_ALIAS = "urn:mail:ihracatpk@gtb.gov.tr"
@@ -68,6 +70,15 @@ def _sale_segment(channel: str) -> str:
 def document_path(channel: str, uuid: str, what: str) -> str:
     """``/einvoice/Sale/{uuid}/Status``, ``/earchive/Invoices/{uuid}/pdf``, ..."""
     return f"/{channel}/{_sale_segment(channel)}/{quote(uuid, safe='')}/{what}"
+
+
+#: the received e-Fatura list (Odoo ``l10n_tr_nilvera_einvoice``; nilvera-sdk-php)
+PURCHASE_PATH = "/einvoice/Purchase"
+
+
+def purchase_path(uuid: str, what: str) -> str:
+    """``/einvoice/Purchase/{uuid}/xml``: a received e-Fatura's document."""
+    return f"{PURCHASE_PATH}/{quote(uuid, safe='')}/{what}"
 
 
 def send_path(channel: str) -> str:
@@ -339,3 +350,165 @@ def issue_date_of(xml: bytes) -> date:
         raise InvalidResponseError(
             "Nilvera's stored XML has no readable IssueDate", remote=REMOTE
         ) from None
+
+
+# --------------------------------------------------------------------------------------------
+# received return (IADE) invoices
+
+#: invoice type codes of a return: IADE, and TEVKIFATIADE (the return of a withholding
+#: invoice, in GİB's code list since UBL-TR 1.2.1; Odoo issues it for a TEVKIFAT credit note)
+RETURN_TYPE_CODES = frozenset({"IADE", "TEVKIFATIADE"})
+_NS = {"cbc": CBC, "cac": CAC}
+
+
+@dataclass(frozen=True)
+class PurchaseEntry:
+    """One entry of ``GET /einvoice/Purchase``: what is read from the list before the XML."""
+
+    uuid: str
+    #: ``InvoiceType`` when the list says it (SATIS, IADE, ...), else ``None``
+    type_code: str | None
+    issued_on: date | None
+
+
+@dataclass(frozen=True)
+class PurchasePage:
+    entries: list[PurchaseEntry]
+    #: entries the list gave that could not be read (logged by the caller, never fatal)
+    skipped: list[str]
+    total_pages: int | None
+    #: how many entries the page carried, readable or not (to tell a short, last page)
+    size: int
+    #: the page size the answer says it used (``PageSize``), if it says
+    page_size: int | None = None
+
+
+def _list_date(raw: Any) -> date | None:
+    if not isinstance(raw, str) or len(raw) < 10:
+        return None
+    try:
+        return date.fromisoformat(raw[:10])
+    except ValueError:
+        return None
+
+
+def purchase_page(body: Any) -> PurchasePage:
+    """A page of ``GET /einvoice/Purchase`` → its readable entries.
+
+    The shape is ``{"Content": [{"UUID", "InvoiceType", "IssueDate", ...}], "Page",
+    "PageSize", "TotalCount", "TotalPages"}`` (``Content`` and ``TotalPages``: Odoo; the other
+    field names are from a third-party client and uncertain). A body that is not an object
+    with a ``Content`` list is an :class:`InvalidResponseError`; an entry without a UUID is
+    skipped and named in ``skipped``, so one bad entry never loses the page.
+    """
+    if not isinstance(body, dict) or not isinstance(body.get("Content", []), list):
+        raise InvalidResponseError(
+            "Nilvera's received e-Fatura list is not an object with a Content list",
+            remote=REMOTE,
+        )
+    content = body.get("Content") or []
+    entries: list[PurchaseEntry] = []
+    skipped: list[str] = []
+    for index, item in enumerate(content):
+        uuid = item.get("UUID") if isinstance(item, dict) else None
+        if not isinstance(uuid, str) or not uuid.strip():
+            skipped.append(f"entry {index}: no UUID")
+            continue
+        assert isinstance(item, dict)
+        raw_type = item.get("InvoiceType")
+        type_code = str(raw_type).strip().upper() if isinstance(raw_type, str) else None
+        entries.append(
+            PurchaseEntry(
+                uuid=uuid.strip(),
+                type_code=type_code or None,
+                issued_on=_list_date(item.get("IssueDate")),
+            )
+        )
+    return PurchasePage(
+        entries,
+        skipped,
+        _int_or_none(body.get("TotalPages")),
+        len(content),
+        _int_or_none(body.get("PageSize")),
+    )
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def worth_fetching(entry: PurchaseEntry, since: date) -> bool:
+    """Whether a list entry may be a return issued on or after ``since``: only what the list
+    itself rules out is dropped (a type it names that is not a return, an earlier issue
+    date); an entry that says nothing is fetched and decided on its XML."""
+    if entry.type_code is not None and entry.type_code not in RETURN_TYPE_CODES:
+        return False
+    return not (entry.issued_on is not None and entry.issued_on < since)
+
+
+class NotAReturn(Exception):
+    """A received document that is not a return invoice (a SATIS, a despatch advice...)."""
+
+
+def incoming_return_from_xml(xml: bytes, uuid: str) -> IncomingReturn:
+    """A received UBL-TR invoice → :class:`IncomingReturn`, read with the hardened parser.
+
+    Raises :class:`NotAReturn` when its ``InvoiceTypeCode`` is not a return type, and
+    :class:`InvalidResponseError` when the XML is unreadable or lacks what a return needs
+    (``cbc:ID``, ``cbc:UUID``, ``cbc:IssueDate``, the supplier's VKN/TCKN).
+    """
+    try:
+        root = parse_untrusted(xml, source=f"the received e-Fatura {uuid}")
+    except UntrustedXmlError as exc:
+        raise InvalidResponseError(exc.message, remote=REMOTE) from None
+    if root.tag != f"{{{UBL_INVOICE}}}Invoice":
+        raise NotAReturn(f"{uuid} is not a UBL Invoice")
+
+    def text(path: str) -> str:
+        return (root.findtext(path, namespaces=_NS) or "").strip()
+
+    type_code = text("cbc:InvoiceTypeCode").upper()
+    if type_code not in RETURN_TYPE_CODES:
+        raise NotAReturn(f"{uuid} is a {type_code or 'typeless'} invoice")
+    number, doc_uuid = text("cbc:ID"), text("cbc:UUID")
+    party = "cac:AccountingSupplierParty/cac:Party/cac:PartyIdentification/cbc:ID"
+    sender = next(
+        (
+            (e.text or "").strip()
+            for e in root.iterfind(party, namespaces=_NS)
+            if e.get("schemeID") in ("VKN", "TCKN") and (e.text or "").strip()
+        ),
+        "",
+    )
+    missing = [
+        name
+        for name, value in (
+            ("cbc:ID", number),
+            ("cbc:UUID", doc_uuid),
+            ("supplier VKN/TCKN", sender),
+        )
+        if not value
+    ]
+    try:
+        issued_on = date.fromisoformat(text("cbc:IssueDate"))
+    except ValueError:
+        missing.append("cbc:IssueDate")
+    if missing:
+        raise InvalidResponseError(
+            f"the received return invoice {uuid} has no {', '.join(missing)}", remote=REMOTE
+        )
+    refs = "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID"
+    refers_to = tuple(
+        dict.fromkeys(
+            (e.text or "").strip()
+            for e in root.iterfind(refs, namespaces=_NS)
+            if (e.text or "").strip()
+        )
+    )
+    return IncomingReturn(
+        uuid=doc_uuid,
+        number=number,
+        issued_on=issued_on,
+        sender_tax_id=sender,
+        refers_to=refers_to,
+    )

@@ -13,26 +13,33 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from datetime import datetime
+import math
+from datetime import datetime, time
 from typing import Any, ClassVar
 
 import kervan_ubltr
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from kervan.domain import DespatchAdvice
+from kervan.errors import InvalidInputError
 from kervan.scenario import Scenario
+from kervan.xml import parse_untrusted
 from kervan_sdk.sandbox import Sandbox, SimClock
 from kervan_ubltr import render
 
-from ..mapping import EARCHIVE, EDESPATCH, EINVOICE
+from ..mapping import EARCHIVE, EDESPATCH, EINVOICE, UBL_INVOICE
 from .state import (
+    ISTANBUL,
     SANDBOX_CODES,
     Envelope,
+    IncomingDocument,
     Refusal,
     Registry,
     StoredDocument,
     cancel_window_passed,
     check_channel_rules,
+    list_date,
+    list_int,
     read_envelope,
 )
 
@@ -74,6 +81,11 @@ def _gib_rules(xml: bytes) -> kervan_ubltr.ValidationReport:
     return kervan_ubltr.validate(xml, arithmetic=False)
 
 
+#: ``GET /einvoice/Purchase`` paging: the default and largest ``PageSize`` (a third-party
+#: client caps it at 100; Nilvera's own limit is not documented in our sources)
+PURCHASE_PAGE_SIZE = 50
+PURCHASE_MAX_PAGE_SIZE = 100
+
 DEFAULT_SERIES = {EINVOICE: ["KRV", "KRE"], EARCHIVE: ["KRA", "KRM"], EDESPATCH: ["KRI"]}
 _SEGMENT = {EINVOICE: "Sale", EARCHIVE: "Invoices", EDESPATCH: "Sale"}
 
@@ -100,6 +112,8 @@ class NilveraSandbox(Sandbox):
         self.series: dict[str, list[dict[str, Any]]] = {}
         #: every document received, by lower-case UUID
         self.documents: dict[str, StoredDocument] = {}
+        #: e-Fatura documents other taxpayers sent to the account, by lower-case UUID
+        self.incoming: dict[str, IncomingDocument] = {}
         #: how receivers answer a TICARIFATURA once GİB delivered it: tax id → KABUL or RED
         self.receiver_answers: dict[str, str] = {}
         self._outage = False
@@ -200,6 +214,40 @@ class NilveraSandbox(Sandbox):
         """Make GİB reject a received document once its waiting time is over."""
         self.documents[uuid.lower()].rejection = reason
 
+    def receive_incoming(self, xml: bytes) -> str:
+        """Deliver an e-Fatura another taxpayer sent to this account (a buyer's IADE, a
+        supplier's SATIS); it is listed by ``GET /einvoice/Purchase``. Returns its UUID.
+
+        Read with the core's hardened parser; refused (``InvalidInputError``) unless it is a
+        UBL Invoice with a UUID, number, issue date and the sender's VKN/TCKN, addressed to the
+        account's own tax id, and not already received.
+        """
+        root = parse_untrusted(xml, source="the incoming document")
+        if root.tag != f"{{{UBL_INVOICE}}}Invoice":
+            raise InvalidInputError("an incoming e-Fatura must be a UBL Invoice document")
+        envelope = read_envelope(xml)
+        missing = [
+            name
+            for name, value in (
+                ("cbc:UUID", envelope.uuid),
+                ("cbc:ID", envelope.number),
+                ("cbc:IssueDate", envelope.issue_date),
+                ("the sender's VKN/TCKN", envelope.supplier_tax_id),
+            )
+            if not value
+        ]
+        if missing:
+            raise InvalidInputError(f"the incoming e-Fatura has no {', '.join(missing)}")
+        if envelope.customer_tax_id != self.company["TaxNumber"]:
+            raise InvalidInputError(
+                f"the incoming e-Fatura is addressed to {envelope.customer_tax_id or 'nobody'}, "
+                f"not to this account ({self.company['TaxNumber']})"
+            )
+        if envelope.uuid in self.incoming:
+            raise InvalidInputError(f"e-Fatura {envelope.uuid} was received already")
+        self.incoming[envelope.uuid] = IncomingDocument(envelope, xml, self.clock.now())
+        return envelope.uuid
+
     def document_count(self, uuid: str | None = None) -> int:
         if uuid is None:
             return len(self.documents)
@@ -220,6 +268,7 @@ class NilveraSandbox(Sandbox):
         self._general_routes(app)
         for channel in (EINVOICE, EARCHIVE, EDESPATCH):
             self._channel_routes(app, channel)
+        self._purchase_routes(app)
 
         @app.get("/public/earchive/{name}")
         async def public_pdf(name: str) -> Response:
@@ -303,6 +352,53 @@ class NilveraSandbox(Sandbox):
                 self._cancel(self._document(channel, uuid))
                 return True
 
+    def _purchase_routes(self, app: FastAPI) -> None:
+        @app.get("/einvoice/Purchase")
+        async def purchases(request: Request) -> dict[str, Any]:
+            """The received e-Fatura list: filtered by issue date (or by ``CreatedDate``, the
+            reception time, with ``DateFilterType=CreatedDate``), oldest received first."""
+            query = request.query_params
+            page = list_int("Page", query.get("Page"), 1, 1, 1_000_000)
+            size = list_int(
+                "PageSize", query.get("PageSize"), PURCHASE_PAGE_SIZE, 1, PURCHASE_MAX_PAGE_SIZE
+            )
+            start = list_date("StartDate", query.get("StartDate"))
+            end = list_date("EndDate", query.get("EndDate"))
+            by = query.get("DateFilterType") or "IssueDate"
+            if by not in ("IssueDate", "CreatedDate"):
+                raise Refusal(400, 4020, SANDBOX_CODES[4020], f"DateFilterType {by!r}")
+            chosen = []
+            for doc in sorted(self.incoming.values(), key=lambda d: (d.received_at, d.uuid)):
+                if by == "CreatedDate":
+                    when = doc.received_at
+                else:
+                    issued = doc.envelope.issue_date
+                    assert issued is not None  # receive_incoming refuses a document without
+                    when = datetime.combine(issued, time(), ISTANBUL)
+                if (start is None or when >= start) and (end is None or when <= end):
+                    chosen.append(doc)
+            first = (page - 1) * size
+            return {
+                "Page": page,
+                "PageSize": size,
+                "TotalCount": len(chosen),
+                "TotalPages": math.ceil(len(chosen) / size),
+                "Content": [d.list_entry() for d in chosen[first : first + size]],
+            }
+
+        @app.get("/einvoice/Purchase/{uuid}/{what}")
+        async def purchase_download(uuid: str, what: str) -> Any:
+            doc = self.incoming.get(uuid.lower())
+            if doc is None:
+                raise Refusal(404, 4004, SANDBOX_CODES[4004], uuid)
+            if what == "xml":
+                return doc.xml.decode("utf-8", errors="replace")
+            if what == "pdf":
+                return base64.b64encode(self._pdf(doc)).decode("ascii")
+            if what == "html":
+                return self._html(doc)
+            raise Refusal(404, 3030, "API bulunamadı", what)
+
     # -- behaviour ----------------------------------------------------------------------------
 
     async def _receive(self, channel: str, xml: bytes, alias: str | None) -> StoredDocument:
@@ -372,13 +468,13 @@ class NilveraSandbox(Sandbox):
             raise Refusal(422, 4011, SANDBOX_CODES[4011], f"{self.cancel_window_days} days")
         doc.cancelled_at = now
 
-    def _pdf(self, doc: StoredDocument) -> bytes:
+    def _pdf(self, doc: StoredDocument | IncomingDocument) -> bytes:
         parsed = kervan_ubltr.parse(doc.xml)
         if isinstance(parsed, DespatchAdvice):
             return render.render_despatch_pdf(parsed)
         return render.render_invoice_pdf(parsed)
 
-    def _html(self, doc: StoredDocument) -> str:
+    def _html(self, doc: StoredDocument | IncomingDocument) -> str:
         parsed = kervan_ubltr.parse(doc.xml)
         if isinstance(parsed, DespatchAdvice):
             return render.render_despatch_html(parsed)

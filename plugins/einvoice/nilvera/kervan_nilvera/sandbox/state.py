@@ -27,6 +27,7 @@ SANDBOX_CODES = {
     4010: "Fatura zaten iptal edilmiş (already cancelled)",
     4011: "İptal süresi geçmiş (cancel window passed)",
     4012: "Hatalı belge iptal edilemez (a rejected document cannot be cancelled)",
+    4020: "Geçersiz sorgu parametresi (invalid list parameter)",
 }
 
 
@@ -144,6 +145,56 @@ class StoredDocument:
         if now < self.received_at + timedelta(seconds=accept_after):
             return "waiting"
         return "error" if self.rejection else "succeed"
+
+
+@dataclass
+class IncomingDocument:
+    """An e-Fatura another taxpayer sent to the account (what ``/einvoice/Purchase`` lists)."""
+
+    envelope: Envelope
+    xml: bytes
+    received_at: datetime
+
+    @property
+    def uuid(self) -> str:
+        return self.envelope.uuid
+
+    def list_entry(self) -> dict[str, Any]:
+        """The entry of ``GET /einvoice/Purchase`` (field names: see the plugin README)."""
+        env = self.envelope
+        return {
+            "UUID": env.uuid,
+            "InvoiceNumber": env.number,
+            "InvoiceProfile": env.profile,
+            "InvoiceType": env.type_code,
+            "IssueDate": f"{env.issue_date.isoformat()}T00:00:00" if env.issue_date else None,
+            "SenderTaxNumber": env.supplier_tax_id,
+            "CreatedDate": self.received_at.astimezone(ISTANBUL).replace(tzinfo=None).isoformat(),
+            "StatusCode": "succeed",
+        }
+
+
+def list_date(name: str, raw: str | None) -> datetime | None:
+    """A ``StartDate``/``EndDate`` query value (a date or a local date-time) as Istanbul time."""
+    if raw is None or raw == "":
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise Refusal(400, 4020, SANDBOX_CODES[4020], f"{name} is not a date: {raw!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=ISTANBUL)
+
+
+def list_int(name: str, raw: str | None, default: int, low: int, high: int) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise Refusal(400, 4020, SANDBOX_CODES[4020], f"{name} must be a whole number {low}-{high}")
+    return value
 
 
 @dataclass
