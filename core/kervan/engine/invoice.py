@@ -201,6 +201,15 @@ async def _validated(
 
 async def issue_invoice(ctx: StepContext, rec: OrderRecord) -> Change:
     """Build and validate the draft; commit it with the order, without a number."""
+    kept = ctx.store.get(INVOICE, rec.invoice_id) if rec.invoice_id else None
+    if kept is not None and kept.body.get("number"):
+        # a draft numbered before numbers waited for the document to leave (a store written
+        # by an earlier version): it keeps its number, so it must leave as it is
+        invoice = Invoice.model_validate(kept.body)
+        invoice.status = DocumentStatus.ISSUED
+        rec.invoice_status, rec.order.state = DocumentStatus.ISSUED, OrderState.INVOICED
+        ctx.note(rec, "invoice", "ok", f"draft {invoice.number} kept its number; it leaves")
+        return Change(rec, docs=[invoice_doc(invoice)])
     ok, rate = _exchange_rate(ctx, rec)
     if not ok:
         return Change(rec)

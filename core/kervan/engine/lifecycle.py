@@ -146,10 +146,11 @@ def _invoice_side_steps(rec: OrderRecord) -> list[Step]:
     status = rec.invoice_status
     if status is None:
         return []
-    if must_leave(rec):
-        return [Step.SUBMIT_INVOICE]
-    if status is DocumentStatus.DRAFT:
-        # an e-Arşiv leaves at once; an e-Fatura once the carrier has the parcel
+    if status is DocumentStatus.REJECTED:
+        return [Step.SUBMIT_INVOICE]  # sent again, same number, once a person fixed the cause
+    if status in (DocumentStatus.DRAFT, DocumentStatus.ISSUED) and not rec.flags.invoice_submitted:
+        # an e-Arşiv leaves at once; an e-Fatura once the carrier has the parcel (an e-Fatura
+        # numbered before numbers waited for pickup still waits for it, unless cancelled)
         if rec.invoice_kind is not DocumentKind.EFATURA or rec.flags.picked_up:
             return [Step.SUBMIT_INVOICE]
         return []
