@@ -354,3 +354,24 @@ async def test_the_default_alias_wins_without_asking_anyone(engine, world, store
     assert rec.decision["receiver_alias"] == next(
         a.name for a in listed if a.default or "defaultpk" in a.name
     )
+
+
+async def test_a_draft_numbered_by_an_earlier_version_keeps_its_number_and_leaves_at_pickup(
+    engine, world, store
+):
+    world.registered[VKN] = ALIAS
+    world.packages["l1"] = order("l1", company())
+    await _run(engine, world, "l1")
+    ts = store.tenant("t1")
+    # what an earlier version left: a numbered draft, and the order back before its XML
+    inv = _invoice(store, "ty:l1")
+    ts.upsert(INVOICE, inv["id"], {**inv, "number": "KRV2026000000007"})
+    rec = _rec(store, "ty:l1")
+    rec.order.state, rec.invoice_status = OrderState.CLASSIFIED, DocumentStatus.DRAFT
+    ts.upsert(ORDER, "ty:l1", rec.to_body())
+    await engine.advance("t1", "ty:l1")
+    assert _invoice(store, "ty:l1")["status"] == DocumentStatus.ISSUED
+    assert world.submitted == {}  # an e-Fatura still waits for pickup
+    await _pick_up(engine, world, "ty:l1")
+    assert list(world.submitted.values()) == ["KRV2026000000007"]
+    assert _counter(store, "KRV", numbering.Channel.EFATURA) == 0  # no second number
