@@ -29,17 +29,13 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from . import vat
 from .domain import (
     FOREIGN_PLACEHOLDER,
-    PERSON_PLACEHOLDER,
-    BillingReference,
     DocumentKind,
-    DocumentStatus,
     ExportTerms,
     Invoice,
     InvoiceLine,
     Order,
     OrderLine,
     Party,
-    PartyKind,
     PaymentMethod,
     ProductCard,
     TaxSubtotal,
@@ -55,17 +51,14 @@ from .tax import (
     EARSIV_PROFILE,
     EXPORT_EXEMPTION_REASON,
     Decision,
-    return_profile,
 )
 
 __all__ = [
     "build_lines",
     "carrier_for",
-    "check_arithmetic",
     "export_problems",
     "invoice_from_order",
     "order_problems",
-    "return_invoice",
     "split_net",
     "subtotals",
     "totals_of",
@@ -421,191 +414,15 @@ def _rates(order: Order, exchange_rate: Decimal | None) -> dict[str, Decimal]:
     return {order.currency: exchange_rate} if exchange_rate and order.currency != "TRY" else {}
 
 
-# ---------------------------------------------------------------------------------------------
-# our own arithmetic checks (GİB's schematron only warns about these)
+def __getattr__(name: str) -> object:
+    """``check_arithmetic`` and ``return_invoice`` live in their own modules
+    (:mod:`kervan.invoice_checks`, :mod:`kervan.returns`) and stay importable from here."""
+    if name == "check_arithmetic":
+        from .invoice_checks import check_arithmetic
 
+        return check_arithmetic
+    if name == "return_invoice":
+        from .returns import return_invoice
 
-def _check_lines(invoice: Invoice) -> list[str]:
-    errors = []
-    for pos, line in enumerate(invoice.lines, start=1):
-        where = f"InvoiceLine[{pos}]"
-        if line.id != pos:
-            errors.append(f"{where}/cbc:ID: line ids must run 1..n, found {line.id} at {pos}")
-        gross = kurus(line.quantity * line.unit_price)
-        if gross - line.discount != line.line_extension:
-            errors.append(
-                f"{where}/cbc:LineExtensionAmount: {line.line_extension} != "
-                f"quantity × price − discount = {gross - line.discount}"
-            )
-        expected_vat = kurus(line.line_extension * line.vat_rate / HUNDRED)
-        if abs(expected_vat - line.vat_amount) > KURUS:
-            errors.append(
-                f"{where}/cac:TaxTotal/cbc:TaxAmount: {line.vat_amount} is more than a kuruş "
-                f"from line extension × rate = {expected_vat}"
-            )
-        if line.vat_amount == 0 and not line.exemption_code:
-            errors.append(f"{where}/cac:TaxCategory/cbc:TaxExemptionReasonCode: 0 VAT needs one")
-        if line.line_extension < 0 or line.vat_amount < 0:
-            errors.append(f"{where}/cbc:LineExtensionAmount: negative amounts are not allowed")
-    return errors
-
-
-def _check_subtotals(invoice: Invoice) -> list[str]:
-    errors = []
-    expected = {(s.rate, s.exemption_code): s for s in subtotals(invoice.lines)}
-    found = {(s.rate, s.exemption_code): s for s in invoice.tax_subtotals}
-    if len(found) != len(invoice.tax_subtotals):
-        errors.append("cac:TaxTotal/cac:TaxSubtotal: one subtotal per rate and exemption code")
-    for key in expected.keys() | found.keys():
-        where = f"cac:TaxTotal/cac:TaxSubtotal[cbc:Percent={key[0]}]"
-        want, got = expected.get(key), found.get(key)
-        if want is None or got is None:
-            errors.append(f"{where}: subtotals do not match the lines' rates")
-            continue
-        if got.taxable_amount != want.taxable_amount:
-            errors.append(
-                f"{where}/cbc:TaxableAmount: {got.taxable_amount} != Σ lines {want.taxable_amount}"
-            )
-        if got.tax_amount != want.tax_amount:
-            errors.append(f"{where}/cbc:TaxAmount: {got.tax_amount} != Σ lines {want.tax_amount}")
-        if abs(kurus(got.taxable_amount * key[0] / HUNDRED) - got.tax_amount) > KURUS:
-            errors.append(f"{where}/cbc:TaxAmount: more than a kuruş from taxable × rate")
-    return errors
-
-
-def _check_totals(invoice: Invoice) -> list[str]:
-    t, errors = invoice.totals, []
-    want = {
-        "LineExtensionAmount": (
-            t.line_extension,
-            sum((x.line_extension for x in invoice.lines), ZERO),
-        ),
-        "TaxExclusiveAmount": (t.tax_exclusive, t.line_extension - t.allowance_total),
-        "TaxInclusiveAmount": (t.tax_inclusive, t.tax_exclusive + t.tax_total),
-        "PayableAmount": (t.payable, t.tax_inclusive),
-    }
-    for name, (got, expected) in want.items():
-        if got != expected:
-            errors.append(f"cac:LegalMonetaryTotal/cbc:{name}: {got} != {expected}")
-    vat = sum((s.tax_amount for s in invoice.tax_subtotals), ZERO)
-    if t.tax_total != vat:
-        errors.append(f"cac:TaxTotal/cbc:TaxAmount: {t.tax_total} != Σ subtotals {vat}")
-    return errors
-
-
-def check_arithmetic(invoice: Invoice) -> list[str]:
-    """Our own checks: lines, per-rate subtotals and totals add up to the kuruş.
-
-    Returns messages that each start with the UBL element at fault; empty means all good.
-    (LineCountNumeric is written from ``len(lines)`` and checked on the XML by kervan-ubltr.)
-    """
-    return [*_check_lines(invoice), *_check_subtotals(invoice), *_check_totals(invoice)]
-
-
-# ---------------------------------------------------------------------------------------------
-# return (IADE) invoices
-
-
-def _returned_lines(original: Invoice, quantities: dict[int, Decimal]) -> list[InvoiceLine]:
-    """Returned lines priced like a sale: each line's VAT-inclusive refund is split with the
-    same per-rate largest-remainder rounding, so a subset of lines still adds up."""
-    picked: list[tuple[InvoiceLine, Decimal, Decimal]] = []
-    for line in original.lines:
-        qty = quantities.get(line.id)
-        if qty is None:
-            continue
-        if not 0 < qty <= line.quantity:
-            raise InvalidInputError(f"line {line.id}: return 0 < quantity ≤ {line.quantity}")
-        paid = line.line_extension + line.vat_amount
-        picked.append(
-            (line, qty, paid if qty == line.quantity else kurus(paid * qty / line.quantity))
-        )
-    if not picked:
-        raise InvalidInputError("a return invoice needs at least one returned line")
-    groups: dict[tuple[Decimal, str | None], list[int]] = defaultdict(list)
-    for i, (line, _, _) in enumerate(picked):
-        groups[(line.vat_rate, line.exemption_code)].append(i)
-    nets: dict[int, Decimal] = {}
-    for (rate, _), idx in groups.items():
-        nets.update(zip(idx, split_net([picked[i][2] for i in idx], rate), strict=True))
-    out = []
-    for i, (line, qty, paid) in enumerate(picked):
-        discount = kurus(line.discount * qty / line.quantity)
-        vat = paid - nets[i]
-        code, reason = line.exemption_code, line.exemption_reason
-        if vat == 0 and not code:
-            code, reason = ZERO_RATE_CODE, ZERO_RATE_REASON
-        unit_price = ((nets[i] + discount) / qty).quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
-        update = {
-            "id": i + 1,
-            "quantity": qty,
-            "unit_price": unit_price,
-            "discount": discount,
-            "line_extension": nets[i],
-            "vat_amount": vat,
-            "exemption_code": code,
-            "exemption_reason": reason,
-        }
-        out.append(line.model_copy(update=update))
-    return out
-
-
-def _check_returning_party(original: Invoice) -> None:
-    """An IADE is issued by the buyer who returns the goods, so only a taxpayer can be its
-    "seller". A private person (not registered for e-Fatura, no trade name) issues no invoice:
-    the seller documents that return with an expense voucher (gider pusulası)."""
-    buyer = original.buyer
-    registered = original.kind is DocumentKind.EFATURA
-    private = buyer.tax_id == PERSON_PLACEHOLDER or (
-        buyer.kind is PartyKind.PERSON and not registered
-    )
-    if private:
-        raise InvalidInputError(
-            f"invoice {original.number}: its buyer is a private person, not a taxpayer, and "
-            "cannot issue a return (IADE) invoice; document a return from a private person "
-            "with an expense voucher (gider pusulası) instead",
-            errors=[{"loc": ["original", "buyer"], "msg": "a private person issues no IADE"}],
-        )
-
-
-def return_invoice(
-    original: Invoice,
-    quantities: dict[int, Decimal],
-    *,
-    number: str,
-    uuid: str,
-    issued_at: datetime,
-) -> Invoice:
-    """The IADE invoice that returns ``quantities`` (line id → quantity) of ``original``.
-
-    The party returning the goods issues it, so seller and buyer swap; it refers to the
-    original through ``BillingReference`` and takes :func:`kervan.tax.return_profile` (never
-    TICARIFATURA). Each returned line refunds what was paid for it (pro rata for part of a
-    line, rounded half up), split into net and VAT like a sale (see the module docstring).
-    """
-    _check_returning_party(original)
-    lines = _returned_lines(original, quantities)
-    return original.model_copy(
-        update={
-            "id": f"invoice:return:{uuid}",
-            "uuid": uuid,
-            "number": number,
-            "type_code": "IADE",
-            "profile": return_profile(original.profile),
-            "issued_at": issued_at.replace(microsecond=0),
-            "seller": original.buyer,
-            "buyer": original.seller,
-            "sender_alias": original.receiver_alias,
-            "receiver_alias": original.sender_alias,
-            "lines": lines,
-            "tax_subtotals": subtotals(lines),
-            "totals": totals_of(lines),
-            "internet_sale": None,
-            "billing_reference": BillingReference(
-                number=original.number, issue_date=turkish_date(original.issued_at)
-            ),
-            "status": DocumentStatus.DRAFT,
-            "remote_id": None,
-            "status_detail": None,
-        }
-    )
+        return return_invoice
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
