@@ -201,7 +201,7 @@ class Yurtici(Carrier):
             raise InvalidResponseError("yurtici cancel answer has no detail", remote="yurtici")
         code, status = detail.err_code, detail.get("operationStatus")
         if code in CANCEL_GONE_CODES or status in ("ISC",):
-            return RemoteRef(remote_id=detail.get("docId"), already_done=True)
+            return RemoteRef(remote_id=mapping.doc_id(detail), already_done=True)
         if code != "0" or status not in mapping.CANCELLED:
             message = detail.get("errMessage") or detail.get("operationMessage") or code
             raise RemoteRejectedError(
@@ -210,4 +210,5 @@ class Yurtici(Carrier):
                 remote_message=message,
                 detail={"errCode": code, "operationStatus": status},
             )
-        return RemoteRef(remote_id=detail.get("docId") or detail.get("jobId"))
+        job_id = detail.get("jobId")
+        return RemoteRef(remote_id=mapping.doc_id(detail) or (job_id if job_id != "0" else None))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
@@ -65,41 +66,68 @@ def round_up(value: Decimal, step: Decimal) -> Decimal:
     return (value / step).to_integral_value(rounding=ROUND_CEILING) * step
 
 
+#: ``taxOfficeId`` when the receiver's tax office is not known by Yurtiçi's id (we only know its name)
+NO_TAX_OFFICE_ID = "0"
+#: ``dcSelectedCredit`` (number of instalments) and ``dcCreditRule`` (0 = the receiver must choose
+#: instalments, 1 = a single charge is allowed): we never offer instalments at the door
+NO_INSTALMENTS, SINGLE_CHARGE_ALLOWED = "0", "1"
+#: ``ttDocumentId`` when there is no cash-on-delivery document
+NO_DOCUMENT_ID = "0"
+
+
+def cod_document_id(package: Package) -> str:
+    """A numeric ``ttDocumentId`` (an ``xs:long``) for a cash-on-delivery shipment.
+
+    It is the COD invoice number: the digits of our invoice number when it ends in digits (a
+    GİB number is a 3-character series and 13 digits, e.g. ``KRV2026000000001`` → 2026000000001),
+    otherwise a number derived from the cargo key (sha256, first 12 decimal digits), so the same
+    package always sends the same id and a re-sent create stays idempotent.
+    """
+    match = re.search(r"(\d{1,18})$", package.invoice_number or "")
+    if match and int(match.group(1)) > 0:
+        return str(int(match.group(1)))
+    digest = hashlib.sha256(package.cargo_key.encode()).hexdigest()
+    return str(int(digest, 16) % 10**12 or 1)
+
+
 def shipping_order(package: Package, *, desi: Decimal) -> list[Node]:
-    """The ``ShippingOrderVO`` children for ``package`` (field order as Yurtiçi documents it)."""
+    """The ``ShippingOrderVO`` children for ``package``, in the WSDL's sequence order.
+
+    ``taxOfficeId``, ``cargoCount``, ``ttDocumentId``, ``dcSelectedCredit`` and ``dcCreditRule``
+    are required by the WSDL (``xs:long``/``xs:int`` without ``minOccurs="0"``), so they are
+    always sent; see the README for where the order and types come from.
+    """
     address = package.address
     receiver = package.receiver
     lines = ", ".join([*address.lines, *([address.neighbourhood] if address.neighbourhood else [])])
     phone = _phone(address.phone or receiver.phone)
     cod = package.cod_amount
-    nodes: list[Node] = [
+    is_cod = cod is not None and cod > 0
+    return [
         ("cargoKey", package.cargo_key),
         ("invoiceKey", (package.invoice_number or package.cargo_key)[:20]),
         ("receiverCustName", receiver.display_name[:100]),
         ("receiverAddress", f"{lines}, {address.district}/{address.city}"[:500]),
-        ("receiverPhone1", phone),
         ("cityName", address.city[:40]),
         ("townName", address.district[:40]),
+        ("receiverPhone1", phone),
+        ("emailAddress", receiver.email),
+        ("taxOfficeId", NO_TAX_OFFICE_ID),
+        ("taxNumber", receiver.tax_id if not receiver.is_placeholder else None),
+        ("taxOfficeName", (receiver.tax_office or None) and receiver.tax_office[:60]),
         ("desi", _number(desi)),
         ("kg", _number(package.weight_kg)),
         ("cargoCount", str(package.parcel_count)),
         ("waybillNo", (package.invoice_number or None) and package.invoice_number[:20]),
-    ]
-    if cod is not None and cod > 0:
-        # cash on delivery: 0 = cash, the amount with a dot, collected on a separate document
-        nodes += [
-            ("ttCollectionType", "0"),
-            ("ttInvoiceAmount", f"{cod:.2f}"),
-            ("ttDocumentId", package.cargo_key[:12]),
-            ("ttDocumentSaveType", "0"),
-        ]
-    nodes += [
+        # cash on delivery: the amount with a dot, 0 = cash, collected on a separate document
+        ("ttInvoiceAmount", f"{cod:.2f}" if is_cod else None),
+        ("ttDocumentId", cod_document_id(package) if is_cod else NO_DOCUMENT_ID),
+        ("ttCollectionType", "0" if is_cod else None),
+        ("ttDocumentSaveType", "0" if is_cod else None),
+        ("dcSelectedCredit", NO_INSTALMENTS),
+        ("dcCreditRule", SINGLE_CHARGE_ALLOWED),
         ("description", (package.content or "")[:255] or None),
-        ("taxNumber", receiver.tax_id if not receiver.is_placeholder else None),
-        ("taxOfficeName", (receiver.tax_office or None) and receiver.tax_office[:60]),
-        ("emailAddress", receiver.email),
     ]
-    return nodes
 
 
 def parse_local(day: str | None, clock: str | None) -> datetime | None:
@@ -124,8 +152,8 @@ def event_status(name: str) -> TrackingStatus:
 
 def doc_id(detail: Detail) -> str | None:
     """Yurtiçi's own shipment number, once the branch has processed the cargo key."""
-    if detail.get("docId"):
-        return detail.get("docId")
+    if (found := detail.get("docId")) and found != "0":
+        return found  # a cancel detail carries docId (0 until the branch has processed it)
     for item in children(detail.element, "shippingDeliveryItemDetailVO"):
         if found := text(item, "docId"):
             return found

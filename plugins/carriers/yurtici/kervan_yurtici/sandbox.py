@@ -8,12 +8,30 @@ Requests are parsed and answers built with lxml, in the shapes third-party clien
 Shipments move on the sandbox clock: ``NOP`` until the branch scans the cargo key
 (``pickup_after``), then ``ISR`` with a ``docId``, then ``IND`` through the network, out for
 delivery, and ``DLV``. Cancelled shipments stop. Tests may force a stage with :meth:`force`.
+
+Request validation follows the WSDL's types (``ShippingOrderDispatcherServices.xsd`` beside this
+module): element order, required elements and XML Schema types of ``createShipment``,
+``queryShipment`` and ``cancelShipment``. A body that does not fit gets a ``soap:Client`` fault
+("Unmarshalling Error", HTTP 500), what a JAX-WS endpoint answers. Answer VOs follow the WSDL's
+sequences too: ``docId`` only in ``shippingDeliveryItemDetailVO``; ``shippingCancelDetailVO``
+always carries ``docId`` and ``jobId`` (``xs:long``, 0 when there is none).
+
+Sources: ../shared/reference/apis.md §8.2 and "Corrections and additions (2026-12-02)"; the types
+as classes generated from the real WSDL show them (GitHub ``wprtrkcllpoc/tcll-poc``,
+``src/main/java/tr/com/yurticikargo/shippingorderdispatcherservices/ShippingOrderVO.java``,
+``ShippingCancelDetailVO.java``, ``ShippingDeliveryDetailVO.java``, ``QueryShipment.java``,
+``CancelShipment.java``, ``CreateShipment.java``). Meaning of ``dcCreditRule`` (0 = the receiver must
+choose instalments, 1 = a single charge is allowed) and ``dcSelectedCredit`` (number of instalments):
+comments in public PHP/VB clients of the service. Not modelled yet: errCode 936 / ``outFlag`` 2
+(no primary source says when they occur), ``saveReturnShipmentCode``, city/town checks.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -26,6 +44,12 @@ from .client import SHIP_NS, SOAP_NS, children, local, text
 from .mapping import TR_TIME
 
 PATH = "/KOPSWebServices/ShippingOrderDispatcherServices"
+#: the request types from the WSDL (see the XSD's header for its source)
+SCHEMA = etree.XMLSchema(
+    etree.fromstring(
+        resources.files(__package__).joinpath("ShippingOrderDispatcherServices.xsd").read_bytes()
+    )
+)
 # the real test service uses YKTEST / YK; a longer password here keeps secret-leak checks meaningful
 USERNAME, PASSWORD = "YKTEST", "yk-sandbox-password"
 
@@ -163,6 +187,9 @@ class YurticiSandbox(Sandbox):
         if name not in handlers:
             return fault("soap:Client", f"Cannot find dispatch method for {{{SHIP_NS}}}{name}")
         handler, language, vo_name = handlers[name]
+        if problem := schema_problem(operation):
+            # what a JAX-WS endpoint answers when the body does not unmarshal into the WSDL's types
+            return fault("soap:Client", f"Unmarshalling Error: {problem}")
         vo = etree.Element(vo_name)
         if text(operation, "wsUserName") != USERNAME or text(operation, "wsPassword") != PASSWORD:
             _fill(vo, outFlag="1", outResult="Kullanıcı adı veya şifre hatalı.", errCode="1625")
@@ -208,9 +235,9 @@ class YurticiSandbox(Sandbox):
             details.append(
                 {
                     "cargoKey": key,
-                    "invoiceKey": fields.get("invoiceKey", ""),
                     "errCode": code,
                     "errMessage": message or None,
+                    "invoiceKey": fields.get("invoiceKey", ""),
                 }
             )
         _fill(
@@ -248,7 +275,11 @@ class YurticiSandbox(Sandbox):
             detail = etree.SubElement(vo, "shippingDeliveryDetailVO")
             if shipment is None:
                 _fill(
-                    detail, cargoKey=key, errCode="80859", errMessage="Kargo anahtarı bulunamadı."
+                    detail,
+                    cargoKey=key,
+                    errCode="80859",
+                    errMessage="Kargo anahtarı bulunamadı.",
+                    jobId="0",  # xs:long without minOccurs="0": always present
                 )
                 continue
             self._delivery_detail(detail, shipment, now, history)
@@ -257,16 +288,16 @@ class YurticiSandbox(Sandbox):
         self, detail: etree._Element, s: SimShipment, now: datetime, history: bool
     ) -> None:
         status, stage = s.status(now), s.stage(now)
+        # the WSDL's shippingDeliveryDetailVO has no docId: it is only in the item detail
         _fill(
             detail,
             cargoKey=s.cargo_key,
+            errCode="0",
             invoiceKey=s.fields.get("invoiceKey"),
             jobId=str(s.job_id),
-            docId=s.doc_id if stage >= 1 else None,
             operationCode=OPERATION_CODES[status],
             operationMessage=OPERATION_MESSAGES.get(status, status),
             operationStatus=status,
-            errCode="0",
         )
         if stage == 0:
             return
@@ -327,18 +358,22 @@ class YurticiSandbox(Sandbox):
                 _fill(
                     detail,
                     cargoKey=key,
+                    docId="0",
                     errCode="82519",
                     errMessage="Kargo anahtarı kullanıcıya ait değil.",
+                    jobId="0",
                 )
             elif shipment.cancelled_at is not None:
                 _fill(
                     detail,
                     cargoKey=key,
-                    invoiceKey=shipment.fields.get("invoiceKey"),
+                    docId=shipment.doc_id if shipment.stage(now) >= 1 else "0",
                     errCode="82520",
                     errMessage="Kargo daha önce iptal edilmiş.",
-                    operationStatus="ISC",
+                    invoiceKey=shipment.fields.get("invoiceKey"),
+                    jobId=str(shipment.job_id),
                     operationCode="4",
+                    operationStatus="ISC",
                 )
             elif shipment.stage(now) > 0:
                 # past the branch: the departure cannot be blocked any more
@@ -346,26 +381,35 @@ class YurticiSandbox(Sandbox):
                 _fill(
                     detail,
                     cargoKey=key,
+                    docId=shipment.doc_id,
+                    errCode="0",
                     invoiceKey=shipment.fields.get("invoiceKey"),
                     jobId=str(shipment.job_id),
-                    docId=shipment.doc_id,
                     operationCode=OPERATION_CODES[status],
                     operationMessage="Kargo işlem görmüş, iptal edilemez.",
                     operationStatus=status,
-                    errCode="0",
                 )
             else:
                 shipment.cancelled_at = now
                 _fill(
                     detail,
                     cargoKey=key,
+                    docId="0",  # never processed by a branch: no document yet
+                    errCode="0",
                     invoiceKey=shipment.fields.get("invoiceKey"),
                     jobId=str(shipment.job_id),
                     operationCode="3",
                     operationMessage=OPERATION_MESSAGES["CNL"],
                     operationStatus="CNL",
-                    errCode="0",
                 )
+
+
+def schema_problem(operation: etree._Element) -> str | None:
+    """Why ``operation`` does not fit the WSDL's types (order, required elements, types), or None."""
+    if SCHEMA.validate(copy.deepcopy(operation)):
+        return None
+    error = SCHEMA.error_log.last_error
+    return error.message if error is not None else "the request does not match the WSDL"
 
 
 def _local(at: datetime, fmt: str) -> str:

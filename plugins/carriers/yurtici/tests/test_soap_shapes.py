@@ -12,18 +12,21 @@ SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 SHIP = "http://yurticikargo.com.tr/ShippingOrderDispatcherServices"
 PATH = "/KOPSWebServices/ShippingOrderDispatcherServices"
 
-# the documented ShippingOrderVO fields, in the documented order
+# the WSDL's ShippingOrderVO sequence (classes generated from the real WSDL; see the README)
 SHIPPING_ORDER_VO = [
     "cargoKey",
     "invoiceKey",
     "receiverCustName",
     "receiverAddress",
+    "cityName",
+    "townName",
     "receiverPhone1",
     "receiverPhone2",
     "receiverPhone3",
-    "cityName",
-    "townName",
-    "custProdId",
+    "emailAddress",
+    "taxOfficeId",
+    "taxNumber",
+    "taxOfficeName",
     "desi",
     "kg",
     "cargoCount",
@@ -31,21 +34,20 @@ SHIPPING_ORDER_VO = [
     "specialField1",
     "specialField2",
     "specialField3",
-    "ttCollectionType",
     "ttInvoiceAmount",
     "ttDocumentId",
+    "ttCollectionType",
     "ttDocumentSaveType",
-    "orgReceiverCustId",
-    "description",
-    "taxNumber",
-    "taxOfficeId",
-    "taxOfficeName",
-    "orgGeoCode",
-    "privilegeOrder",
     "dcSelectedCredit",
     "dcCreditRule",
-    "emailAddress",
+    "description",
+    "orgGeoCode",
+    "privilegeOrder",
+    "custProdId",
+    "orgReceiverCustId",
 ]
+#: elements the WSDL requires in every ShippingOrderVO
+REQUIRED_VO = ["taxOfficeId", "cargoCount", "ttDocumentId", "dcSelectedCredit", "dcCreditRule"]
 
 
 def operation_of(envelope: bytes) -> etree._Element:
@@ -93,7 +95,14 @@ async def test_create_shipment_request_is_the_documented_shape(carrier, sandbox,
     vo = child(operation, "ShippingOrderVO")
     sent = names(vo)
     assert set(sent) <= set(SHIPPING_ORDER_VO)
-    assert sent == sorted(sent, key=SHIPPING_ORDER_VO.index), "fields in documented order"
+    assert sent == sorted(sent, key=SHIPPING_ORDER_VO.index), "fields in the WSDL's order"
+    assert set(REQUIRED_VO) <= set(sent), "the WSDL's required elements are all sent"
+    assert [vo.findtext(n) for n in ("taxOfficeId", "dcSelectedCredit", "dcCreditRule")] == [
+        "0",
+        "0",
+        "1",
+    ]
+    assert vo.findtext("ttDocumentId") == "0", "no cash-on-delivery document"
     assert vo.findtext("cargoKey") == "KRVSHAPE01"
     assert vo.findtext("invoiceKey") == "KRV2026000000001"
     assert vo.findtext("receiverCustName") == "Ayşe Yılmaz"
@@ -116,7 +125,7 @@ async def test_create_shipment_response_is_the_documented_shape(carrier, sandbox
     assert names(vo) == ["outFlag", "outResult", "jobId", "count", "shippingOrderDetailVO"]
     assert vo.findtext("outFlag") == "0"
     detail = child(vo, "shippingOrderDetailVO")
-    assert names(detail) == ["cargoKey", "invoiceKey", "errCode"]
+    assert names(detail) == ["cargoKey", "errCode", "invoiceKey"]
     assert (detail.findtext("cargoKey"), detail.findtext("errCode")) == ("KRVSHAPE02", "0")
 
 
@@ -125,7 +134,8 @@ async def test_cash_on_delivery_fields(carrier, sandbox, make_package):
     vo = child(operation_of(sandbox.envelopes[0]), "ShippingOrderVO")
     assert vo.findtext("ttCollectionType") == "0"
     assert vo.findtext("ttInvoiceAmount") == "249.90"
-    assert vo.findtext("ttDocumentId") and len(vo.findtext("ttDocumentId")) <= 12
+    # ttDocumentId is an xs:long: the COD invoice number's digits, never the cargo key's text
+    assert vo.findtext("ttDocumentId") == "2026000000001"
     assert vo.findtext("ttDocumentSaveType") == "0"
 
 
@@ -158,20 +168,19 @@ async def test_query_shipment_request_and_response(carrier, sandbox, clock, make
     assert vo.tag == "ShippingDeliveryVO"
     assert names(vo)[:4] == ["outFlag", "outResult", "senderCustId", "count"]
     found, missing = vo.findall("shippingDeliveryDetailVO")
-    assert names(found)[:9] == [
+    assert names(found) == [
         "cargoKey",
+        "errCode",
         "invoiceKey",
         "jobId",
-        "docId",
         "operationCode",
         "operationMessage",
         "operationStatus",
-        "errCode",
         "shippingDeliveryItemDetailVO",
     ]
     assert (found.findtext("operationStatus"), found.findtext("operationCode")) == ("IND", "1")
     item = child(found, "shippingDeliveryItemDetailVO")
-    assert item.findtext("docId") == found.findtext("docId")
+    assert item.findtext("docId", "").isdigit(), "docId lives in the item detail only"
     assert item.findtext("trackingUrl").startswith("https://")
     history = item.findall("invDocCargoVOArray")
     assert [h.findtext("eventName") for h in history] == ["Kargo Kabul Edildi", "Kargo Yüklendi"]
@@ -203,12 +212,13 @@ async def test_cancel_shipment_request_and_response(carrier, sandbox, make_packa
     detail = child(vo, "shippingCancelDetailVO")
     assert names(detail) == [
         "cargoKey",
+        "docId",
+        "errCode",
         "invoiceKey",
         "jobId",
         "operationCode",
         "operationMessage",
         "operationStatus",
-        "errCode",
     ]
     assert (
         detail.findtext("operationStatus"),
@@ -229,13 +239,17 @@ def test_sandbox_answers_a_fault_to_what_it_cannot_read(sandbox):
 
 
 def test_sandbox_requires_the_language_element_the_operation_uses(sandbox):
-    # createShipment takes userLanguage; wsLanguage leaves the language empty
+    # createShipment takes userLanguage; wsLanguage is not in its WSDL type
     envelope = (
         f'<soapenv:Envelope xmlns:soapenv="{SOAP}" xmlns:ship="{SHIP}"><soapenv:Body><ship:createShipment>'
         "<wsUserName>YKTEST</wsUserName><wsPassword>yk-sandbox-password</wsPassword><wsLanguage>TR</wsLanguage>"
         "</ship:createShipment></soapenv:Body></soapenv:Envelope>"
     ).encode()
-    vo = etree.fromstring(sandbox.handle(envelope).body).find(
+    answer = sandbox.handle(envelope)
+    assert answer.status_code == 500
+    assert b"wsLanguage" in answer.body
+    no_language = envelope.replace(b"<wsLanguage>TR</wsLanguage>", b"")
+    vo = etree.fromstring(sandbox.handle(no_language).body).find(
         f".//{{{SHIP}}}createShipmentResponse/ShippingOrderResultVO"
     )
     assert vo.findtext("outFlag") == "1"
