@@ -32,9 +32,15 @@ TR_TIME = timezone(timedelta(hours=3), "TRT")
 
 #: createOrder: an order with this referenceId is already registered
 ERR_ORDER_EXISTS = "3002"
-#: createbarcode: the destination branch is not resolved yet (try again shortly)
+#: createbarcode: the destination branch is not resolved yet (try again shortly); MNG answers
+#: either code, and real integrations retry both (../shared/reference/apis.md, MNG correction)
 ERR_NO_DESTINATION = "20001"
-TRANSIENT_CODES = frozenset({ERR_NO_DESTINATION})
+ERR_DESTINATION_UNRESOLVED = "20011"
+DESTINATION_CODES = frozenset({ERR_NO_DESTINATION, ERR_DESTINATION_UNRESOLVED})
+TRANSIENT_CODES = DESTINATION_CODES
+#: retries of a "destination not resolved yet" answer, waiting 5 min × attempt before each
+DESTINATION_RETRIES = 5
+DESTINATION_RETRY_STEP = 300.0
 
 _RETRY = RetryPolicy(retry_statuses=frozenset({429, 502, 503, 504}))
 

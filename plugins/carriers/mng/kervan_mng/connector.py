@@ -14,11 +14,18 @@ from kervan.errors import (
     InvalidResponseError,
     KervanError,
     RemoteRejectedError,
+    RemoteUnavailableError,
 )
 from kervan.roles import CarrierLegal
 
 from . import mapping
-from .client import MngClient, one
+from .client import (
+    DESTINATION_CODES,
+    DESTINATION_RETRIES,
+    DESTINATION_RETRY_STEP,
+    MngClient,
+    one,
+)
 from .label import label_data, render
 from .legal import LEGAL
 from .settings import MngSettings
@@ -163,7 +170,7 @@ class Mng(Carrier):
                 f"mng order {ref} was cancelled; book with a new cargo key", remote="mng"
             )
         answer = one(
-            await self.client.create_barcode(
+            await self._create_barcode(
                 mapping.barcode_request(
                     package, desi=desi, kg=kg, packaging_type=self.settings.packaging_type
                 )
@@ -177,6 +184,20 @@ class Mng(Carrier):
         return self._booking(
             package, desi, answer, existed=order_existed or "barcodes" not in answer
         )
+
+    async def _create_barcode(self, body: dict[str, Any]) -> Any:
+        """``createbarcode``, retried while MNG has not resolved the destination branch yet
+        (20001/20011): up to ``DESTINATION_RETRIES`` times, waiting 5 min × attempt on the
+        connector's sleep; after that the retryable error goes up to the caller."""
+        for attempt in range(1, DESTINATION_RETRIES + 2):
+            try:
+                return await self.client.create_barcode(body)
+            except RemoteUnavailableError as exc:
+                code = (exc.detail or {}).get("code")
+                if code not in DESTINATION_CODES or attempt > DESTINATION_RETRIES:
+                    raise
+                await self.context.sleep(DESTINATION_RETRY_STEP * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _refuse_if_cancelled(self, ref: str) -> None:
         history = mapping.events(await self.client.track_shipment(ref))

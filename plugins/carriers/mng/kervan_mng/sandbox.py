@@ -6,6 +6,25 @@ one-element arrays as MNG does, and reports business errors as ``{"error": {"Cod
 "Description"}}``. Error codes 3002 (order exists), 20001 (no destination branch yet) and 26056
 (empty tax number) come from third-party clients; the other codes here are the sandbox's own.
 
+Rules and their sources (../shared/reference/apis.md §8.4 and "Corrections and additions"):
+
+- "Destination not resolved yet": ``createbarcode`` answers HTTP 500 with code ``20001`` or
+  ``20011`` until MNG has assigned the destination branch; real integrations retry it up to 5
+  times with a growing delay (5 min × attempt) [apis.md, corrections, MNG]. The reference does
+  not say what tells 20001 from 20011, so the sandbox picks either (seeded). A configurable
+  share of fresh orders (``unresolved_share``) is held for ``unresolved_for`` on the sandbox
+  clock; tests hold one order deterministically with :meth:`hold_destination`.
+- City and district codes: ``createOrder`` and ``calculate`` take the codes of the CBS Info
+  lists (``GET cbsinfoapi/getcities`` → ``[{code, name}]``, ``GET
+  cbsinfoapi/getdistricts/{cityCode}`` → ``[{cityCode, cityName, code, name}]``; field names as
+  in the public C# client ``DEKOFAR-ITHALAT-IHRACAT-LIMITED-SIRKETI/dekofar-hyperconnect-api``,
+  ``Kargo/Dhl/CBSInfo/Models/DistrictResponse.cs``; the CBS Info API product is listed in the
+  ``tcgunel/omniship-mng`` README). A code not in those lists (or a district of another city) is
+  refused with HTTP 400 in MNG's documented error shape ``{"error": {"Code", "Description"}}``.
+  No public source gives MNG's own code for this error, so ``26101``/``26102`` here are the
+  sandbox's own.
+- Rate limits: the reference gives none for MNG, so the sandbox enforces none.
+
 Shipments move on the sandbox clock after ``createbarcode``: prepared (1) → transfer (2, the
 parcel was picked up, after ``pickup_after``) → at the delivery unit (3) → out to the address
 (4) → delivered (5). Cancelled shipments stop. Tests may force a status with :meth:`force`.
@@ -31,6 +50,7 @@ PREFIX = "/mngapi/api"
 CLIENT_ID, CLIENT_SECRET = "kervan-demo-app", "kervan-demo-secret"
 CUSTOMER_NUMBER, PASSWORD = "312947702", "demo-password"
 JWT_LIFETIME = timedelta(hours=8)
+UNRESOLVED_CODES = frozenset({"20001", "20011"})
 
 # (offset from createbarcode, shipmentStatusCode, English name, unit)
 TIMELINE: tuple[tuple[timedelta, int, str, str], ...] = (
@@ -58,6 +78,14 @@ def ibm_unauthorized(message: str) -> JSONResponse:
         {"httpCode": "401", "httpMessage": "Unauthorized", "moreInformation": message},
         status_code=401,
     )
+
+
+def _code(value: Any) -> str | None:
+    """A CBS code sent as a number or a string of digits, without leading zeros; else None."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    text = str(value).strip()
+    return str(int(text)) if text.isdigit() else None
 
 
 def _local(at: datetime, fmt: str = "%d-%m-%Y %H:%M:%S") -> str:
@@ -90,13 +118,29 @@ class SimOrder:
     invoice_id: str
     deleted: bool = False
     shipment: SimShipment | None = None
+    #: createbarcode answers ``destination_code`` until this time (destination not resolved)
+    destination_at: datetime | None = None
+    destination_code: str = "20001"
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 class MngSandbox(Sandbox):
     name = "mng"
 
-    def __init__(self, *, clock: SimClock | None = None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        clock: SimClock | None = None,
+        seed: int = 0,
+        unresolved_share: float = 0.0,
+        unresolved_for: timedelta = timedelta(minutes=20),
+    ) -> None:
+        if not 0.0 <= unresolved_share <= 1.0:
+            raise ValueError("unresolved_share is a share of orders, between 0 and 1")
+        #: share of fresh orders whose destination branch is not resolved for ``unresolved_for``
+        self.unresolved_share = unresolved_share
+        self.unresolved_for = unresolved_for
+        self._holds: dict[str, tuple[timedelta, str]] = {}
         self.orders: dict[str, SimOrder] = {}
         self.tokens: dict[str, datetime] = {}
         self.cities = [
@@ -157,6 +201,17 @@ class MngSandbox(Sandbox):
         else:
             shipment.created_at = min(shipment.created_at, now - TIMELINE[STAGE_OF[status]][0])
 
+    def hold_destination(self, reference_id: str, duration: timedelta, code: str = "20001") -> None:
+        """``createbarcode`` for ``reference_id`` answers ``code`` (20001/20011, destination not
+        resolved yet) for ``duration`` from its createOrder (or from now, if it exists)."""
+        if code not in UNRESOLVED_CODES:
+            raise ValueError(f"code is one of {sorted(UNRESOLVED_CODES)}")
+        order = self.orders.get(reference_id)
+        if order is None:
+            self._holds[reference_id] = (duration, code)
+        else:
+            order.destination_at, order.destination_code = self.clock.now() + duration, code
+
     def expire_tokens(self) -> None:
         """Invalidate every jwt handed out (the next call gets a 401)."""
         self.tokens.clear()
@@ -165,6 +220,26 @@ class MngSandbox(Sandbox):
 
     def _city_code(self, city: str) -> str | None:
         return next((c["code"] for c in self.cities if city_key(c["name"]) == city_key(city)), None)
+
+    def _bad_codes(self, city_code: Any, district_code: Any) -> JSONResponse | None:
+        """The documented error when the codes are not in the CBS Info lists, else None."""
+        city = _code(city_code)
+        if city is None or city.zfill(2) not in {c["code"] for c in self.cities}:
+            return error(
+                400,
+                "26101",
+                f"cityCode {city_code!r} geçersiz; kodlar cbsinfoapi/getcities listesinden alınmalıdır",
+            )
+        city = city.zfill(2)
+        district = _code(district_code)
+        if district is None or district not in {d["code"] for d in self.districts.get(city, [])}:
+            return error(
+                400,
+                "26102",
+                f"districtCode {district_code!r} {city} ilinde yok; kodlar "
+                f"cbsinfoapi/getdistricts/{city} listesinden alınmalıdır",
+            )
+        return None
 
     def _id(self, digits: int) -> str:
         return str(self.random.randrange(10 ** (digits - 1), 10**digits))
@@ -321,7 +396,16 @@ class MngSandbox(Sandbox):
             return error(500, "26056", "Alıcı vergi numarası / TC kimlik numarası boş olamaz")
         if ref in self.orders:
             return error(500, "3002", f"{ref} referans numarası ile daha önce sipariş oluşturulmuş")
-        record = SimOrder(ref, body, self.clock.now(), invoice_id=self._id(9))
+        bad = self._bad_codes(recipient["cityCode"], recipient["districtCode"])
+        if bad is not None:
+            return bad
+        now = self.clock.now()
+        record = SimOrder(ref, body, now, invoice_id=self._id(9))
+        hold = self._holds.pop(ref, None)
+        if hold is None and self.unresolved_share and self.random.random() < self.unresolved_share:
+            hold = (self.unresolved_for, self.random.choice(sorted(UNRESOLVED_CODES)))
+        if hold is not None:
+            record.destination_at, record.destination_code = now + hold[0], hold[1]
         self.orders[ref] = record
         return JSONResponse(
             [
@@ -356,6 +440,12 @@ class MngSandbox(Sandbox):
             return error(500, "3001", f"{ref} referans numaralı sipariş bulunamadı")
         if order.shipment is not None:
             return error(500, "3003", f"{ref} siparişi için gönderi zaten oluşturulmuş")
+        if order.destination_at is not None and self.clock.now() < order.destination_at:
+            return error(
+                500,
+                order.destination_code,
+                "Varış şubesi henüz belirlenmedi; bir süre sonra tekrar deneyin",
+            )
         pieces = body.get("orderPieceList") or order.body.get("orderPieceList") or []
         shipment_id = self._id(12)
         barcodes = []
@@ -452,6 +542,9 @@ class MngSandbox(Sandbox):
                 },
                 status_code=400,
             )
+        bad = self._bad_codes(body.get("cityCode"), body.get("districtCode"))
+        if bad is not None:
+            return bad
         desi = sum(max(int(p.get("desi") or 1), int(p.get("kg") or 1)) for p in pieces)
         # the sandbox's own made-up price list (MNG's real prices come from the contract)
         zone = 1.0 if str(body.get("cityCode")).zfill(2) == "34" else 1.25

@@ -65,18 +65,53 @@ async def test_a_lost_create_barcode_answer_is_found_by_getshipment(
     assert set(page) == {shipment.pieces[0]["barcode"], shipment.shipment_id}
 
 
-async def test_no_destination_branch_yet_is_retryable_and_the_next_try_completes(
-    carrier, sandbox, make_package
+async def test_no_destination_branch_yet_is_retried_with_a_growing_delay(
+    carrier, sandbox, clock, make_package
 ):
-    sandbox.faults.add(barcode_500("20001", "VARIŞ ŞUBESİ BULUNAMADI"))
+    sandbox.hold_destination("KRVBRANCH0", timedelta(minutes=20), code="20011")
+    booking = await carrier.create_shipment(make_package("KRVBRANCH0"))
+    assert booking.tracking_number == sandbox.orders["KRVBRANCH0"].shipment.shipment_id
+    assert clock.sleeps == [300, 600, 900]  # 5 min × attempt, on the connector's sleep
+    assert sandbox.count("POST", f"{API}/barcodecmdapi/createbarcode") == 4
+
+
+async def test_no_destination_branch_after_five_retries_is_retryable_and_a_later_try_completes(
+    carrier, sandbox, clock, make_package
+):
+    sandbox.hold_destination("KRVBRANCH1", timedelta(hours=2))
     package = make_package("KRVBRANCH1")
     with pytest.raises(RemoteUnavailableError) as info:
         await carrier.create_shipment(package)
-    assert info.value.retryable
+    assert info.value.retryable and info.value.detail == {"code": "20001"}
+    assert clock.sleeps == [300, 600, 900, 1200, 1500]
+    assert sandbox.count("POST", f"{API}/barcodecmdapi/createbarcode") == 6
     assert (await carrier.track(["KRVBRANCH1"]))["KRVBRANCH1"][0].status is TrackingStatus.CREATED
+    clock.advance(3600)
     booking = await carrier.create_shipment(package)  # order exists (3002): on to its shipment
     assert booking.already_existed
     assert len(sandbox.orders) == 1 and sandbox.orders["KRVBRANCH1"].shipment is not None
+
+
+async def test_a_share_of_fresh_orders_waits_for_its_destination(clock, make_package):
+    from kervan import ConnectorContext
+    from kervan_mng import MngSettings
+    from kervan_mng.sandbox import MngSandbox
+
+    sandbox = MngSandbox(clock=clock, unresolved_share=1.0)
+    context = ConnectorContext(
+        tenant_id="t1",
+        connection_id="mng",
+        transport=sandbox.transport(),
+        clock=clock.now,
+        sleep=clock.sleep,
+    )
+    carrier = Mng(MngSettings.parse(sandbox.demo_settings("http://mng.sandbox")), context)
+    try:
+        booking = await carrier.create_shipment(make_package("KRVSHARE01"))
+    finally:
+        await carrier.aclose()
+    assert booking.tracking_number
+    assert clock.sleeps and clock.sleeps[0] == 300
 
 
 async def test_an_unknown_business_error_is_a_rejection(carrier, sandbox, make_package):
@@ -136,7 +171,7 @@ async def test_cancel_before_pickup_uses_cancelshipment_and_stops_the_shipment(
 
 
 async def test_cancel_an_order_that_never_became_a_shipment(carrier, sandbox, make_package):
-    sandbox.faults.add(barcode_500("20001", "VARIŞ ŞUBESİ BULUNAMADI"))
+    sandbox.hold_destination("KRVORDER01", timedelta(days=1))
     with pytest.raises(RemoteUnavailableError):
         await carrier.create_shipment(make_package("KRVORDER01"))
     ref = await carrier.cancel_shipment("KRVORDER01")
@@ -227,7 +262,7 @@ def test_plugin_registers_the_connector_through_its_entry_point_and_hook():
 async def test_polling_an_order_without_a_shipment_gives_the_same_event(
     carrier, sandbox, clock, make_package
 ):
-    sandbox.faults.add(barcode_500("20001", "VARIŞ ŞUBESİ BULUNAMADI"))
+    sandbox.hold_destination("KRVSTABLE1", timedelta(days=1))
     booked_at = clock.now()
     with pytest.raises(RemoteUnavailableError):
         await carrier.create_shipment(make_package("KRVSTABLE1"))
@@ -278,7 +313,7 @@ async def test_booking_a_cancelled_cargo_key_again_is_a_conflict(carrier, sandbo
     with pytest.raises(ConflictError, match="new cargo key"):
         await carrier.create_shipment(package)
     # an order cancelled before it became a shipment, too
-    sandbox.faults.add(barcode_500("20001", "VARIŞ ŞUBESİ BULUNAMADI"))
+    sandbox.hold_destination("KRVCNLAGN2", timedelta(days=1))
     other = make_package("KRVCNLAGN2")
     with pytest.raises(RemoteUnavailableError):
         await carrier.create_shipment(other)
