@@ -291,9 +291,10 @@ async def test_a_poll_asks_trendyol_for_exactly_the_cores_window(tmp_path):
         result = await engine.ingest(TENANT, "trendyol")
         assert len(result.new) == 6
         # the first poll looks back the core's FIRST_LOOKBACK (one 14-day range fits Trendyol's
-        # limit), asked once per pass: open packages, then the cancelled/unsupplied/unpacked
+        # limit), asked once per pass: unfiltered, then Cancelled, then UnSupplied (one status
+        # per call)
         first = (to_epoch_ms(first_poll - FIRST_LOOKBACK), to_epoch_ms(first_poll))
-        assert recorder.windows == [first, first]
+        assert recorder.windows == [first, first, first]
 
         recorder.windows.clear()
         clock.advance(3600)
@@ -302,7 +303,7 @@ async def test_a_poll_asks_trendyol_for_exactly_the_cores_window(tmp_path):
         # the next poll starts at the cursor (the first poll's time) minus the core's OVERLAP:
         # the connector adds no overlap of its own
         second = (to_epoch_ms(first_poll - OVERLAP), to_epoch_ms(second_poll))
-        assert recorder.windows == [second, second]
+        assert recorder.windows == [second, second, second]
     finally:
         await trendyol.aclose()
         store.close()
@@ -334,7 +335,7 @@ async def test_the_window_is_read_on_the_clock_the_source_was_given(tmp_path):
         result = await engine.ingest(TENANT, "trendyol")
         assert result.new == [f"trendyol:{pid}"]
         second = (to_epoch_ms(first_poll - OVERLAP), to_epoch_ms(sandbox.clock.now()))
-        assert recorder.windows == [second, second]
+        assert recorder.windows == [second, second, second]
     finally:
         await trendyol.aclose()
         store.close()

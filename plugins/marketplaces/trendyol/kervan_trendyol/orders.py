@@ -29,9 +29,10 @@ HISTORY = timedelta(days=90)
 #: statuses that the seller can no longer move forward (the carrier or Trendyol did)
 PAST_PICKING = {"Invoiced", "Shipped", "AtCollectionPoint", "Delivered", "UnDelivered", "Returned"}
 PAST_INVOICED = PAST_PICKING - {"Invoiced"}
-#: where cancelled, unsupplied and split-away packages are listed (a second pass, as the docs
-#: ask for these statuses explicitly)
-GONE_STATUSES = "Cancelled,UnSupplied,UnPacked"
+#: cancelled and unsupplied packages are listed by a second pass per status: getShipmentPackages
+#: takes one documented ``status`` per call (no comma lists, and ``UnPacked`` is no filter value;
+#: split-away originals come in the unfiltered pass) [Trendyol API reference, getShipmentPackages]
+GONE_STATUSES = ("Cancelled", "UnSupplied")
 #: carriers whose label Trendyol produces (the "common label")
 COMMON_LABEL_PREFIXES = ("733", "726", "729")  # Trendyol Express, Aras, UPS
 COMMON_LABEL_PROVIDERS = ("trendyol express", "aras", "ups")
@@ -85,7 +86,7 @@ class OrdersMixin:
         until = until or now
         start = max(since, now - HISTORY)
         seen: dict[str, Any] = {}
-        for status in (None, GONE_STATUSES):
+        for status in (None, *GONE_STATUSES):
             for lo, hi in windows(start, until):
                 async for pkg in self._packages_in(lo, hi, status):
                     key = raw_id(pkg, "shipmentPackageId", "id")

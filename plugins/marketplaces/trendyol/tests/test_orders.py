@@ -81,13 +81,14 @@ async def test_long_ranges_are_cut_into_two_week_windows(sandbox, trendyol):
     sandbox.clock.advance(0)
     since = sandbox.clock.now() - timedelta(days=40)
     await fetch(trendyol, since)
-    # 40 days → 3 windows, and the second pass for gone statuses → 3 more
-    assert sandbox.count("GET", "*/orders") == 6
+    # 40 days → 3 windows, each read unfiltered, then once per gone status (Cancelled,
+    # UnSupplied: one status per call)
+    assert sandbox.count("GET", "*/orders") == 9
 
 
 async def test_history_is_capped_at_three_months(sandbox, trendyol):
     await fetch(trendyol, sandbox.clock.now() - timedelta(days=400))
-    assert sandbox.count("GET", "*/orders") == 2 * 7  # 90 days → 7 windows, two passes
+    assert sandbox.count("GET", "*/orders") == 3 * 7  # 90 days → 7 windows, three passes
 
 
 async def test_fetch_asks_for_exactly_the_window_it_is_given(sandbox):
@@ -109,8 +110,8 @@ async def test_fetch_asks_for_exactly_the_window_it_is_given(sandbox):
     until = sandbox.clock.now() - timedelta(minutes=5)  # not the connector's "now"
     since = until - timedelta(days=1)
     orders = [o async for o in connector.fetch_orders(since, until)]
-    # one window, asked once per pass (open statuses, then the gone ones)
-    assert asked == [(to_epoch_ms(since), to_epoch_ms(until))] * 2
+    # one window, asked once per pass (unfiltered, then Cancelled, then UnSupplied)
+    assert asked == [(to_epoch_ms(since), to_epoch_ms(until))] * 3
     assert len(orders) == 12
     await connector.aclose()
 
@@ -132,7 +133,8 @@ async def test_paging_reads_every_page(sandbox):
     connector = make_connector(sandbox, page_size=5)
     orders = await fetch(connector)
     assert len(orders) == 12
-    assert sandbox.count("GET", "*/orders") == 3 + 1  # 3 pages, then the (empty) gone pass
+    # 3 pages, then the two (empty) gone passes
+    assert sandbox.count("GET", "*/orders") == 3 + 2
     await connector.aclose()
 
 

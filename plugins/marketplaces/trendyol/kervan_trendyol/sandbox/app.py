@@ -4,6 +4,27 @@ Same paths, field names (the 2025-12 names), status codes, paging and error bodi
 documented API; the gateway rules are enforced before any endpoint runs (User-Agent → 403,
 Basic auth → 401, 50 requests per 10 s per endpoint → 429 ``too.many.requests``). State moves
 on the sandbox's clock: see :meth:`TrendyolSandbox.tick`.
+
+Rules and their sources (TY-SPEC = Trendyol's OpenAPI reference as captured in
+``loncadev/lonca`` ``specs/trendyol/{marketplace,invoice,product}.json``, 2026-10-09; TY-EN =
+the English docs, see ../shared/reference/apis.md):
+
+- getShipmentPackages takes one ``status`` from its enum (Awaiting, Created, Picking,
+  Invoiced, Shipped, Cancelled, Delivered, UnDelivered, Returned, AtCollectionPoint,
+  UnSupplied); a comma list, a repeated parameter or ``UnPacked`` is a 400 [TY-SPEC].
+  This contradicts TY-EN's "query cancelled packages with ``status=Cancelled,UnSupplied``"
+  kept in apis.md 1.3.
+- updatePackageStatus requires only ``status``; ``lines`` and ``params`` (with
+  ``invoiceNumber``) are optional [TY-SPEC].
+- sendInvoiceLink / uploadInvoiceFile: ``invoiceDateTime`` and ``invoiceNumber`` are required
+  for micro export only; the number's series may be lower case; a file part without a
+  content type is judged by its name, then its first bytes [TY-SPEC invoice.json].
+- Error bodies: ``{error, message}`` for getShipmentPackages(+stream) and updatePackageStatus
+  [TY-SPEC marketplace.json ``Error``]; ``{error, message, timestamp, path, status}`` for the
+  invoice services [TY-SPEC invoice.json ``Error``]; ``{errors:[{key,message,errorCode}]}``
+  elsewhere (product services) [TY-EN "Service Responses"].
+- filterApprovedProducts ``size`` maximum is 100 [TY-SPEC product.json]; issue 18's "the
+  spec allows more" holds only for filterUnapprovedProducts (max 1000), not served here.
 """
 
 from __future__ import annotations
@@ -73,6 +94,34 @@ class TrendyolError(Exception):
 
 def error_body(status: int, key: str, message: str) -> dict[str, Any]:
     return {"errors": [{"key": key, "message": message, "errorCode": str(status)}]}
+
+
+#: endpoints whose documented error body is ``{error, message}`` (TY-SPEC marketplace.json
+#: ``Error``): getShipmentPackages (+ v2, stream) and updatePackageStatus
+ORDER_ERROR_PATHS = re.compile(
+    r"^/integration/order/sellers/[^/]+/(?:(?:v2/)?orders(?:/stream)?|shipment-packages/[^/]+)$"
+)
+#: the invoice services answer ``{error, message, timestamp, path, status}`` (TY-SPEC
+#: invoice.json ``Error``)
+INVOICE_ERROR_PATHS = re.compile(r"^/integration/sellers/[^/]+/seller-invoice-")
+
+
+def shaped_error(path: str, status: int, key: str, message: str, now_ms: int) -> dict[str, Any]:
+    """The error body the documented endpoint at ``path`` answers with: ``{error, message}``
+    for the order-package list and status update, that plus ``timestamp``/``path``/``status``
+    for the invoice services, ``{errors:[{key,message,errorCode}]}`` everywhere else (product
+    services, per the English docs' "Service Responses")."""
+    if ORDER_ERROR_PATHS.match(path):
+        return {"error": key, "message": message}
+    if INVOICE_ERROR_PATHS.match(path):
+        return {
+            "error": key,
+            "message": message,
+            "timestamp": now_ms,
+            "path": path,
+            "status": status,
+        }
+    return error_body(status, key, message)
 
 
 class TrendyolSandbox(Sandbox):
@@ -179,7 +228,8 @@ class TrendyolSandbox(Sandbox):
                     **error_body(401, exc.key, exc.message),
                 }
                 return JSONResponse(body, status_code=401)
-            return JSONResponse(error_body(exc.status, exc.key, exc.message), exc.status)
+            body = shaped_error(request.url.path, exc.status, exc.key, exc.message, self.now_ms())
+            return JSONResponse(body, exc.status)
 
         orders_api.add_routes(self, app)
         invoices_api.add_routes(self, app)

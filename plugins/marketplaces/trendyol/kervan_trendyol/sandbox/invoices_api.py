@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import mimetypes
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, FastAPI, Request, Response
@@ -12,10 +14,27 @@ from .orders_api import _err, _int, _package
 if TYPE_CHECKING:
     from .app import TrendyolSandbox
 
-INVOICE_NUMBER = re.compile(r"^[A-Z0-9]{3}20[2-9][0-9][0-9]{9}$")
+INVOICE_NUMBER = re.compile(r"^[A-Za-z0-9]{3}20[2-9][0-9][0-9]{9}$")
 COMMON_LABEL_PREFIXES = ("733", "726", "729")
 MAX_FILE = 10 * 1024 * 1024
 FILE_TYPES = {"application/pdf", "image/jpeg", "image/png"}
+MAGIC = ((b"%PDF-", "application/pdf"), (b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG", "image/png"))
+
+
+def file_type(content_type: str | None, filename: str | None, data: bytes) -> str:
+    """The part's media type; a part sent without one (or as a generic octet stream) is
+    judged by its file name, then by its first bytes, since the spec asks for a PDF, JPEG or
+    PNG file, not for a part header."""
+    declared = (content_type or "").split(";")[0].strip().lower()
+    if declared and declared != "application/octet-stream":
+        return declared
+    guessed = mimetypes.guess_type(filename or "")[0]
+    if guessed:
+        return guessed
+    for magic, kind in MAGIC:
+        if data.startswith(magic):
+            return kind
+    return declared
 
 
 def _invoiced_already(sb: TrendyolSandbox, pkg: dict[str, Any]) -> bool:
@@ -40,18 +59,23 @@ def invoice_link(sb: TrendyolSandbox, body: dict[str, Any]) -> None:
 def _check_invoice_fields(sb: TrendyolSandbox, pkg: dict[str, Any], when: Any, number: Any) -> None:
     if pkg["status"] in ("Cancelled", "UnSupplied", "UnPacked"):
         raise _err(400, "package.not.invoiceable", "İptal edilmiş pakete fatura gönderilemez")
+    if pkg.get("micro") and not (number and when):
+        raise _err(
+            400, "invoice.info.required", "Micro export type'ları için fatura bilgisi zorunludur"
+        )
+    if when in (None, ""):
+        # invoiceDateTime is optional except for micro export (TY-SPEC sendInvoiceLink)
+        when = None
     text = str(when or "")
-    if not (text.isdigit() and len(text) in (10, 13)):
+    if when is not None and not (text.isdigit() and len(text) in (10, 13)):
         raise _err(400, "invoiceDateTime.invalid", "invoiceDateTime 10 veya 13 haneli olmalıdır")
-    millis = int(text) * (1000 if len(text) == 10 else 1)
+    millis = int(text) * (1000 if len(text) == 10 else 1) if when is not None else 0
     if millis > sb.now_ms() + 60_000:
         raise _err(400, "invoiceDateTime.future", "Fatura tarihi ileri bir tarih olamaz")
     if number and not INVOICE_NUMBER.match(str(number)):
         raise _err(
             400, "invoiceNumber.invalid", "Fatura numarası 16 karakter olmalıdır (ABC2026000000001)"
         )
-    if pkg.get("micro") and not number:
-        raise _err(400, "invoiceNumber.required", "Mikro ihracat için invoiceNumber zorunludur")
 
 
 def delete_link(sb: TrendyolSandbox, body: dict[str, Any]) -> None:
@@ -71,11 +95,18 @@ async def invoice_file(sb: TrendyolSandbox, request: Request) -> None:
         raise _err(400, "file.required", "Fatura dosyası zorunludur")
     pkg = _package(sb, form.get("shipmentPackageId"))
     data = await upload.read()
-    if (upload.content_type or "") not in FILE_TYPES:
-        raise _err(400, "file.type.invalid", "Sadece pdf, jpeg ve png dosyaları kabul edilir")
+    kind = file_type(upload.content_type, upload.filename, data)
+    if kind not in FILE_TYPES:
+        suffix = Path(upload.filename or "").suffix or kind or "?"
+        raise _err(
+            400,
+            "file.type.invalid",
+            f"Dosya türü ({suffix}) desteklenmiyor. Desteklenen dosya türleri: "
+            "application/pdf,image/jpeg,image/png",
+        )
     if len(data) > MAX_FILE or not data:
         raise _err(400, "file.size.invalid", "Dosya boyutu en fazla 10 MB olabilir")
-    when = form.get("invoiceDateTime") or str(sb.now_ms())
+    when = form.get("invoiceDateTime") or None
     _check_invoice_fields(sb, pkg, when, form.get("invoiceNumber"))
     if _invoiced_already(sb, pkg):
         raise _err(409, "invoice.already.exists", "Bu pakete ait fatura zaten gönderilmiş")

@@ -18,6 +18,22 @@ DEFAULT_WINDOW = timedelta(days=7)
 MAX_QUERY_WINDOW = 10_000
 MAX_PACKAGE_IDS = 50
 SELLER_SETTABLE = {"Picking", "Invoiced"}
+#: the one ``status`` getShipmentPackages filters on (TY-SPEC enum; no UnPacked, no lists)
+STATUS_FILTER = frozenset(
+    {
+        "Awaiting",
+        "Created",
+        "Picking",
+        "Invoiced",
+        "Shipped",
+        "Cancelled",
+        "Delivered",
+        "UnDelivered",
+        "Returned",
+        "AtCollectionPoint",
+        "UnSupplied",
+    }
+)
 ORDER_BY_FIELDS = {"PackageLastModifiedDate", "CreatedDate"}
 ALLOWED = {("Created", "Picking"), ("Created", "Invoiced"), ("Picking", "Invoiced")}
 UNSUPPLY_REASONS = {500, 501, 502, 504, 505, 506}
@@ -92,7 +108,14 @@ def list_packages(sb: TrendyolSandbox, request: Request) -> dict[str, Any]:
         raise _err(400, "invalid.orderByDirection", "orderByDirection geçersiz")
     by_created = q.get("orderByField") == "CreatedDate"
     field = "orderDate" if by_created else "lastModifiedDate"
-    statuses = {s for raw in q.getlist("status") for s in raw.split(",") if s}
+    given = [s for s in q.getlist("status") if s]
+    if len(given) > 1 or (given and given[0] not in STATUS_FILTER):
+        raise _err(
+            400,
+            "invalid.status",
+            f"status tek bir değer olmalıdır: {', '.join(sorted(STATUS_FILTER))}",
+        )
+    status = given[0] if given else None
     ids = {int(i) for raw in q.getlist("shipmentPackageIds") for i in raw.split(",") if i}
     if len(ids) > MAX_PACKAGE_IDS:
         raise _err(400, "invalid.shipmentPackageIds", "En fazla 50 paket id gönderilebilir")
@@ -103,7 +126,7 @@ def list_packages(sb: TrendyolSandbox, request: Request) -> dict[str, Any]:
             continue
         if not ids and not start <= pkg[field] - (3 * 3600 * 1000 if by_created else 0) <= end:
             continue
-        if statuses and pkg["status"] not in statuses:
+        if status and pkg["status"] != status:
             continue
         if number and pkg["orderNumber"] != number:
             continue
@@ -134,12 +157,16 @@ def update_package(sb: TrendyolSandbox, package_id: str, body: dict[str, Any]) -
         raise _err(
             400, "invalid.status.transition", f"{current} statüsünden {target} statüsüne geçilemez"
         )
-    _check_lines(pkg, body.get("lines"))
-    if target == "Invoiced":
-        number = (body.get("params") or {}).get("invoiceNumber")
-        if not number:
-            raise _err(400, "invoiceNumber.required", "Invoiced için invoiceNumber zorunludur")
-        pkg["invoiceNumber"] = number
+    # ``lines`` and ``params`` are optional (only ``status`` is required): without lines the
+    # whole package moves; ``params.invoiceNumber`` may come with Invoiced
+    if body.get("lines") is not None:
+        _check_lines(pkg, body.get("lines"))
+    params = body.get("params")
+    if params is not None and not isinstance(params, dict):
+        raise _err(400, "invalid.params", "params bir nesne olmalıdır")
+    number = (params or {}).get("invoiceNumber")
+    if number and target == "Invoiced":
+        pkg["invoiceNumber"] = str(number)
     sb.set_status(pkg["shipmentPackageId"], target)
 
 
