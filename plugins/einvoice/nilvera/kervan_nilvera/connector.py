@@ -248,7 +248,7 @@ class Nilvera(TaxClassifier, DocumentIssuer):
         if self._sender_aliases is None:
             await self._own_aliases()
         assert self._sender_aliases is not None
-        if wanted not in self._sender_aliases:
+        if self._sender_aliases and wanted not in self._sender_aliases:
             raise InvalidInputError(
                 f"sender alias {wanted} is not one of this Nilvera account's GB aliases "
                 f"({', '.join(self._sender_aliases) or 'none'})"
@@ -433,21 +433,26 @@ class Nilvera(TaxClassifier, DocumentIssuer):
         except KervanError as exc:
             return CheckResult(ok=False, message=f"Nilvera could not be asked: {exc.message}")
         wanted = self.settings.default_sender_alias
-        if wanted and wanted not in info["sender_aliases"]:
+        sender, receiver = info["sender_aliases"], info["receiver_aliases"]
+        if not sender and not receiver:
+            return CheckResult(
+                ok=False,
+                message="the account is not a registered e-Fatura user (no alias): "
+                "it cannot send e-Fatura",
+                details=info,
+            )
+        if wanted and sender and wanted not in sender:
             return CheckResult(
                 ok=False,
                 message=f"default_sender_alias {wanted} is not one of the account's GB aliases",
                 details=info,
             )
-        if not info["sender_aliases"]:
-            return CheckResult(
-                ok=False,
-                message="the account has no GB alias: it cannot send e-Fatura",
-                details=info,
-            )
-        return CheckResult(
-            ok=True, message=f"connected as {info['title']} ({info['tax_id']})", details=info
-        )
+        message = f"connected as {info['title']} ({info['tax_id']})"
+        if not sender:
+            # Nilvera's production records do not always say which alias is the GB one (their
+            # ``Type`` is the account type); Send/Xml sends from the account's GB regardless.
+            message += "; Nilvera did not name a GB alias, it sends from the account's own"
+        return CheckResult(ok=True, message=message, details=info)
 
 
 def _codes(exc: KervanError) -> set[int]:

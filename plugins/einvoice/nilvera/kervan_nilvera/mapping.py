@@ -198,8 +198,28 @@ def parse_status(channel: str, body: Any) -> tuple[DocumentStatus, str | None]:
 # registered-user check
 
 
+_ALIAS_KINDS = ("PK", "GB")
+
+
 def _alias_type(record: dict[str, Any]) -> str:
-    return str(record.get("Type") or record.get("AliasType") or "PK").upper()
+    """PK (post box) or GB (sender unit), from what identifies the alias itself.
+
+    Nilvera's production records carry the *account* type in ``Type`` (``"OZEL"``, Odoo's
+    recorded ``Check/TaxNumber`` fixture), so ``Type`` counts only when it says PK or GB. An
+    explicit ``AliasType`` wins; then GİB's naming convention (``urn:mail:defaultpk@...`` /
+    ``...gb@...``: the local part ends in ``pk`` or ``gb``). A record that says neither is a
+    post box: the registered-user check lists the aliases a sender addresses, and Odoo sends
+    to its ``Name`` as the receiver alias. *(inference, documented in the README)*
+    """
+    for key in ("AliasType", "Type"):
+        value = str(record.get(key) or "").strip().upper()
+        if value in _ALIAS_KINDS:
+            return value
+    local = str(record.get("Name") or "").strip().lower()
+    local = local.removeprefix("urn:mail:").split("@", 1)[0]
+    if local.endswith("gb"):
+        return "GB"
+    return "PK"
 
 
 def _created(record: dict[str, Any]) -> datetime | None:
@@ -248,8 +268,8 @@ def registration_from_check(
         doc_type = record.get("DocumentType")
         if doc_type and str(doc_type) != user_type:
             continue
-        if title := str(record.get("Title") or "").strip():
-            titles.add(title.casefold())
+        if record_title := str(record.get("Title") or "").strip():
+            titles.add(record_title.casefold())
         aliases.append(
             Alias(
                 name=str(record["Name"]).strip(),

@@ -59,6 +59,33 @@ async def test_check_fails_when_the_configured_sender_alias_is_not_the_accounts(
     await conn.aclose()
 
 
+async def test_check_does_not_report_no_gb_alias_when_nilvera_does_not_name_one(
+    sandbox: NilveraSandbox, clock: SimClock
+) -> None:
+    # Production records carry the account type (OZEL) in ``Type``; with alias names that
+    # follow no pk/gb convention nothing says which one is the GB, and that is not a failure.
+    sandbox.set_company(
+        SELLER.tax_id, "Kervan Demo Ticaret A.Ş.", gb="urn:mail:fatura@x.com", pk="urn:mail:a@x.com"
+    )
+    conn = make_connector(sandbox, clock)
+    result = await conn.check()
+    assert result.ok is True, result.message
+    assert "no GB alias" not in result.message
+    assert result.details["sender_aliases"] == []
+    await conn.aclose()
+
+
+async def test_check_fails_for_an_account_with_no_alias_at_all(
+    sandbox: NilveraSandbox, clock: SimClock
+) -> None:
+    sandbox.registry.taxpayers.pop(SELLER.tax_id)
+    conn = make_connector(sandbox, clock)
+    result = await conn.check()
+    assert result.ok is False
+    assert "not a registered e-Fatura user" in result.message
+    await conn.aclose()
+
+
 async def test_check_reports_an_outage_instead_of_raising(
     sandbox: NilveraSandbox, connector: Nilvera
 ) -> None:
@@ -78,7 +105,7 @@ def test_seed_scenario_makes_the_seller_the_account_and_registers_buyers() -> No
     box.seed_scenario(scenario)
     assert box.company["TaxNumber"] == SELLER.tax_id
     assert box.registry.records(BUYER_VKN, "Invoice")[0]["Name"] == "urn:mail:pk@alici.com"
-    own = {(r["Name"], r["Type"]) for r in box.registry.records(SELLER.tax_id, "Invoice")}
+    own = box.registry.taxpayers[SELLER.tax_id].kinds("Invoice")
     assert own == {("urn:mail:gb@seller.com", "GB"), ("urn:mail:pk@seller.com", "PK")}
     settings = box.demo_settings("http://127.0.0.1:9000")
     assert settings["base_url"] == "http://127.0.0.1:9000"

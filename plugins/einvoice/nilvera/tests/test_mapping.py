@@ -124,3 +124,37 @@ def test_nilvera_error_body_is_read_into_issues() -> None:
     assert [(i.code, i.description, i.detail) for i in issues] == [(2015, "Şema hatası", "cbc:ID")]
     assert str(issues[0]) == "2015 Şema hatası: cbc:ID"
     assert mapping.issues_of({"message": "x"}) == []
+
+
+def test_a_production_record_whose_type_is_the_account_type_is_a_registered_buyer() -> None:
+    # Odoo's recorded Check/TaxNumber record: ``Type`` is "OZEL" (the account type), and the
+    # alias name says nothing about PK/GB; such a record is a post box to send to.
+    body = [
+        {
+            "DocumentType": "Invoice",
+            "Name": "urn:mail:fatura@alici.com",
+            "TaxNumber": VKN,
+            "Title": "ALICI LTD",
+            "Type": "OZEL",
+        }
+    ]
+    reg = registration_from_check(VKN, body, NOW)
+    assert reg.registered
+    assert [(a.name, a.type) for a in reg.aliases] == [("urn:mail:fatura@alici.com", "PK")]
+
+
+@pytest.mark.parametrize(
+    ("fields", "kind"),
+    [
+        ({"Name": "urn:mail:defaultgb@firma.com", "Type": "OZEL"}, "GB"),
+        ({"Name": "urn:mail:defaultpk@firma.com", "Type": "KAMU"}, "PK"),
+        ({"Name": "urn:mail:x@firma.com", "Type": "GB"}, "GB"),
+        ({"Name": "urn:mail:defaultpk@firma.com", "AliasType": "GB"}, "GB"),
+        ({"Name": "urn:mail:x@firma.com"}, "PK"),
+    ],
+)
+def test_alias_kind_comes_from_what_identifies_the_alias(
+    fields: dict[str, object], kind: str
+) -> None:
+    reg = registration_from_check(VKN, [record(**fields), record()], NOW)
+    assert reg.aliases[0].type == kind

@@ -7,6 +7,22 @@ with :func:`kervan_ubltr.validate` (GİB's XSD and schematron; Kervan's own stri
 is not Nilvera's to check); an invalid one is refused with 422 / code 2015. Accepted
 documents wait and then succeed (or fail, see :meth:`NilveraSandbox.reject_on_delivery`) on
 the sandbox's simulated clock.
+
+Sources for the conformance rules (issue 18; ../shared/reference/apis.md section 7):
+
+- ``Check/TaxNumber`` answers one record per alias in the production shape ``{TaxNumber,
+  Title, FirstCreatedTime, CreationTime, DocumentType, Name, Type}`` whose ``Type`` is the
+  account type (``"OZEL"``), not PK/GB: odoo/odoo
+  ``addons/l10n_tr_nilvera_einvoice/tests/test_tr_nilvera_mocked_requests.py`` (recorded
+  records). The alias kind is only in the name (GİB's ``…pk@`` / ``…gb@`` convention).
+- ``GetGlobalCustomerInfo?globalUserType=…`` answers ``{"Aliases": [...]}``, an empty list when
+  the tax id has no alias of that type: an Odoo ``l10n_tr_nilvera_einvoice`` test of the
+  Invoice/DespatchAdvice alias sync (code index, unattributed copy; Odoo's
+  ``l10n_tr_nilvera/models/res_partner.py`` treats any non-200 as a failure). Nilvera's answer for a wholly unknown tax id is not published; the
+  sandbox answers the same empty list *(uncertain)* instead of an invented error code.
+- Paths are case-insensitive: Odoo calls ``/einvoice/sale/{uuid}/Status`` and
+  ``/earchive/invoices/{uuid}/pdf`` (same Odoo test file) while other clients spell
+  ``/einvoice/Sale``, ``/earchive/Invoices``, ``/general/Company`` (``done6666/nilvera-sdk-php``).
 """
 
 from __future__ import annotations
@@ -55,7 +71,33 @@ class _Gate:
     def __init__(self, app: Any, sandbox: NilveraSandbox) -> None:
         self.app, self.sandbox = app, sandbox
 
+    def _canonical(self, path: str) -> str:
+        """Nilvera's paths are case-insensitive (Odoo calls ``/einvoice/sale/{uuid}/Status``
+        and ``/earchive/invoices/{uuid}/pdf``): the first route whose literal segments match
+        ignoring case gives the path its spelling; parameters keep theirs."""
+        parts = path.split("/")
+        folded = [p.casefold() for p in parts]
+        for route in self.sandbox.app.routes:
+            template = getattr(route, "path", None)
+            if not isinstance(template, str):
+                continue
+            segments = template.split("/")
+            if len(segments) != len(parts):
+                continue
+            if all(
+                t.startswith("{") or t.casefold() == f
+                for t, f in zip(segments, folded, strict=True)
+            ):
+                return "/".join(
+                    p if t.startswith("{") else t for t, p in zip(segments, parts, strict=True)
+                )
+        return path
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            canonical = self._canonical(scope.get("path", ""))
+            if canonical != scope.get("path"):
+                scope = {**scope, "path": canonical, "raw_path": canonical.encode("utf-8")}
         path = scope.get("path", "")
         if scope["type"] != "http" or path.startswith("/public/"):
             await self.app(scope, receive, send)
@@ -286,12 +328,14 @@ class NilveraSandbox(Sandbox):
 
         @app.get("/general/GlobalCompany/GetGlobalCustomerInfo/{tax_id}")
         async def customer_info(tax_id: str, globalUserType: str = "Invoice") -> dict[str, Any]:
+            # An unregistered tax id (or one with no alias for this document type) answers 200
+            # with an empty alias list, as Odoo's tests mock it; no public source shows a
+            # Nilvera error code for it. *(uncertain, see the package docstring)*
             records = self.registry.records(tax_id, globalUserType)
-            if not records:
-                raise Refusal(404, 4004, SANDBOX_CODES[4004], tax_id)
+            known = self.registry.taxpayers.get(tax_id)
             return {
                 "TaxNumber": tax_id,
-                "Title": records[0]["Title"],
+                "Title": known.title if known else None,
                 "Aliases": [
                     {k: r[k] for k in ("Name", "Type", "DocumentType", "CreationTime")}
                     for r in records
@@ -337,6 +381,7 @@ class NilveraSandbox(Sandbox):
         @app.get(f"/{channel}/{segment}/{{uuid}}/{{what}}", name=f"{channel}_download")
         async def download(uuid: str, what: str) -> Any:
             doc = self._document(channel, uuid)
+            what = what.lower()
             if what == "pdf":
                 return base64.b64encode(self._pdf(doc)).decode("ascii")
             if what == "html":
@@ -391,6 +436,7 @@ class NilveraSandbox(Sandbox):
             doc = self.incoming.get(uuid.lower())
             if doc is None:
                 raise Refusal(404, 4004, SANDBOX_CODES[4004], uuid)
+            what = what.lower()
             if what == "xml":
                 return doc.xml.decode("utf-8", errors="replace")
             if what == "pdf":

@@ -53,23 +53,34 @@ class Taxpayer:
 
     tax_id: str
     title: str
-    #: (alias name, PK|GB, Invoice|DespatchAdvice)
+    #: (alias name, PK|GB, Invoice|DespatchAdvice); the kind is the sandbox's own bookkeeping:
+    #: Nilvera's records do not carry it (the alias name does, by GİB's convention)
     aliases: list[tuple[str, str, str]] = field(default_factory=list)
     registered_at: datetime | None = None
+    #: the account type Nilvera answers in ``Type`` (``OZEL`` private; ``KAMU`` public sector)
+    account_type: str = "OZEL"
 
     def records(self, user_type: str) -> list[dict[str, Any]]:
+        """The production shape of ``Check/TaxNumber``: one record per alias, whose ``Type``
+        is the account type, not PK/GB (Odoo's recorded fixture, see the package docstring)."""
+        created = (self.registered_at or datetime(2020, 1, 1)).isoformat()
         return [
             {
                 "TaxNumber": self.tax_id,
                 "Title": self.title,
-                "Name": name,
-                "Type": kind,
+                "FirstCreatedTime": created,
+                "CreationTime": created,
                 "DocumentType": doc_type,
-                "CreationTime": (self.registered_at or datetime(2020, 1, 1)).isoformat(),
+                "Name": name,
+                "Type": self.account_type,
             }
-            for name, kind, doc_type in self.aliases
+            for name, _kind, doc_type in self.aliases
             if doc_type == user_type
         ]
+
+    def kinds(self, user_type: str) -> set[tuple[str, str]]:
+        """``(alias name, PK|GB)`` for one document type (what the records no longer say)."""
+        return {(n, k) for n, k, d in self.aliases if d == user_type}
 
     def pk_aliases(self, user_type: str) -> set[str]:
         return {n for n, k, d in self.aliases if k == "PK" and d == user_type}
