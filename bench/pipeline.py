@@ -31,11 +31,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kervan.documents import has_label
 from kervan.domain import (
     OrderState,
 )
 from kervan.engine.records import ORDER, SHIPMENT
-from kervan.engine.shipping import has_label
 from kervan.runtime import Runtime
 from kervan.scenario import Scenario
 from kervan.store import Query, open_store
@@ -48,7 +48,8 @@ KEYS = ("trendyol", "nilvera", "yurtici")
 
 
 def setup(n: int, home: str) -> Runtime:
-    rt = Runtime.create(store=open_store(f"sqlite:///{home}/bench.db"))
+    # the sandboxes listen on loopback: sandbox mode lets connections point there
+    rt = Runtime.create(store=open_store(f"sqlite:///{home}/bench.db"), mode="sandbox")
     now = datetime.now(UTC)
     batch, registered = sd.bulk_orders(n, tenant_id="bench", now=now, first_package=80000000)
     scenario = Scenario(
