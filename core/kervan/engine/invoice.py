@@ -34,22 +34,19 @@ from ..domain import DocumentKind, DocumentStatus, Invoice, OrderState
 from ..domain.catalog import ProductCard
 from ..errors import ConflictError, InvalidInputError, UnsupportedOperationError
 from ..internet_sale import carrier_for
-from ..roles import Carrier, CarrierLegal, DocumentIssuer, OrderSource
+from ..roles import Carrier, CarrierLegal, DocumentIssuer
 from . import amounts, registrations
 from .change import Change, NewInvoice
 from .context import StepContext
-from .records import BARCODE, INVOICE, PRODUCT, OrderRecord
-from .steps import clear_hold, hold
+from .records import INVOICE, OrderRecord
+from .shipping import product_card
+from .steps import clear_hold, hold, source_of
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 
 
 def _issuer(ctx: StepContext) -> DocumentIssuer:
     return ctx.connector(ctx.tenant.settings.default_issuer_connection, DocumentIssuer, "issuer")
-
-
-def _source(ctx: StepContext, rec: OrderRecord) -> OrderSource:
-    return ctx.connector(rec.order.connection_id, OrderSource, "order source")
 
 
 def load_invoice(ctx: StepContext, rec: OrderRecord) -> Invoice:
@@ -95,7 +92,7 @@ def carrier_of(ctx: StepContext, rec: OrderRecord) -> CarrierLegal | None:
     against the installed carrier plugins' declarations), else the tenant's carrier."""
     order = rec.order
     if order.cargo_tracking_number or rec.flags.marketplace_shipment:
-        declared = type(_source(ctx, rec)).marketplace_carriers
+        declared = type(source_of(ctx, rec)).marketplace_carriers
         found = carrier_for(order.cargo_provider, declared)
         if found is not None:
             return found
@@ -109,13 +106,8 @@ def carrier_of(ctx: StepContext, rec: OrderRecord) -> CarrierLegal | None:
 
 def _cards(ctx: StepContext, rec: OrderRecord) -> dict[str, ProductCard]:
     """Product cards by barcode for the order's lines (a GTİP or weight a line lacks)."""
-    out: dict[str, ProductCard] = {}
-    for line in rec.order.lines:
-        mapping = ctx.store.get(BARCODE, line.barcode)
-        doc = ctx.store.get(PRODUCT, mapping.body["product_id"]) if mapping else None
-        if doc is not None:
-            out[line.barcode] = ProductCard.model_validate(doc.body)
-    return out
+    found = {line.barcode: product_card(ctx, line.barcode) for line in rec.order.lines}
+    return {barcode: card for barcode, card in found.items() if card is not None}
 
 
 def _build(
@@ -151,7 +143,7 @@ def _build(
     )
     if problems:
         raise InvalidInputError(f"order {order.id}: " + "; ".join(problems))
-    source = _source(ctx, rec)
+    source = source_of(ctx, rec)
     invoice = invoicing.invoice_from_order(
         order,
         decision,
@@ -364,7 +356,7 @@ def forget_registration(invoice: Invoice) -> list[tuple[str, str]]:
 
 async def send_invoice(ctx: StepContext, rec: OrderRecord) -> Change:
     invoice = load_invoice(ctx, rec)
-    issuer, source = _issuer(ctx), _source(ctx, rec)
+    issuer, source = _issuer(ctx), source_of(ctx, rec)
     blobs: list[tuple[str, bytes, str]] = []
     try:
         url = await issuer.document_url(invoice.kind, invoice.uuid)

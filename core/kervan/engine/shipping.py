@@ -40,14 +40,15 @@ def cargo_key(tenant_id: str, order_id: str, n: int = 1) -> str:
     return "KRV" + base64.b32encode(digest).decode()[:13]
 
 
-def _card(ctx: StepContext, barcode: str) -> ProductCard | None:
+def product_card(ctx: StepContext, barcode: str) -> ProductCard | None:
+    """The product card a barcode belongs to, if any."""
     mapping = ctx.store.get(BARCODE, barcode)
     card_doc = ctx.store.get(PRODUCT, mapping.body["product_id"]) if mapping else None
     return None if card_doc is None else ProductCard.model_validate(card_doc.body)
 
 
 def _unit_dimensions(ctx: StepContext, barcode: str) -> Dimensions:
-    return _dimensions_of(_card(ctx, barcode))
+    return _dimensions_of(product_card(ctx, barcode))
 
 
 def _dimensions_of(card: ProductCard | None) -> Dimensions:
@@ -75,7 +76,7 @@ async def split_by_rules(ctx: StepContext, rec: OrderRecord) -> Change:
     alone = set(rules.ship_alone_skus)
     sizes = []
     for line in rec.order.lines:
-        card = _card(ctx, line.barcode)
+        card = product_card(ctx, line.barcode)
         unit = _dimensions_of(card)
         size = max(desi_of(unit), unit.weight_kg) * line.quantity
         sku = card.sku if card else line.sku

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from .. import tax
 from ..domain import OrderState
@@ -23,7 +22,6 @@ from .change import Change
 from .context import StepContext
 from .records import OrderRecord
 
-ISTANBUL = ZoneInfo("Europe/Istanbul")
 HOLD_BASE = timedelta(seconds=30)
 HOLD_MAX = timedelta(minutes=30)
 
@@ -50,7 +48,8 @@ def clear_hold(rec: OrderRecord) -> None:
     rec.hold_step = None
 
 
-def _source(ctx: StepContext, rec: OrderRecord) -> OrderSource:
+def source_of(ctx: StepContext, rec: OrderRecord) -> OrderSource:
+    """The order source (marketplace) connector ``rec`` came from."""
     return ctx.connector(rec.order.connection_id, OrderSource, "order source")
 
 
@@ -126,7 +125,7 @@ async def _ask_registry(ctx: StepContext, tax_id: str) -> Registration | tax.Loo
 
 
 async def accept(ctx: StepContext, rec: OrderRecord) -> Change:
-    source = _source(ctx, rec)
+    source = source_of(ctx, rec)
     if not rec.flags.accepted_remote:
         try:
             ref = await source.accept(rec.order)
