@@ -348,7 +348,8 @@ class Engine:
             ctx.tenant.settings.default_issuer_connection, DocumentIssuer, "issuer"
         )
         docs = ctx.store.query(Query(INVOICE, {"status": DocumentStatus.QUEUED.value}, limit=limit))
-        docs += [d for d in self._answer_pending(ctx, limit) if d.key not in {x.key for x in docs}]
+        queued = {d.key for d in docs}
+        docs += [d for d in self._answer_pending(ctx, limit) if d.key not in queued]
         moved = []
         for doc in docs:
             invoice = Invoice.model_validate(doc.body)
