@@ -445,7 +445,7 @@ amount = st.integers(min_value=-(10**7), max_value=10**7).map(lambda c: D(c).sca
 margin = st.one_of(
     st.fixed_dictionaries({"percent": percent}), st.fixed_dictionaries({"amount": amount})
 )
-flat_margin = st.one_of(st.just({}), margin)
+flat_margin: st.SearchStrategy[dict[str, Decimal]] = st.one_of(st.just({}), margin)
 endings = st.integers(min_value=0, max_value=99).map(lambda c: D(c).scaleb(-2))
 rounding = st.one_of(
     st.just(Rounding()),
