@@ -95,6 +95,7 @@ class Margin(BaseModel):
         return base
 
     def describe(self) -> str:
+        """The margin as a quote step shows it: ``+15 %``, ``+10.00 TL``, ``no margin``."""
         if self.percent is not None:
             return f"{_signed(self.percent)} %"
         if self.amount is not None:
@@ -163,6 +164,7 @@ class Rounding(BaseModel):
         return price
 
     def describe(self) -> str:
+        """The rounding as a quote step shows it: ``ending .90``, ``step 5``."""
         if self.kind == "ending" and self.ending is not None:
             return f"ending {str(self.ending)[1:]}"
         return f"step {_plain(self.step or KURUS)}"
