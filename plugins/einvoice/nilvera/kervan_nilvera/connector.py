@@ -216,6 +216,8 @@ class Nilvera(TaxClassifier, DocumentIssuer):
 
     @staticmethod
     def _rejected(uuid: str, exc: RemoteRejectedError) -> Submission:
+        if not isinstance(exc, AuthError) and _codes(exc) & mapping.CREDIT_CODES:
+            raise _out_of_credits(exc) from exc
         if isinstance(exc, AuthError) or not _codes(exc) & mapping.DOCUMENT_REJECTION_CODES:
             raise exc
         return Submission(
@@ -453,6 +455,24 @@ class Nilvera(TaxClassifier, DocumentIssuer):
             # ``Type`` is the account type); Send/Xml sends from the account's GB regardless.
             message += "; Nilvera did not name a GB alias, it sends from the account's own"
         return CheckResult(ok=True, message=message, details=info)
+
+
+def _out_of_credits(exc: RemoteRejectedError) -> RemoteRejectedError:
+    """Nilvera refused a send for the account's credits (2000/2075/2078): nothing was sent and
+    the document is fine. Not retryable: the same send fails until a person tops up the
+    account, then retries the order."""
+    codes = _codes(exc) & mapping.CREDIT_CODES
+    why = "its credit package has expired" if 2075 in codes else "it has no credits left"
+    return RemoteRejectedError(
+        f"Nilvera refused to send the document because {why} (code "
+        f"{', '.join(str(c) for c in sorted(codes))}); nothing was sent. Buy credits (kontör) "
+        "for the Nilvera account, then retry the order.",
+        remote=REMOTE,
+        status=exc.status,
+        request_id=exc.request_id,
+        remote_message=exc.remote_message,
+        detail={**exc.detail, "action": "top_up_credits"},
+    )
 
 
 def _codes(exc: KervanError) -> set[int]:

@@ -151,22 +151,39 @@ def _cancelled(value: Any) -> bool:
     return False
 
 
+#: Nilvera's ``AnswerCode`` values (its e-Invoice OpenAPI) that are a receiver's answer
+_ANSWERS: dict[str, Literal["KABUL", "RED"]] = {
+    "approved": "KABUL",
+    "rejected": "RED",
+    "kabul": "KABUL",
+    "red": "RED",
+}
+
+
 def parse_answer(body: Any) -> Literal["KABUL", "RED"] | None:
     """The receiver's application response to a TICARIFATURA in a status answer, if any.
 
-    Read from ``AnswerCode`` at the top level or inside ``InvoiceStatus`` (the field's name
-    in Nilvera's API is not in the material we have: see docs/ubl-tr.md); anything but
-    KABUL or RED (e.g. an IADE response) is not an answer the engine acts on."""
+    Nilvera's ``StatusResponse`` (its e-Invoice OpenAPI) carries it as ``Answer.AnswerCode``:
+    ``approved`` (KABUL) or ``rejected`` (RED); ``waitingForApproval``, ``unknown`` and
+    ``documentAnsweredAutomatically`` are not an answer the engine acts on *(the last one's
+    meaning is not documented)*. A top-level or ``InvoiceStatus`` ``AnswerCode`` saying
+    KABUL/RED (the shape this connector assumed before the OpenAPI was found) is read too."""
     if not isinstance(body, dict):
         return None
-    nested = body.get("InvoiceStatus")
-    raw = body.get("AnswerCode") or (nested.get("AnswerCode") if isinstance(nested, dict) else None)
-    value = str(raw).strip().upper() if raw else ""
-    if value == "KABUL":
-        return "KABUL"
-    if value == "RED":
-        return "RED"
+    candidates = []
+    for holder in (body.get("Answer"), body, body.get("InvoiceStatus")):
+        if isinstance(holder, dict) and holder.get("AnswerCode"):
+            candidates.append(holder["AnswerCode"])
+    for raw in candidates:
+        answer = _ANSWERS.get(str(raw).strip().lower())
+        if answer is not None:
+            return answer
     return None
+
+
+#: "not enough credits", "the credit package has expired", "the package lacks credit" (Odoo
+#: ``l10n_tr_nilvera/const.py``): the account, not the document, must change
+CREDIT_CODES = frozenset({2000, 2075, 2078})
 
 
 def parse_status(channel: str, body: Any) -> tuple[DocumentStatus, str | None]:

@@ -186,8 +186,10 @@ async def test_the_sandbox_list_pages_and_errors_like_nilvera(sandbox: NilveraSa
         body = (await http.get(LIST, params={"StartDate": "2026-01-12T00:00:00"})).json()
         assert body["TotalCount"] == 2
         bad = await http.get(LIST, params={"PageSize": 1000})
-        assert bad.status_code == 400 and bad.json()["Errors"][0]["Code"] == 4020
+        # Nilvera's documented BadRequest shape: Code 400, the field as Description
+        assert bad.status_code == 400 and bad.json()["Errors"][0]["Code"] == 400
+        assert bad.json()["Errors"][0]["Description"] == "PageSize"
         missing = await http.get(f"{LIST}/{uuidlib.uuid4()}/xml")
-        assert missing.status_code == 404
+        assert missing.status_code == 404 and missing.json()["Errors"][0]["Code"] == 3003
         unauthorised = await http.get(LIST, headers={"Authorization": "Bearer wrong"})
         assert unauthorised.status_code == 401

@@ -30,13 +30,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import math
-from datetime import datetime, time
+import random
+from datetime import datetime, time, timedelta
 from typing import Any, ClassVar
 
 import kervan_ubltr
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from kervan.domain import DespatchAdvice
+from kervan.domain import Address, DespatchAdvice, Party, PartyKind
 from kervan.errors import InvalidInputError
 from kervan.scenario import Scenario
 from kervan.xml import parse_untrusted
@@ -44,7 +45,13 @@ from kervan_sdk.sandbox import Sandbox, SimClock
 from kervan_ubltr import render
 
 from ..mapping import EARCHIVE, EDESPATCH, EINVOICE, UBL_INVOICE
+from . import drafts
+from .credits import Credits
 from .state import (
+    ANSWER_CODES,
+    ANSWER_OF,
+    ANSWER_WINDOW,
+    GIB_DELIVERY_FAILURES,
     ISTANBUL,
     SANDBOX_CODES,
     Envelope,
@@ -52,10 +59,14 @@ from .state import (
     Refusal,
     Registry,
     StoredDocument,
+    bad_request,
     cancel_window_passed,
     check_channel_rules,
+    envelope_uuid,
     list_date,
     list_int,
+    local_iso,
+    not_found,
     read_envelope,
 )
 
@@ -123,6 +134,61 @@ def _gib_rules(xml: bytes) -> kervan_ubltr.ValidationReport:
     return kervan_ubltr.validate(xml, arithmetic=False)
 
 
+def _answer(code: str, answer: tuple[str, str, datetime] | None) -> dict[str, Any]:
+    """The ``Answer`` object of a status: ``{AnswerCode, AnswerNote, Description}``."""
+    text = {
+        "unknown": None,
+        "waitingForApproval": "Yanıt bekleniyor",
+        "approved": "Kabul edildi",
+        "rejected": "Reddedildi",
+    }.get(code)
+    return {"AnswerCode": code, "AnswerNote": answer[1] if answer else None, "Description": text}
+
+
+def _gib_check(
+    uuid: str, code: int, text: str, answer: tuple[str, str, datetime] | None
+) -> dict[str, Any]:
+    """``…CheckFromGibResponse``: the document's GİB envelope and, once answered, the
+    answer's (an application response travels in an envelope of its own)."""
+    answered = answer is not None and answer[0] in ("approved", "rejected")
+    return {
+        "EnvelopeUUID": envelope_uuid(uuid),
+        "EnvelopeGibCode": str(code),
+        "EnvelopeDescription": text,
+        "AnswerEnvelopeUUID": envelope_uuid(f"answer:{uuid}") if answered else None,
+        "AnswerEnvelopeGibCode": "1300" if answered else None,
+        "AnswerEnvelopeDescription": "BASARIYLA TAMAMLANDI" if answered else None,
+    }
+
+
+def _detail_fields(env: Envelope, received_at: datetime) -> dict[str, Any]:
+    return {
+        "UUID": env.uuid,
+        "InvoiceType": env.type_code,
+        "InvoiceProfile": env.profile,
+        "InvoiceNumber": env.number,
+        "UBLVersionID": env.ubl_version,
+        "CustomizationID": env.customization,
+        "SendDate": local_iso(received_at),
+        "IssueDate": env.issue_date.isoformat() if env.issue_date else None,
+        "CurrencyCode": env.currency,
+        "NumberOfItems": env.line_count,
+        "InvoiceAmount": env.payable,
+        "TaxAmount": env.tax_total,
+        "AdditionalDocumentCount": env.additional_documents,
+    }
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise bad_request("body", "Geçerli bir JSON nesnesi olmalıdır") from None
+    if not isinstance(body, dict):
+        raise bad_request("body", "Geçerli bir JSON nesnesi olmalıdır")
+    return body
+
+
 #: ``GET /einvoice/Purchase`` paging: the default and largest ``PageSize`` (a third-party
 #: client caps it at 100; Nilvera's own limit is not documented in our sources)
 PURCHASE_PAGE_SIZE = 50
@@ -145,10 +211,30 @@ class NilveraSandbox(Sandbox):
         api_key: str = DEMO_API_KEY,
         accept_after_s: float = 120.0,
         cancel_window_days: int = 7,
+        gib_rejection_share: float = 0.0,
+        answer_after_s: float = 4 * 3600.0,
+        default_receiver_answer: str | None = "KABUL",
+        credits: int = 100_000,
     ) -> None:
+        if not 0.0 <= gib_rejection_share <= 1.0:
+            raise ValueError("gib_rejection_share is a share of documents, between 0 and 1")
+        if default_receiver_answer not in (None, "KABUL", "RED"):
+            raise ValueError("default_receiver_answer is KABUL, RED or None (never answers)")
         self.api_keys = {api_key}
         self.accept_after_s = accept_after_s
         self.cancel_window_days = cancel_window_days
+        #: share of accepted e-Fatura / e-İrsaliye documents GİB later rejects (seeded per UUID)
+        self.gib_rejection_share = gib_rejection_share
+        #: how long after GİB's delivery a receiver answers a TICARIFATURA
+        self.answer_after_s = answer_after_s
+        #: what a receiver not named in ``receiver_answers`` answers (None: it never does)
+        self.default_receiver_answer = default_receiver_answer
+        #: the account's credit package (``GET /general/Credits``); one credit per document
+        self.credits = Credits(total=credits)
+        #: drafts (``/…/Draft/Create``) by lower-case UUID
+        self.drafts: dict[str, drafts.Draft] = {}
+        #: the next ordinal per (channel, series, year) for numbers Nilvera assigns to models
+        self.ordinals: dict[tuple[str, str, int], int] = {}
         self.registry = Registry()
         self.company: dict[str, Any] = {}
         self.series: dict[str, list[dict[str, Any]]] = {}
@@ -156,7 +242,8 @@ class NilveraSandbox(Sandbox):
         self.documents: dict[str, StoredDocument] = {}
         #: e-Fatura documents other taxpayers sent to the account, by lower-case UUID
         self.incoming: dict[str, IncomingDocument] = {}
-        #: how receivers answer a TICARIFATURA once GİB delivered it: tax id → KABUL or RED
+        #: how receivers answer a TICARIFATURA ``answer_after_s`` after GİB delivered it:
+        #: tax id → KABUL or RED (others answer ``default_receiver_answer``)
         self.receiver_answers: dict[str, str] = {}
         self._outage = False
         self._lookup_outage = False
@@ -212,6 +299,28 @@ class NilveraSandbox(Sandbox):
             tax_id, title, pk=pk, gb=gb, despatch_pk=despatch_pk, registered_at=self.clock.now()
         )
 
+    def seller_party(self) -> Party:
+        """The account's company as the seller of a model it sends."""
+        c = self.company
+        return Party(
+            kind=PartyKind.PERSON if len(c["TaxNumber"]) == 11 else PartyKind.COMPANY,
+            tax_id=c["TaxNumber"],
+            company_name=c["Name"],
+            first_name=c["Name"].rpartition(" ")[0] or c["Name"],
+            last_name=c["Name"].rpartition(" ")[2],
+            tax_office=c["TaxOffice"] or None,
+            address=Address(
+                lines=[c["Address"] or "-"], district=c["District"] or "-", city=c["City"] or "-"
+            ),
+        )
+
+    def default_series(self, channel: str) -> str:
+        entries = [e for e in self.series.get(channel, []) if e["IsActive"]]
+        chosen = next((e for e in entries if e["IsDefault"]), entries[0] if entries else None)
+        if chosen is None:
+            raise Refusal(422, 2065, "Fatura seri alanı boş olamaz", "no active series")
+        return str(chosen["Name"])
+
     def add_series(self, channel: str, name: str, *, default: bool = False) -> None:
         entries = self.series.setdefault(channel, [])
         if not any(e["Name"] == name for e in entries):
@@ -252,9 +361,52 @@ class NilveraSandbox(Sandbox):
         else:
             self._outage = on
 
-    def reject_on_delivery(self, uuid: str, reason: str = "GİB: alıcıya iletilemedi") -> None:
+    def reject_on_delivery(
+        self, uuid: str, reason: str = "GİB: alıcıya iletilemedi", *, gib_code: int = 1230
+    ) -> None:
         """Make GİB reject a received document once its waiting time is over."""
-        self.documents[uuid.lower()].rejection = reason
+        doc = self.documents[uuid.lower()]
+        doc.rejection, doc.gib_code = reason, gib_code
+
+    def set_credits(self, remaining: int, *, expires_at: datetime | None = None) -> None:
+        """Leave the account ``remaining`` credits (0: the next send is refused, code 2000);
+        ``expires_at`` in the past makes every send fail with code 2075."""
+        self.credits.total = self.credits.used + remaining
+        self.credits.expires_at = expires_at
+
+    def register_export(self, uuid: str, gcb_no: str, exported_on: str) -> None:
+        """Customs (GTB) closes an IHRACAT e-Fatura: its GCB registration and export date, as
+        ``GET /einvoice/Sale/{UUID}/CheckFromGtb`` then answers them."""
+        self.documents[uuid.lower()].customs = (gcb_no, exported_on)
+
+    def _spontaneous_rejection(self, doc: StoredDocument) -> None:
+        """GİB rejects a seeded share of the e-Fatura / e-İrsaliye documents Nilvera accepted
+        (the receiver's post box fails, …): drawn once per UUID from ``seed``, so a run is
+        reproducible whatever order documents arrive in."""
+        if doc.channel == EARCHIVE or not self.gib_rejection_share:
+            return
+        draw = random.Random(f"{self.seed}:{doc.uuid}")
+        if draw.random() < self.gib_rejection_share:
+            code = draw.choice(sorted(GIB_DELIVERY_FAILURES))
+            doc.rejection = f"GİB {code}: {GIB_DELIVERY_FAILURES[code]}"
+            doc.gib_code = code
+
+    def _receiver_answer(self, doc: StoredDocument) -> tuple[str, str, datetime] | None:
+        """The receiver's answer to a delivered TICARIFATURA, once ``answer_after_s`` passed
+        (fixed the first time it is seen, so it never changes afterwards)."""
+        if doc.answer is None and doc.envelope.profile == "TICARIFATURA":
+            now = self.clock.now()
+            if doc.code(now, self.accept_after_s) != "succeed":
+                return None
+            delivered = doc.delivered_at(self.accept_after_s)
+            arrives = delivered + timedelta(seconds=self.answer_after_s)
+            said = self.receiver_answers.get(
+                doc.envelope.customer_tax_id, self.default_receiver_answer
+            )
+            if said and now >= arrives and arrives <= delivered + ANSWER_WINDOW:
+                note = "Alıcı faturayı reddetti" if said == "RED" else ""
+                doc.answer = (ANSWER_OF[said], note, arrives)
+        return doc.answer
 
     def receive_incoming(self, xml: bytes) -> str:
         """Deliver an e-Fatura another taxpayer sent to this account (a buyer's IADE, a
@@ -311,6 +463,7 @@ class NilveraSandbox(Sandbox):
         for channel in (EINVOICE, EARCHIVE, EDESPATCH):
             self._channel_routes(app, channel)
         self._purchase_routes(app)
+        drafts.routes(self, app)
 
         @app.get("/public/earchive/{name}")
         async def public_pdf(name: str) -> Response:
@@ -321,6 +474,10 @@ class NilveraSandbox(Sandbox):
         @app.get("/general/Company")
         async def company() -> dict[str, Any]:
             return self.company
+
+        @app.get("/general/Credits")
+        async def credits() -> list[dict[str, Any]]:
+            return [self.credits.entry(self.company["TaxNumber"])]
 
         @app.get("/general/GlobalCompany/Check/TaxNumber/{tax_id}")
         async def check(tax_id: str, globalUserType: str = "Invoice") -> list[dict[str, Any]]:
@@ -378,6 +535,33 @@ class NilveraSandbox(Sandbox):
         async def status(uuid: str) -> dict[str, Any]:
             return self._status_body(channel, self._document(channel, uuid))
 
+        @app.get(f"/{channel}/{segment}/{{uuid}}/Details", name=f"{channel}_details")
+        async def details(uuid: str) -> dict[str, Any]:
+            return self._details(channel, self._document(channel, uuid))
+
+        if channel == EINVOICE:
+
+            @app.get(f"/{channel}/{segment}/{{uuid}}/CheckFromGib", name=f"{channel}_gib")
+            async def check_from_gib(uuid: str) -> dict[str, Any]:
+                doc = self._document(channel, uuid)
+                code, text = doc.gib(self.clock.now(), self.accept_after_s)
+                answer = self._receiver_answer(doc)
+                return _gib_check(doc.uuid, code, text, answer)
+
+            @app.get(f"/{channel}/{segment}/{{uuid}}/EnvelopeInfo", name=f"{channel}_envelope")
+            async def envelope_info(uuid: str) -> dict[str, Any]:
+                doc = self._document(channel, uuid)
+                code, text = doc.gib(self.clock.now(), self.accept_after_s)
+                return {
+                    "GIBCode": str(code),
+                    "GIBDescription": text,
+                    "EnvelopeUUID": envelope_uuid(doc.uuid),
+                }
+
+            @app.get(f"/{channel}/{segment}/{{uuid}}/CheckFromGtb", name=f"{channel}_gtb")
+            async def check_from_gtb(uuid: str) -> dict[str, Any]:
+                return self._customs(self._document(channel, uuid))
+
         @app.get(f"/{channel}/{segment}/{{uuid}}/{{what}}", name=f"{channel}_download")
         async def download(uuid: str, what: str) -> Any:
             doc = self._document(channel, uuid)
@@ -410,11 +594,16 @@ class NilveraSandbox(Sandbox):
             start = list_date("StartDate", query.get("StartDate"))
             end = list_date("EndDate", query.get("EndDate"))
             by = query.get("DateFilterType") or "IssueDate"
-            if by not in ("IssueDate", "CreatedDate"):
-                raise Refusal(400, 4020, SANDBOX_CODES[4020], f"DateFilterType {by!r}")
+            if by not in ("IssueDate", "EnvelopeDate"):
+                raise bad_request("DateFilterType", f"{by!r} is not IssueDate or EnvelopeDate")
+            answers = query.getlist("AnswerCode")
+            if unknown := [a for a in answers if a not in ANSWER_CODES]:
+                raise bad_request("AnswerCode", f"{unknown[0]!r} is not an AnswerCode")
             chosen = []
             for doc in sorted(self.incoming.values(), key=lambda d: (d.received_at, d.uuid)):
-                if by == "CreatedDate":
+                if answers and doc.answer_code() not in answers:
+                    continue
+                if by == "EnvelopeDate":
                     when = doc.received_at
                 else:
                     issued = doc.envelope.issue_date
@@ -428,14 +617,70 @@ class NilveraSandbox(Sandbox):
                 "PageSize": size,
                 "TotalCount": len(chosen),
                 "TotalPages": math.ceil(len(chosen) / size),
-                "Content": [d.list_entry() for d in chosen[first : first + size]],
+                "Content": [
+                    d.list_entry(self.company["TaxNumber"]) for d in chosen[first : first + size]
+                ],
             }
+
+        @app.post("/einvoice/Purchase/SendAnswer")
+        async def send_answer(request: Request) -> str:
+            """The account answers a received TICARIFATURA (KABUL: ``approved``, RED:
+            ``rejected``) within GİB's 8 days; once only."""
+            body = await _json_object(request)
+            doc = self._incoming(str(body.get("UUID") or ""))
+            code = body.get("AnswerCode")
+            if code not in ANSWER_CODES:
+                raise bad_request("AnswerCode", f"{code!r} is not an AnswerCode")
+            if code not in ("approved", "rejected"):
+                raise bad_request("AnswerCode", "an answer is approved or rejected")
+            if doc.envelope.profile != "TICARIFATURA":
+                raise Refusal(422, 4030, SANDBOX_CODES[4030], doc.envelope.profile)
+            if doc.answer is not None:
+                raise Refusal(409, 4031, SANDBOX_CODES[4031], doc.answer[0])
+            now = self.clock.now()
+            if now > doc.received_at + ANSWER_WINDOW:
+                raise Refusal(422, 4032, SANDBOX_CODES[4032], local_iso(doc.received_at) or "")
+            doc.answer = (str(code), str(body.get("RejectNote") or ""), now)
+            return doc.uuid
+
+        @app.get("/einvoice/Purchase/{uuid}/Status")
+        async def purchase_status(uuid: str) -> dict[str, Any]:
+            doc = self._incoming(uuid)
+            env = doc.envelope
+            return {
+                "InvoiceProfile": env.profile,
+                "IssueDate": f"{env.issue_date.isoformat()}T00:00:00" if env.issue_date else None,
+                "Answer": _answer(doc.answer_code(), doc.answer),
+                "InvoiceStatus": {
+                    "Code": "succeed",
+                    "Description": "Başarıyla alındı",
+                    "DetailDescription": "Başarıyla alındı",
+                },
+                "EnvelopeInfo": {
+                    "UUID": envelope_uuid(doc.uuid),
+                    "GIBCode": 1300,
+                    "GIBDescription": "BASARIYLA TAMAMLANDI",
+                    "CreatedDate": local_iso(doc.received_at),
+                },
+            }
+
+        @app.get("/einvoice/Purchase/{uuid}/Details")
+        async def purchase_details(uuid: str) -> dict[str, Any]:
+            doc = self._incoming(uuid)
+            return {
+                **_detail_fields(doc.envelope, doc.received_at),
+                "EnvelopeUUID": envelope_uuid(doc.uuid),
+                "AnswerCode": doc.answer_code(),
+            }
+
+        @app.get("/einvoice/Purchase/{uuid}/CheckFromGib")
+        async def purchase_check_from_gib(uuid: str) -> dict[str, Any]:
+            doc = self._incoming(uuid)
+            return _gib_check(doc.uuid, 1300, "BASARIYLA TAMAMLANDI", doc.answer)
 
         @app.get("/einvoice/Purchase/{uuid}/{what}")
         async def purchase_download(uuid: str, what: str) -> Any:
-            doc = self.incoming.get(uuid.lower())
-            if doc is None:
-                raise Refusal(404, 4004, SANDBOX_CODES[4004], uuid)
+            doc = self._incoming(uuid)
             what = what.lower()
             if what == "xml":
                 return doc.xml.decode("utf-8", errors="replace")
@@ -447,7 +692,9 @@ class NilveraSandbox(Sandbox):
 
     # -- behaviour ----------------------------------------------------------------------------
 
-    async def _receive(self, channel: str, xml: bytes, alias: str | None) -> StoredDocument:
+    async def _receive(
+        self, channel: str, xml: bytes, alias: str | None, *, source: str = "xml"
+    ) -> StoredDocument:
         envelope: Envelope = read_envelope(xml)
         self._refuse_duplicate(envelope)
         if envelope.supplier_tax_id != self.company["TaxNumber"]:
@@ -465,9 +712,36 @@ class NilveraSandbox(Sandbox):
             detail = "; ".join(f"{i.rule}: {i.message}" for i in report.errors[:10])
             raise Refusal(422, 2015, "Şema/Şematron hatası", detail)
         self._refuse_duplicate(envelope)  # the same UUID may have arrived meanwhile
-        doc = StoredDocument(channel, envelope, alias, xml, received_at=self.clock.now())
+        # a valid document costs a credit; none left (or the package expired) refuses it
+        self.credits.spend(self.clock.now())
+        doc = StoredDocument(
+            channel, envelope, alias, xml, received_at=self.clock.now(), source=source
+        )
+        self._spontaneous_rejection(doc)
         self.documents[doc.uuid] = doc
         return doc
+
+    def next_number(self, channel: str, series: str, year: int) -> str:
+        """The next GİB number in ``series`` for ``year`` (what Nilvera assigns a model sent
+        with a 3-character ``InvoiceSerieOrNumber``); the series must be defined (3009)."""
+        entries = self.series.get(channel, [])
+        entry = next((e for e in entries if e["Name"] == series and e["IsActive"]), None)
+        if entry is None:
+            raise Refusal(404, 3009, "Seri Firmaya Tanımlı Değil", series)
+        prefix = f"{series}{year}"
+        used = [
+            int(d.envelope.number[7:])
+            for d in self.documents.values()
+            if d.channel == channel
+            and d.envelope.number.startswith(prefix)
+            and d.envelope.number[7:].isdigit()
+        ]
+        key = (channel, series, year)
+        ordinal = max([self.ordinals.get(key, 0), *used]) + 1
+        self.ordinals[key] = ordinal
+        details = [d for d in entry["Details"] if d.get("Year") != year]
+        entry["Details"] = [*details, {"Year": year, "OrdinalNumber": ordinal}]
+        return f"{prefix}{ordinal:09d}"
 
     def _refuse_duplicate(self, envelope: Envelope) -> None:
         if envelope.uuid in self.documents:
@@ -476,11 +750,22 @@ class NilveraSandbox(Sandbox):
     def _document(self, channel: str, uuid: str) -> StoredDocument:
         doc = self.documents.get(uuid.lower())
         if doc is None or doc.channel != channel:
-            raise Refusal(404, 4004, SANDBOX_CODES[4004], uuid)
+            raise not_found(uuid)
+        return doc
+
+    def _incoming(self, uuid: str) -> IncomingDocument:
+        doc = self.incoming.get(uuid.lower())
+        if doc is None:
+            raise not_found(uuid)
         return doc
 
     def _status_body(self, channel: str, doc: StoredDocument) -> dict[str, Any]:
-        code = doc.code(self.clock.now(), self.accept_after_s)
+        """``StatusResponse`` of Nilvera's OpenAPI: e-Fatura ``{InvoiceProfile, IssueDate,
+        Answer{AnswerCode, AnswerNote, Description}, InvoiceStatus{Code, Description,
+        DetailDescription}, EnvelopeInfo{UUID, GIBCode, GIBDescription, CreatedDate}}``;
+        e-Arşiv ``{StatusCode, StatusDetail, ReportStatus, CancelStatus}``."""
+        now = self.clock.now()
+        code = doc.code(now, self.accept_after_s)
         description = {
             "waiting": "GİB'e gönderilmek üzere kuyrukta",
             "succeed": "Başarıyla iletildi",
@@ -488,21 +773,64 @@ class NilveraSandbox(Sandbox):
         }[code]
         detail = doc.rejection if code == "error" else description
         if channel == EARCHIVE:
+            issued = doc.envelope.issue_date
+            reported = issued is not None and now.astimezone(ISTANBUL).date() > issued
             return {
                 "UUID": doc.uuid,
                 "InvoiceNumber": doc.envelope.number,
                 "StatusCode": code,
                 "StatusDetail": detail,
+                "ReportStatus": "Reported" if reported and code == "succeed" else "NotReported",
                 "CancelStatus": doc.cancelled_at is not None,
             }
-        key = "InvoiceStatus" if channel == EINVOICE else "DespatchStatus"
-        body: dict[str, Any] = {
-            key: {"Code": code, "Description": description, "DetailDescription": detail}
+        status = {"Code": code, "Description": description, "DetailDescription": detail}
+        if channel == EDESPATCH:
+            # the e-Despatch OpenAPI is not in our sources: the e-Fatura shape, renamed
+            return {"DespatchStatus": status}
+        gib_code, gib_text = doc.gib(now, self.accept_after_s)
+        issued = doc.envelope.issue_date
+        self._receiver_answer(doc)
+        return {
+            "InvoiceProfile": doc.envelope.profile,
+            "IssueDate": f"{issued.isoformat()}T00:00:00" if issued else None,
+            "Answer": _answer(doc.answer_code(), doc.answer),
+            "InvoiceStatus": status,
+            "EnvelopeInfo": {
+                "UUID": envelope_uuid(doc.uuid),
+                "GIBCode": gib_code,
+                "GIBDescription": gib_text,
+                "CreatedDate": local_iso(doc.received_at),
+            },
         }
-        answer = self.receiver_answers.get(doc.envelope.customer_tax_id)
-        if code == "succeed" and doc.envelope.profile == "TICARIFATURA" and answer:
-            body["AnswerCode"] = answer  # the receiver's application response (uncertain name)
-        return body
+
+    def _details(self, channel: str, doc: StoredDocument) -> dict[str, Any]:
+        """``SaleInvoiceDetailResponse`` / ``EArchiveInvoiceDetailResponse``."""
+        body = _detail_fields(doc.envelope, doc.received_at)
+        if channel == EARCHIVE:
+            return {**body, "ReportUUID": None}
+        self._receiver_answer(doc)
+        return {
+            **body,
+            "EnvelopeUUID": envelope_uuid(doc.uuid),
+            "EnvelopeAlias": doc.alias,
+            "AnswerCode": doc.answer_code(),
+        }
+
+    def _customs(self, doc: StoredDocument) -> dict[str, Any]:
+        """``ExportResponse``: customs' (GTB's) record of an IHRACAT e-Fatura: a reference once
+        GİB delivered it to customs, the GCB registration and export date once customs closed
+        it (:meth:`register_export`). Any other e-Fatura has no customs record: every field but
+        the UUID is null *(uncertain: Nilvera's answer for a non-export is not published)*."""
+        delivered = doc.code(self.clock.now(), self.accept_after_s) == "succeed"
+        export = doc.envelope.profile == "IHRACAT" and delivered
+        gcb, exported_on = doc.customs or (None, None)
+        return {
+            "UUID": doc.uuid,
+            "GTB_REFNO": f"GTB{doc.uuid.replace('-', '')[:14].upper()}" if export else None,
+            "GTB_GCB_TESCILNO": gcb if export else None,
+            "GTB_FIILI_IHRACAT_TARIHI": exported_on if export else None,
+            "GTB_CEVAP_NOTU": ("Kapandı" if gcb else "Beklemede") if export else None,
+        }
 
     def _cancel(self, doc: StoredDocument) -> None:
         now: datetime = self.clock.now()

@@ -7,6 +7,7 @@ the ones in :data:`SANDBOX_CODES`, which this sandbox made up where no source gi
 
 from __future__ import annotations
 
+import uuid as uuidlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,13 +22,28 @@ ISTANBUL = ZoneInfo("Europe/Istanbul")
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 
-#: codes this sandbox answers where no public source names Nilvera's own
+#: Nilvera's documented "not found" code: ``3003 Belge Sistemde Bulunamadı`` (the 404 list of
+#: developer.nilvera.com/hata-kodlari; that page's sample body shows 3006 with a "belge
+#: bulunamadı" detail, but its table gives 3006 to reports, 3003 to documents)
+NOT_FOUND = 3003
+#: a malformed query value: developer.nilvera.com/hata-kodlari's BadRequest (400) sample answers
+#: ``{"Message": "GECERSIZ ISTEK", "Errors": [{"Code": 400, "Description": <field>, "Detail": …}]}``
+BAD_REQUEST = 400
+#: not enough credits / the credit package expired / the package lacks credit (422; Odoo
+#: ``l10n_tr_nilvera/const.py``)
+NO_CREDITS, CREDITS_EXPIRED, PACKAGE_SHORT = 2000, 2075, 2078
+
+#: codes this sandbox answers where no public source names Nilvera's own. The 422 list of
+#: developer.nilvera.com/hata-kodlari could not be read past its 404 table, and Odoo's
+#: ``const.py`` names none of these refusals; each is a real refusal (GİB's rules), only the
+#: number is the sandbox's. A client must not rely on these numbers.
 SANDBOX_CODES = {
-    4004: "Belge bulunamadı (document not found)",
     4010: "Fatura zaten iptal edilmiş (already cancelled)",
     4011: "İptal süresi geçmiş (cancel window passed)",
     4012: "Hatalı belge iptal edilemez (a rejected document cannot be cancelled)",
-    4020: "Geçersiz sorgu parametresi (invalid list parameter)",
+    4030: "Yalnızca ticari faturaya yanıt verilebilir (only a TICARIFATURA is answered)",
+    4031: "Faturaya daha önce yanıt verilmiş (already answered)",
+    4032: "Yanıt süresi geçmiş (GİB's 8-day answer window passed)",
 }
 
 
@@ -42,9 +58,18 @@ class Refusal(Exception):
         self.detail = detail
 
     def body(self) -> dict[str, Any]:
-        return {
-            "Errors": [{"Code": self.code, "Description": self.description, "Detail": self.detail}]
-        }
+        # the top-level Message as developer.nilvera.com/hata-kodlari's samples show it
+        message = {400: "GECERSIZ ISTEK", 404: "HATALI ISTEK"}.get(self.status)
+        errors = [{"Code": self.code, "Description": self.description, "Detail": self.detail}]
+        return {"Message": message, "Errors": errors} if message else {"Errors": errors}
+
+
+def not_found(uuid: str) -> Refusal:
+    return Refusal(404, NOT_FOUND, "Belge Sistemde Bulunamadı", f"{uuid} nolu belge bulunamadı")
+
+
+def bad_request(field: str, detail: str) -> Refusal:
+    return Refusal(400, BAD_REQUEST, field, detail)
 
 
 @dataclass
@@ -98,6 +123,17 @@ class Envelope:
     issue_date: date | None
     supplier_tax_id: str
     customer_tax_id: str
+    supplier_name: str = ""
+    currency: str = "TRY"
+    payable: float = 0.0
+    tax_total: float = 0.0
+    tax_exclusive: float = 0.0
+    line_extension: float = 0.0
+    allowance_total: float = 0.0
+    line_count: int = 0
+    additional_documents: int = 0
+    ubl_version: str = ""
+    customization: str = ""
 
 
 def read_envelope(xml: bytes) -> Envelope:
@@ -125,6 +161,22 @@ def read_envelope(xml: bytes) -> Envelope:
         issued = date.fromisoformat(text("cbc:IssueDate"))
     except ValueError:
         issued = None
+
+    def amount(path: str) -> float:
+        try:
+            return float(text(path) or 0)
+        except ValueError:
+            return 0.0
+
+    party = supplier + "/cac:Party/"
+    name = text(party + "cac:PartyName/cbc:Name") or " ".join(
+        filter(
+            None,
+            (text(party + "cac:Person/cbc:FirstName"), text(party + "cac:Person/cbc:FamilyName")),
+        )
+    )
+    totals = "cac:LegalMonetaryTotal/cbc:"
+    ns = {"cbc": CBC, "cac": CAC}
     return Envelope(
         root=local,
         uuid=text("cbc:UUID").lower(),
@@ -134,7 +186,52 @@ def read_envelope(xml: bytes) -> Envelope:
         issue_date=issued,
         supplier_tax_id=tax_id(supplier),
         customer_tax_id=tax_id(customer),
+        supplier_name=name,
+        currency=text("cbc:DocumentCurrencyCode") or "TRY",
+        payable=amount(totals + "PayableAmount"),
+        tax_total=amount("cac:TaxTotal/cbc:TaxAmount"),
+        tax_exclusive=amount(totals + "TaxExclusiveAmount"),
+        line_extension=amount(totals + "LineExtensionAmount"),
+        allowance_total=amount(totals + "AllowanceTotalAmount"),
+        line_count=len(root.findall("cac:InvoiceLine", ns))
+        + len(root.findall("cac:DespatchLine", ns)),
+        additional_documents=len(root.findall("cac:AdditionalDocumentReference", ns)),
+        ubl_version=text("cbc:UBLVersionID"),
+        customization=text("cbc:CustomizationID"),
     )
+
+
+#: GİB's envelope codes (GİB's e-Fatura system response codes, as a public Nilvera client lists
+#: them: montarist/nilvera-api ``src/constants/enums/error-codes.ts``): processing, done, and
+#: the delivery failures a document Nilvera accepted can still end in
+GIB_PROCESSING, GIB_DONE = 1100, 1300
+GIB_DELIVERY_FAILURES = {
+    1210: "DOKUMAN ADRESE GONDERILEMEDI",
+    1215: "DOKUMAN GONDERIMI BASARISIZ",
+    1230: "HEDEFTEN SISTEM YANITI BASARISIZ",
+}
+#: Nilvera's ``AnswerCode`` enum (its e-Invoice OpenAPI, schema ``AnswerCode``) and our
+#: KABUL/RED words for the two answers a receiver gives
+ANSWER_CODES = (
+    "unknown",
+    "waitingForApproval",
+    "approved",
+    "rejected",
+    "documentAnsweredAutomatically",
+)
+ANSWER_OF = {"KABUL": "approved", "RED": "rejected"}
+#: GİB's window for answering a TICARIFATURA (8 days from its delivery)
+ANSWER_WINDOW = timedelta(days=8)
+
+
+def local_iso(when: datetime | None) -> str | None:
+    """A time as Nilvera writes one: Istanbul wall time, no offset."""
+    return when.astimezone(ISTANBUL).replace(tzinfo=None).isoformat() if when else None
+
+
+def envelope_uuid(uuid: str) -> str:
+    """The GİB envelope the document travelled in (stable per document)."""
+    return str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"nilvera-envelope:{uuid}"))
 
 
 @dataclass
@@ -145,17 +242,44 @@ class StoredDocument:
     xml: bytes
     received_at: datetime
     cancelled_at: datetime | None = None
-    #: GİB's later verdict when it is a rejection (set by ``reject_on_delivery``)
+    #: GİB's later verdict when it is a rejection (``reject_on_delivery`` or the sandbox's
+    #: seeded share of spontaneous rejections), with GİB's envelope code
     rejection: str | None = None
+    gib_code: int = 1230
+    #: the receiver's answer to a TICARIFATURA once it arrived: (approved|rejected, note, when)
+    answer: tuple[str, str, datetime] | None = None
+    #: how the document came: ``xml`` (Send/Xml) or ``model`` (Send/Model, a confirmed draft)
+    source: str = "xml"
+    #: customs' answer for an IHRACAT e-Fatura: (GCB registration number, actual export date)
+    customs: tuple[str, str] | None = None
 
     @property
     def uuid(self) -> str:
         return self.envelope.uuid
 
     def code(self, now: datetime, accept_after: float) -> str:
-        if now < self.received_at + timedelta(seconds=accept_after):
+        if now < self.delivered_at(accept_after):
             return "waiting"
         return "error" if self.rejection else "succeed"
+
+    def delivered_at(self, accept_after: float) -> datetime:
+        return self.received_at + timedelta(seconds=accept_after)
+
+    def gib(self, now: datetime, accept_after: float) -> tuple[int, str]:
+        """GİB's envelope code and text for the document now."""
+        code = self.code(now, accept_after)
+        if code == "waiting":
+            return GIB_PROCESSING, "ZARF ISLENIYOR"
+        if code == "error":
+            return self.gib_code, GIB_DELIVERY_FAILURES.get(self.gib_code, "HATA")
+        return GIB_DONE, "BASARIYLA TAMAMLANDI"
+
+    def answer_code(self) -> str:
+        """Nilvera's ``AnswerCode``: a TICARIFATURA waits for approval until answered; other
+        profiles are not answered (``unknown``) *(uncertain: no recorded non-commercial body)*."""
+        if self.envelope.profile != "TICARIFATURA":
+            return "unknown"
+        return self.answer[0] if self.answer else "waitingForApproval"
 
 
 @dataclass
@@ -165,23 +289,43 @@ class IncomingDocument:
     envelope: Envelope
     xml: bytes
     received_at: datetime
+    #: the account's own answer to a TICARIFATURA: (approved|rejected, note, when)
+    answer: tuple[str, str, datetime] | None = None
 
     @property
     def uuid(self) -> str:
         return self.envelope.uuid
 
-    def list_entry(self) -> dict[str, Any]:
-        """The entry of ``GET /einvoice/Purchase`` (field names: see the plugin README)."""
+    def answer_code(self) -> str:
+        if self.envelope.profile != "TICARIFATURA":
+            return "unknown"
+        return self.answer[0] if self.answer else "waitingForApproval"
+
+    def list_entry(self, account_tax_id: str) -> dict[str, Any]:
+        """The entry of ``GET /einvoice/Purchase`` (``PurchaseInvoiceResponse`` in Nilvera's
+        e-Invoice OpenAPI)."""
         env = self.envelope
         return {
             "UUID": env.uuid,
+            "TaxNumber": account_tax_id,
+            "SenderTaxNumber": env.supplier_tax_id,
+            "SenderName": env.supplier_name or None,
             "InvoiceNumber": env.number,
             "InvoiceProfile": env.profile,
             "InvoiceType": env.type_code,
+            "CurrencyCode": env.currency,
             "IssueDate": f"{env.issue_date.isoformat()}T00:00:00" if env.issue_date else None,
-            "SenderTaxNumber": env.supplier_tax_id,
-            "CreatedDate": self.received_at.astimezone(ISTANBUL).replace(tzinfo=None).isoformat(),
+            "PayableAmount": env.payable,
+            "TaxExclusiveAmount": env.tax_exclusive,
+            "TaxTotalAmount": env.tax_total,
+            "LineExtensionAmount": env.line_extension,
+            "AllowanceTotalAmount": env.allowance_total,
+            "AnswerCode": self.answer_code(),
             "StatusCode": "succeed",
+            "StatusDetail": "Başarıyla alındı",
+            "CreatedDate": local_iso(self.received_at),
+            "EnvelopeUUID": envelope_uuid(env.uuid),
+            "EnvelopeDate": local_iso(self.received_at),
         }
 
 
@@ -192,7 +336,7 @@ def list_date(name: str, raw: str | None) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw)
     except ValueError:
-        raise Refusal(400, 4020, SANDBOX_CODES[4020], f"{name} is not a date: {raw!r}") from None
+        raise bad_request(name, f"not a date: {raw!r}") from None
     return value if value.tzinfo else value.replace(tzinfo=ISTANBUL)
 
 
@@ -204,7 +348,7 @@ def list_int(name: str, raw: str | None, default: int, low: int, high: int) -> i
     except ValueError:
         value = low - 1
     if not low <= value <= high:
-        raise Refusal(400, 4020, SANDBOX_CODES[4020], f"{name} must be a whole number {low}-{high}")
+        raise bad_request(name, f"must be a whole number {low}-{high}")
     return value
 
 
