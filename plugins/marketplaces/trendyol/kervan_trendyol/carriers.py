@@ -40,3 +40,22 @@ MARKETPLACE_CARRIERS: tuple[CarrierLegal, ...] = tuple(
     CarrierLegal(name=name, tax_id=vkn, city=city, source=SOURCE, aliases=(name,))
     for name, vkn, city in _TABLE
 )
+
+
+#: the public tracking page of the carriers Kervan books itself, for Trendyol's alternative
+#: delivery (which takes a tracking *link*, not a number). Uncertain: written from the
+#: carriers' public tracking pages as Kervan's own carrier sandboxes render them, not from a
+#: Trendyol or carrier document; a connection overrides them with ``tracking_link_template``.
+TRACKING_LINKS: dict[str, str] = {
+    "mng": "https://kargotakip.mngkargo.com.tr/?takipNo={number}",
+    "yurtici": "https://www.yurticikargo.com/tr/online-servisler/gonderi-sorgula?code={number}",
+}
+
+
+def tracking_link(carrier: str, number: str, template: str | None = None) -> str | None:
+    """The tracking page of ``number`` at ``carrier`` (a carrier plugin's key, e.g. "mng"),
+    ``number`` itself when it is already a link; None when the carrier is unknown."""
+    if number.startswith(("https://", "http://")):
+        return number
+    template = template or TRACKING_LINKS.get(carrier.lower().split(":")[0])
+    return template.replace("{number}", number) if template else None

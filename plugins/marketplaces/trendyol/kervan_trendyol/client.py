@@ -199,16 +199,26 @@ class TrendyolClient(ApiClient):
             idempotent=False,
         )
 
-    async def multi_split(self, package_id: str, groups: list[list[int]]) -> None:
-        await self.request(
+    async def multi_split(self, package_id: str, groups: list[list[int]]) -> list[str]:
+        """``multiSplitShipmentPackage`` (asynchronous): the ids the new packages will have,
+        from ``{results:[{newPackageId}]}``; they appear in getShipmentPackages later."""
+        body = await self.json(
             "POST",
             f"{self._package(package_id)}/multi-split",
             json={"splitGroups": [{"orderLineIds": group} for group in groups]},
             rate_key="POST package/split",
         )
+        results = body.get("results") if isinstance(body, dict) else None
+        return [
+            str(item["newPackageId"])
+            for item in results or []
+            if isinstance(item, dict) and item.get("newPackageId") is not None
+        ]
 
     async def split_packages(self, package_id: str, parcels: list[dict[int, int]]) -> None:
-        """``splitMultiPackageByQuantity``: each parcel lists line ids with a quantity."""
+        """``splitMultiPackageByQuantity``: each parcel lists line ids with a quantity.
+        Asynchronous, answered without a body: the new packages appear in getShipmentPackages
+        later and the original turns UnPacked."""
         await self.request(
             "POST",
             f"{self._package(package_id)}/split-packages",
@@ -226,12 +236,33 @@ class TrendyolClient(ApiClient):
             rate_key="POST package/split",
         )
 
-    async def update_tracking_number(self, package_id: str, tracking_number: str) -> None:
+    async def alternative_delivery(
+        self,
+        package_id: str,
+        tracking_info: str,
+        *,
+        is_phone_number: bool = False,
+        box_quantity: int | None = None,
+        deci: float | None = None,
+    ) -> None:
+        """``processAlternativeDelivery``: the seller's own carrier took the package; Trendyol
+        marks it Shipped. ``tracking_info`` is the carrier's tracking link (or a phone number
+        with ``is_phone_number``). It replaces ``update-tracking-number``, which the current
+        reference no longer has."""
+        body: dict[str, Any] = {
+            "isPhoneNumber": is_phone_number,
+            "trackingInfo": tracking_info,
+            "params": {},
+        }
+        if box_quantity is not None:
+            body["boxQuantity"] = box_quantity
+        if deci is not None:
+            body["deci"] = deci
         await self.request(
             "PUT",
-            f"{self._package(package_id)}/update-tracking-number",
-            json={"trackingNumber": tracking_number},
-            rate_key="PUT package/tracking",
+            f"{self._package(package_id)}/alternative-delivery",
+            json=body,
+            rate_key="PUT package/alternative-delivery",
         )
 
     # -- invoices --------------------------------------------------------------------------

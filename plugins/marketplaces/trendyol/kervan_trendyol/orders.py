@@ -13,6 +13,7 @@ from kervan.domain import Invoice, Label, Order
 from kervan.errors import ConflictError, InvalidInputError, RemoteRejectedError
 from kervan_sdk.labels import LabelError, with_pdf
 
+from .carriers import tracking_link
 from .client import MAX_QUERY_WINDOW
 from .mapping import package_or_problem, package_to_order, raw_id, to_epoch_ms
 
@@ -237,28 +238,35 @@ class OrdersMixin:
     # -- split / cancel / ship -------------------------------------------------------------
 
     async def split_package(self, order: Order, groups: list[list[str]]) -> RemoteRef:
-        """Split into groups of line ids (``multi-split``); the new packages arrive through
-        :meth:`fetch_orders` and the original becomes ``UnPacked``."""
+        """Split into groups of line ids (``multi-split``). Trendyol splits asynchronously:
+        it answers with the new packages' ids at once, and a little later the original
+        becomes ``UnPacked`` and the new packages arrive through :meth:`fetch_orders`. A
+        repeat after the split took effect is ``already_done``; one while it is still under
+        way is refused (RemoteRejectedError) and succeeds as ``already_done`` when retried."""
         known = {line.line_id for line in order.lines}
         flat = [line_id for group in groups for line_id in group]
         if not groups or any(not g for g in groups) or len(flat) != len(set(flat)):
             raise InvalidInputError("split groups must be non-empty and must not share lines")
         if not set(flat) <= known:
             raise InvalidInputError("split groups name lines that are not in the package")
+        plan = [[int(i) for i in g] for g in groups]
         try:
-            await self.client.multi_split(order.package_id, [[int(i) for i in g] for g in groups])
+            new_ids = await self.client.multi_split(order.package_id, plan)
         except RemoteRejectedError:
-            if await self._already(order, {"UnPacked"}):
+            if self._split_accepted(order, plan) or await self._already(order, {"UnPacked"}):
                 return RemoteRef(remote_id=order.package_id, already_done=True)
             raise
+        self._note_split(order, plan)
+        log.info("trendyol: package %s splits into %s", order.package_id, ", ".join(new_ids))
         return RemoteRef(remote_id=order.package_id)
 
     async def split_package_by_quantity(
         self, order: Order, parcels: list[dict[str, int]]
     ) -> RemoteRef:
         """Split into parcels of ``{line id: quantity}`` (``split-packages``, Trendyol's
-        splitMultiPackageByQuantity): one line's units may go to several packages. The new
-        packages arrive through :meth:`fetch_orders`; the original becomes ``UnPacked``."""
+        splitMultiPackageByQuantity): one line's units may go to several packages.
+        Asynchronous like :meth:`split_package`: the new packages arrive through
+        :meth:`fetch_orders` a little later, when the original becomes ``UnPacked``."""
         wanted = {line.line_id: line.quantity for line in order.lines}
         given: dict[str, int] = {}
         for parcel in parcels:
@@ -274,10 +282,21 @@ class OrdersMixin:
         try:
             await self.client.split_packages(order.package_id, body)
         except RemoteRejectedError:
-            if await self._already(order, {"UnPacked"}):
+            if self._split_accepted(order, body) or await self._already(order, {"UnPacked"}):
                 return RemoteRef(remote_id=order.package_id, already_done=True)
             raise
+        self._note_split(order, body)
         return RemoteRef(remote_id=order.package_id)
+
+    def _note_split(self, order: Order, plan: Any) -> None:
+        """Remember a split Trendyol accepted: until it takes effect (it is asynchronous)
+        the package looks untouched and Trendyol refuses the same split again."""
+        accepted: dict[str, str] = self.__dict__.setdefault("_splits_accepted", {})
+        accepted[order.package_id] = repr(plan)
+
+    def _split_accepted(self, order: Order, plan: Any) -> bool:
+        accepted: dict[str, str] = self.__dict__.get("_splits_accepted", {})
+        return accepted.get(order.package_id) == repr(plan)
 
     async def cancel_lines(self, order: Order, lines: dict[str, int], reason: str) -> RemoteRef:
         """Report quantities that cannot be supplied (``items/unsupplied``)."""
@@ -298,15 +317,25 @@ class OrdersMixin:
     async def send_tracking_number(
         self, order: Order, tracking_number: str, carrier: str
     ) -> RemoteRef:
-        """The seller ships with its own carrier contract: tell Trendyol the tracking number.
+        """The seller ships with its own carrier contract: tell Trendyol with alternative
+        delivery (``alternative-delivery``, which replaced ``update-tracking-number``).
 
-        Trendyol's body has the tracking number only; it knows the carrier from the package's
-        cargo provider, so ``carrier`` is not sent."""
+        Trendyol takes the carrier's tracking *link* and marks the package Shipped at once;
+        the link comes from ``tracking_link_template`` or the carrier's public tracking page
+        (:data:`~kervan_trendyol.carriers.TRACKING_LINKS`). Sent again (after a lost answer),
+        Trendyol refuses the now shipped package: the package carrying our link is
+        ``already_done``."""
+        link = tracking_link(carrier, tracking_number, self.settings.tracking_link_template)
+        if link is None:
+            raise InvalidInputError(
+                f"Trendyol alternative delivery needs a tracking link; no tracking page is known "
+                f"for carrier {carrier!r}: set tracking_link_template on the Trendyol connection"
+            )
         try:
-            await self.client.update_tracking_number(order.package_id, tracking_number)
+            await self.client.alternative_delivery(order.package_id, link)
         except RemoteRejectedError:
             pkg = await self.client.get_package(order.package_id)
-            if pkg and str(pkg.get("cargoTrackingNumber")) == tracking_number:
+            if pkg and pkg.get("cargoTrackingLink") == link:
                 return RemoteRef(remote_id=order.package_id, already_done=True)
             raise
         return RemoteRef(remote_id=order.package_id)

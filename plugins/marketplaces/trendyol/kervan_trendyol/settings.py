@@ -38,6 +38,15 @@ class TrendyolSettings(ConnectorSettings):
     store_front_code: str | None = Field(
         default=None, max_length=10, description="storeFrontCode header (international stores)"
     )
+    tracking_link_template: str | None = Field(
+        default=None,
+        max_length=300,
+        pattern=r"^https?://\S*\{number\}\S*$",
+        description=(
+            "tracking page of the seller's own carrier, with {number} for the tracking number "
+            "(sent to Trendyol's alternative delivery; default: known carriers' public pages)"
+        ),
+    )
     page_size: int = Field(default=200, ge=1, le=200, description="packages per page (max 200)")
     webhook_auth: Literal["API_KEY", "BASIC_AUTHENTICATION"] | None = Field(
         default=None, description="how Trendyol authenticates its webhook calls to us"

@@ -176,8 +176,14 @@ async def test_unattended_claims_arrive_and_are_auto_accepted(sandbox, trendyol,
     assert all(i["autoAccepted"] and i["acceptDetail"] == "SYSTEM" for i in items)
 
 
+def delivered(sandbox, order):
+    """The carrier delivered the package: the buyer has the goods a claim sends back."""
+    sandbox.set_status(int(order.package_id), "Delivered")
+    return order
+
+
 async def test_create_claim_for_goods_returned_without_a_code(sandbox, trendyol):
-    order = (await fetch(trendyol))[0]
+    order = delivered(sandbox, (await fetch(trendyol))[0])
     line = order.lines[0]
     ref = await trendyol.create_claim(order, {line.line_id: 1}, "401", "kodsuz iade")
     claim = sandbox.claims[ref.remote_id]
@@ -188,8 +194,16 @@ async def test_create_claim_for_goods_returned_without_a_code(sandbox, trendyol)
     assert group["claimItems"][0]["customerNote"] == "kodsuz iade"
 
 
+async def test_create_claim_refuses_a_package_never_shipped(sandbox, trendyol):
+    order = next(o for o in await fetch(trendyol) if o.remote_status == "Created")
+    with pytest.raises(RemoteRejectedError) as err:
+        await trendyol.create_claim(order, {order.lines[0].line_id: 1}, "401")
+    assert err.value.detail["keys"] == ["package.not.claimable"]
+    assert not sandbox.claims
+
+
 async def test_create_claim_cannot_exceed_the_ordered_quantity(sandbox, trendyol):
-    order = (await fetch(trendyol))[0]
+    order = delivered(sandbox, (await fetch(trendyol))[0])
     line = order.lines[0]
     await trendyol.create_claim(order, {line.line_id: int(line.quantity)}, "401")
     with pytest.raises(RemoteRejectedError) as err:

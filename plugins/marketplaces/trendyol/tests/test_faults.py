@@ -161,6 +161,7 @@ async def test_5xx_on_invoice_link_post_is_not_blindly_resent(sandbox, trendyol)
 
 async def test_lost_answer_on_create_claim_does_not_create_two(sandbox, trendyol):
     order = (await fetch(trendyol))[0]
+    sandbox.set_status(int(order.package_id), "Delivered")  # claims are of delivered goods
     sandbox.faults.add(Fault("timeout", path="*/claims/create"))
     ref = await trendyol.create_claim(order, {order.lines[0].line_id: 1}, "401")
     assert list(sandbox.claims) == [ref.remote_id]

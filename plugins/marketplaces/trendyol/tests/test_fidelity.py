@@ -141,8 +141,17 @@ async def test_bad_credentials_get_401_client_api_authentication_exception(sandb
 
 async def test_another_sellers_path_is_refused(sandbox):
     async with raw(sandbox) as http:
-        response = await http.get("/integration/order/sellers/999/orders")
+        # the User-Agent names the path's seller, the credentials are another seller's
+        response = await http.get(
+            "/integration/order/sellers/999/orders", headers={"User-Agent": "999 - Kervan"}
+        )
     assert response.status_code == 401
+
+
+async def test_a_user_agent_naming_another_seller_gets_403(sandbox):
+    async with raw(sandbox) as http:
+        response = await http.get(ORDERS, headers={"User-Agent": "999 - Kervan"})
+    assert response.status_code == 403
 
 
 @pytest.mark.parametrize("agent", ["", "python-httpx/0.28", "274901 - Has Space", "x - Kervan"])

@@ -22,6 +22,7 @@ from kervan.domain import (
 from kervan.errors import InvalidInputError, RemoteRejectedError
 from kervan_trendyol.mapping import to_epoch_ms
 from kervan_trendyol.sandbox import TrendyolSandbox
+from kervan_trendyol.sandbox.splits_api import SPLIT_TAKES
 
 from .conftest import BASE, fetch, make_connector, order_of
 
@@ -228,7 +229,10 @@ async def test_split_creates_new_packages_and_unpacks_the_original(sandbox, tren
     order = next(o for o in await fetch(trendyol) if len(o.lines) >= 2)
     first, *rest = [line.line_id for line in order.lines]
     assert (await trendyol.split_package(order, [[first]])).already_done is False
+    # asynchronous: accepted, not yet carried out; asked again meanwhile, it is done
+    assert order_of(await fetch(trendyol), order.package_id).remote_status == "Created"
     assert (await trendyol.split_package(order, [[first]])).already_done is True
+    sandbox.clock.advance(SPLIT_TAKES.total_seconds())
     after = await fetch(trendyol)
     original = order_of(after, order.package_id)
     assert original.remote_status == "UnPacked"
@@ -236,6 +240,10 @@ async def test_split_creates_new_packages_and_unpacks_the_original(sandbox, tren
     assert sorted(len(c.lines) for c in children) == sorted([1, len(rest)])
     assert {line.line_id for c in children for line in c.lines} == {first, *rest}
     assert all(c.remote_status == "Created" for c in children)
+    # a new connector (the engine restarted) sees the split done
+    again = make_connector(sandbox)
+    assert (await again.split_package(order, [[first]])).already_done is True
+    await again.aclose()
 
 
 async def test_split_by_quantity_divides_a_line_and_its_discount(sandbox, trendyol):
@@ -249,6 +257,7 @@ async def test_split_by_quantity_divides_a_line_and_its_discount(sandbox, trendy
     parcels = [{line.line_id: 1}, {line.line_id: int(line.quantity) - 1, **rest}]
     assert (await trendyol.split_package_by_quantity(order, parcels)).already_done is False
     assert (await trendyol.split_package_by_quantity(order, parcels)).already_done is True
+    sandbox.clock.advance(SPLIT_TAKES.total_seconds())
     after = await fetch(trendyol)
     assert order_of(after, order.package_id).remote_status == "UnPacked"
     children = sorted(
@@ -294,9 +303,18 @@ async def test_split_rules(sandbox, trendyol):
         await trendyol.split_package(order, [[everything[0]], [everything[0]]])
     with pytest.raises(InvalidInputError):
         await trendyol.split_package(order, [["999"]])
-    await trendyol.mark_invoiced(order, "KRV2026000000003")
-    with pytest.raises(RemoteRejectedError):  # invoiced packages cannot be split
+    sandbox.set_status(int(order.package_id), "Shipped")
+    with pytest.raises(RemoteRejectedError):  # shipped packages cannot be split
         await trendyol.split_package(order, [[everything[0]]])
+
+
+async def test_an_invoiced_package_can_be_split(sandbox, trendyol):
+    """Created, Picking and Invoiced packages may be split (Trendyol's split guide)."""
+    order = next(o for o in await fetch(trendyol) if len(o.lines) >= 2)
+    await trendyol.mark_invoiced(order, "KRV2026000000003")
+    await trendyol.split_package(order, [[order.lines[0].line_id]])
+    sandbox.clock.advance(SPLIT_TAKES.total_seconds())
+    assert order_of(await fetch(trendyol), order.package_id).remote_status == "UnPacked"
 
 
 async def test_cancel_lines_unsupplies_and_moves_the_rest_to_a_new_package(sandbox, trendyol):
@@ -321,18 +339,34 @@ async def test_cancel_lines_validates_quantities(trendyol):
 
 
 async def test_tracking_number_for_seller_contract_carrier(sandbox, trendyol):
+    """The seller's own carrier: alternative delivery with the carrier's tracking link, and
+    Trendyol marks the package Shipped."""
     orders = await fetch(trendyol)
     own = next(o for o in orders if not o.cargo_tracking_number)
     tex = next(o for o in orders if o.cargo_tracking_number)
     ref = await trendyol.send_tracking_number(own, "72512345678901", "yurtici")
     assert ref.already_done is False
-    assert sandbox.packages[int(own.package_id)]["cargoTrackingNumber"] == "72512345678901"
+    pkg = sandbox.packages[int(own.package_id)]
+    assert pkg["cargoTrackingLink"].endswith("code=72512345678901")
+    assert pkg["status"] == "Shipped"
     again = await trendyol.send_tracking_number(own, "72512345678901", "yurtici")
     assert again.already_done is True
     with pytest.raises(RemoteRejectedError) as err:  # Trendyol arranged this one's carrier
         await trendyol.send_tracking_number(tex, "72500000000000", "yurtici")
     assert "Edilebilir" in err.value.remote_message
-    assert order_of(await fetch(trendyol), own.package_id).cargo_tracking_number == "72512345678901"
+    shipped = order_of(await fetch(trendyol), own.package_id)
+    assert shipped.remote_status == "Shipped"
+    assert shipped.cargo_tracking_number and shipped.cargo_tracking_number.startswith("732")
+
+
+async def test_tracking_number_needs_a_known_carrier_or_a_template(sandbox, trendyol):
+    own = next(o for o in await fetch(trendyol) if not o.cargo_tracking_number)
+    with pytest.raises(InvalidInputError, match="tracking_link_template"):
+        await trendyol.send_tracking_number(own, "123", "somecarrier")
+    custom = make_connector(sandbox, tracking_link_template="https://k.example/t/{number}")
+    await custom.send_tracking_number(own, "123", "somecarrier")
+    await custom.aclose()
+    assert sandbox.packages[int(own.package_id)]["cargoTrackingLink"] == "https://k.example/t/123"
 
 
 async def test_common_label_for_trendyol_arranged_cargo(sandbox, trendyol):

@@ -138,7 +138,12 @@ async def test_unsupplied_split_and_tracking_bodies(spied):
         if not o.cargo_tracking_number and o.remote_status == "Created"
     )
     await connector.send_tracking_number(own, "7251234", "yurtici")
-    assert body(last(sent, "PUT", "/update-tracking-number")) == {"trackingNumber": "7251234"}
+    assert body(last(sent, "PUT", "/alternative-delivery")) == {
+        "isPhoneNumber": False,
+        "trackingInfo": "https://www.yurticikargo.com/tr/online-servisler/gonderi-sorgula?code=7251234",
+        "params": {},
+    }
+    assert not [r for r in sent if r.url.path.endswith("/update-tracking-number")]
 
 
 async def test_common_label_request(spied):
@@ -175,6 +180,7 @@ async def test_claim_bodies(spied, sandbox):
     assert fields["description"] == "Kırık geldi".encode()
     assert fields["files"] == PHOTO
     order = (await fetch(connector))[1]
+    sandbox.set_status(int(order.package_id), "Delivered")  # claims are of delivered goods
     await connector.create_claim(order, {order.lines[0].line_id: 1}, "401", "kodsuz")
     assert body(last(sent, "POST", "/claims/create")) == {
         "orderNumber": order.order_number,

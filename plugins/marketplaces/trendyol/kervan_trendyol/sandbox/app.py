@@ -33,6 +33,7 @@ import base64
 import binascii
 import heapq
 import json
+import random
 import re
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
@@ -46,17 +47,49 @@ from kervan.domain import Order
 from kervan_sdk.sandbox import Sandbox, SimClock
 
 from ..mapping import package_id_of, to_epoch_ms
-from . import claims_api, invoices_api, orders_api, products_api
+from . import (
+    claims_api,
+    delivery_api,
+    invoices_api,
+    orders_api,
+    products_api,
+    splits_api,
+    stream_api,
+)
 from .seed import order_to_package, random_order
 
 SELLER_ID = 274901
 API_KEY = "kervanSandboxKey01"
 API_SECRET = "kervanSandboxSecret01"  # noqa: S105 - the sandbox's published demo credential
 USER_AGENT = re.compile(r"^\s*(\d+)\s*-\s*([A-Za-z0-9]{1,30})\s*$")
-#: endpoint → (requests, per seconds); everything else: 50 per 10 s
-LIMITS: dict[str, tuple[int, float]] = {
-    "PUT claims/approve": (5, 60),
-    "POST claims/issue": (5, 60),
+#: the per-minute limits documented per service, on top of the generic 50 requests per 10 s
+#: to the same endpoint [TY-EN "2. Authorization"]. endpoint → ((group, requests, seconds), …);
+#: endpoints of one group share its count. Sources: order and claim services [TY-EN "1.
+#: Service Limitations", apis.md 1.1, the lowest listing tier where the limit depends on it];
+#: product services from 14 Sep 2026 per service group, lowest tier shown [TY-DOCS v3.0 "5.
+#: Service Limitations", https://developers.trendyol.com/tr/v3.0/docs/6-service-limitations:
+#: Product Integration Read 1000/min, Inventory & Price Write 350/min]. Uncertain: whether
+#: the stream shares getShipmentPackages' limit (assumed) and whether alternative-delivery
+#: counts as "update tracking/package" (assumed).
+LIMITS: dict[str, tuple[tuple[str, int, float], ...]] = {
+    "GET orders": (("orders", 2000, 60),),
+    "GET orders/stream": (("orders", 2000, 60),),
+    "PUT package": (("package-update", 300, 60),),
+    "PUT alternative-delivery": (("package-update", 300, 60),),
+    "PUT box-info": (("package-update", 300, 60),),
+    "PUT extended-agreed-delivery-date": (("package-update", 300, 60),),
+    "PUT unsupplied": (("cancel-split", 100, 60),),
+    "POST split": (("cancel-split", 100, 60),),
+    "POST label": (("common-label", 100, 60),),
+    "GET label": (("common-label", 100, 60),),
+    "GET claims": (("claims", 1000, 60),),
+    "PUT claims/approve": (("claims/approve", 5, 60),),
+    "POST claims/issue": (("claims/issue", 5, 60),),
+    "GET audit": (("claims/audit", 1000, 60),),
+    "GET products": (("product-read", 1000, 60),),
+    "GET products/inventory-and-price": (("product-read", 1000, 60),),
+    "GET batch-requests": (("product-read", 1000, 60),),
+    "POST price-and-inventory": (("inventory-price-write", 350, 60),),
 }
 GENERIC = (50, 10.0)
 #: how long things take on the sandbox clock
@@ -66,6 +99,13 @@ DELIVER_AFTER = timedelta(hours=36)  # Shipped → Delivered
 CLAIM_ARRIVES_AFTER = timedelta(hours=24)  # claim Created → WaitingInAction
 AUTO_ACCEPT_AFTER = timedelta(hours=48)  # WaitingInAction untouched → Accepted (autoAccepted)
 DISPUTE_DECIDED_AFTER = timedelta(hours=72)  # Unresolved → Rejected (inferred, see README)
+PICKED_UP_AFTER = timedelta(hours=24)  # AtCollectionPoint → Delivered (the buyer collects)
+RETURNED_AFTER = timedelta(hours=48)  # UnDelivered → Returned (back at the seller)
+#: shares of shipped packages that end otherwise than Delivered (deterministic per seed and
+#: package); tests force one with :meth:`TrendyolSandbox.force_outcome`
+UNDELIVERED_SHARE = 0.04
+COLLECTION_POINT_SHARE = 0.08
+OUTCOMES = ("Delivered", "AtCollectionPoint", "UnDelivered", "Returned")
 
 
 def shift_dates(value: Any, delta_ms: int) -> Any:
@@ -129,7 +169,14 @@ class TrendyolSandbox(Sandbox):
 
     name: ClassVar[str] = "trendyol"
 
-    def __init__(self, *, clock: SimClock | None = None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        clock: SimClock | None = None,
+        seed: int = 0,
+        undelivered_share: float = UNDELIVERED_SHARE,
+        collection_point_share: float = COLLECTION_POINT_SHARE,
+    ) -> None:
         self.seller_id = SELLER_ID
         self.api_key, self.api_secret = API_KEY, API_SECRET
         #: shipmentPackageId → package JSON as Trendyol serves it
@@ -152,6 +199,11 @@ class TrendyolSandbox(Sandbox):
         # looks at due entries, so a request costs the same with 10 or 100,000 packages
         self._timers: list[tuple[datetime, int]] = []
         self._next_id = 3_100_000_000
+        #: package id → a split answered but not yet carried out (splits_api)
+        self.pending_splits: dict[int, dict[str, Any]] = {}
+        #: shares of shipped packages the carrier does not simply deliver (see _outcome)
+        self.undelivered_share = undelivered_share
+        self.collection_point_share = collection_point_share
         self.poll_seq = 0
         self._request_ms = self._previous_request_ms = 0
         super().__init__(clock=clock, seed=seed)
@@ -188,6 +240,13 @@ class TrendyolSandbox(Sandbox):
             if agent is None:
                 raise TrendyolError(403, "forbidden", "User-Agent bilgisi zorunludur")
             seller = request.path_params.get("sellerId")
+            if seller is not None and agent.group(1) != str(seller):
+                # uncertain: no source says what Trendyol answers; 403 as for a bad User-Agent
+                raise TrendyolError(
+                    403,
+                    "forbidden",
+                    "User-Agent içindeki satıcı ID yoldaki satıcı ID ile aynı değil",
+                )
             if seller is not None and str(seller) != str(self.seller_id):
                 raise TrendyolError(401, "ClientApiAuthenticationException", "Unauthorized")
             if not self._authorized(request.headers.get("authorization", "")):
@@ -209,14 +268,20 @@ class TrendyolSandbox(Sandbox):
         return (user, password) == (self.api_key, self.api_secret)
 
     def _rate_limit(self, endpoint: str) -> None:
-        limit, per = LIMITS.get(endpoint, GENERIC)
+        """The generic window on the endpoint, then each documented limit of its groups; a
+        refused request counts against none of them."""
         now = self.clock.now().timestamp()
-        hits = self._hits.setdefault(endpoint, deque())
-        while hits and hits[0] <= now - per:
-            hits.popleft()
-        if len(hits) >= limit:
-            raise TrendyolError(429, "too.many.requests", "too.many.requests")
-        hits.append(now)
+        windows = [(endpoint, *GENERIC)] + [
+            (f"group:{group}", limit, per) for group, limit, per in LIMITS.get(endpoint, ())
+        ]
+        for key, limit, per in windows:
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - per:
+                hits.popleft()
+            if len(hits) >= limit:
+                raise TrendyolError(429, "too.many.requests", "too.many.requests")
+        for key, _limit, _per in windows:
+            self._hits[key].append(now)
 
     def routes(self, app: FastAPI) -> None:
         @app.exception_handler(TrendyolError)
@@ -232,6 +297,9 @@ class TrendyolSandbox(Sandbox):
             return JSONResponse(body, exc.status)
 
         orders_api.add_routes(self, app)
+        stream_api.add_routes(self, app)
+        splits_api.add_routes(self, app)
+        delivery_api.add_routes(self, app)
         invoices_api.add_routes(self, app)
         claims_api.add_routes(self, app)
         products_api.add_routes(self, app)
@@ -245,6 +313,7 @@ class TrendyolSandbox(Sandbox):
         timers = self._timers
         while timers and timers[0][0] <= now:  # a move may queue the next (shipped → delivered)
             self._move(heapq.heappop(timers)[1], now)
+        splits_api.apply_due(self, now)
         claims_api.tick(self, now)
 
     def _next_move_after(self, pid: int) -> timedelta | None:
@@ -253,12 +322,14 @@ class TrendyolSandbox(Sandbox):
         status, meta = self.packages[pid]["status"], self.meta[pid]
         if status == "Awaiting":
             return PAYMENT_CONFIRMED_AFTER
-        if status == "Invoiced" or (
-            status == "Picking" and (meta.get("labelled") or meta.get("seller_tracking"))
-        ):
+        if status == "Invoiced" or (status == "Picking" and meta.get("labelled")):
             return SHIP_AFTER
         if status == "Shipped":
-            return DELIVER_AFTER
+            return delivery_api.ADEL_DELIVERED_AFTER if meta.get("alternative") else DELIVER_AFTER
+        if status == "AtCollectionPoint":
+            return PICKED_UP_AFTER
+        if status == "UnDelivered":  # forced to stay UnDelivered: the parcel is lost
+            return None if meta.get("outcome") == "UnDelivered" else RETURNED_AFTER
         return None
 
     def schedule(self, pid: int) -> None:
@@ -279,10 +350,45 @@ class TrendyolSandbox(Sandbox):
         if status == "Awaiting":
             self.set_status(pid, "Created", at=due)
         elif status == "Shipped":
+            outcome = self._outcome(pid)
+            self.set_status(pid, "UnDelivered" if outcome == "Returned" else outcome, at=due)
+        elif status == "AtCollectionPoint":
             self.set_status(pid, "Delivered", at=due)
+        elif status == "UnDelivered":
+            self.set_status(pid, "Returned", at=due)
         else:
             self.set_status(pid, "Shipped", at=due)
             self.packages[pid]["originShipmentDate"] = to_epoch_ms(due)
+
+    def _outcome(self, pid: int) -> str:
+        """How the carrier ends a shipped package: Delivered, AtCollectionPoint (then
+        Delivered), or UnDelivered then Returned. Forced by :meth:`force_outcome`, else drawn
+        from the package id and the sandbox seed (the same on every run). A package shipped
+        by alternative delivery is confirmed by the buyer: always Delivered."""
+        meta = self.meta[pid]
+        if meta.get("outcome"):
+            return str(meta["outcome"])
+        if meta.get("alternative"):
+            return "Delivered"
+        draw = random.Random(f"{self.seed}:{pid}").random()
+        if draw < self.undelivered_share:
+            return "Returned"
+        if draw < self.undelivered_share + self.collection_point_share:
+            return "AtCollectionPoint"
+        return "Delivered"
+
+    def force_outcome(self, pid: int, outcome: str) -> None:
+        """Test hook: how the carrier will end this package once shipped (one of
+        :data:`OUTCOMES`; ``UnDelivered`` stops there, ``Returned`` passes through it)."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {OUTCOMES}")
+        self.meta[pid]["outcome"] = outcome
+        self.schedule(pid)
+
+    def make_extendible(self, pid: int, extendible: bool = True) -> None:
+        """Test hook: Trendyol lets this package's agreed delivery date be extended (the
+        ``agreedDeliveryDateExtendible`` flag the package response no longer carries)."""
+        self.meta[pid]["extendible"] = extendible
 
     def set_status(
         self,
@@ -425,6 +531,9 @@ class TrendyolSandbox(Sandbox):
         """The buyer returns every unit of a package; ``arrived``: the parcel is already at the
         seller (``WaitingInAction``), else it is on its way (``Created``). Returns the claimId."""
         pkg = self.packages[package_id]
+        if pkg["status"] not in claims_api.CLAIMABLE:  # the buyer had it first
+            pkg["originShipmentDate"] = pkg.get("originShipmentDate") or self.now_ms()
+            self.set_status(package_id, "Delivered")
         wanted = [(line, line["quantity"], reason_id, note) for line in pkg["lines"]]
         status = "WaitingInAction" if arrived else "Created"
         return claims_api.new_claim(self, pkg, wanted, status=status)["claimId"]

@@ -1,4 +1,10 @@
-"""Sandbox endpoints for claims (returns): list, approve, issue (reject), create, audit."""
+"""Sandbox endpoints for claims (returns): list, approve, issue (reject), create, audit.
+
+createClaim serves "order packages that arrive without a return code" [TY-SPEC
+marketplace.json createClaim], i.e. goods the buyer received: a claim on an order none of
+whose packages has shipped is refused with 400 ``package.not.claimable`` (the rule is
+inferred from that purpose; the status list :data:`CLAIMABLE` and the error key are ours).
+"""
 
 from __future__ import annotations
 
@@ -42,6 +48,8 @@ CUSTOMER_REASONS = {
     701: ("Yanlış sipariş verdim", "ORDERED_WRONG"),
 }
 NO_FILE_REASONS = {1651, 451, 2101}
+#: package statuses whose goods a buyer can send back (reached or on the way to the buyer)
+CLAIMABLE = frozenset({"Shipped", "AtCollectionPoint", "Delivered"})
 STATUSES = {
     "Created",
     "WaitingInAction",
@@ -221,6 +229,14 @@ def create_claim(sb: TrendyolSandbox, body: dict[str, Any]) -> dict[str, Any]:
     ]
     if not packages:
         raise _err(400, "order.not.found", "Sipariş bulunamadı")
+    # a return is of goods the buyer received: packages not yet shipped cannot be claimed
+    packages = [p for p in packages if p["status"] in CLAIMABLE]
+    if not packages:
+        raise _err(
+            400,
+            "package.not.claimable",
+            "İade talebi yalnızca kargoya verilmiş veya teslim edilmiş paketler için oluşturulabilir",
+        )
     wanted = []
     for item in body.get("claimItems") or []:
         barcode, quantity = item.get("barcode"), item.get("quantity")

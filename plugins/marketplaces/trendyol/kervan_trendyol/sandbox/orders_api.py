@@ -1,4 +1,4 @@
-"""Sandbox endpoints for packages: list, status, unsupply, split, tracking number."""
+"""Sandbox endpoints for packages: list, status update, unsupply (splits: splits_api.py)."""
 
 from __future__ import annotations
 
@@ -172,6 +172,8 @@ def update_package(sb: TrendyolSandbox, package_id: str, body: dict[str, Any]) -
 
 def unsupply(sb: TrendyolSandbox, package_id: str, body: dict[str, Any]) -> None:
     pkg = _package(sb, package_id)
+    if pkg["shipmentPackageId"] in sb.pending_splits:  # inferred, see splits_api
+        raise _err(400, "package.split.in.progress", "Paket için bölme işlemi devam ediyor")
     if pkg["status"] not in ("Created", "Picking", "Invoiced"):
         raise _err(400, "package.not.unsuppliable", NOT_UPDATABLE)
     if body.get("reasonId") not in UNSUPPLY_REASONS:
@@ -209,12 +211,17 @@ def _units(line: dict[str, Any], start: int, count: int) -> dict[str, Any]:
 
 
 def _child(
-    sb: TrendyolSandbox, origin: dict[str, Any], lines: list[dict[str, Any]], *, created_by: str
+    sb: TrendyolSandbox,
+    origin: dict[str, Any],
+    lines: list[dict[str, Any]],
+    *,
+    created_by: str,
+    pid: int | None = None,
 ) -> int:
     child = copy.deepcopy(origin)
     for key in ("cancelledBy", "cancelReason", "cancelReasonCode"):
         child.pop(key, None)
-    pid = sb.new_id()
+    pid = pid or sb.new_id()
     status = origin["packageHistories"][-2]["status"] if created_by == "cancel" else "Created"
     for line in lines:
         line["orderLineItemStatusName"] = status
@@ -242,83 +249,6 @@ def _child(
     return pid
 
 
-def split(sb: TrendyolSandbox, package_id: str, groups: list[list[Any]]) -> None:
-    pkg = _package(sb, package_id)
-    if pkg["status"] not in ("Created", "Picking"):
-        raise _err(400, "package.not.splittable", "Sadece Created/Picking paketler bölünebilir")
-    by_id = {int(line["lineId"]): line for line in pkg["lines"]}
-    flat = [_int(i, "orderLineId") for group in groups for i in group]
-    if not groups or any(not group for group in groups) or len(flat) != len(set(flat)):
-        raise _err(400, "invalid.split.groups", "Bölme grupları boş olamaz ve çakışamaz")
-    if not set(flat) <= set(by_id):
-        raise _err(400, "line.not.found", "Bölme grubu pakette olmayan satır içeriyor")
-    rest = [i for i in by_id if i not in set(flat)]
-    parts = [[int(i) for i in group] for group in groups] + ([rest] if rest else [])
-    if len(parts) < 2:
-        raise _err(400, "invalid.split", "Paket en az iki pakete bölünmelidir")
-    sb.set_status(pkg["shipmentPackageId"], "UnPacked")
-    for part in parts:
-        _child(sb, pkg, [copy.deepcopy(by_id[i]) for i in part], created_by="split")
-
-
-def split_by_quantity(sb: TrendyolSandbox, package_id: str, body: dict[str, Any]) -> None:
-    """``split-packages``: each group lists ``{orderLineId, quantities}``; units left out
-    travel together in one more package, as Trendyol's docs say."""
-    pkg = _package(sb, package_id)
-    if pkg["status"] not in ("Created", "Picking"):
-        raise _err(400, "package.not.splittable", "Sadece Created/Picking paketler bölünebilir")
-    groups = body.get("splitPackages")
-    if not isinstance(groups, list) or not groups:
-        raise _err(400, "splitPackages.required", "splitPackages zorunludur")
-    by_id = {int(line["lineId"]): line for line in pkg["lines"]}
-    taken = dict.fromkeys(by_id, 0)
-    parts: list[list[dict[str, Any]]] = []
-    for group in groups:
-        details = group.get("packageDetails") if isinstance(group, dict) else None
-        if not isinstance(details, list) or not details:
-            raise _err(400, "invalid.split.groups", "Bölme grupları boş olamaz ve çakışamaz")
-        part = []
-        for detail in details:
-            line_id = _int(detail.get("orderLineId"), "orderLineId")
-            quantity = _int(detail.get("quantities"), "quantities")
-            if line_id not in by_id:
-                raise _err(400, "line.not.found", "Bölme grubu pakette olmayan satır içeriyor")
-            if quantity < 1 or taken[line_id] + quantity > by_id[line_id]["quantity"]:
-                raise _err(400, "invalid.quantities", "Bölünen adet satır adedini aşamaz")
-            part.append(_units(by_id[line_id], taken[line_id], quantity))
-            taken[line_id] += quantity
-        parts.append(part)
-    rest = [
-        _units(line, taken[i], line["quantity"] - taken[i])
-        for i, line in by_id.items()
-        if taken[i] < line["quantity"]
-    ]
-    parts += [rest] if rest else []
-    if len(parts) < 2:
-        raise _err(400, "invalid.split", "Paket en az iki pakete bölünmelidir")
-    sb.set_status(pkg["shipmentPackageId"], "UnPacked")
-    for part in parts:
-        _child(sb, pkg, part, created_by="split")
-
-
-def tracking_number(sb: TrendyolSandbox, package_id: str, body: dict[str, Any]) -> None:
-    pkg = _package(sb, package_id)
-    number = str(body.get("trackingNumber") or "").strip()
-    if not number:
-        raise _err(400, "trackingNumber.required", "trackingNumber zorunludur")
-    meta = sb.meta[pkg["shipmentPackageId"]]
-    if (
-        pkg["status"] not in ("Created", "Picking", "Invoiced")
-        or meta.get("ty_tracking")
-        or meta.get("seller_tracking")
-    ):
-        raise _err(400, "shipment.not.updatable", NOT_UPDATABLE)
-    pkg["cargoTrackingNumber"] = number
-    pkg["lastModifiedDate"] = sb.now_ms()
-    meta["seller_tracking"] = True
-    sb.schedule(pkg["shipmentPackageId"])
-
-
 def add_routes(sb: TrendyolSandbox, app: FastAPI) -> None:
     root = "/integration/order/sellers/{sellerId}"
     pkg_path = root + "/shipment-packages/{packageId}"
@@ -336,25 +266,4 @@ def add_routes(sb: TrendyolSandbox, app: FastAPI) -> None:
     @app.put(pkg_path + "/items/unsupplied", dependencies=[Depends(sb.guard("PUT unsupplied"))])
     async def put_unsupplied(packageId: str, body: dict[str, Any]) -> Response:
         unsupply(sb, packageId, body)
-        return Response(status_code=200)
-
-    @app.post(pkg_path + "/split", dependencies=[Depends(sb.guard("POST split"))])
-    async def post_split(packageId: str, body: dict[str, Any]) -> Response:
-        split(sb, packageId, [body.get("orderLineIds") or []])
-        return Response(status_code=200)
-
-    @app.post(pkg_path + "/multi-split", dependencies=[Depends(sb.guard("POST split"))])
-    async def post_multi_split(packageId: str, body: dict[str, Any]) -> Response:
-        groups = [g.get("orderLineIds") or [] for g in body.get("splitGroups") or []]
-        split(sb, packageId, groups)
-        return Response(status_code=200)
-
-    @app.post(pkg_path + "/split-packages", dependencies=[Depends(sb.guard("POST split"))])
-    async def post_split_packages(packageId: str, body: dict[str, Any]) -> Response:
-        split_by_quantity(sb, packageId, body)
-        return Response(status_code=200)
-
-    @app.put(pkg_path + "/update-tracking-number", dependencies=[Depends(sb.guard("PUT tracking"))])
-    async def put_tracking(packageId: str, body: dict[str, Any]) -> Response:
-        tracking_number(sb, packageId, body)
         return Response(status_code=200)

@@ -1,7 +1,30 @@
-"""Sandbox endpoints for approved products, price-and-inventory batches and batch results."""
+"""Sandbox endpoints for approved products, price-and-inventory batches and batch results.
+
+filterApprovedProductsInventoryAndPrice, ``GET /integration/product/sellers/{sellerId}/products/
+approved/inventory-and-price`` [Trendyol API reference page "Ürün Filtreleme - Onaylı Ürün
+Stok ve Fiyat", https://developers.trendyol.com/reference/filterapprovedproductsinventoryandprice,
+updated 2026-08-10, as downloaded into a public repository on 2026-09-28]:
+
+- query ``barcode``, ``barcodes`` (at most 50; accepted repeated or comma-separated),
+  ``contentId``, ``stockCode``, ``productMainId``, ``status`` (archived, blacklisted, locked,
+  onSale, notOnSale), ``page``, ``size`` (at most 100), ``orderByDirection`` (asc/desc on the
+  seller's creation date), ``nextPageToken``;
+- ``page × size`` at most 10,000; past that the ``nextPageToken`` answered leads on (only
+  when there are more than 10,000 contents);
+- answer ``{totalElements, totalPages, page, size, nextPageToken, content:[{contentId,
+  productMainId, variants:[{variantId, barcode, salePrice, listPrice, quantity, stockCode,
+  stockLastModifiedDate}]}]}``; ``stockLastModifiedDate`` is null until the stock was updated;
+- errors as ``{errors:[{key, message, errorCode}]}``.
+
+Inferred: the default ``size`` (50, as filterApprovedProducts) and the token's form (the last
+content id served, opaque to callers); archived, blacklisted and locked products are not
+modelled here, so those filters match nothing.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import uuid
@@ -15,6 +38,9 @@ if TYPE_CHECKING:
     from .app import TrendyolSandbox
 
 MAX_ITEMS = 1000
+MAX_BARCODES = 50
+PRODUCT_STATUSES = frozenset({"archived", "blacklisted", "locked", "onSale", "notOnSale"})
+PAGE_WINDOW = 10_000
 MAX_STOCK = 20_000
 DUPLICATE_WINDOW = timedelta(minutes=15)
 DUPLICATE_MESSAGE = "15 dakika boyunca aynı isteği tekrarlı olarak atamazsınız!"
@@ -94,6 +120,102 @@ def list_products(sb: TrendyolSandbox, request: Request) -> dict[str, Any]:
     }
 
 
+def _bad(key: str, message: str) -> Exception:
+    return _err(400, key, message)
+
+
+def _query_int(value: str | None, name: str, default: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        return int(str(value))
+    except ValueError:
+        raise _bad(f"invalid.{name}", f"{name} bir tam sayı olmalıdır") from None
+
+
+def inventory_and_price(sb: TrendyolSandbox, request: Request) -> dict[str, Any]:
+    q = request.query_params
+    page = _query_int(q.get("page"), "page", 0)
+    size = _query_int(q.get("size"), "size", 50)
+    if not 1 <= size <= 100:
+        raise _bad("invalid.size", "size en fazla 100 olabilir")
+    if page < 0 or page * size > PAGE_WINDOW:
+        raise _bad("invalid.page", "page x size en fazla 10.000 olabilir")
+    barcodes = [b for raw in q.getlist("barcodes") for b in raw.split(",") if b.strip()]
+    if len(barcodes) > MAX_BARCODES:
+        raise _bad("invalid.barcodes", f"En fazla {MAX_BARCODES} barkod sorgulanabilir")
+    status = q.get("status")
+    if status and status not in PRODUCT_STATUSES:
+        raise _bad("invalid.status", f"status şunlardan biri olmalı: {sorted(PRODUCT_STATUSES)}")
+    direction = q.get("orderByDirection") or "asc"
+    if direction not in ("asc", "desc"):
+        raise _bad("invalid.orderByDirection", "orderByDirection asc veya desc olmalıdır")
+    content_id = _query_int(q.get("contentId"), "contentId", 0) or None
+    items = sorted(sb.products.values(), key=lambda p: p["contentId"], reverse=direction == "desc")
+
+    def wanted(product: dict[str, Any]) -> bool:
+        variant = product["variants"][0]
+        checks = (
+            (q.get("barcode"), variant["barcode"]),
+            (q.get("stockCode"), variant["stockCode"]),
+            (q.get("productMainId"), product["productMainId"]),
+        )
+        if any(given and given != value for given, value in checks):
+            return False
+        if barcodes and variant["barcode"] not in barcodes:
+            return False
+        if content_id is not None and product["contentId"] != content_id:
+            return False
+        if status in ("onSale", "notOnSale"):
+            return bool(variant["onSale"]) == (status == "onSale")
+        return status is None  # archived, blacklisted, locked: none here
+
+    items = [p for p in items if wanted(p)]
+    total = len(items)
+    token = q.get("nextPageToken")
+    if token:
+        try:
+            after = int(base64.urlsafe_b64decode(token.encode()).decode())
+        except (ValueError, UnicodeDecodeError, binascii.Error):
+            raise _bad("invalid.nextPageToken", "nextPageToken geçersiz") from None
+        ahead = [p for p in items if (p["contentId"] > after) == (direction == "asc")]
+        content = ahead[:size]
+    else:
+        content = items[page * size : (page + 1) * size]
+    more = bool(content) and items.index(content[-1]) < total - 1
+    next_token = (
+        base64.urlsafe_b64encode(str(content[-1]["contentId"]).encode()).decode()
+        if total > PAGE_WINDOW and more
+        else None
+    )
+    return {
+        "totalElements": total,
+        "totalPages": page_count(total, size) if total else 0,
+        "page": page,
+        "size": size,
+        "nextPageToken": next_token,
+        "content": [
+            {
+                "contentId": p["contentId"],
+                "productMainId": p["productMainId"],
+                "variants": [
+                    {
+                        "variantId": v["variantId"],
+                        "barcode": v["barcode"],
+                        "salePrice": v["price"]["salePrice"],
+                        "listPrice": v["price"]["listPrice"],
+                        "quantity": v["stock"]["quantity"],
+                        "stockCode": v["stockCode"],
+                        "stockLastModifiedDate": v["stock"].get("lastModifiedDate"),
+                    }
+                    for v in p["variants"]
+                ],
+            }
+            for p in content
+        ],
+    }
+
+
 def _check_item(sb: TrendyolSandbox, item: dict[str, Any]) -> list[str]:
     product = sb.products.get(str(item.get("barcode")))
     if product is None:
@@ -134,6 +256,7 @@ def price_and_inventory(sb: TrendyolSandbox, body: dict[str, Any]) -> dict[str, 
         if not reasons:
             variant = sb.products[str(item["barcode"])]["variants"][0]
             variant["stock"]["quantity"] = item["quantity"]
+            variant["stock"]["lastModifiedDate"] = sb.now_ms()
             for key in ("salePrice", "listPrice"):
                 if item.get(key) is not None:
                     variant["price"][key] = item[key]
@@ -176,6 +299,13 @@ def add_routes(sb: TrendyolSandbox, app: FastAPI) -> None:
     @app.get(product_root + "/products/approved", dependencies=[Depends(sb.guard("GET products"))])
     async def get_products(request: Request) -> dict[str, Any]:
         return list_products(sb, request)
+
+    @app.get(
+        product_root + "/products/approved/inventory-and-price",
+        dependencies=[Depends(sb.guard("GET products/inventory-and-price"))],
+    )
+    async def get_inventory_and_price(request: Request) -> dict[str, Any]:
+        return inventory_and_price(sb, request)
 
     @app.post(
         "/integration/inventory/sellers/{sellerId}/products/price-and-inventory",
