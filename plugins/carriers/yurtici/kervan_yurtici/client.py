@@ -3,6 +3,15 @@
 Envelopes are built and parsed with lxml. The operation element is in the service namespace
 (``ship:``); its children are unqualified. Business errors come back inside HTTP 200
 (``outFlag`` and per-key ``errCode``); malformed requests get a SOAP ``Fault``.
+
+How answers map to errors (sources in the sandbox's docstring):
+
+* ``errCode`` 1625/1626/80265 (wrong web-service user or password) → :class:`AuthError`, never
+  retried: a person must fix the connection's settings;
+* ``outFlag`` 2 or ``errCode`` 936 anywhere ("Beklenmeyen bir hata oluştu", an unexpected error on
+  Yurtiçi's side) → :class:`RemoteUnavailableError`, retried later;
+* ``outFlag`` 1 without per-key details → :class:`RemoteRejectedError` carrying the ``errCode``;
+  per-key ``errCode`` s are the caller's to read.
 """
 
 from __future__ import annotations
@@ -31,6 +40,13 @@ TEST_ENDPOINT = "https://testws.yurticikargo.com/KOPSWebServices/ShippingOrderDi
 
 #: errCode values that mean the web-service user or password is wrong
 AUTH_CODES = frozenset({"1625", "1626", "80265"})
+#: "Beklenmeyen bir hata oluştu. Yurtiçi Kargo ile irtibata geçiniz": unexpected, temporary
+ERR_UNEXPECTED = "936"
+OUT_FLAG_UNEXPECTED = "2"
+#: saveReturnShipmentCode: the code is registered already
+ERR_RETURN_CODE_EXISTS = "82655"
+#: cancelReturnShipmentCode: no such (live) code
+ERR_RETURN_CODE_UNKNOWN = "82656"
 ERR_DUPLICATE_CARGO_KEY = "60020"
 ERR_CARGO_KEY_NOT_FOUND = "80859"
 #: on cancel: the key is not (or no longer) the sender's / already cancelled
@@ -192,6 +208,33 @@ class YurticiClient(ApiClient):
         response = await self._call("cancelShipment", body, idempotent=True)
         return self.parse(response, "cancelShipment")
 
+    async def save_return_shipment_code(
+        self, field_name: str, return_code: str, start: str, end: str, max_count: int
+    ) -> Result:
+        """``saveReturnShipmentCode``: register ``return_code`` for special field ``field_name``,
+        usable ``max_count`` times from ``start`` to ``end`` (``yyyyMMdd``). Re-sending is
+        harmless (82655, "already registered"), so it may be retried."""
+        body: list[Node] = [
+            *self._credentials("wsLanguage"),
+            ("fieldName", field_name),
+            ("returnCode", return_code),
+            ("startDate", start),
+            ("endDate", end),
+            ("maxCount", str(max_count)),
+        ]
+        response = await self._call("saveReturnShipmentCode", body, idempotent=True)
+        return self.parse(response, "saveReturnShipmentCode")
+
+    async def cancel_return_shipment_code(self, field_name: str, return_code: str) -> Result:
+        """``cancelReturnShipmentCode``; cancelling twice answers 82656 (no such code)."""
+        body: list[Node] = [
+            *self._credentials("wsLanguage"),
+            ("fieldName", field_name),
+            ("returnCode", return_code),
+        ]
+        response = await self._call("cancelReturnShipmentCode", body, idempotent=True)
+        return self.parse(response, "cancelReturnShipmentCode")
+
     # -- wire ------------------------------------------------------------------------------
 
     async def _call(self, operation: str, body: Sequence[Node], **kw: Any) -> httpx.Response:
@@ -253,24 +296,43 @@ class YurticiClient(ApiClient):
         return result
 
     def _raise_for_result(self, result: Result) -> None:
-        codes = {result.fields.get("errCode")} | {d.get("errCode") for d in result.details}
-        if codes & AUTH_CODES:
+        codes = {
+            code
+            for code in (result.fields.get("errCode"), *(d.get("errCode") for d in result.details))
+            if code
+        }
+        said = result.out_result or "no message"
+        if found := codes & AUTH_CODES:
             raise AuthError(
-                f"yurtici refused the web-service user: {result.out_result or 'auth error'}",
+                f"yurtici refused the web-service user (errCode {min(found)}: {said}); check the "
+                "connection's username and password (wsUserName/wsPassword, not the Yurtiçi "
+                "website login) and that the endpoint is the one they belong to (test accounts "
+                "work on testws.yurticikargo.com only); live calls must also come from an "
+                "outgoing IP address registered with Yurtiçi",
                 remote=self.remote_name,
+                detail={"errCode": min(found), "operation": result.operation},
+            )
+        if result.out_flag == OUT_FLAG_UNEXPECTED or ERR_UNEXPECTED in codes:
+            raise RemoteUnavailableError(
+                f"yurtici had an unexpected error on {result.operation} (outFlag "
+                f"{result.out_flag or '?'}, errCode {ERR_UNEXPECTED if ERR_UNEXPECTED in codes else '?'}"
+                f": {said}); it will be retried; if it persists, Yurtiçi's IT must look at it",
+                remote=self.remote_name,
+                detail={"errCode": ERR_UNEXPECTED, "operation": result.operation},
             )
         if result.out_flag == "0" or result.details:
             return  # per-key errors are the caller's to read
-        if result.out_flag not in ("1", "2"):
+        if result.out_flag != "1":
             raise InvalidResponseError(
                 f"yurtici {result.operation} answer has no outFlag", remote=self.remote_name
             )
-        message = result.out_result or "unknown error"
-        cls = RemoteUnavailableError if result.out_flag == "2" else RemoteRejectedError
-        kw: dict[str, Any] = {"remote": self.remote_name}
-        if cls is RemoteRejectedError:
-            kw["remote_message"] = message
-        raise cls(f"yurtici {result.operation} failed: {message}", **kw)
+        code = result.fields.get("errCode") or None
+        raise RemoteRejectedError(
+            f"yurtici {result.operation} failed: {said}" + (f" ({code})" if code else ""),
+            remote=self.remote_name,
+            remote_message=result.out_result,
+            detail={"errCode": code, "operation": result.operation},
+        )
 
 
 def _parse_xml(content: bytes, remote: str) -> etree._Element:

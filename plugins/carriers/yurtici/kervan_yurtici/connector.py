@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
 from typing import ClassVar
@@ -24,6 +24,8 @@ from .client import (
     CANCEL_GONE_CODES,
     ERR_CARGO_KEY_NOT_FOUND,
     ERR_DUPLICATE_CARGO_KEY,
+    ERR_RETURN_CODE_EXISTS,
+    ERR_RETURN_CODE_UNKNOWN,
     YurticiClient,
 )
 from .label import label_for
@@ -212,3 +214,47 @@ class Yurtici(Carrier):
             )
         job_id = detail.get("jobId")
         return RemoteRef(remote_id=mapping.doc_id(detail) or (job_id if job_id != "0" else None))
+
+    # -- return codes (extra: no role method yet) ------------------------------------------
+
+    async def create_return_code(
+        self, code: str, *, valid_from: date, valid_until: date, max_uses: int = 1
+    ) -> RemoteRef:
+        """Register ``code`` as a return code (``saveReturnShipmentCode``): a buyer who gives it
+        at a Yurtiçi branch sends the parcel back on the seller's account, up to ``max_uses``
+        times from ``valid_from`` to ``valid_until``. Registering the same code again is
+        ``already_done`` (82655), so a lost answer may be re-sent."""
+        if not code.strip():
+            raise InvalidInputError(
+                "a yurtici return code cannot be empty",
+                errors=[{"loc": ["code"], "msg": "empty"}],
+            )
+        if max_uses < 1 or valid_until < valid_from:
+            raise InvalidInputError(
+                "a yurtici return code needs max_uses >= 1 and valid_until >= valid_from",
+                errors=[{"loc": ["max_uses", "valid_until"], "msg": "out of range"}],
+            )
+        try:
+            await self.client.save_return_shipment_code(
+                self.settings.return_code_field,
+                code,
+                valid_from.strftime("%Y%m%d"),
+                valid_until.strftime("%Y%m%d"),
+                max_uses,
+            )
+        except RemoteRejectedError as exc:
+            if exc.detail.get("errCode") == ERR_RETURN_CODE_EXISTS:
+                return RemoteRef(remote_id=code, already_done=True)
+            raise
+        return RemoteRef(remote_id=code)
+
+    async def cancel_return_code(self, code: str) -> RemoteRef:
+        """Withdraw a return code (``cancelReturnShipmentCode``); an unknown or already
+        cancelled code (82656) is ``already_done``."""
+        try:
+            await self.client.cancel_return_shipment_code(self.settings.return_code_field, code)
+        except RemoteRejectedError as exc:
+            if exc.detail.get("errCode") == ERR_RETURN_CODE_UNKNOWN:
+                return RemoteRef(remote_id=code, already_done=True)
+            raise
+        return RemoteRef(remote_id=code)

@@ -75,19 +75,51 @@ NO_INSTALMENTS, SINGLE_CHARGE_ALLOWED = "0", "1"
 NO_DOCUMENT_ID = "0"
 
 
-def cod_document_id(package: Package) -> str:
-    """A numeric ``ttDocumentId`` (an ``xs:long``) for a cash-on-delivery shipment.
+#: ``ttDocumentId`` is at most 12 digits (``string(12)``/``Long(12)`` in the public field tables;
+#: the sandbox answers 82508 to a longer one)
+COD_DOCUMENT_DIGITS = 12
 
-    It is the COD invoice number: the digits of our invoice number when it ends in digits (a
-    GİB number is a 3-character series and 13 digits, e.g. ``KRV2026000000001`` → 2026000000001),
-    otherwise a number derived from the cargo key (sha256, first 12 decimal digits), so the same
-    package always sends the same id and a re-sent create stays idempotent.
+
+def cod_document_id(package: Package) -> str:
+    """A numeric ``ttDocumentId`` (an ``xs:long`` of at most 12 digits) for a COD shipment.
+
+    It is the COD invoice number: the last 12 digits of our invoice number when it ends in digits
+    (a GİB number is a 3-character series, the year and a 9-digit sequence, e.g.
+    ``KRV2026000000001`` → 026000000001 → 26000000001: the year's last three digits and the
+    sequence), otherwise a number derived from the cargo key (sha256, 12 decimal digits), so the
+    same package always sends the same id and a re-sent create stays idempotent.
     """
-    match = re.search(r"(\d{1,18})$", package.invoice_number or "")
-    if match and int(match.group(1)) > 0:
-        return str(int(match.group(1)))
+    match = re.search(r"(\d+)$", package.invoice_number or "")
+    if match and (number := int(match.group(1)[-COD_DOCUMENT_DIGITS:])) > 0:
+        return str(number)
     digest = hashlib.sha256(package.cargo_key.encode()).hexdigest()
-    return str(int(digest, 16) % 10**12 or 1)
+    return str(int(digest, 16) % 10**COD_DOCUMENT_DIGITS or 1)
+
+
+#: ``receiverAddress`` bounds: 10–200 keeps inside every public source (5–200, 10–500)
+ADDRESS_MIN, ADDRESS_MAX = 10, 200
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def receiver_address(package: Package) -> str:
+    """The street address without the city and district, which go in ``cityName``/``townName``
+    (public clients: "do not include city/district here"); a very short one keeps them so the
+    text reaches the documented minimum."""
+    address = package.address
+    lines = ", ".join(
+        p
+        for p in (*address.lines, *([address.neighbourhood] if address.neighbourhood else []))
+        if p.strip()
+    )
+    if len(lines) < ADDRESS_MIN:
+        lines = f"{lines}, {address.district}/{address.city}".strip(", ")
+    return lines[:ADDRESS_MAX]
+
+
+def email(value: str | None) -> str | None:
+    """The receiver's e-mail when it looks like one (a malformed one would refuse the whole
+    shipment with 82515; it only feeds Yurtiçi's notifications)."""
+    return value if value and len(value) <= 200 and _EMAIL.fullmatch(value) else None
 
 
 def shipping_order(package: Package, *, desi: Decimal) -> list[Node]:
@@ -99,7 +131,6 @@ def shipping_order(package: Package, *, desi: Decimal) -> list[Node]:
     """
     address = package.address
     receiver = package.receiver
-    lines = ", ".join([*address.lines, *([address.neighbourhood] if address.neighbourhood else [])])
     phone = _phone(address.phone or receiver.phone)
     cod = package.cod_amount
     is_cod = cod is not None and cod > 0
@@ -107,13 +138,13 @@ def shipping_order(package: Package, *, desi: Decimal) -> list[Node]:
         ("cargoKey", package.cargo_key),
         ("invoiceKey", (package.invoice_number or package.cargo_key)[:20]),
         ("receiverCustName", receiver.display_name[:100]),
-        ("receiverAddress", f"{lines}, {address.district}/{address.city}"[:500]),
+        ("receiverAddress", receiver_address(package)),
         ("cityName", address.city[:40]),
         ("townName", address.district[:40]),
         ("receiverPhone1", phone),
-        ("emailAddress", receiver.email),
+        ("emailAddress", email(receiver.email)),
         ("taxOfficeId", NO_TAX_OFFICE_ID),
-        ("taxNumber", receiver.tax_id if not receiver.is_placeholder else None),
+        ("taxNumber", receiver.tax_id[:15] if not receiver.is_placeholder else None),
         ("taxOfficeName", (receiver.tax_office or None) and receiver.tax_office[:60]),
         ("desi", _number(desi)),
         ("kg", _number(package.weight_kg)),

@@ -2,28 +2,56 @@
 
 Requests are parsed and answers built with lxml, in the shapes third-party clients show
 (see the README): the operation in the ``ship:`` namespace with unqualified children,
-``userLanguage`` on create/cancel and ``wsLanguage`` on query, errors inside HTTP 200
-(``outFlag`` + ``errCode``), a SOAP ``Fault`` (HTTP 500) for requests it cannot read.
+``userLanguage`` on create/cancel and ``wsLanguage`` on query and the return-code operations,
+errors inside HTTP 200 (``outFlag`` + ``errCode``), a SOAP ``Fault`` (HTTP 500) for requests it
+cannot read.
 
 Shipments move on the sandbox clock: ``NOP`` until the branch scans the cargo key
 (``pickup_after``), then ``ISR`` with a ``docId``, then ``IND`` through the network, out for
 delivery, and ``DLV``. Cancelled shipments stop. Tests may force a stage with :meth:`force`.
 
-Request validation follows the WSDL's types (``ShippingOrderDispatcherServices.xsd`` beside this
-module): element order, required elements and XML Schema types of ``createShipment``,
-``queryShipment`` and ``cancelShipment``. A body that does not fit gets a ``soap:Client`` fault
-("Unmarshalling Error", HTTP 500), what a JAX-WS endpoint answers. Answer VOs follow the WSDL's
-sequences too: ``docId`` only in ``shippingDeliveryItemDetailVO``; ``shippingCancelDetailVO``
-always carries ``docId`` and ``jobId`` (``xs:long``, 0 when there is none).
+Rules and their sources:
 
-Sources: ../shared/reference/apis.md §8.2 and "Corrections and additions (2026-12-02)"; the types
-as classes generated from the real WSDL show them (GitHub ``wprtrkcllpoc/tcll-poc``,
-``src/main/java/tr/com/yurticikargo/shippingorderdispatcherservices/ShippingOrderVO.java``,
-``ShippingCancelDetailVO.java``, ``ShippingDeliveryDetailVO.java``, ``QueryShipment.java``,
-``CancelShipment.java``, ``CreateShipment.java``). Meaning of ``dcCreditRule`` (0 = the receiver must
-choose instalments, 1 = a single charge is allowed) and ``dcSelectedCredit`` (number of instalments):
-comments in public PHP/VB clients of the service. Not modelled yet: errCode 936 / ``outFlag`` 2
-(no primary source says when they occur), ``saveReturnShipmentCode``, city/town checks.
+* **Types and order.** Requests are validated against the WSDL's types
+  (``ShippingOrderDispatcherServices.xsd`` beside this module, written from the WSDL in GitHub
+  ``wprtrkcllpoc/tcll-poc``, ``src/main/resources/wsdl/KOPSWebServices.wsdl``, and the classes
+  generated from it): element order, required elements and XML Schema types of every operation.
+  A body that does not fit gets a ``soap:Client`` fault ("Unmarshalling Error", HTTP 500), what a
+  JAX-WS endpoint answers. *Doubt:* an ERPNext integration (``logedosoft/Yurtici-Kargo-ERPNext``,
+  ``utils.py``) sends ``receiverPhone1`` before ``cityName`` and leaves out ``taxOfficeId``,
+  ``ttDocumentId``, ``dcSelectedCredit`` and ``dcCreditRule``; an unvalidating JAXB endpoint
+  accepts that, so the real service may be more lenient than the WSDL. The sandbox follows the
+  WSDL, and the connector sends what the WSDL asks.
+* **Answer shapes.** Answers follow the WSDL's answer types (the same XSD): a result VO is
+  ``outFlag``, ``outResult``, ``errCode`` (only on a request-level error), then ``count`` and
+  ``jobId`` (create) or ``count`` and ``senderCustId`` (query, cancel), always present because
+  the WSDL makes them required ``xs:long`` s (0 on an error); ``docId`` only in
+  ``shippingDeliveryItemDetailVO``, whose fields come in the WSDL's order; the cancel detail
+  always carries ``docId`` and ``jobId``. The conformance suite validates every answer.
+* **outFlag.** 0 when at least one order of a createShipment went through, 1 when all failed, 2
+  on an unexpected error (``tcgunel/omniship-yurtici`` README "Response Format"; the knowledge
+  file ``eneshenderson/YurticiKargo-Api`` ``.github/copilot-instructions.md``: "0=OK, 1=Hata,
+  2=Beklenmeyen").
+* **errCode 936** is "Beklenmeyen bir hata oluştu. Yurtiçi Kargo ile irtibata geçiniz" (an
+  unexpected error: contact Yurtiçi's IT), in the error tables of createShipment, cancelShipment
+  and queryShipment (the knowledge file's and its ``go/README.md``, ``tcgunel/omniship-yurtici``,
+  a falcon/zeep proxy's ``reference.py``; ../shared/reference/apis.md §8.2 "936 unexpected").
+  No source says when it happens, so the sandbox answers it when told to (:meth:`unexpected`) or
+  for a configurable share of requests (``unexpected_share``, default 0): ``outFlag`` 2,
+  ``outResult`` the message above, ``errCode`` 936, nothing done.
+* **Authentication.** A wrong ``wsUserName``/``wsPassword`` is ``outFlag`` 1 with ``errCode`` 1625
+  at the result level, inside HTTP 200 (apis.md §8.2 lists 1625, 1626 and 80265 as the auth codes,
+  from an unattributed client; the ERPNext integration reads such an answer as "outFlag=1 …
+  errCode" on the result VO). A missing language element answers "Web servis kullanıcı dili boş
+  olamaz." (the knowledge file).
+* **Business checks of a ShippingOrderVO** (lengths, formats, cash on delivery; codes 60017–60020,
+  80859, 82500–82518): :mod:`kervan_yurtici.order_rules`, which names each rule's source. City and
+  town names are not checked against a list: no source documents such an error, and Yurtiçi's
+  documented flow has the branch decide the delivery address when it scans the cargo key.
+* **Return codes** (``saveReturnShipmentCode``, ``cancelReturnShipmentCode``):
+  :mod:`kervan_yurtici.sandbox_returns`.
+* **Query/cancel codes** 80859, 82519, 82520, 82526, 82527 and the ``operationStatus`` /
+  ``operationCode`` table: apis.md §8.2 and the knowledge file.
 """
 
 from __future__ import annotations
@@ -42,6 +70,9 @@ from lxml import etree
 
 from .client import SHIP_NS, SOAP_NS, children, local, text
 from .mapping import TR_TIME
+from .order_rules import order_refusal
+from .sandbox_returns import MESSAGES as RETURN_CODE_MESSAGES
+from .sandbox_returns import RETURN_CODE_FIELDS, ReturnCodes
 
 PATH = "/KOPSWebServices/ShippingOrderDispatcherServices"
 #: the request types from the WSDL (see the XSD's header for its source)
@@ -86,12 +117,22 @@ OPERATION_MESSAGES = {
     "DLV": "Kargo Teslim Edilmiştir.",
     "CNL": "Kargo Çıkışı Engellendi.",
 }
-REQUIRED = (
-    ("cargoKey", "80859", "Kargo anahtarı bulunamadı"),
-    ("invoiceKey", "60017", "Fatura anahtarı bulunamadı"),
-    ("receiverCustName", "60018", "Alıcı adı bulunamadı"),
-    ("receiverAddress", "60019", "Alıcı adresi bulunamadı"),
-)
+#: errCode 936 and its message (see the module docstring)
+UNEXPECTED = ("936", "Beklenmeyen bir hata oluştu. Yurtiçi Kargo ile irtibata geçiniz.")
+#: operation → (handler name, language element, result VO, the result VO's required longs)
+OPERATIONS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
+    "createShipment": ("_create", "userLanguage", "ShippingOrderResultVO", ("count", "jobId")),
+    "queryShipment": ("_query", "wsLanguage", "ShippingDeliveryVO", ("count", "senderCustId")),
+    "cancelShipment": (
+        "_cancel",
+        "userLanguage",
+        "ShippingOrderResultVO",
+        ("count", "senderCustId"),
+    ),
+    "saveReturnShipmentCode": ("_save_return_code", "wsLanguage", "ExtendedBaseResultVO", ()),
+    "cancelReturnShipmentCode": ("_cancel_return_code", "wsLanguage", "ExtendedBaseResultVO", ()),
+}
+SENDER_CUST_ID = "1010954"
 
 
 @dataclass
@@ -118,9 +159,23 @@ class SimShipment:
 class YurticiSandbox(Sandbox):
     name = "yurtici"
 
-    def __init__(self, *, clock: SimClock | None = None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        clock: SimClock | None = None,
+        seed: int = 0,
+        unexpected_share: float = 0.0,
+        collection_types: frozenset[str] = frozenset({"0", "1"}),
+        return_code_fields: frozenset[str] = RETURN_CODE_FIELDS,
+    ) -> None:
         self.shipments: dict[str, SimShipment] = {}
         self.envelopes: list[bytes] = []  # every request body, for element-by-element checks
+        #: share of requests answered with errCode 936 (outFlag 2), drawn from the seeded random
+        self.unexpected_share = unexpected_share
+        #: cash-on-delivery types the sender's contract allows (0 cash, 1 card; else 82512)
+        self.collection_types = collection_types
+        self.return_codes = ReturnCodes(return_code_fields)
+        self._unexpected: list[str | None] = []
         self._job = 1000
         super().__init__(clock=clock, seed=seed)
 
@@ -146,6 +201,10 @@ class YurticiSandbox(Sandbox):
         else:
             # shift creation back so the timeline reaches the stage exactly now
             shipment.created_at = min(shipment.created_at, now - TIMELINE[STAGE_OF[status]][0])
+
+    def unexpected(self, operation: str | None = None, *, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``operation`` (any when None) with errCode 936."""
+        self._unexpected.extend([operation] * times)
 
     def seed_scenario(self, scenario: Any) -> None:  # a kervan.scenario.Scenario
         """Nothing to seed: Yurtiçi learns of shipments when they are created."""
@@ -180,31 +239,35 @@ class YurticiSandbox(Sandbox):
                 f"Cannot find dispatch method for {{{etree.QName(operation).namespace}}}{local(operation)}",
             )
         name = local(operation)
-        handlers = {
-            "createShipment": (self._create, "userLanguage", "ShippingOrderResultVO"),
-            "queryShipment": (self._query, "wsLanguage", "ShippingDeliveryVO"),
-            "cancelShipment": (self._cancel, "userLanguage", "ShippingOrderResultVO"),
-        }
-        if name not in handlers:
+        if name not in OPERATIONS:
             return fault("soap:Client", f"Cannot find dispatch method for {{{SHIP_NS}}}{name}")
-        handler, language, vo_name = handlers[name]
+        handler, language, vo_name, longs = OPERATIONS[name]
         if problem := schema_problem(operation):
             # what a JAX-WS endpoint answers when the body does not unmarshal into the WSDL's types
             return fault("soap:Client", f"Unmarshalling Error: {problem}")
         vo = etree.Element(vo_name)
         if text(operation, "wsUserName") != USERNAME or text(operation, "wsPassword") != PASSWORD:
-            _fill(vo, outFlag="1", outResult="Kullanıcı adı veya şifre hatalı.", errCode="1625")
+            _head(vo, longs, "1", "Kullanıcı adı veya şifre hatalı.", "1625")
         elif not text(operation, language):
-            _fill(vo, outFlag="1", outResult="Web servis kullanıcı dili boş olamaz.")
+            _head(vo, longs, "1", "Web servis kullanıcı dili boş olamaz.")
+        elif self._take_unexpected(name):
+            _head(vo, longs, "2", UNEXPECTED[1], UNEXPECTED[0])
         else:
-            handler(operation, vo)
+            getattr(self, handler)(operation, vo, longs)
         return answer(name, vo)
+
+    def _take_unexpected(self, operation: str) -> bool:
+        for i, wanted in enumerate(self._unexpected):
+            if wanted in (None, operation):
+                del self._unexpected[i]
+                return True
+        return self.unexpected_share > 0 and self.random.random() < self.unexpected_share
 
     def _next_job(self) -> int:
         self._job += 1
         return self._job
 
-    def _create(self, operation: etree._Element, vo: etree._Element) -> None:
+    def _create(self, operation: etree._Element, vo: etree._Element, longs: Longs) -> None:
         orders = children(operation, "ShippingOrderVO")
         job = self._next_job()
         failed = 0
@@ -213,25 +276,18 @@ class YurticiSandbox(Sandbox):
             fields = {local(c): (c.text or "").strip() for c in order if isinstance(c.tag, str)}
             key = fields.get("cargoKey", "")
             code, message = "0", ""
-            for name, err, err_message in REQUIRED:
-                if not fields.get(name):
-                    code, message = err, err_message
-                    break
+            if refusal := order_refusal(fields, collection_types=self.collection_types):
+                code, message = refusal
+            elif key in self.shipments:
+                code, message = "60020", "Belirtilen kargo anahtarı sistemde mevcut"
             else:
-                if len(key) > 20:
-                    code, message = "82500", "Kargo anahtarı en fazla 20 karakter olabilir"
-                elif not 10 <= len(fields["receiverAddress"]) <= 500:
-                    code, message = "82502", "Alıcı adresi 10-500 karakter olmalıdır"
-                elif key in self.shipments:
-                    code, message = "60020", "Kargo anahtarı sistemde mevcut"
-                else:
-                    self.shipments[key] = SimShipment(
-                        key,
-                        fields,
-                        self.clock.now(),
-                        job,
-                        doc_id=str(100000000000 + self.random.randrange(10**11)),
-                    )
+                self.shipments[key] = SimShipment(
+                    key,
+                    fields,
+                    self.clock.now(),
+                    job,
+                    doc_id=str(100000000000 + self.random.randrange(10**11)),
+                )
             failed += code != "0"
             details.append(
                 {
@@ -241,30 +297,33 @@ class YurticiSandbox(Sandbox):
                     "invoiceKey": fields.get("invoiceKey", ""),
                 }
             )
-        _fill(
+        # outFlag 0 when at least one order went through, 1 when all failed (module docstring)
+        all_failed = bool(orders) and failed == len(orders)
+        _head(
             vo,
-            outFlag="1" if failed else "0",
-            outResult="Hata" if failed else "Başarılı",
-            jobId=str(job),
+            longs,
+            "1" if all_failed else "0",
+            "Hata" if all_failed else "Başarılı",
             count=str(len(orders)),
+            jobId=str(job),
         )
         for detail in details:
             _fill(etree.SubElement(vo, "shippingOrderDetailVO"), **detail)
 
-    def _query(self, operation: etree._Element, vo: etree._Element) -> None:
+    def _query(self, operation: etree._Element, vo: etree._Element, longs: Longs) -> None:
         keys = [
             k for el in children(operation, "keys") for k in (el.text or "").split(",") if k.strip()
         ]
         if not keys:
-            _fill(vo, outFlag="1", outResult="Sorgulanacak anahtar bulunamadı.", errCode="82526")
+            _head(vo, longs, "1", "Sorgulanacak anahtar bulunamadı.", "82526")
             return
         if text(operation, "keyType") not in ("0", "1"):
-            _fill(vo, outFlag="1", outResult="Anahtar tipi bulunamadı.", errCode="82527")
+            _head(vo, longs, "1", "Anahtar tipi bulunamadı.", "82527")
             return
         by_invoice = text(operation, "keyType") == "1"
         history = (text(operation, "addHistoricalData") or "").lower() == "true"
         now = self.clock.now()
-        _fill(vo, outFlag="0", outResult="Başarılı", senderCustId="1010954", count=str(len(keys)))
+        _head(vo, longs, "0", "Başarılı", count=str(len(keys)), senderCustId=SENDER_CUST_ID)
         for key in (k.strip() for k in keys):
             shipment = (
                 next(
@@ -305,18 +364,20 @@ class YurticiSandbox(Sandbox):
         item = etree.SubElement(detail, "shippingDeliveryItemDetailVO")
         delivered_at = s.created_at + TIMELINE[5][0] if stage == 5 else None
         returned = s.returned_at is not None and s.returned_at <= now
+        # in the WSDL's ShippingDeliveryItemDetailVO order
         _fill(
             item,
+            cargoKey=s.cargo_key,
             docId=s.doc_id,
-            trackingUrl=f"https://www.yurticikargo.com/tr/online-servisler/gonderi-sorgula?code={s.doc_id}",
             receiverCustName=s.fields.get("receiverCustName"),
-            departureUnitName="ÇIKIŞ ŞUBESİ",
+            trackingUrl=f"https://www.yurticikargo.com/tr/online-servisler/gonderi-sorgula?code={s.doc_id}",
             deliveryDate=_local(delivered_at, "%Y%m%d") if delivered_at else None,
             deliveryTime=_local(delivered_at, "%H%M%S") if delivered_at else None,
-            returnStatus="3" if returned else "0",
-            rejectStatus="9" if returned else None,
             totalDesiKg=s.fields.get("desi"),
             totalCargo=s.fields.get("cargoCount", "1"),
+            departureUnitName="ÇIKIŞ ŞUBESİ",
+            rejectStatus="9" if returned else None,
+            returnStatus="3" if returned else "0",
         )
         if not history:
             return
@@ -343,7 +404,7 @@ class YurticiSandbox(Sandbox):
                 eventTime=_local(s.returned_at, "%H%M%S"),
             )
 
-    def _cancel(self, operation: etree._Element, vo: etree._Element) -> None:
+    def _cancel(self, operation: etree._Element, vo: etree._Element, longs: Longs) -> None:
         keys = [
             k.strip()
             for el in children(operation, "cargoKeys")
@@ -351,7 +412,7 @@ class YurticiSandbox(Sandbox):
             if k.strip()
         ]
         now = self.clock.now()
-        _fill(vo, outFlag="0", outResult="Başarılı", senderCustId="1010954", count=str(len(keys)))
+        _head(vo, longs, "0", "Başarılı", count=str(len(keys)), senderCustId=SENDER_CUST_ID)
         for key in keys:
             detail = etree.SubElement(vo, "shippingCancelDetailVO")
             shipment = self.shipments.get(key)
@@ -403,6 +464,50 @@ class YurticiSandbox(Sandbox):
                     operationMessage=OPERATION_MESSAGES["CNL"],
                     operationStatus="CNL",
                 )
+
+    def _save_return_code(
+        self, operation: etree._Element, vo: etree._Element, longs: Longs
+    ) -> None:
+        problem = self.return_codes.save(
+            text(operation, "fieldName") or "",
+            text(operation, "returnCode") or "",
+            text(operation, "startDate") or "",
+            text(operation, "endDate") or "",
+            text(operation, "maxCount") or "0",
+        )
+        _return_code_answer(vo, longs, problem)
+
+    def _cancel_return_code(
+        self, operation: etree._Element, vo: etree._Element, longs: Longs
+    ) -> None:
+        problem = self.return_codes.cancel(
+            text(operation, "fieldName") or "", text(operation, "returnCode") or ""
+        )
+        _return_code_answer(vo, longs, problem)
+
+
+Longs = tuple[str, ...]
+
+
+def _head(
+    vo: etree._Element,
+    longs: Longs,
+    out_flag: str,
+    out_result: str,
+    err_code: str | None = None,
+    **values: str,
+) -> None:
+    """A result VO's own fields in the WSDL's order: ``outFlag``, ``outResult``, ``errCode``,
+    then its required longs (``count``, ``jobId`` / ``senderCustId``; 0 unless given)."""
+    _fill(vo, outFlag=out_flag, outResult=out_result, errCode=err_code)
+    _fill(vo, **{name: values.get(name, "0") for name in longs})
+
+
+def _return_code_answer(vo: etree._Element, longs: Longs, problem: str | None) -> None:
+    if problem is None:
+        _head(vo, longs, "0", "Başarılı", "0")
+    else:
+        _head(vo, longs, "1", RETURN_CODE_MESSAGES[problem], problem)
 
 
 def schema_problem(operation: etree._Element) -> str | None:

@@ -34,6 +34,12 @@ class YurticiSettings(ConnectorSettings):
         description="printed as the label's sender only when Kervan sends no seller (the "
         "label's sender is the tenant's seller party)",
     )
+    return_code_field: str = Field(
+        default="16",
+        pattern=r"^[0-9]{1,3}$",
+        description="the special field your contract registers return codes under "
+        "(saveReturnShipmentCode fieldName): 16 on live accounts, 53 or 3 on the test service",
+    )
     desi_step: Decimal = Field(
         default=Decimal(1),
         gt=0,

@@ -112,7 +112,7 @@ async def test_tt_document_id_must_be_a_number(http):
         await post(http, create(VALID_VO.format(key="CONF03", doc="TY-2900000")))
     )
     assert "ttDocumentId" in problem
-    ok = result_vo(await post(http, create(VALID_VO.format(key="CONF04", doc="2026000000001"))))
+    ok = result_vo(await post(http, create(VALID_VO.format(key="CONF04", doc="202600000001"))))
     assert ok.findtext("outFlag") == "0"
 
 

@@ -78,13 +78,23 @@ async def test_check_passes_with_good_credentials(carrier):
     assert (await carrier.check()).ok
 
 
-async def test_a_refused_package_says_why(carrier, make_package):
-    from kervan.domain import Address
-
-    package = make_package("KRVSHORT01", address=Address(lines=["Ev"], district="X", city="Y"))
+async def test_a_refused_package_says_why(carrier, sandbox, make_package):
+    sandbox.collection_types = frozenset({"1"})  # this contract collects by card only
+    package = make_package("KRVCASH001", cod_amount="100.00")
     with pytest.raises(RemoteRejectedError) as info:
         await carrier.create_shipment(package)
-    assert info.value.detail["errCode"] == "82502"
+    assert info.value.detail["errCode"] == "82512"
+    assert "ödeme tipi" in info.value.message and not info.value.retryable
+
+
+async def test_a_short_address_keeps_district_and_city(carrier, sandbox, make_package):
+    from kervan.domain import Address
+
+    package = make_package(
+        "KRVSHORT01", address=Address(lines=["Ev"], district="Kale", city="Ordu")
+    )
+    await carrier.create_shipment(package)
+    assert sandbox.shipments["KRVSHORT01"].fields["receiverAddress"] == "Ev, Kale/Ordu"
 
 
 async def test_pickup_is_reported_when_the_branch_scans_the_cargo_key(
