@@ -1,14 +1,20 @@
 """Conformance of the Yurtiçi sandbox with the published ``ShippingOrderDispatcherServices`` types.
 
 Raw SOAP 1.1 over httpx against the sandbox's ASGI app, written from the public reference
-(../shared/reference/apis.md §8.2 and its 2026-12-02 corrections; the WSDL's types as generated
-classes show them, repository ``wprtrkcllpoc/tcll-poc``), never through our client.
+(../shared/reference/apis.md §8.2 and its 2026-12-02 corrections; the WSDL, repository
+``wprtrkcllpoc/tcll-poc`` ``src/main/resources/wsdl/KOPSWebServices.wsdl``, and the classes
+generated from it; the error tables and field formats of public clients named in
+``kervan_yurtici/order_rules.py`` and ``sandbox_returns.py``), never through our client. Answers
+are validated against the WSDL's answer types (the XSD written from the WSDL beside the sandbox).
 """
 
 from __future__ import annotations
 
+from importlib import resources
+
 import httpx
 import pytest
+from kervan.domain import TrackingStatus
 from kervan_yurtici.sandbox import YurticiSandbox
 from lxml import etree
 
@@ -179,3 +185,290 @@ async def test_wrong_credentials_get_an_auth_code_inside_http_200(http):
     vo = result_vo(await post(http, body))
     assert vo.findtext("outFlag") != "0"
     assert vo.findtext("errCode") in {"1625", "1626", "80265"}
+
+
+# -- answers in the WSDL's answer types ------------------------------------------------------
+
+ANSWER_SCHEMA = etree.XMLSchema(
+    etree.fromstring(
+        resources.files("kervan_yurtici")
+        .joinpath("ShippingOrderDispatcherServices.xsd")
+        .read_bytes()
+    )
+)
+
+
+def operation_response(response: httpx.Response) -> etree._Element:
+    assert response.status_code == 200, response.text
+    (op_response,) = etree.fromstring(response.content).find(f"{{{SOAP}}}Body")
+    return op_response
+
+
+def assert_fits_the_wsdl(response: httpx.Response) -> etree._Element:
+    """The operation's answer validates against the WSDL's answer types; its result VO."""
+    op_response = operation_response(response)
+    assert etree.QName(op_response).namespace == SHIP
+    if not ANSWER_SCHEMA.validate(op_response):
+        raise AssertionError(str(ANSWER_SCHEMA.error_log.last_error))
+    (vo,) = op_response
+    return vo
+
+
+def order(**fields: str | None) -> str:
+    """A ShippingOrderVO's children in the WSDL's sequence; ``None`` leaves an element out."""
+    values: dict[str, str | None] = {
+        "cargoKey": "CONFK",
+        "invoiceKey": "CONFINV",
+        "receiverCustName": "Ali Veli",
+        "receiverAddress": "Moda Cad. No:5",
+        "cityName": "İstanbul",
+        "townName": "Kadıköy",
+        "receiverPhone1": None,
+        "emailAddress": None,
+        "taxOfficeId": "0",
+        "desi": "2",
+        "kg": "1.5",
+        "cargoCount": "1",
+        "ttInvoiceAmount": None,
+        "ttDocumentId": "0",
+        "ttCollectionType": None,
+        "ttDocumentSaveType": None,
+        "dcSelectedCredit": "0",
+        "dcCreditRule": "1",
+        "description": None,
+    }
+    values.update(fields)
+    return "".join(f"<{k}>{v}</{k}>" for k, v in values.items() if v is not None)
+
+
+def query(*keys: str, history: bool = True) -> bytes:
+    return envelope(
+        "queryShipment",
+        f"{LOGIN}<wsLanguage>TR</wsLanguage>"
+        + "".join(f"<keys>{k}</keys>" for k in keys)
+        + f"<keyType>0</keyType><addHistoricalData>{str(history).lower()}</addHistoricalData>"
+        "<onlyTracking>false</onlyTracking>",
+    )
+
+
+def cancel(*keys: str) -> bytes:
+    return envelope(
+        "cancelShipment",
+        f"{LOGIN}<userLanguage>TR</userLanguage>"
+        + "".join(f"<cargoKeys>{k}</cargoKeys>" for k in keys),
+    )
+
+
+async def test_every_answer_fits_the_wsdl_answer_types(http, sandbox):
+    created = assert_fits_the_wsdl(await post(http, create(order(cargoKey="CONFA1"))))
+    # shippingOrderResultVO: outFlag, outResult, count, jobId (both required xs:long), details
+    assert local_names(created) == [
+        "outFlag",
+        "outResult",
+        "count",
+        "jobId",
+        "shippingOrderDetailVO",
+    ]
+    refused = assert_fits_the_wsdl(await post(http, create(order(invoiceKey=None))))
+    assert refused.findtext("shippingOrderDetailVO/errCode") == "60017"
+    await post(http, create(order(cargoKey="CONFA2")))
+    sandbox.clock.advance(31 * 3600)  # delivered, with a document and a full history
+    sandbox.force("CONFA2", TrackingStatus.RETURNED)
+    queried = assert_fits_the_wsdl(await post(http, query("CONFA1", "CONFA2", "NOSUCH")))
+    assert local_names(queried)[:4] == ["outFlag", "outResult", "count", "senderCustId"]
+    item = queried.findall("shippingDeliveryDetailVO")[1].find("shippingDeliveryItemDetailVO")
+    assert item.findtext("deliveryDate") and item.findall("invDocCargoVOArray")
+    assert_fits_the_wsdl(await post(http, cancel("CONFA1", "CONFA2", "NOSUCH")))
+    wrong = create(order(cargoKey="CONFA3")).replace(b"yk-sandbox-password", b"wrong")
+    assert_fits_the_wsdl(await post(http, wrong))
+    sandbox.unexpected()
+    assert_fits_the_wsdl(await post(http, query("CONFA1")))
+    assert_fits_the_wsdl(await post(http, save_code("RC-1")))
+    assert_fits_the_wsdl(await post(http, save_code("RC-1")))
+    assert_fits_the_wsdl(await post(http, cancel_code("RC-1")))
+
+
+async def test_out_flag_is_zero_when_some_orders_went_through(http):
+    both = envelope(
+        "createShipment",
+        f"{LOGIN}<userLanguage>TR</userLanguage>"
+        f"<ShippingOrderVO>{order(cargoKey='CONFP1')}</ShippingOrderVO>"
+        f"<ShippingOrderVO>{order(cargoKey='CONFP2', invoiceKey=None)}</ShippingOrderVO>",
+    )
+    vo = result_vo(await post(http, both))
+    assert vo.findtext("outFlag") == "0"
+    assert [d.findtext("errCode") for d in vo.findall("shippingOrderDetailVO")] == ["0", "60017"]
+    none = result_vo(await post(http, create(order(cargoKey="CONFP3", invoiceKey=None))))
+    assert none.findtext("outFlag") == "1"
+
+
+async def test_an_unexpected_error_is_out_flag_2_with_err_code_936(http, sandbox):
+    sandbox.unexpected("createShipment")
+    vo = result_vo(await post(http, create(order(cargoKey="CONFU1"))))
+    assert (vo.findtext("outFlag"), vo.findtext("errCode")) == ("2", "936")
+    assert "Beklenmeyen" in vo.findtext("outResult")
+    assert (vo.findtext("count"), vo.findtext("jobId")) == ("0", "0")
+    assert "CONFU1" not in sandbox.shipments
+    again = result_vo(await post(http, create(order(cargoKey="CONFU1"))))
+    assert (again.findtext("outFlag"), again.findtext("shippingOrderDetailVO/errCode")) == (
+        "0",
+        "0",
+    )
+
+
+async def test_an_unexpected_error_can_come_at_any_share(http):
+    flaky = YurticiSandbox(unexpected_share=1.0)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=flaky.asgi)) as client:
+        vo = result_vo(await post(client, query("X")))
+    assert (vo.findtext("outFlag"), vo.findtext("errCode")) == ("2", "936")
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        lambda: create(order(cargoKey="CONFW1")),
+        lambda: query("CONFW1"),
+        lambda: cancel("CONFW1"),
+        lambda: save_code("RC-W"),
+    ],
+    ids=["create", "query", "cancel", "saveReturnShipmentCode"],
+)
+async def test_wrong_credentials_fail_every_operation_with_an_auth_code(http, operation):
+    vo = result_vo(await post(http, operation().replace(b"yk-sandbox-password", b"wrong")))
+    assert vo.findtext("outFlag") == "1"
+    assert vo.findtext("errCode") in {"1625", "1626", "80265"}
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"invoiceKey": "I" * 21}, "82501"),
+        ({"receiverCustName": None}, "60018"),
+        ({"receiverCustName": "A" * 201}, "82503"),
+        ({"receiverAddress": None}, "60019"),
+        ({"receiverAddress": "Ev"}, "82502"),
+        ({"receiverAddress": "A" * 501}, "82502"),
+        ({"receiverPhone1": "12345"}, "82516"),
+        ({"emailAddress": "ali@"}, "82515"),
+        ({"cityName": "X" * 41}, "82517"),
+        ({"desi": "1.2345"}, "82517"),
+        ({"cargoCount": "10000"}, "82517"),
+        ({"ttDocumentId": "2026000000001"}, "82508"),
+        ({"dcCreditRule": "2"}, "82518"),
+        ({"dcSelectedCredit": "100"}, "82510"),
+        ({"ttCollectionType": "2"}, "82513"),
+        ({"ttCollectionType": "0", "ttDocumentId": "1", "ttDocumentSaveType": "0"}, "82505"),
+        (
+            {"ttInvoiceAmount": "10.555", "ttCollectionType": "0", "ttDocumentId": "1"},
+            "82506",
+        ),
+        ({"ttInvoiceAmount": "10.50", "ttCollectionType": "0", "ttDocumentSaveType": "0"}, "82507"),
+        ({"ttInvoiceAmount": "10.50", "ttCollectionType": "0", "ttDocumentId": "1"}, "82514"),
+    ],
+)
+async def test_documented_field_rules_answer_their_err_code(http, fields, code):
+    vo = result_vo(await post(http, create(order(cargoKey="CONFR1", **fields))))
+    detail = vo.find("shippingOrderDetailVO")
+    assert (vo.findtext("outFlag"), detail.findtext("errCode")) == ("1", code)
+    assert detail.findtext("errMessage")
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"receiverPhone1": "5321234567"},
+        {"receiverPhone1": "05321234567"},
+        {"emailAddress": "ali@example.com"},
+        {"ttDocumentId": "999999999999"},
+        {
+            "ttInvoiceAmount": "249.90",
+            "ttCollectionType": "0",
+            "ttDocumentId": "26000000001",
+            "ttDocumentSaveType": "1",
+        },
+        # no list of cities or towns: the branch decides the address when it scans the key
+        {"cityName": "Atlantis", "townName": "Merkez"},
+    ],
+)
+async def test_what_the_rules_allow_is_accepted(http, fields):
+    vo = result_vo(await post(http, create(order(cargoKey="CONFOK", **fields))))
+    assert (vo.findtext("outFlag"), vo.findtext("shippingOrderDetailVO/errCode")) == ("0", "0")
+
+
+# -- return codes ----------------------------------------------------------------------------
+
+
+def save_code(
+    code: str | None,
+    *,
+    field: str | None = "53",
+    start: str | None = "20261201",
+    end: str | None = "20261231",
+    max_count: str | None = "1",
+    language: str = "wsLanguage",
+) -> bytes:
+    parts = {
+        "fieldName": field,
+        "returnCode": code,
+        "startDate": start,
+        "endDate": end,
+        "maxCount": max_count,
+    }
+    return envelope(
+        "saveReturnShipmentCode",
+        f"{LOGIN}<{language}>TR</{language}>"
+        + "".join(f"<{k}>{v}</{k}>" for k, v in parts.items() if v is not None),
+    )
+
+
+def cancel_code(code: str, *, field: str = "53") -> bytes:
+    return envelope(
+        "cancelReturnShipmentCode",
+        f"{LOGIN}<wsLanguage>TR</wsLanguage><fieldName>{field}</fieldName>"
+        f"<returnCode>{code}</returnCode>",
+    )
+
+
+def base_result(response: httpx.Response) -> tuple[str | None, str | None]:
+    vo = result_vo(response)
+    assert vo.tag == "ExtendedBaseResultVO"
+    return vo.findtext("outFlag"), vo.findtext("errCode")
+
+
+async def test_a_return_code_is_saved_once(http):
+    assert base_result(await post(http, save_code("IADE-1"))) == ("0", "0")
+    assert base_result(await post(http, save_code("IADE-1"))) == ("1", "82655")
+    # the live service's special field 16 is another field: the same text is a new code there
+    assert base_result(await post(http, save_code("IADE-1", field="16"))) == ("0", "0")
+
+
+@pytest.mark.parametrize(
+    ("request_body", "code"),
+    [
+        (lambda: save_code(None), "82651"),
+        (lambda: save_code("IADE-2", max_count="0"), "82652"),
+        (lambda: save_code("IADE-2", field="99"), "82654"),
+        (lambda: save_code("IADE-2", field=None), "60109"),
+        (lambda: save_code("IADE-2", start=None), "60026"),
+        (lambda: save_code("IADE-2", end=None), "60027"),
+    ],
+    ids=["no-code", "no-uses", "bad-field", "no-field", "no-start", "no-end"],
+)
+async def test_return_code_rules_answer_their_err_code(http, request_body, code):
+    assert base_result(await post(http, request_body())) == ("1", code)
+
+
+async def test_return_code_types_follow_the_wsdl(http):
+    # maxCount is a required xs:int; the language element is wsLanguage
+    assert "maxCount" in fault_string(await post(http, save_code("IADE-3", max_count=None)))
+    assert "maxCount" in fault_string(await post(http, save_code("IADE-3", max_count="bir")))
+    assert "userLanguage" in fault_string(
+        await post(http, save_code("IADE-3", language="userLanguage"))
+    )
+
+
+async def test_a_cancelled_return_code_is_gone(http):
+    await post(http, save_code("IADE-4"))
+    assert base_result(await post(http, cancel_code("IADE-4"))) == ("0", "0")
+    assert base_result(await post(http, cancel_code("IADE-4"))) == ("1", "82656")
+    assert base_result(await post(http, save_code("IADE-4"))) == ("0", "0")
