@@ -171,6 +171,16 @@ class StateConflictError(KervanError):
         self.order_id, self.action, self.state = order_id, action, state
 
 
+class CatalogConflictError(KervanError):
+    """A catalog action does not fit the cards as they are (merging a card that was merged
+    away, splitting onto a card that exists). ``detail`` names the card."""
+
+    code = "catalog_conflict"
+
+    def __init__(self, message: str, *, product_id: str) -> None:
+        super().__init__(message, detail={"product_id": product_id})
+
+
 class PermissionDeniedError(KervanError):
     code = "forbidden"
 

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import (
+    CatalogConflictError,
     ConflictError,
     InvalidInputError,
     KervanError,
@@ -39,6 +40,7 @@ _STATUS: list[tuple[type[KervanError], int]] = [
     (DocumentNotFound, 404),
     (DocumentExists, 409),
     (StateConflictError, 409),
+    (CatalogConflictError, 409),
     (ConflictError, 409),
     (InvalidInputError, 422),
     (RemoteError, 502),

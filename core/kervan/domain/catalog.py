@@ -28,6 +28,16 @@ class ProductCard(BaseModel):
     weight_kg: Decimal | None = Field(default=None, gt=0)
     hs_code: str | None = None
     attributes: dict[str, str] = Field(default_factory=dict)
+    #: image URLs, the first is the main one
+    images: list[str] = Field(default_factory=list)
+    #: cards that are variants of one product (sizes, colours) share this id
+    variant_group: str | None = None
+    #: the ERP's sale price (a pricing rule's ``erp`` base)
+    erp_price: Amount | None = None
+    #: from an ERP that is the stock's source of truth: on hand per warehouse
+    erp_on_hand: dict[str, int] | None = None
+    #: this card was merged into another (its listings and barcodes moved there)
+    merged_into: str | None = None
 
 
 class Listing(BaseModel):

@@ -137,6 +137,16 @@ class TenantSettings(BaseModel):
         "registered' answer is never reused, so a buyer who registers meanwhile never gets "
         "an e-Arşiv invoice",
     )
+    push_prices: bool = Field(
+        default=True,
+        description="send prices to the channels: off, no price is ever pushed (stock still "
+        "is); on, a channel's listings get the price its pricing rule gives",
+    )
+    erp_updates_names: bool = Field(
+        default=False,
+        description="product names from the ERP overwrite the cards' names ('update product "
+        "names'); off, a card keeps the name it was given",
+    )
 
 
 class Tenant(BaseModel):

@@ -49,10 +49,17 @@ class Movement:
     #: what the movement belongs to (an order id, a count's id): with ``reason`` and the
     #: product, the movement's identity
     ref: str = ""
+    #: the warehouse whose shelf moves; ``None``: units leave from the main warehouse first,
+    #: then the fullest, and arrive at the main one
+    warehouse: str | None = None
+    #: a change to the safety stock (units never offered to a channel)
+    safety: int = 0
+    note: str | None = None
 
     @property
     def key(self) -> str:
-        return f"{self.ref}:{self.reason}:{self.product_id}"
+        base = f"{self.ref}:{self.reason}:{self.product_id}"
+        return base if self.warehouse is None else f"{base}@{self.warehouse}"
 
 
 @dataclass

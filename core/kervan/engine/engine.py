@@ -285,6 +285,11 @@ class Engine:
         ts = self.store.tenant(tenant_id)
         with ts.transaction() as tx:
             stock.set_on_hand(tx, product_id, on_hand, barcodes or [], self.clock())
+        return self.wake_held(tenant_id)
+
+    def wake_held(self, tenant_id: str) -> list[str]:
+        """Orders held for stock are due again (stock arrived); return their ids."""
+        ts = self.store.tenant(tenant_id)
         held = ts.query(Query(ORDER, {"state": OrderState.ON_HOLD.value}))
         woken = []
         for doc in held:

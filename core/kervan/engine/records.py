@@ -27,6 +27,14 @@ INBOX = "inbox"
 PRODUCT = "product"
 #: one per stock movement, keyed (ref, reason, product): the ledger behind the stock figures
 STOCK_MOVE = "stock_move"
+#: one per product whose available figure changed and is not yet on every channel
+STOCK_DUE = "stock_due"
+#: one per (connection, barcode): a channel's listing bound to a product card
+LISTING = "listing"
+#: merges, splits and other catalog decisions, who made them and why
+CATALOG_AUDIT = "catalog_audit"
+#: one per connection: how its listings are fed (buffer, cap, pricing rule)
+CHANNEL_POLICY = "channel_policy"
 
 declare_kind(
     ORDER, ("state", "connection_id", "ordered_at", "due_at", "package_id", "order_number")
@@ -41,7 +49,11 @@ declare_kind(OUTBOX, ("topic", "done"))
 declare_kind(DEAD_LETTER, ("actor", "at"))
 declare_kind(INBOX, ("connection_id", "processed"))
 declare_kind(PRODUCT, ("sku",))
-declare_kind(STOCK_MOVE, ("product_id", "ref"))
+declare_kind(STOCK_MOVE, ("product_id", "ref", "at"))
+declare_kind(STOCK_DUE, ("next_at",))
+declare_kind(LISTING, ("product_id", "connection_id", "flagged", "barcode"))
+declare_kind(CATALOG_AUDIT, ("product_id", "at"))
+declare_kind(CHANNEL_POLICY, ())
 
 
 def sortable(moment: datetime) -> str:
