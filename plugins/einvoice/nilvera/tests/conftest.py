@@ -10,6 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import httpx
+from conformance_support import raw_client
 from kervan_nilvera import Nilvera
 from kervan_nilvera.sandbox import NilveraSandbox
 from kervan_sdk.sandbox import SimClock
@@ -33,3 +35,10 @@ async def connector(sandbox: NilveraSandbox, clock: SimClock) -> AsyncIterator[N
     conn = make_connector(sandbox, clock)
     yield conn
     await conn.aclose()
+
+
+@pytest.fixture
+async def http(sandbox: NilveraSandbox) -> AsyncIterator[httpx.AsyncClient]:
+    """Raw HTTP to the sandbox (the conformance suites): no Kervan client in between."""
+    async with raw_client(sandbox) as client:
+        yield client

@@ -11,37 +11,13 @@ from __future__ import annotations
 
 import base64
 import uuid as uuidlib
-from collections.abc import AsyncIterator
 
 import httpx
 import kervan_ubltr
-import pytest
+from conformance_support import UNREGISTERED, error_codes
+from conformance_support import send_xml as _send
 from kervan.domain import DocumentKind
-from kervan_nilvera.sandbox import DEMO_API_KEY, NilveraSandbox
 from nilvera_testdata import BUYER_PK, BUYER_VKN, PERSON_BUYER, SELLER_VKN, make_invoice
-
-AUTH = {"Authorization": f"Bearer {DEMO_API_KEY}"}
-UNREGISTERED = "17291716060"
-
-
-@pytest.fixture
-async def http(sandbox: NilveraSandbox) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=sandbox.asgi)
-    async with httpx.AsyncClient(
-        base_url="https://apitest.nilvera.com", transport=transport, headers=AUTH
-    ) as client:
-        yield client
-
-
-async def _send(http: httpx.AsyncClient, channel: str, xml: bytes, alias: str | None) -> str:
-    answer = await http.post(
-        f"/{channel}/Send/Xml",
-        params={"Alias": alias} if alias else None,
-        files={"file": ("invoice.xml", xml, "application/xml")},
-    )
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["UUID"])
-
 
 # -- the registered-user check: production record shape ------------------------------------
 
@@ -142,4 +118,5 @@ async def test_an_unknown_document_on_a_lower_case_path_is_nilveras_not_found(
     # The route exists in any case; what is missing is the document, in the Errors[] shape.
     answer = await http.get(f"/einvoice/sale/{uuidlib.uuid4()}/status")
     assert answer.status_code == 404
-    assert answer.json()["Errors"]
+    # developer.nilvera.com/hata-kodlari: 3003 "Belge Sistemde Bulunamadı" (not an invented 4004)
+    assert error_codes(answer) == [3003]
