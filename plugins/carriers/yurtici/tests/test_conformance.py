@@ -10,7 +10,7 @@ are validated against the WSDL's answer types (the XSD written from the WSDL bes
 
 from __future__ import annotations
 
-from importlib import resources
+from pathlib import Path
 
 import httpx
 import pytest
@@ -189,13 +189,9 @@ async def test_wrong_credentials_get_an_auth_code_inside_http_200(http):
 
 # -- answers in the WSDL's answer types ------------------------------------------------------
 
-ANSWER_SCHEMA = etree.XMLSchema(
-    etree.fromstring(
-        resources.files("kervan_yurtici")
-        .joinpath("ShippingOrderDispatcherServices.xsd")
-        .read_bytes()
-    )
-)
+# the XSD written from the WSDL's types, read from this checkout (not the installed package)
+WSDL_TYPES = Path(__file__).parents[1] / "kervan_yurtici" / "ShippingOrderDispatcherServices.xsd"
+ANSWER_SCHEMA = etree.XMLSchema(etree.fromstring(WSDL_TYPES.read_bytes()))
 
 
 def operation_response(response: httpx.Response) -> etree._Element:
