@@ -10,7 +10,7 @@ one-element arrays; business errors come as ``{"error": {"Code", "Description"}}
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
@@ -24,7 +24,7 @@ from kervan.errors import (
     RemoteRejectedError,
     RemoteUnavailableError,
 )
-from kervan_sdk.http import ApiClient, BearerTokenAuth, RetryPolicy, Token
+from kervan_sdk.http import ApiClient, BearerTokenAuth, RateLimit, RetryPolicy, Token
 
 LIVE_BASE = "https://api.mngkargo.com.tr/mngapi/api"
 TEST_BASE = "https://testapi.mngkargo.com.tr/mngapi/api"
@@ -42,7 +42,15 @@ TRANSIENT_CODES = DESTINATION_CODES
 DESTINATION_RETRIES = 5
 DESTINATION_RETRY_STEP = 300.0
 
-_RETRY = RetryPolicy(retry_statuses=frozenset({429, 502, 503, 504}))
+#: 429 comes from API Connect's plan limit (no ``Retry-After``; a ``Retry-After`` that does
+#: come is honoured by the SDK): back off 2, 4, 8, 16, 32 s (full jitter) before giving up with
+#: a retryable ``RateLimitedError``. The gateway refused the call, so POSTs are re-sent too.
+_RETRY = RetryPolicy(
+    max_attempts=6,
+    base_delay=2.0,
+    max_delay=60.0,
+    retry_statuses=frozenset({429, 502, 503, 504}),
+)
 
 
 def parse_date(value: Any) -> datetime | None:
@@ -89,8 +97,18 @@ def error_of(response: httpx.Response) -> tuple[str | None, str | None]:
     return None, body.get("moreInformation") or body.get("httpMessage") or body.get("message")
 
 
+def product_key(path: str) -> str:
+    """The API product a path belongs to (``standardcmdapi``, ``token`` …): API Connect's plan
+    limits count per product, so the client's rate buckets do too."""
+    return path.lstrip("/").split("?", 1)[0].split("/", 1)[0].lower()
+
+
 class _MngBase(ApiClient):
     remote_name = "mng"
+
+    async def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        kw["rate_key"] = product_key(path)
+        return await super().request(method, path, **kw)
 
     def map_error(self, response: httpx.Response) -> KervanError:
         code, message = error_of(response)
@@ -139,6 +157,7 @@ class MngClient(_MngBase):
         customer_number: str,
         password: str,
         context: ConnectorContext | None = None,
+        plan_limit: RateLimit | None = None,
         **kw: Any,
     ) -> None:
         ibm = {"X-IBM-Client-Id": client_id, "X-IBM-Client-Secret": client_secret}
@@ -146,7 +165,12 @@ class MngClient(_MngBase):
         base = base_url.rstrip("/") + "/"
         self._login = {"customerNumber": customer_number, "password": password, "identityType": 1}
         self._tokens = _TokenClient(
-            base, context=context, secrets=secrets, default_headers=ibm, retry=_RETRY
+            base,
+            context=context,
+            secrets=secrets,
+            default_headers=ibm,
+            retry=_RETRY,
+            rate_limit=plan_limit,
         )
         self.auth = BearerTokenAuth(
             self._fetch_token, clock=context.clock if context else None, leeway=300
@@ -158,6 +182,7 @@ class MngClient(_MngBase):
             secrets=secrets,
             default_headers=ibm,
             retry=kw.pop("retry", _RETRY),
+            rate_limit=plan_limit,
             **kw,
         )
 
@@ -193,7 +218,6 @@ class MngClient(_MngBase):
             json=body,
             idempotent=False,
             lookup_before_retry=lambda: self._found(f"standardqueryapi/getorder/{quote(ref)}"),
-            rate_key="createOrder",
         )
 
     async def create_barcode(self, body: dict[str, Any]) -> Any:
@@ -207,7 +231,6 @@ class MngClient(_MngBase):
             json=body,
             idempotent=False,
             lookup_before_retry=lambda: self._found(f"standardqueryapi/getshipment/{quote(ref)}"),
-            rate_key="createbarcode",
         )
 
     async def cancel_shipment(self, reference_id: str, shipment_id: str) -> Any:
@@ -220,6 +243,26 @@ class MngClient(_MngBase):
     async def cancel_order(self, reference_id: str) -> Any:
         return await self.json("PUT", f"standardcmdapi/cancelorder/{quote(reference_id)}")
 
+    async def create_return_order(self, body: dict[str, Any]) -> Any:
+        """``createReturnOrder``: the buyer (``shipper``) hands the parcel in at a branch with
+        the answer's ``returnOrderLabelURL``; after a lost answer ``getorder`` decides."""
+        ref = body["order"]["referenceId"]
+        return await self.json(
+            "POST",
+            "standardcmdapi/createReturnOrder",
+            json=body,
+            idempotent=False,
+            lookup_before_retry=lambda: self._found(f"standardqueryapi/getorder/{quote(ref)}"),
+        )
+
+    async def update_order(self, body: dict[str, Any]) -> Any:
+        """``updateorder``: pieces, COD and waybill of an order that is not a shipment yet."""
+        return await self.json("PUT", "standardcmdapi/updateorder", json=body)
+
+    async def update_shipment(self, body: dict[str, Any]) -> Any:
+        """``updateshipment``: the same for a shipment the branch has not accepted yet."""
+        return await self.json("PUT", "barcodecmdapi/updateshipment", json=body)
+
     # -- queries (404 = nothing there) -----------------------------------------------------
 
     async def _found(self, path: str) -> httpx.Response | None:
@@ -229,7 +272,7 @@ class MngClient(_MngBase):
         return response if one(response.json()) else None
 
     async def _query(self, path: str) -> Any:
-        response = await self.request("GET", path, ok={200, 404}, rate_key=path.split("/")[1])
+        response = await self.request("GET", path, ok={200, 404})
         if response.status_code == 404 or not response.content.strip():
             return None
         try:
@@ -256,6 +299,16 @@ class MngClient(_MngBase):
         return one(
             await self.json("POST", "standardqueryapi/calculate", json=body, idempotent=True)
         )
+
+    async def shipments_by_date(self, day: date) -> list[dict[str, Any]]:
+        """``bulkqueryapi/getShipmentByDate/{yyyyMMdd}``: the shipments created that day."""
+        body = await self._query(f"bulkqueryapi/getShipmentByDate/{day:%Y%m%d}")
+        return [row for row in (body or []) if isinstance(row, dict)]
+
+    async def delivered_shipments(self, day: date) -> list[dict[str, Any]]:
+        """``bulkqueryapi/getDeliveredShipment/{dd-MM-yyyy}``: the shipments delivered that day."""
+        body = await self._query(f"bulkqueryapi/getDeliveredShipment/{day:%d-%m-%Y}")
+        return [row for row in (body or []) if isinstance(row, dict)]
 
     async def status_changed(self, since: datetime) -> list[dict[str, Any]]:
         """``bulkqueryapi/getStatusChangedShipments``: shipments whose status changed since."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -17,6 +18,7 @@ from kervan.errors import (
     RemoteUnavailableError,
 )
 from kervan.roles import CarrierLegal
+from kervan_sdk.http import RateLimit
 
 from . import mapping
 from .client import (
@@ -25,10 +27,22 @@ from .client import (
     DESTINATION_RETRY_STEP,
     MngClient,
     one,
+    parse_date,
 )
 from .label import label_data, render
 from .legal import LEGAL
 from .settings import MngSettings
+
+
+@dataclass(frozen=True)
+class ReturnOrder:
+    """A return order at MNG (``createReturnOrder``): the buyer hands the parcel in at a branch
+    with ``label_url`` (MNG's return label link); track it with ``track([reference])``."""
+
+    reference: str
+    order_id: str | None
+    label_url: str | None
+    already_existed: bool = False
 
 
 class Mng(Carrier):
@@ -56,6 +70,9 @@ class Mng(Carrier):
             customer_number=settings.customer_number,
             password=settings.password.get_secret_value(),
             context=context,
+            plan_limit=RateLimit(settings.plan_rate_limit, 60)
+            if settings.plan_rate_limit
+            else None,
         )
         #: (reference, what) → when this connection first saw it; dates undated events stably
         self._seen: dict[tuple[str, str], datetime] = {}
@@ -118,8 +135,9 @@ class Mng(Carrier):
             "paymentType": self.settings.payment_type,
             "pickUpType": 1,
             "deliveryType": 1,
-            "cityCode": int(city_code),
-            "districtCode": int(district_code),
+            # calculate binds the codes as strings (an integer is refused with 4002)
+            "cityCode": city_code,
+            "districtCode": district_code,
             "address": ", ".join(package.address.lines)[:250],
             "smsPreference1": 0,
             "smsPreference2": 0,
@@ -284,6 +302,94 @@ class Mng(Carrier):
             if ref and status is not None:
                 out[str(ref)] = status
         return out
+
+    async def shipments_on(self, day: date) -> dict[str, TrackingStatus]:
+        """Sweep (``getShipmentByDate``): cargo reference → current status of every shipment
+        MNG created on ``day`` (Turkish time), returns included. One call per day instead of
+        one ``track`` per key, for a daily reconciliation of what MNG holds."""
+        out: dict[str, TrackingStatus] = {}
+        for row in await self.client.shipments_by_date(day):
+            shipment = _inner(row, "shipment")
+            status = mapping.event_status(shipment)
+            if shipment.get("referenceId") and status is not None:
+                out[str(shipment["referenceId"])] = status
+        return out
+
+    async def delivered_on(self, day: date) -> dict[str, datetime | None]:
+        """``getDeliveredShipment``: cargo reference → delivery time of every shipment MNG
+        delivered on ``day`` (Turkish time; None when MNG gives no time)."""
+        out: dict[str, datetime | None] = {}
+        for row in await self.client.delivered_shipments(day):
+            shipment = _inner(row, "shipment")
+            if shipment.get("referenceId"):
+                out[str(shipment["referenceId"])] = parse_date(
+                    shipment.get("deliveryDate") or shipment.get("deliveryDateTime")
+                )
+        return out
+
+    # -- change before pickup --------------------------------------------------------------
+
+    async def amend_shipment(self, package: Package) -> RemoteRef:
+        """Send ``package``'s pieces (desi, kg), COD amount and waybill again before the parcel
+        is picked up: ``updateshipment`` once a shipment exists, else ``updateorder``. MNG
+        refuses it after the branch scan (``RemoteRejectedError``)."""
+        ref = mapping.reference_of(package.cargo_key)
+        desi, kg = self.sizes(package)
+        status = await self.client.shipment_status(ref)
+        shipment_id = _shipment_id(status) if status else None
+        body = mapping.update_request(package, desi=desi, kg=kg, shipment_id=shipment_id)
+        if shipment_id:
+            await self.client.update_shipment(body)
+        else:
+            await self.client.update_order(body)
+        return RemoteRef(remote_id=shipment_id or ref)
+
+    # -- returns ---------------------------------------------------------------------------
+
+    async def create_return(self, package: Package) -> ReturnOrder:
+        """``createReturnOrder`` for a parcel coming back: ``package.receiver`` at
+        ``package.address`` (the buyer) ships it to the seller's MNG account, under the
+        reference ``package.cargo_key``. Asking again for the same key finds the order."""
+        ref = mapping.reference_of(package.cargo_key)
+        desi, kg = self.sizes(package)
+        city_code, district_code = await self.codes(package.address.city, package.address.district)
+        body = mapping.return_order_request(
+            package,
+            city_code=city_code,
+            district_code=district_code,
+            desi=desi,
+            kg=kg,
+            service_type=self.settings.shipment_service_type,
+            packaging_type=self.settings.packaging_type,
+            payment_type=self.settings.payment_type,
+            fallback_email=self.settings.fallback_email,
+        )
+        try:
+            answer = one(await self.client.create_return_order(body))
+        except ConflictError:
+            answer = None
+        if answer is None or not answer.get("returnOrderLabelURL"):
+            found = await self.client.get_order(ref)  # an earlier call (or a lost answer)
+            if found is None:
+                raise InvalidResponseError(
+                    f"mng createReturnOrder answered nothing for {ref}", remote="mng"
+                )
+            if _deleted(found):
+                raise ConflictError(
+                    f"mng return order {ref} was cancelled; use a new cargo key", remote="mng"
+                )
+            order = _inner(found, "order")
+            return ReturnOrder(
+                reference=ref,
+                order_id=str(order.get("orderInvoiceId") or "") or None,
+                label_url=None,
+                already_existed=True,
+            )
+        return ReturnOrder(
+            reference=str(answer.get("referenceId") or ref),
+            order_id=str(answer.get("orderInvoiceId") or "") or None,
+            label_url=str(answer["returnOrderLabelURL"]),
+        )
 
     # -- cancel ----------------------------------------------------------------------------
 

@@ -83,6 +83,62 @@ def pieces(package: Package, desi: int, kg: int) -> list[dict[str, Any]]:
     ]
 
 
+def content_of(package: Package) -> str:
+    """``order.content``: MNG refuses it empty, so a package without one says "Gönderi"."""
+    return (package.content or "").strip()[:100] or "Gönderi"
+
+
+def customer(
+    package: Package, *, city_code: str, district_code: str, fallback_email: str
+) -> dict[str, Any]:
+    """The buyer as MNG's Customer: the ``recipient`` of an order, the ``shipper`` of a return."""
+    receiver, address = package.receiver, package.address
+    street = ", ".join(
+        [*address.lines, *([address.neighbourhood] if address.neighbourhood else [])]
+    )
+    return {
+        "customerId": "",
+        "refCustomerId": "",
+        "cityCode": int(city_code),
+        "cityName": address.city,
+        "districtCode": int(district_code),
+        "districtName": address.district,
+        "address": f"{street}"[:250],
+        "bussinessPhoneNumber": "",
+        "email": receiver.email or fallback_email,
+        "taxOffice": receiver.tax_office or "",
+        "taxNumber": receiver.tax_id,
+        "fullName": receiver.display_name[:100],
+        "homePhoneNumber": "",
+        "mobilePhoneNumber": mobile(address.phone or receiver.phone) or "",
+    }
+
+
+def _head(
+    package: Package, reference: str, *, service_type: int, packaging_type: int, payment_type: int
+) -> dict[str, Any]:
+    cod = package.cod_amount
+    return {
+        "referenceId": reference,
+        "barcode": reference,
+        "billOfLandingId": (package.invoice_number or reference)[:20],
+        "isCOD": 1 if cod else 0,
+        "codAmount": float(cod) if cod else 0,
+        "shipmentServiceType": service_type,
+        "packagingType": packaging_type,
+        "content": content_of(package),
+        "smsPreference1": 0,
+        "smsPreference2": 0,
+        "smsPreference3": 0,
+        "paymentType": payment_type,
+        "deliveryType": 1,
+        "description": (package.invoice_number or reference)[:100],
+        "marketPlaceShortCode": "",
+        "marketPlaceSaleCode": "",
+        "pudoId": "",
+    }
+
+
 def order_request(
     package: Package,
     *,
@@ -97,49 +153,71 @@ def order_request(
 ) -> dict[str, Any]:
     """The ``createOrder`` body for ``package``."""
     ref = reference_of(package.cargo_key)
-    receiver, address = package.receiver, package.address
-    cod = package.cod_amount
-    street = ", ".join(
-        [*address.lines, *([address.neighbourhood] if address.neighbourhood else [])]
-    )
     return {
-        "order": {
-            "referenceId": ref,
-            "barcode": ref,
-            "billOfLandingId": (package.invoice_number or ref)[:20],
-            "isCOD": 1 if cod else 0,
-            "codAmount": float(cod) if cod else 0,
-            "shipmentServiceType": service_type,
-            "packagingType": packaging_type,
-            "content": (package.content or "")[:100],
-            "smsPreference1": 0,
-            "smsPreference2": 0,
-            "smsPreference3": 0,
-            "paymentType": payment_type,
-            "deliveryType": 1,
-            "description": (package.invoice_number or "")[:100],
-            "marketPlaceShortCode": "",
-            "marketPlaceSaleCode": "",
-            "pudoId": "",
-        },
+        "order": _head(
+            package,
+            ref,
+            service_type=service_type,
+            packaging_type=packaging_type,
+            payment_type=payment_type,
+        ),
         "orderPieceList": pieces(package, desi, kg),
-        "recipient": {
-            "customerId": "",
-            "refCustomerId": "",
-            "cityCode": int(city_code),
-            "cityName": address.city,
-            "districtCode": int(district_code),
-            "districtName": address.district,
-            "address": f"{street}"[:250],
-            "bussinessPhoneNumber": "",
-            "email": receiver.email or fallback_email,
-            "taxOffice": receiver.tax_office or "",
-            "taxNumber": receiver.tax_id,
-            "fullName": receiver.display_name[:100],
-            "homePhoneNumber": "",
-            "mobilePhoneNumber": mobile(address.phone or receiver.phone) or "",
-        },
+        "recipient": customer(
+            package, city_code=city_code, district_code=district_code, fallback_email=fallback_email
+        ),
     }
+
+
+def return_order_request(
+    package: Package,
+    *,
+    city_code: str,
+    district_code: str,
+    desi: int,
+    kg: int,
+    service_type: int,
+    packaging_type: int,
+    payment_type: int,
+    fallback_email: str,
+) -> dict[str, Any]:
+    """The ``createReturnOrder`` body: ``package`` travels back, its receiver (the buyer, at
+    ``package.address``) is the shipper; the seller's MNG account is the recipient. A return
+    is never cash on delivery."""
+    ref = reference_of(package.cargo_key)
+    head = _head(
+        package,
+        ref,
+        service_type=service_type,
+        packaging_type=packaging_type,
+        payment_type=payment_type,
+    )
+    head.update(isCOD=0, codAmount=0)
+    head.pop("pudoId")
+    return {
+        "order": head,
+        "orderPieceList": pieces(package, desi, kg),
+        "shipper": customer(
+            package, city_code=city_code, district_code=district_code, fallback_email=fallback_email
+        ),
+    }
+
+
+def update_request(
+    package: Package, *, desi: int, kg: int, shipment_id: str | None = None
+) -> dict[str, Any]:
+    """``updateorder`` (no ``shipment_id``) / ``updateshipment`` body: waybill, COD and pieces."""
+    ref = reference_of(package.cargo_key)
+    cod = package.cod_amount
+    body: dict[str, Any] = {"referenceId": ref}
+    if shipment_id is not None:
+        body["shipmentId"] = shipment_id
+    body.update(
+        billOfLandingId=(package.invoice_number or ref)[:20],
+        isCOD=1 if cod else 0,
+        codAmount=float(cod) if cod else 0,
+        orderPieceList=pieces(package, desi, kg),
+    )
+    return body
 
 
 def barcode_request(package: Package, *, desi: int, kg: int, packaging_type: int) -> dict[str, Any]:

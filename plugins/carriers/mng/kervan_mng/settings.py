@@ -38,6 +38,13 @@ class MngSettings(ConnectorSettings):
         description="printed as the label's sender only when Kervan sends no seller (the "
         "label's sender is the tenant's seller party)",
     )
+    plan_rate_limit: int | None = Field(
+        default=None,
+        ge=1,
+        description="calls per minute per API product your apizone plan allows, if you know "
+        "it: Kervan then paces itself under it. MNG publishes no figure; empty: Kervan only "
+        "backs off when API Connect answers 429",
+    )
     fallback_email: str = Field(
         default="noreply@kervan.invalid", description="MNG requires a recipient e-mail"
     )

@@ -48,6 +48,9 @@ def order(ref: str, city_code: Any, district_code: Any) -> dict[str, Any]:
             "shipmentServiceType": 1,
             "packagingType": 3,
             "content": "Kitap",
+            "description": "Kitap siparişi",
+            "marketPlaceShortCode": "",
+            "marketPlaceSaleCode": "",
             "paymentType": 1,
             "deliveryType": 1,
             "smsPreference1": 0,
@@ -70,10 +73,13 @@ def order(ref: str, city_code: Any, district_code: Any) -> dict[str, Any]:
 
 
 def assert_error(answer: httpx.Response, status: int, codes: set[str]) -> None:
+    """MNG's error envelope: 400 (model binding) in camelCase, the rest in PascalCase."""
     assert answer.status_code == status, answer.text
     body = answer.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"Code", "Description"}
-    assert body["error"]["Code"] in codes and body["error"]["Description"]
+    keys = ("code", "message", "description") if status == 400 else ("Code", "Message", "Description")
+    assert set(body) == {"error"} and set(body["error"]) == set(keys), body
+    code, _message, description = (body["error"][k] for k in keys)
+    assert code in codes and description, body
 
 
 @pytest.fixture
@@ -147,7 +153,7 @@ async def test_createorder_refuses_a_city_code_not_in_getcities(clock, city_code
             "standardcmdapi/createOrder", json=order("CNFCITY001", city_code, 1)
         )
         if city_code is None:  # a required field left out
-            assert answer.status_code == 400
+            assert_error(answer, 400, {"4002"})
         else:
             assert_error(answer, 400, {"26101"})
         assert "CNFCITY001" not in sandbox.orders
@@ -173,11 +179,11 @@ async def test_calculate_refuses_codes_not_in_the_cbs_lists(clock):
             "shipmentServiceType": 1,
             "packagingType": 3,
             "paymentType": 1,
-            "cityCode": 99,
-            "districtCode": 1,
+            "cityCode": "99",
+            "districtCode": "1",
             "orderPieceList": [{"barcode": "P1", "desi": 2, "kg": 1, "content": "Kitap"}],
         }
         assert_error(await http.post("standardqueryapi/calculate", json=body), 400, {"26101"})
-        body.update(cityCode=int(city), districtCode=districts[0]["code"])
+        body.update(cityCode=city, districtCode=districts[0]["code"])
         priced = await http.post("standardqueryapi/calculate", json=body)
         assert priced.status_code == 200 and priced.json()[0]["finalTotal"] > 0
