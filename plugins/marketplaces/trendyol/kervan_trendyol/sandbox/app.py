@@ -25,6 +25,21 @@ the English docs, see ../shared/reference/apis.md):
   elsewhere (product services) [TY-EN "Service Responses"].
 - filterApprovedProducts ``size`` maximum is 100 [TY-SPEC product.json]; issue 18's "the
   spec allows more" holds only for filterUnapprovedProducts (max 1000), not served here.
+- The User-Agent names the seller: ``"{sellerId} - {integrator}"`` [TY-SPEC UserAgent
+  parameter]. One naming another seller than the path's is refused with 403; *uncertain*:
+  no source says what Trendyol answers (403 is what it answers for a User-Agent it refuses).
+- Rate limits: 50 per 10 s to one endpoint everywhere, plus the documented per-minute limits
+  per service group in :data:`LIMITS` (sources there); a 429 body is ``too.many.requests``.
+- Carrier states: a shipped package is Delivered, or first AtCollectionPoint (the buyer
+  collects it), or UnDelivered and later Returned [states: TY-SPEC getShipmentPackages status
+  enum; "Delivered and Returned are final", TY-EN]. Which share ends which way and how long
+  each step takes are ours (:data:`UNDELIVERED_SHARE`, :data:`COLLECTION_POINT_SHARE`,
+  :data:`PICKED_UP_AFTER`, :data:`RETURNED_AFTER`), drawn per package from the seed;
+  :meth:`TrendyolSandbox.force_outcome` forces one.
+- Further rules and their sources: splits (asynchronous) in ``splits_api``; alternative
+  delivery, box info and the extended agreed delivery date in ``delivery_api``;
+  getShipmentPackagesStream in ``stream_api``; approved inventory-and-price in
+  ``products_api``; claims only on shipped goods in ``claims_api``.
 """
 
 from __future__ import annotations
