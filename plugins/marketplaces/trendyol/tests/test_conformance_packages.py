@@ -120,6 +120,57 @@ async def test_update_tracking_number_is_not_served(sandbox):
     assert not sandbox.packages[pid].get("cargoTrackingNumber")
 
 
+async def ship_alternatively(client: Any, sandbox: TrendyolSandbox) -> int:
+    pid = seller_shipped(sandbox)
+    body = {"isPhoneNumber": False, "trackingInfo": "https://kargo.example/t/9", "params": {}}
+    response = await client.put(PACKAGE.format(pid) + "/alternative-delivery", json=body)
+    assert response.status_code == 200, response.text
+    return pid
+
+
+async def test_manual_delivery_of_an_alternative_delivery_package(sandbox):
+    """TY-SPEC manualDeliverByPackageId; TY-DOCS: not within 6 h of shipping, then the
+    buyer's three days to confirm; until reported the package stays Shipped."""
+    async with http(sandbox) as client:
+        pid = await ship_alternatively(client, sandbox)
+        early = await client.put(PACKAGE.format(pid) + "/manual-invoice-delivery")
+        sandbox.clock.advance(7 * 3600)
+        assert (await read(client, pid))["status"] == "Shipped"  # not without a report
+        reported = await client.put(PACKAGE.format(pid) + "/manual-invoice-delivery")
+        twice = await client.put(PACKAGE.format(pid) + "/manual-invoice-delivery")
+        sandbox.clock.advance(3 * 86400 + 60)
+        delivered = await read(client, pid)
+    assert early.status_code == 400
+    assert reported.status_code == 200, reported.text
+    assert twice.status_code == 400
+    assert delivered["status"] == "Delivered"
+
+
+async def test_manual_return_by_tracking_number_returns_and_accepts_a_claim(sandbox):
+    async with http(sandbox) as client:
+        pid = await ship_alternatively(client, sandbox)
+        number = (await read(client, pid))["cargoTrackingNumber"]
+        sandbox.clock.advance(7 * 3600)
+        path = PACKAGE.format("manual-return-by-tracking-number") + f"/{number}"
+        response = await client.put(path)
+        assert response.status_code == 200, response.text
+        assert (await read(client, pid))["status"] == "Returned"
+        claims = (await client.get(ORDERS.replace("/orders", "/claims"))).json()["content"]
+    (claim,) = [c for c in claims if c["orderShipmentPackageId"] == pid]
+    statuses = {i["claimItemStatus"]["name"] for g in claim["items"] for i in g["claimItems"]}
+    assert statuses == {"Accepted"}
+
+
+async def test_manual_reports_refuse_a_package_trendyol_carries(sandbox):
+    pid = next(p for p, m in sandbox.meta.items() if m["ty_tracking"])
+    sandbox.set_status(pid, "Shipped")
+    sandbox.clock.advance(7 * 3600)
+    async with http(sandbox) as client:
+        delivered = await client.put(PACKAGE.format(pid) + "/manual-invoice-delivery")
+        returned = await client.put(PACKAGE.format(pid) + "/manual-return")
+    assert [delivered.status_code, returned.status_code] == [400, 400]
+
+
 # -- the four splits: asynchronous, documented answers -----------------------------------------
 
 

@@ -10,9 +10,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from kervan.domain import PartyKind
+from kervan import RecordProblem
+from kervan.domain import PartyKind, TrackingStatus
 from kervan.errors import InvalidResponseError
-from kervan_trendyol.mapping import claim_of, from_epoch_ms, listings_of, package_to_order
+from kervan_trendyol.mapping import (
+    claim_of,
+    from_epoch_ms,
+    listings_of,
+    package_or_problem,
+    package_to_order,
+)
 from kervan_trendyol.sandbox.seed import order_to_package, random_order, tckn, vkn
 from stdnum.tr import tckimlik
 from stdnum.tr import vkn as stdnum_vkn
@@ -181,6 +188,27 @@ def test_remote_status_and_source_cancelled(status, cancelled):
     order = to_order(pkg)
     assert order.remote_status == status
     assert order.source_cancelled is cancelled
+
+
+@pytest.mark.parametrize(
+    ("status", "tracking"),
+    [
+        ("AtCollectionPoint", TrackingStatus.OUT_FOR_DELIVERY),
+        ("UnDelivered", TrackingStatus.EXCEPTION),
+        ("Returned", TrackingStatus.RETURNED),
+    ],
+)
+def test_carrier_end_states_map_to_a_tracking_status_not_a_problem(status, tracking):
+    """The states the sandbox clock now produces: an order, never quarantine, not cancelled."""
+    pkg = sample(0)
+    pkg["status"] = pkg["shipmentPackageStatus"] = status
+    for line in pkg["lines"]:
+        line["orderLineItemStatusName"] = status
+    problem_or_order = package_or_problem(pkg, tenant_id="t1", connection_id="c1")
+    assert not isinstance(problem_or_order, RecordProblem)
+    assert problem_or_order.carrier_status is tracking
+    assert problem_or_order.remote_status == status
+    assert problem_or_order.source_cancelled is False
 
 
 def test_cargo_fields_are_carried():

@@ -340,7 +340,9 @@ class TrendyolSandbox(Sandbox):
         if status == "Invoiced" or (status == "Picking" and meta.get("labelled")):
             return SHIP_AFTER
         if status == "Shipped":
-            return delivery_api.ADEL_DELIVERED_AFTER if meta.get("alternative") else DELIVER_AFTER
+            if meta.get("alternative"):  # the seller reports delivery (delivery_api)
+                return delivery_api.ADEL_DELIVERED_AFTER if meta.get("delivery_reported") else None
+            return DELIVER_AFTER
         if status == "AtCollectionPoint":
             return PICKED_UP_AFTER
         if status == "UnDelivered":  # forced to stay UnDelivered: the parcel is lost

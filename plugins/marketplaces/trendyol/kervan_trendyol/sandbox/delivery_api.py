@@ -10,9 +10,18 @@ carrier), box info, and the extended agreed delivery date.
   Alternative Delivery (ADEL) [TY-DOCS v3.0 "9. Shipping Alternative Delivery"] and it gets a
   Trendyol ``cargoTrackingNumber`` that the seller reads back from getShipmentPackages
   [TY-DOCS v2.0 "Shipping Alternative Delivery"]; 732 is the Alternatif Teslimat prefix
-  [TY-EN "Get Order Packages", apis.md 1.3]. The customer confirms delivery within three days,
-  else it counts as delivered [TY-DOCS v3.0 "9. Shipping Alternative Delivery"]: here the
-  package is ``Delivered`` :data:`ADEL_DELIVERED_AFTER` after it shipped.
+  [TY-EN "Get Order Packages", apis.md 1.3].
+- Delivering or returning an alternative-delivery package is the seller's to report
+  [TY-SPEC "Alternatif Teslimat ile Gönderim": ``PUT …/{packageId}/manual-invoice-delivery``,
+  ``PUT …/shipment-packages/manual-invoice-delivery-by-tracking-number/{cargoTrackingNumber}``,
+  ``PUT …/{packageId}/manual-return``, ``PUT …/manual-return-by-tracking-number/{…}``, no
+  body]. Not within 6 hours of shipping; after a delivery report the buyer has three days to
+  confirm, else it counts as delivered; a return makes the package ``Returned`` and a claim
+  that is accepted at once [TY-DOCS v3.0 "9. Shipping Alternative Delivery"]. Here the
+  package is ``Delivered`` :data:`ADEL_DELIVERED_AFTER` after the report (the buyer's three
+  days, the latest it can be); until reported it stays ``Shipped``. Inferred: the return's
+  claim carries reason 451 (other), and a report on any other package, or a second report,
+  is a 400.
   This endpoint replaces ``update-tracking-number``, absent from the current reference
   [TY-SPEC; the TY-EN page "Update Shipping Code" marks it DEPRECATED], so the sandbox no
   longer serves that one.
@@ -51,7 +60,7 @@ if TYPE_CHECKING:
 BEFORE_SHIPMENT = ("Created", "Picking", "Invoiced")
 ADEL_PROVIDER = "Alternatif Teslimat"
 ADEL_PREFIX = "732"
-#: the customer's three days to confirm delivery
+#: the buyer's three days to confirm a reported delivery
 ADEL_DELIVERED_AFTER = timedelta(days=3)
 BOX_INFO_CARRIERS = ("ups", "ceva")
 LINK = re.compile(r"^https?://\S+$")
@@ -104,6 +113,53 @@ def alternative_delivery(sb: TrendyolSandbox, package_id: str, body: dict[str, A
     sb.set_status(pid, "Shipped")
 
 
+#: the seller may not report delivery or return this soon after shipping
+MANUAL_AFTER = timedelta(hours=6)
+
+
+def _by_tracking(sb: TrendyolSandbox, number: str) -> dict[str, Any]:
+    for pkg in sb.packages.values():
+        if str(pkg.get("cargoTrackingNumber") or "") == number:
+            return pkg
+    raise _err(400, "shipment.package.not.found", "Kargo takip numarasıyla paket bulunamadı")
+
+
+def _reportable(sb: TrendyolSandbox, pkg: dict[str, Any]) -> dict[str, Any]:
+    meta = sb.meta[pkg["shipmentPackageId"]]
+    if not meta.get("alternative") or pkg["status"] != "Shipped" or meta.get("delivery_reported"):
+        raise _err(
+            400,
+            "package.not.alternative.delivery",
+            "Yalnızca alternatif teslimatla gönderilmiş, Shipped statüsündeki paketler bildirilebilir",
+        )
+    if sb.clock.now() - meta["status_at"] < MANUAL_AFTER:
+        raise _err(
+            400,
+            "manual.status.too.early",
+            "Kargoya verildikten sonraki 6 saat içinde teslim veya iade bildirilemez",
+        )
+    return meta
+
+
+def manual_deliver(sb: TrendyolSandbox, pkg: dict[str, Any]) -> None:
+    meta = _reportable(sb, pkg)
+    meta["delivery_reported"] = True
+    meta["status_at"] = sb.clock.now()  # the buyer's three days run from the report
+    sb.schedule(pkg["shipmentPackageId"])
+
+
+def manual_return(sb: TrendyolSandbox, pkg: dict[str, Any]) -> None:
+    from . import claims_api
+
+    _reportable(sb, pkg)
+    sb.set_status(pkg["shipmentPackageId"], "Returned")
+    wanted = [(line, line["quantity"], 451, "") for line in pkg["lines"]]
+    claim = claims_api.new_claim(sb, pkg, wanted, status="Accepted")
+    for group in claim["items"]:
+        for item in group["claimItems"]:
+            item.update(autoAccepted=True, acceptDetail="SYSTEM", resolved=True)
+
+
 def box_info(sb: TrendyolSandbox, package_id: str, body: dict[str, Any]) -> None:
     pkg = _package(sb, package_id)
     boxes = _positive(body.get("boxQuantity"), "boxQuantity", integer=True)
@@ -142,7 +198,29 @@ def extend_agreed_delivery_date(sb: TrendyolSandbox, package_id: str, body: dict
 
 
 def add_routes(sb: TrendyolSandbox, app: FastAPI) -> None:
-    pkg_path = "/integration/order/sellers/{sellerId}/shipment-packages/{packageId}"
+    packages = "/integration/order/sellers/{sellerId}/shipment-packages"
+    pkg_path = packages + "/{packageId}"
+    manual = [Depends(sb.guard("PUT manual-delivery"))]
+
+    @app.put(packages + "/manual-invoice-delivery-by-tracking-number/{number}", dependencies=manual)
+    async def put_delivered_by_tracking(number: str) -> Response:
+        manual_deliver(sb, _by_tracking(sb, number))
+        return Response(status_code=200)
+
+    @app.put(packages + "/manual-return-by-tracking-number/{number}", dependencies=manual)
+    async def put_returned_by_tracking(number: str) -> Response:
+        manual_return(sb, _by_tracking(sb, number))
+        return Response(status_code=200)
+
+    @app.put(pkg_path + "/manual-invoice-delivery", dependencies=manual)
+    async def put_delivered(packageId: str) -> Response:
+        manual_deliver(sb, _package(sb, packageId))
+        return Response(status_code=200)
+
+    @app.put(pkg_path + "/manual-return", dependencies=manual)
+    async def put_returned(packageId: str) -> Response:
+        manual_return(sb, _package(sb, packageId))
+        return Response(status_code=200)
 
     @app.put(
         pkg_path + "/alternative-delivery",
