@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import __version__
+from .catalog import Catalog
 from .connections import ConnectionService
 from .domain import Connection, Tenant
 from .engine import Engine
@@ -125,6 +126,11 @@ class Runtime:
     loop: EngineLoop
     jobs: Jobs | None = None
     scheduler: Scheduler | None = None
+
+    @property
+    def catalog(self) -> Catalog:
+        """Cards, listings, the stock ledger and pushes (over this runtime's engine)."""
+        return Catalog(self.engine)
 
     @classmethod
     def create(

@@ -96,6 +96,8 @@ class Jobs:
                 ("poll_source", self._poll_source),
                 ("track_carrier", self._track_carrier),
                 ("poll_documents", self._poll_documents),
+                ("push_stock", self._push_stock),
+                ("import_listings", self._import_listings),
             )
         }
 
@@ -141,6 +143,18 @@ class Jobs:
     def _poll_documents(self, tenant_id: str) -> None:
         self._started("poll_documents", tenant_id)
         self._fan_out(tenant_id, self.loop.run(self.engine.poll_documents(tenant_id)))
+
+    def _push_stock(self, tenant_id: str) -> None:
+        self._started("push_stock", tenant_id)
+        from ..catalog import Catalog
+
+        self.loop.run(Catalog(self.engine).push(tenant_id))
+
+    def _import_listings(self, tenant_id: str, connection_id: str) -> None:
+        self._started("import_listings", tenant_id, connection_id)
+        from ..catalog import Catalog
+
+        self.loop.run(Catalog(self.engine).import_listings(tenant_id, connection_id))
 
     # -- workers ------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from ..catalog.push import due_count
 from ..domain import Connection
 from ..roles import utcnow
 from ..store.port import PLATFORM_TENANT
@@ -56,6 +57,7 @@ class Scheduler:
         tenants = [t for t in self.jobs.engine.store.tenant_ids() if t != PLATFORM_TENANT]
         for tenant_id in tenants:
             sent += self._poll_connections(tenant_id, now)
+            sent += self._push_stock(tenant_id, now)
         if time.monotonic() - self._last_reconcile >= self.reconcile_every_s:
             self._last_reconcile = time.monotonic()
             for tenant_id in tenants:
@@ -81,6 +83,13 @@ class Scheduler:
                 polled_issuer = True
                 sent += self.jobs.send("poll_documents", tenant_id)
         return sent
+
+    def _push_stock(self, tenant_id: str, now: datetime) -> int:
+        """A push run while any product's figure waits for its channels (every tick: a
+        change reaches the channels within seconds, coalesced however often it moved)."""
+        if not due_count(self.jobs.engine.store.tenant(tenant_id), now):
+            return 0
+        return int(self.jobs.send("push_stock", tenant_id))
 
     def reconcile(self, tenant_id: str) -> int:
         return sum(
