@@ -20,16 +20,21 @@ BASE = "http://mng.sandbox/mngapi/api/"
 IBM = {"X-IBM-Client-Id": CLIENT_ID, "X-IBM-Client-Secret": CLIENT_SECRET}
 
 
+async def login(http: httpx.AsyncClient) -> None:
+    """``POST /token``; the jwt goes in ``Authorization: Bearer`` (it lives 8 hours)."""
+    answer = await http.post(
+        "token",
+        json={"customerNumber": CUSTOMER_NUMBER, "password": PASSWORD, "identityType": 1},
+    )
+    assert answer.status_code == 200, answer.text
+    http.headers["Authorization"] = f"Bearer {answer.json()['jwt']}"
+
+
 @asynccontextmanager
 async def session(sandbox: MngSandbox) -> AsyncIterator[httpx.AsyncClient]:
     """An httpx client on the sandbox's ASGI app, logged in with ``POST /token``."""
     async with httpx.AsyncClient(base_url=BASE, transport=sandbox.transport(), headers=IBM) as http:
-        answer = await http.post(
-            "token",
-            json={"customerNumber": CUSTOMER_NUMBER, "password": PASSWORD, "identityType": 1},
-        )
-        assert answer.status_code == 200, answer.text
-        http.headers["Authorization"] = f"Bearer {answer.json()['jwt']}"
+        await login(http)
         yield http
 
 
@@ -76,7 +81,9 @@ def assert_error(answer: httpx.Response, status: int, codes: set[str]) -> None:
     """MNG's error envelope: 400 (model binding) in camelCase, the rest in PascalCase."""
     assert answer.status_code == status, answer.text
     body = answer.json()
-    keys = ("code", "message", "description") if status == 400 else ("Code", "Message", "Description")
+    keys = (
+        ("code", "message", "description") if status == 400 else ("Code", "Message", "Description")
+    )
     assert set(body) == {"error"} and set(body["error"]) == set(keys), body
     code, _message, description = (body["error"][k] for k in keys)
     assert code in codes and description, body

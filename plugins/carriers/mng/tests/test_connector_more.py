@@ -1,0 +1,125 @@
+"""The connector's return orders, changes before pickup, by-day sweeps and 429 handling,
+against the sandbox."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from kervan import ConnectorContext
+from kervan.domain import TrackingStatus
+from kervan.errors import RemoteRejectedError, RemoteUnavailableError
+from kervan_mng import Mng, MngSettings
+from kervan_mng.client import TR_TIME
+from kervan_mng.sandbox import MngSandbox, PlanLimit
+
+BASE = "http://mng.sandbox"
+API = "/mngapi/api"
+
+
+async def test_a_return_order_gives_a_label_link_and_is_tracked_to_the_seller(
+    carrier, sandbox, clock, make_package
+):
+    returned = await carrier.create_return(make_package("RTNKRV0001"))
+    assert returned.reference == "RTNKRV0001" and not returned.already_existed
+    assert returned.label_url and returned.label_url.startswith("https://mn.tc?rtnid=")
+    body = sandbox.calls[-1][2]
+    assert sandbox.calls[-1][1] == "createReturnOrder"
+    assert body["shipper"]["fullName"] == "Ayşe Yılmaz" and "recipient" not in body
+    assert body["order"]["isCOD"] == 0
+    (event,) = (await carrier.track(["RTNKRV0001"]))["RTNKRV0001"]
+    assert event.status is TrackingStatus.CREATED  # not handed in yet
+    sandbox.drop_off("RTNKRV0001")
+    clock.advance(31 * 3600)
+    history = (await carrier.track(["RTNKRV0001"]))["RTNKRV0001"]
+    assert history[-1].status is TrackingStatus.DELIVERED
+
+
+async def test_asking_again_for_the_same_return_finds_it(carrier, sandbox, make_package):
+    first = await carrier.create_return(make_package("RTNKRV0002"))
+    again = await carrier.create_return(make_package("RTNKRV0002"))
+    assert again.already_existed and again.order_id == first.order_id
+    assert len([o for o in sandbox.orders.values() if o.kind == "return"]) == 1
+
+
+async def test_amend_before_pickup_uses_updateorder_then_updateshipment(
+    carrier, sandbox, clock, make_package
+):
+    sandbox.hold_destination("KRVAMEND01", timedelta(days=1))
+    with pytest.raises(RemoteUnavailableError):  # the destination is not resolved for a day
+        await carrier.create_shipment(make_package("KRVAMEND01"))
+    heavier = make_package("KRVAMEND01", weight_kg=Decimal("6"), desi=Decimal("6"))
+    await carrier.amend_shipment(heavier)
+    assert sandbox.count("PUT", f"{API}/standardcmdapi/updateorder") == 1
+    assert sandbox.orders["KRVAMEND01"].pieces[0]["kg"] == 6
+
+    await carrier.create_shipment(make_package("KRVAMEND02"))
+    ref = await carrier.amend_shipment(make_package("KRVAMEND02", weight_kg=Decimal("9")))
+    assert ref.remote_id == sandbox.orders["KRVAMEND02"].shipment.shipment_id
+    assert sandbox.count("PUT", f"{API}/barcodecmdapi/updateshipment") == 1
+    assert sandbox.orders["KRVAMEND02"].pieces[0]["kg"] == 9
+    clock.advance(2 * 3600)  # picked up
+    with pytest.raises(RemoteRejectedError, match="3008"):
+        await carrier.amend_shipment(make_package("KRVAMEND02"))
+
+
+async def test_sweeps_by_day(carrier, sandbox, clock, make_package):
+    await carrier.create_shipment(make_package("KRVSWEEP01"))
+    await carrier.create_shipment(make_package("KRVSWEEP02"))
+    today = clock.now().astimezone(TR_TIME).date()
+    assert await carrier.shipments_on(today) == {
+        "KRVSWEEP01": TrackingStatus.CREATED,
+        "KRVSWEEP02": TrackingStatus.CREATED,
+    }
+    assert await carrier.shipments_on(today - timedelta(days=1)) == {}
+    sandbox.force("KRVSWEEP02", TrackingStatus.DELIVERED)
+    delivered = await carrier.delivered_on(clock.now().astimezone(TR_TIME).date())
+    assert list(delivered) == ["KRVSWEEP02"]
+    assert delivered["KRVSWEEP02"] is not None
+
+
+async def test_quote_sends_the_cbs_codes_as_strings(carrier, sandbox, make_package):
+    quote = await carrier.quote(make_package("KRVQUOTE01"))
+    assert quote.price > 0
+
+
+def connector(sandbox: MngSandbox, **settings: object) -> Mng:
+    context = ConnectorContext(
+        tenant_id="t1",
+        connection_id="mng",
+        transport=sandbox.transport(),
+        clock=sandbox.clock.now,
+        sleep=sandbox.clock.sleep,
+    )
+    return Mng(MngSettings.parse({**sandbox.demo_settings(BASE), **settings}), context)
+
+
+async def test_a_429_from_the_plan_limit_is_retried_after_backing_off(clock, make_package):
+    sandbox = MngSandbox(
+        clock=clock, plan_limits={"Standard Query": PlanLimit(2, timedelta(seconds=20))}
+    )
+    carrier = connector(sandbox)
+    try:
+        start = clock.now()
+        for n in range(4):
+            await carrier.quote(make_package(f"KRV42900{n}"))
+    finally:
+        await carrier.aclose()
+    assert sandbox.gateway.throttled, "the plan limit was reached"
+    assert sandbox.count("POST", f"{API}/standardqueryapi/calculate") == 4 + len(
+        sandbox.gateway.throttled
+    )
+    assert clock.now() - start >= timedelta(seconds=20)  # waited on the sandbox clock
+
+
+async def test_a_known_plan_figure_paces_the_client_under_it(clock, make_package):
+    sandbox = MngSandbox(clock=clock, plan_limits={"*": PlanLimit(3, timedelta(minutes=1))})
+    carrier = connector(sandbox, plan_rate_limit=3)
+    try:
+        for n in range(5):
+            await carrier.quote(make_package(f"KRVPACE0{n}"))
+    finally:
+        await carrier.aclose()
+    assert sandbox.gateway.throttled == []
+    assert sandbox.count("POST", f"{API}/standardqueryapi/calculate") == 5
