@@ -52,6 +52,12 @@ Rules and their sources:
   :mod:`kervan_yurtici.sandbox_returns`.
 * **Query/cancel codes** 80859, 82519, 82520, 82526, 82527 and the ``operationStatus`` /
   ``operationCode`` table: apis.md §8.2 and the knowledge file.
+* **queryShipment flags.** ``keyType`` 0 queries by cargo key, 1 by **invoice key** (the knowledge
+  file, ``beratkrdr/yurtici-kargo-entegrasyon-php`` README "0 – Kargo Anahtarı / 1 – Fatura
+  Anahtarı", the falcon proxy's ``IDENTIFIER_INVOICE_ID = 1``; apis.md §8.2 says "1 = tracking
+  number", which these sources contradict). ``addHistoricalData`` adds the movement history
+  (``invDocCargoVOArray``); ``onlyTracking`` "only reports the tracking link" (beratkrdr README):
+  the item detail then carries ``trackingUrl`` alone.
 """
 
 from __future__ import annotations
@@ -322,6 +328,7 @@ class YurticiSandbox(Sandbox):
             return
         by_invoice = text(operation, "keyType") == "1"
         history = (text(operation, "addHistoricalData") or "").lower() == "true"
+        only_tracking = (text(operation, "onlyTracking") or "").lower() == "true"
         now = self.clock.now()
         _head(vo, longs, "0", "Başarılı", count=str(len(keys)), senderCustId=SENDER_CUST_ID)
         for key in (k.strip() for k in keys):
@@ -342,10 +349,15 @@ class YurticiSandbox(Sandbox):
                     jobId="0",  # xs:long without minOccurs="0": always present
                 )
                 continue
-            self._delivery_detail(detail, shipment, now, history)
+            self._delivery_detail(detail, shipment, now, history, only_tracking)
 
     def _delivery_detail(
-        self, detail: etree._Element, s: SimShipment, now: datetime, history: bool
+        self,
+        detail: etree._Element,
+        s: SimShipment,
+        now: datetime,
+        history: bool,
+        only_tracking: bool = False,
     ) -> None:
         status, stage = s.status(now), s.stage(now)
         # the WSDL's shippingDeliveryDetailVO has no docId: it is only in the item detail
@@ -362,6 +374,13 @@ class YurticiSandbox(Sandbox):
         if stage == 0:
             return
         item = etree.SubElement(detail, "shippingDeliveryItemDetailVO")
+        tracking_url = (
+            f"https://www.yurticikargo.com/tr/online-servisler/gonderi-sorgula?code={s.doc_id}"
+        )
+        if only_tracking:
+            # onlyTracking: "only the tracking link is reported" (module docstring)
+            _fill(item, trackingUrl=tracking_url)
+            return
         delivered_at = s.created_at + TIMELINE[5][0] if stage == 5 else None
         returned = s.returned_at is not None and s.returned_at <= now
         # in the WSDL's ShippingDeliveryItemDetailVO order
@@ -370,7 +389,7 @@ class YurticiSandbox(Sandbox):
             cargoKey=s.cargo_key,
             docId=s.doc_id,
             receiverCustName=s.fields.get("receiverCustName"),
-            trackingUrl=f"https://www.yurticikargo.com/tr/online-servisler/gonderi-sorgula?code={s.doc_id}",
+            trackingUrl=tracking_url,
             deliveryDate=_local(delivered_at, "%Y%m%d") if delivered_at else None,
             deliveryTime=_local(delivered_at, "%H%M%S") if delivered_at else None,
             totalDesiKg=s.fields.get("desi"),

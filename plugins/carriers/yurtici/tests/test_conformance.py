@@ -468,3 +468,27 @@ async def test_a_cancelled_return_code_is_gone(http):
     assert base_result(await post(http, cancel_code("IADE-4"))) == ("0", "0")
     assert base_result(await post(http, cancel_code("IADE-4"))) == ("1", "82656")
     assert base_result(await post(http, save_code("IADE-4"))) == ("0", "0")
+
+
+async def test_key_type_1_queries_by_invoice_key(http):
+    await post(http, create(order(cargoKey="CONFI1", invoiceKey="FATURA-77")))
+    by_invoice = envelope(
+        "queryShipment",
+        f"{LOGIN}<wsLanguage>TR</wsLanguage><keys>FATURA-77</keys><keyType>1</keyType>"
+        "<addHistoricalData>false</addHistoricalData><onlyTracking>false</onlyTracking>",
+    )
+    detail = result_vo(await post(http, by_invoice)).find("shippingDeliveryDetailVO")
+    assert (detail.findtext("cargoKey"), detail.findtext("errCode")) == ("CONFI1", "0")
+
+
+async def test_only_tracking_reports_the_tracking_link_alone(http, sandbox):
+    await post(http, create(order(cargoKey="CONFT1")))
+    sandbox.clock.advance(5 * 3600)
+    tracking_only = query("CONFT1").replace(
+        b"<onlyTracking>false</onlyTracking>", b"<onlyTracking>true</onlyTracking>"
+    )
+    vo = assert_fits_the_wsdl(await post(http, tracking_only))
+    item = vo.find("shippingDeliveryDetailVO/shippingDeliveryItemDetailVO")
+    assert local_names(item) == ["trackingUrl"]
+    full = result_vo(await post(http, query("CONFT1")))
+    assert len(full.find("shippingDeliveryDetailVO/shippingDeliveryItemDetailVO")) > 1
