@@ -313,12 +313,13 @@ class YurticiClient(ApiClient):
                 detail={"errCode": min(found), "operation": result.operation},
             )
         if result.out_flag == OUT_FLAG_UNEXPECTED or ERR_UNEXPECTED in codes:
+            code = ERR_UNEXPECTED if ERR_UNEXPECTED in codes else result.fields.get("errCode")
             raise RemoteUnavailableError(
                 f"yurtici had an unexpected error on {result.operation} (outFlag "
-                f"{result.out_flag or '?'}, errCode {ERR_UNEXPECTED if ERR_UNEXPECTED in codes else '?'}"
-                f": {said}); it will be retried; if it persists, Yurtiçi's IT must look at it",
+                f"{result.out_flag or '?'}, errCode {code or '?'}: {said}); it will be retried; "
+                "if it persists, Yurtiçi's IT must look at it",
                 remote=self.remote_name,
-                detail={"errCode": ERR_UNEXPECTED, "operation": result.operation},
+                detail={"errCode": code, "operation": result.operation},
             )
         if result.out_flag == "0" or result.details:
             return  # per-key errors are the caller's to read
