@@ -97,11 +97,14 @@ async def test_a_cancelled_shipment_is_not_listed():
     sandbox = MngSandbox(clock=clock)
     async with session(sandbox) as http:
         await ship(http, "BLK0000005")
+        await ship(http, "BLK0000006")
         shipment = sandbox.orders["BLK0000005"].shipment
         assert shipment is not None
         cancel = {"referenceId": "BLK0000005", "shipmentId": shipment.shipment_id}
         assert (await http.put("barcodecmdapi/cancelshipment", json=cancel)).status_code == 200
-        assert (await http.get("bulkqueryapi/getShipmentByDate/20261207")).status_code == 404
+        listed = await http.get("bulkqueryapi/getShipmentByDate/20261207")
+        assert [r["shipment"]["referenceId"] for r in listed.json()] == ["BLK0000006"]
         clock.advance(timedelta(days=2).total_seconds())
         await login(http)
-        assert (await http.get("bulkqueryapi/getDeliveredShipment/08-12-2026")).status_code == 404
+        delivered = await http.get("bulkqueryapi/getDeliveredShipment/08-12-2026")
+        assert [r["shipment"]["referenceId"] for r in delivered.json()] == ["BLK0000006"]

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from kervan_mng.sandbox import CUSTOMER_NUMBER, MngSandbox, PlanLimit
+from kervan_mng import sandbox as mng
+from kervan_mng.sandbox import CUSTOMER_NUMBER, MngSandbox
 
 from .test_conformance import BASE, IBM, assert_error, login, session
 
@@ -100,7 +101,7 @@ async def test_an_unknown_path_is_the_gateways_404(clock):
 
 
 async def test_a_plan_limit_answers_429_in_api_connects_shape_per_product(clock):
-    limit = PlanLimit(3, timedelta(minutes=1))
+    limit = mng.PlanLimit(3, timedelta(minutes=1))
     sandbox = MngSandbox(clock=clock, plan_limits={"Standard Query": limit})
     async with session(sandbox) as http:
         for _ in range(3):
@@ -115,7 +116,7 @@ async def test_a_plan_limit_answers_429_in_api_connects_shape_per_product(clock)
 
 
 async def test_the_default_plan_limit_covers_every_product(clock):
-    sandbox = MngSandbox(clock=clock, plan_limits={"*": PlanLimit(2, timedelta(seconds=10))})
+    sandbox = MngSandbox(clock=clock, plan_limits={"*": mng.PlanLimit(2, timedelta(seconds=10))})
     async with httpx.AsyncClient(base_url=BASE, transport=sandbox.transport(), headers=IBM) as http:
         statuses = [(await http.get("cbsinfoapi/getcities")).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
