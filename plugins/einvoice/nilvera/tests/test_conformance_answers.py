@@ -165,7 +165,7 @@ async def test_send_answer_refuses_what_the_openapi_does_not_allow(
 async def test_the_purchase_list_filters_by_the_documented_date_types(
     http: httpx.AsyncClient, received: tuple[str, str]
 ) -> None:
-    # DateFilterType is IssueDate or EnvelopeDate (the OpenAPI's enum)
+    # DateFilterType is IssueDate or EnvelopeDate (the OpenAPI's enum); Odoo sends CreatedDate
     envelope = await http.get(
         "/einvoice/Purchase",
         params={"DateFilterType": "EnvelopeDate", "StartDate": "2026-01-01T00:00:00"},
@@ -175,5 +175,7 @@ async def test_the_purchase_list_filters_by_the_documented_date_types(
     assert {"EnvelopeUUID", "EnvelopeDate", "AnswerCode", "PayableAmount", "SenderName"} <= set(
         entry
     )
-    invented = await http.get("/einvoice/Purchase", params={"DateFilterType": "CreatedDate"})
+    odoo = await http.get("/einvoice/Purchase", params={"DateFilterType": "CreatedDate"})
+    assert odoo.status_code == 200 and odoo.json()["TotalCount"] == 2
+    invented = await http.get("/einvoice/Purchase", params={"DateFilterType": "SendDate"})
     assert invented.status_code == 400 and error_codes(invented) == [400]

@@ -1,14 +1,20 @@
 """A stand-in for Nilvera's REST API: its paths, bearer auth, payloads and ``Errors[]`` shape.
 
 It keeps GİB's registered-user list (taxpayers with PK/GB aliases), the account's company,
-aliases and series, and every document it receives (by UUID). Every uploaded UBL is checked
-as Nilvera does (scenario, alias, series, duplicate UUID) and validated against GİB's rules
-with :func:`kervan_ubltr.validate` (GİB's XSD and schematron; Kervan's own stricter arithmetic
-is not Nilvera's to check); an invalid one is refused with 422 / code 2015. Accepted
-documents wait and then succeed (or fail, see :meth:`NilveraSandbox.reject_on_delivery`) on
-the sandbox's simulated clock.
+aliases, series and credits, and every document it receives (by UUID). Every uploaded UBL is
+checked as Nilvera does (scenario, alias, series, duplicate UUID) and validated against GİB's
+rules with :func:`kervan_ubltr.validate` (GİB's XSD and schematron; Kervan's own stricter
+arithmetic is not Nilvera's to check); an invalid one is refused with 422 / code 2015. Accepted
+documents wait and then succeed or fail on the sandbox's simulated clock: GİB rejects a seeded
+share of them of its own accord (``gib_rejection_share``), or one a test names
+(:meth:`NilveraSandbox.reject_on_delivery`); a receiver answers a TICARIFATURA
+``answer_after_s`` after delivery (``receiver_answers``, else ``default_receiver_answer``).
 
-Sources for the conformance rules (issue 18; ../shared/reference/apis.md section 7):
+Sources for the conformance rules (issue 18; ../shared/reference/apis.md section 7). "The
+OpenAPI" below is Nilvera's own e-Invoice / e-Archive / General OpenAPI 3 documents as published
+with the TypeScript client montarist/nilvera-api (``docs/einvoice.swagger.json``,
+``docs/earchive.swagger.json``, ``docs/general.swagger.json``; their error links point at
+developer.nilvera.com/hata-kodlari).
 
 - ``Check/TaxNumber`` answers one record per alias in the production shape ``{TaxNumber,
   Title, FirstCreatedTime, CreationTime, DocumentType, Name, Type}`` whose ``Type`` is the
@@ -18,11 +24,48 @@ Sources for the conformance rules (issue 18; ../shared/reference/apis.md section
 - ``GetGlobalCustomerInfo?globalUserType=…`` answers ``{"Aliases": [...]}``, an empty list when
   the tax id has no alias of that type: an Odoo ``l10n_tr_nilvera_einvoice`` test of the
   Invoice/DespatchAdvice alias sync (code index, unattributed copy; Odoo's
-  ``l10n_tr_nilvera/models/res_partner.py`` treats any non-200 as a failure). Nilvera's answer for a wholly unknown tax id is not published; the
-  sandbox answers the same empty list *(uncertain)* instead of an invented error code.
+  ``l10n_tr_nilvera/models/res_partner.py`` treats any non-200 as a failure). Nilvera's answer
+  for a wholly unknown tax id is not published; the sandbox answers the same empty list
+  *(uncertain)* instead of an invented error code.
 - Paths are case-insensitive: Odoo calls ``/einvoice/sale/{uuid}/Status`` and
   ``/earchive/invoices/{uuid}/pdf`` (same Odoo test file) while other clients spell
   ``/einvoice/Sale``, ``/earchive/Invoices``, ``/general/Company`` (``done6666/nilvera-sdk-php``).
+- Errors: ``{"Errors": [{"Code", "Description", "Detail"}]}``; a 400 carries ``Message``
+  ``GECERSIZ ISTEK`` and ``Code`` 400 with the field as ``Description``, a 404 ``Message``
+  ``HATALI ISTEK`` (developer.nilvera.com/hata-kodlari samples). A document that is not there is
+  ``3003 Belge Sistemde Bulunamadı`` (that page's 404 table). Codes 1000/1001/1015 (409),
+  2000/2015/2024/2025/2054/2063/2065/2075 (422), 3000/3009/3030 (404): Odoo
+  ``l10n_tr_nilvera/const.py``. The refusals with no public code are in
+  :data:`.state.SANDBOX_CODES`, marked as the sandbox's own.
+- A sent e-Fatura's status is the OpenAPI's ``StatusResponse``: ``{InvoiceProfile, IssueDate,
+  Answer{AnswerCode, AnswerNote, Description}, InvoiceStatus{Code, Description,
+  DetailDescription}, EnvelopeInfo{UUID, GIBCode, GIBDescription, CreatedDate}}``; ``Code`` is
+  ``unknown|waiting|succeed|error``, ``AnswerCode`` ``unknown|waitingForApproval|approved|
+  rejected|documentAnsweredAutomatically``. An e-Arşiv's is ``{StatusCode, StatusDetail,
+  ReportStatus (NotReported|Reported), CancelStatus}``. ``GIBCode`` is GİB's envelope code:
+  1100 processing, 1300 done, 1210/1215/1230 the delivery failures GİB rejects an accepted
+  document with (GİB's codes as montarist/nilvera-api ``src/constants/enums/error-codes.ts``
+  lists them). A TEMELFATURA's ``AnswerCode`` is ``unknown`` *(uncertain)*.
+- ``GET /einvoice/Sale/{UUID}/Details`` (``SaleInvoiceDetailResponse``), ``/earchive/Invoices/
+  {UUID}/Details`` (``EArchiveInvoiceDetailResponse``), ``/einvoice/Purchase/{UUID}/Details``;
+  ``GET /einvoice/Sale|Purchase/{UUID}/CheckFromGib`` (the envelope and, once answered, the
+  answer's envelope); ``GET /einvoice/Sale/{UUID}/EnvelopeInfo`` (``{GIBCode, GIBDescription,
+  EnvelopeUUID}``, strings); ``GET /einvoice/Sale/{UUID}/CheckFromGtb``: customs' (GTB, the
+  trade ministry) record of an export, ``ExportResponse {UUID, GTB_REFNO, GTB_GCB_TESCILNO,
+  GTB_FIILI_IHRACAT_TARIHI, GTB_CEVAP_NOTU}`` (all from the OpenAPI; the reference's
+  "CheckFromGib" for e-Arşiv reports is a different endpoint).
+- Received invoices: ``GET /einvoice/Purchase`` answers ``PurchaseInvoiceResponsePagination``;
+  ``DateFilterType`` is ``IssueDate`` or ``EnvelopeDate`` (the OpenAPI's enum) or
+  ``CreatedDate`` (what Odoo's ``_l10n_tr_nilvera_get_documents`` sends in production: taken as
+  the reception time, like ``EnvelopeDate``); anything else is 400. ``AnswerCode`` filters. ``POST /einvoice/Purchase/SendAnswer {UUID, AnswerCode, RejectNote}`` answers a
+  received TICARIFATURA with ``approved`` or ``rejected`` (OpenAPI; 200 with a string, 409 when
+  answered already, 422 for business rules); GİB allows it within 8 days of receipt, once, and
+  only for a TICARIFATURA (GİB's e-Fatura guide; the codes for these refusals are the
+  sandbox's own). ``GET /einvoice/Purchase/{UUID}/Status`` answers the ``StatusResponse``.
+- Credits: ``GET /general/Credits`` (OpenAPI ``CreditResponse`` list); each accepted document
+  spends one credit *(uncertain)*; none left refuses a send with 422 / 2000, an expired package
+  with 422 / 2075 (Odoo ``const.py``); a refused document spends nothing. See :mod:`.credits`.
+- The model and draft flow: :mod:`.drafts` and :mod:`.model`.
 """
 
 from __future__ import annotations
@@ -593,8 +636,10 @@ class NilveraSandbox(Sandbox):
             )
             start = list_date("StartDate", query.get("StartDate"))
             end = list_date("EndDate", query.get("EndDate"))
+            # the OpenAPI's enum is IssueDate | EnvelopeDate; Odoo's production code sends
+            # CreatedDate (the reception time, as EnvelopeDate here), so it is taken too
             by = query.get("DateFilterType") or "IssueDate"
-            if by not in ("IssueDate", "EnvelopeDate"):
+            if by not in ("IssueDate", "EnvelopeDate", "CreatedDate"):
                 raise bad_request("DateFilterType", f"{by!r} is not IssueDate or EnvelopeDate")
             answers = query.getlist("AnswerCode")
             if unknown := [a for a in answers if a not in ANSWER_CODES]:
@@ -603,7 +648,7 @@ class NilveraSandbox(Sandbox):
             for doc in sorted(self.incoming.values(), key=lambda d: (d.received_at, d.uuid)):
                 if answers and doc.answer_code() not in answers:
                     continue
-                if by == "EnvelopeDate":
+                if by in ("EnvelopeDate", "CreatedDate"):
                     when = doc.received_at
                 else:
                     issued = doc.envelope.issue_date
