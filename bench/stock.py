@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import heapq
 import json
 import math
 import pstats
@@ -49,10 +50,11 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from kervan import ConnectorContext
@@ -67,6 +69,7 @@ from kervan_trendyol import Trendyol, TrendyolSettings
 from kervan_trendyol.sandbox import TrendyolSandbox
 from kervan_trendyol.sandbox.products_api import BATCH_PROCESSING, add_product
 
+T = TypeVar("T")
 TENANT = "bench"
 STOCK_PATH = "/products/price-and-inventory"
 BATCH_PATH = "/products/batch-requests/"
@@ -141,6 +144,8 @@ class Bench:
     pairs: list[Pair] = field(default_factory=list)
     run: Run | None = None
     run_spent: dict[str, float] = field(default_factory=dict)
+    waiters: list[tuple[datetime, int, str, asyncio.Future[None]]] = field(default_factory=list)
+    _seq: int = 0
 
     # -- the clock ------------------------------------------------------------------------
 
@@ -163,9 +168,40 @@ class Bench:
         """Kervan's code runs again from here (what happened since was not Kervan's)."""
         self.mark = (time.perf_counter(), time.thread_time())
 
-    def wait(self, kind: str, seconds: float) -> None:
-        self.clock.advance(seconds)
-        self.spent[kind] += seconds
+    # -- waiting on the clock ---------------------------------------------------------------
+
+    async def sleep(self, seconds: float, kind: str) -> None:
+        """Wait ``seconds`` of simulated time while other tasks go on: the clock moves when
+        every task waits (:meth:`until_done`), so waits that overlap are not added up."""
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        future = asyncio.get_running_loop().create_future()
+        self._seq += 1
+        deadline = self.clock.now() + timedelta(seconds=seconds)
+        heapq.heappush(self.waiters, (deadline, self._seq, kind, future))
+        await future
+
+    async def until_done(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` to its end; whenever no task can go on, move the clock to the nearest
+        sleeper's deadline (the gap counts for that sleeper's kind) and wake it."""
+        loop = asyncio.get_running_loop()
+        task = asyncio.ensure_future(coro)
+        while not task.done():
+            await asyncio.sleep(0)
+            if getattr(loop, "_ready", None):  # some task can still go on
+                continue
+            if not self.waiters:  # something outside the loop (a thread) is working
+                await asyncio.sleep(0.0005)
+                continue
+            deadline, _, kind, future = heapq.heappop(self.waiters)
+            gap = (deadline - self.clock.now()).total_seconds()
+            if gap > 0:
+                self.clock.advance(gap)
+                self.spent[kind] += gap
+            future.set_result(None)
+            self.resume()
+        return task.result()
 
     # -- what the sandboxes show ----------------------------------------------------------
 
@@ -220,12 +256,12 @@ class Wire(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         bench = self.bench
         bench.charge()
-        bench.wait("rtt", bench.rtt_s / 2)
+        await bench.sleep(bench.rtt_s / 2, "rtt")
         started = time.perf_counter()
         response = await self.inner.handle_async_request(request)
         bench.sandbox_s += time.perf_counter() - started
         bench.observe(self.channel, request, response.status_code)
-        bench.wait("rtt", bench.rtt_s / 2)
+        await bench.sleep(bench.rtt_s / 2, "rtt")
         bench.resume()
         return response
 
@@ -244,9 +280,7 @@ def _sleep_kind(frame: FrameType | None) -> str:
 def sleeper(bench: Bench) -> Any:
     async def sleep(seconds: float) -> None:
         bench.charge()
-        kind = _sleep_kind(sys._getframe(1))
-        bench.wait(kind, max(0.0, float(seconds)))
-        await asyncio.sleep(0)
+        await bench.sleep(float(seconds), _sleep_kind(sys._getframe(1)))
         bench.resume()
 
     return sleep
@@ -300,7 +334,7 @@ def build(cards: int, channels: int, rtt_s: float, home: str) -> tuple[Bench, Ca
 
 async def import_all(bench: Bench, catalog: Catalog, cards: int) -> None:
     for cid in bench.sandboxes:
-        report = await catalog.import_listings(TENANT, cid)
+        report = await bench.until_done(catalog.import_listings(TENANT, cid))
         if report.problems:
             raise SystemExit(f"import from {cid}: {report.problems} problems")
     listed = catalog.cards(TENANT, limit=cards + 1)
@@ -310,7 +344,7 @@ async def import_all(bench: Bench, catalog: Catalog, cards: int) -> None:
     for _ in range(10):
         if not catalog.due(TENANT):
             return
-        await catalog.push(TENANT)
+        await bench.until_done(catalog.push(TENANT))
         bench.clock.advance(1)
     raise SystemExit("the first push after the import did not settle")
 
@@ -396,7 +430,7 @@ async def drive(
         if catalog.due(TENANT):  # the scheduler's check, then the job
             if profiler is not None:
                 profiler.enable()
-            await catalog.push(TENANT)
+            await bench.until_done(catalog.push(TENANT))
             if profiler is not None:
                 profiler.disable()
             bench.charge()
