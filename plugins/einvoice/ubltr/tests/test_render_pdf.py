@@ -193,3 +193,11 @@ def test_rendering_from_many_threads_gives_the_same_bytes_as_one_thread():
     finally:
         sys.setswitchinterval(interval)
     assert got == expected
+
+
+def test_an_unnumbered_draft_renders_marked_as_a_draft():
+    # an e-Fatura waiting for pickup has no number yet (it is taken when the document
+    # leaves); its printed copy must still render, saying it is a draft
+    draft = efatura_invoice().model_copy(update={"number": None})
+    text = page_texts(render_invoice_pdf(draft))[0]
+    assert "Fatura No TASLAK" in text

@@ -106,7 +106,7 @@ def _invoice_info(invoice: Invoice) -> list[tuple[str, str]]:
         ("Özelleştirme No", CUSTOMIZATION_ID),
         ("Senaryo", codes.with_code(codes.PROFILE_NAMES, invoice.profile)),
         ("Fatura Tipi", codes.with_code(codes.TYPE_NAMES, invoice.type_code)),
-        ("Fatura No", invoice.number),
+        ("Fatura No", invoice.number or "TASLAK"),
         ("Fatura Tarihi", text.day(invoice.issued_at)),
         ("Fatura Saati", text.clock(invoice.issued_at)),
     ]
