@@ -17,11 +17,20 @@ from typing import Any
 from .documents import has_label, label_key, pdf_key, xml_key
 from .domain import Invoice, OrderState
 from .engine import quarantine
-from .engine.records import DEAD_LETTER, INVOICE, ORDER, SHIPMENT, OrderRecord
+from .engine.records import (
+    DEAD_LETTER,
+    INVOICE,
+    LISTING,
+    ORDER,
+    PRODUCT,
+    SHIPMENT,
+    STOCK_DUE,
+    OrderRecord,
+)
 from .errors import KervanError
 from .roles import DocumentIssuer
 from .runtime import Runtime
-from .store.port import Query
+from .store.port import Query, TenantStore
 
 
 @dataclass
@@ -40,6 +49,8 @@ class Summary:
     #: remote records that could not be mapped, kept in quarantine (id, connection, reason)
     problems: list[dict[str, str]] = field(default_factory=list)
     invoices: list[dict[str, str]] = field(default_factory=list)
+    #: product cards, their channel listings and the pushes that fed them
+    catalog: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
@@ -83,7 +94,27 @@ def summarize(runtime: Runtime, tenant_id: str) -> Summary:
         {"id": p.id, "connection": p.connection_id, "reason": p.reason}
         for p in quarantine.listing(ts, status=quarantine.OPEN, limit=1000)
     ]
+    s.catalog = _catalog(ts)
     return s
+
+
+def _catalog(ts: TenantStore) -> dict[str, int]:
+    cards = [d.body for d in ts.iter_query(Query(PRODUCT))]
+    listings = [d.body for d in ts.iter_query(Query(LISTING))]
+    return {
+        "cards": sum(1 for c in cards if not c.get("merged_into")),
+        "merged_cards": sum(1 for c in cards if c.get("merged_into")),
+        "listings": len(listings),
+        "channels": len({item["connection_id"] for item in listings}),
+        "listings_pushed": sum(
+            1 for item in listings if (item.get("pushed") or {}).get("at") and item.get("last_push")
+        ),
+        "push_failures": sum(
+            1 for item in listings if not (item.get("last_push") or {}).get("ok", True)
+        ),
+        "flagged": sum(1 for item in listings if item.get("flagged")),
+        "waiting_push": ts.count(Query(STOCK_DUE)),
+    }
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -101,14 +132,16 @@ def export_all(runtime: Runtime, tenant_id: str, out: Path, summary: Summary) ->
     counts: Counter[str] = Counter()
     for doc in ts.iter_query(Query(INVOICE)):
         invoice = Invoice.model_validate(doc.body)
+        # a draft has no number until it leaves (an e-Fatura waiting for pickup)
+        name = invoice.number or f"draft-{invoice.uuid}"
         xml = ts.get_blob(xml_key(invoice.uuid))
         if xml:
-            _write(out / "documents" / f"{invoice.number}.xml", xml[0])
+            _write(out / "documents" / f"{name}.xml", xml[0])
             counts["xml"] += 1
         pdf = ts.get_blob(pdf_key(invoice.uuid))
         data = pdf[0] if pdf else _render(issuer, invoice)
         if data:
-            _write(out / "documents" / f"{invoice.number}.pdf", data)
+            _write(out / "documents" / f"{name}.pdf", data)
             counts["pdf"] += 1
     for doc in ts.iter_query(Query(SHIPMENT)):
         oid, key = doc.body["order_id"], doc.body["cargo_key"]

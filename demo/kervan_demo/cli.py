@@ -60,6 +60,13 @@ def _print_summary(console: Console, s: Summary) -> None:
         f"labels: {s.labels}   shipments: {s.shipments_by_status}   "
         f"cancellations: {s.cancellations}   split packages: {s.splits}"
     )
+    c = s.catalog
+    if c:
+        console.print(
+            f"catalog: {c['cards']} cards ({c['merged_cards']} merged in), {c['listings']} "
+            f"listings on {c['channels']} channels; pushed {c['listings_pushed']}, "
+            f"failed {c['push_failures']}, flagged {c['flagged']}, waiting {c['waiting_push']}"
+        )
     for h in s.held:
         console.print(f"[yellow]on hold[/] {h['order']}: {h['reason']}")
     for f in s.failures:

@@ -24,6 +24,9 @@ from kervan_sdk import WallClock
 from . import scenario_data, wiring
 
 SANDBOXES = ("trendyol", "nilvera", "yurtici", "mng")
+#: the seller's second Trendyol store (an outlet): the same items under barcodes of its own
+OUTLET = "trendyol-outlet"
+OUTLET_SELLER_ID = 274_902
 HOUR = 3600.0
 
 
@@ -77,6 +80,10 @@ class Demo:
             sandbox = sandbox_for(runtime, key)
             self.sandboxes[key] = sandbox
             self.urls[key] = sandbox.serve("127.0.0.1", 0)
+        outlet = sandbox_for(runtime, "trendyol")
+        outlet.seller_id = OUTLET_SELLER_ID
+        self.sandboxes[OUTLET] = outlet
+        self.urls[OUTLET] = outlet.serve("127.0.0.1", 0)
         self.say("sandboxes up: " + ", ".join(f"{k} {u}" for k, u in self.urls.items()))
         return runtime
 
@@ -84,7 +91,9 @@ class Demo:
         assert self.runtime is not None
         scenario = scenario or scenario_data.demo_scenario("trendyol", datetime.now(UTC))
         for key, sandbox in self.sandboxes.items():
-            if key == "trendyol" and self.options.orders_file is not None:
+            if key == OUTLET:
+                sandbox.seed_scenario(scenario_data.outlet_listings(scenario))
+            elif key == "trendyol" and self.options.orders_file is not None:
                 sandbox.load_file(self.options.orders_file)
             else:
                 sandbox.seed_scenario(scenario)
@@ -110,6 +119,9 @@ class Demo:
             rt.tenancy.update_tenant(tenant)
         for key in SANDBOXES:
             wiring.connect(rt, "demo", key, self.sandboxes[key], self.urls[key])
+        wiring.connect(
+            rt, "demo", OUTLET, self.sandboxes[OUTLET], self.urls[OUTLET], connector="trendyol"
+        )
         admin = rt.tenancy.create_user(
             User(
                 id="demo-admin",
@@ -140,6 +152,7 @@ class Demo:
 
     # (title, sandboxes whose clocks jump, hours, jobs to send or the name of a step of ours)
     PHASES: tuple[tuple[str, tuple[str, ...], float, tuple[tuple[str, ...], ...] | str], ...] = (
+        ("importing both Trendyol stores' listings onto product cards", (), 0, "_catalog"),
         ("polling Trendyol for new packages", (), 0, (("poll_source", "demo", "trendyol"),)),
         (
             "the buyer cancels an order at the marketplace; polling again",
@@ -148,6 +161,7 @@ class Demo:
             (("poll_source", "demo", "trendyol"),),
         ),
         ("restocking the out-of-stock product", (), 0, "_restock"),
+        ("a delivery arrives; its stock goes to both stores", (), 0, "_stock_to_channels"),
         ("the packing station prints the labels", (), 0, "_print_labels"),
         (
             # ours report to us; Trendyol's contracted carriers report through the package
@@ -163,7 +177,12 @@ class Demo:
             72,
             (("track_carrier", "demo", "yurtici"), ("poll_source", "demo", "trendyol")),
         ),
-        ("last document statuses", ("nilvera",), 1, (("poll_documents", "demo"),)),
+        (
+            "last document statuses; the stores get the last stock figures",
+            ("nilvera",),
+            1,
+            (("poll_documents", "demo"), ("push_stock", "demo")),
+        ),
     )
 
     def flow(self) -> None:
@@ -186,6 +205,57 @@ class Demo:
         assert rt is not None and rt.jobs is not None
         rt.jobs.loop.run(rt.engine.fetch_missing_labels("demo"))
 
+    def _catalog(self) -> None:
+        """Both stores' listings onto cards; the outlet's own barcodes meet their cards by an
+        operator's merge (same stock code, different barcode), then every store gets the
+        ledger's figure."""
+        rt = self.runtime
+        assert rt is not None and rt.jobs is not None
+        catalog, run = rt.catalog, rt.jobs.loop.run
+        for conn in ("trendyol", OUTLET):
+            report = run(catalog.import_listings("demo", conn))
+            self.say(
+                f"  {conn}: {report.seen} listings, {len(report.attached)} on existing cards, "
+                f"{len(report.new_cards)} new cards"
+            )
+        ours = {p.id for p in scenario_data.PRODUCTS}
+        merged = 0
+        for candidate in catalog.merge_candidates("demo"):
+            cards = candidate["cards"]
+            target = next((c for c in cards if c in ours), cards[0])
+            sources = [c for c in cards if c != target]
+            catalog.merge(
+                "demo",
+                target,
+                sources,
+                actor="demo-operator",
+                reason=f"stock code {candidate['stock_code']} on both stores",
+            )
+            merged += len(sources)
+        self.say(f"  merged {merged} outlet cards onto their products (same stock code)")
+        pushed = run(catalog.push("demo"))
+        self.say(f"  pushed {pushed.ok} listings ({pushed.failed} failed)")
+
+    def _stock_to_channels(self) -> None:
+        """Receive units of one product and show the new figure on both stores, as their
+        own APIs report it."""
+        rt = self.runtime
+        assert rt is not None and rt.jobs is not None
+        catalog, run = rt.catalog, rt.jobs.loop.run
+        product = scenario_data.PRODUCTS[0]
+        catalog.receive("demo", product.id, 12, actor="demo-warehouse", ref="demo-delivery-1")
+        run(catalog.push("demo"))
+        available = catalog.stock("demo", product.id)["available"]
+        shown = {}
+        for conn in ("trendyol", OUTLET):
+            listings = [entry for entry in catalog.card("demo", product.id)["listings"]]
+            barcodes = {entry["barcode"] for entry in listings if entry["connection_id"] == conn}
+            shown[conn] = run(_remote_quantity(rt, conn, barcodes))
+        self.say(
+            f"  {product.sku}: available {available}; "
+            + ", ".join(f"{conn} shows {qty}" for conn, qty in shown.items())
+        )
+
     def _restock(self) -> None:
         assert self.runtime is not None
         woken = self.runtime.engine.set_stock("demo", scenario_data.OUT_OF_STOCK_PRODUCT, 5)
@@ -205,3 +275,12 @@ class Demo:
             self.runtime.close()
         for sandbox in self.sandboxes.values():
             sandbox.stop()
+
+
+async def _remote_quantity(rt: Runtime, connection_id: str, barcodes: set[str]) -> int | None:
+    """What the channel's own API says it shows for the listing (read back, not assumed)."""
+    source = rt.connectors.get("demo", connection_id)
+    async for item in source.fetch_listings():
+        if getattr(item, "barcode", None) in barcodes:
+            return item.quantity
+    return None

@@ -475,3 +475,16 @@ def bulk_orders(
             )
         )
     return orders, registered
+
+
+def outlet_listings(scenario: Scenario) -> Scenario:
+    """The seller's outlet store on Trendyol: the same items (same stock codes) under the
+    outlet's own barcodes, and no orders."""
+    return Scenario(
+        seller=scenario.seller,
+        products=[
+            card.model_copy(update={"barcodes": [f"OUT{card.barcodes[0]}"]})
+            for card in scenario.products
+        ],
+        stock=dict(scenario.stock),
+    )

@@ -48,9 +48,12 @@ def connect(
     *,
     in_process: bool = False,
     poll_interval_s: int = 30,
+    connector: str | None = None,
 ) -> None:
     """A connection named ``key`` to ``sandbox``: over HTTP at ``base_url``, or in-process
-    (its ASGI transport, on its simulated clock) when ``in_process``."""
+    (its ASGI transport, on its simulated clock) when ``in_process``. ``connector``: the
+    plugin's key when it differs from the connection's name (a second store of one
+    marketplace)."""
     if in_process:
         rt.connectors.overrides[key] = {
             "transport": sandbox.transport(),
@@ -63,7 +66,7 @@ def connect(
         rt.connectors.overrides[key] = {"clock": sandbox.clock.now}
     rt.connections.create(
         tenant_id,
-        key,
+        connector or key,
         key,
         sandbox.demo_settings(base_url),
         name=f"{key} (sandbox)",
