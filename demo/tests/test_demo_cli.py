@@ -70,3 +70,20 @@ def test_the_demo_seeds_from_a_file_in_trendyols_own_format(tmp_path):
     numbers = {i["order"].split(":")[1] for i in summary["invoices"]}
     assert numbers == {str(p["shipmentPackageId"]) for p in packages["content"]}
     _exports_every_document_and_label(tmp_path / "out", summary)
+
+
+def test_the_demo_catalog_meets_two_stores_on_one_card_and_both_show_the_figure(default_demo):
+    import re
+
+    catalog = default_demo.summary["catalog"]
+    # 8 products listed on two Trendyol stores: the outlet's own barcodes merged onto them
+    assert catalog["cards"] == 8 and catalog["merged_cards"] == 8
+    assert catalog["listings"] == 16 and catalog["channels"] == 2
+    assert catalog["push_failures"] == 0 and catalog["flagged"] == 0
+    # the last push went out: no product waits for a channel at the end
+    assert catalog["waiting_push"] == 0
+    shown = re.search(
+        r"available (\d+); trendyol shows (\d+), trendyol-outlet shows (\d+)", default_demo.stdout
+    )
+    assert shown is not None, default_demo.stdout[-2000:]
+    assert shown.group(1) == shown.group(2) == shown.group(3)
