@@ -301,10 +301,17 @@ def split(
     if on_hand < 0:
         raise InvalidInputError("on_hand must not be negative")
     new_id = card_id_for(sku, barcodes[0])
-    if tx.get(PRODUCT, new_id) is not None:
-        raise CatalogConflictError(
-            f"a card for stock code {sku} with barcode {barcodes[0]} exists", product_id=new_id
-        )
+    existing = tx.get(PRODUCT, new_id)
+    if existing is not None:
+        if existing.body.get("merged_into") != product_id:
+            raise CatalogConflictError(
+                f"a card for stock code {sku} with barcode {barcodes[0]} exists",
+                product_id=new_id,
+            )
+        # splitting back what a merge brought in: the merged card lives again
+        held = tx.get(STOCK, new_id)
+        if held is not None:
+            tx.replace(STOCK, new_id, {k: v for k, v in held.body.items() if k != "merged_into"})
     new = card.model_copy(
         update={"id": new_id, "sku": sku, "name": name or card.name, "barcodes": barcodes}
     )

@@ -165,7 +165,11 @@ class Catalog:
         for doc in self._store(tenant_id).iter_query(Query(PRODUCT, order_by="sku")):
             if not doc.body.get("merged_into"):
                 by_code[str(doc.body["sku"])].append(doc.key)
-        return [{"stock_code": code, "cards": ids} for code, ids in by_code.items() if len(ids) > 1]
+        return [
+            {"stock_code": code, "cards": sorted(ids)}
+            for code, ids in by_code.items()
+            if len(ids) > 1
+        ]
 
     def merge(
         self,

@@ -1,0 +1,246 @@
+"""Product cards: listings meet by barcode, operators merge and split (audited), ERP cards match
+stock codes exactly, and an order's reservation follows its card through a merge."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from kervan import ConnectorContext, ConnectorSettings, ErpSink, OrderSource, RecordProblem
+from kervan.catalog import Catalog
+from kervan.domain import Listing, ProductCard, Tenant, TenantSettings
+from kervan.engine import Engine
+from kervan.engine.change import Movement
+from kervan.engine.records import BARCODE, LISTING, STOCK, STOCK_DUE
+from kervan.engine.stock import apply_movements, figures
+from kervan.errors import CatalogConflictError, InvalidInputError
+from kervan.problems import RecordKind
+from kervan.store import Query, open_store
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+class Shop(OrderSource):
+    key = "shop"
+    display_name = "Shop"
+
+    def __init__(self, cid: str, listings: list[Listing | RecordProblem]) -> None:
+        super().__init__(ConnectorSettings(), ConnectorContext(tenant_id="t1", connection_id=cid))
+        self.items = listings
+
+    async def fetch_orders(self, since: datetime, until: datetime | None = None) -> Any:
+        return
+        yield
+
+    async def _listings(self) -> AsyncIterator[Listing | RecordProblem]:
+        for item in self.items:
+            yield item
+
+    def fetch_listings(self) -> AsyncIterator[Listing | RecordProblem]:
+        return self._listings()
+
+
+class Erp(ErpSink):
+    key = "erp"
+    display_name = "ERP"
+
+    def __init__(self, cards: list[ProductCard]) -> None:
+        super().__init__(ConnectorSettings(), ConnectorContext(tenant_id="t1", connection_id="erp"))
+        self.cards = cards
+
+    async def _cards(self) -> AsyncIterator[ProductCard]:
+        for card in self.cards:
+            yield card
+
+    def pull_products(self) -> AsyncIterator[ProductCard]:
+        return self._cards()
+
+
+class Provider:
+    def __init__(self) -> None:
+        self.conns: dict[str, Any] = {}
+
+    def get(self, tenant_id: str, connection_id: str) -> Any:
+        return self.conns[connection_id]
+
+
+class Tenants:
+    def __init__(self) -> None:
+        self.tenant = Tenant(id="t1", name="Seller", settings=TenantSettings())
+
+    def get(self, tenant_id: str) -> Tenant:
+        return self.tenant
+
+
+def listing(cid: str, barcode: str, sku: str, qty: int = 5, title: str = "Havlu") -> Listing:
+    return Listing(
+        id=f"{cid}:{barcode}",
+        tenant_id="t1",
+        connection_id=cid,
+        barcode=barcode,
+        sku=sku,
+        title=title,
+        quantity=qty,
+        sale_price=Decimal("99.90"),
+    )
+
+
+@pytest.fixture
+def world(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path}/k.db")
+    provider = Provider()
+    engine = Engine(store=store, connectors=provider, tenants=Tenants(), clock=lambda: T0)
+    yield Catalog(engine), provider, store.tenant("t1")
+    store.close()
+
+
+async def test_the_same_barcode_on_two_channels_is_one_card_and_the_second_gets_its_figure(world):
+    catalog, provider, ts = world
+    provider.conns["a"] = Shop("a", [listing("a", "8690001", "HAV-1", qty=6)])
+    provider.conns["b"] = Shop("b", [listing("b", "8690001", "HV1", qty=2)])
+    first = await catalog.import_listings("t1", "a")
+    second = await catalog.import_listings("t1", "b")
+    assert len(first.new_cards) == 1 and second.attached == ["b:8690001"]
+    pid = first.new_cards[0]
+    view = catalog.card("t1", pid)
+    # the card opened at the first channel's figure; the second channel is due that figure
+    assert view["stock"]["on_hand"] == 6 and len(view["listings"]) == 2
+    assert ts.get(STOCK_DUE, pid) is not None
+    # importing again changes nothing but the remote's last-seen data
+    again = await catalog.import_listings("t1", "a")
+    assert again.updated == 1 and not again.new_cards
+    assert catalog.card("t1", pid)["stock"]["on_hand"] == 6
+
+
+async def test_a_broken_listing_is_quarantined_and_the_rest_import(world):
+    catalog, provider, _ts = world
+    bad = RecordProblem(kind=RecordKind.LISTING, remote_id="x1", reason="no barcode", raw={})
+    provider.conns["a"] = Shop("a", [bad, listing("a", "8690002", "HAV-2")])
+    report = await catalog.import_listings("t1", "a")
+    assert report.problems == 1 and len(report.new_cards) == 1
+
+
+async def test_merge_moves_barcodes_listings_and_reservations_and_is_audited(world):
+    catalog, provider, ts = world
+    provider.conns["a"] = Shop("a", [listing("a", "111", "HAV-3", qty=4)])
+    provider.conns["b"] = Shop("b", [listing("b", "222", "HAV-3", qty=4)])
+    target = (await catalog.import_listings("t1", "a")).new_cards[0]
+    source = (await catalog.import_listings("t1", "b")).new_cards[0]
+    assert catalog.merge_candidates("t1") == [
+        {"stock_code": "HAV-3", "cards": sorted([target, source])}
+    ]
+    # an order reserved 3 units under the source card before the merge
+    with ts.transaction() as tx:
+        apply_movements(tx, [Movement(source, "reserve", reserved=3, must_fit=True, ref="o1")], T0)
+    card = catalog.merge("t1", target, [source], actor="op", stock="keep", reason="same towel")
+    assert sorted(card.barcodes) == ["111", "222"]
+    assert ts.get(BARCODE, "222").body["product_id"] == target
+    assert ts.get(LISTING, "b:222").body["product_id"] == target
+    held = figures(ts.get(STOCK, target).body)
+    assert held.on_hand == 4 and held.reserved == 3  # keep: the same units, counted once
+    assert figures(ts.get(STOCK, source).body).on_hand == 0
+    # the order's later pickup, written against the source card, lands on the target
+    with ts.transaction() as tx:
+        apply_movements(tx, [Movement(source, "pickup", on_hand=-3, reserved=-3, ref="o1")], T0)
+    held = figures(ts.get(STOCK, target).body)
+    assert held.on_hand == 1 and held.reserved == 0
+    trail = catalog.audit_trail("t1", target)
+    assert [e["action"] for e in trail][-1] == "merged"
+    assert trail[-1]["actor"] == "op" and trail[-1]["detail"]["reason"] == "same towel"
+    with pytest.raises(CatalogConflictError):
+        catalog.merge("t1", target, [source], actor="op")
+    with pytest.raises(InvalidInputError):
+        catalog.merge("t1", target, [target], actor="op")
+
+
+async def test_merge_with_sum_adds_the_sources_units(world):
+    catalog, provider, _ = world
+    provider.conns["a"] = Shop("a", [listing("a", "311", "HAV-4", qty=4)])
+    provider.conns["b"] = Shop("b", [listing("b", "322", "HAV-4B", qty=5)])
+    target = (await catalog.import_listings("t1", "a")).new_cards[0]
+    source = (await catalog.import_listings("t1", "b")).new_cards[0]
+    catalog.merge("t1", target, [source], actor="op", stock="sum")
+    assert catalog.stock("t1", target)["on_hand"] == 9
+
+
+async def test_split_takes_barcodes_and_listings_onto_a_new_card(world):
+    catalog, provider, ts = world
+    provider.conns["a"] = Shop("a", [listing("a", "411", "HAV-5", qty=10)])
+    provider.conns["b"] = Shop("b", [listing("b", "422", "HAV-5X", qty=1)])
+    target = (await catalog.import_listings("t1", "a")).new_cards[0]
+    source = (await catalog.import_listings("t1", "b")).new_cards[0]
+    catalog.merge("t1", target, [source], actor="op")
+    new = catalog.split(
+        "t1", target, ["422"], sku="HAV-5X", actor="op", on_hand=3, reason="not the same"
+    )
+    assert new.barcodes == ["422"] and ts.get(LISTING, "b:422").body["product_id"] == new.id
+    assert (
+        catalog.stock("t1", target)["on_hand"] == 7 and catalog.stock("t1", new.id)["on_hand"] == 3
+    )
+    assert catalog.audit_trail("t1", target)[-1]["action"] == "split"
+    with pytest.raises(InvalidInputError, match="at least one barcode"):
+        catalog.split("t1", target, ["411"], sku="X", actor="op")
+    with pytest.raises(InvalidInputError, match="no barcode"):
+        catalog.split("t1", target, ["999"], sku="X", actor="op")
+
+
+def erp_card(
+    sku: str, barcode: str, name: str, on_hand: dict[str, int] | None = None
+) -> ProductCard:
+    return ProductCard(
+        id="",
+        tenant_id="t1",
+        sku=sku,
+        name=name,
+        barcodes=[barcode],
+        erp_price=Decimal("120.00"),
+        erp_on_hand=on_hand,
+    )
+
+
+async def test_erp_cards_match_stock_codes_exactly_and_a_renamed_code_is_a_new_record(world):
+    catalog, provider, _ts = world
+    provider.conns["erp"] = Erp([erp_card("ABC-1", "501", "Nevresim", {"main": 7, "depo-2": 2})])
+    assert await catalog.pull_erp("t1", "erp") == {"created": 1}
+    pid = catalog.by_stock_code("t1", "ABC-1")[0].key
+    assert catalog.stock("t1", pid)["on_hand"] == 9
+    assert catalog.stock("t1", pid)["warehouses"] == {"main": 7, "depo-2": 2}
+    # the same code: an update (the ERP's figure is a movement of the difference)
+    provider.conns["erp"] = Erp([erp_card("ABC-1", "501", "Nevresim Takımı", {"main": 5})])
+    assert await catalog.pull_erp("t1", "erp") == {"updated": 1}
+    assert catalog.stock("t1", pid)["on_hand"] == 7
+    moves = catalog.movements("t1", pid)
+    assert {m["reason"] for m in moves} == {"erp_sync"}
+    # names from the ERP only with the tenant's 'update product names' switch on
+    assert catalog.card("t1", pid)["card"]["name"] == "Nevresim"
+    catalog.engine.tenants.tenant.settings.erp_updates_names = True
+    await catalog.pull_erp("t1", "erp")
+    assert catalog.card("t1", pid)["card"]["name"] == "Nevresim Takımı"
+    # a code the ERP renamed ('abc-1') is a new record, never a rename; its barcode is
+    # another card's, so it is a conflict for an operator and nothing moves
+    provider.conns["erp"] = Erp([erp_card("abc-1", "501", "Nevresim")])
+    assert await catalog.pull_erp("t1", "erp") == {"conflict": 1}
+    assert catalog.by_stock_code("t1", "abc-1") == []
+    assert catalog.audit_trail("t1", pid)[-1]["action"] == "erp_conflict"
+    provider.conns["erp"] = Erp([erp_card("abc-1", "502", "Nevresim")])
+    assert await catalog.pull_erp("t1", "erp") == {"created": 1}
+    assert len(catalog.by_stock_code("t1", "abc-1")) == 1
+
+
+async def test_counts_never_go_negative_and_name_their_reason(world):
+    catalog, provider, ts = world
+    provider.conns["a"] = Shop("a", [listing("a", "611", "HAV-6", qty=3)])
+    pid = (await catalog.import_listings("t1", "a")).new_cards[0]
+    with pytest.raises(InvalidInputError):
+        catalog.count("t1", pid, -1, actor="x")
+    catalog.count("t1", pid, 8, actor="ali", warehouse="depo-2")
+    stock = catalog.stock("t1", pid)
+    assert stock["warehouses"] == {"main": 3, "depo-2": 8} and stock["on_hand"] == 11
+    reasons = [m["reason"] for m in catalog.movements("t1", pid)]
+    assert sorted(reasons) == ["count", "import"]
+    catalog.set_safety("t1", pid, 4, actor="planner")
+    assert catalog.stock("t1", pid)["available"] == 7
+    assert ts.count(Query(STOCK_DUE, {})) == 1
