@@ -14,6 +14,7 @@ from . import (
     gate,
     openapi,
     routes_admin,
+    routes_catalog,
     routes_connections,
     routes_fiscal,
     routes_health,
@@ -55,6 +56,7 @@ def create_app(runtime: Any, limits: gate.Limits | None = None) -> FastAPI:
     v1.include_router(routes_connections.router, tags=["connections"])
     v1.include_router(routes_orders.router, tags=["orders"])
     v1.include_router(routes_fiscal.router, tags=["fiscal"])
+    v1.include_router(routes_catalog.router, tags=["catalog"])
     v1.include_router(routes_webhooks.router, tags=["webhooks"])
     v1.include_router(routes_problems.router, tags=["problems"])
     ext = APIRouter(prefix="/ext")
