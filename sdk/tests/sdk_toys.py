@@ -39,7 +39,6 @@ from kervan.domain import (
     Label,
     Order,
     Package,
-    StockUpdate,
     StockUpdateResult,
     TrackingEvent,
     kurus,
@@ -56,6 +55,7 @@ from kervan_sdk import map_record
 from kervan_sdk.http import ApiClient, BasicAuth, RetryPolicy
 from kervan_sdk.sandbox import Sandbox, page_count, paginate
 from pydantic import SecretStr
+from toy_catalog import CatalogSandbox, CatalogToy
 
 USER, PASSWORD = "toy-seller", "toy-sandbox-password-42"
 SETTINGS = {"username": USER, "password": PASSWORD}
@@ -73,7 +73,7 @@ def _denied() -> JSONResponse:
     return JSONResponse({"message": "invalid credentials"}, status_code=401)
 
 
-class ToySandbox(Sandbox):
+class ToySandbox(CatalogSandbox, Sandbox):
     name = "toy"
 
     def __init__(self, **kw: Any) -> None:
@@ -82,17 +82,14 @@ class ToySandbox(Sandbox):
         self.documents: dict[str, dict] = {}
         self.postings: dict[str, str] = {}
         self.registry: dict[str, str] = {}
-        self.listings: dict[str, int] = {}  # barcode → quantity on sale
+        self.listings: dict[str, dict] = {}  # barcode → the listing (toy_catalog)
+        self.stock_requests: dict = {}
         super().__init__(**kw)
 
     def seed_scenario(self, scenario: Scenario) -> None:
         self.orders = [o.model_dump(mode="json") for o in scenario.orders]
         self.registry = dict(scenario.registered)
-        self.listings = {
-            barcode: scenario.stock.get(card.id, 0)
-            for card in scenario.products
-            for barcode in card.barcodes
-        }
+        self.seed_listings(scenario)
 
     def routes(self, app: FastAPI) -> None:
         @app.middleware("http")
@@ -100,6 +97,8 @@ class ToySandbox(Sandbox):
             if not _authorized(request.headers.get("authorization")):
                 return _denied()
             return await call_next(request)
+
+        self.add_catalog_routes(app)
 
         @app.get("/me")
         async def me():
@@ -135,19 +134,6 @@ class ToySandbox(Sandbox):
                 "bookedAt": self.clock.now().isoformat(),
             }
             return self.shipments[key]
-
-        @app.post("/stock")
-        async def stock(body: dict):
-            results = []
-            for item in body["items"]:
-                if item["barcode"] in self.listings:
-                    self.listings[item["barcode"]] = item["quantity"]
-                    results.append({"barcode": item["barcode"], "ok": True})
-                else:
-                    results.append({"barcode": item["barcode"], "ok": False, "error": "not listed"})
-            if not any(r["ok"] for r in results):
-                return JSONResponse({"message": "no listed barcode", "results": results}, 400)
-            return {"results": results}
 
         @app.post("/shipments/{key}/cancel")
         async def cancel_shipment(key: str):
@@ -236,7 +222,7 @@ class ToyClient(ApiClient):
     remote_name = "toy"
 
 
-class ToyHub(OrderSource, TaxClassifier, Carrier, DocumentIssuer, ErpSink):
+class ToyHub(CatalogToy, OrderSource, TaxClassifier, Carrier, DocumentIssuer, ErpSink):
     key = "toy"
     display_name = "Toy hub"
     Settings = ToySettings
@@ -329,18 +315,6 @@ class ToyHub(OrderSource, TaxClassifier, Carrier, DocumentIssuer, ErpSink):
             label=label,
             already_existed=existed,
         )
-
-    async def push_stock(self, updates: list[StockUpdate]) -> list[StockUpdateResult]:
-        items = [{"barcode": u.barcode, "quantity": u.quantity} for u in updates]
-        response = await self.client.request(
-            "POST", "/stock", json={"items": items}, idempotent=True, ok={200, 400}
-        )
-        return [
-            StockUpdateResult(
-                barcode=r["barcode"], ok=r["ok"], errors=[] if r["ok"] else [r["error"]]
-            )
-            for r in response.json()["results"]
-        ]
 
     async def cancel_shipment(self, cargo_key: str) -> RemoteRef:
         path = f"/shipments/{cargo_key}/cancel"
@@ -485,15 +459,14 @@ class BatchFailingTrackToy(ToyHub):
 
 
 class AllOrNothingStockToy(ToyHub):
-    """Lets one barcode the channel does not list fail the whole stock push."""
+    """Lets one barcode the channel refuses fail the whole stock push."""
 
-    async def push_stock(self, updates: list[StockUpdate]) -> list[StockUpdateResult]:
-        items = [{"barcode": u.barcode, "quantity": u.quantity} for u in updates]
-        body = await self.client.json("POST", "/stock", json={"items": items}, idempotent=True)
-        refused = [r["barcode"] for r in body["results"] if not r["ok"]]
+    async def send_stock(self, items: list[dict]) -> list[StockUpdateResult]:
+        results = await super().send_stock(items)
+        refused = [r.barcode for r in results if not r.ok]
         if refused:  # the bug: the listed barcodes were updated, but the caller hears "failed"
             raise RemoteRejectedError(f"stock push refused for {refused}", remote=self.key)
-        return [StockUpdateResult(barcode=r["barcode"], ok=True) for r in body["results"]]
+        return results
 
 
 class ForgetfulCancelToy(ToyHub):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from kervan import Carrier, Connector
+from kervan import Carrier, Connector, OrderSource
 from kervan.domain import check_tax_id
+from kervan_sdk.sandbox import Sandbox
 from kervan_sdk.testing import (
     connector_suite,
     make_invoice,
@@ -70,3 +71,29 @@ def test_generated_test_data_is_valid_and_reproducible():
         (line.line_extension + line.vat_amount for line in invoice.lines), start=0
     )
     assert make_package(orders[0]).order_id == orders[0].id
+
+
+def test_catalog_suites_join_only_for_the_operations_a_connector_offers():
+    class OrdersOnly(OrderSource):
+        key = "orders-only"
+        Settings = ToyHub.Settings
+        sandbox = "sdk_toys:ToySandbox"
+
+    def names(connector_class) -> set[str]:
+        suite = connector_suite(connector_class, settings=SETTINGS, listing_count=7)
+        assert suite.config.listing_count == 7
+        return {n for n in dir(suite) if n.startswith("test_")}
+
+    catalog = ("test_listings_", "test_stock_push_", "test_price_push_")
+    assert not any(n.startswith(catalog) for n in names(OrdersOnly))
+    assert "test_order_source_pushes_stock_and_answers_for_every_barcode" not in names(OrdersOnly)
+    toy = names(ToyHub)
+    for prefix in catalog:
+        assert any(n.startswith(prefix) for n in toy), f"ToyHub got no {prefix}* test"
+
+
+def test_a_sandbox_that_cannot_show_a_listing_says_what_to_override():
+    with pytest.raises(NotImplementedError, match="listing_quantity"):
+        Sandbox().listing_quantity("8690000000005")
+    with pytest.raises(NotImplementedError, match="listing_price"):
+        Sandbox().listing_price("8690000000005")

@@ -6,7 +6,7 @@ drive the real client through ``sandbox.transport()`` with ``sandbox.clock`` as 
 """
 
 from ..http.ratelimit import RateLimit
-from .base import Sandbox
+from .base import ListedPrice, Sandbox
 from .clock import DEFAULT_START, SimClock, WallClock
 from .faults import FAULT_KINDS, Fault, FaultInjector, FaultKind, FiredFault
 from .middleware import FaultMiddleware, RequestRecord, TimedRequest
@@ -23,6 +23,7 @@ __all__ = [
     "FaultKind",
     "FaultMiddleware",
     "FiredFault",
+    "ListedPrice",
     "RateLimit",
     "RequestRecord",
     "Sandbox",

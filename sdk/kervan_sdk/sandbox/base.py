@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any, ClassVar
+from decimal import Decimal
+from typing import Any, ClassVar, NamedTuple
 
 import httpx
 from fastapi import FastAPI
@@ -17,6 +18,13 @@ from .faults import FaultInjector
 from .middleware import FaultMiddleware, RequestRecord, TimedRequest
 from .server import BackgroundServer
 from .transport import SandboxTransport
+
+
+class ListedPrice(NamedTuple):
+    """The prices a channel shows for one listing (``None``: it shows none)."""
+
+    sale_price: Decimal | None
+    list_price: Decimal | None
 
 
 class Sandbox:
@@ -68,6 +76,26 @@ class Sandbox:
         raise NotImplementedError(
             f"{type(self).__name__} does not say which settings work against it: "
             "override demo_settings(base_url)"
+        )
+
+    def listing_quantity(self, barcode: str) -> int | None:
+        """The quantity the remote shows on sale for ``barcode`` now; ``None``: no such listing.
+
+        The contract kit reads stock pushes back through it (a sandbox of a channel that takes
+        ``push_stock`` overrides it; default: not known).
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot say what it shows for a listing: override "
+            "listing_quantity(barcode) (and listing_price(barcode)) so pushes can be read back"
+        )
+
+    def listing_price(self, barcode: str) -> ListedPrice | None:
+        """The sale and list price the remote shows for ``barcode`` now; ``None``: no such
+        listing. The contract kit reads price pushes back through it (override it as
+        :meth:`listing_quantity`)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot say what price it shows for a listing: override "
+            "listing_price(barcode) so price pushes can be read back"
         )
 
     def throttle(self, key: str, limit: RateLimit) -> JSONResponse | None:

@@ -33,6 +33,7 @@ from .harness import (
     load_sandbox_class,
     wrong_credentials,
 )
+from .suite_catalog import ListingsContract, PricePushContract, StockPushContract
 from .suite_common import ConnectorContract
 from .suite_documents import DocumentIssuerContract, ErpSinkContract
 from .suite_orders import OrderSourceContract
@@ -48,7 +49,10 @@ __all__ = [
     "DocumentIssuerContract",
     "ErpSinkContract",
     "Harness",
+    "ListingsContract",
     "OrderSourceContract",
+    "PricePushContract",
+    "StockPushContract",
     "SuiteConfig",
     "TaxClassifierContract",
     "connector_suite",

@@ -10,9 +10,10 @@ from kervan.domain import Package
 
 from ..sandbox import Sandbox
 from .harness import DocumentFactory, SuiteConfig, load_sandbox_class, wrong_credentials
+from .suite_catalog import ListingsContract, PricePushContract, StockPushContract
 from .suite_common import ConnectorContract
 from .suite_documents import DocumentIssuerContract, ErpSinkContract
-from .suite_orders import OrderSourceContract, QuantitySplitContract, SplitContract, StockContract
+from .suite_orders import OrderSourceContract, QuantitySplitContract, SplitContract
 from .suite_shipping import CancellationContract, CarrierContract, TrackingContract
 from .suite_tax import TaxClassifierContract
 
@@ -30,7 +31,9 @@ ROLE_SUITES: tuple[tuple[type[Connector], type], ...] = (
 OPTIONAL_SUITES: tuple[tuple[type[Connector], str, type], ...] = (
     (OrderSource, "split_package", SplitContract),
     (OrderSource, "split_package_by_quantity", QuantitySplitContract),
-    (OrderSource, "push_stock", StockContract),
+    (OrderSource, "fetch_listings", ListingsContract),
+    (OrderSource, "push_stock", StockPushContract),
+    (OrderSource, "push_stock", PricePushContract),
     (Carrier, "track", TrackingContract),
     (Carrier, "cancel_shipment", CancellationContract),
 )
@@ -52,6 +55,7 @@ def connector_suite(
     document_factory: DocumentFactory | None = None,
     package_factory: Callable[[], Package] | None = None,
     order_count: int = 45,
+    listing_count: int = 45,
 ) -> type:
     """The standard contract tests for every role ``connector_class`` plays, as a test class.
 
@@ -68,8 +72,12 @@ def connector_suite(
     (default ``make_package()``). Order sources are seeded with ``order_count`` orders
     through ``Sandbox.seed_scenario``; tax classifiers with one registered buyer
     (``Scenario.registered``). Optional operations a connector implements (an order source's
-    ``split_package``, ``split_package_by_quantity``, ``push_stock``; a carrier's ``track`` and
-    ``cancel_shipment``) bring their own tests.
+    ``split_package``, ``split_package_by_quantity``, ``fetch_listings``, ``push_stock``; a
+    carrier's ``track`` and ``cancel_shipment``) bring their own tests. Listings tests seed
+    ``listing_count`` products (``Scenario.products``), enough for three pages of the
+    connector's listing page size; stock-push tests push more items than the connector's
+    ``stock_batch_limit`` class attribute (2,500 when it declares none) and read each figure
+    back through the sandbox's ``listing_quantity``/``listing_price``.
     """
     if not (isinstance(connector_class, type) and issubclass(connector_class, Connector)):
         raise TypeError("connector_suite needs a kervan.Connector subclass")
@@ -89,6 +97,7 @@ def connector_suite(
         document_factory=document_factory,
         package_factory=package_factory,
         order_count=order_count,
+        listing_count=listing_count,
     )
     bases: list[type] = [ConnectorContract]
     bases += [suite for role, suite in ROLE_SUITES if issubclass(connector_class, role)]

@@ -59,6 +59,7 @@ class SuiteConfig:
     document_factory: DocumentFactory | None = None
     package_factory: Callable[[], Package] | None = None
     order_count: int = 45
+    listing_count: int = 45
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -10,11 +10,11 @@ from typing import Any, ClassVar
 
 import pytest
 from kervan import RecordProblem, RemoteRef
-from kervan.domain import Order, StockUpdate
+from kervan.domain import Order
 from kervan.errors import RateLimitedError
 
 from ..sandbox import Fault
-from .factories import ean13, make_orders, make_products, make_scenario
+from .factories import make_orders, make_scenario
 from .harness import CONNECTION_ID, TENANT_ID, Harness, SuiteConfig
 
 RETRY_AFTER = 20.0
@@ -245,28 +245,3 @@ def _check_replaced(order: Order, after: list[Order], parts: int) -> None:
     assert payable == sum((line.payable for line in order.lines), Decimal(0)), (
         "the new packages ask a different amount than the one they replace"
     )
-
-
-class StockContract:
-    """For an order source that offers ``push_stock``: one stock figure pushed to a channel."""
-
-    config: ClassVar[SuiteConfig]
-
-    @pytest.mark.asyncio
-    async def test_order_source_pushes_stock_and_answers_for_every_barcode(
-        self, kit: Harness
-    ) -> None:
-        cards = make_products(3, tenant_id=TENANT_ID)
-        kit.sandbox.seed_scenario(make_scenario(products=cards, stock={c.id: 5 for c in cards}))
-        known, unknown = cards[0].barcodes[0], ean13("869000000000")
-        updates = [StockUpdate(barcode=known, quantity=7), StockUpdate(barcode=unknown, quantity=1)]
-        async with kit.connected() as connector:
-            results = await connector.push_stock(updates)  # must not raise for one bad item
-            again = await connector.push_stock(updates[:1])
-        by_barcode = {r.barcode: r for r in results}
-        assert set(by_barcode) == {known, unknown}, "push_stock must answer for every barcode"
-        assert by_barcode[known].ok, f"a listed barcode was refused: {by_barcode[known].errors}"
-        assert not by_barcode[unknown].ok and by_barcode[unknown].errors, (
-            "a barcode the channel does not list must come back failed, with the reason"
-        )
-        assert [(r.barcode, r.ok) for r in again] == [(known, True)]
