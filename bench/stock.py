@@ -11,16 +11,22 @@ Measured per (card, channel): SIMULATED seconds from the change's commit until t
 sandbox product state holds the new figure ("visible"), and until Kervan has read the item's
 result back from Trendyol's batch result ("confirmed"). The clock moves only by:
 
-- **Kervan's own work**: the real (wall) time of each push run's own code (engine, store,
-  SQLite, pydantic, connector, HTTP client), measured between requests and charged to the
-  clock as it happens, so work done before a request delays that request. The sandboxes' own
-  time (serving in-process) and this bench's bookkeeping are excluded: the remote's time is
+- **Kervan's own work**: the real time of each push run's own code (engine, store, SQLite,
+  pydantic, connector, HTTP client), measured between requests and charged to the clock as it
+  happens, so work done before a request delays that request. By default the thread's CPU
+  time (this machine may be shared: wall time would charge other processes' work to Kervan;
+  ``--charge wall`` charges wall time, SQLite's fsyncs included). The sandboxes' own time
+  (serving in-process) and this bench's bookkeeping are excluded: the remote's time is
   modelled by the round trip below;
 - **a modelled network round trip per HTTP request** (``--rtt-ms``, default 150): half before
   the sandbox handles the request, half after;
-- **the connector's own waits** on the clock: batch-result polling, client-side rate limiting,
-  retry backoff (each told apart by who asked to sleep);
+- **the connector's own waits**: batch-result polling, client-side rate limiting, retry
+  backoff (told apart by who asked to sleep);
 - **idle time**: waiting for the next tick while nothing runs.
+
+Round trips and waits are simulated sleeps that let other tasks go on: the clock moves to the
+nearest sleeper's deadline only when every task waits (:meth:`Bench.until_done`), so if the
+core ever sends to several channels at once, overlapping waits count once, not added up.
 
 The changes themselves commit at planned instants spread over ``--spread`` seconds (default 1,
 one tick period, so the changes meet the tick at every phase); their own cost is not charged:
@@ -28,7 +34,8 @@ in production they come through the API on other workers while the scheduler tic
 
 Each sandbox enforces Trendyol's rate limits; every 429 is counted and reported.
 
-    python bench/stock.py [--cards N] [--channels N] [--rtt-ms MS] [--spread S] [--profile]
+    python bench/stock.py [--cards N] [--channels N] [--rtt-ms MS] [--spread S]
+                          [--tick S] [--charge cpu|wall] [--profile]
 
 ``--profile`` runs the push runs under cProfile and prints where Kervan's time goes (the
 profiler slows Kervan's code, and that slower time is what the clock is charged).
@@ -243,7 +250,7 @@ class Bench:
     def _parts(self, pair: Pair) -> dict[str, float]:
         assert self.run is not None
         parts = {k: self.spent[k] - self.run_spent[k] for k in CATEGORIES}
-        parts["waiting_for_run"] = (self.run.start - pair.commit).total_seconds()
+        parts["tick_wait"] = (self.run.start - pair.commit).total_seconds()
         return parts
 
 
@@ -480,9 +487,12 @@ def report(bench: Bench, runs: list[Run], pairs: list[Pair], rtt_s: float) -> di
         by_channel[p.channel].append(lat)
     for cid, lats in sorted(by_channel.items()):
         w(f"  {cid}: visible p50 {pct(lats, 50):.3f}  p99 {pct(lats, 99):.3f}  n={len(lats)}\n")
-    keys = ("waiting_for_run", *CATEGORIES)
+    keys = ("tick_wait", *CATEGORIES)
     if shown:
-        w("where a pair's time goes, commit → visible (mean s; and the p99 pair's):\n")
+        w(
+            "where a pair's time goes, commit → visible (mean s; and the p99 pair's); "
+            "tick_wait: until the run that sent it started (the tick, or an earlier run)\n"
+        )
         slowest = sorted(zip(latency, shown, strict=True), key=lambda t: t[0])
         p99_pair = slowest[max(math.ceil(0.99 * len(slowest)) - 1, 0)][1]
         for k in keys:
