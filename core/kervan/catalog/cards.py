@@ -114,6 +114,7 @@ def import_listing(
         report.updated += 1
         return
     mapping = tx.get(BARCODE, listing.barcode)
+    created = mapping is None
     if mapping is not None:
         product_id = str(mapping.body["product_id"])
         report.attached.append(key)
@@ -122,10 +123,10 @@ def import_listing(
         product_id = _new_card_from(tx, listing, now)
         report.new_cards.append(product_id)
         audit(tx, now, "created", product_id, actor, {"from_listing": key})
-    body: dict[str, Any] = {}
-    if report.new_cards and report.new_cards[-1] == product_id and listing.quantity is not None:
+    shown: dict[str, Any] = {}
+    if created and listing.quantity is not None:
         # the channel already shows the figure the card opened with
-        body["pushed"] = {
+        shown["pushed"] = {
             "quantity": max(int(listing.quantity), 0),
             "sale_price": None,
             "list_price": None,
@@ -137,7 +138,7 @@ def import_listing(
         LISTING,
         key,
         {
-            **body,
+            **shown,
             "connection_id": listing.connection_id,
             "barcode": listing.barcode,
             "external_id": listing.external_id,
