@@ -138,7 +138,7 @@ def test_import_makes_a_card_per_barcode_with_the_channels_figure(shop: Shop) ->
 
 def test_import_is_queued_when_the_process_runs_jobs(shop: Shop) -> None:
     jobs = FakeJobs()
-    shop.rt.jobs = jobs  # type: ignore[assignment]
+    shop.rt.jobs = jobs
     r = shop.post("/connections/ty/import-listings")
     assert r.status_code == 200 and r.json()["queued"] is True and r.json()["report"] is None
     assert jobs.sent == [("import_listings", ("t1", "ty"))]
@@ -185,7 +185,7 @@ def test_put_creates_and_changes_a_card_keeping_what_the_erp_owns(shop: Shop) ->
     assert made["card"]["list_price"] == "349.90" and made["card"]["tenant_id"] == "t1"
     assert made["stock"]["on_hand"] == 0 and made["listings"] == []
     store = shop.rt.store.tenant("t1")
-    body_now = store.get("product", "p-termos").body  # type: ignore[union-attr]
+    body_now = store.get("product", "p-termos").body
     store.upsert("product", "p-termos", {**body_now, "erp_price": "300.00"})
     shop.sb.clock.advance(1)  # audit entries are keyed by time, action and card
     changed = shop.put("/products/p-termos", {**body, "name": "Termos 1 L"}).json()
@@ -294,7 +294,7 @@ def _held_order(shop: Shop) -> str:
 def test_count_receive_safety_and_the_movements_they_leave(shop: Shop) -> None:
     pid = shop.imported()[BARCODES[0]]
     jobs = FakeJobs()
-    shop.rt.jobs = jobs  # type: ignore[assignment]
+    shop.rt.jobs = jobs
     held = _held_order(shop)
     r = shop.post(f"/products/{pid}/count", {"on_hand": 4, "note": "shelf A"})
     assert r.status_code == 200, r.text
@@ -383,7 +383,7 @@ def test_a_count_is_pushed_and_why_explains_the_number(shop: Shop) -> None:
 
 def test_push_is_queued_when_the_process_runs_jobs(shop: Shop) -> None:
     jobs = FakeJobs()
-    shop.rt.jobs = jobs  # type: ignore[assignment]
+    shop.rt.jobs = jobs
     r = shop.post("/stock/push")
     assert r.json() == {"queued": True, "report": None}
     assert jobs.sent == [("push_stock", ("t1",))]
@@ -394,7 +394,7 @@ def test_listings_filter_by_connection_and_flag(shop: Shop) -> None:
     shop.imported()
     store = shop.rt.store.tenant("t1")
     key = f"ty:{BARCODES[1]}"
-    listing = store.get("listing", key).body  # type: ignore[union-attr]
+    listing = store.get("listing", key).body
     store.upsert("listing", key, {**listing, "flagged": True})
     assert len(shop.get("/listings", params={"connection_id": "ty"}).json()) == 3
     assert shop.get("/listings", params={"connection_id": "other"}).json() == []
