@@ -228,6 +228,8 @@ async def push_due(
         policy = policies.get(conn)
         if policy is None:
             policy = policies[conn] = policy_of(store, conn)
+            if policy.push_stock and not _takes_stock(ctx, conn):
+                policy = policies[conn] = policy.model_copy(update={"push_stock": False})
         if not policy.push_stock:
             continue
         pid = str(doc.body["product_id"])
@@ -252,6 +254,17 @@ async def push_due(
                 failed_products[item.product_id] = failed_products.get(item.product_id, 0) + 1
     _settle_marks(store, marks, failed_products, now)
     return report
+
+
+def _takes_stock(ctx: StepContext, connection_id: str) -> bool:
+    """Whether the channel's connector pushes stock at all (a listing on one that does not,
+    say an order source with no stock API, is left alone rather than failed forever). A
+    connection that cannot be reached counts as taking stock: the push then says why."""
+    try:
+        source = ctx.connector(connection_id, OrderSource, "order source")
+    except KervanError:
+        return True
+    return type(source).push_stock is not OrderSource.push_stock
 
 
 async def _send(

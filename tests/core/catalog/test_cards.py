@@ -244,3 +244,14 @@ async def test_counts_never_go_negative_and_name_their_reason(world):
     catalog.set_safety("t1", pid, 4, actor="planner")
     assert catalog.stock("t1", pid)["available"] == 7
     assert ts.count(Query(STOCK_DUE, {})) == 1
+
+
+async def test_a_channel_without_a_stock_api_is_left_alone_not_failed_forever(world):
+    catalog, provider, ts = world
+    provider.conns["a"] = Shop("a", [listing("a", "711", "HAV-7", qty=3)])
+    pid = (await catalog.import_listings("t1", "a")).new_cards[0]
+    catalog.count("t1", pid, 9, actor="ali")
+    report = await catalog.push("t1")
+    assert report.sent == 0 and report.failed == 0
+    assert ts.count(Query(STOCK_DUE, {})) == 0
+    assert ts.get(LISTING, "a:711").body["failures"] == 0
