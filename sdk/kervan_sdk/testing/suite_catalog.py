@@ -214,11 +214,14 @@ class ListingsContract:
         assert repaired and all(isinstance(x, Listing) for x in repaired), (
             "map_listings must map the product as it was before the damage"
         )
-        settles = barcodes_of(repaired) | {x.external_id for x in repaired if x.external_id}
+        # exactly the ids by which the engine's import settles an open listing problem
+        from kervan.engine.quarantine import remote_ids_of
+
+        settles = {remote_id for x in repaired for remote_id in remote_ids_of(x)}
         assert problem.remote_id in settles, (
-            f"the problem's remote_id {problem.remote_id!r} is neither the barcode nor the "
-            "external id of a listing the product maps to: the engine settles a listing "
-            "problem by those, so a later good version of the product would never settle it"
+            f"the problem's remote_id {problem.remote_id!r} is none of {sorted(settles)}, the "
+            "ids (barcode, external id) by which the engine settles a listing problem when "
+            "the product comes back good: as it is, the problem would never settle"
         )
         lost = barcodes_of(cards) - barcodes_of(listings) - barcodes_of(repaired)
         assert not lost, f"good products on the same page were lost with the bad one: {lost}"

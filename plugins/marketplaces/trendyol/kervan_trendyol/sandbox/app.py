@@ -59,7 +59,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from kervan.domain import Order
-from kervan_sdk.sandbox import Sandbox, SimClock
+from kervan_sdk.sandbox import ListedPrice, Sandbox, SimClock
 
 from ..mapping import package_id_of, to_epoch_ms
 from . import (
@@ -541,6 +541,12 @@ class TrendyolSandbox(Sandbox):
                     quantity=scenario.stock.get(card.id, 0),
                     attributes=card.attributes,
                 )
+
+    def listing_quantity(self, barcode: str) -> int | None:
+        return products_api.shown_quantity(self, barcode)
+
+    def listing_price(self, barcode: str) -> ListedPrice | None:
+        return products_api.shown_price(self, barcode)
 
     def customer_return(
         self, package_id: int, *, reason_id: int = 401, arrived: bool = True, note: str = ""

@@ -29,10 +29,11 @@ import hashlib
 import json
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, FastAPI, Request
-from kervan_sdk.sandbox import page_count, paginate
+from kervan_sdk.sandbox import ListedPrice, page_count, paginate
 
 if TYPE_CHECKING:
     from .app import TrendyolSandbox
@@ -100,6 +101,25 @@ def add_product(
         ],
         "lastModifiedDate": sb.now_ms(),
     }
+
+
+def shown_quantity(sb: TrendyolSandbox, barcode: str) -> int | None:
+    """The stock Trendyol shows for ``barcode`` (None: no such product): the kit's read-back."""
+    product = sb.products.get(barcode)
+    return None if product is None else int(product["variants"][0]["stock"]["quantity"])
+
+
+def shown_price(sb: TrendyolSandbox, barcode: str) -> ListedPrice | None:
+    """The sale and list price Trendyol shows for ``barcode`` (None: no such product)."""
+    product = sb.products.get(barcode)
+    if product is None:
+        return None
+    price = product["variants"][0]["price"]
+    sale, listed = price.get("salePrice"), price.get("listPrice")
+    return ListedPrice(
+        None if sale is None else Decimal(str(sale)),
+        None if listed is None else Decimal(str(listed)),
+    )
 
 
 def list_products(sb: TrendyolSandbox, request: Request) -> dict[str, Any]:
