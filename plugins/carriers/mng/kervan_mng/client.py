@@ -43,12 +43,15 @@ DESTINATION_RETRIES = 5
 DESTINATION_RETRY_STEP = 300.0
 
 #: 429 comes from API Connect's plan limit (no ``Retry-After``; a ``Retry-After`` that does
-#: come is honoured by the SDK): back off 2, 4, 8, 16, 32 s (full jitter) before giving up with
-#: a retryable ``RateLimitedError``. The gateway refused the call, so POSTs are re-sent too.
+#: come is honoured by the SDK when longer): back off 2, 4, 8, 16, 32 s, a minute in all, so a
+#: per-minute window has passed before the last try; then a retryable ``RateLimitedError``. No
+#: jitter: a jittered sum can end well inside the window. The gateway refused the call, so
+#: POSTs are re-sent too.
 _RETRY = RetryPolicy(
     max_attempts=6,
     base_delay=2.0,
     max_delay=60.0,
+    jitter=False,
     retry_statuses=frozenset({429, 502, 503, 504}),
 )
 

@@ -66,14 +66,14 @@ async def test_the_jwt_expires_after_eight_hours(clock):
         assert (await http.get("standardqueryapi/getorder/NONE")).status_code == 404
 
 
-async def test_a_wrong_password_is_20013_with_http_500(clock):
+async def test_a_wrong_password_is_20013_with_http_401(clock):
     sandbox = MngSandbox(clock=clock)
     async with httpx.AsyncClient(base_url=BASE, transport=sandbox.transport(), headers=IBM) as http:
         answer = await http.post(
             "token",
             json={"customerNumber": CUSTOMER_NUMBER, "password": "nope", "identityType": 1},
         )
-        assert_error(answer, 500, {"20013"})
+        assert_error(answer, 401, {"20013"})
 
 
 async def test_a_product_the_app_is_not_subscribed_to_is_refused(clock):

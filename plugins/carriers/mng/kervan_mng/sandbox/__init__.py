@@ -17,9 +17,11 @@ Gateway (IBM API Connect)
   ``jwtExpireDate`` ``dd.MM.yyyy HH:mm:ss`` [apis.md; omniship-mng README "JWT caching"]; API
   calls need ``Authorization: Bearer`` and an expired or unknown jwt gets the same IBM 401.
   CBS Info needs no jwt [omniship-mng README; the vendor's CBS Info document declares no
-  Authorization, per ``kuka-island`` docs/DHL contract notes]. Wrong customer number or
-  password: HTTP **500** ``{"error": {"Code": "20013", …}}`` [omniship-mng README, gotcha 8:
-  Identity answers 500 with 20013] (the sandbox answered 401 before).
+  Authorization, per ``MepCity/kukaisland`` docs/DHL_ENTEGRASYONU.md]. Wrong customer number
+  or password: HTTP 401 [measured on MNG's test API, ``MepCity/kukaisland``
+  docs/DHL_BAKIM_HAFIZASI.md, 2026-09-04] with ``{"error": {"Code": "20013", …}}`` [the code
+  from omniship-mng README gotcha 8, which saw it with HTTP 500 when the app keys belonged to
+  the other environment; which status goes with which cause is uncertain].
 - Plan rate limits: MNG publishes none. API Connect applies a plan's limit per app and API
   product, shared by the product's operations, and over a hard limit answers
   ``429 {"httpCode": "429", "httpMessage": "Too Many Requests", "moreInformation": "Rate Limit
@@ -30,12 +32,13 @@ Gateway (IBM API Connect)
 Errors
 - MNG's own errors: ``{"error": {"Code", "Message", "Description"}}`` (PascalCase) for business
   errors (often HTTP 500); model-binding refusals come as 400 ``{"error": {"code", "message",
-  "description"}}`` (camelCase) [an integrator's response mappers noting both cases from the
-  MNG test API (400 code 4002 camelCase, 500 code 20001 PascalCase); an ERPNext DHL app
-  reading ``Code``/``Message``/``Description``]. Codes from public sources: 3002 order exists,
+  "description"}}`` (camelCase) [an UNATTRIBUTED TypeScript integration's response mappers
+  (public code index) noting both cases on MNG's test API (400 code 4002 camelCase, 500 code
+  20001 PascalCase); ``logedosoft/DHL-Cargo-ERPNext`` reading ``Code``/``Message``/
+  ``Description``]. Codes from public sources: 3002 order exists,
   20001/20011 destination not resolved, 26056 empty tax number, 20013 login [apis.md,
   omniship-mng]; 26029 ``marketPlaceShortCode`` missing, 26039 invalid e-mail, 4002 value not
-  convertible [the same integrator's request builders]. The sandbox's own codes: 3001, 3003–
+  convertible [the same integration's request builders]. The sandbox's own codes: 3001, 3003–
   3009 (unknown order/shipment, already shipped, cancelled, not cancellable/updatable), 26101/
   26102 (CBS codes), 26103 (barcode ≠ referenceId), 26104 (enum value), 26105 (customerId
   with fullName), 26106 (mobile format), 26150 (date format).
@@ -43,10 +46,10 @@ Errors
 Standard Command / Barcode Command
 - ``createOrder`` ``{order, orderPieceList, recipient}`` [apis.md]: ``order.barcode`` equals
   ``referenceId`` ("Barcode must be same with ReferenceId", the vendor's model description as
-  quoted by ``kuka-island``'s order mapper); ``content`` and ``description`` are required and
-  not empty (400) [integrator's builders]; ``marketPlaceShortCode`` required, "" or TRND/GG/
-  N11 (400 26029) [same]; enums shipmentServiceType 1/7/8, packagingType 1–4, paymentType 1/2
-  ("CreateOrder does not apply to payment type 3"), deliveryType 1/2 [kuka-island mapper];
+  quoted by ``MepCity/kukaisland``'s DHL order mapper); ``content`` and ``description``
+  required and not empty (400) [the TypeScript integration's builders];
+  ``marketPlaceShortCode`` required, "" or TRND/GG/N11 (400 26029) [same]; enums shipmentServiceType 1/7/8, packagingType 1–4, paymentType 1/2
+  ("CreateOrder does not apply to payment type 3"), deliveryType 1/2 [kukaisland mapper];
   ``desi``/``kg`` int32 [same]; recipient e-mail required and valid (26039), mobile 10 digits
   without 0 or country code, ``customerId`` and ``fullName`` exclusive [omniship-mng README
   gotchas 3, 5, 6]; ``taxNumber`` not empty (500 26056); city/district codes from the CBS lists
@@ -56,8 +59,9 @@ Standard Command / Barcode Command
   the shipper, the seller's account the recipient; answers ``[{orderInvoiceId,
   orderInvoiceDetailId, shipperBranchCode, referenceId, returnOrderLabelURL}]`` with a
   ``https://mn.tc?rtnid=…`` label link [omniship-mng ``CreateReturnShipmentRequest``/
-  ``Response`` and README; Logedosoft ``dhl_ecommerce_integration`` utils]. The shipment exists
-  once the buyer hands the parcel in: ``getshipmentstatus`` answers 404 until then [the same
+  ``Response`` and README; ``logedosoft/DHL-Cargo-ERPNext``
+  ``dhl_ecommerce_integration/utils.py``]. The shipment exists once the buyer hands the parcel
+  in: ``getshipmentstatus`` answers 404 until then [the same
   ERPNext app falls back to ``plusqueryapi/checkReturnOrder`` on that 404]. Here the drop-off
   happens ``return_drop_off_after`` (1 day) after the order, or at :meth:`drop_off`; then the
   shipment runs the timeline below towards the seller.
@@ -67,9 +71,9 @@ Standard Command / Barcode Command
   ``unresolved_share`` of fresh orders is held ``unresolved_for``; :meth:`hold_destination`.
 - ``updateorder`` (PUT standardcmdapi) ``{referenceId, billOfLandingId, isCOD, codAmount,
   orderPieceList}`` before createbarcode; ``updateshipment`` (PUT barcodecmdapi) the same plus
-  ``shipmentId``, before the branch accepts the parcel [paths: kuka-island contract table
-  from the vendor's OpenAPI documents, ``ecommerce.Cargo.Mng`` constants, DEMW client;
-  bodies: kuka-island ``UpdateOrderRequest``/``UpdateShipmentRequest``]. Their answer body is
+  ``shipmentId``, before the branch accepts the parcel [paths: kukaisland
+  docs/DHL_ENTEGRASYONU.md, a table written from the vendor's OpenAPI documents, ``ecommerce.Cargo.Mng`` constants, DEMW client;
+  bodies: kukaisland ``UpdateOrderRequest``/``UpdateShipmentRequest``]. Their answer body is
   not documented in those sources: 200 with an empty body here (uncertain).
 - ``cancelshipment`` ``{referenceId, shipmentId}`` only until the branch scan, on the day the
   barcode was printed [omniship-mng README "cancelShipment"]; ``cancelorder/{ref}`` (PUT, no
@@ -78,8 +82,8 @@ Standard Command / Barcode Command
 Standard Query / Bulk Query
 - Answers are one-element arrays [omniship-mng gotcha 1]. ``calculate`` binds ``cityCode`` and
   ``districtCode`` as strings: an integer gets 400 4002 "could not be converted to
-  System.String" although the OpenAPI says integer [the integrator's calculate builder, from
-  the MNG test API]; codes outside the CBS lists are refused (26101/26102).
+  System.String" although the OpenAPI says integer [that integration's calculate builder, from
+  MNG's test API]; codes outside the CBS lists are refused (26101/26102).
 - ``getStatusChangedShipments/{yyyyMMdd}/{yyyyMMddHHmmss}``, ``getShipmentByDate/{yyyyMMdd}``,
   ``getDeliveredShipment/{dd-MM-yyyy}``; 404 means none [apis.md]. By-date and delivered rows
   are ``{shipment, shipmentPieceList, shipper, recipient}`` [dekofar-hyperconnect-api

@@ -45,7 +45,7 @@ class Commands(MngCore):
             or body.get("password") != PASSWORD
             or body.get("identityType") != 1
         ):
-            return error(500, "20013", "Müşteri numarası veya şifre hatalı")
+            return error(401, "20013", "Müşteri numarası veya şifre hatalı")
         jwt = "eyJ" + "".join(
             self.random.choice(string.ascii_letters + string.digits) for _ in range(40)
         )
