@@ -13,6 +13,7 @@ from kervan.errors import RemoteRejectedError, RemoteUnavailableError
 from kervan_mng import Mng, MngSettings
 from kervan_mng.client import TR_TIME
 from kervan_mng.sandbox import MngSandbox, PlanLimit
+from kervan_sdk.sandbox import Fault
 
 BASE = "http://mng.sandbox"
 API = "/mngapi/api"
@@ -123,3 +124,14 @@ async def test_a_known_plan_figure_paces_the_client_under_it(clock, make_package
         await carrier.aclose()
     assert sandbox.gateway.throttled == []
     assert sandbox.count("POST", f"{API}/standardqueryapi/calculate") == 5
+
+
+async def test_a_retry_after_that_does_come_is_honoured(carrier, sandbox, clock, make_package):
+    await carrier.quote(make_package("KRVWAIT001"))  # token and CBS lists fetched
+    sandbox.faults.add(
+        Fault("rate_limit", path=f"{API}/standardqueryapi/calculate", retry_after=90)
+    )
+    start = clock.now()
+    quote = await carrier.quote(make_package("KRVWAIT002"))
+    assert quote.price > 0
+    assert timedelta(seconds=90) <= clock.now() - start < timedelta(seconds=120)
