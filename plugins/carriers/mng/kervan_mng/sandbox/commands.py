@@ -134,7 +134,6 @@ class Commands(MngCore):
         return Response(status_code=200)
 
     async def _cancel_order(self, ref: str) -> Response:
-        self.settle()
         order = self.orders.get(ref)
         if order is None:
             return error(500, "3001", f"{ref} referans numaralı sipariş bulunamadı")
@@ -217,7 +216,6 @@ class Commands(MngCore):
         body = await _json(request)
         if isinstance(body, JSONResponse):
             return body
-        self.settle()
         order = self.orders.get(str(body.get("referenceId") or ""))
         shipment = order.shipment if order else None
         if shipment is None or shipment.shipment_id != str(body.get("shipmentId")):

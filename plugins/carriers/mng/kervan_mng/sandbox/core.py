@@ -75,7 +75,7 @@ class MngCore(Sandbox):
             for district in ["Merkez", *DISTRICTS.get(city, "").split()]:
                 self.add_district(city, district)
         self.calls: list[tuple[str, str, Any]] = []  # (method, path, json body) of API calls
-        self.seller = {k: v for k, v in SELLER.items()}
+        self.seller = dict(SELLER)
         clock = clock or SimClock()
         self.gateway = Gateway(
             clock, self.tokens, subscriptions=subscriptions, plan_limits=plan_limits

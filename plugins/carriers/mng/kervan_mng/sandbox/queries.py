@@ -14,7 +14,7 @@ from ..client import TR_TIME
 from . import validation as check
 from .commands import _json
 from .core import MngCore
-from .shapes import bulk_row, events, invalid, status_row
+from .shapes import TRACKING_URL, bulk_row, events, invalid, status_row
 from .state import SimOrder, SimShipment, local
 
 
@@ -65,7 +65,7 @@ class Queries(MngCore):
             **status_row(order, s, self.clock.now()),
             "invoiceId": s.invoice_id,
             "finalTotal": 74.9,
-            "shipmentFollowUrl": f"https://kargotakip.mngkargo.com.tr/?takipNo={s.shipment_id}",
+            "shipmentFollowUrl": TRACKING_URL.format(s.shipment_id),
         }
         pieces = [{"pieceNumber": p["pieceNumber"], "barcode": p["barcode"]} for p in s.pieces]
         party = "shipper" if order.kind == "return" else "recipient"
