@@ -110,11 +110,16 @@ def import_listing(
             title=listing.title,
             remote=_remote(listing, now),
         )
+        held = (body.get("pushed") or {}).get("quantity")
+        if listing.quantity is not None and held is not None and listing.quantity != held:
+            # someone changed the figure at the channel (its panel, another tool): the
+            # channel holds that now, and it is sent the ledger's figure again
+            body["pushed"] = _as_seen(listing, now, body.get("pushed"))
+            mark_due(tx, str(body["product_id"]), now)
         tx.replace(LISTING, key, body)
         report.updated += 1
         return
     mapping = tx.get(BARCODE, listing.barcode)
-    created = mapping is None
     if mapping is not None:
         product_id = str(mapping.body["product_id"])
         report.attached.append(key)
@@ -124,16 +129,10 @@ def import_listing(
         report.new_cards.append(product_id)
         audit(tx, now, "created", product_id, actor, {"from_listing": key})
     shown: dict[str, Any] = {}
-    if created and listing.quantity is not None:
-        # the channel already shows the figure the card opened with
-        shown["pushed"] = {
-            "quantity": max(int(listing.quantity), 0),
-            "sale_price": None,
-            "list_price": None,
-            "at": now.isoformat(),
-            "ok": True,
-            "answer": ["as imported from the channel"],
-        }
+    if listing.quantity is not None:
+        # what the channel holds already: a new card opened at that figure, and a listing
+        # joining a card is sent the card's figure only when it differs
+        shown["pushed"] = _as_seen(listing, now, None)
     tx.insert(
         LISTING,
         key,
@@ -150,6 +149,19 @@ def import_listing(
             "flagged": False,
         },
     )
+
+
+def _as_seen(listing: Listing, now: datetime, pushed: dict[str, Any] | None) -> dict[str, Any]:
+    """The listing's state as the channel reported it, recorded as what it holds; the
+    prices stay as last sent (a channel's price is ours to set only under a pricing rule)."""
+    return {
+        "quantity": max(int(listing.quantity or 0), 0),
+        "sale_price": (pushed or {}).get("sale_price"),
+        "list_price": (pushed or {}).get("list_price"),
+        "at": now.isoformat(),
+        "ok": True,
+        "answer": ["as the channel reported it"],
+    }
 
 
 def _new_card_from(tx: Transaction, listing: Listing, now: datetime) -> str:

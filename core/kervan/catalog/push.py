@@ -24,8 +24,12 @@ product did not move again while the push was out.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -40,7 +44,7 @@ from ..engine.stock import Figures, figures
 from ..errors import KervanError
 from ..pricing import BasePrices, PricingRule, Quote, quote
 from ..roles import OrderSource
-from ..store.port import Doc, Query, TenantStore
+from ..store.port import CasMismatch, Doc, Query, TenantStore, declare_kind
 
 log = logging.getLogger("kervan.catalog.push")
 
@@ -51,6 +55,10 @@ LAST_RETRY = timedelta(minutes=15)
 #: products taken per run (a run is cheap to repeat; the rest go next run)
 RUN_LIMIT = 20_000
 _IN_CHUNK = 500
+#: one document per tenant: the push run under way
+LEASE, PUSH_LEASE = "lease", "stock-push"
+LEASE_FOR = timedelta(minutes=5)
+declare_kind(LEASE, ())
 
 
 class ChannelPolicy(BaseModel):
@@ -108,6 +116,8 @@ class PushReport:
     failed: int = 0
     flagged: list[str] = field(default_factory=list)
     by_channel: dict[str, int] = field(default_factory=dict)
+    #: another run held the tenant's push; this one did nothing
+    busy: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -118,6 +128,7 @@ class PushReport:
             "failed": self.failed,
             "flagged": list(self.flagged),
             "by_channel": dict(self.by_channel),
+            "busy": self.busy,
         }
 
 
@@ -188,7 +199,15 @@ def _retry_at(now: datetime, attempts: int) -> datetime:
 async def push_due(
     ctx: StepContext, *, limit: int = RUN_LIMIT, product_ids: list[str] | None = None
 ) -> PushReport:
-    """One run: send every due product's figure to every listing that does not hold it."""
+    """One run: send every due product's figure to every listing that does not hold it. A run
+    that finds another one under way for the tenant does nothing (``busy``)."""
+    with one_run_at_a_time(ctx.store, ctx.clock()) as mine:
+        if not mine:
+            return PushReport(busy=True)
+        return await _push_due(ctx, limit, product_ids)
+
+
+async def _push_due(ctx: StepContext, limit: int, product_ids: list[str] | None) -> PushReport:
     store = ctx.store
     now = ctx.clock()
     if product_ids is None:
@@ -245,8 +264,11 @@ async def push_due(
         if planned is not None:
             plans[conn].append(planned)
     failed_products: dict[str, int] = {}
-    for conn, items in plans.items():
-        results = await _send(ctx, conn, items)
+    # every channel at once: one slow channel (or one waiting for its batch results) must not
+    # hold the others' figures back
+    channels = list(plans.items())
+    answers = await asyncio.gather(*(_send(ctx, conn, items) for conn, items in channels))
+    for (conn, items), results in zip(channels, answers, strict=True):
         _record(store, items, results, now, report)
         report.by_channel[conn] = len(items)
         for item in items:
@@ -254,6 +276,34 @@ async def push_due(
                 failed_products[item.product_id] = failed_products.get(item.product_id, 0) + 1
     _settle_marks(store, marks, failed_products, now)
     return report
+
+
+@contextlib.contextmanager
+def one_run_at_a_time(store: TenantStore, now: datetime) -> Iterator[bool]:
+    """A lease on the tenant's push: ``True`` when this run holds it. Two runs at once would
+    send the same figures twice (Trendyol refuses an identical request within 15 minutes,
+    and both would count the other's work as failed). A run that died keeps the lease only
+    until :data:`LEASE_FOR` has passed."""
+    token = uuid.uuid4().hex
+    mine = False
+    try:
+        with store.transaction() as tx:
+            held = tx.get(LEASE, PUSH_LEASE)
+            if held is None or str(held.body.get("until", "")) <= sortable(now):
+                tx.upsert(LEASE, PUSH_LEASE, {"token": token, "until": sortable(now + LEASE_FOR)})
+                mine = True
+    except CasMismatch:  # another run took it at the same moment
+        mine = False
+    if not mine:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        with store.transaction() as tx:
+            held = tx.get(LEASE, PUSH_LEASE)
+            if held is not None and held.body.get("token") == token:
+                tx.remove(LEASE, PUSH_LEASE)
 
 
 def _takes_stock(ctx: StepContext, connection_id: str) -> bool:

@@ -3,6 +3,7 @@ stock codes exactly, and an order's reservation follows its card through a merge
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -11,7 +12,14 @@ from typing import Any
 import pytest
 from kervan import ConnectorContext, ConnectorSettings, ErpSink, OrderSource, RecordProblem
 from kervan.catalog import Catalog
-from kervan.domain import Listing, ProductCard, Tenant, TenantSettings
+from kervan.domain import (
+    Listing,
+    ProductCard,
+    StockUpdate,
+    StockUpdateResult,
+    Tenant,
+    TenantSettings,
+)
 from kervan.engine import Engine
 from kervan.engine.change import Movement
 from kervan.engine.records import BARCODE, LISTING, STOCK, STOCK_DUE
@@ -255,3 +263,51 @@ async def test_a_channel_without_a_stock_api_is_left_alone_not_failed_forever(wo
     assert report.sent == 0 and report.failed == 0
     assert ts.count(Query(STOCK_DUE, {})) == 0
     assert ts.get(LISTING, "a:711").body["failures"] == 0
+
+
+class PushingShop(Shop):
+    """A shop that takes stock pushes and shows what it was sent."""
+
+    def __init__(self, cid: str, listings: list[Listing | RecordProblem]) -> None:
+        super().__init__(cid, listings)
+        self.calls = 0
+
+    async def push_stock(self, updates: list[StockUpdate]) -> list[StockUpdateResult]:
+        self.calls += 1
+        await asyncio.sleep(0)  # a remote call: other work may run meanwhile
+        out = []
+        for u in updates:
+            self.items = [
+                i.model_copy(update={"quantity": u.quantity})
+                if isinstance(i, Listing) and i.barcode == u.barcode
+                else i
+                for i in self.items
+            ]
+            out.append(StockUpdateResult(barcode=u.barcode, ok=True))
+        return out
+
+
+async def test_a_figure_changed_at_the_channel_is_put_right_after_the_next_import(world):
+    catalog, provider, _ = world
+    shop = provider.conns["a"] = PushingShop("a", [listing("a", "811", "HAV-8", qty=5)])
+    pid = (await catalog.import_listings("t1", "a")).new_cards[0]
+    assert (await catalog.push("t1")).sent == 0  # the shop shows the card's figure already
+    # someone sets 40 on the shop's own panel; the next import sees it and puts it right
+    shop.items = [listing("a", "811", "HAV-8", qty=40)]
+    await catalog.import_listings("t1", "a")
+    report = await catalog.push("t1")
+    assert report.sent == 1 and shop.items[0].quantity == 5
+    assert catalog.stock("t1", pid)["on_hand"] == 5
+
+
+async def test_one_push_run_at_a_time_per_tenant(world):
+    catalog, provider, _ = world
+    shop = provider.conns["a"] = PushingShop("a", [listing("a", "911", "HAV-9", qty=5)])
+    pid = (await catalog.import_listings("t1", "a")).new_cards[0]
+    catalog.count("t1", pid, 2, actor="ali")
+    first, second = await asyncio.gather(catalog.push("t1"), catalog.push("t1"))
+    assert sorted([first.busy, second.busy]) == [False, True]
+    assert shop.calls == 1 and shop.items[0].quantity == 2
+    # the lease is given back: the next run works
+    catalog.count("t1", pid, 3, actor="ali")
+    assert (await catalog.push("t1")).sent == 1
