@@ -458,7 +458,9 @@ def get_product(request: Request, product_id: str) -> dict[str, Any]:
     return _catalog(request).card(caller(request).tenant, product_id)
 
 
-@endpoint(router, "put", "/products/{product_id}", OFFICE, response_model=CardOut)
+@endpoint(
+    router, "put", "/products/{product_id}", OFFICE, response_model=CardOut, responses=CONFLICT
+)
 def save_product(request: Request, product_id: ProductId, body: CardIn) -> dict[str, Any]:
     """Create or change a card; its barcodes are bound to it and every channel is sent its
     price again. 422 when a barcode belongs to another card (merge them instead); 409 for a
