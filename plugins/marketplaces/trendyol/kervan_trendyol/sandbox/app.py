@@ -117,9 +117,13 @@ DISPUTE_DECIDED_AFTER = timedelta(hours=72)  # Unresolved → Rejected (inferred
 PICKED_UP_AFTER = timedelta(hours=24)  # AtCollectionPoint → Delivered (the buyer collects)
 RETURNED_AFTER = timedelta(hours=48)  # UnDelivered → Returned (back at the seller)
 #: shares of shipped packages that end otherwise than Delivered (deterministic per seed and
-#: package); tests force one with :meth:`TrendyolSandbox.force_outcome`
-UNDELIVERED_SHARE = 0.04
-COLLECTION_POINT_SHARE = 0.08
+#: package), for ``TrendyolSandbox(undelivered_share=..., collection_point_share=...)``; tests
+#: force one package's end with :meth:`TrendyolSandbox.force_outcome`. Off by default: worlds
+#: built on the sandbox (the demo, tests/e2e's chaos world) expect every shipped parcel to
+#: be delivered; ``REALISTIC_SHARES`` are plausible values to pass instead (ours, no source).
+UNDELIVERED_SHARE = 0.0
+COLLECTION_POINT_SHARE = 0.0
+REALISTIC_SHARES = {"undelivered_share": 0.04, "collection_point_share": 0.08}
 OUTCOMES = ("Delivered", "AtCollectionPoint", "UnDelivered", "Returned")
 
 
