@@ -39,6 +39,7 @@ from kervan.domain import (
     OrderLine,
     Party,
     PartyKind,
+    ProductCard,
     Role,
     Tenant,
     TenantSettings,
@@ -56,6 +57,7 @@ TENANT = "t1"
 ORDER_ID = "ty:7001"
 #: a Trendyol connection (not the order's: no route reaches Trendyol, and /check never runs on it)
 CONNECTION_ID = "ty-schemathesis"
+PRODUCT_ID = "p-schemathesis"
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 SELLER = Party(
@@ -153,8 +155,19 @@ def _seed(rt: Runtime) -> dict[str, str]:
         {"seller_id": "107001", "api_key": "schemathesis-key", "api_secret": "schemathesis-secret"},
         enabled=False,
     )
+    # a product card for the catalog routes; no listing: a push would call the remote
+    card = ProductCard(
+        id=PRODUCT_ID,
+        tenant_id=TENANT,
+        sku="SKU-7001",
+        name="Pamuklu Tişört",
+        barcodes=["8690000000011"],
+        list_price="299.90",
+    )
+    rt.catalog.save_card(TENANT, card, "schemathesis")
     return {
         "connection_id": CONNECTION_ID,
+        "product_id": PRODUCT_ID,
         "order_id": order.id,
         "doc_id": invoice.id,
         "shipment_id": shipment,
