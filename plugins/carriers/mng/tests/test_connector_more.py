@@ -135,3 +135,14 @@ async def test_a_retry_after_that_does_come_is_honoured(carrier, sandbox, clock,
     quote = await carrier.quote(make_package("KRVWAIT002"))
     assert quote.price > 0
     assert timedelta(seconds=90) <= clock.now() - start < timedelta(seconds=120)
+
+
+async def test_not_delivered_and_coming_back_are_tracked(carrier, sandbox, clock, make_package):
+    await carrier.create_shipment(make_package("KRVBACK001"))
+    sandbox.force("KRVBACK001", TrackingStatus.EXCEPTION)
+    assert (await carrier.track(["KRVBACK001"]))["KRVBACK001"][-1].status is (
+        TrackingStatus.EXCEPTION
+    )
+    sandbox.force("KRVBACK001", TrackingStatus.RETURNED)
+    history = (await carrier.track(["KRVBACK001"]))["KRVBACK001"]
+    assert [e.status for e in history][-2:] == [TrackingStatus.EXCEPTION, TrackingStatus.RETURNED]

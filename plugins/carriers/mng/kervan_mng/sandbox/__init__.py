@@ -94,6 +94,9 @@ Standard Query / Bulk Query
 Timeline: after ``createbarcode`` (or a return's drop-off) a shipment moves on the sandbox
 clock: prepared (1) → in transfer (2, picked up, 2 h) → at the delivery unit (3, 18 h) → out
 to the address (4, 26 h) → delivered (5, 30 h); cancelled shipments stop; :meth:`force`.
+The other endings of apis.md's status list also happen: not delivered (6, 30 h) then coming
+back (7, 40 h), or support needed (8, 30 h) — per shipment with :meth:`set_outcome`, or for
+``undelivered_share`` of shipments (seeded; default 0, so the demo's parcels all arrive).
 """
 
 from __future__ import annotations

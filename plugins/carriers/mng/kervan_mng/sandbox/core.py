@@ -19,10 +19,10 @@ from .state import (
     CLIENT_ID,
     CLIENT_SECRET,
     CUSTOMER_NUMBER,
+    OUTCOMES,
     PASSWORD,
     PREFIX,
     STAGE_OF,
-    TIMELINE,
     UNRESOLVED_CODES,
     SimOrder,
     SimShipment,
@@ -53,6 +53,7 @@ class MngCore(Sandbox):
         unresolved_share: float = 0.0,
         unresolved_for: timedelta = timedelta(minutes=20),
         return_drop_off_after: timedelta | None = timedelta(days=1),
+        undelivered_share: float = 0.0,
         subscriptions: Collection[str] | None = None,
         plan_limits: Mapping[str, PlanLimit | None] | None = None,
     ) -> None:
@@ -63,6 +64,11 @@ class MngCore(Sandbox):
         self.unresolved_for = unresolved_for
         #: when the buyer drops a return parcel at a branch (None: only :meth:`drop_off`)
         self.return_drop_off_after = return_drop_off_after
+        if not 0.0 <= undelivered_share <= 1.0:
+            raise ValueError("undelivered_share is a share of shipments, between 0 and 1")
+        #: share of shipments not delivered (6) and sent back (7); 0 keeps the demo delivering
+        self.undelivered_share = undelivered_share
+        self._outcomes: dict[str, str] = {}
         self._holds: dict[str, tuple[timedelta, str]] = {}
         self.orders: dict[str, SimOrder] = {}
         self.tokens: dict[str, datetime] = {}
@@ -127,8 +133,14 @@ class MngCore(Sandbox):
         now = self.clock.now()
         if status is TrackingStatus.CANCELLED:
             shipment.cancelled_at = now
+            return
+        if status in (TrackingStatus.EXCEPTION, TrackingStatus.RETURNED):
+            shipment.outcome = "undelivered"  # 6 not delivered, then 7 coming back
+            stage = 4 if status is TrackingStatus.EXCEPTION else 5
         else:
-            shipment.created_at = min(shipment.created_at, now - TIMELINE[STAGE_OF[status]][0])
+            stage = STAGE_OF[status]
+        offset = shipment.steps[stage][0]
+        shipment.created_at = min(shipment.created_at, now - offset)
 
     def hold_destination(self, reference_id: str, duration: timedelta, code: str = "20001") -> None:
         """``createbarcode`` for ``reference_id`` answers ``code`` (20001/20011, destination not
@@ -140,6 +152,17 @@ class MngCore(Sandbox):
             self._holds[reference_id] = (duration, code)
         else:
             order.destination_at, order.destination_code = self.clock.now() + duration, code
+
+    def set_outcome(self, reference_id: str, outcome: str) -> None:
+        """How ``reference_id``'s parcel ends after "out to the address": ``delivered``,
+        ``undelivered`` (6, then 7 coming back) or ``support`` (8). Before or after shipping."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome is one of {sorted(OUTCOMES)}")
+        order = self.orders.get(reference_id)
+        if order is not None and order.shipment is not None:
+            order.shipment.outcome = outcome
+        else:
+            self._outcomes[reference_id] = outcome
 
     def expire_tokens(self) -> None:
         """Invalidate every jwt handed out (the next call gets a 401)."""
@@ -172,7 +195,16 @@ class MngCore(Sandbox):
             {"pieceNumber": n, "barcode": self._piece_barcode()}
             for n, _piece in enumerate(order.pieces or [{}], start=1)
         ]
-        order.shipment = SimShipment(self._id(12), "FM" + self._id(6), at, barcodes)
+        outcome = self._outcomes.pop(order.reference_id, None)
+        if (
+            outcome is None
+            and self.undelivered_share
+            and self.random.random() < self.undelivered_share
+        ):
+            outcome = "undelivered"
+        order.shipment = SimShipment(
+            self._id(12), "FM" + self._id(6), at, barcodes, outcome=outcome or "delivered"
+        )
         return order.shipment
 
     def _city_code(self, city: str) -> str | None:

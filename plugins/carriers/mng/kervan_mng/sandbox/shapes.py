@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 from ..mapping import STATUS_CODES
-from .state import TIMELINE, SimOrder, SimShipment, local
+from .state import SimOrder, SimShipment, local
 
 TRACKING_URL = "https://kargotakip.mngkargo.com.tr/?takipNo={}"
 
@@ -43,7 +43,7 @@ def ibm(
 
 def status_row(order: SimOrder, s: SimShipment, now: datetime) -> dict[str, Any]:
     """``getshipmentstatus`` / the ``shipment`` of ``getshipment``."""
-    offset, code, _en, _unit = TIMELINE[s.stage(now)]
+    offset, code, _en, _unit = s.step(now)
     at = s.created_at + offset
     return {
         "orderId": order.invoice_id,
@@ -63,7 +63,7 @@ def status_row(order: SimOrder, s: SimShipment, now: datetime) -> dict[str, Any]
 def events(s: SimShipment, now: datetime) -> list[dict[str, Any]]:
     """``trackshipment``: one event per stage reached (and the cancellation)."""
     out = []
-    for seq, (offset, code, en, unit) in enumerate(TIMELINE[: s.stage(now) + 1], start=1):
+    for seq, (offset, code, en, unit) in enumerate(s.reached(now), start=1):
         out.append(
             {
                 "eventSequence": seq,
@@ -112,7 +112,7 @@ def bulk_row(
     """A ``getShipmentByDate`` / ``getDeliveredShipment`` row: ``{shipment, shipmentPieceList,
     shipper, recipient}``. A return's shipper is the buyer and its recipient the seller."""
     head = order.body.get("order") or {}
-    code = TIMELINE[s.stage(now)][1]
+    code = s.step(now)[1]
     pieces = order.pieces
     kg = sum(int(p.get("kg") or 0) for p in pieces)
     desi = sum(int(p.get("desi") or 0) for p in pieces)

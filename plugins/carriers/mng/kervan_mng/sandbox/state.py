@@ -34,6 +34,18 @@ TIMELINE: tuple[tuple[timedelta, int, str, str], ...] = (
     (timedelta(hours=26), 4, "Out for Delivery", "VARIŞ ŞUBESİ"),
     (timedelta(hours=30), 5, "Delivered", "VARIŞ ŞUBESİ"),
 )
+Step = tuple[timedelta, int, str, str]
+#: what happens after "out to the address" (4): delivered (5), or not delivered (6) and sent
+#: back (7), or stuck until MNG's support acts (8) [status codes: apis.md §8.4]
+OUTCOMES: dict[str, tuple[Step, ...]] = {
+    "delivered": TIMELINE,
+    "undelivered": (
+        *TIMELINE[:4],
+        (timedelta(hours=30), 6, "Not Delivered", "VARIŞ ŞUBESİ"),
+        (timedelta(hours=40), 7, "Returning", "TRANSFER MERKEZİ"),
+    ),
+    "support": (*TIMELINE[:4], (timedelta(hours=30), 8, "Support Needed", "VARIŞ ŞUBESİ")),
+}
 STAGE_OF = {
     TrackingStatus.CREATED: 0,
     TrackingStatus.PICKED_UP: 1,
@@ -65,20 +77,32 @@ class SimShipment:
     created_at: datetime
     pieces: list[dict[str, Any]]
     cancelled_at: datetime | None = None
+    outcome: str = "delivered"
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return OUTCOMES[self.outcome]
 
     def stage(self, now: datetime) -> int:
         end = self.cancelled_at or now
-        return max(i for i, (offset, *_) in enumerate(TIMELINE) if self.created_at + offset <= end)
+        return max(
+            i for i, (offset, *_) in enumerate(self.steps) if self.created_at + offset <= end
+        )
+
+    def step(self, now: datetime) -> Step:
+        return self.steps[self.stage(now)]
+
+    def reached(self, now: datetime) -> tuple[Step, ...]:
+        return self.steps[: self.stage(now) + 1]
 
     def changes(self, now: datetime) -> list[tuple[datetime, int]]:
-        return [
-            (self.created_at + offset, code) for offset, code, *_ in TIMELINE[: self.stage(now) + 1]
-        ]
+        return [(self.created_at + offset, code) for offset, code, *_ in self.reached(now)]
 
     def delivered_at(self, now: datetime) -> datetime | None:
-        if self.cancelled_at is not None or self.stage(now) < len(TIMELINE) - 1:
+        offset, code, *_ = self.step(now)
+        if self.cancelled_at is not None or code != 5:
             return None
-        return self.created_at + TIMELINE[-1][0]
+        return self.created_at + offset
 
 
 @dataclass
