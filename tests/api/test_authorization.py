@@ -158,6 +158,7 @@ PARAMS = {
     "product_id": "prod-1",
     "problem_id": "ty:order:A-77002",
     "item_id": "nope",
+    "key": "yc:8690000000011",  # a channel listing: {connection_id}:{barcode}
 }
 A_MARKERS = ("KRA2026000000001", "KRVTESTKEY0001", "Alıcı A.Ş.")  # data, not ids the caller typed
 
