@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from kervan.api.app import create_app
+from kervan.catalog.cards import card_id_for
 from kervan.domain import OrderState, Role, Tenant, TenantSettings, User
 from kervan.engine.records import ORDER, OrderRecord
 from kervan.runtime import Runtime
@@ -278,6 +279,23 @@ def test_split_makes_a_new_card_with_the_barcodes_listings_and_units(shop: Shop)
     assert last.status_code == 422 and "at least one barcode" in _error(last)["message"]
     r = shop.post(f"/products/{a}/split", {"barcodes": [BARCODES[0]], "sku": "Z", "on_hand": -1})
     assert r.status_code == 422 and _locs(r) == [["body", "on_hand"]]
+
+
+def test_split_onto_a_card_that_exists_is_a_conflict(shop: Shop) -> None:
+    ids = shop.imported()
+    a, c = ids[BARCODES[0]], ids[BARCODES[2]]
+    shop.post(f"/products/{a}/merge", {"sources": [c]})
+    # a card that holds the id a split of BARCODES[2] onto stock code SKU-9 would take
+    taken = card_id_for("SKU-9", BARCODES[2])
+    made = shop.put(f"/products/{taken}", {"sku": "SKU-9", "name": "9", "barcodes": ["8693"]})
+    assert made.status_code == 200, made.text
+    r = shop.post(f"/products/{a}/split", {"barcodes": [BARCODES[2]], "sku": "SKU-9"})
+    assert r.status_code == 409, r.text
+    assert _error(r)["code"] == "catalog_conflict" and _error(r)["detail"] == {"product_id": taken}
+    # splitting back what the merge brought in revives the merged card
+    back = shop.post(f"/products/{a}/split", {"barcodes": [BARCODES[2]], "sku": "SKU-0"})
+    assert back.status_code == 201 and back.json()["card"]["id"] == c
+    assert back.json()["card"]["merged_into"] is None
 
 
 # -- the ledger ------------------------------------------------------------------------------
