@@ -279,6 +279,41 @@ class Catalog:
             "released_orders": self.engine.wake_held(tenant_id),
         }
 
+    def count_many(
+        self,
+        tenant_id: str,
+        counts: dict[str, int],
+        actor: str,
+        warehouse: str = MAIN,
+        note: str | None = None,
+    ) -> dict[str, Any]:
+        """A stock take: each product's counted units in ``warehouse``, written
+        :data:`IMPORT_BATCH` products a transaction (all or nothing per batch)."""
+        store = self._store(tenant_id)
+        known = store.get_many(PRODUCT, list(counts))
+        unknown = [pid for pid in counts if pid not in known]
+        if unknown:
+            raise NotFoundError(f"no product card for {', '.join(sorted(unknown)[:10])}")
+        negative = sorted(pid for pid, qty in counts.items() if qty < 0)
+        if negative:
+            raise InvalidInputError(f"a count cannot be negative: {', '.join(negative[:10])}")
+        items = list(counts.items())
+        now = self.engine.clock()
+        for start in range(0, len(items), IMPORT_BATCH):
+            with store.transaction() as tx:
+                for pid, on_hand in items[start : start + IMPORT_BATCH]:
+                    set_on_hand(
+                        tx,
+                        pid,
+                        on_hand,
+                        [],
+                        now,
+                        warehouse=warehouse,
+                        reason="count",
+                        note=note or f"counted by {actor}",
+                    )
+        return {"counted": len(items), "released_orders": self.engine.wake_held(tenant_id)}
+
     def receive(
         self,
         tenant_id: str,
