@@ -49,6 +49,9 @@ class Listing(BaseModel):
     tenant_id: str
     connection_id: str
     external_id: str | None = None
+    #: the remote's id of the product this listing is a variant of (Trendyol's contentId),
+    #: when it has one apart from the variant's own id
+    remote_product_id: str | None = None
     barcode: str
     sku: str | None = None
     title: str | None = None
