@@ -1,7 +1,10 @@
 """Conformance of the MNG sandbox with the published REST contract, driven with raw HTTP.
 
-Requests are written here from ../shared/reference/apis.md §8.4 (and its MNG correction), not
-through Kervan's client or connector. Each test is one documented behaviour.
+Requests are written here from ../shared/reference/apis.md §8.4 (and its MNG correction) and
+the public sources the kervan_mng.sandbox docstring names, not through Kervan's client or
+connector. Each test is one documented behaviour. The other suites: test_conformance_requests
+(request models), _returns (createReturnOrder), _updates (updateorder/updateshipment, the cancel
+day), _bulk (Bulk Query), _gateway (API Connect), _outcomes (statuses 6, 7, 8).
 """
 
 from __future__ import annotations
