@@ -100,8 +100,8 @@ def _inline(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 #: A pricing rule or a channel policy as JSON: FastAPI only checks that it is an object, the
-#: route validates it with the model and answers 422 ``invalid_rule`` naming each wrong field
-#: (``detail.errors[].loc``). Pydantic's schema for a decimal says "any string" where the model
+#: route validates it with the model and answers 422 ``invalid_input`` naming each wrong field
+#: (``detail.errors[].loc``, message ``invalid pricing rule: ...``). Pydantic's schema for a decimal says "any string" where the model
 #: wants a decimal with at most two places; refused by the model, such a value is the domain's
 #: 422 (its own message), not a request the schema promised would pass.
 RuleJson = Annotated[
