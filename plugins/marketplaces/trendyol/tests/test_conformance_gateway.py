@@ -101,7 +101,7 @@ async def test_a_forced_outcome_passes_through_its_states(sandbox, outcome, path
     pid = package_in(sandbox, "Created")
     sandbox.force_outcome(pid, outcome)
     sandbox.set_status(pid, "Invoiced")
-    seen = []
+    seen: list[str] = []
     async with http(sandbox) as client:
         for _ in range(12):
             sandbox.clock.advance(12 * 3600)
