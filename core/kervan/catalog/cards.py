@@ -21,6 +21,7 @@ the ERP only renamed the code: a rename at the ERP is a new record (:func:`upser
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -72,7 +73,8 @@ def audit(
     actor: str,
     detail: dict[str, Any],
 ) -> None:
-    key = f"{now.strftime('%Y%m%dT%H%M%S.%f')}:{action}:{product_id}"
+    # two decisions in the same instant keep an entry each
+    key = f"{now.strftime('%Y%m%dT%H%M%S.%f')}:{action}:{product_id}:{uuid.uuid4().hex[:8]}"
     tx.upsert(
         CATALOG_AUDIT,
         key,

@@ -37,11 +37,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..connections import CONNECTION
 from ..domain import ProductCard, StockUpdate, StockUpdateResult
 from ..engine.context import StepContext
 from ..engine.records import CHANNEL_POLICY, LISTING, PRODUCT, STOCK, STOCK_DUE, sortable
 from ..engine.stock import Figures, figures
-from ..errors import KervanError
+from ..errors import KervanError, NotFoundError
 from ..pricing import BasePrices, PricingRule, Quote, quote
 from ..roles import OrderSource
 from ..store.port import CasMismatch, Doc, Query, TenantStore, declare_kind
@@ -307,11 +308,17 @@ def one_run_at_a_time(store: TenantStore, now: datetime) -> Iterator[bool]:
 
 
 def _takes_stock(ctx: StepContext, connection_id: str) -> bool:
-    """Whether the channel's connector pushes stock at all (a listing on one that does not,
-    say an order source with no stock API, is left alone rather than failed forever). A
-    connection that cannot be reached counts as taking stock: the push then says why."""
+    """Whether the channel is sent stock at all: not when its connection is disabled or
+    gone, nor when its connector has no stock API (an order source without one); such a
+    channel's listings are left alone rather than failed forever. A connection that exists
+    but cannot be built counts as taking stock: the push then says why it failed."""
+    conn = ctx.store.get(CONNECTION, connection_id)
+    if conn is not None and not conn.body.get("enabled", True):
+        return False
     try:
         source = ctx.connector(connection_id, OrderSource, "order source")
+    except NotFoundError:
+        return False
     except KervanError:
         return True
     return type(source).push_stock is not OrderSource.push_stock
@@ -328,7 +335,8 @@ async def _send(
         by_barcode = {a.barcode: a for a in answers}
     except KervanError as exc:
         log.warning("stock push to %s failed: %s", connection_id, exc.message)
-        ctx.health.failure(ctx.tenant.id, connection_id, f"stock push: {exc.message}")
+        with contextlib.suppress(KervanError):  # the connection may be gone meanwhile
+            ctx.health.failure(ctx.tenant.id, connection_id, f"stock push: {exc.message}")
         by_barcode = {}
         reason = exc.message
     else:

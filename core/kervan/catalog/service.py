@@ -153,6 +153,13 @@ class Catalog:
                         f"barcode {barcode} belongs to card {owner.body['product_id']}; "
                         "merge the cards instead"
                     )
+            before = tx.get(PRODUCT, card.id)
+            for dropped in set((before.body.get("barcodes") if before else None) or []) - set(
+                card.barcodes
+            ):
+                owner = tx.get("barcode", dropped)
+                if owner is not None and owner.body["product_id"] == card.id:
+                    tx.remove("barcode", dropped)  # orders with it are no longer this card's
             tx.upsert(PRODUCT, card.id, card.model_dump(mode="json"))
             set_on_hand_if_new(tx, card, now)
             cards_mod.audit(tx, now, "saved", card.id, actor, {"sku": card.sku})

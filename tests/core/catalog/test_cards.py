@@ -24,7 +24,7 @@ from kervan.engine import Engine
 from kervan.engine.change import Movement
 from kervan.engine.records import BARCODE, LISTING, STOCK, STOCK_DUE
 from kervan.engine.stock import apply_movements, figures
-from kervan.errors import CatalogConflictError, InvalidInputError
+from kervan.errors import CatalogConflictError, InvalidInputError, NotFoundError
 from kervan.problems import RecordKind
 from kervan.store import Query, open_store
 
@@ -72,6 +72,8 @@ class Provider:
         self.conns: dict[str, Any] = {}
 
     def get(self, tenant_id: str, connection_id: str) -> Any:
+        if connection_id not in self.conns:
+            raise NotFoundError(f"connection {connection_id} not found")
         return self.conns[connection_id]
 
 
@@ -311,3 +313,35 @@ async def test_one_push_run_at_a_time_per_tenant(world):
     # the lease is given back: the next run works
     catalog.count("t1", pid, 3, actor="ali")
     assert (await catalog.push("t1")).sent == 1
+
+
+async def test_listings_of_a_deleted_or_disabled_connection_do_not_stop_the_others(world):
+    catalog, provider, ts = world
+    shop = provider.conns["a"] = PushingShop("a", [listing("a", "1011", "HAV-10", qty=5)])
+    pid = (await catalog.import_listings("t1", "a")).new_cards[0]
+    ts.upsert(
+        LISTING,
+        "gone:1011",
+        {"connection_id": "gone", "barcode": "1011", "product_id": pid, "failures": 0},
+    )
+    provider.conns["off"] = PushingShop("off", [])
+    ts.upsert("connection", "off", {"id": "off", "enabled": False})
+    ts.upsert(
+        LISTING,
+        "off:1011",
+        {"connection_id": "off", "barcode": "1011", "product_id": pid, "failures": 0},
+    )
+    catalog.count("t1", pid, 2, actor="ali")
+    report = await catalog.push("t1")
+    assert report.sent == 1 and report.by_channel == {"a": 1} and shop.items[0].quantity == 2
+    assert provider.conns["off"].calls == 0
+    assert ts.count(Query(STOCK_DUE, {})) == 0
+
+
+def test_a_barcode_taken_off_a_card_no_longer_names_it(world):
+    catalog, _, ts = world
+    card = ProductCard(id="p9", tenant_id="t1", sku="S9", name="Çarşaf", barcodes=["a9", "b9"])
+    catalog.save_card("t1", card, actor="op")
+    catalog.save_card("t1", card.model_copy(update={"barcodes": ["a9"]}), actor="op")
+    assert ts.get(BARCODE, "b9") is None and ts.get(BARCODE, "a9").body["product_id"] == "p9"
+    assert len([e for e in catalog.audit_trail("t1", "p9") if e["action"] == "saved"]) == 2
