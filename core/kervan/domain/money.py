@@ -52,6 +52,12 @@ def _check_quantity(value: Decimal) -> Decimal:
     return value
 
 
+def _check_positive(value: Decimal) -> Decimal:
+    if not value.is_finite() or value <= 0:
+        raise ValueError("must be a number above zero")
+    return value
+
+
 _as_str = PlainSerializer(lambda d: str(d), return_type=str, when_used="json")
 
 #: A TRY (or other currency) amount at kuruş precision.
@@ -61,4 +67,8 @@ Rate = Annotated[Decimal, BeforeValidator(_to_decimal), AfterValidator(_check_ra
 #: A positive quantity (pieces may be fractional for weighed goods).
 Quantity = Annotated[
     Decimal, BeforeValidator(_to_decimal), AfterValidator(_check_quantity), _as_str
+]
+#: A positive figure such as an exchange rate or a size limit.
+Positive = Annotated[
+    Decimal, BeforeValidator(_to_decimal), AfterValidator(_check_positive), _as_str
 ]

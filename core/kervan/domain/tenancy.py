@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .money import Positive
 from .party import Party
 
 
@@ -27,10 +28,8 @@ class SplitRules(BaseModel):
 
     model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
 
-    max_parcel_desi: Decimal | None = Field(
+    max_parcel_desi: Positive | None = Field(
         default=None,
-        gt=0,
-        le=1000,
         description="no parcel above this size: each line counts its desi or its kilograms, "
         "whichever is larger (as carriers bill), times its quantity; lines are grouped into "
         "as few parcels as fit, and a line over the limit on its own travels alone",
@@ -41,6 +40,13 @@ class SplitRules(BaseModel):
         description="SKUs of product cards whose lines always travel in a package of their "
         "own (bulky, fragile or separately stocked goods)",
     )
+
+    @field_validator("max_parcel_desi")
+    @classmethod
+    def _at_most_1000(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and value > 1000:
+            raise ValueError("a parcel limit above 1000 desi is no limit at all")
+        return value
 
     @property
     def active(self) -> bool:
@@ -98,7 +104,7 @@ class TenantSettings(BaseModel):
     auto_approve: bool = Field(
         default=True, description="accept orders at the marketplace on their own"
     )
-    exchange_rates: dict[str, Decimal] = Field(
+    exchange_rates: dict[str, Positive] = Field(
         default_factory=dict,
         description="TRY per unit of a foreign currency (e.g. TCMB's rate of the day), used to "
         "invoice orders not priced in TRY; an order in a currency without a rate waits",
