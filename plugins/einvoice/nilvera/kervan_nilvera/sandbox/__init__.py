@@ -254,7 +254,7 @@ class NilveraSandbox(Sandbox):
         api_key: str = DEMO_API_KEY,
         accept_after_s: float = 120.0,
         cancel_window_days: int = 7,
-        gib_rejection_share: float = 0.0,
+        gib_rejection_share: float = 0.02,
         answer_after_s: float = 4 * 3600.0,
         default_receiver_answer: str | None = "KABUL",
         credits: int = 100_000,
@@ -266,8 +266,9 @@ class NilveraSandbox(Sandbox):
         self.api_keys = {api_key}
         self.accept_after_s = accept_after_s
         self.cancel_window_days = cancel_window_days
-        #: share of accepted e-Fatura / e-İrsaliye documents GİB later rejects (seeded per UUID)
+        #: share of accepted e-Fatura / e-İrsaliye documents GİB later rejects (seeded draws)
         self.gib_rejection_share = gib_rejection_share
+        self._gib_draws = random.Random(f"{seed}:gib-rejections")
         #: how long after GİB's delivery a receiver answers a TICARIFATURA
         self.answer_after_s = answer_after_s
         #: what a receiver not named in ``receiver_answers`` answers (None: it never does)
@@ -424,13 +425,12 @@ class NilveraSandbox(Sandbox):
 
     def _spontaneous_rejection(self, doc: StoredDocument) -> None:
         """GİB rejects a seeded share of the e-Fatura / e-İrsaliye documents Nilvera accepted
-        (the receiver's post box fails, …): drawn once per UUID from ``seed``, so a run is
-        reproducible whatever order documents arrive in."""
+        (the receiver's post box fails, …): one draw per accepted document from a stream of
+        its own seeded with ``seed``, so the same run of documents meets the same rejections."""
         if doc.channel == EARCHIVE or not self.gib_rejection_share:
             return
-        draw = random.Random(f"{self.seed}:{doc.uuid}")
-        if draw.random() < self.gib_rejection_share:
-            code = draw.choice(sorted(GIB_DELIVERY_FAILURES))
+        if self._gib_draws.random() < self.gib_rejection_share:
+            code = self._gib_draws.choice(sorted(GIB_DELIVERY_FAILURES))
             doc.rejection = f"GİB {code}: {GIB_DELIVERY_FAILURES[code]}"
             doc.gib_code = code
 
