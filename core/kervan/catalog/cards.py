@@ -180,7 +180,17 @@ def _new_card_from(tx: Transaction, listing: Listing, now: datetime) -> str:
         attributes=dict(listing.attributes),
     )
     tx.upsert(PRODUCT, product_id, card.model_dump(mode="json"))
-    tx.upsert(BARCODE, listing.barcode, {"product_id": product_id})
+    tx.upsert(
+        BARCODE,
+        listing.barcode,
+        {
+            "product_id": product_id,
+            # the channel's figure already left out its orders placed before now: those
+            # never reserve from this card (kervan.engine.stock.reserve)
+            "opened_from": listing.connection_id,
+            "opened_at": now.isoformat(),
+        },
+    )
     opening = max(int(listing.quantity or 0), 0)
     if opening:
         # the figure the channel shows is the best first count there is; opening at zero

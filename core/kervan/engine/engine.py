@@ -42,6 +42,7 @@ STEPS: dict[Step, StepFn] = {
     Step.PACKAGE: shipping.package,
     Step.BOOK: shipping.book,
     Step.FOLLOW_SOURCE: shipping.follow_source,
+    Step.SEND_TRACKING: shipping.send_tracking,
     Step.CANCEL: cancel_mod.cancel,
 }
 MAX_STEP_FAILURES = 8

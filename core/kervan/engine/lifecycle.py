@@ -17,6 +17,7 @@ invoiced           accept at marketplace (tenant auto-approve)    accepted
 accepted           create package                                 packaged
 packaged           book carrier (quote, label)                    booked
 booked…            carrier tracking moves it                      shipped → delivered
+shipped…           tell the marketplace the tracking number       (same state)
 booked… (the       follow the marketplace's carrier status        shipped → delivered
 marketplace's
 carrier)
@@ -50,6 +51,7 @@ class Step(StrEnum):
     PACKAGE = "package"
     BOOK = "book"
     FOLLOW_SOURCE = "follow_source"
+    SEND_TRACKING = "send_tracking"
     CANCEL = "cancel"
 
 
@@ -99,7 +101,22 @@ def due_steps(
         steps.append(main)
     if state in _SHIPPING and source_tracking_due(rec):
         steps.append(Step.FOLLOW_SOURCE)
+    if tracking_due(rec):
+        steps.append(Step.SEND_TRACKING)
     return steps
+
+
+def tracking_due(rec: OrderRecord) -> bool:
+    """Our carrier has the parcel and the marketplace has not been told its tracking
+    number. It is told at pickup, not at booking: Trendyol's alternative delivery marks the
+    package shipped the moment it hears, and a parcel still on our shelf is not shipped."""
+    return (
+        rec.flags.picked_up
+        and not rec.flags.tracking_sent
+        and not rec.flags.marketplace_shipment
+        and rec.shipment_id is not None
+        and rec.order.state in (OrderState.SHIPPED, OrderState.DELIVERED)
+    )
 
 
 _SHIPPING = frozenset({OrderState.BOOKED, OrderState.PACKED, OrderState.SHIPPED})

@@ -20,7 +20,7 @@ from ..domain import (
     TrackingEvent,
     TrackingStatus,
 )
-from ..errors import InvalidInputError, KervanError, UnsupportedOperationError
+from ..errors import InternalError, InvalidInputError, KervanError, UnsupportedOperationError
 from ..roles import Carrier, OrderSource, RemoteRef, desi_of
 from ..store.port import Query, TenantStore
 from . import stock
@@ -243,7 +243,6 @@ async def book(ctx: StepContext, rec: OrderRecord) -> Change:
         actor=carrier.key,
         cargo_key=booking.cargo_key,
     )
-    await _send_tracking(ctx, rec, shipment)
     return Change(
         rec,
         docs=[(SHIPMENT, shipment.id, shipment.model_dump(mode="json"))],
@@ -340,9 +339,16 @@ async def follow_source(ctx: StepContext, rec: OrderRecord) -> Change:
     return change
 
 
-async def _send_tracking(ctx: StepContext, rec: OrderRecord, shipment: Shipment) -> None:
-    if rec.flags.tracking_sent:
-        return
+async def send_tracking(ctx: StepContext, rec: OrderRecord) -> Change:
+    """Tell the marketplace the tracking number of the parcel our carrier picked up.
+
+    A temporary failure is retried on the step's backoff. A refusal is recorded on the
+    timeline for a person and not asked again: the parcel travels whatever the marketplace
+    says, and the order must not fail over it."""
+    doc = ctx.store.get(SHIPMENT, rec.shipment_id or "")
+    if doc is None:
+        raise InternalError(f"order {rec.order.id} names shipment {rec.shipment_id}, not stored")
+    shipment = Shipment.model_validate(doc.body)
     source = ctx.connector(rec.order.connection_id, OrderSource, "order source")
     try:
         ref = await source.send_tracking_number(
@@ -358,10 +364,12 @@ async def _send_tracking(ctx: StepContext, rec: OrderRecord, shipment: Shipment)
         )
     except UnsupportedOperationError as exc:
         ctx.note(rec, "send_tracking", "skipped", exc.message)
-    except KervanError as exc:  # the shipment stands; the marketplace can be told later
-        ctx.note(rec, "send_tracking", "failed", exc.message)
-        return
+    except KervanError as exc:
+        if exc.retryable:
+            raise
+        ctx.note(rec, "send_tracking", "failed", f"{exc.message}; not sent again", actor=source.key)
     rec.flags.tracking_sent = True
+    return Change(rec)
 
 
 _ACTIVE = [

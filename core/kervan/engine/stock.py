@@ -89,12 +89,21 @@ def _needs(store: TenantStore, rec: OrderRecord) -> tuple[dict[str, int], list[s
     mappings = store.get_many(BARCODE, barcodes)
     for line in rec.order.lines:
         mapping = mappings.get(line.barcode)
-        if mapping is None:
+        if mapping is None or _counted_by_channel(mapping.body, rec):
             unmanaged.append(line.barcode)
             continue
         pid = mapping.body["product_id"]
         need[pid] = need.get(pid, 0) + int(line.quantity)
     return need, unmanaged
+
+
+def _counted_by_channel(mapping: dict[str, Any], rec: OrderRecord) -> bool:
+    """The card was opened at this channel's figure after the order was placed there: the
+    figure already left the order's units out, so the order does not reserve them again."""
+    opened_at = mapping.get("opened_at")
+    if not opened_at or mapping.get("opened_from") != rec.order.connection_id:
+        return False
+    return rec.order.ordered_at < datetime.fromisoformat(opened_at)
 
 
 def reserve(
