@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kervan import Runtime, Scenario
-from kervan.domain import Role, SplitRules, User
+from kervan import OrderSource, Runtime, Scenario
+from kervan.domain import Listing, Role, SplitRules, User
 from kervan.reports import Summary, export_all, summarize
 from kervan.roles import utcnow
 from kervan_sdk import WallClock
@@ -62,6 +62,7 @@ class Demo:
         self.urls: dict[str, str] = {}
         self.runtime: Runtime | None = None
         self.api_key: str | None = None
+        self.scenario: Scenario | None = None
 
     # -- set-up -------------------------------------------------------------------------------
 
@@ -90,6 +91,7 @@ class Demo:
     def seed(self, scenario: Scenario | None = None) -> None:
         assert self.runtime is not None
         scenario = scenario or scenario_data.demo_scenario("trendyol", datetime.now(UTC))
+        self.scenario = scenario
         for key, sandbox in self.sandboxes.items():
             if key == OUTLET:
                 sandbox.seed_scenario(scenario_data.outlet_listings(scenario))
@@ -155,9 +157,11 @@ class Demo:
         ("importing both Trendyol stores' listings onto product cards", (), 0, "_catalog"),
         ("polling Trendyol for new packages", (), 0, (("poll_source", "demo", "trendyol"),)),
         (
-            "the buyer cancels an order at the marketplace; polling again",
-            (),
-            0,
+            # Trendyol carries a split out a minute after it answered the request
+            "the buyer cancels an order at the marketplace and Trendyol splits the package "
+            "the parcel limit asked it to; polling again",
+            ("trendyol",),
+            0.05,
             (("poll_source", "demo", "trendyol"),),
         ),
         ("restocking the out-of-stock product", (), 0, "_restock"),
@@ -218,7 +222,7 @@ class Demo:
                 f"  {conn}: {report.seen} listings, {len(report.attached)} on existing cards, "
                 f"{len(report.new_cards)} new cards"
             )
-        ours = {p.id for p in scenario_data.PRODUCTS}
+        ours = {p.id for p in self.scenario.products} if self.scenario else set()
         merged = 0
         for candidate in catalog.merge_candidates("demo"):
             cards = candidate["cards"]
@@ -280,7 +284,8 @@ class Demo:
 async def _remote_quantity(rt: Runtime, connection_id: str, barcodes: set[str]) -> int | None:
     """What the channel's own API says it shows for the listing (read back, not assumed)."""
     source = rt.connectors.get("demo", connection_id)
+    assert isinstance(source, OrderSource)
     async for item in source.fetch_listings():
-        if getattr(item, "barcode", None) in barcodes:
+        if isinstance(item, Listing) and item.barcode in barcodes:
             return item.quantity
     return None

@@ -133,6 +133,12 @@ class Flow:
         self.jobs.send("poll_source", "demo", "trendyol")
         self.demo.drain()
 
+    def split_carried_out(self) -> None:
+        """Trendyol carries a split out a minute after it answered the request (its new
+        packages appear then); Kervan polls after that."""
+        self.demo.advance(("trendyol",), 90)
+        self.poll()
+
     def print_label(self, package: str) -> bool:
         """The packing station prints the label (a marketplace-booked one is fetched now)."""
         return self.jobs.loop.run(self.rt.engine.marketplace_label("demo", f"trendyol:{package}:1"))

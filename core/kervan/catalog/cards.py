@@ -251,8 +251,10 @@ def merge(
         )
     barcodes = list(target.barcodes)
     moves: list[Movement] = []
+    source_cards: list[ProductCard] = []
     for source_id in source_ids:
         source = load_card(tx, source_id)
+        source_cards.append(source)
         if source.merged_into:
             raise CatalogConflictError(
                 f"card {source_id} was already merged into {source.merged_into}",
@@ -291,10 +293,47 @@ def merge(
     for source_id in source_ids:
         body = _stock_body(tx, source_id) or {}
         tx.upsert(STOCK, source_id, {**body, "merged_into": target_id})
-    card = target.model_copy(update={"barcodes": barcodes})
+    card = target.model_copy(update={"barcodes": barcodes, **_filled(target, source_cards)})
     tx.upsert(PRODUCT, target_id, card.model_dump(mode="json"))
     mark_due(tx, target_id, now)
     return card
+
+
+#: what a merged card takes from the cards merged into it when it has none of its own
+_FILLABLE = (
+    "hs_code",
+    "length_cm",
+    "width_cm",
+    "height_cm",
+    "weight_kg",
+    "list_price",
+    "sale_price",
+    "cost_price",
+    "erp_price",
+    "variant_group",
+)
+
+
+def _filled(target: ProductCard, sources: list[ProductCard]) -> dict[str, Any]:
+    """The target keeps its own data and takes what it lacks from the sources, in order (a
+    card imported from a listing has no GTİP or size; the seller's own card does)."""
+    update: dict[str, Any] = {}
+    for name in _FILLABLE:
+        if getattr(target, name) is None:
+            value = next((getattr(s, name) for s in sources if getattr(s, name) is not None), None)
+            if value is not None:
+                update[name] = value
+    attributes = dict(target.attributes)
+    images = list(target.images)
+    for source in sources:
+        for key, value in source.attributes.items():
+            attributes.setdefault(key, value)
+        images.extend(i for i in source.images if i not in images)
+    if attributes != target.attributes:
+        update["attributes"] = attributes
+    if images != target.images:
+        update["images"] = images
+    return update
 
 
 def split(

@@ -217,7 +217,12 @@ def _child(
     *,
     created_by: str,
     pid: int | None = None,
+    at_ms: int | None = None,
 ) -> int:
+    """A package made from ``origin`` (a split's part, what a partial cancel leaves); stamped
+    ``at_ms`` (default now): a split carried out by the clock is stamped when it was due,
+    as Trendyol made it then, not when the sandbox next looked."""
+    stamp = sb.now_ms() if at_ms is None else at_ms
     child = copy.deepcopy(origin)
     for key in ("cancelledBy", "cancelReason", "cancelReasonCode"):
         child.pop(key, None)
@@ -241,8 +246,8 @@ def _child(
         packageTyDiscount=round(ty, 2),
         packageTotalDiscount=round(discount + ty, 2),
         packageTotalPrice=round(gross - discount - ty, 2),
-        lastModifiedDate=sb.now_ms(),
-        packageHistories=[{"createdDate": sb.now_ms(), "status": status}],
+        lastModifiedDate=stamp,
+        packageHistories=[{"createdDate": stamp, "status": status}],
         invoiceLink=None,
     )
     sb.add_package(child)

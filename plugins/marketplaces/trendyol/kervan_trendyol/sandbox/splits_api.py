@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, FastAPI, Response
 
+from ..mapping import to_epoch_ms
 from .orders_api import _child, _err, _int, _package, _units
 
 if TYPE_CHECKING:
@@ -74,8 +75,9 @@ def apply_due(sb: TrendyolSandbox, now: datetime) -> None:
         del sb.pending_splits[pid]
         pkg = sb.packages[pid]
         sb.set_status(pid, "UnPacked", at=split["due"])
+        due_ms = to_epoch_ms(split["due"])
         for new_id, part in split["parts"]:
-            _child(sb, pkg, part, created_by="split", pid=new_id)
+            _child(sb, pkg, part, created_by="split", pid=new_id, at_ms=due_ms)
 
 
 def _by_line_groups(sb: TrendyolSandbox, package_id: str, groups: list[Any]) -> tuple[Any, Any]:
