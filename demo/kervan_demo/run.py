@@ -257,7 +257,10 @@ class Demo:
             shown[conn] = run(_remote_quantity(rt, conn, barcodes))
         self.say(
             f"  {product.sku}: available {available}; "
-            + ", ".join(f"{conn} shows {qty}" for conn, qty in shown.items())
+            + ", ".join(
+                f"{conn} shows {qty}" if qty is not None else f"{conn} does not list it"
+                for conn, qty in shown.items()
+            )
         )
 
     def _restock(self) -> None:

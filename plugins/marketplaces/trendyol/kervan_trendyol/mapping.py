@@ -561,6 +561,9 @@ def _listing(
         tenant_id=tenant_id,
         connection_id=connection_id,
         external_id=str(external) if external is not None else None,
+        # a product that cannot be read is quarantined under its contentId: a good version
+        # of it settles that problem through this id
+        remote_product_id=raw_id(product, "contentId"),
         barcode=barcode,
         sku=pick(variant, "stockCode") or pick(product, "stockCode"),
         title=pick(product, "title"),
