@@ -75,6 +75,8 @@ def decimals(metadata: list[Any]) -> st.SearchStrategy[Decimal]:
         return st.decimals(0, 100, places=2)
     if "_check_quantity" in validators:
         return st.decimals(Decimal("0.001"), 10**6, places=3)
+    if "_check_positive" in validators:  # Positive; a field may also say how high
+        return st.decimals(Decimal("0.0001"), 1000, places=4)
     low, high = b.get("ge", b.get("gt")), b.get("le", b.get("lt"))
     return st.decimals(
         low if low is not None else -(10**6), high if high is not None else 10**6, places=4

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ..domain import Listing, ProductCard
@@ -18,6 +19,7 @@ from ..engine.context import StepContext
 from ..engine.engine import Engine
 from ..engine.quarantine import Sifter
 from ..engine.records import (
+    BARCODE,
     CATALOG_AUDIT,
     CHANNEL_POLICY,
     LISTING,
@@ -30,9 +32,17 @@ from ..errors import InvalidInputError, NotFoundError
 from ..pricing import PricingRule, quote
 from ..problems import RecordKind, RecordProblem
 from ..roles import ErpSink, OrderSource
-from ..store.port import Doc, Query, TenantStore
+from ..store.port import Doc, Query, TenantStore, Transaction
 from . import cards as cards_mod
-from .push import ChannelPolicy, PushReport, base_prices, plan_listing, policy_of, push_due
+from .push import (
+    ChannelPolicy,
+    PushReport,
+    base_prices,
+    due_count,
+    plan_listing,
+    policy_of,
+    push_due,
+)
 
 #: listings written per transaction during an import
 IMPORT_BATCH = 200
@@ -147,7 +157,7 @@ class Catalog:
         store = self._store(tenant_id)
         with store.transaction() as tx:
             for barcode in card.barcodes:
-                owner = tx.get("barcode", barcode)
+                owner = tx.get(BARCODE, barcode)
                 if owner is not None and owner.body["product_id"] != card.id:
                     raise InvalidInputError(
                         f"barcode {barcode} belongs to card {owner.body['product_id']}; "
@@ -157,9 +167,9 @@ class Catalog:
             for dropped in set((before.body.get("barcodes") if before else None) or []) - set(
                 card.barcodes
             ):
-                owner = tx.get("barcode", dropped)
+                owner = tx.get(BARCODE, dropped)
                 if owner is not None and owner.body["product_id"] == card.id:
-                    tx.remove("barcode", dropped)  # orders with it are no longer this card's
+                    tx.remove(BARCODE, dropped)  # orders with it are no longer this card's
             tx.upsert(PRODUCT, card.id, card.model_dump(mode="json"))
             set_on_hand_if_new(tx, card, now)
             cards_mod.audit(tx, now, "saved", card.id, actor, {"sku": card.sku})
@@ -501,8 +511,7 @@ class Catalog:
         return await push_due(self._ctx(tenant_id, "stock-push"), product_ids=product_ids)
 
     def due(self, tenant_id: str) -> int:
-        from .push import due_count
-
+        """Products whose figure waits for a push now."""
         return due_count(self._store(tenant_id), self.engine.clock())
 
 
@@ -525,9 +534,11 @@ def listing_view(doc: Doc) -> dict[str, Any]:
     }
 
 
-def set_on_hand_if_new(tx: Any, card: ProductCard, now: Any) -> None:
+def set_on_hand_if_new(tx: Transaction, card: ProductCard, now: datetime) -> None:
+    """A new card starts at zero on hand; every card's barcodes name it."""
     if tx.get(STOCK, card.id) is None:
         set_on_hand(tx, card.id, 0, card.barcodes, now)
-    else:
-        for barcode in card.barcodes:
-            tx.upsert("barcode", barcode, {"product_id": card.id})
+        return
+    for barcode in card.barcodes:
+        owner = tx.get(BARCODE, barcode)
+        tx.upsert(BARCODE, barcode, {**(owner.body if owner else {}), "product_id": card.id})

@@ -61,6 +61,11 @@ class Listing(BaseModel):
     quantity: int | None = None
     attributes: dict[str, str] = Field(default_factory=dict)
 
+    def remote_ids(self) -> list[str]:
+        """Every id the remote may name this listing by (its barcode, the variant's id, the
+        product's id): a quarantined record named by any of them is settled by this one."""
+        return [i for i in (self.barcode, self.external_id, self.remote_product_id) if i]
+
 
 class StockLevel(BaseModel):
     """The one stock figure for a product: on hand minus reserved is what can be sold."""

@@ -175,7 +175,7 @@ def remote_ids_of(item: Order | Claim | Listing) -> list[str]:
         return [item.package_id]
     if isinstance(item, Claim):
         return [item.external_id]
-    return [i for i in (item.barcode, item.external_id, item.remote_product_id) if i]
+    return item.remote_ids()
 
 
 def result_id_of(item: Order | Claim | Listing) -> str:

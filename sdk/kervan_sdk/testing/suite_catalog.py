@@ -215,9 +215,7 @@ class ListingsContract:
             "map_listings must map the product as it was before the damage"
         )
         # exactly the ids by which the engine's import settles an open listing problem
-        from kervan.engine.quarantine import remote_ids_of
-
-        settles = {remote_id for x in repaired for remote_id in remote_ids_of(x)}
+        settles = {remote_id for x in repaired for remote_id in x.remote_ids()}
         assert problem.remote_id in settles, (
             f"the problem's remote_id {problem.remote_id!r} is none of {sorted(settles)}, the "
             "ids (barcode, external id) by which the engine settles a listing problem when "
