@@ -291,7 +291,7 @@ def make_store(request, tmp_path):
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(ops=operations())
 async def test_ledger_invariants_hold_under_random_interleavings(make_store, ops):
