@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from kervan.errors import AuthError
 from kervan_sdk.http import ApiClient, BearerTokenAuth, RateLimit, Token, TokenBucket
@@ -53,6 +53,9 @@ async def test_each_rate_key_has_its_own_bucket_and_overrides_apply(sandbox, con
     per=st.floats(min_value=0.5, max_value=20),
     gaps=st.lists(st.floats(min_value=0, max_value=5), min_size=1, max_size=40),
 )
+# a window a fraction of a microsecond longer than the clock's step: epoch floats let the
+# token back a hair early once
+@example(requests=1, per=1.0408900889820227, gaps=[0.0, 1.0408900889820227])
 async def test_no_window_ever_holds_more_than_the_limit(requests, per, gaps):
     clock = SimClock()
     bucket = TokenBucket(RateLimit(requests, per), clock.now, clock.sleep)

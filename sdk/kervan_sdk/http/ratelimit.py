@@ -37,8 +37,15 @@ class TokenBucket:
         limit: RateLimit,
         clock: Callable[[], datetime],
         sleep: Callable[[float], Awaitable[None]],
+        *,
+        strict: bool = True,
     ) -> None:
+        """``strict`` (a client keeping under a remote's limit): a token comes back a
+        microsecond late rather than a hair early. A remote enforcing its own limit
+        (``strict=False``, the sandboxes) gives it back exactly when the window ends, so a
+        client that waits out its ``Retry-After`` is let in."""
         self.limit = limit
+        self._late = _SLACK if strict else 0.0
         self._clock = clock
         self._sleep = sleep
         self._spent: deque[float] = deque()
@@ -50,12 +57,15 @@ class TokenBucket:
     def wait_time(self) -> float:
         """Seconds until a token is free (0 when one is free now)."""
         now = self._now()
-        while self._spent and self._spent[0] + self.limit.per_seconds <= now:
+        # epoch seconds as floats are exact to about 0.2 µs only: a token comes back a slack
+        # late rather than a hair early (which let two calls into one window)
+        while self._spent and self._spent[0] + self.limit.per_seconds + self._late <= now:
             self._spent.popleft()
         if len(self._spent) < self.limit.requests:
             return 0.0
-        # clocks tick in microseconds: the slack keeps a wait that rounds down from never ending
-        return self._spent[0] + self.limit.per_seconds - now + _SLACK
+        # clocks tick in microseconds: the second slack keeps a wait that rounds down from
+        # ending short of the first
+        return self._spent[0] + self.limit.per_seconds - now + self._late + _SLACK
 
     def try_acquire(self) -> float:
         """Take a token if one is free now and return 0; else take none and return the wait."""

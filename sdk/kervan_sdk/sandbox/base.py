@@ -106,7 +106,9 @@ class Sandbox:
         """
         bucket = self._throttles.get(key)
         if bucket is None or bucket.limit != limit:
-            bucket = self._throttles[key] = TokenBucket(limit, self.clock.now, self.clock.sleep)
+            bucket = self._throttles[key] = TokenBucket(
+                limit, self.clock.now, self.clock.sleep, strict=False
+            )
         wait = bucket.try_acquire()
         if wait <= 0:
             return None

@@ -111,7 +111,7 @@ class Gateway:
         bucket = self._buckets.get(key)
         if bucket is None or bucket.limit != limit.rate():
             bucket = self._buckets[key] = TokenBucket(
-                limit.rate(), self.clock.now, self.clock.sleep
+                limit.rate(), self.clock.now, self.clock.sleep, strict=False
             )
         if bucket.try_acquire() <= 0 or not limit.hard:
             return None
