@@ -525,3 +525,30 @@ def test_floor_roles_read_stock_and_office_roles_change_it(shop: Shop) -> None:
     assert shop.put("/connections/ty/channel-policy", {}, Role.OPERATOR).status_code == 403
     assert shop.post("/connections/ty/price-preview", {"rule": RULE}).status_code == 200
     assert shop.client.get("/v1/products").status_code == 401
+
+
+def test_a_stock_take_counts_many_products_at_once_or_none(shop: Shop) -> None:
+    ids = shop.imported()
+    pids = [ids[b] for b in BARCODES[:2]]
+    counts = [{"product_id": pids[0], "on_hand": 7}, {"product_id": pids[1], "on_hand": 0}]
+    r = shop.post("/stock/counts", {"counts": counts, "note": "year end"})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"counted": 2, "released_orders": []}
+    assert shop.get(f"/products/{pids[0]}/stock").json()["on_hand"] == 7
+    assert shop.get(f"/products/{pids[1]}/stock").json()["on_hand"] == 0
+    moves = shop.get(f"/products/{pids[0]}/movements").json()
+    assert [m["note"] for m in moves if m["reason"] == "count"] == ["year end"]
+    # an unknown product refuses the whole take: nothing moves
+    r = shop.post(
+        "/stock/counts",
+        {"counts": [{"product_id": pids[0], "on_hand": 1}, {"product_id": "p-nope", "on_hand": 3}]},
+    )
+    assert r.status_code == 404 and "p-nope" in r.text
+    assert shop.get(f"/products/{pids[0]}/stock").json()["on_hand"] == 7
+    r = shop.post("/stock/counts", {"counts": [{"product_id": pids[0], "on_hand": -1}]})
+    assert r.status_code == 422
+    r = shop.post("/stock/counts", {"counts": []})
+    assert r.status_code == 422
+    twice = [{"product_id": pids[0], "on_hand": 1}, {"product_id": pids[0], "on_hand": 2}]
+    r = shop.post("/stock/counts", {"counts": twice})
+    assert r.status_code == 422 and "once" in r.text

@@ -373,6 +373,26 @@ class CountIn(BaseModel):
     note: Reason | None = None
 
 
+class CountLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    product_id: ProductId
+    on_hand: Units = Field(description="units counted on the shelf")
+
+
+class StockTakeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    counts: list[CountLine] = Field(
+        min_length=1, max_length=5000, description="each product counted, once"
+    )
+    warehouse: Warehouse = "main"
+    note: Reason | None = None
+
+
+class StockTakeOut(BaseModel):
+    counted: int = Field(description="products whose figure the stock take set")
+    released_orders: list[str] = Field(description="held orders that now fit, queued again")
+
+
 class ReceiptIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     quantity: Annotated[int, Field(ge=1, le=MAX_UNITS)]
@@ -572,6 +592,22 @@ def count_product(request: Request, product_id: str, body: CountIn) -> dict[str,
     c = caller(request)
     out = _catalog(request).count(
         c.tenant, product_id, body.on_hand, _actor(c), warehouse=body.warehouse, note=body.note
+    )
+    _enqueue(request, c.tenant, out["released_orders"])
+    return out
+
+
+@endpoint(router, "post", "/stock/counts", OFFICE, response_model=StockTakeOut)
+def stock_take(request: Request, body: StockTakeIn) -> dict[str, Any]:
+    """A stock take: many products counted at once in one warehouse (``count`` movements,
+    written 200 products a transaction); an unknown product refuses the whole take before
+    anything moves. Held orders that now fit are queued again."""
+    c = caller(request)
+    counts = {line.product_id: line.on_hand for line in body.counts}
+    if len(counts) != len(body.counts):
+        raise InvalidInputError("a stock take names each product once")
+    out = _catalog(request).count_many(
+        c.tenant, counts, _actor(c), warehouse=body.warehouse, note=body.note
     )
     _enqueue(request, c.tenant, out["released_orders"])
     return out
