@@ -276,25 +276,8 @@ class Catalog:
         note: str | None = None,
     ) -> dict[str, Any]:
         """A person counted ``on_hand`` units of the product in ``warehouse``."""
-        self._require_card(tenant_id, product_id)
-        if on_hand < 0:
-            raise InvalidInputError("a count cannot be negative")
-        store = self._store(tenant_id)
-        with store.transaction() as tx:
-            set_on_hand(
-                tx,
-                product_id,
-                on_hand,
-                [],
-                self.engine.clock(),
-                warehouse=warehouse,
-                reason="count",
-                note=note or f"counted by {actor}",
-            )
-        return {
-            **self.stock(tenant_id, product_id),
-            "released_orders": self.engine.wake_held(tenant_id),
-        }
+        taken = self.count_many(tenant_id, {product_id: on_hand}, actor, warehouse, note)
+        return {**self.stock(tenant_id, product_id), "released_orders": taken["released_orders"]}
 
     def count_many(
         self,
@@ -310,7 +293,7 @@ class Catalog:
         known = store.get_many(PRODUCT, list(counts))
         unknown = [pid for pid in counts if pid not in known]
         if unknown:
-            raise NotFoundError(f"no product card for {', '.join(sorted(unknown)[:10])}")
+            raise NotFoundError(f"product card {', '.join(sorted(unknown)[:10])} not found")
         negative = sorted(pid for pid, qty in counts.items() if qty < 0)
         if negative:
             raise InvalidInputError(f"a count cannot be negative: {', '.join(negative[:10])}")
