@@ -13,7 +13,7 @@ from kervan.domain import DespatchAdvice, Invoice, Package
 from kervan.errors import KervanError
 from pydantic import SecretStr
 
-from ..sandbox import Sandbox
+from ..sandbox import Fault, Sandbox
 
 TENANT_ID = "kit-tenant"
 CONNECTION_ID = "kit-conn"
@@ -126,3 +126,11 @@ def describe(error: BaseException) -> str:
     if isinstance(error, KervanError):
         parts.append(repr(error.to_dict()))
     return "\n".join(parts)
+
+
+def add_transient_read_faults(kit: Harness) -> None:
+    """Two 429s with ``Retry-After``, a 503 and a 502 on the sandbox's reads: what a remote
+    does on a bad day, and what a connector must read through without losing a record."""
+    kit.sandbox.faults.add(Fault("rate_limit", method="GET", retry_after=2, times=2))
+    kit.sandbox.faults.add(Fault("status", method="GET", status=503))
+    kit.sandbox.faults.add(Fault("status", method="GET", status=502))

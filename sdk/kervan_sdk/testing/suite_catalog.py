@@ -21,7 +21,7 @@ from kervan.domain import Listing, ProductCard, StockUpdate, StockUpdateResult, 
 
 from ..sandbox import Fault, ListedPrice
 from .factories import ean13, make_products, make_scenario
-from .harness import CONNECTION_ID, TENANT_ID, Harness, SuiteConfig
+from .harness import CONNECTION_ID, TENANT_ID, Harness, SuiteConfig, add_transient_read_faults
 
 #: items pushed when the connector declares no ``stock_batch_limit``: more than most channels
 #: take in one call (Trendyol and n11 take 1,000)
@@ -182,9 +182,7 @@ class ListingsContract:
         self, kit: Harness
     ) -> None:
         cards = seed_listings(kit)
-        kit.sandbox.faults.add(Fault("rate_limit", method="GET", retry_after=2, times=2))
-        kit.sandbox.faults.add(Fault("status", method="GET", status=503))
-        kit.sandbox.faults.add(Fault("status", method="GET", status=502))
+        add_transient_read_faults(kit)
         listings = await fetch_good_listings(kit)
         assert barcodes_of(listings) == barcodes_of(cards), "products were lost to retried faults"
         _repeats_agree(listings)

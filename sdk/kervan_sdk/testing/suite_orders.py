@@ -15,7 +15,7 @@ from kervan.errors import RateLimitedError
 
 from ..sandbox import Fault
 from .factories import make_orders, make_scenario
-from .harness import CONNECTION_ID, TENANT_ID, Harness, SuiteConfig
+from .harness import CONNECTION_ID, TENANT_ID, Harness, SuiteConfig, add_transient_read_faults
 
 RETRY_AFTER = 20.0
 
@@ -110,9 +110,7 @@ class OrderSourceContract:
         self, kit: Harness
     ) -> None:
         seeded = seed(kit)
-        kit.sandbox.faults.add(Fault("rate_limit", method="GET", retry_after=2, times=2))
-        kit.sandbox.faults.add(Fault("status", method="GET", status=503))
-        kit.sandbox.faults.add(Fault("status", method="GET", status=502))
+        add_transient_read_faults(kit)
         fetched = await fetch_all(kit)
         assert package_ids(fetched) == package_ids(seeded)
         assert not kit.sandbox.faults.pending(), "the injected faults were never hit"
