@@ -19,7 +19,9 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .domain import (
+    Address,
     Claim,
+    ClaimReason,
     DespatchAdvice,
     Dimensions,
     DocumentKind,
@@ -226,14 +228,27 @@ class OrderSource(Connector):
         line_ids: list[str],
         reason_code: str,
         description: str,
-        photo: bytes | None = None,
+        files: list[ClaimFile] | None = None,
     ) -> RemoteRef:
+        """Reject (open an issue on) claim lines with the marketplace's reason code, a
+        description and evidence files: the clerk's photos and the packing evidence Kervan
+        holds for the order. A reason that needs a file and has none is refused before any
+        call (:class:`~kervan.errors.InvalidInputError`)."""
         raise _unsupported(self, "reject_claim")
 
     async def create_claim(
         self, order: Order, lines: dict[str, int], reason_code: str, note: str | None = None
     ) -> RemoteRef:
+        """Open a claim for a return that arrived with none (``lines``: order line id →
+        units). Idempotent: a claim already open for those lines is found, not duplicated;
+        ``RemoteRef.remote_id`` is the marketplace's claim id, the one ``fetch_claims`` later
+        reports (so the engine matches it rather than opening a second return)."""
         raise _unsupported(self, "create_claim")
+
+    async def claim_reasons(self) -> list[ClaimReason]:
+        """The marketplace's reasons for rejecting a claim (``code`` is what
+        :meth:`reject_claim` takes)."""
+        raise _unsupported(self, "claim_reasons")
 
     def fetch_listings(self) -> AsyncIterator[Listing | RecordProblem]:
         """Every product listing; a remote product that cannot be mapped comes as a
@@ -365,6 +380,16 @@ class DocumentIssuer(Connector):
         raise _unsupported(self, "incoming_returns")
 
 
+class ClaimFile(BaseModel):
+    """A file sent with a claim rejection: a clerk's photo or Kervan's packing evidence."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    data: bytes = Field(repr=False)
+    content_type: str = "image/jpeg"
+
+
 class IncomingReturn(BaseModel):
     """A buyer's IADE invoice, as received by the tenant's e-Fatura post box."""
 
@@ -391,6 +416,39 @@ class Booking(BaseModel):
     label: Label
     cost: Decimal | None = None
     tracking_url: str | None = None
+    remote_id: str | None = None
+    request_id: str | None = None
+    already_existed: bool = False
+
+
+class ReturnRequest(BaseModel):
+    """What a carrier needs to issue a return code: who sends the goods back, to where."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: Kervan's id for this return (the claim id): the idempotency key
+    reference: str = Field(min_length=1, max_length=64)
+    order_number: str
+    #: the buyer who sends the parcel back
+    sender: Party
+    sender_address: Address
+    #: the seller's return warehouse
+    receiver: Party
+    receiver_address: Address
+    parcels: int = Field(default=1, ge=1)
+    desi: Decimal = Field(default=Decimal(1), gt=0)
+    note: str | None = Field(default=None, max_length=200)
+
+
+class ReturnBooking(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: what the buyer tells the carrier's branch (Yurtiçi's return code, MNG's order no)
+    code: str
+    reference: str
+    #: the carrier's own key or tracking number for the inbound parcel, once known
+    tracking_number: str | None = None
+    valid_until: date | None = None
     remote_id: str | None = None
     request_id: str | None = None
     already_existed: bool = False
@@ -450,6 +508,21 @@ class Carrier(Connector):
 
     async def cancel_shipment(self, cargo_key: str) -> RemoteRef:
         raise _unsupported(self, "cancel_shipment")
+
+    async def book_return(self, request: ReturnRequest) -> ReturnBooking:
+        """A return code (or return order) the buyer gives the carrier to send goods back
+        without paying. Idempotent by ``request.reference``: the same reference gives the same
+        code."""
+        raise _unsupported(self, "book_return")
+
+    async def cancel_return(self, booking: ReturnBooking) -> RemoteRef:
+        """Withdraw a return code not yet used (the claim was settled another way)."""
+        raise _unsupported(self, "cancel_return")
+
+    async def track_returns(self, bookings: list[ReturnBooking]) -> dict[str, list[TrackingEvent]]:
+        """Movements of inbound return parcels, by ``ReturnBooking.code``: what the returns
+        desk sees coming. A code the buyer has not used yet has no events."""
+        raise _unsupported(self, "track_returns")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -59,4 +59,12 @@ class Claim(BaseModel):
     updated_at: datetime | None = None
     customer_name: str | None = None
     cargo_tracking_number: str | None = None
+    #: the carrier bringing the return back, as the marketplace names it
+    cargo_provider: str | None = None
+    #: when the marketplace accepts the return on the seller's behalf if nobody answers
+    #: (``None``: the marketplace publishes no such deadline for this claim)
+    respond_by: datetime | None = None
+    #: who opened it: ``customer`` (a buyer's request) or ``seller`` (a return that arrived
+    #: with no request, opened by the seller through the API)
+    opened_by: str = Field(default="customer", pattern="^(customer|seller)$")
     lines: list[ClaimLine] = Field(min_length=1)
