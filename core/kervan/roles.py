@@ -448,6 +448,9 @@ class ReturnBooking(BaseModel):
     reference: str
     #: the carrier's own key or tracking number for the inbound parcel, once known
     tracking_number: str | None = None
+    #: a link to the return label or code the buyer shows at the branch, when the carrier gives
+    #: one (MNG's ``returnOrderLabelURL``; Yurtiçi has none: the buyer only says the code)
+    label_url: str | None = None
     valid_until: date | None = None
     remote_id: str | None = None
     request_id: str | None = None

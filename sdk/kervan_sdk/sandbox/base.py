@@ -98,6 +98,16 @@ class Sandbox:
             "listing_price(barcode) so price pushes can be read back"
         )
 
+    def hand_in_return(self, code: str) -> None:
+        """The buyer hands the parcel of return ``code`` (a ``ReturnBooking.code``) in at a
+        branch now: from then on it travels on the sandbox clock and ends delivered to the
+        seller. The returns suite follows inbound parcels through it (a carrier sandbox that
+        takes ``book_return`` overrides it; default: not known)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot simulate a buyer handing a return in: override "
+            "hand_in_return(code)"
+        )
+
     def throttle(self, key: str, limit: RateLimit) -> JSONResponse | None:
         """Enforce the remote's documented rate limit for ``key`` on the sandbox clock.
 
