@@ -14,7 +14,12 @@ from .suite_catalog import ListingsContract, PricePushContract, StockPushContrac
 from .suite_common import ConnectorContract
 from .suite_documents import DocumentIssuerContract, ErpSinkContract
 from .suite_orders import OrderSourceContract, QuantitySplitContract, SplitContract
-from .suite_shipping import CancellationContract, CarrierContract, TrackingContract
+from .suite_shipping import (
+    CancellationContract,
+    CarrierContract,
+    ReturnsContract,
+    TrackingContract,
+)
 from .suite_tax import TaxClassifierContract
 
 #: role class → the standard tests for it (a Storefront is an OrderSource, so it gets those)
@@ -36,6 +41,7 @@ OPTIONAL_SUITES: tuple[tuple[type[Connector], str, type], ...] = (
     (OrderSource, "push_stock", PricePushContract),
     (Carrier, "track", TrackingContract),
     (Carrier, "cancel_shipment", CancellationContract),
+    (Carrier, "book_return", ReturnsContract),
 )
 
 
