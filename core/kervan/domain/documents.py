@@ -207,13 +207,23 @@ class Driver(BaseModel):
 
 
 class DespatchAdvice(BaseModel):
-    """An e-İrsaliye (TEMELIRSALIYE / SEVK), e.g. for an exchange or a missing part."""
+    """An e-İrsaliye (TEMELIRSALIYE / SEVK), e.g. for an exchange or a missing part.
+
+    ``order_number``/``order_date`` are written as ``cac:OrderReference`` and
+    ``invoice_number``/``invoice_date`` (the sale's invoice the goods relate to) as
+    ``cac:AdditionalDocumentReference``; ``claim_id`` links the return it serves.
+    """
 
     model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
 
     id: str
     tenant_id: str
     order_id: str | None = None
+    claim_id: str | None = None
+    order_number: str | None = Field(default=None, max_length=100)
+    order_date: date | None = None
+    invoice_number: str | None = Field(default=None, pattern=DOCUMENT_NUMBER_PATTERN)
+    invoice_date: date | None = None
     uuid: str
     number: str = Field(pattern=DOCUMENT_NUMBER_PATTERN)
     profile: str = "TEMELIRSALIYE"
@@ -232,16 +242,44 @@ class DespatchAdvice(BaseModel):
 
 
 class ExpenseVoucherLine(BaseModel):
+    """One returned line of a gider pusulası.
+
+    ``amount`` is what the seller refunds for the line, VAT included (what the buyer paid for
+    those units); ``net`` + ``vat_amount`` == ``amount`` and ``vat_rate`` is the sale's rate.
+    The VAT fields are None only on vouchers written before VAT was shown separately.
+    """
+
     model_config = ConfigDict(hide_input_in_errors=True, extra="forbid", frozen=True)
 
     name: str
     quantity: Quantity
-    unit_price: Amount
+    unit_code: str = "C62"
+    unit_price: Amount = Field(description="VAT-inclusive refund per unit (amount / quantity)")
+    amount: Amount = Field(description="VAT-inclusive refund of the line")
+    vat_rate: Rate | None = None
+    net: Amount | None = Field(default=None, description="amount without VAT")
+    vat_amount: Amount | None = None
+    order_line_id: str | None = None
+    barcode: str | None = None
+
+
+class ExpenseVoucherVat(BaseModel):
+    """The VAT of one rate on a gider pusulası: ``net`` + ``vat`` == ``amount``."""
+
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid", frozen=True)
+
+    rate: Rate
+    net: Amount
+    vat: Amount
     amount: Amount
 
 
 class ExpenseVoucher(BaseModel):
-    """A gider pusulası: what the seller writes when an individual returns goods."""
+    """A gider pusulası: what the seller writes when an individual returns goods.
+
+    ``total`` is the VAT-inclusive refund (the sum of the lines); ``vat_subtotals`` show the
+    VAT it contains per rate (empty only on vouchers written before VAT was shown separately).
+    """
 
     model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
 
@@ -249,11 +287,15 @@ class ExpenseVoucher(BaseModel):
     tenant_id: str
     claim_id: str | None = None
     order_id: str | None = None
+    order_number: str | None = None
     number: str
     issued_at: datetime
     seller: Party
     person: Party
     lines: list[ExpenseVoucherLine] = Field(min_length=1)
+    vat_subtotals: list[ExpenseVoucherVat] = Field(default_factory=list)
+    net_total: Amount | None = None
+    vat_total: Amount | None = None
     total: Amount
     withholding: Amount = ZERO
     notes: list[str] = Field(default_factory=list)

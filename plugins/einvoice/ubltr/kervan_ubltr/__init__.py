@@ -7,8 +7,8 @@ Public surface (integrator plugins build on this)::
     validate(xml) -> ValidationReport        # GİB XSD + schematron + our arithmetic
     build_valid(document) -> bytes           # build + validate; raises DocumentInvalid
     parse(xml) -> Invoice | DespatchAdvice
-    expense_voucher_from_claim(claim, ...) -> ExpenseVoucher
-    transport_despatch(order, ...) -> DespatchAdvice   # exchange / missing part, not a sale
+    expense_voucher(order, lines, ...) -> ExpenseVoucher  # re-exported from kervan.vouchers
+    transport_despatch(order, lines, ...) -> DespatchAdvice   # from kervan.despatch
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from .validation import (
     default_validator,
     validate,
 )
-from .voucher import expense_voucher_from_claim
+from .voucher import expense_voucher
 
 __version__ = "0.1.0"
 
@@ -64,7 +64,7 @@ __all__ = [
     "build_invoice",
     "build_valid",
     "default_validator",
-    "expense_voucher_from_claim",
+    "expense_voucher",
     "parse",
     "transport_despatch",
     "validate",

@@ -1,12 +1,16 @@
 """UBL-TR 1.2 e-İrsaliye (DespatchAdvice) builder: TEMELIRSALIYE / SEVK.
 
 Used for goods that move without a sale (exchanges, missing parts): the advice then carries
-:data:`TRANSPORT_ONLY_NOTE`. GİB's schematron wants a despatch date and time, a delivery
-address with a 5-digit postal code, and either a carrier party or a driver with a plate.
+:data:`kervan.despatch.TRANSPORT_ONLY_NOTE` and refers to its order (``cac:OrderReference``,
+ID and IssueDate both required by GİB's XSD) and the sale's invoice
+(``cac:AdditionalDocumentReference``). GİB's schematron wants a despatch date and time, a
+delivery address with a 5-digit postal code, and either a carrier party or a driver with a
+plate.
 """
 
 from __future__ import annotations
 
+from kervan.despatch import TRANSPORT_ONLY_NOTE
 from kervan.domain import DespatchAdvice, DespatchLine, Driver
 
 from .parties import build_address, build_party, seller_blocks
@@ -29,8 +33,10 @@ from .xmlutil import (
 
 DESPATCH = "{" + NS["desp"] + "}DespatchAdvice"
 NSMAP = {None: NS["desp"], "cac": NS["cac"], "cbc": NS["cbc"], "ext": NS["ext"]}
-#: no primary text fixes the wording (reference apis-2 §8); this says what GİB needs to know
-TRANSPORT_ONLY_NOTE = "Satış amaçlı değildir; mal yalnızca taşıma amacıyla gönderilmektedir, faturalandırılmayacaktır."
+__all__ = ["TRANSPORT_ONLY_NOTE", "build_despatch"]
+
+#: ``cbc:DocumentType`` of the reference to the sale's invoice *(free text in UBL-TR)*
+INVOICE_REFERENCE_TYPE = "FATURA"
 
 
 def _header(root: Element, adv: DespatchAdvice) -> None:
@@ -47,6 +53,15 @@ def _header(root: Element, adv: DespatchAdvice) -> None:
     for note in adv.notes:
         cbc(root, "Note", note)
     cbc(root, "LineCountNumeric", str(len(adv.lines)))
+    if adv.order_number and adv.order_date:
+        ref = cac(root, "OrderReference")
+        cbc(ref, "ID", adv.order_number)
+        cbc(ref, "IssueDate", date_text(adv.order_date))
+    if adv.invoice_number and adv.invoice_date:
+        ref = cac(root, "AdditionalDocumentReference")
+        cbc(ref, "ID", adv.invoice_number)
+        cbc(ref, "IssueDate", date_text(adv.invoice_date))
+        cbc(ref, "DocumentType", INVOICE_REFERENCE_TYPE)
 
 
 def _driver(stage: Element, driver: Driver) -> None:

@@ -8,6 +8,7 @@ The parser sets ``id`` to ``"<kind>:<uuid>"`` and ``tenant_id`` to what the call
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -265,6 +266,24 @@ def _party_at(root: Element, p: str) -> Party:
     return parse_party(el)
 
 
+def _despatch_refs(root: Element) -> dict[str, Any]:
+    """The order (``cac:OrderReference``) and invoice (``cac:AdditionalDocumentReference``
+    typed FATURA) a despatch advice refers to."""
+    refs: dict[str, Any] = {}
+    order = root.find(CAC + "OrderReference")
+    if order is not None:
+        refs["order_number"] = text_of(order, CBC + "ID")
+        day = text_of(order, CBC + "IssueDate")
+        refs["order_date"] = date.fromisoformat(day) if day else None
+    for doc in root.iterfind(CAC + "AdditionalDocumentReference"):
+        day = text_of(doc, CBC + "IssueDate")
+        if text_of(doc, CBC + "DocumentType") == "FATURA" and day:
+            refs["invoice_number"] = text_of(doc, CBC + "ID")
+            refs["invoice_date"] = date.fromisoformat(day)
+            break
+    return refs
+
+
 def parse_despatch(root: Element, tenant_id: str = "incoming") -> DespatchAdvice:
     shipment = root.find(CAC + "Shipment")
     delivery = shipment.find(CAC + "Delivery") if shipment is not None else None
@@ -292,6 +311,7 @@ def parse_despatch(root: Element, tenant_id: str = "incoming") -> DespatchAdvice
         driver=_driver(shipment),
         lines=[_despatch_line(el) for el in root.iterfind(CAC + "DespatchLine")],
         notes=[(n.text or "") for n in root.iterfind(CBC + "Note")],
+        **_despatch_refs(root),
     )
 
 

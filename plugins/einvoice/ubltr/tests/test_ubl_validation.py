@@ -327,45 +327,60 @@ def test_parse_incoming_invoice_sets_kind_and_tenant():
 # exchanges and missing parts
 
 
-def test_missing_part_shipment_is_a_valid_transport_only_despatch(validator):
-    from kervan_ubltr import transport_despatch
+def _transport(o, lines, **kw):
+    from kervan.despatch import transport_despatch
     from strategies_ubltr import despatch as sample
 
+    sent = sample()
+    base = {
+        "seller": SELLER,
+        "number": "IRS2026000000003",
+        "uuid": new_uuid(3),
+        "issued_at": T0,
+        "receiver": sent.receiver,
+        "address": sent.delivery_address,
+        "carrier": sent.carrier,
+        "reason": "Eksik parça gönderimi",
+    }
+    return transport_despatch(o, lines, **{**base, **kw})
+
+
+def test_parcel_carrier_despatch_with_no_driver_passes_gib_and_names_its_sale(validator):
+    """A parcel carrier's despatch: CarrierParty, no DriverPerson, no plate (GİB rule
+    DespatchCarrierDriverCheck-1 wants one of the two); it refers to the order and invoice."""
     o = order()
-    carrier = sample().carrier
-    adv = transport_despatch(
-        o,
-        {"1": Decimal(1)},
-        seller=SELLER,
-        number="IRS2026000000003",
-        uuid=new_uuid(3),
-        issued_at=T0,
-        despatched_at=T0,
-        reason="Eksik parça gönderimi",
-        carrier=carrier,
-    )
-    assert adv.notes[0] == TRANSPORT_ONLY_NOTE and "4400123" in adv.notes[1]
+    adv = _transport(o, {"1": Decimal(1)}, invoice_number="KRA2026000000007", invoice_issued_at=T0)
+    assert adv.driver is None and adv.carrier is not None
+    assert adv.notes[0] == TRANSPORT_ONLY_NOTE
+    assert o.order_number in adv.notes[1] and "KRA2026000000007" in adv.notes[1]
     assert [(x.order_line_id, x.quantity) for x in adv.lines] == [("1", Decimal(1))]
     xml = build_valid(adv)
-    assert parse(xml).model_dump(exclude={"id", "tenant_id", "order_id"}) == adv.model_dump(
-        exclude={"id", "tenant_id", "order_id"}
+    root = etree.fromstring(xml)
+    assert root.find(path("cac:Shipment", "cac:ShipmentStage")) is None
+    assert root.findtext(path("cac:OrderReference", "cbc:ID")) == o.order_number
+    assert root.findtext(path("cac:AdditionalDocumentReference", "cbc:ID")) == "KRA2026000000007"
+    assert parse(xml).model_dump(exclude={"id", "tenant_id", "order_id", "claim_id"}) == (
+        adv.model_dump(exclude={"id", "tenant_id", "order_id", "claim_id"})
     )
+
+
+def test_own_vehicle_despatch_with_driver_and_no_carrier_passes_gib(validator):
+    from kervan.domain import Driver
+
+    driver = Driver(
+        first_name="Hasan", last_name="Kaya", national_id="10000000146", plate="34ABC123"
+    )
+    adv = _transport(order(), {"1": Decimal(1)}, carrier=None, driver=driver, reason="Değişim")
+    assert validator.validate(build_valid(adv)).ok
 
 
 def test_transport_despatch_refuses_what_gib_would():
-    from kervan_ubltr import transport_despatch
-
-    kw = {
-        "seller": SELLER,
-        "number": "IRS2026000000004",
-        "uuid": new_uuid(4),
-        "issued_at": T0,
-        "despatched_at": T0,
-        "reason": "Değişim",
-    }
-    with pytest.raises(InvalidInputError, match="carrier or a driver"):
-        transport_despatch(order(), **kw)
+    o = order()
+    with pytest.raises(InvalidInputError, match="carrier company or a driver"):
+        _transport(o, {"1": Decimal(1)}, carrier=None)
     with pytest.raises(InvalidInputError, match="abroad"):
-        transport_despatch(order(address=DE), carrier=SELLER, **kw)
+        _transport(o, {"1": Decimal(1)}, address=DE)
     with pytest.raises(InvalidInputError, match="no lines"):
-        transport_despatch(order(), {"9": Decimal(1)}, carrier=SELLER, **kw)
+        _transport(o, {"9": Decimal(1)})
+    with pytest.raises(InvalidInputError, match="positive"):
+        _transport(o, {"1": Decimal(0)})
