@@ -533,27 +533,73 @@ class Carrier(Connector):
 
 
 class ErpSink(Connector):
+    """An ERP the engine posts sales to, and pulls product cards from.
+
+    Every write is idempotent per document: posting the same invoice, payment closing, return,
+    reversal or voucher twice (a duplicate event, a lost answer, a crash between the post and
+    the commit) leaves one document in the ERP and answers with the same ``remote_id`` or
+    ``already_done=True``. How a connector finds its earlier posting is its own (a reference
+    field of the ERP holding our number or uuid, looked up before posting); its README says
+    which field. An ERP may post an invoice as an order (a retail sales order that the ERP
+    invoices itself) when its settings say so.
+    """
+
     role: ClassVar[str] = "erp_sink"
 
     async def upsert_customer(self, party: Party) -> RemoteRef:
+        """Find or create the customer card for ``party`` (keyed by its tax id); the card's
+        code is ``remote_id``. A connector whose tenant does not let it create cards answers
+        with the code sales are posted to (a marketplace-level customer) and creates nothing."""
         raise _unsupported(self, "upsert_customer")
 
     async def post_invoice(self, invoice: Invoice) -> RemoteRef:
-        """Idempotent per invoice uuid."""
+        """Post the sales invoice (same number, lines and amounts as the e-document).
+        Idempotent per invoice uuid."""
         raise _unsupported(self, "post_invoice")
 
     async def close_payment(
-        self, invoice: Invoice, amount: Decimal, paid_on: date, reference: str
+        self,
+        invoice: Invoice,
+        amount: Decimal,
+        paid_on: date,
+        reference: str,
+        deductions: Mapping[str, Decimal] | None = None,
     ) -> RemoteRef:
+        """Record that ``amount`` was paid for ``invoice`` on ``paid_on`` (the marketplace's
+        settlement). ``reference`` names the payment (the settlement or payout id) and makes
+        it idempotent. ``deductions`` (commission, cargo share, ... by name) are recorded where
+        the ERP supports them and ignored where it does not (the README says which)."""
         raise _unsupported(self, "close_payment")
 
     async def reverse(self, invoice: Invoice, reason: str) -> RemoteRef:
+        """Remove or reverse the posted ``invoice`` and any payment closed against it (a
+        cancelled order, once its fiscal document is really cancelled). Idempotent: reversing
+        twice leaves one reversal; reversing what was never posted answers ``already_done``."""
         raise _unsupported(self, "reverse")
 
+    async def post_return(
+        self,
+        invoice: Invoice,
+        quantities: Mapping[int, Decimal],
+        reference: str,
+        reason: str = "",
+    ) -> RemoteRef:
+        """Post a return against the posted sales ``invoice``: ``quantities`` by invoice line
+        id (``InvoiceLine.id``). ``reference`` names the return (the claim id) and makes it
+        idempotent; a different reference is a second, separate return."""
+        raise _unsupported(self, "post_return")
+
     async def post_expense_voucher(self, voucher: ExpenseVoucher) -> RemoteRef:
+        """Post a gider pusulası (goods bought back from an individual). Idempotent per
+        voucher number."""
         raise _unsupported(self, "post_expense_voucher")
 
     def pull_products(self) -> AsyncIterator[ProductCard]:
+        """Every product card the ERP holds, with its price (``erp_price``) and stock
+        (``erp_on_hand``) when the ERP gives them. ``sku`` is the ERP's stock code exactly (a
+        changed code is a new card); a product with several barcodes is one card listing them
+        all. An ERP's active/passive status is never a card's: a passive product is yielded
+        like any other. ``id`` may be empty (the core derives it from ``sku``)."""
         raise _unsupported(self, "pull_products")
 
 

@@ -6,7 +6,7 @@ drive the real client through ``sandbox.transport()`` with ``sandbox.clock`` as 
 """
 
 from ..http.ratelimit import RateLimit
-from .base import ListedPrice, Sandbox
+from .base import ErpProduct, ListedPrice, Sandbox
 from .clock import DEFAULT_START, SimClock, WallClock
 from .faults import FAULT_KINDS, Fault, FaultInjector, FaultKind, FiredFault
 from .middleware import FaultMiddleware, RequestRecord, TimedRequest
@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULT_START",
     "FAULT_KINDS",
     "BackgroundServer",
+    "ErpProduct",
     "Fault",
     "FaultInjector",
     "FaultKind",

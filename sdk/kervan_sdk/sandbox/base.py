@@ -27,6 +27,19 @@ class ListedPrice(NamedTuple):
     list_price: Decimal | None
 
 
+class ErpProduct(NamedTuple):
+    """A product as an ERP sandbox holds it (the ERP suite seeds these, see
+    :meth:`Sandbox.erp_seed_products`): its stock code exactly, name, every barcode, sale price,
+    on-hand quantity per warehouse code, and whether the ERP has it active."""
+
+    stock_code: str
+    name: str
+    barcodes: tuple[str, ...]
+    price: Decimal | None = None
+    on_hand: dict[str, int] | None = None
+    active: bool = True
+
+
 class Sandbox:
     """A local stand-in for a remote API: a FastAPI app with seeded state and injected faults.
 
@@ -98,6 +111,25 @@ class Sandbox:
             "listing_price(barcode) so price pushes can be read back"
         )
 
+    def erp_seed_products(self, products: list[ErpProduct]) -> None:
+        """Make ``products`` the ERP's whole product list (replacing what it held). The ERP
+        suite seeds through it before it posts documents and pulls products (a sandbox of an
+        ERP overrides it; default: not known)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot be given products: override erp_seed_products(products)"
+        )
+
+    def erp_postings(self, reference: str) -> dict[str, int]:
+        """How many live documents of each kind the ERP holds for our ``reference`` (an
+        invoice's uuid, a return's or payment's reference, a voucher's number, a party's tax
+        id). Kinds: ``customer``, ``invoice`` (an invoice or the order it was posted as),
+        ``payment``, ``return``, ``expense_voucher``. A reversed or deleted document is not
+        live. The ERP suite checks exactly-once posting through it (override it as
+        :meth:`erp_seed_products`)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot count its postings: override erp_postings(reference)"
+        )
+
     def hand_in_return(self, code: str) -> None:
         """The buyer hands the parcel of return ``code`` (a ``ReturnBooking.code``) in at a
         branch now: from then on it travels on the sandbox clock and ends delivered to the
@@ -106,6 +138,33 @@ class Sandbox:
         raise NotImplementedError(
             f"{type(self).__name__} cannot simulate a buyer handing a return in: override "
             "hand_in_return(code)"
+        )
+
+    # -- claims (the contract kit's claims suite drives returns through these) ------------------
+
+    def deliver(self, package_id: str) -> None:
+        """The carrier delivered package ``package_id`` (an order's ``package_id``): the buyer
+        has the goods a return sends back. Override in a sandbox of a channel with claims."""
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot deliver a package: override deliver(package_id) so "
+            "the claims suite can return goods the buyer received"
+        )
+
+    def customer_claim(self, package_id: str, *, arrived: bool = True) -> str:
+        """The buyer asks to return every unit of delivered package ``package_id``; with
+        ``arrived`` the parcel has already reached the seller (the claim awaits the seller's
+        answer). Returns the channel's claim id (``Claim.external_id``)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot open a buyer's claim: override "
+            "customer_claim(package_id, arrived=...) for the claims suite"
+        )
+
+    def claim_attachments(self, claim_id: str) -> list[tuple[str, str, bytes]]:
+        """The files the channel received with rejections of claim ``claim_id``, as
+        ``(file name, content type, bytes)`` in the order they came."""
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot show the files sent with a claim rejection: "
+            "override claim_attachments(claim_id) for the claims suite"
         )
 
     def throttle(self, key: str, limit: RateLimit) -> JSONResponse | None:

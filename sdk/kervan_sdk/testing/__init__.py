@@ -35,7 +35,8 @@ from .harness import (
 )
 from .suite_catalog import ListingsContract, PricePushContract, StockPushContract
 from .suite_common import ConnectorContract
-from .suite_documents import DocumentIssuerContract, ErpSinkContract
+from .suite_documents import DocumentIssuerContract
+from .suite_erp import ErpSinkContract
 from .suite_orders import OrderSourceContract
 from .suite_shipping import CarrierContract
 from .suite_tax import TaxClassifierContract

@@ -12,7 +12,15 @@ from ..sandbox import Sandbox
 from .harness import DocumentFactory, SuiteConfig, load_sandbox_class, wrong_credentials
 from .suite_catalog import ListingsContract, PricePushContract, StockPushContract
 from .suite_common import ConnectorContract
-from .suite_documents import DocumentIssuerContract, ErpSinkContract
+from .suite_documents import DocumentIssuerContract
+from .suite_erp import (
+    ErpCustomerContract,
+    ErpPaymentContract,
+    ErpProductsContract,
+    ErpReturnContract,
+    ErpReversalContract,
+    ErpSinkContract,
+)
 from .suite_orders import OrderSourceContract, QuantitySplitContract, SplitContract
 from .suite_shipping import (
     CancellationContract,
@@ -42,6 +50,11 @@ OPTIONAL_SUITES: tuple[tuple[type[Connector], str, type], ...] = (
     (Carrier, "track", TrackingContract),
     (Carrier, "cancel_shipment", CancellationContract),
     (Carrier, "book_return", ReturnsContract),
+    (ErpSink, "upsert_customer", ErpCustomerContract),
+    (ErpSink, "close_payment", ErpPaymentContract),
+    (ErpSink, "reverse", ErpReversalContract),
+    (ErpSink, "post_return", ErpReturnContract),
+    (ErpSink, "pull_products", ErpProductsContract),
 )
 
 
@@ -79,7 +92,9 @@ def connector_suite(
     through ``Sandbox.seed_scenario``; tax classifiers with one registered buyer
     (``Scenario.registered``). Optional operations a connector implements (an order source's
     ``split_package``, ``split_package_by_quantity``, ``fetch_listings``, ``push_stock``; a
-    carrier's ``track`` and ``cancel_shipment``) bring their own tests. Listings tests seed
+    carrier's ``track`` and ``cancel_shipment``; an ERP sink's ``upsert_customer``,
+    ``close_payment``, ``reverse``, ``post_return``, ``pull_products``) bring their own tests,
+    which read the ERP back through the sandbox's ``erp_postings``/``erp_seed_products``. Listings tests seed
     ``listing_count`` products (``Scenario.products``), enough for three pages of the
     connector's listing page size; stock-push tests push more items than the connector's
     ``stock_batch_limit`` class attribute (2,500 when it declares none) and read each figure
