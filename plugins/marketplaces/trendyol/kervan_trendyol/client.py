@@ -345,16 +345,18 @@ class TrendyolClient(ApiClient):
         reason_id: int,
         item_ids: Iterable[str],
         description: str,
-        attachment: bytes | None,
+        files: Iterable[tuple[str, bytes, str]] = (),
     ) -> None:
-        # always multipart/form-data, as the reference defines it (fields without a filename)
+        """createClaimIssue: always ``multipart/form-data`` as the reference defines it, the
+        three fields as parts without a filename and each ``(name, bytes, content type)`` as
+        one part of the binary array ``files``. Not retried after an ambiguous failure (the
+        caller reads the items' statuses instead)."""
         parts: list[tuple[str, tuple[str | None, Any, str | None]]] = [
             ("claimIssueReasonId", (None, str(reason_id), None)),
             ("claimItemIdList", (None, ",".join(item_ids), None)),
             ("description", (None, description, None)),
         ]
-        if attachment:
-            parts.append(("files", ("photo.jpg", attachment, "image/jpeg")))
+        parts += [("files", (name, data, content_type)) for name, data, content_type in files]
         await self.request(
             "POST",
             f"{self._order_root}/claims/{claim_id}/issue",

@@ -449,6 +449,7 @@ def _claim_of(raw: Mapping[str, Any], claim_id: str, tenant_id: str, connection_
         updated_at=from_epoch_ms(pick(raw, "lastModifiedDate")),
         customer_name=f"{first} {last}".strip() or None,
         cargo_tracking_number=str(tracking) if tracking else None,
+        cargo_provider=pick(raw, "cargoProviderName") or None,
         lines=lines,
     )
 

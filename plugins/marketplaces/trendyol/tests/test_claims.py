@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from kervan import ClaimFile
 from kervan.domain import ClaimLineStatus
 from kervan.errors import InvalidInputError, RemoteRejectedError
 
 from .conftest import fetch
 
-PHOTO = b"\xff\xd8\xff\xe0 fake jpeg"
+PHOTO = ClaimFile(name="iade.jpg", data=b"\xff\xd8\xff\xe0 fake jpeg")
 
 
 async def claims(trendyol, days: int = 3):
@@ -78,7 +79,8 @@ async def test_approve_accepts_the_lines_and_is_idempotent(sandbox, trendyol, re
     assert {line.status for line in refreshed.lines} == {ClaimLineStatus.ACCEPTED}
     audit = await trendyol.claim_audit(ids[0])
     assert [(a["previousStatus"], a["newStatus"]) for a in audit] == [
-        ("", "WaitingInAction"),
+        ("", "Created"),
+        ("Created", "WaitingInAction"),
         ("WaitingInAction", "Accepted"),
     ]
     assert audit[-1]["userInfoDocument"]["executorApp"] == "SellerIntegrationApi"
@@ -96,7 +98,7 @@ async def test_reject_with_photo_puts_items_in_dispute(sandbox, trendyol, return
     waiting_id, _ = returned
     claim = next(c for c in await claims(trendyol) if c.external_id == waiting_id)
     ids = [claim.lines[0].id]
-    ref = await trendyol.reject_claim(claim, ids, "51", "Ürün kullanılmış, etiketi yok", PHOTO)
+    ref = await trendyol.reject_claim(claim, ids, "51", "Ürün kullanılmış, etiketi yok", [PHOTO])
     assert ref.already_done is False
     refreshed = next(c for c in await claims(trendyol) if c.external_id == waiting_id)
     assert refreshed.lines[0].status is ClaimLineStatus.DISPUTED
@@ -104,7 +106,7 @@ async def test_reject_with_photo_puts_items_in_dispute(sandbox, trendyol, return
         i for g in sandbox.claims[waiting_id]["items"] for i in g["claimItems"] if i["id"] == ids[0]
     )
     assert raw_item["note"] == "Ürün kullanılmış, etiketi yok"
-    again = await trendyol.reject_claim(claim, ids, "51", "Ürün kullanılmış", PHOTO)
+    again = await trendyol.reject_claim(claim, ids, "51", "Ürün kullanılmış", [PHOTO])
     assert again.already_done is True
     # Trendyol decides the dispute later (inferred: for the seller after 72 h)
     sandbox.clock.advance(73 * 3600)
@@ -119,9 +121,9 @@ async def test_reject_rules(sandbox, trendyol, returned):
     with pytest.raises(InvalidInputError):  # a photo is needed for "used"
         await trendyol.reject_claim(claim, ids, "51", "kullanılmış")
     with pytest.raises(InvalidInputError):
-        await trendyol.reject_claim(claim, ids, "51", "x" * 501, PHOTO)
+        await trendyol.reject_claim(claim, ids, "51", "x" * 501, [PHOTO])
     with pytest.raises(InvalidInputError):
-        await trendyol.reject_claim(claim, ids, "used", "kullanılmış", PHOTO)
+        await trendyol.reject_claim(claim, ids, "used", "kullanılmış", [PHOTO])
     with pytest.raises(RemoteRejectedError) as err:  # 1651 not within the first 24 h
         await trendyol.reject_claim(claim, ids, "1651", "paket gelmedi")
     assert err.value.detail["keys"] == ["claimIssueReasonId.too.early"]
@@ -147,7 +149,7 @@ async def test_sandbox_accepts_the_legacy_query_string_form_and_requires_files(s
         missing = await http.post(path, params=params)
         assert missing.status_code == 400
         assert missing.json()["errors"][0]["key"] == "file.required"
-        ok = await http.post(path, params=params, files={"file": ("a.jpg", PHOTO, "image/jpeg")})
+        ok = await http.post(path, params=params, files={"file": ("a.jpg", PHOTO.data, "image/jpeg")})
         assert ok.status_code == 200
 
 
@@ -202,15 +204,31 @@ async def test_create_claim_refuses_a_package_never_shipped(sandbox, trendyol):
     assert not sandbox.claims
 
 
-async def test_create_claim_cannot_exceed_the_ordered_quantity(sandbox, trendyol):
+async def test_create_claim_is_idempotent_and_its_id_is_the_one_fetch_reports(sandbox, trendyol):
     order = delivered(sandbox, (await fetch(trendyol))[0])
     line = order.lines[0]
-    await trendyol.create_claim(order, {line.line_id: int(line.quantity)}, "401")
-    with pytest.raises(RemoteRejectedError) as err:
-        await trendyol.create_claim(order, {line.line_id: 1}, "401")
+    first = await trendyol.create_claim(order, {line.line_id: int(line.quantity)}, "401")
+    again = await trendyol.create_claim(order, {line.line_id: 1}, "401")
+    assert (first.already_done, again.already_done) == (False, True)
+    assert again.remote_id == first.remote_id
+    assert [c for c in sandbox.claims.values() if c["orderNumber"] == order.order_number] == [
+        sandbox.claims[first.remote_id]
+    ]
+    (fetched,) = [c for c in await claims(trendyol) if c.order_number == order.order_number]
+    assert fetched.external_id == first.remote_id
+    assert fetched.opened_by == "seller" and fetched.respond_by is None  # not arrived yet
+    with pytest.raises(RemoteRejectedError) as err:  # Trendyol itself refuses the surplus
+        await trendyol.client.create_claim(
+            {
+                "orderNumber": order.order_number,
+                "claimItems": [{"barcode": line.barcode, "quantity": 1, "reasonId": 401}],
+            }
+        )
     assert err.value.detail["keys"] == ["claim.quantity.exceeded"]
     with pytest.raises(InvalidInputError):
         await trendyol.create_claim(order, {"nope": 1}, "401")
+    with pytest.raises(InvalidInputError):
+        await trendyol.create_claim(order, {line.line_id: 1}, "vazgeçtim")
 
 
 async def test_claim_issue_reasons_are_served(client):

@@ -204,6 +204,8 @@ class TrendyolSandbox(Sandbox):
         self.meta: dict[int, dict[str, Any]] = {}
         self.claims: dict[str, dict[str, Any]] = {}
         self.audits: dict[str, list[dict[str, Any]]] = {}
+        #: claimId → files received with its rejections ({name, contentType, data})
+        self.claim_files: dict[str, list[dict[str, Any]]] = {}
         self.products: dict[str, dict[str, Any]] = {}  # barcode → variant with its content
         self.batches: dict[str, dict[str, Any]] = {}
         self.recent_stock_requests: dict[str, datetime] = {}
@@ -556,14 +558,61 @@ class TrendyolSandbox(Sandbox):
         self, package_id: int, *, reason_id: int = 401, arrived: bool = True, note: str = ""
     ) -> str:
         """The buyer returns every unit of a package; ``arrived``: the parcel is already at the
-        seller (``WaitingInAction``), else it is on its way (``Created``). Returns the claimId."""
+        seller (``WaitingInAction``), else it is on its way (``Created``). A package not yet
+        shipped is first marked delivered. Returns the claimId."""
         pkg = self.packages[package_id]
         if pkg["status"] not in claims_api.CLAIMABLE:  # the buyer had it first
-            pkg["originShipmentDate"] = pkg.get("originShipmentDate") or self.now_ms()
-            self.set_status(package_id, "Delivered")
+            self.deliver(package_id)
         wanted = [(line, line["quantity"], reason_id, note) for line in pkg["lines"]]
         status = "WaitingInAction" if arrived else "Created"
         return claims_api.new_claim(self, pkg, wanted, status=status)["claimId"]
+
+    def open_customer_claim(
+        self,
+        package_id: int | str,
+        lines: dict[int | str, int] | None = None,
+        *,
+        reason_id: int = 401,
+        note: str = "",
+    ) -> str:
+        """The buyer asks on trendyol.com to return ``lines`` (lineId → units; default every
+        unit) of a package the carrier shipped or delivered: a claim in ``Created``, its
+        parcel on the way back. Raises ``ValueError`` for a package the buyer never received
+        or units beyond the line's. Returns the claimId; see :meth:`claim_arrives`."""
+        pkg = self.packages[int(package_id)]
+        if pkg["status"] not in claims_api.CLAIMABLE:
+            raise ValueError(f"package {package_id} is {pkg['status']}: the buyer never had it")
+        by_id = {str(line["lineId"]): line for line in pkg["lines"]}
+        chosen = lines or {line_id: line["quantity"] for line_id, line in by_id.items()}
+        wanted = []
+        for line_id, units in chosen.items():
+            line = by_id.get(str(line_id))
+            if line is None or not 0 < units <= line["quantity"]:
+                raise ValueError(f"package {package_id} has no {units} units of line {line_id}")
+            wanted.append((line, units, reason_id, note))
+        return claims_api.new_claim(self, pkg, wanted)["claimId"]
+
+    def claim_arrives(self, claim_id: str) -> list[str]:
+        """The claim's parcel reached the seller's warehouse: its ``Created`` items move to
+        ``WaitingInAction`` (the seller may approve or reject; Trendyol accepts them 48 hours
+        later otherwise). Returns the claim item ids moved."""
+        return claims_api.arrive(self, claim_id)
+
+    # -- the contract kit's claims hooks ---------------------------------------------------
+
+    def deliver(self, package_id: str | int) -> None:
+        pid = int(package_id)
+        pkg = self.packages[pid]
+        pkg["originShipmentDate"] = pkg.get("originShipmentDate") or self.now_ms()
+        self.set_status(pid, "Delivered")
+
+    def customer_claim(self, package_id: str, *, arrived: bool = True) -> str:
+        return self.customer_return(int(package_id), arrived=arrived)
+
+    def claim_attachments(self, claim_id: str) -> list[tuple[str, str, bytes]]:
+        return [
+            (f["name"], f["contentType"], f["data"]) for f in self.claim_files.get(claim_id, [])
+        ]
 
     def seed_random(self, count: int = 12, *, awaiting: int = 0) -> list[int]:
         """``count`` generated orders: persons (some with TCKN), companies and a micro export;

@@ -1,5 +1,23 @@
 """Sandbox endpoints for claims (returns): list, approve, issue (reject), create, audit.
 
+Rules and their sources (TY-SPEC: ``loncadev/lonca`` ``specs/trendyol/marketplace.json``;
+the connector's :mod:`kervan_trendyol.claim_rules` cites the rest):
+
+- getClaims: ``page`` ≥ 0 (default 0), ``size`` 1–200 (default 50), ``startDate``/``endDate``
+  epoch ms on the claim's creation date, ``claimItemStatus`` one of the enum, ``orderNumber``,
+  ``claimIds`` (which overrides every other filter [TY-EN]); ordered by ``lastModifiedDate``.
+  A value that is no number is a 400 (ours: the reference types them int64/int).
+- approve and createClaimIssue act on ``WaitingInAction`` items only; createClaimIssue takes
+  ``claimIssueReasonId`` from getClaimIssueReasons, a description of 1–500 characters, and at
+  least one file in ``files`` (or the legacy ``file``) except for reasons 451, 1651 and 2101;
+  1651 not within an item's first 24 hours of ``WaitingInAction``. Files must be PDF, JPEG or
+  PNG of at most 10 MB, at most 10 of them: *assumed* limits (none is published).
+- An item left ``WaitingInAction`` for 48 hours is accepted by the system (``autoAccepted``,
+  ``acceptDetail=SYSTEM``) [TY-SPEC getClaims ``autoAccepted``].
+- The audit's first entry of a claim made through createClaim names ``SellerIntegrationApi``
+  (the executorApp of API changes in TY-SPEC's audit example); a buyer's claim names the app
+  of the audit example's creation entry.
+
 createClaim serves "order packages that arrive without a return code" [TY-SPEC
 marketplace.json createClaim], i.e. goods the buyer received: a claim on an order none of
 whose packages has shipped is refused with 400 ``package.not.claimable`` (the rule is
@@ -35,6 +53,8 @@ ISSUE_REASONS = [
     {"id": 1651, "name": "İade paketi elime ulaşmadı"},
     {"id": 1701, "name": "Ürün yanlış değil"},
     {"id": 1751, "name": "Ürün defolu değil"},
+    # v3.0 "4. Approve Returned Orders" lists 2101 among the reasons that need no file
+    {"id": 2101, "name": "Sipariş sorusundan değişim talebi"},
 ]
 CUSTOMER_REASONS = {
     251: ("Modelini beğenmedim", "DISLIKED_MODEL"),
@@ -48,6 +68,12 @@ CUSTOMER_REASONS = {
     701: ("Yanlış sipariş verdim", "ORDERED_WRONG"),
 }
 NO_FILE_REASONS = {1651, 451, 2101}
+#: assumed attachment limits (none is published; the invoice-file service's types and size)
+FILE_MAGIC = {"application/pdf": b"%PDF", "image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG"}
+MAX_FILES = 10
+MAX_FILE_BYTES = 10 * 1024 * 1024
+CUSTOMER_APP = "Seller Center Orders BFF"  # the creation entry's app in TY-SPEC's audit example
+API_APP = "SellerIntegrationApi"
 #: package statuses whose goods a buyer can send back (reached or on the way to the buyer)
 CLAIMABLE = frozenset({"Shipped", "AtCollectionPoint", "Delivered"})
 STATUSES = {
@@ -124,8 +150,10 @@ def new_claim(
     wanted: list[tuple[dict[str, Any], int, int, str]],
     *,
     status: str = "Created",
+    opened_with: str = CUSTOMER_APP,
 ) -> dict[str, Any]:
-    """A claim on ``pkg`` for ``(line, quantity, reasonId, note)``, one claim item per unit."""
+    """A claim on ``pkg`` for ``(line, quantity, reasonId, note)``, one claim item per unit;
+    ``opened_with``: the app its audit's creation entry names."""
     claim_id = str(uuid.UUID(int=sb.random.getrandbits(128)))
     groups = []
     for line, quantity, reason_id, note in wanted:
@@ -198,15 +226,18 @@ def new_claim(
                 "claimId": claim_id,
                 "claimItemId": item["id"],
                 "previousStatus": "",
-                "newStatus": status,
+                "newStatus": "Created",
                 "userInfoDocument": {
-                    "executorId": "0",
-                    "executorApp": "Seller Center Orders BFF",
-                    "executorUser": "customer",
+                    "executorId": str(sb.seller_id) if opened_with == API_APP else "0",
+                    "executorApp": opened_with,
+                    "executorUser": "kervan@seller" if opened_with == API_APP else "customer",
                 },
                 "date": sb.now_ms(),
             }
         ]
+        if status != "Created":  # the parcel is already at the seller
+            item["claimItemStatus"] = {"name": "Created"}
+            move(sb, claim, item, status, executor="TrendyolWarehouse")
     return claim
 
 
@@ -254,7 +285,7 @@ def create_claim(sb: TrendyolSandbox, body: dict[str, Any]) -> dict[str, Any]:
         wanted.append((pkg, line, quantity, int(reason), item.get("customerNote") or ""))
     if not wanted:
         raise _err(400, "claimItems.empty", "claimItems boş olamaz")
-    claim = new_claim(sb, wanted[0][0], [w[1:] for w in wanted])
+    claim = new_claim(sb, wanted[0][0], [w[1:] for w in wanted], opened_with=API_APP)
     return {
         "claimId": claim["claimId"],
         "cargoTrackingNumber": claim["cargoTrackingNumber"],
@@ -313,13 +344,24 @@ async def issue(sb: TrendyolSandbox, claim_id: str, request: Request) -> None:
     description = str(value("description") or "")
     if not description or len(description) > 500:
         raise _err(400, "description.invalid", "Açıklama 1-500 karakter olmalıdır")
-    files = (
+    uploads = (
         [f for f in (form.getlist("files") + form.getlist("file")) if not isinstance(f, str)]
         if form is not None
         else []
     )
-    if reason not in NO_FILE_REASONS and not files:
+    if reason not in NO_FILE_REASONS and not uploads:
         raise _err(400, "file.required", "Bu ret sebebi için dosya yüklemek zorunludur")
+    if len(uploads) > MAX_FILES:
+        raise _err(400, "file.count.exceeded", f"En fazla {MAX_FILES} dosya yüklenebilir")
+    files = []
+    for upload in uploads:
+        data = await upload.read()
+        kind = next((k for k, magic in FILE_MAGIC.items() if data.startswith(magic)), None)
+        if kind is None:
+            raise _err(400, "file.type.invalid", "Dosya pdf, jpeg veya png olmalıdır")
+        if len(data) > MAX_FILE_BYTES:
+            raise _err(400, "file.size.exceeded", "Dosya boyutu en fazla 10 MB olabilir")
+        files.append({"name": upload.filename or "", "contentType": kind, "data": data})
     ids = [i for i in str(value("claimItemIdList") or "").split(",") if i]
     items = _waiting(claim, ids)
     if reason == 1651:
@@ -329,25 +371,52 @@ async def issue(sb: TrendyolSandbox, claim_id: str, request: Request) -> None:
     for item in items:
         item["note"] = description
         move(sb, claim, item, "Unresolved")
+    sb.claim_files.setdefault(claim_id, []).extend(files)
+
+
+def _number(query: Any, name: str, default: int | None) -> Any:
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise _err(400, f"invalid.{name}", f"{name} sayı olmalıdır") from None
+
+
+def arrive(sb: TrendyolSandbox, claim_id: str) -> list[str]:
+    """The returned parcel reached the seller: the claim's ``Created`` items wait for the
+    seller (``WaitingInAction``). Returns the ids of the items moved."""
+    claim = _claim(sb, claim_id)
+    moved = []
+    for item in _items(claim).values():
+        if item["claimItemStatus"]["name"] == "Created":
+            move(sb, claim, item, "WaitingInAction", executor="TrendyolWarehouse")
+            moved.append(item["id"])
+    return moved
 
 
 def list_claims(sb: TrendyolSandbox, request: Request) -> dict[str, Any]:
     q = request.query_params
-    page, size = int(q.get("page", 0)), int(q.get("size", 50))
+    page, size = _number(q, "page", 0), _number(q, "size", 50)
+    if page < 0:
+        raise _err(400, "invalid.page", "page 0 veya daha büyük olmalıdır")
     if not 1 <= size <= 200:
         raise _err(400, "invalid.size", "size en fazla 200 olabilir")
     ids = {i for raw in q.getlist("claimIds") for i in raw.split(",") if i}
     status = q.get("claimItemStatus")
     if status and status not in STATUSES:
         raise _err(400, "invalid.claimItemStatus", "Geçersiz claimItemStatus")
-    start, end = q.get("startDate"), q.get("endDate")
+    start, end = _number(q, "startDate", None), _number(q, "endDate", None)
     items = []
     for claim in sb.claims.values():
         if ids:
             if claim["claimId"] in ids:
                 items.append(claim)
             continue
-        if (start and claim["claimDate"] < int(start)) or (end and claim["claimDate"] > int(end)):
+        if (start is not None and claim["claimDate"] < start) or (
+            end is not None and claim["claimDate"] > end
+        ):
             continue
         if q.get("orderNumber") and claim["orderNumber"] != q["orderNumber"]:
             continue
