@@ -181,6 +181,17 @@ class CatalogConflictError(KervanError):
         super().__init__(message, detail={"product_id": product_id})
 
 
+class ClaimStateError(KervanError):
+    """A returns-desk action does not fit the claim as it is (deciding a claim not received
+    yet, changing the receipt of a decided one). ``detail`` names the claim, the action and
+    the ``state`` it is in."""
+
+    code = "claim_state"
+
+    def __init__(self, message: str, *, claim_id: str, action: str, state: str) -> None:
+        super().__init__(message, detail={"claim_id": claim_id, "action": action, "state": state})
+
+
 class PermissionDeniedError(KervanError):
     code = "forbidden"
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import __version__
 from .catalog import Catalog
+from .claims import Returns
 from .connections import ConnectionService
 from .domain import Connection, Tenant
 from .engine import Engine
@@ -131,6 +132,11 @@ class Runtime:
     def catalog(self) -> Catalog:
         """Cards, listings, the stock ledger and pushes (over this runtime's engine)."""
         return Catalog(self.engine)
+
+    @property
+    def returns(self) -> Returns:
+        """Claims, the returns desk, return documents, exchanges (over this engine)."""
+        return Returns(self.engine)
 
     @classmethod
     def create(

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import (
     CatalogConflictError,
+    ClaimStateError,
     ConflictError,
     InvalidInputError,
     KervanError,
@@ -41,6 +42,7 @@ _STATUS: list[tuple[type[KervanError], int]] = [
     (DocumentExists, 409),
     (StateConflictError, 409),
     (CatalogConflictError, 409),
+    (ClaimStateError, 409),
     (ConflictError, 409),
     (InvalidInputError, 422),
     (RemoteError, 502),

@@ -143,6 +143,12 @@ class TenantSettings(BaseModel):
         "registered' answer is never reused, so a buyer who registers meanwhile never gets "
         "an e-Arşiv invoice",
     )
+    returns_earsiv: Literal["expense_voucher", "cancel_invoice"] = Field(
+        default="expense_voucher",
+        description="a private person's return of goods invoiced on e-Arşiv: always a gider "
+        "pusulası (expense_voucher), or, when the whole invoice comes back while it may still "
+        "be cancelled, cancel the e-Arşiv invoice instead (cancel_invoice); see docs/returns.md",
+    )
     push_prices: bool = Field(
         default=True,
         description="send prices to the channels: off, no price is ever pushed (stock still "
