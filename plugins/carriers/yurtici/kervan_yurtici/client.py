@@ -16,6 +16,7 @@ How answers map to errors (sources in the sandbox's docstring):
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,9 @@ from lxml import etree
 
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 SHIP_NS = "http://yurticikargo.com.tr/ShippingOrderDispatcherServices"
+#: the report service (``WsReportWithReferenceServices``), beside the dispatcher on each host
+REPORT_NS = "http://yurticikargo.com.tr/sswIntegrationServices"
+REPORT_SERVICE = "WsReportWithReferenceServices"
 LIVE_ENDPOINT = "https://ws.yurticikargo.com/KOPSWebServices/ShippingOrderDispatcherServices"
 TEST_ENDPOINT = "https://testws.yurticikargo.com/KOPSWebServices/ShippingOrderDispatcherServices"
 
@@ -58,16 +62,16 @@ _RETRY = RetryPolicy(retry_statuses=frozenset({429, 502, 503, 504}))
 Node = tuple[str, "str | Sequence[Node] | None"]
 
 
-def envelope(operation: str, children: Sequence[Node]) -> bytes:
+def envelope(operation: str, children: Sequence[Node], namespace: str = SHIP_NS) -> bytes:
     """A SOAP 1.1 envelope calling ``ship:{operation}`` with unqualified ``children``.
 
     A child is ``(name, text)`` or ``(name, [children...])``; ``None`` values are left out.
     """
-    nsmap = {"soapenv": SOAP_NS, "ship": SHIP_NS}
+    nsmap = {"soapenv": SOAP_NS, "ship": namespace}
     root = etree.Element(etree.QName(SOAP_NS, "Envelope"), nsmap=nsmap)
     etree.SubElement(root, etree.QName(SOAP_NS, "Header"))
     body = etree.SubElement(root, etree.QName(SOAP_NS, "Body"))
-    _append(etree.SubElement(body, etree.QName(SHIP_NS, operation)), children)
+    _append(etree.SubElement(body, etree.QName(namespace, operation)), children)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
@@ -131,7 +135,14 @@ class Result:
         return None
 
 
-DETAIL_TAGS = ("shippingOrderDetailVO", "shippingCancelDetailVO", "shippingDeliveryDetailVO")
+DETAIL_TAGS = (
+    "shippingOrderDetailVO",
+    "shippingCancelDetailVO",
+    "shippingDeliveryDetailVO",
+    "shippingDataDetailVOArray",
+)
+#: the report service's "no document carries this value" (``outFlag`` 1, no code), folded
+NOT_FOUND_WORDS = ("bulunamad", "bulunmamaktad")
 
 
 class YurticiClient(ApiClient):
@@ -149,6 +160,7 @@ class YurticiClient(ApiClient):
     ) -> None:
         url = httpx.URL(endpoint)
         self.path = url.raw_path.decode() or "/"
+        self.report_path = self.path.rsplit("/", 1)[0] + "/" + REPORT_SERVICE
         super().__init__(
             str(url.copy_with(path="/", query=None)),
             context=context,
@@ -235,13 +247,40 @@ class YurticiClient(ApiClient):
         response = await self._call("cancelReturnShipmentCode", body, idempotent=True)
         return self.parse(response, "cancelReturnShipmentCode")
 
+    async def list_by_reference(
+        self, field_name: str, values: Sequence[str], *, history: bool = True
+    ) -> Result:
+        """``listInvDocumentInterfaceByReference`` on the report service: the documents whose
+        special field ``field_name`` holds one of ``values`` (``shippingDataDetailVOArray``
+        details, with ``docCargoLifeCycleVOArray`` movements when ``history``). "No record"
+        (``outFlag`` 1, "Kayıt bulunamadı") is an empty result, not an error."""
+        body: list[Node] = [
+            ("userName", self.username),
+            ("password", self._password),
+            ("language", self.language),
+            ("fieldName", field_name),
+            *[("fieldValueArray", value) for value in values],
+            ("withCargoLifecycle", "1" if history else "0"),
+        ]
+        response = await self._call(
+            "listInvDocumentInterfaceByReference", body, path=self.report_path, ns=REPORT_NS
+        )
+        try:
+            return self.parse(response, "listInvDocumentInterfaceByReference")
+        except RemoteRejectedError as exc:
+            said = _fold(exc.remote_message or "")
+            if any(word in said for word in NOT_FOUND_WORDS):
+                return Result("listInvDocumentInterfaceByReference", "1", exc.remote_message, {})
+            raise
+
     # -- wire ------------------------------------------------------------------------------
 
     async def _call(self, operation: str, body: Sequence[Node], **kw: Any) -> httpx.Response:
+        path, namespace = kw.pop("path", self.path), kw.pop("ns", SHIP_NS)
         return await self.request(
             "POST",
-            self.path,
-            content=envelope(operation, body),
+            path,
+            content=envelope(operation, body, namespace),
             headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'},
             idempotent=kw.pop("idempotent", True),
             rate_key=operation,
@@ -334,6 +373,11 @@ class YurticiClient(ApiClient):
             remote_message=result.out_result,
             detail={"errCode": code, "operation": result.operation},
         )
+
+
+def _fold(value: str) -> str:
+    lowered = value.replace("I", "ı").replace("İ", "i").lower().replace("ı", "i")
+    return "".join(c for c in unicodedata.normalize("NFKD", lowered) if c.isalnum())
 
 
 def _parse_xml(content: bytes, remote: str) -> etree._Element:

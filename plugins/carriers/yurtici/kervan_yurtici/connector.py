@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from functools import partial
 from typing import ClassVar
 
-from kervan import Booking, Carrier, CheckResult, ConnectorContext, ConnectorSettings, RemoteRef
+from kervan import (
+    Booking,
+    Carrier,
+    CheckResult,
+    ConnectorContext,
+    ConnectorSettings,
+    RemoteRef,
+    ReturnBooking,
+    ReturnRequest,
+)
 from kervan.domain import Package, Quote, TrackingEvent
 from kervan.errors import (
     AuthError,
@@ -19,13 +28,11 @@ from kervan.errors import (
 )
 from kervan.roles import CarrierLegal
 
-from . import mapping
+from . import mapping, returns
 from .client import (
     CANCEL_GONE_CODES,
     ERR_CARGO_KEY_NOT_FOUND,
     ERR_DUPLICATE_CARGO_KEY,
-    ERR_RETURN_CODE_EXISTS,
-    ERR_RETURN_CODE_UNKNOWN,
     YurticiClient,
 )
 from .label import label_for
@@ -34,7 +41,8 @@ from .settings import YurticiSettings
 
 
 class Yurtici(Carrier):
-    """Yurtiçi Kargo: book by cargo key, track by polling ``queryShipment``, cancel before pickup.
+    """Yurtiçi Kargo: book by cargo key, track by polling ``queryShipment``, cancel before pickup;
+    return codes for buyers, and the parcels they bring back (:mod:`kervan_yurtici.returns`).
 
     The label is rendered here: Yurtiçi prints nothing for us; its branch scans our cargo key.
     """
@@ -215,46 +223,18 @@ class Yurtici(Carrier):
         job_id = detail.get("jobId")
         return RemoteRef(remote_id=mapping.doc_id(detail) or (job_id if job_id != "0" else None))
 
-    # -- return codes (extra: no role method yet) ------------------------------------------
+    # -- returns (sources and rules: kervan_yurtici/returns.py) -----------------------------
 
-    async def create_return_code(
-        self, code: str, *, valid_from: date, valid_until: date, max_uses: int = 1
-    ) -> RemoteRef:
-        """Register ``code`` as a return code (``saveReturnShipmentCode``): a buyer who gives it
-        at a Yurtiçi branch sends the parcel back on the seller's account, up to ``max_uses``
-        times from ``valid_from`` to ``valid_until``. Registering the same code again is
-        ``already_done`` (82655), so a lost answer may be re-sent."""
-        if not code.strip():
-            raise InvalidInputError(
-                "a yurtici return code cannot be empty",
-                errors=[{"loc": ["code"], "msg": "empty"}],
-            )
-        if max_uses < 1 or valid_until < valid_from:
-            raise InvalidInputError(
-                "a yurtici return code needs max_uses >= 1 and valid_until >= valid_from",
-                errors=[{"loc": ["max_uses", "valid_until"], "msg": "out of range"}],
-            )
-        try:
-            await self.client.save_return_shipment_code(
-                self.settings.return_code_field,
-                code,
-                valid_from.strftime("%Y%m%d"),
-                valid_until.strftime("%Y%m%d"),
-                max_uses,
-            )
-        except RemoteRejectedError as exc:
-            if exc.detail.get("errCode") == ERR_RETURN_CODE_EXISTS:
-                return RemoteRef(remote_id=code, already_done=True)
-            raise
-        return RemoteRef(remote_id=code)
+    async def book_return(self, request: ReturnRequest) -> ReturnBooking:
+        """A return code (``saveReturnShipmentCode``) the buyer gives at any branch; the same
+        ``request.reference`` always gives the same code (82655 is the earlier booking)."""
+        return await returns.book(self, request)
 
-    async def cancel_return_code(self, code: str) -> RemoteRef:
-        """Withdraw a return code (``cancelReturnShipmentCode``); an unknown or already
-        cancelled code (82656) is ``already_done``."""
-        try:
-            await self.client.cancel_return_shipment_code(self.settings.return_code_field, code)
-        except RemoteRejectedError as exc:
-            if exc.detail.get("errCode") == ERR_RETURN_CODE_UNKNOWN:
-                return RemoteRef(remote_id=code, already_done=True)
-            raise
-        return RemoteRef(remote_id=code)
+    async def cancel_return(self, booking: ReturnBooking) -> RemoteRef:
+        """Withdraw the code (``cancelReturnShipmentCode``); 82656 is ``already_done``."""
+        return await returns.cancel(self, booking)
+
+    async def track_returns(self, bookings: list[ReturnBooking]) -> dict[str, list[TrackingEvent]]:
+        """Movements of the parcels handed in with each code (report service,
+        ``listInvDocumentInterfaceByReference`` by the code's special field)."""
+        return await returns.track(self, bookings)

@@ -49,7 +49,10 @@ Rules and their sources:
   town names are not checked against a list: no source documents such an error, and Yurtiçi's
   documented flow has the branch decide the delivery address when it scans the cargo key.
 * **Return codes** (``saveReturnShipmentCode``, ``cancelReturnShipmentCode``):
-  :mod:`kervan_yurtici.sandbox_returns`.
+  :mod:`kervan_yurtici.sandbox_returns`; the parcels buyers hand in with them
+  (:meth:`YurticiSandbox.hand_in_return`) and the report service that lists them
+  (``WsReportWithReferenceServices``, ``listInvDocumentInterfaceByReference``):
+  :mod:`kervan_yurtici.sandbox_report`.
 * **Query/cancel codes** 80859, 82519, 82520, 82526, 82527 and the ``operationStatus`` /
   ``operationCode`` table: apis.md §8.2 and the knowledge file.
 * **queryShipment flags.** ``keyType`` 0 queries by cargo key, 1 by **invoice key** (the knowledge
@@ -77,6 +80,7 @@ from lxml import etree
 from .client import SHIP_NS, SOAP_NS, children, local, text
 from .mapping import TR_TIME
 from .order_rules import order_refusal
+from .sandbox_report import REPORT_PATH, SSW_NS, ReportService, ReturnParcel, report_problem
 from .sandbox_returns import MESSAGES as RETURN_CODE_MESSAGES
 from .sandbox_returns import RETURN_CODE_FIELDS, ReturnCodes
 
@@ -181,6 +185,8 @@ class YurticiSandbox(Sandbox):
         #: cash-on-delivery types the sender's contract allows (0 cash, 1 card; else 82512)
         self.collection_types = collection_types
         self.return_codes = ReturnCodes(return_code_fields)
+        #: the report service: return parcels handed in with a return code
+        self.report = ReportService()
         self._unexpected: list[str | None] = []
         self._job = 1000
         super().__init__(clock=clock, seed=seed)
@@ -208,6 +214,32 @@ class YurticiSandbox(Sandbox):
             # shift creation back so the timeline reaches the stage exactly now
             shipment.created_at = min(shipment.created_at, now - TIMELINE[STAGE_OF[status]][0])
 
+    def hand_in_return(
+        self,
+        code: str,
+        *,
+        sender: str = "İADE GÖNDERİCİSİ",
+        city: str = "İstanbul",
+        town: str = "Kadıköy",
+    ) -> ReturnParcel:
+        """A buyer gives return ``code`` at a branch now: the branch accepts the parcel on a
+        document of its own (a new ``docId``), which then travels to the seller on the sandbox
+        clock. ``ValueError`` when a branch would refuse the code (unknown, withdrawn, out of
+        its dates, used ``maxCount`` times)."""
+        now = self.clock.now()
+        used = self.return_codes.use(code, _local(now, "%Y%m%d"))
+        parcel = ReturnParcel(
+            field_name=used.field_name,
+            code=code,
+            doc_id=str(100000000000 + self.random.randrange(10**11)),
+            handed_in_at=now,
+            sender=sender,
+            city=city,
+            town=town,
+        )
+        self.report.parcels.append(parcel)
+        return parcel
+
     def unexpected(self, operation: str | None = None, *, times: int = 1) -> None:
         """Answer the next ``times`` calls of ``operation`` (any when None) with errCode 936."""
         self._unexpected.extend([operation] * times)
@@ -224,21 +256,20 @@ class YurticiSandbox(Sandbox):
             self.envelopes.append(body)
             return self.handle(body)
 
+        @app.post(REPORT_PATH)
+        async def report(request: Request) -> Response:
+            body = await request.body()
+            self.envelopes.append(body)
+            return self.handle_report(body)
+
         @app.get(PATH)
         async def wsdl() -> Response:
             return Response(status_code=404, content=b"the sandbox serves no WSDL")
 
     def handle(self, content: bytes) -> Response:
-        try:
-            root = parse_untrusted(content, source="the request")
-        except UntrustedXmlError as exc:
-            return fault("soap:Client", f"Unmarshalling Error: {exc.message}")
-        body = root.find(f"{{{SOAP_NS}}}Body") if root.tag == f"{{{SOAP_NS}}}Envelope" else None
-        operation = (
-            next((c for c in body if isinstance(c.tag, str)), None) if body is not None else None
-        )
-        if operation is None:
-            return fault("soap:Client", "No SOAP Body / operation in the request")
+        operation = _operation(content)
+        if isinstance(operation, Response):
+            return operation
         if etree.QName(operation).namespace != SHIP_NS:
             return fault(
                 "soap:Client",
@@ -261,6 +292,31 @@ class YurticiSandbox(Sandbox):
         else:
             getattr(self, handler)(operation, vo, longs)
         return answer(name, vo)
+
+    def handle_report(self, content: bytes) -> Response:
+        """The report service: only ``listInvDocumentInterfaceByReference`` (see
+        :mod:`kervan_yurtici.sandbox_report`)."""
+        operation = _operation(content)
+        if isinstance(operation, Response):
+            return operation
+        if etree.QName(operation).namespace != SSW_NS:
+            return fault("soap:Client", f"Cannot find dispatch method for {operation.tag}")
+        if problem := report_problem(operation):
+            return fault("soap:Client", problem)
+        name = local(operation)
+        if text(operation, "userName") != USERNAME or text(operation, "password") != PASSWORD:
+            vo = _fill(etree.Element("ShippingDataResponseVO"), outFlag="1")
+            _fill(vo, outResult="Kullanıcı adı veya şifre hatalı.")
+        elif not text(operation, "language"):
+            vo = _fill(etree.Element("ShippingDataResponseVO"), outFlag="1")
+            _fill(vo, outResult="Web servis kullanıcı dili boş olamaz.")
+        elif self._take_unexpected(name):
+            vo = _fill(
+                etree.Element("ShippingDataResponseVO"), outFlag="2", outResult=UNEXPECTED[1]
+            )
+        else:
+            vo = self.report.answer(operation, self.clock.now())
+        return answer(name, vo, SSW_NS)
 
     def _take_unexpected(self, operation: str) -> bool:
         for i, wanted in enumerate(self._unexpected):
@@ -529,6 +585,21 @@ def _return_code_answer(vo: etree._Element, longs: Longs, problem: str | None) -
         _head(vo, longs, "1", RETURN_CODE_MESSAGES[problem], problem)
 
 
+def _operation(content: bytes) -> etree._Element | Response:
+    """The operation element of a SOAP request, or the fault that answers an unreadable one."""
+    try:
+        root = parse_untrusted(content, source="the request")
+    except UntrustedXmlError as exc:
+        return fault("soap:Client", f"Unmarshalling Error: {exc.message}")
+    body = root.find(f"{{{SOAP_NS}}}Body") if root.tag == f"{{{SOAP_NS}}}Envelope" else None
+    operation = (
+        next((c for c in body if isinstance(c.tag, str)), None) if body is not None else None
+    )
+    if operation is None:
+        return fault("soap:Client", "No SOAP Body / operation in the request")
+    return operation
+
+
 def schema_problem(operation: etree._Element) -> str | None:
     """Why ``operation`` does not fit the WSDL's types (order, required elements, types), or None."""
     if SCHEMA.validate(copy.deepcopy(operation)):
@@ -553,10 +624,12 @@ def _xml(root: etree._Element, status: int) -> Response:
     return Response(content=content, status_code=status, media_type="text/xml; charset=utf-8")
 
 
-def answer(operation: str, vo: etree._Element) -> Response:
+def answer(operation: str, vo: etree._Element, namespace: str = SHIP_NS) -> Response:
     env = etree.Element(f"{{{SOAP_NS}}}Envelope", nsmap={"S": SOAP_NS})
     body = etree.SubElement(env, f"{{{SOAP_NS}}}Body")
-    response = etree.SubElement(body, f"{{{SHIP_NS}}}{operation}Response", nsmap={"ns2": SHIP_NS})
+    response = etree.SubElement(
+        body, f"{{{namespace}}}{operation}Response", nsmap={"ns2": namespace}
+    )
     response.append(vo)
     return _xml(env, 200)
 

@@ -50,6 +50,8 @@ class ReturnCode:
     end: str
     max_count: int
     cancelled: bool = False
+    #: parcels handed in with this code so far (see :meth:`ReturnCodes.use`)
+    uses: int = 0
 
 
 def _date(value: str) -> datetime | None:
@@ -91,6 +93,21 @@ class ReturnCodes:
             return "82655"
         self.codes[field_name, code] = ReturnCode(field_name, code, start, end, int(max_count))
         return None
+
+    def use(self, code: str, today: str) -> ReturnCode:
+        """A buyer gives ``code`` at a branch on ``today`` (``yyyyMMdd``): the live code it
+        names, counted once more. Raises ``ValueError`` saying why the branch would refuse it
+        (unknown, withdrawn, outside its dates, used ``maxCount`` times)."""
+        found = [c for (_field, value), c in self.codes.items() if value == code]
+        live = next((c for c in found if not c.cancelled), None)
+        if live is None:
+            raise ValueError(f"return code {code!r} is {'withdrawn' if found else 'unknown'}")
+        if not live.start <= today <= live.end:
+            raise ValueError(f"return code {code!r} is valid {live.start}–{live.end}, not {today}")
+        if live.uses >= live.max_count:
+            raise ValueError(f"return code {code!r} was used {live.uses} times already")
+        live.uses += 1
+        return live
 
     def cancel(self, field_name: str, code: str) -> str | None:
         """Cancel a code; the errCode that refuses it, or None."""

@@ -40,6 +40,14 @@ class YurticiSettings(ConnectorSettings):
         description="the special field your contract registers return codes under "
         "(saveReturnShipmentCode fieldName): 16 on live accounts, 53 or 3 on the test service",
     )
+    return_code_days: int = Field(
+        default=14,
+        ge=1,
+        le=365,
+        description="how many days a return code stays usable from the day it is issued "
+        "(saveReturnShipmentCode endDate); Yurtiçi limits the range per contract (error 80838) "
+        "to a figure no public source gives",
+    )
     desi_step: Decimal = Field(
         default=Decimal(1),
         gt=0,

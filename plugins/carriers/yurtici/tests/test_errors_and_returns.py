@@ -1,11 +1,9 @@
-"""How the connector reads Yurtiçi's error answers, and the return-code methods."""
+"""How the connector reads Yurtiçi's error answers (returns: test_returns.py)."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
-from kervan.errors import AuthError, InvalidInputError, RemoteRejectedError, RemoteUnavailableError
+from kervan.errors import AuthError, RemoteUnavailableError
 from kervan_yurtici import Yurtici, YurticiSettings
 
 BASE = "http://yurtici.sandbox"
@@ -62,49 +60,3 @@ async def test_a_malformed_email_is_left_out_not_refused(carrier, sandbox, make_
     )
     await carrier.create_shipment(package)
     assert "emailAddress" not in sandbox.shipments["KRVMAIL001"].fields
-
-
-async def test_a_return_code_is_registered_once(carrier, sandbox):
-    ref = await carrier.create_return_code(
-        "IADE-KRV-1", valid_from=date(2026, 12, 1), valid_until=date(2026, 12, 31), max_uses=2
-    )
-    assert (ref.remote_id, ref.already_done) == ("IADE-KRV-1", False)
-    saved = sandbox.return_codes.codes["16", "IADE-KRV-1"]
-    assert (saved.start, saved.end, saved.max_count) == ("20261201", "20261231", 2)
-    again = await carrier.create_return_code(
-        "IADE-KRV-1", valid_from=date(2026, 12, 1), valid_until=date(2026, 12, 31)
-    )
-    assert again.already_done
-
-
-async def test_a_return_code_can_be_withdrawn(carrier, sandbox):
-    await carrier.create_return_code(
-        "IADE-KRV-2", valid_from=date(2026, 12, 1), valid_until=date(2026, 12, 2)
-    )
-    assert not (await carrier.cancel_return_code("IADE-KRV-2")).already_done
-    assert sandbox.return_codes.codes["16", "IADE-KRV-2"].cancelled
-    assert (await carrier.cancel_return_code("IADE-KRV-2")).already_done
-
-
-async def test_a_return_code_field_the_contract_lacks_is_refused(sandbox, context):
-    settings = {**sandbox.demo_settings(BASE), "return_code_field": "99"}
-    connector = Yurtici(YurticiSettings.parse(settings), context)
-    with pytest.raises(RemoteRejectedError) as info:
-        await connector.create_return_code(
-            "IADE-KRV-3", valid_from=date(2026, 12, 1), valid_until=date(2026, 12, 2)
-        )
-    await connector.aclose()
-    assert info.value.detail["errCode"] == "82654"
-    assert not info.value.retryable
-
-
-async def test_a_return_code_needs_a_valid_range(carrier, sandbox):
-    with pytest.raises(InvalidInputError):
-        await carrier.create_return_code(
-            "IADE-KRV-4", valid_from=date(2026, 12, 2), valid_until=date(2026, 12, 1)
-        )
-    with pytest.raises(InvalidInputError):
-        await carrier.create_return_code(
-            " ", valid_from=date(2026, 12, 1), valid_until=date(2026, 12, 2)
-        )
-    assert sandbox.envelopes == []
