@@ -149,7 +149,9 @@ async def test_sandbox_accepts_the_legacy_query_string_form_and_requires_files(s
         missing = await http.post(path, params=params)
         assert missing.status_code == 400
         assert missing.json()["errors"][0]["key"] == "file.required"
-        ok = await http.post(path, params=params, files={"file": ("a.jpg", PHOTO.data, "image/jpeg")})
+        ok = await http.post(
+            path, params=params, files={"file": ("a.jpg", PHOTO.data, "image/jpeg")}
+        )
         assert ok.status_code == 200
 
 
