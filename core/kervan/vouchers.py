@@ -174,5 +174,5 @@ def expense_voucher(
         net_total=sum((x.net for x in subtotals), ZERO),
         vat_total=sum((x.vat for x in subtotals), ZERO),
         total=sum((x.amount for x in voucher_lines), ZERO),
-        notes=[RETURN_NOTE, f"Sipariş No: {order.order_number}"],
+        notes=[RETURN_NOTE],
     )

@@ -26,7 +26,9 @@ from kervan.domain.documents import (
     Totals,
 )
 from kervan.domain.money import kurus
+from kervan.domain.order import Order, OrderLine
 from kervan.domain.party import Address, Party, PartyKind
+from kervan.vouchers import expense_voucher as build_expense_voucher
 
 SELLER_VKN = "4540536920"
 BUYER_TCKN = "17291716060"
@@ -239,4 +241,51 @@ def expense_voucher() -> ExpenseVoucher:
         ],
         total="589.30",
         notes=["Bireysel alıcının iadesi; 2. el mal alımı değildir."],
+    )
+
+
+def returned_order() -> Order:
+    """A person's order of two lines at 20 % and 10 % VAT, for the gider pusulası."""
+    return Order(
+        id="trendyol:pkg-9",
+        tenant_id="acme",
+        connection_id="ty",
+        source="trendyol",
+        order_number="10987654321",
+        package_id="pkg-9",
+        lines=[
+            OrderLine(
+                line_id="L1",
+                barcode="8690000000017",
+                name="Pamuklu Örme Tişört",
+                quantity=Decimal(2),
+                unit_price=Decimal("249.90"),
+                vat_rate=Decimal(20),
+            ),
+            OrderLine(
+                line_id="L2",
+                barcode="8690000000024",
+                name="Çocuk Kitabı",
+                quantity=Decimal(1),
+                unit_price=Decimal("89.50"),
+                vat_rate=Decimal(10),
+            ),
+        ],
+        buyer=BUYER,
+        shipping_address=BUYER.address,
+        invoice_address=BUYER.address,
+        ordered_at=ISSUED,
+    )
+
+
+def expense_voucher_with_vat() -> ExpenseVoucher:
+    """The gider pusulası :func:`kervan.vouchers.expense_voucher` builds for a whole return."""
+    order = returned_order()
+    return build_expense_voucher(
+        order,
+        {"L1": Decimal(2), "L2": Decimal(1)},
+        number="KRG2026000000042",
+        issued_at=ISSUED,
+        seller=SELLER,
+        claim_id="CLM-99812",
     )

@@ -19,11 +19,15 @@ from kervan_ubltr.render import (
 )
 from render_checks import font_names, page_qr_codes, page_texts
 from render_samples import (
+    BUYER,
+    ISSUED,
+    SELLER,
     SHIP_NOTE,
     despatch_advice,
     earsiv_invoice,
     efatura_invoice,
     expense_voucher,
+    expense_voucher_with_vat,
 )
 
 
@@ -181,6 +185,35 @@ def test_expense_voucher_pdf_shows_parties_amounts_withholding_and_signature_box
     assert page_qr_codes(pdf) == []  # a paper gider pusulası has no karekod
 
 
+def test_gider_pusulasi_pdf_has_what_vuk_234_asks_and_the_vat_separately():
+    """VUK 234: nature of the transaction, goods, amount, the person's name and address, date,
+    serial number, both signatures; plus the person's TCKN and the VAT per line and rate."""
+    voucher = expense_voucher_with_vat()
+    text = page_texts(render_expense_voucher_pdf(voucher))[0]
+    for phrase in (
+        "GİDER PUSULASI",
+        "Belge No KRG2026000000042",
+        "Düzenleme Tarihi 22-11-2026",
+        "İşin Mahiyeti Satılan malın iadesi",
+        "Sipariş No 10987654321",
+        "Şükrü Çağlar Öztürk Ağaoğlu",
+        "TCKN: 17291716060",
+        "Güzelyalı Mah. Ilıca Sok. No:5 D:7",
+        "Pamuklu Örme Tişört",
+        "KDV Matrahı (%10) 81,36 TL",
+        "KDV (%10) 8,14 TL",
+        "KDV Matrahı (%20) 416,50 TL",
+        "KDV (%20) 83,30 TL",
+        "Toplam KDV 91,44 TL",
+        "Toplam Tutar 589,30 TL",
+        "Düzenleyen (Kaşe / İmza)",
+        "Malı Satan / İşi Yapan (İmza)",
+    ):
+        assert phrase in text, phrase
+    assert voucher.total == Decimal("589.30")
+    assert voucher.vat_total == Decimal("91.44")
+
+
 def test_rendering_from_many_threads_gives_the_same_bytes_as_one_thread():
     # dramatiq workers render from threads; reportlab's shared font parser is not thread-safe
     invoices = [earsiv_invoice(line_count=n) for n in (1, 4, 12, 40)] * 5
@@ -201,3 +234,36 @@ def test_an_unnumbered_draft_renders_marked_as_a_draft():
     draft = efatura_invoice().model_copy(update={"number": None})
     text = page_texts(render_invoice_pdf(draft))[0]
     assert "Fatura No TASLAK" in text
+
+
+def test_transport_only_despatch_pdf_prints_the_note_and_the_sale_it_belongs_to():
+    from kervan.despatch import TRANSPORT_ONLY_NOTE, transport_despatch
+    from kervan_ubltr.render import render_despatch_pdf
+    from render_samples import returned_order
+
+    sample = despatch_advice()
+    advice = transport_despatch(
+        returned_order(),
+        {"L2": Decimal(1)},
+        number="KRI2026000000005",
+        uuid="0f0e8d3a-4b51-4c55-9a0e-5a4cf3e0b7a1",
+        issued_at=ISSUED,
+        seller=SELLER,
+        receiver=BUYER,
+        address=BUYER.address,
+        carrier=sample.carrier,
+        reason="Eksik parça gönderimi",
+        invoice_number="KRA2026000000777",
+    )
+    text = page_texts(render_despatch_pdf(advice))[0]
+    for phrase in (
+        "e-İRSALİYE",
+        TRANSPORT_ONLY_NOTE,
+        "Eksik parça gönderimi; Sipariş No: 10987654321; Fatura No: KRA2026000000777",
+        "Sipariş No 10987654321",
+        "İlgili Fatura No KRA2026000000777",
+        "Çocuk Kitabı",
+        "Taşıyıcı",
+    ):
+        assert phrase in text, phrase
+    assert "Şoför" not in text

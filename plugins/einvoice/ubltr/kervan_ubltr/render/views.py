@@ -48,12 +48,17 @@ DESPATCH_COLUMNS = [
 ]
 
 VOUCHER_COLUMNS = [
-    Column("Sıra No", 0.07, "center"),
-    Column("Cinsi", 0.51),
-    Column("Miktar", 0.10, "right"),
-    Column("Birim Fiyat", 0.16, "right"),
-    Column("Tutarı", 0.16, "right"),
+    Column("Sıra No", 0.05, "center"),
+    Column("Cinsi", 0.26),
+    Column("Miktar", 0.08, "right"),
+    Column("Birim Fiyat", 0.12, "right"),
+    Column("KDV Oranı", 0.09, "right"),
+    Column("KDV Tutarı", 0.12, "right"),
+    Column("KDV Hariç Tutar", 0.13, "right"),
+    Column("Tutarı (KDV Dahil)", 0.15, "right"),
 ]
+#: VUK 234 asks for the nature of the transaction ("işin mahiyeti")
+VOUCHER_NATURE = "Satılan malın iadesi"
 
 TAX_NAMES = {VAT: "KDV", "0071": "ÖTV", "9015": "KDV Tevkifatı", "0003": "Gelir Vergisi Stopajı"}
 
@@ -220,8 +225,12 @@ def despatch_view(advice: DespatchAdvice) -> DocumentView:
         ("Düzenleme Zamanı", text.clock(advice.issued_at)),
         ("Sevk Tarihi", text.day(advice.despatched_at)),
         ("Sevk Zamanı", text.clock(advice.despatched_at)),
-        ("ETTN", advice.uuid),
     ]
+    if advice.order_number:
+        info.append(("Sipariş No", advice.order_number))
+    if advice.invoice_number:
+        info.append(("İlgili Fatura No", advice.invoice_number))
+    info.append(("ETTN", advice.uuid))
     return DocumentView(
         title="e-İRSALİYE",
         number=advice.number,
@@ -253,13 +262,26 @@ def _shipment_blocks(advice: DespatchAdvice) -> list[Block]:
 
 
 def voucher_view(voucher: ExpenseVoucher) -> DocumentView:
-    """The printed gider pusulası: what the seller paid an individual for returned goods."""
+    """The printed gider pusulası: what the seller refunded an individual for returned goods.
+
+    What VUK 234 asks of it (the article's text at mevzuat.gov.tr, law 213; summarised at
+    formatlar.com/belge/gider-pusulasi-yasal-dayanagi-vuk-madde-234 and
+    birfatura.com/gider-pusulasi-nedir): the nature of the transaction, the goods and the amount
+    paid, the name, surname and address of the person who sold (here: returned) them, the
+    date and the document's serial number, signed by both sides (two copies, one to the
+    person). Their TCKN is printed with the party; the refund's VAT is shown per line and per
+    rate (the KDV circulars of apis-2 §8: the VAT is shown separately so it can be deducted).
+    A voucher written before VAT was kept leaves the VAT columns empty.
+    """
     rows = [
         [
             str(index),
             line.name,
-            text.number(line.quantity, 0, 6),
+            text.quantity(line.quantity, line.unit_code),
             text.money(line.unit_price),
+            text.percent(line.vat_rate) if line.vat_rate is not None else "",
+            text.money(line.vat_amount) if line.vat_amount is not None else "",
+            text.money(line.net) if line.net is not None else "",
             text.money(line.amount),
         ]
         for index, line in enumerate(voucher.lines, start=1)
@@ -268,16 +290,13 @@ def voucher_view(voucher: ExpenseVoucher) -> DocumentView:
         ("Belge No", voucher.number),
         ("Düzenleme Tarihi", text.day(voucher.issued_at)),
         ("Düzenleme Saati", text.clock(voucher.issued_at)),
+        ("İşin Mahiyeti", VOUCHER_NATURE),
     ]
+    if voucher.order_number or voucher.order_id:
+        info.append(("Sipariş No", voucher.order_number or voucher.order_id or ""))
     if voucher.claim_id:
         info.append(("İade Talep No", voucher.claim_id))
-    if voucher.order_id:
-        info.append(("Sipariş No", voucher.order_id))
-    totals = [
-        TotalRow("Toplam Tutar", text.money(voucher.total)),
-        TotalRow("Gelir Vergisi Stopajı", text.money(voucher.withholding)),
-        TotalRow("Ödenen Net Tutar", text.money(voucher.total - voucher.withholding), strong=True),
-    ]
+    paid = voucher.total - voucher.withholding
     return DocumentView(
         title="GİDER PUSULASI",
         number=voucher.number,
@@ -286,7 +305,24 @@ def voucher_view(voucher: ExpenseVoucher) -> DocumentView:
         info=info,
         columns=VOUCHER_COLUMNS,
         rows=rows,
-        totals=totals,
+        totals=_voucher_totals(voucher),
         notes=list(voucher.notes),
         signatures=["Düzenleyen (Kaşe / İmza)", "Malı Satan / İşi Yapan (İmza)"],
+        amount_words=amount_in_words(paid, "TRY"),
     )
+
+
+def _voucher_totals(voucher: ExpenseVoucher) -> list[TotalRow]:
+    rows = []
+    for sub in voucher.vat_subtotals:
+        rate = text.percent(sub.rate)
+        rows.append(TotalRow(f"KDV Matrahı ({rate})", text.money(sub.net)))
+        rows.append(TotalRow(f"KDV ({rate})", text.money(sub.vat)))
+    if voucher.vat_total is not None:
+        rows.append(TotalRow("Toplam KDV", text.money(voucher.vat_total)))
+    rows += [
+        TotalRow("Toplam Tutar", text.money(voucher.total)),
+        TotalRow("Gelir Vergisi Stopajı", text.money(voucher.withholding)),
+        TotalRow("Ödenen Net Tutar", text.money(voucher.total - voucher.withholding), strong=True),
+    ]
+    return rows
