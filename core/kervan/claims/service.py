@@ -32,6 +32,7 @@ from ..roles import DocumentIssuer, OrderSource
 from ..store.port import CasMismatch, Query
 from . import fiscal, steps
 from .commit import ClaimChange, commit, note, settle
+from .parts import Parts
 from .plan import ClaimStep, due_steps, warnings_due
 from .record import (
     CLAIM,
@@ -79,6 +80,8 @@ def claim_key(connection_id: str, external_id: str) -> str:
 class Returns:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        #: exchanges and missing-part shipments (:mod:`.parts`)
+        self.parts = Parts(engine.context)
 
     def _ctx(self, tenant_id: str, actor: str = "engine") -> StepContext:
         return self.engine.context(tenant_id, actor)
