@@ -1,10 +1,13 @@
-"""Return (IADE) invoices: the document the party returning goods issues, priced like the sale
-it returns. (Public as :func:`kervan.invoicing.return_invoice` too.)"""
+"""Returns' fiscal rules: the return (IADE) invoice the party returning goods issues, priced like
+the sale it returns (public as :func:`kervan.invoicing.return_invoice` too), and whether an
+e-Arşiv invoice may be cancelled instead of documenting a return (:func:`earsiv_cancellable`).
+A private person's return is documented by the seller's gider pusulası
+(:func:`kervan.vouchers.expense_voucher`)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from .domain import (
@@ -27,7 +30,10 @@ from .invoicing import (
     totals_of,
     turkish_date,
 )
-from .tax import return_profile
+from .tax import EARSIV_PROFILE, return_profile
+
+#: days after its issue date an e-Arşiv may still be cancelled (see :func:`earsiv_cancellable`)
+EARSIV_CANCEL_WINDOW_DAYS = 7
 
 
 def _returned_lines(original: Invoice, quantities: dict[int, Decimal]) -> list[InvoiceLine]:
@@ -133,3 +139,89 @@ def return_invoice(
             "status_detail": None,
         }
     )
+
+
+def _status_reason(invoice: Invoice) -> str | None:
+    status = invoice.status
+    if status is DocumentStatus.CANCELLED:
+        return "it is already cancelled"
+    if status is DocumentStatus.REJECTED:
+        return "GİB or the integrator rejected it, so there is nothing to cancel"
+    if status in (DocumentStatus.DRAFT, DocumentStatus.VOIDED):
+        return "it was never submitted: void the draft instead"
+    if status is DocumentStatus.ISSUED:
+        return "it is still on its way to the integrator: cancel once it is queued or accepted"
+    return None
+
+
+def _buyer_reason(invoice: Invoice) -> str | None:
+    buyer = invoice.buyer
+    if buyer.kind is PartyKind.PERSON and buyer.scheme == "TCKN":
+        return None
+    return (
+        "its buyer is a taxpayer: since VUK General Communiqué 526 (section V.10 of 509) the "
+        "cancellation of an e-Arşiv issued to a taxpayer needs that buyer's approval on GİB's "
+        "portal, and a taxpayer returns goods with its own return (IADE) invoice"
+    )
+
+
+def earsiv_cancellable(
+    invoice: Invoice,
+    now: datetime,
+    *,
+    returned_whole: bool = True,
+    window_days: int = EARSIV_CANCEL_WINDOW_DAYS,
+) -> str | None:
+    """Whether ``invoice`` may be cancelled at ``now`` instead of documenting its return:
+    ``None`` if it may, else the reason it may not (a sentence for the operator).
+
+    The rule, first failing condition wins:
+
+    1. only an e-Arşiv (profile EARSIVFATURA) is cancelled: an e-Fatura reached the buyer's
+       post box and is reversed by the buyer's IADE (apis.md §6.7);
+    2. a return (IADE) invoice is not cancelled here;
+    3. it must have been submitted and not rejected or cancelled (status QUEUED or ACCEPTED);
+    4. the whole invoice must come back: there is no partial cancellation, so a part return is
+       documented with a gider pusulası;
+    5. the buyer must be a private person (TCKN): an e-Arşiv issued to a taxpayer is cancelled
+       only with that buyer's approval on GİB's portal, within 8 days, under VUK General
+       Communiqué 526, which added section V.10 to 509 (Official Gazette 09.02.2021; GİB's
+       "e-Arşiv Uygulamaları İptal, İhtar/İtiraz Bildirim Kılavuzu" V1.0, 03.05.2021; apis-2 §8;
+       izsmmmo.org.tr/Haberler/Detay/20210610110900/E-Arsiv-Portal-Fatura-Iptali). A
+       taxpayer's objection (TTK 21/2: within 8 days, by notary, registered mail, telegram or
+       KEP under TTK 18/3) goes the same way and is that buyer's to report;
+    6. it must be within ``window_days`` of its issue date, counted in Turkish calendar days
+       (the issue day is day 0, so 7 allows cancelling until the 7th day after it).
+
+    The window is not fixed by a primary text we could read: secondary sources give 7 days from
+    issue (tekprosis.com/en/blog/how-to-cancel-return-e-archive-invoice; the cancellation is
+    reported to GİB by the end of the next day) or 8 days from delivery (the TTK 21/2 objection
+    period; portal.yandex.com.tr/yaozet/finance/e-arsiv-fatura-iptal-sureci-id104-xACzh8ry).
+    7 is the stricter of the two and matches the Nilvera connector's
+    ``earchive_cancel_window_days``; a tenant may set it. *(uncertain)*
+    """
+    if invoice.profile != EARSIV_PROFILE:
+        return (
+            f"invoice {invoice.number} is not an e-Arşiv ({invoice.profile}): it reached the "
+            "buyer's e-Fatura post box and is reversed by the buyer's return (IADE) invoice"
+        )
+    if invoice.type_code == "IADE":
+        return f"invoice {invoice.number} is itself a return (IADE) invoice"
+    reason = _status_reason(invoice)
+    if reason is None and not returned_whole:
+        reason = (
+            "only part of it comes back, and an invoice is cancelled whole or not at all: "
+            "document the returned part with a gider pusulası"
+        )
+    reason = reason or _buyer_reason(invoice)
+    if reason:
+        return f"e-Arşiv {invoice.number} cannot be cancelled: {reason}"
+    issued = turkish_date(invoice.issued_at)
+    last_day = issued + timedelta(days=window_days)
+    if turkish_date(now) > last_day:
+        return (
+            f"e-Arşiv {invoice.number} cannot be cancelled: its cancellation window "
+            f"({window_days} days from {issued.isoformat()}) closed after "
+            f"{last_day.isoformat()}; document the return with a gider pusulası"
+        )
+    return None
