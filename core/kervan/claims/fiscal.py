@@ -101,8 +101,6 @@ def route(
     invoice: Invoice | None, order: Order, units: dict[str, int], choice: str, now: datetime
 ) -> tuple[str, str]:
     """``(route, why)`` for a return of ``units`` of ``order`` (see the module docstring)."""
-    from ..returns import earsiv_cancellable
-
     if invoice is None or invoice.status in (
         DocumentStatus.VOIDED,
         DocumentStatus.CANCELLED,
@@ -119,6 +117,8 @@ def route(
             f"{invoice.kind} invoice {invoice.number}: customs papers; a person records it",
         )
     if choice == "cancel_invoice" and whole(order, units):
+        from ..returns import earsiv_cancellable
+
         why_not = earsiv_cancellable(invoice, now)
         if why_not is None:
             return EARSIV_CANCELLED, f"returned whole: e-Arşiv {invoice.number} is cancelled"

@@ -26,6 +26,7 @@ from ..errors import (
     InvalidInputError,
     KervanError,
     NotFoundError,
+    UnsupportedOperationError,
 )
 from ..problems import RecordProblem
 from ..roles import DocumentIssuer, OrderSource
@@ -136,7 +137,11 @@ class Returns:
         result = SyncResult()
         seen: set[str] = set()
         try:
-            async for item in source.fetch_claims(since):
+            claims = source.fetch_claims(since)
+        except UnsupportedOperationError:
+            return result  # this marketplace offers no claims API: returns come by scan
+        try:
+            async for item in claims:
                 if isinstance(item, RecordProblem):
                     result.problems.append(
                         quarantine.keep(ts, connection_id, item, now, via="claims")

@@ -98,6 +98,8 @@ class Jobs:
                 ("poll_documents", self._poll_documents),
                 ("push_stock", self._push_stock),
                 ("import_listings", self._import_listings),
+                ("sync_claims", self._sync_claims),
+                ("advance_claim", self._advance_claim),
             )
         }
 
@@ -143,6 +145,22 @@ class Jobs:
     def _poll_documents(self, tenant_id: str) -> None:
         self._started("poll_documents", tenant_id)
         self._fan_out(tenant_id, self.loop.run(self.engine.poll_documents(tenant_id)))
+        from ..claims import Returns
+
+        # returns waiting for the buyer's IADE: it arrives among the same incoming documents
+        self.loop.run(Returns(self.engine).find_return_invoices(tenant_id))
+
+    def _sync_claims(self, tenant_id: str, connection_id: str) -> None:
+        self._started("sync_claims", tenant_id, connection_id)
+        from ..claims import Returns
+
+        self.loop.run(Returns(self.engine).sync(tenant_id, connection_id))
+
+    def _advance_claim(self, tenant_id: str, key: str) -> None:
+        self._started("advance_claim", tenant_id, key)
+        from ..claims import Returns
+
+        self.loop.run(Returns(self.engine).advance(tenant_id, key))
 
     def _push_stock(self, tenant_id: str) -> None:
         self._started("push_stock", tenant_id)
@@ -227,6 +245,7 @@ def each_role(roles: list[str]) -> list[Callable[[Jobs, str, str], bool]]:
     out: list[Callable[[Jobs, str, str], bool]] = []
     if "order_source" in roles or "storefront" in roles:
         out.append(lambda j, t, c: j.send("poll_source", t, c))
+        out.append(lambda j, t, c: j.send("sync_claims", t, c))
     if "carrier" in roles:
         out.append(lambda j, t, c: j.send("track_carrier", t, c))
     return out

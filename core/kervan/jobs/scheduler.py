@@ -92,10 +92,14 @@ class Scheduler:
         return int(self.jobs.send("push_stock", tenant_id))
 
     def reconcile(self, tenant_id: str) -> int:
-        return sum(
+        from ..claims import Returns
+
+        orders = sum(
             self.jobs.enqueue_order(tenant_id, oid)
             for oid in self.jobs.engine.due_orders(tenant_id)
         )
+        claims = Returns(self.jobs.engine).due(tenant_id)
+        return orders + sum(self.jobs.send("advance_claim", tenant_id, k) for k in claims)
 
     def start(self, every_s: float = 1.0) -> None:
         def run() -> None:
