@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from kervan import Booking, Carrier, CheckResult, ConnectorContext, ConnectorSettings, RemoteRef
+from kervan import (
+    Booking,
+    Carrier,
+    CheckResult,
+    ConnectorContext,
+    ConnectorSettings,
+    RemoteRef,
+    ReturnBooking,
+    ReturnRequest,
+)
 from kervan.domain import Package, Quote, TrackingEvent, TrackingStatus, kurus
 from kervan.errors import (
     ConflictError,
@@ -20,7 +28,7 @@ from kervan.errors import (
 from kervan.roles import CarrierLegal
 from kervan_sdk.http import RateLimit
 
-from . import mapping
+from . import mapping, returns
 from .client import (
     DESTINATION_CODES,
     DESTINATION_RETRIES,
@@ -34,20 +42,9 @@ from .legal import LEGAL
 from .settings import MngSettings
 
 
-@dataclass(frozen=True)
-class ReturnOrder:
-    """A return order at MNG (``createReturnOrder``): the buyer hands the parcel in at a branch
-    with ``label_url`` (MNG's return label link); track it with ``track([reference])``."""
-
-    reference: str
-    order_id: str | None
-    label_url: str | None
-    already_existed: bool = False
-
-
 class Mng(Carrier):
-    """MNG Kargo / DHL eCommerce: ``createOrder`` + ``createbarcode``, tracking, cancel, and
-    price quotes from MNG's own ``calculate``."""
+    """MNG Kargo / DHL eCommerce: ``createOrder`` + ``createbarcode``, tracking, cancel, price
+    quotes from MNG's own ``calculate``, and return orders (:mod:`kervan_mng.returns`)."""
 
     key: ClassVar[str] = "mng"
     display_name: ClassVar[str] = "MNG Kargo / DHL eCommerce"
@@ -344,52 +341,20 @@ class Mng(Carrier):
             await self.client.update_order(body)
         return RemoteRef(remote_id=shipment_id or ref)
 
-    # -- returns ---------------------------------------------------------------------------
+    # -- returns (sources and rules: kervan_mng/returns.py) --------------------------------
 
-    async def create_return(self, package: Package) -> ReturnOrder:
-        """``createReturnOrder`` for a parcel coming back: ``package.receiver`` at
-        ``package.address`` (the buyer) ships it to the seller's MNG account, under the
-        reference ``package.cargo_key``. Asking again for the same key finds the order."""
-        ref = mapping.reference_of(package.cargo_key)
-        desi, kg = self.sizes(package)
-        city_code, district_code = await self.codes(package.address.city, package.address.district)
-        body = mapping.return_order_request(
-            package,
-            city_code=city_code,
-            district_code=district_code,
-            desi=desi,
-            kg=kg,
-            service_type=self.settings.shipment_service_type,
-            packaging_type=self.settings.packaging_type,
-            payment_type=self.settings.payment_type,
-            fallback_email=self.settings.fallback_email,
-        )
-        try:
-            answer = one(await self.client.create_return_order(body))
-        except ConflictError:
-            answer = None
-        if answer is None or not answer.get("returnOrderLabelURL"):
-            found = await self.client.get_order(ref)  # an earlier call (or a lost answer)
-            if found is None:
-                raise InvalidResponseError(
-                    f"mng createReturnOrder answered nothing for {ref}", remote="mng"
-                )
-            if _deleted(found):
-                raise ConflictError(
-                    f"mng return order {ref} was cancelled; use a new cargo key", remote="mng"
-                )
-            order = _inner(found, "order")
-            return ReturnOrder(
-                reference=ref,
-                order_id=str(order.get("orderInvoiceId") or "") or None,
-                label_url=None,
-                already_existed=True,
-            )
-        return ReturnOrder(
-            reference=str(answer.get("referenceId") or ref),
-            order_id=str(answer.get("orderInvoiceId") or "") or None,
-            label_url=str(answer["returnOrderLabelURL"]),
-        )
+    async def book_return(self, request: ReturnRequest) -> ReturnBooking:
+        """A return order (``createReturnOrder``) the buyer hands in with MNG's label link; the
+        same ``request.reference`` always names the same order (3002 is the earlier one)."""
+        return await returns.book(self, request)
+
+    async def cancel_return(self, booking: ReturnBooking) -> RemoteRef:
+        """Withdraw the return order (``cancelorder``) before the parcel is handed in."""
+        return await returns.cancel(self, booking)
+
+    async def track_returns(self, bookings: list[ReturnBooking]) -> dict[str, list[TrackingEvent]]:
+        """The return shipments' movements (``trackshipment``) once handed in; none before."""
+        return await returns.track(self, bookings)
 
     # -- cancel ----------------------------------------------------------------------------
 

@@ -91,7 +91,8 @@ def content_of(package: Package) -> str:
 def customer(
     package: Package, *, city_code: str, district_code: str, fallback_email: str
 ) -> dict[str, Any]:
-    """The buyer as MNG's Customer: the ``recipient`` of an order, the ``shipper`` of a return."""
+    """The buyer as MNG's Customer, the ``recipient`` of an order (a return's ``shipper`` is
+    built from the return request: :mod:`kervan_mng.returns`)."""
     receiver, address = package.receiver, package.address
     street = ", ".join(
         [*address.lines, *([address.neighbourhood] if address.neighbourhood else [])]
@@ -163,40 +164,6 @@ def order_request(
         ),
         "orderPieceList": pieces(package, desi, kg),
         "recipient": customer(
-            package, city_code=city_code, district_code=district_code, fallback_email=fallback_email
-        ),
-    }
-
-
-def return_order_request(
-    package: Package,
-    *,
-    city_code: str,
-    district_code: str,
-    desi: int,
-    kg: int,
-    service_type: int,
-    packaging_type: int,
-    payment_type: int,
-    fallback_email: str,
-) -> dict[str, Any]:
-    """The ``createReturnOrder`` body: ``package`` travels back, its receiver (the buyer, at
-    ``package.address``) is the shipper; the seller's MNG account is the recipient. A return
-    is never cash on delivery."""
-    ref = reference_of(package.cargo_key)
-    head = _head(
-        package,
-        ref,
-        service_type=service_type,
-        packaging_type=packaging_type,
-        payment_type=payment_type,
-    )
-    head.update(isCOD=0, codAmount=0)
-    head.pop("pudoId")
-    return {
-        "order": head,
-        "orderPieceList": pieces(package, desi, kg),
-        "shipper": customer(
             package, city_code=city_code, district_code=district_code, fallback_email=fallback_email
         ),
     }

@@ -105,5 +105,5 @@ async def test_a_return_order_can_be_cancelled_before_the_drop_off_only(clock):
             await http.post("standardcmdapi/createReturnOrder", json=await return_body(http, ref))
         assert (await http.put("standardcmdapi/cancelorder/RTN0000007")).status_code == 200
         assert (await http.get("standardqueryapi/getorder/RTN0000007")).json()[0]["isDeleted"]
-        sandbox.drop_off("RTN0000008")
+        sandbox.hand_in_return("RTN0000008")
         assert_error(await http.put("standardcmdapi/cancelorder/RTN0000008"), 500, {"3005"})

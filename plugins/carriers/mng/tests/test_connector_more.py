@@ -1,5 +1,5 @@
-"""The connector's return orders, changes before pickup, by-day sweeps and 429 handling,
-against the sandbox."""
+"""The connector's changes before pickup, by-day sweeps and 429 handling, against the sandbox
+(return orders: test_returns.py)."""
 
 from __future__ import annotations
 
@@ -17,31 +17,6 @@ from kervan_sdk.sandbox import Fault
 
 BASE = "http://mng.sandbox"
 API = "/mngapi/api"
-
-
-async def test_a_return_order_gives_a_label_link_and_is_tracked_to_the_seller(
-    carrier, sandbox, clock, make_package
-):
-    returned = await carrier.create_return(make_package("RTNKRV0001"))
-    assert returned.reference == "RTNKRV0001" and not returned.already_existed
-    assert returned.label_url and returned.label_url.startswith("https://mn.tc?rtnid=")
-    body = sandbox.calls[-1][2]
-    assert sandbox.calls[-1][1] == "createReturnOrder"
-    assert body["shipper"]["fullName"] == "Ayşe Yılmaz" and "recipient" not in body
-    assert body["order"]["isCOD"] == 0
-    (event,) = (await carrier.track(["RTNKRV0001"]))["RTNKRV0001"]
-    assert event.status is TrackingStatus.CREATED  # not handed in yet
-    sandbox.drop_off("RTNKRV0001")
-    clock.advance(31 * 3600)
-    history = (await carrier.track(["RTNKRV0001"]))["RTNKRV0001"]
-    assert history[-1].status is TrackingStatus.DELIVERED
-
-
-async def test_asking_again_for_the_same_return_finds_it(carrier, sandbox, make_package):
-    first = await carrier.create_return(make_package("RTNKRV0002"))
-    again = await carrier.create_return(make_package("RTNKRV0002"))
-    assert again.already_existed and again.order_id == first.order_id
-    assert len([o for o in sandbox.orders.values() if o.kind == "return"]) == 1
 
 
 async def test_amend_before_pickup_uses_updateorder_then_updateshipment(

@@ -63,7 +63,7 @@ Standard Command / Barcode Command
   ``dhl_ecommerce_integration/utils.py``]. The shipment exists once the buyer hands the parcel
   in: ``getshipmentstatus`` answers 404 until then [the same
   ERPNext app falls back to ``plusqueryapi/checkReturnOrder`` on that 404]. Here the drop-off
-  happens ``return_drop_off_after`` (1 day) after the order, or at :meth:`drop_off`; then the
+  happens ``return_drop_off_after`` (1 day) after the order, or at :meth:`hand_in_return`; then the
   shipment runs the timeline below towards the seller.
 - ``createbarcode``: 500 ``20001``/``20011`` until MNG has resolved the destination branch;
   real integrations retry up to 5 times, 5 min × attempt [apis.md correction; omniship-mng

@@ -62,7 +62,7 @@ class MngCore(Sandbox):
         #: share of fresh orders whose destination branch is not resolved for ``unresolved_for``
         self.unresolved_share = unresolved_share
         self.unresolved_for = unresolved_for
-        #: when the buyer drops a return parcel at a branch (None: only :meth:`drop_off`)
+        #: when the buyer drops a return parcel at a branch (None: only :meth:`hand_in_return`)
         self.return_drop_off_after = return_drop_off_after
         if not 0.0 <= undelivered_share <= 1.0:
             raise ValueError("undelivered_share is a share of shipments, between 0 and 1")
@@ -168,12 +168,14 @@ class MngCore(Sandbox):
         """Invalidate every jwt handed out (the next call gets a 401)."""
         self.tokens.clear()
 
-    def drop_off(self, reference_id: str) -> SimShipment:
-        """The buyer hands a return parcel in at a branch now: the return order becomes a
-        shipment travelling to the seller."""
-        order = self.orders[reference_id.upper()]
-        if order.kind != "return" or order.deleted:
-            raise ValueError(f"{reference_id} is not an open return order")
+    def hand_in_return(self, code: str) -> SimShipment:
+        """The buyer hands the parcel of return order ``code`` (its ``referenceId``) in at a
+        branch now: the order becomes a shipment travelling to the seller on the sandbox clock
+        (:data:`~kervan_mng.sandbox.state.TIMELINE`), ending delivered. ``ValueError`` for
+        anything but an open return order."""
+        order = self.orders.get(code.upper())
+        if order is None or order.kind != "return" or order.deleted:
+            raise ValueError(f"{code} is not an open return order")
         if order.shipment is None:
             self._ship(order, self.clock.now())
         assert order.shipment is not None
