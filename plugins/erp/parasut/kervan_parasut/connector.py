@@ -285,7 +285,7 @@ class Parasut(ErpSink):
 
     # -- products --------------------------------------------------------------------------
 
-    async def pull_products(self) -> AsyncIterator[ProductCard]:  # type: ignore[override]
+    async def pull_products(self) -> AsyncIterator[ProductCard]:
         """Every Paraşüt product as a card, one per product code (see ``product_card``)."""
         cards = []
         async for resource, _ in self.client.pages("products"):
