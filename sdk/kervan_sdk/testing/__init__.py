@@ -34,6 +34,7 @@ from .harness import (
     wrong_credentials,
 )
 from .suite_catalog import ListingsContract, PricePushContract, StockPushContract
+from .suite_claims import ClaimsContract
 from .suite_common import ConnectorContract
 from .suite_documents import DocumentIssuerContract
 from .suite_erp import ErpSinkContract
@@ -46,6 +47,7 @@ __all__ = [
     "ROLE_SUITES",
     "TENANT_ID",
     "CarrierContract",
+    "ClaimsContract",
     "ConnectorContract",
     "DocumentIssuerContract",
     "ErpSinkContract",

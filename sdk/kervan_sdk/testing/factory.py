@@ -11,6 +11,7 @@ from kervan.domain import Package
 from ..sandbox import Sandbox
 from .harness import DocumentFactory, SuiteConfig, load_sandbox_class, wrong_credentials
 from .suite_catalog import ListingsContract, PricePushContract, StockPushContract
+from .suite_claims import ClaimsContract
 from .suite_common import ConnectorContract
 from .suite_documents import DocumentIssuerContract
 from .suite_erp import (
@@ -43,6 +44,7 @@ ROLE_SUITES: tuple[tuple[type[Connector], type], ...] = (
 #: operations a role may offer (its connector overrides them): their tests join the suite then
 OPTIONAL_SUITES: tuple[tuple[type[Connector], str, type], ...] = (
     (OrderSource, "split_package", SplitContract),
+    (OrderSource, "fetch_claims", ClaimsContract),
     (OrderSource, "split_package_by_quantity", QuantitySplitContract),
     (OrderSource, "fetch_listings", ListingsContract),
     (OrderSource, "push_stock", StockPushContract),
@@ -75,6 +77,7 @@ def connector_suite(
     package_factory: Callable[[], Package] | None = None,
     order_count: int = 45,
     listing_count: int = 45,
+    claim_create_reason: str | None = None,
 ) -> type:
     """The standard contract tests for every role ``connector_class`` plays, as a test class.
 
@@ -98,7 +101,10 @@ def connector_suite(
     ``listing_count`` products (``Scenario.products``), enough for three pages of the
     connector's listing page size; stock-push tests push more items than the connector's
     ``stock_batch_limit`` class attribute (2,500 when it declares none) and read each figure
-    back through the sandbox's ``listing_quantity``/``listing_price``.
+    back through the sandbox's ``listing_quantity``/``listing_price``. An order source that
+    offers ``fetch_claims`` gets the claims suite (``suite_claims``), driven through the
+    sandbox's ``deliver``/``customer_claim``/``claim_attachments``; its ``create_claim`` is
+    called with ``claim_create_reason``.
     """
     if not (isinstance(connector_class, type) and issubclass(connector_class, Connector)):
         raise TypeError("connector_suite needs a kervan.Connector subclass")
@@ -119,6 +125,7 @@ def connector_suite(
         package_factory=package_factory,
         order_count=order_count,
         listing_count=listing_count,
+        extra={"claim_create_reason": claim_create_reason} if claim_create_reason else {},
     )
     bases: list[type] = [ConnectorContract]
     bases += [suite for role, suite in ROLE_SUITES if issubclass(connector_class, role)]

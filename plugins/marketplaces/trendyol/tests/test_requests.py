@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from kervan import ClaimFile
 from kervan.domain import StockUpdate
 from kervan_trendyol.sandbox import SELLER_ID
 
@@ -171,14 +172,21 @@ async def test_claim_bodies(spied, sandbox):
         "claimLineItemIdList": [first],
         "params": {},
     }
-    await connector.reject_claim(claim, [second], "251", "Kırık geldi", PHOTO)
+    evidence = ClaimFile(name="paket.pdf", data=b"%PDF-1.4 scans", content_type="application/pdf")
+    photo = ClaimFile(name="kirik.jpg", data=PHOTO)
+    await connector.reject_claim(claim, [second], "251", "Kırık geldi", [photo, evidence])
     request = last(sent, "POST", f"/claims/{claim_id}/issue")
     assert request.headers["content-type"].startswith("multipart/form-data")
     fields = form_fields(request)
     assert fields["claimIssueReasonId"] == b"251"
     assert fields["claimItemIdList"] == second.encode()
     assert fields["description"] == "Kırık geldi".encode()
-    assert fields["files"] == PHOTO
+    parts = request.content.split(b'name="files"')[1:]  # the binary array: one part a file
+    assert [
+        p.split(b"\r\n\r\n", 1)[1].startswith(f.data)
+        for p, f in zip(parts, [photo, evidence], strict=True)
+    ] == [True, True]
+    assert b'filename="kirik.jpg"' in parts[0] and b"Content-Type: application/pdf" in parts[1]
     order = (await fetch(connector))[1]
     sandbox.set_status(int(order.package_id), "Delivered")  # claims are of delivered goods
     await connector.create_claim(order, {order.lines[0].line_id: 1}, "401", "kodsuz")
