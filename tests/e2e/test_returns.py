@@ -151,3 +151,140 @@ def _items(flow, claim_id):
 @pytest.fixture(autouse=True)
 def _tenant_has_stock(flow):
     return flow
+
+
+def _received_and_approved(flow, package: str) -> str:
+    claim_id = flow.trendyol.open_customer_claim(int(package))
+    flow.trendyol.claim_arrives(claim_id)
+    [key] = sync(flow).new
+    rec = returns(flow).get(TENANT, key)
+    returns(flow).receive(TENANT, key, by="clerk-4", scanned="x", lines=sellable(rec))
+    returns(flow).decide(TENANT, key, "approve", by="clerk-4")
+    run(flow, returns(flow).advance(TENANT, key))
+    return key
+
+
+def test_a_registered_buyers_iade_arrives_through_incoming_documents(flow):
+    import uuid as uuidlib
+    from datetime import timedelta
+
+    import kervan_ubltr
+    from kervan.domain import Invoice
+    from kervan.engine.records import INVOICE
+    from kervan.invoicing import return_invoice
+
+    from .conftest import COMPANY
+
+    flow.seed(
+        [make_order("7004", COMPANY)],
+        registered={COMPANY.tax_id: "urn:mail:defaultpk@ege.example"},
+    )
+    flow.poll()
+    flow.pickup()
+    flow.trendyol.deliver("7004")
+    key = _received_and_approved(flow, "7004")
+    rec = returns(flow).get(TENANT, key)
+    assert rec.state is ClaimState.WAITING_DOCUMENT
+    assert rec.document is not None and rec.document.route == "buyer_return_invoice"
+    assert run(flow, returns(flow).find_return_invoices(TENANT)) == []  # nothing came yet
+
+    ts = flow.rt.store.tenant(TENANT)
+    [doc] = ts.query(Query(INVOICE, {"order_id": "trendyol:7004"}))
+    sale = Invoice.model_validate(doc.body)
+    iade = return_invoice(
+        sale,
+        {1: sale.lines[0].quantity},
+        number="EGE2026000000042",
+        uuid=str(uuidlib.uuid4()),
+        issued_at=flow.clock() + timedelta(minutes=5),
+    )
+    flow.nilvera.receive_incoming(kervan_ubltr.build_invoice(iade))
+    assert run(flow, returns(flow).find_return_invoices(TENANT)) == [key]
+    done = returns(flow).get(TENANT, key)
+    assert done.state is ClaimState.RETURNED
+    assert done.document is not None and done.document.reference == "EGE2026000000042"
+    # the same IADE seen again closes nothing else
+    assert run(flow, returns(flow).find_return_invoices(TENANT)) == []
+
+
+def test_exchange_sends_a_transport_only_e_irsaliye_with_a_label(flow):
+    from kervan.claims.parts import DESPATCH
+
+    shipped(flow, "7005")
+    key = _received_and_approved(flow, "7005")
+    before = on_hand(flow, "p-tisort")
+    order = flow.record("7005").order
+    line = order.lines[0].line_id
+    part = run(
+        flow,
+        returns(flow).parts.ship(
+            TENANT,
+            order.id,
+            kind="exchange",
+            lines={line: 1},
+            request_id="ex-1",
+            by="clerk-5",
+            claim_id=key,
+        ),
+    )
+    assert part.status == "shipped" and part.tracking_number and part.despatch_number
+    assert part.despatch_number.startswith("KRI")
+    again = run(
+        flow,
+        returns(flow).parts.ship(
+            TENANT, order.id, kind="exchange", lines={line: 1}, request_id="ex-1", by="clerk-5"
+        ),
+    )
+    assert again.key == part.key and again.despatch_number == part.despatch_number
+    assert on_hand(flow, "p-tisort") == before - 1
+    ts = flow.rt.store.tenant(TENANT)
+    [despatch] = ts.query(Query(DESPATCH, {"order_id": order.id}))
+    assert any("faturalandırılmayacaktır" in n for n in despatch.body["notes"])
+    assert flow.nilvera.document_count(despatch.body["uuid"]) == 1
+    assert ts.get_blob(f"label:{part.key}:zpl") or ts.get_blob(f"label:{part.key}:pdf")
+
+
+def test_missing_part_is_shipped_without_a_claim(flow):
+    shipped(flow, "7006")
+    order = flow.record("7006").order
+    part = run(
+        flow,
+        returns(flow).parts.ship(
+            TENANT,
+            order.id,
+            kind="missing_part",
+            lines={order.lines[0].line_id: 1},
+            request_id="mp-1",
+            by="clerk-6",
+            note="düğme eksik",
+        ),
+    )
+    assert part.status == "shipped" and part.claim_id is None
+    assert [p.key for p in returns(flow).parts.for_order(TENANT, order.id)] == [part.key]
+
+
+def test_claims_delivered_three_times_across_overlapping_pages_are_one_return(flow):
+    shipped(flow, "7007")
+    before = on_hand(flow, "p-tisort")
+    claim_id = flow.trendyol.open_customer_claim(7007)
+    flow.trendyol.claim_arrives(claim_id)
+    for kind in ("overlap_page", "duplicate_page", "overlap_page"):
+        flow.trendyol.faults.add(kind=kind, path="*/claims", times=2)
+        sync(flow)
+    docs = flow.rt.store.tenant(TENANT).query(Query("claim"))
+    assert len(docs) == 1
+    key = docs[0].key
+    rec = returns(flow).get(TENANT, key)
+    for _ in range(2):  # a handheld's retry
+        returns(flow).receive(TENANT, key, by="clerk-7", scanned="x", lines=sellable(rec))
+        returns(flow).decide(TENANT, key, "approve", by="clerk-7")
+    for _ in range(3):
+        run(flow, returns(flow).advance(TENANT, key))
+        sync(flow)
+    final = returns(flow).get(TENANT, key)
+    assert final.state is ClaimState.RETURNED
+    assert len(final.decisions) == 1
+    ts = flow.rt.store.tenant(TENANT)
+    assert len(ts.query(Query(STOCK_MOVE, {"ref": key}))) == 1
+    assert on_hand(flow, "p-tisort") == before + 1
+    assert len(ts.query(Query("expense_voucher"))) == 1

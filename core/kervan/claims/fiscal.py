@@ -41,13 +41,15 @@ from ..engine.invoice import invoice_doc
 from ..engine.records import INVOICE, ORDER, OrderRecord
 from ..errors import InvalidInputError
 from ..roles import DocumentIssuer
-from ..store.port import TenantStore
+from ..store.port import TenantStore, declare_kind
 from .commit import ClaimChange, note
 from .plan import settled_lines
 from .record import ClaimRecord, Document
 
 EXPENSE_VOUCHER = "expense_voucher"
-VOUCHER = "voucher"
+#: the store kind of a gider pusulası (one per return), and the owner kind of its number
+VOUCHER = "expense_voucher"
+declare_kind(VOUCHER, ("order_id", "claim_id", "number"))
 BUYER_RETURN_INVOICE = "buyer_return_invoice"
 EARSIV_CANCELLED = "earsiv_cancelled"
 OPERATOR = "operator"
