@@ -288,3 +288,22 @@ def test_claims_delivered_three_times_across_overlapping_pages_are_one_return(fl
     assert len(ts.query(Query(STOCK_MOVE, {"ref": key}))) == 1
     assert on_hand(flow, "p-tisort") == before + 1
     assert len(ts.query(Query("expense_voucher"))) == 1
+
+
+def test_a_yurtici_return_code_is_tracked_inbound_and_found_by_scan(flow):
+    shipped(flow, "7008")
+    claim_id = flow.trendyol.open_customer_claim(7008)
+    [key] = sync(flow).new
+    rec = run(flow, returns(flow).book_return_code(TENANT, key, by="clerk-8"))
+    assert rec.return_code is not None
+    code = rec.return_code["code"]
+    again = run(flow, returns(flow).book_return_code(TENANT, key, by="clerk-8"))
+    assert again.return_code is not None and again.return_code["code"] == code
+    assert run(flow, returns(flow).track_inbound(TENANT)) == []  # not handed in yet
+    flow.yurtici.hand_in_return(code)
+    flow.demo.advance(("yurtici",), 6 * 3600)
+    assert run(flow, returns(flow).track_inbound(TENANT)) == [key]
+    moved = returns(flow).get(TENANT, key)
+    assert moved.return_code is not None and moved.return_code.get("inbound")
+    assert returns(flow).scan(TENANT, code).claim.key == key
+    assert claim_id

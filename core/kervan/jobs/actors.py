@@ -141,6 +141,10 @@ class Jobs:
     def _track_carrier(self, tenant_id: str, connection_id: str) -> None:
         self._started("track_carrier", tenant_id, connection_id)
         self._fan_out(tenant_id, self.loop.run(self.engine.track(tenant_id, connection_id)))
+        from ..claims import Returns
+
+        # return parcels on their way back under a carrier return code
+        self.loop.run(Returns(self.engine).track_inbound(tenant_id))
 
     def _poll_documents(self, tenant_id: str) -> None:
         self._started("poll_documents", tenant_id)
