@@ -190,8 +190,10 @@ def parse_status(channel: str, body: Any) -> tuple[DocumentStatus, str | None]:
     """A Nilvera status answer → (our status, the remote's reason if any).
 
     e-Fatura: ``{"InvoiceStatus": {"Code", "Description", "DetailDescription"}}`` (Odoo);
-    e-Arşiv: ``{"StatusCode", "StatusDetail", "CancelStatus"}``; e-İrsaliye: the e-Fatura shape
-    under ``DespatchStatus`` (unverified, so every shape is accepted on every channel).
+    e-Arşiv: ``{"StatusCode", "StatusDetail", "CancelStatus"}``; e-İrsaliye: the same
+    ``{Code, Description, DetailDescription}`` under ``DespatchStatus`` (odoo/odoo
+    ``addons/l10n_tr_nilvera_edispatch/models/stock_picking.py``; no Nilvera OpenAPI for it is
+    published, so every shape is still accepted on every channel).
     """
     if not isinstance(body, dict):
         raise InvalidResponseError("Nilvera status is not a JSON object", remote=REMOTE)

@@ -193,3 +193,31 @@ async def test_the_sandbox_list_pages_and_errors_like_nilvera(sandbox: NilveraSa
         assert missing.status_code == 404 and missing.json()["Errors"][0]["Code"] == 3003
         unauthorised = await http.get(LIST, headers={"Authorization": "Bearer wrong"})
         assert unauthorised.status_code == 401
+
+
+async def test_a_buyer_returns_a_sale_it_received_through_the_sandbox_helper(
+    sandbox: NilveraSandbox, connector: Nilvera, clock: SimClock
+) -> None:
+    """``deliver_buyer_return``: the e2e path from our sent e-Fatura to the buyer's IADE."""
+    sale = make_invoice(issued_at=datetime(2026, 1, 20, 9, 0, tzinfo=UTC))
+    await connector.submit(sale, connector.build_xml(sale))
+    iade_uuid = sandbox.deliver_buyer_return(sale.uuid, {1: Decimal(1)})
+    found = await connector.incoming_returns(date(2026, 1, 1))
+    assert [(r.uuid.lower(), r.refers_to, r.sender_tax_id) for r in found] == [
+        (iade_uuid.lower(), (sale.number,), BUYER_VKN)
+    ]
+    assert found[0].number.startswith("IAD2026") and found[0].issued_on == date(2026, 2, 1)
+    with pytest.raises(InvalidInputError, match="received already"):
+        sandbox.deliver_buyer_return(sale.uuid, uuid=iade_uuid)
+
+
+async def test_a_persons_earsiv_gets_no_iade_from_the_sandbox(
+    sandbox: NilveraSandbox, connector: Nilvera
+) -> None:
+    from kervan.domain import DocumentKind
+    from nilvera_testdata import PERSON_BUYER
+
+    sale = make_invoice(DocumentKind.EARSIV, buyer=PERSON_BUYER)
+    await connector.submit(sale, connector.build_xml(sale))
+    with pytest.raises(InvalidInputError, match="not an e-Fatura"):
+        sandbox.deliver_buyer_return(sale.uuid)

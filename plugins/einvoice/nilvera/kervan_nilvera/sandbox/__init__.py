@@ -75,6 +75,7 @@ import base64
 import math
 import random
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import kervan_ubltr
@@ -89,6 +90,7 @@ from kervan_ubltr import render
 
 from ..mapping import EARCHIVE, EDESPATCH, EINVOICE, UBL_INVOICE
 from . import drafts
+from .buyer_returns import buyer_return_xml
 from .credits import Credits
 from .state import (
     ANSWER_CODES,
@@ -291,6 +293,8 @@ class NilveraSandbox(Sandbox):
         self.receiver_answers: dict[str, str] = {}
         self._outage = False
         self._lookup_outage = False
+        #: how many IADEs :meth:`deliver_buyer_return` has made (their numbers' ordinal)
+        self._buyer_returns = 0
         super().__init__(clock=clock, seed=seed)
         self.set_company("4540536920", "Kervan Demo Ticaret A.Ş.", tax_office="Kadıköy")
         for channel, names in DEFAULT_SERIES.items():
@@ -484,6 +488,35 @@ class NilveraSandbox(Sandbox):
             raise InvalidInputError(f"e-Fatura {envelope.uuid} was received already")
         self.incoming[envelope.uuid] = IncomingDocument(envelope, xml, self.clock.now())
         return envelope.uuid
+
+    def deliver_buyer_return(
+        self,
+        sale_uuid: str,
+        quantities: dict[int, Decimal] | None = None,
+        *,
+        issued_at: datetime | None = None,
+        uuid: str | None = None,
+    ) -> str:
+        """The registered buyer of the e-Fatura ``sale_uuid`` (sent through this sandbox)
+        returns ``quantities`` of it (sale line id → units; default all): its IADE, with a
+        ``cac:BillingReference`` to the sale, arrives in the account's incoming box (listed by
+        ``GET /einvoice/Purchase``, found by the connector's ``incoming_returns``). Returns the
+        IADE's UUID. See :mod:`.buyer_returns`."""
+        sale = self.documents.get(sale_uuid.lower())
+        if sale is None or sale.channel != EINVOICE:
+            raise InvalidInputError(
+                f"{sale_uuid} is not an e-Fatura sent through this sandbox: only a registered "
+                "buyer issues a return invoice (a person's e-Arşiv gets a gider pusulası)"
+            )
+        self._buyer_returns += 1
+        xml, _ = buyer_return_xml(
+            sale.xml,
+            quantities,
+            ordinal=self._buyer_returns,
+            issued_at=issued_at or self.clock.now(),
+            uuid=uuid,
+        )
+        return self.receive_incoming(xml)
 
     def document_count(self, uuid: str | None = None) -> int:
         if uuid is None:
@@ -830,7 +863,8 @@ class NilveraSandbox(Sandbox):
             }
         status = {"Code": code, "Description": description, "DetailDescription": detail}
         if channel == EDESPATCH:
-            # the e-Despatch OpenAPI is not in our sources: the e-Fatura shape, renamed
+            # no e-Despatch OpenAPI is published; Odoo's e-Dispatch module reads this shape
+            # (odoo/odoo addons/l10n_tr_nilvera_edispatch/models/stock_picking.py)
             return {"DespatchStatus": status}
         gib_code, gib_text = doc.gib(now, self.accept_after_s)
         issued = doc.envelope.issue_date
