@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from kervan_mng.sandbox import MngSandbox
 
 from .test_conformance import assert_error, codes, login, order, session
@@ -107,3 +108,39 @@ async def test_a_return_order_can_be_cancelled_before_the_drop_off_only(clock):
         assert (await http.get("standardqueryapi/getorder/RTN0000007")).json()[0]["isDeleted"]
         sandbox.hand_in_return("RTN0000008")
         assert_error(await http.put("standardcmdapi/cancelorder/RTN0000008"), 500, {"3005"})
+
+
+async def test_a_parcel_handed_in_on_demand_travels_to_the_seller_and_ends_delivered(clock):
+    sandbox = MngSandbox(clock=clock, return_drop_off_after=None)  # buyers act only when told
+    async with session(sandbox) as http:
+        await http.post(
+            "standardcmdapi/createReturnOrder", json=await return_body(http, "RTN0000009")
+        )
+        clock.advance(3 * DAY)
+        await login(http)  # the jwt lives 8 hours
+        assert (await http.get("standardqueryapi/trackshipment/RTN0000009")).status_code == 404
+        shipment = sandbox.hand_in_return("rtn0000009")  # the code as the buyer may say it
+        events = (await http.get("standardqueryapi/trackshipment/RTN0000009")).json()
+        assert [e["eventStatusEn"] for e in events] == ["Shipment Prepared"]
+        clock.advance(31 * 3600)
+        await login(http)
+        events = (await http.get("standardqueryapi/trackshipment/RTN0000009")).json()
+        assert events[-1]["eventStatusEn"] == "Delivered" and len(events) == 5
+        status = (await http.get("standardqueryapi/getshipmentstatus/RTN0000009")).json()[0]
+        assert status["shipmentId"] == shipment.shipment_id and status["isDelivered"] == 1
+        assert sandbox.hand_in_return("RTN0000009") is shipment  # handed in once
+
+
+async def test_only_an_open_return_order_can_be_handed_in(clock):
+    sandbox = MngSandbox(clock=clock, return_drop_off_after=None)
+    async with session(sandbox) as http:
+        city, districts = await codes(http, "İSTANBUL")
+        outbound = order("KRVOUT0001", int(city), int(districts[0]["code"]))
+        assert (await http.post("standardcmdapi/createOrder", json=outbound)).status_code == 200
+        await http.post(
+            "standardcmdapi/createReturnOrder", json=await return_body(http, "RTN0000010")
+        )
+        await http.put("standardcmdapi/cancelorder/RTN0000010")
+    for code in ("NOSUCH", "KRVOUT0001", "RTN0000010"):
+        with pytest.raises(ValueError, match="not an open return order"):
+            sandbox.hand_in_return(code)
