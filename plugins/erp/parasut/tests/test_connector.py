@@ -417,3 +417,20 @@ async def test_an_invoice_whose_answer_is_lost_is_found_not_posted_again(
     ref = await connector.post_invoice(invoice)  # the POST landed; its answer did not
     assert ref.already_done and ref.remote_id is not None
     assert len(sales(sandbox)) == 1 and not sandbox.faults.pending()
+
+
+def test_base_url_is_a_destination_limited_to_parasuts_host() -> None:
+    schema = ParasutSettings.model_json_schema()["properties"]
+    assert ParasutSettings.destination_fields() == ["base_url"]
+    assert schema["base_url"]["x-kervan-destination"] is True
+    default = ParasutSettings.model_fields["base_url"].default
+    assert default.split("://", 1)[1] in ParasutSettings.allowed_hosts
+    assert {schema[name].get("writeOnly") for name in ParasutSettings.secret_fields()} == {True}
+
+
+def test_the_plugin_registers_its_erp_sink_through_the_hook() -> None:
+    import kervan_parasut
+
+    registered: list[type] = []
+    kervan_parasut.register_erp_sinks(registered.append)
+    assert registered == [Parasut] and Parasut.roles() == ["erp_sink"]
