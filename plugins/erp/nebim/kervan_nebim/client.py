@@ -24,6 +24,8 @@ whatever the status. The ``StackTrace`` is never logged or raised (it may hold s
 from __future__ import annotations
 
 import json as jsonlib
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -170,7 +172,7 @@ class NebimClient(ApiClient):
         headers = (
             {"Token": self._session} if self.settings.mode == "token" and self._session else {}
         )
-        content = None if body is None else jsonlib.dumps(body, ensure_ascii=False, default=str)
+        content = None if body is None else jsonlib.dumps(plain(body), ensure_ascii=False)
         if content is not None:
             headers["Content-Type"] = "application/json; charset=utf-8"
         answer = await self.json(
@@ -208,6 +210,21 @@ class NebimClient(ApiClient):
     async def return_invoice(self, model: dict[str, Any]) -> dict[str, Any]:
         answer = await self.call("POST", "ReturnInvoiceR", model, namespace="InvoiceService")
         return answer if isinstance(answer, dict) else {}
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready: a ``Decimal`` becomes a JSON number (money is 2-4 decimals, well inside a
+    double's 15 significant digits, and Python writes the shortest text that reads back the
+    same), a date its ISO text."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def rows_of(answer: Any) -> list[dict[str, Any]]:
