@@ -26,7 +26,7 @@ from kervan.errors import AuthError, InvalidInputError, RemoteRejectedError
 from kervan_parasut import Parasut, ParasutSettings
 from kervan_parasut.sandbox import COMPANY_ID, ParasutSandbox
 from kervan_sdk.sandbox import ErpProduct, Fault, SimClock
-from kervan_sdk.testing import make_invoice
+from kervan_sdk.testing import make_invoice, make_products, make_scenario
 
 Connect = Callable[..., Parasut]
 #: invoice numbers for the property test's examples (they share one sandbox)
@@ -434,3 +434,12 @@ def test_the_plugin_registers_its_erp_sink_through_the_hook() -> None:
     registered: list[type] = []
     kervan_parasut.register_erp_sinks(registered.append)
     assert registered == [Parasut] and Parasut.roles() == ["erp_sink"]
+
+
+async def test_a_demo_scenarios_products_come_back_as_cards(
+    sandbox: ParasutSandbox, connect: Connect
+) -> None:
+    scenario = make_scenario(products=make_products(6))
+    sandbox.seed_scenario(scenario)
+    cards = [c async for c in connect().pull_products()]
+    assert sorted(c.sku for c in cards) == sorted(p.sku for p in scenario.products)

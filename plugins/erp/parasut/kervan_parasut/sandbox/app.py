@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from kervan.scenario import Scenario
 from kervan_sdk.sandbox import ErpProduct, RateLimit, Sandbox, SimClock, paginate
 
 from .books import Books
@@ -66,6 +67,21 @@ class ParasutSandbox(InvoiceRoutes, Sandbox):
             "password": PASSWORD,
             "payment_account_id": int(BANK_ACCOUNT_ID),
         }
+
+    def seed_scenario(self, scenario: Scenario) -> None:
+        """The scenario's product cards become the company's products (its stock on hand)."""
+        self.erp_seed_products(
+            [
+                ErpProduct(
+                    stock_code=card.sku,
+                    name=card.name,
+                    barcodes=tuple(card.barcodes),
+                    price=card.sale_price,
+                    on_hand={"D1": scenario.stock.get(card.id, 0)},
+                )
+                for card in scenario.products
+            ]
+        )
 
     # -- the ERP suite's hooks -------------------------------------------------------------
 
