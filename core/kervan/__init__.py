@@ -15,7 +15,18 @@ import importlib
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from . import domain, errors, invoicing, problems, redaction, roles, scenario, tax
+from . import (
+    despatch,
+    domain,
+    errors,
+    invoicing,
+    problems,
+    redaction,
+    roles,
+    scenario,
+    tax,
+    vouchers,
+)
 from .plugins.hookspecs import hookimpl
 from .problems import RecordKind, RecordProblem
 from .roles import (
@@ -92,6 +103,7 @@ __all__ = [
     "__version__",
     "create_app",
     "desi_of",
+    "despatch",
     "domain",
     "errors",
     "hookimpl",
@@ -103,6 +115,7 @@ __all__ = [
     "roles",
     "scenario",
     "tax",
+    "vouchers",
     "xml",
 ]
 
