@@ -108,7 +108,8 @@ class NebimSettings(ConnectorSettings):
     product_query: str = Field(
         default="GetProductPriceAndInventory",
         min_length=1,
-        description="RunQuery query (registered in bsReportQuery) giving one row per barcode: "
+        description="RunQuery query (registered in bsReportQuery) giving one row per barcode "
+        "and warehouse: "
         "ItemCode, ItemDescription, Barcode, Price, WarehouseCode, Inventory",
     )
     product_proc: str | None = Field(
@@ -127,7 +128,7 @@ class NebimSettings(ConnectorSettings):
         default=None,
         max_length=30,
         description="V3 current account of the marketplace that pays out; empty: payment "
-        "closings are not posted",
+        "closings are refused with a message naming this setting",
     )
     bank_account_code: str | None = Field(
         default=None, max_length=30, description="V3 bank account the payout arrives in"
@@ -137,8 +138,8 @@ class NebimSettings(ConnectorSettings):
     )
     record_deductions: bool = Field(
         default=True,
-        description="post commission and other deductions as debits (ModelType 92) on the "
-        "marketplace's account",
+        description="post commission and other deductions as credits (ModelType 92) on the "
+        "marketplace's account (they close the rest of what it owes for the sale)",
     )
     debit_reason_code: str = Field(
         default="K", max_length=10, description="DebitReasonCode of deductions and reversals"
