@@ -177,3 +177,48 @@ async def test_without_a_link_template_there_is_no_url(
 def test_render_pdf_is_local_for_documents_nilvera_has_not_seen(connector: Nilvera) -> None:
     assert connector.render_pdf(make_invoice(DocumentKind.EARSIV)).startswith(b"%PDF")
     assert connector.render_pdf(make_despatch()).startswith(b"%PDF")
+
+
+def test_render_pdf_prints_a_gider_pusulasi_the_engine_built(connector: Nilvera) -> None:
+    """The engine renders its gider pusulası through DocumentIssuer.render_pdf."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    import pypdfium2
+    from kervan.domain import Order, OrderLine
+    from kervan.vouchers import expense_voucher
+    from nilvera_testdata import ADDRESS, PERSON_BUYER, SELLER
+
+    order = Order(
+        id="o1",
+        tenant_id="t1",
+        connection_id="ty",
+        source="trendyol",
+        order_number="555",
+        package_id="1",
+        lines=[
+            OrderLine(
+                line_id="L1",
+                barcode="b1",
+                name="Kupa",
+                quantity=Decimal(1),
+                unit_price=Decimal("120.00"),
+                vat_rate=20,
+            )
+        ],
+        buyer=PERSON_BUYER,
+        shipping_address=ADDRESS,
+        invoice_address=ADDRESS,
+        ordered_at=datetime(2026, 1, 10, tzinfo=UTC),
+    )
+    voucher = expense_voucher(
+        order,
+        {"L1": Decimal(1)},
+        number="KRG2026000000001",
+        issued_at=datetime(2026, 1, 20, tzinfo=UTC),
+        seller=SELLER,
+    )
+    pdf = pypdfium2.PdfDocument(connector.render_pdf(voucher))
+    text = " ".join(pdf[0].get_textpage().get_text_range().split())
+    assert "GİDER PUSULASI" in text and "KRG2026000000001" in text
+    assert "KDV (%20) 20,00 TL" in text and "Toplam Tutar 120,00 TL" in text
