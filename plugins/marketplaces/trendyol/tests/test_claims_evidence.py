@@ -21,7 +21,7 @@ from kervan_trendyol.claim_rules import (
 )
 from kervan_trendyol.mapping import from_epoch_ms, to_epoch_ms
 
-from .conftest import make_connector
+from .conftest import fetch, make_connector
 
 PHOTO = ClaimFile(name="iade.jpg", data=b"\xff\xd8\xff\xe0 scuffed sole")
 PNG = ClaimFile(name="etiket.png", data=b"\x89PNG\r\n\x1a\n label", content_type="image/png")
@@ -145,6 +145,16 @@ async def test_open_customer_claim_takes_part_of_a_package(sandbox, trendyol):
     ]
     with pytest.raises(ValueError):
         sandbox.open_customer_claim(pid, {line["lineId"]: line["quantity"] + 1})
+
+
+async def test_a_buyer_cannot_claim_units_the_seller_already_claimed(sandbox, trendyol):
+    order = (await fetch(trendyol))[0]
+    sandbox.deliver(order.package_id)
+    whole = {line.line_id: int(line.quantity) for line in order.lines}
+    ref = await trendyol.create_claim(order, whole, "401")
+    with pytest.raises(ValueError):
+        sandbox.open_customer_claim(order.package_id)
+    assert [c["claimId"] for c in sandbox.claims.values()] == [ref.remote_id]
 
 
 epochs = st.integers(min_value=1_600_000_000_000, max_value=1_900_000_000_000)

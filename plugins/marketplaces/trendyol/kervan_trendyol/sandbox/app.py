@@ -577,8 +577,8 @@ class TrendyolSandbox(Sandbox):
     ) -> str:
         """The buyer asks on trendyol.com to return ``lines`` (lineId → units; default every
         unit) of a package the carrier shipped or delivered: a claim in ``Created``, its
-        parcel on the way back. Raises ``ValueError`` for a package the buyer never received
-        or units beyond the line's. Returns the claimId; see :meth:`claim_arrives`."""
+        parcel on the way back. Raises ``ValueError`` for a package the buyer never received,
+        units beyond the line's, or units already in a claim not cancelled. Returns the claimId; see :meth:`claim_arrives`."""
         pkg = self.packages[int(package_id)]
         if pkg["status"] not in claims_api.CLAIMABLE:
             raise ValueError(f"package {package_id} is {pkg['status']}: the buyer never had it")
@@ -589,6 +589,11 @@ class TrendyolSandbox(Sandbox):
             line = by_id.get(str(line_id))
             if line is None or not 0 < units <= line["quantity"]:
                 raise ValueError(f"package {package_id} has no {units} units of line {line_id}")
+            # the units of a standing claim (the seller's createClaim too) are not claimed again
+            claimed = claims_api.claimed(self, pkg["orderNumber"], line["barcode"])
+            ordered = sum(x["quantity"] for x in pkg["lines"] if x["barcode"] == line["barcode"])
+            if claimed + units > ordered:
+                raise ValueError(f"{claimed} units of line {line_id} are already in a claim")
             wanted.append((line, units, reason_id, note))
         return claims_api.new_claim(self, pkg, wanted)["claimId"]
 

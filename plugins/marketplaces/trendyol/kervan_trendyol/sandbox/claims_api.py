@@ -241,7 +241,7 @@ def new_claim(
     return claim
 
 
-def _claimed(sb: TrendyolSandbox, order_number: str, barcode: str) -> int:
+def claimed(sb: TrendyolSandbox, order_number: str, barcode: str) -> int:
     return sum(
         len([i for i in group["claimItems"] if i["claimItemStatus"]["name"] != "Cancelled"])
         for claim in sb.claims.values()
@@ -280,7 +280,7 @@ def create_claim(sb: TrendyolSandbox, body: dict[str, Any]) -> dict[str, Any]:
         pkg, line = found[0]
         ordered = sum(line["quantity"] for _, line in found)
         # inferred rule (no public source): quantity already in open claims cannot be claimed
-        if _claimed(sb, number, barcode) + quantity > ordered:
+        if claimed(sb, number, barcode) + quantity > ordered:
             raise _err(400, "claim.quantity.exceeded", "İade edilebilir ürün adedi aşıldı")
         wanted.append((pkg, line, quantity, int(reason), item.get("customerNote") or ""))
     if not wanted:
