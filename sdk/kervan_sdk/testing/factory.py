@@ -95,7 +95,8 @@ def connector_suite(
     through ``Sandbox.seed_scenario``; tax classifiers with one registered buyer
     (``Scenario.registered``). Optional operations a connector implements (an order source's
     ``split_package``, ``split_package_by_quantity``, ``fetch_listings``, ``push_stock``; a
-    carrier's ``track`` and ``cancel_shipment``; an ERP sink's ``upsert_customer``,
+    carrier's ``track``, ``cancel_shipment`` and ``book_return``, whose returns tests hand
+    parcels in through the sandbox's ``hand_in_return``; an ERP sink's ``upsert_customer``,
     ``close_payment``, ``reverse``, ``post_return``, ``pull_products``) bring their own tests,
     which read the ERP back through the sandbox's ``erp_postings``/``erp_seed_products``. Listings tests seed
     ``listing_count`` products (``Scenario.products``), enough for three pages of the
