@@ -190,7 +190,7 @@ class ErpPaymentContract:
         reference = f"payout-lost-{invoice.id}"
         async with kit.connected() as connector:
             await connector.post_invoice(invoice)
-            kit.sandbox.faults.add(Fault("timeout", method="POST"))
+            kit.sandbox.faults.add(Fault("timeout"))  # the closing's first call, whatever it is
             with contextlib.suppress(RemoteUnavailableError):
                 await connector.close_payment(
                     invoice, invoice.totals.payable, date(2026, 3, 1), reference
