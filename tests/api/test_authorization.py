@@ -159,6 +159,7 @@ PARAMS = {
     "problem_id": "ty:order:A-77002",
     "item_id": "nope",
     "key": "yc:8690000000011",  # a channel listing: {connection_id}:{barcode}
+    "claim_id": "ty:nope",  # a claim: {connection_id}:{marketplace claim id}
 }
 A_MARKERS = ("KRA2026000000001", "KRVTESTKEY0001", "Alıcı A.Ş.")  # data, not ids the caller typed
 

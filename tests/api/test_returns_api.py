@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kervan.api.app import create_app
-from kervan.api.routes_returns import MAX_PHOTO_BYTES, SIGNATURES
+from kervan.api.routes_returns import MAX_PHOTO_BYTES, MAX_PHOTOS_BODY, SIGNATURES
 from kervan.claims import ClaimState
 from kervan.claims.commit import ClaimChange, commit
 from kervan.claims.evidence import record_pack_scan
@@ -373,10 +373,24 @@ def test_photos_of_another_type_or_over_10_mb_are_refused_by_name(desk: Desk) ->
     assert r.status_code == 422 and "photo 2 (fake.png)" in _error(r)["message"]
     big = SIGNATURES["image/jpeg"] + b"\0" * MAX_PHOTO_BYTES
     r = _upload(desk, key, ("big.jpg", big, "image/jpeg"))
-    assert r.status_code in (413, 422), r.text
+    assert r.status_code == 422 and "larger than 10 MB" in _error(r)["message"]
     assert desk.store.get_blob(f"claim-photo:{key}:1") is None  # nothing kept of a refusal
     r = _upload(desk, "ty:nope", ("ok.jpg", JPEG, "image/jpeg"))
     assert r.status_code == 404
+
+
+def test_an_upload_may_be_larger_than_other_bodies_up_to_its_own_limit(desk: Desk) -> None:
+    key = desk.claim()
+    at_most = SIGNATURES["image/jpeg"] + b"\0" * (MAX_PHOTO_BYTES - 3)
+    r = _upload(desk, key, ("max.jpg", at_most, "image/jpeg"))
+    assert r.status_code == 201, r.text
+    assert desk.store.get_blob(r.json()["photos"][0])[0] == at_most
+    nine = SIGNATURES["image/jpeg"] + b"\0" * (9 * 1024 * 1024)
+    r = _upload(desk, key, *[(f"{n}.jpg", nine, "image/jpeg") for n in range(3)])
+    assert r.status_code == 413 and str(MAX_PHOTOS_BODY) in _error(r)["message"]
+    # every other route keeps the server's limit (1 MiB by default)
+    r = desk.post("/returns/scan", {"code": "x" * 10, "pad": "y" * (2 * 1024 * 1024)})
+    assert r.status_code == 413
 
 
 def test_a_receipt_may_name_only_this_claims_uploaded_photos(desk: Desk) -> None:

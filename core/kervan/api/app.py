@@ -48,6 +48,7 @@ def create_app(runtime: Any, limits: gate.Limits | None = None) -> FastAPI:
         tenancy=runtime.tenancy,
         limits=limits,
         throttle=gate.KeyThrottle(limits),
+        uploads=lambda: gate.larger_bodies("/v1", [routes_returns.router]),  # photo uploads
     )
     openapi.install(app)
     docs_ui.install(app)

@@ -3,7 +3,9 @@
 
 :class:`Gate` is an ASGI middleware. For each HTTP request it
 
-1. answers **413** at once when ``Content-Length`` is over the limit (nothing is read);
+1. answers **413** at once when ``Content-Length`` is over the limit (nothing is read); a
+   route that takes files declares its own, larger limit as ``x-max-body-bytes``
+   (:func:`larger_bodies`);
 2. on a route that takes an API key (``x-roles`` not empty), checks the key from the headers
    *before the body is read*: no key or a bad key is **401**; an address with too many failed
    keys lately is **429** with ``Retry-After``; a key that already failed lately (the negative
@@ -184,10 +186,13 @@ class Gate:
         tenancy: TenancyService,
         limits: Limits,
         throttle: KeyThrottle,
+        uploads: Callable[[], list[tuple[re.Pattern[str], frozenset[str], int]]] = list,
     ) -> None:
         self.app, self.openapi, self.tenancy = app, openapi, tenancy
+        self.uploads = uploads
         self.limits, self.throttle = limits, throttle
         self._keyed: list[tuple[re.Pattern[str], frozenset[str]]] | None = None
+        self._larger: list[tuple[re.Pattern[str], frozenset[str], int]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -195,15 +200,16 @@ class Gate:
             return
         headers = Headers(scope=scope)
         length = _content_length(headers)
-        if length is not None and length > self.limits.max_body_bytes:
-            await self._too_large()(scope, receive, send)
+        limit = self._max_body(scope)
+        if length is not None and length > limit:
+            await self._too_large(limit)(scope, receive, send)
             return
         if self._takes_key(scope):
             refused = await self._authenticate(scope, headers)
             if refused is not None:
                 await refused(scope, receive, send)
                 return
-        body, refused = await self._read_body(receive)
+        body, refused = await self._read_body(receive, limit)
         if refused is None and body and _is_json(headers):
             refused = self._too_deep(body)
         if refused is not None:
@@ -214,12 +220,19 @@ class Gate:
     def _takes_key(self, scope: Scope) -> bool:
         if self._keyed is None:
             self._keyed = keyed_operations(self.openapi())
-        path: str = scope["path"]
-        root = scope.get("root_path", "")
-        if root and path.startswith(root):
-            path = path[len(root) :]
-        method = scope["method"]
+        path, method = _path(scope), scope["method"]
         return any(method in methods and pattern.match(path) for pattern, methods in self._keyed)
+
+    def _max_body(self, scope: Scope) -> int:
+        """The body limit of the operation asked for: its ``x-max-body-bytes`` when it has a
+        larger one (a file upload), else the server's."""
+        if self._larger is None:
+            self._larger = self.uploads()
+        path, method = _path(scope), scope["method"]
+        found = [
+            n for pattern, methods, n in self._larger if method in methods and pattern.match(path)
+        ]
+        return max([self.limits.max_body_bytes, *found])
 
     async def _authenticate(self, scope: Scope, headers: Headers) -> JSONResponse | None:
         """Put the caller's principal in the request state, or say why not."""
@@ -262,7 +275,7 @@ class Gate:
             raise
         return found
 
-    async def _read_body(self, receive: Receive) -> tuple[bytes, JSONResponse | None]:
+    async def _read_body(self, receive: Receive, limit: int) -> tuple[bytes, JSONResponse | None]:
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -271,8 +284,8 @@ class Gate:
                 return b"", errors.envelope(400, "bad_request", "the client disconnected")
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.limits.max_body_bytes:
-                return b"", self._too_large()
+            if size > limit:
+                return b"", self._too_large(limit)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks), None
@@ -285,12 +298,8 @@ class Gate:
             400, "bad_request", f"the JSON body nests deeper than {depth} levels"
         )
 
-    def _too_large(self) -> JSONResponse:
-        return errors.envelope(
-            413,
-            "too_large",
-            f"the request body is larger than {self.limits.max_body_bytes} bytes",
-        )
+    def _too_large(self, limit: int) -> JSONResponse:
+        return errors.envelope(413, "too_large", f"the request body is larger than {limit} bytes")
 
 
 def keyed_operations(spec: dict[str, Any]) -> list[tuple[re.Pattern[str], frozenset[str]]]:
@@ -303,10 +312,41 @@ def keyed_operations(spec: dict[str, Any]) -> list[tuple[re.Pattern[str], frozen
             if isinstance(op, dict) and op.get("x-roles")
         )
         if methods:
-            parts = re.split(r"(\{[^}/]+\})", template)
-            regex = "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts)
-            out.append((re.compile(f"^{regex}$"), methods))
+            out.append((_template(template), methods))
     return out
+
+
+def larger_bodies(
+    prefix: str, routers: list[Any]
+) -> list[tuple[re.Pattern[str], frozenset[str], int]]:
+    """``(path pattern, methods, bytes)`` of every route of ``routers`` (mounted under
+    ``prefix``) that declares its own body limit: ``x-max-body-bytes`` in its
+    ``openapi_extra``, so the spec publishes it too. Read from the routes, not the spec: the
+    size check comes first, and building the spec costs a second that an oversized request
+    must not wait for."""
+    out = []
+    for router in routers:
+        for route in router.routes:
+            extra = getattr(route, "openapi_extra", None) or {}
+            limit = extra.get("x-max-body-bytes")
+            if isinstance(limit, int):
+                pattern = _template(prefix + route.path)
+                out.append((pattern, frozenset(route.methods or ()), limit))
+    return out
+
+
+def _template(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}/]+\})", template)
+    regex = "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts)
+    return re.compile(f"^{regex}$")
+
+
+def _path(scope: Scope) -> str:
+    path: str = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    return path
 
 
 def principal_of(state: Any) -> Principal | None:

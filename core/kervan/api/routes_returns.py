@@ -22,14 +22,14 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from fastapi import APIRouter, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 
 from ..claims import ClaimRecord, ClaimState, Inspection, Returns
 from ..claims.fiscal import EXPENSE_VOUCHER, voucher_pdf_key
 from ..domain import Role
 from ..engine.records import ORDER, OrderRecord
 from ..errors import ClaimStateError, InvalidInputError, KervanError, NotFoundError
-from .auth import ADMINS, Caller, caller, endpoint
+from .auth import ADMINS, Caller, allow, caller, endpoint, roles_extra
 from .loop import on_engine_loop
 from .openapi import REMOTE, error_response
 from .schemas_returns import (
@@ -57,6 +57,9 @@ MAX_PAGE = 500
 #: Trendyol takes files of at most 10 MB with a rejection (kervan_trendyol.claim_rules)
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PHOTOS_PER_REQUEST = 10
+#: one upload request's body (the gate's own limit is 1 MiB by default): two photos at the
+#: largest; send big photos one by one (:mod:`kervan.api.gate` reads ``x-max-body-bytes``)
+MAX_PHOTOS_BODY = 24 * 1024 * 1024
 #: photo numbers a claim may use up (a bound on what one claim can put in the blob store)
 MAX_PHOTOS_PER_CLAIM = 200
 #: the first bytes of each image type taken (the declared type must match the content)
@@ -199,11 +202,20 @@ def scan(request: Request, body: ScanIn) -> dict[str, Any]:
     }
 
 
-@endpoint(
-    router,
-    "post",
+@router.post(
     "/returns/{claim_id}/photos",
-    RETURNS,
+    dependencies=[Depends(allow(*RETURNS))],
+    openapi_extra=roles_extra(*RETURNS)
+    | {
+        "x-max-body-bytes": MAX_PHOTOS_BODY,
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "encoding": {"files": {"contentType": ", ".join(SIGNATURES)}}
+                }
+            }
+        },
+    },
     response_model=PhotosOut,
     status_code=201,
 )
@@ -217,7 +229,9 @@ async def upload_photos(
 ) -> dict[str, Any]:
     """Keep the clerk's photos of a returned item; the answer's keys go in the receipt's
     ``lines[].photos`` (a rejection sends them to the marketplace). Each file must be JPEG
-    or PNG, as declared and as its first bytes say, and at most 10 MB: 422 names the file."""
+    or PNG, as declared and as its first bytes say, and at most 10 MB: 422 names the file.
+    One request's body may be 24 MiB (``x-max-body-bytes``; 413 over it): send big photos
+    one by one. A retried upload keeps the photos again under new keys."""
     tenant = caller(request).tenant
     _returns(request).get(tenant, claim_id)  # 404 for a claim that is not there
     if not files or len(files) > MAX_PHOTOS_PER_REQUEST:
