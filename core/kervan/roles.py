@@ -383,7 +383,9 @@ class DocumentIssuer(Connector):
 class ClaimFile(BaseModel):
     """A file sent with a claim rejection: a clerk's photo or Kervan's packing evidence."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, ser_json_bytes="base64", val_json_bytes="base64"
+    )
 
     name: str = Field(min_length=1, max_length=200)
     data: bytes = Field(repr=False)

@@ -39,7 +39,7 @@ from ..domain import (
 )
 from ..engine.invoice import invoice_doc
 from ..engine.records import INVOICE, ORDER, OrderRecord
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, UnsupportedOperationError
 from ..roles import DocumentIssuer
 from ..store.port import TenantStore, declare_kind
 from .commit import ClaimChange, note
@@ -180,8 +180,12 @@ async def document(
             claim_id=rec.key,
         )
         voucher = voucher.model_copy(update={"id": voucher_key(rec.key)})
-        pdf = issuer.render_pdf(voucher)
-        change.blobs.append((voucher_pdf_key(rec.key), pdf, "application/pdf"))
+        try:
+            change.blobs.append(
+                (voucher_pdf_key(rec.key), issuer.render_pdf(voucher), "application/pdf")
+            )
+        except UnsupportedOperationError:  # the voucher stands; a renderer can print it later
+            note(rec, now, "document", "info", f"{issuer.key} renders no PDF of a gider pusulası")
         change.docs.append(
             (
                 VOUCHER,

@@ -68,7 +68,9 @@ def _to_send(rec: ClaimRecord, action: str, sent: list[str]) -> list[str]:
     return [
         i
         for i in rec.decided(action)
-        if i not in sent and rec.line_status(i) is ClaimLineStatus.WAITING
+        if i not in sent
+        and i not in rec.done.refused
+        and rec.line_status(i) is ClaimLineStatus.WAITING
     ]
 
 

@@ -118,6 +118,9 @@ class Done(BaseModel):
     remote_created: bool = False
     approved_remote: list[str] = Field(default_factory=list)
     rejected_remote: list[str] = Field(default_factory=list)
+    #: lines the marketplace refused to act on because its view moved on (accepted on its
+    #: own meanwhile, say): left alone until the next poll brings the claim as it is now
+    refused: list[str] = Field(default_factory=list)
     restocked: bool = False
     document: bool = False
     warned: list[str] = Field(default_factory=list)

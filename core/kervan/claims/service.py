@@ -975,6 +975,7 @@ def _merge(rec: ClaimRecord, incoming: Claim) -> ClaimRecord | None:
     if not local and updated == current:
         return None
     rec.claim = updated
+    rec.done.refused = []  # the marketplace's current view: decisions may apply again
     return rec
 
 

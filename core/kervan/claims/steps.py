@@ -11,7 +11,7 @@ from typing import Any
 from ..engine.change import Movement
 from ..engine.context import StepContext
 from ..engine.records import BARCODE, OrderRecord
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, RemoteRejectedError
 from ..roles import ClaimFile, DocumentIssuer, OrderSource
 from . import fiscal
 from .commit import ClaimChange, note
@@ -62,7 +62,10 @@ async def create_remote(
 async def approve_remote(ctx: StepContext, rec: ClaimRecord) -> ClaimChange:
     ids = to_approve(rec)
     source = source_of(ctx, rec)
-    ref = await source.approve_claim(rec.claim, ids)
+    try:
+        ref = await source.approve_claim(rec.claim, ids)
+    except RemoteRejectedError as exc:
+        return _refused(ctx, rec, "approve_claim", ids, exc)
     rec.done.approved_remote += ids
     note(
         rec,
@@ -72,6 +75,24 @@ async def approve_remote(ctx: StepContext, rec: ClaimRecord) -> ClaimChange:
         f"{len(ids)} line(s) approved at {source.key}",
         actor=source.key,
         request_id=ref.request_id,
+        lines=ids,
+    )
+    return ClaimChange(rec)
+
+
+def _refused(
+    ctx: StepContext, rec: ClaimRecord, step: str, ids: list[str], exc: RemoteRejectedError
+) -> ClaimChange:
+    """The marketplace refused to act on items it no longer waits on (it accepted them on
+    its own, the buyer cancelled): not a failure of ours. The items are left alone until the
+    next poll brings the claim as it stands; the decision stays on record."""
+    rec.done.refused = sorted(set(rec.done.refused) | set(ids))
+    note(
+        rec,
+        ctx.clock(),
+        step,
+        "skipped",
+        f"the marketplace refused ({exc.message}); waiting for its current view of the claim",
         lines=ids,
     )
     return ClaimChange(rec)
@@ -102,13 +123,16 @@ async def reject_remote(ctx: StepContext, rec: ClaimRecord) -> ClaimChange:
     files = _photos(ctx, rec, ids)
     evidence = evidence_files(ctx.store, rec.order_id) if rec.order_id else []
     source = source_of(ctx, rec)
-    ref = await source.reject_claim(
-        rec.claim,
-        ids,
-        decision.reason_code or "",
-        decision.description or "",
-        files + evidence,
-    )
+    try:
+        ref = await source.reject_claim(
+            rec.claim,
+            ids,
+            decision.reason_code or "",
+            decision.description or "",
+            files + evidence,
+        )
+    except RemoteRejectedError as exc:
+        return _refused(ctx, rec, "reject_claim", ids, exc)
     rec.done.rejected_remote += ids
     note(
         rec,
