@@ -223,8 +223,9 @@ async def upload_photos(
     request: Request,
     claim_id: str,
     files: list[UploadFile] = File(
+        default=[],
         description=f"1 to {MAX_PHOTOS_PER_REQUEST} photos, image/jpeg or image/png, "
-        "at most 10 MB each"
+        "at most 10 MB each",
     ),
 ) -> dict[str, Any]:
     """Keep the clerk's photos of a returned item; the answer's keys go in the receipt's

@@ -16,15 +16,17 @@ from ..claims.record import ClaimRecord, ClaimState, Decision, Document, Receipt
 from ..domain import ClaimLine, TimelineEntry
 from .routes_orders import chronological
 
-#: a scanned code or a typed number: printable, no spaces inside, at most 200 characters
-Code = Annotated[str, StringConstraints(pattern=r"^\S{1,200}$")]
-LineId = Annotated[str, StringConstraints(pattern=r"^\S{1,200}$")]
+#: a scanned code, a typed number or an id: printable ASCII without spaces (what barcodes,
+#: tracking numbers and the marketplaces' ids are made of), at most 200 characters; ASCII
+#: spelled out, since ``\S`` means other things to other regex engines (a client's validator)
+Code = Annotated[str, StringConstraints(pattern=r"^[!-~]{1,200}$")]
+LineId = Annotated[str, StringConstraints(pattern=r"^[!-~]{1,200}$")]
 Warehouse = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")]
 Station = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 Condition = Literal["sellable", "damaged", "missing_part"]
 #: a blob key the photo upload answered (``claim-photo:{claim_id}:{n}``)
-PhotoKey = Annotated[str, StringConstraints(pattern=r"^claim-photo:\S{1,300}:\d{1,4}$")]
+PhotoKey = Annotated[str, StringConstraints(pattern=r"^claim-photo:[!-~]{1,300}:[0-9]{1,4}$")]
 
 
 # -- answers ---------------------------------------------------------------------------------
@@ -211,12 +213,12 @@ class UnrequestedIn(BaseModel):
         description="the order the parcel belongs to (a scan's order.id)"
     )
     scanned: Code = Field(description="the code the clerk scanned")
-    lines: dict[LineId, Annotated[int, Field(ge=1, le=10_000)]] | None = Field(
+    lines: dict[str, Annotated[int, Field(ge=1, le=10_000)]] | None = Field(
         default=None,
         max_length=500,
         description="order line id → units returned (left out or null: the whole order)",
     )
-    inspections: dict[LineId, UnrequestedLineIn] | None = Field(
+    inspections: dict[str, UnrequestedLineIn] | None = Field(
         default=None,
         max_length=500,
         description="order line id → what the clerk found (a line left out: sellable, main)",
@@ -227,7 +229,7 @@ class UnrequestedIn(BaseModel):
 
 class DocumentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reference: Annotated[str, StringConstraints(pattern=r"^\S(.{0,98}\S)?$")] = Field(
+    reference: Annotated[str, StringConstraints(pattern=r"^[!-~]([ -~]{0,98}[!-~])?$")] = Field(
         description="the document's number"
     )
     how: Literal["paper_invoice", "incoming_iade", "other"] = Field(
