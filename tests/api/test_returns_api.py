@@ -267,12 +267,12 @@ def test_a_marketplace_failure_after_the_decision_is_reported_and_the_decision_s
 ) -> None:
     key = desk.claim()
     desk.received(key)
-    desk.sb.faults.add(kind="status", status=400, method="PUT", path="*/items/approve", times=5)
+    desk.sb.faults.add(kind="status", status=401, method="PUT", path="*/items/approve", times=5)
     r = desk.post(f"/returns/{key}/approve", {})
     assert r.status_code == 200, r.text
     out = r.json()
     assert out["error"] is not None and out["error"]["retryable"] is False
-    assert out["error"]["code"] != "internal" and out["error"]["message"]
+    assert out["error"]["code"] == "auth" and out["error"]["message"]
     assert len(out["claim"]["decisions"]) == 1  # the decision stays
     assert out["claim"]["state"] == "approving" and out["claim"]["last_error"]
     assert _statuses(desk, key) == {"WaitingInAction"}
