@@ -307,3 +307,34 @@ def test_a_yurtici_return_code_is_tracked_inbound_and_found_by_scan(flow):
     assert moved.return_code is not None and moved.return_code.get("inbound")
     assert returns(flow).scan(TENANT, code).claim.key == key
     assert claim_id
+
+
+def _choose(flow, choice: str) -> None:
+    tenant = flow.rt.tenancy.get_tenant(TENANT)
+    tenant.settings.returns_earsiv = choice
+    flow.rt.tenancy.update_tenant(tenant)
+
+
+def test_a_whole_e_arsiv_return_within_the_window_cancels_the_invoice_when_chosen(flow):
+    from kervan.domain import DocumentStatus
+
+    shipped(flow, "7009")
+    _choose(flow, "cancel_invoice")
+    key = _received_and_approved(flow, "7009")
+    done = returns(flow).get(TENANT, key)
+    assert done.state is ClaimState.RETURNED
+    assert done.document is not None and done.document.route == "earsiv_cancelled"
+    invoice = next(i for i in flow.invoices() if i["order_id"] == "trendyol:7009")
+    assert invoice["status"] == DocumentStatus.CANCELLED
+    assert flow.record("7009").invoice_status is DocumentStatus.CANCELLED
+    assert flow.rt.store.tenant(TENANT).query(Query("expense_voucher")) == []
+
+
+def test_past_the_window_the_same_choice_falls_back_to_a_gider_pusulasi(flow):
+    shipped(flow, "7010")
+    _choose(flow, "cancel_invoice")
+    flow.clock.skip(9 * 24 * 3600)  # more than 7 days after the invoice
+    key = _received_and_approved(flow, "7010")
+    done = returns(flow).get(TENANT, key)
+    assert done.document is not None and done.document.route == "expense_voucher"
+    assert "not cancelled" in (done.document.note or "")
