@@ -432,6 +432,14 @@ def _move_listings(
         tx.replace(LISTING, key, {**doc.body, "product_id": target_id})
 
 
+def names_toggle(erp: object, tenant_default: bool) -> bool:
+    """Whether an ERP pull renames cards: the connection's own "update product names"
+    setting (``update_product_names`` on its settings, as kervan-nebim has) when it has one,
+    else the tenant's ``erp_updates_names``."""
+    value = getattr(getattr(erp, "settings", None), "update_product_names", None)
+    return value if isinstance(value, bool) else tenant_default
+
+
 def upsert_erp_card(
     tx: Transaction,
     card: ProductCard,
@@ -468,10 +476,10 @@ def upsert_erp_card(
     else:
         product_id = existing_id
         current = load_card(tx, product_id)
-        changes: dict[str, Any] = {
-            "erp_price": card.erp_price if card.erp_price is not None else card.sale_price,
-            "vat_rate": card.vat_rate,
-        }
+        changes: dict[str, Any] = {"vat_rate": card.vat_rate}
+        # a pull without a price (the ERP's "price updates off") leaves the stored one alone
+        if card.erp_price is not None:
+            changes["erp_price"] = card.erp_price
         for name in ("hs_code", "length_cm", "width_cm", "height_cm", "weight_kg", "cost_price"):
             value = getattr(card, name)
             if value is not None:

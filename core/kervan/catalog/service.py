@@ -99,7 +99,7 @@ class Catalog:
         """Product cards (and, from an ERP that owns stock, on-hand figures) from the ERP."""
         ctx = self._ctx(tenant_id, actor)
         erp = ctx.connector(connection_id, ErpSink, "ERP")
-        update_names = ctx.tenant.settings.erp_updates_names
+        update_names = cards_mod.names_toggle(erp, ctx.tenant.settings.erp_updates_names)
         counts: dict[str, int] = defaultdict(int)
         async for card in erp.pull_products():
             existing = self.by_stock_code(tenant_id, card.sku)
