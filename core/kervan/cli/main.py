@@ -25,6 +25,7 @@ _COMMAND_MODULES = (
     "kervan.cli.secrets_cmd",
     "kervan.cli.problems_cmd",
     "kervan.cli.catalog_cmd",
+    "kervan.cli.returns_cmd",
 )
 # the SDK adds `kervan plugin new` and `kervan sandbox run` when it is installed
 _OPTIONAL_MODULES = ("kervan_sdk.cli",)
