@@ -21,7 +21,7 @@ from kervan.claims import ClaimState
 from kervan.claims.commit import ClaimChange, commit
 from kervan.claims.evidence import record_pack_scan
 from kervan.claims.fiscal import voucher_pdf_key
-from kervan.claims.record import ClaimRecord, Document
+from kervan.claims.record import ClaimRecord, Document, Inspection, Receipt
 from kervan.domain import (
     Claim,
     ClaimLine,
@@ -305,6 +305,41 @@ def test_a_return_with_no_request_is_received_whole_and_opened_at_the_marketplac
     assert r.status_code == 404
 
 
+def test_a_return_with_no_request_is_kept_when_the_marketplace_fails_and_opened_on_resend(
+    desk: Desk,
+) -> None:
+    desk.sb.faults.add(kind="status", status=401, method="POST", path="*/claims/create", times=3)
+    body = {"order_id": desk.order_id, "scanned": f"LBL-{desk.package}", "station": "desk-2"}
+    r = desk.post("/returns/unrequested", body)
+    assert r.status_code == 201, r.text
+    first = r.json()
+    assert first["error"]["code"] == "auth"
+    assert first["claim"]["opened_by"] == "seller" and len(first["claim"]["lines"]) == 3
+    assert first["claim"]["receipt"]["station"] == "desk-2"
+    assert _marketplace_claims(desk) == 0
+    desk.sb.faults.clear()
+    again = desk.post("/returns/unrequested", body).json()
+    assert again["error"] is None and again["claim"]["id"] == first["claim"]["id"]
+    assert _marketplace_claims(desk) == 1
+
+
+def _marketplace_claims(desk: Desk) -> int:
+    return sum(c["orderNumber"] == f"9{desk.package}" for c in desk.sb.claims.values())
+
+
+def test_retry_resumes_a_failed_claim_and_refuses_one_that_has_not_failed(desk: Desk) -> None:
+    key = _written_claim(desk, ClaimLineStatus.ACCEPTED, failed=True)
+    r = desk.post(f"/returns/{key}/retry")
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["error"] is None and out["claim"]["state"] == "returned"
+    assert ("retry", "user:u-returns_clerk") in [
+        (e["step"], e["actor"]) for e in out["claim"]["timeline"]
+    ]
+    again = desk.post(f"/returns/{key}/retry")
+    assert again.status_code == 409 and _error(again)["code"] == "claim_state"
+
+
 def test_a_return_waiting_for_the_buyers_invoice_is_closed_by_hand(desk: Desk) -> None:
     key = _waiting_claim(desk)
     body = {"reference": "IAD2026000000007", "how": "paper_invoice", "note": "kargo ile geldi"}
@@ -319,6 +354,14 @@ def test_a_return_waiting_for_the_buyers_invoice_is_closed_by_hand(desk: Desk) -
 
 def _waiting_claim(desk: Desk) -> str:
     """A claim record written directly: approved, restocked, waiting for an IADE."""
+    return _written_claim(desk, ClaimLineStatus.ACCEPTED, waiting=True)
+
+
+def _written_claim(
+    desk: Desk, status: ClaimLineStatus, *, waiting: bool = False, failed: bool = False
+) -> str:
+    """A claim of one unit written straight to the store: received sellable, its line as the
+    marketplace reports it (``status``); waiting for the buyer's IADE, or failed."""
     now = desk.sb.clock.now()
     line = ClaimLine(
         id="ci-1",
@@ -327,22 +370,31 @@ def _waiting_claim(desk: Desk) -> str:
         name="Pamuklu Tişört",
         unit_price="299.90",
         reason=ClaimReason(code="401", name="Vazgeçtim"),
-        status=ClaimLineStatus.ACCEPTED,
+        status=status,
     )
+    name = f"c-{'waiting' if waiting else 'failed' if failed else 'open'}-{desk.package}"
     claim = Claim(
-        id=f"ty:c-waiting-{desk.package}",
+        id=f"ty:{name}",
         tenant_id="t1",
         connection_id="ty",
-        external_id=f"c-waiting-{desk.package}",
+        external_id=name,
         order_number=f"9{desk.package}",
         order_id=desk.order_id,
         claimed_at=now - timedelta(days=1),
         lines=[line],
     )
     rec = ClaimRecord(key=claim.id, claim=claim, order_id=desk.order_id)
-    rec.done.restocked = True
-    rec.document = Document(route="buyer_return_invoice", status="waiting", at=now)
+    rec.receipt = Receipt(
+        at=now, by="user:u-x", scanned="X", lines=[Inspection(line_id="ci-1", condition="sellable")]
+    )
+    if waiting:
+        rec.done.restocked = True
+        rec.document = Document(route="buyer_return_invoice", status="waiting", at=now)
     commit(desk.store, ClaimChange(rec), None, now)
+    if failed:  # the planner keeps a failed claim failed; only a retry moves it
+        doc = desk.store.get("claim", claim.id)
+        body = doc.body | {"state": ClaimState.FAILED.value, "last_error": "restock: boom"}
+        desk.store.replace("claim", claim.id, body, cas=doc.cas)
     return claim.id
 
 

@@ -73,8 +73,6 @@ CLAIM_STATE: dict[int | str, dict[str, Any]] = {
     ),
     503: error_response("The claim kept changing meanwhile: try again (code cas_mismatch)"),
 }
-#: an action followed by a marketplace call: that call's failure is in the answer's ``error``
-ACTION = CLAIM_STATE
 PDF: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "the gider pusulası as PDF",
@@ -92,7 +90,7 @@ def _actor(c: Caller) -> str:
     return f"user:{c.principal.user_id}"
 
 
-def _out(request: Request, rec: ClaimRecord) -> dict[str, Any]:
+def _out(rec: ClaimRecord) -> dict[str, Any]:
     doc = rec.document
     has_pdf = doc is not None and doc.route == EXPENSE_VOUCHER and doc.status == "done"
     return claim_out(rec, has_pdf)
@@ -106,13 +104,13 @@ async def _advanced(request: Request, tenant: str, key: str) -> dict[str, Any]:
     except NotFoundError:
         raise
     except KervanError as exc:
-        return _failed(request, returns.get(tenant, key), exc)
-    return {"claim": _out(request, rec), "error": None}
+        return _failed(returns.get(tenant, key), exc)
+    return {"claim": _out(rec), "error": None}
 
 
-def _failed(request: Request, rec: ClaimRecord, exc: KervanError) -> dict[str, Any]:
+def _failed(rec: ClaimRecord, exc: KervanError) -> dict[str, Any]:
     error = {"code": exc.code, "message": exc.message, "retryable": exc.retryable}
-    return {"claim": _out(request, rec), "error": error}
+    return {"claim": _out(rec), "error": error}
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -137,7 +135,7 @@ def returns_queue(
 def get_return(request: Request, claim_id: str) -> dict[str, Any]:
     """One claim with its receipt, decisions, document, warnings and timeline (oldest
     first: who received, approved or rejected what, and when)."""
-    return _out(request, _returns(request).get(caller(request).tenant, claim_id))
+    return _out(_returns(request).get(caller(request).tenant, claim_id))
 
 
 @endpoint(
@@ -196,7 +194,7 @@ def scan(request: Request, body: ScanIn) -> dict[str, Any]:
     return {
         "code": found.code,
         "found": "claim" if found.claim is not None else "order",
-        "claim": _out(request, found.claim) if found.claim is not None else None,
+        "claim": _out(found.claim) if found.claim is not None else None,
         "order": order,
         "candidates": found.candidates,
     }
@@ -301,7 +299,7 @@ def receive(request: Request, claim_id: str, body: ReceiveIn) -> dict[str, Any]:
     rec = _returns(request).receive(
         c.tenant, claim_id, by=_actor(c), scanned=body.scanned, lines=lines, station=body.station
     )
-    return _out(request, rec)
+    return _out(rec)
 
 
 @endpoint(
@@ -310,7 +308,7 @@ def receive(request: Request, claim_id: str, body: ReceiveIn) -> dict[str, Any]:
     "/returns/{claim_id}/approve",
     RETURNS,
     response_model=ActionOut,
-    responses=ACTION,
+    responses=CLAIM_STATE,
 )
 async def approve(request: Request, claim_id: str, body: ApproveIn) -> dict[str, Any]:
     """Approve the lines (default: every line not decided yet) of a received claim: the
@@ -327,7 +325,7 @@ async def approve(request: Request, claim_id: str, body: ApproveIn) -> dict[str,
     "/returns/{claim_id}/reject",
     RETURNS,
     response_model=ActionOut,
-    responses=ACTION,
+    responses=CLAIM_STATE,
 )
 async def reject(request: Request, claim_id: str, body: RejectIn) -> dict[str, Any]:
     """Reject the lines (default: every line not decided yet) of a received claim: the
@@ -410,7 +408,7 @@ def record_document(request: Request, claim_id: str, body: DocumentIn) -> dict[s
         by=_actor(c),
         note_text=body.note,
     )
-    return _out(request, rec)
+    return _out(rec)
 
 
 @endpoint(
@@ -451,8 +449,8 @@ async def receive_unrequested(request: Request, body: UnrequestedIn) -> dict[str
         opened = _opened(returns, c.tenant, body)
         if opened is None:
             raise
-        return _failed(request, opened, exc)
-    return {"claim": _out(request, rec), "error": None}
+        return _failed(opened, exc)
+    return {"claim": _out(rec), "error": None}
 
 
 def _opened(returns: Returns, tenant: str, body: UnrequestedIn) -> ClaimRecord | None:
