@@ -78,6 +78,24 @@ class RemoteRef(BaseModel):
     )
 
 
+class Settlement(BaseModel):
+    """One order's settlement by a marketplace: what it pays the seller for the order, when,
+    under which payout, and what it kept (commission and other deductions, by name). The
+    engine closes the order's payment in the seller's ERP from it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    order_number: str
+    #: what the marketplace pays the seller for the order (after its deductions)
+    amount: Decimal
+    paid_on: date
+    #: the payout (payment order) id: it names the payment in the ERP and makes it idempotent
+    reference: str
+    deductions: dict[str, Decimal] = Field(default_factory=dict)
+    #: the package or shipment the settlement is for, when the marketplace says
+    package_id: str | None = None
+
+
 class CheckResult(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -249,6 +267,13 @@ class OrderSource(Connector):
         """The marketplace's reasons for rejecting a claim (``code`` is what
         :meth:`reject_claim` takes)."""
         raise _unsupported(self, "claim_reasons")
+
+    async def fetch_settlements(self, since: datetime, until: datetime) -> list[Settlement]:
+        """The orders the marketplace settled (paid out) between ``since`` and ``until``, one
+        record per order and payout, commission and other deductions by name. Only orders
+        whose payout is fixed (a payment order exists) are settled; a connector pages and
+        splits the window within the marketplace's limits."""
+        raise _unsupported(self, "fetch_settlements")
 
     def fetch_listings(self) -> AsyncIterator[Listing | RecordProblem]:
         """Every product listing; a remote product that cannot be mapped comes as a

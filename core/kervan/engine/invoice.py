@@ -32,6 +32,7 @@ from .. import invoicing, numbering, tax
 from ..documents import pdf_key, xml_key
 from ..domain import DocumentKind, DocumentStatus, Invoice, OrderState
 from ..domain.catalog import ProductCard
+from ..erp.events import invoiced_event
 from ..errors import ConflictError, InvalidInputError, UnsupportedOperationError
 from ..internet_sale import carrier_for
 from ..roles import Carrier, CarrierLegal, DocumentIssuer
@@ -328,7 +329,9 @@ async def submit_invoice(ctx: StepContext, rec: OrderRecord) -> Change:
         number=invoice.number,
         uuid=invoice.uuid,
     )
-    return Change(rec, docs=[invoice_doc(invoice)], blobs=blobs)
+    # the ERP flow posts the sale once the integrator has the document (kervan.erp)
+    erp = [invoiced_event(rec.order.id, invoice.id, ctx.clock())]
+    return Change(rec, docs=[invoice_doc(invoice)], blobs=blobs, outbox=erp)
 
 
 def _refused(ctx: StepContext, rec: OrderRecord, invoice: Invoice, why: str) -> Change:

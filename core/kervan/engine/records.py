@@ -112,6 +112,9 @@ class OrderRecord(BaseModel):
     #: what an operator decided for this order, by topic (``amounts``, ``alias``, ...): each
     #: value says what was decided, by whom and when; the timeline has the same as an entry
     resolutions: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: what each ERP connection holds for the order: posting key → the ERP's reference
+    #: (written by :mod:`kervan.erp`; the order's timeline says when)
+    erp: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @property
     def state(self) -> OrderState:

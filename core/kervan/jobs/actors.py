@@ -100,6 +100,8 @@ class Jobs:
                 ("import_listings", self._import_listings),
                 ("sync_claims", self._sync_claims),
                 ("advance_claim", self._advance_claim),
+                ("erp_post", self._erp_post),
+                ("fetch_settlements", self._fetch_settlements),
             )
         }
 
@@ -165,6 +167,20 @@ class Jobs:
         from ..claims import Returns
 
         self.loop.run(Returns(self.engine).advance(tenant_id, key))
+
+    def _erp_post(self, tenant_id: str, connection_id: str) -> None:
+        """Post the outbox to one ERP connection (kervan.erp.flow)."""
+        self._started("erp_post", tenant_id, connection_id)
+        from ..erp import ErpFlow
+
+        self.loop.run(ErpFlow(self.engine).run(tenant_id, connection_id))
+
+    def _fetch_settlements(self, tenant_id: str, connection_id: str) -> None:
+        """A marketplace's settlements in, as payment closings for the ERP flow."""
+        self._started("fetch_settlements", tenant_id, connection_id)
+        from ..erp import ErpFlow
+
+        self.loop.run(ErpFlow(self.engine).settle(tenant_id, connection_id))
 
     def _push_stock(self, tenant_id: str) -> None:
         self._started("push_stock", tenant_id)

@@ -20,7 +20,10 @@ from ..store.port import PLATFORM_TENANT
 from .actors import Jobs, each_role
 
 log = logging.getLogger("kervan.scheduler")
-MAX_BACKOFF_EXP = 6  # an unhealthy connection is polled at most 64× less often
+MAX_BACKOFF_EXP = 6
+#: how often a marketplace's settlements are read (payouts are weekly; Trendyol's finance
+#: endpoints allow 3000 calls a minute, ../shared/reference/apis.md)
+SETTLEMENTS_EVERY = timedelta(hours=1)  # an unhealthy connection is polled at most 64× less often
 
 
 class ConnectionDirectory(Protocol):
@@ -58,6 +61,7 @@ class Scheduler:
         for tenant_id in tenants:
             sent += self._poll_connections(tenant_id, now)
             sent += self._push_stock(tenant_id, now)
+            sent += self._erp(tenant_id, now)
         if time.monotonic() - self._last_reconcile >= self.reconcile_every_s:
             self._last_reconcile = time.monotonic()
             for tenant_id in tenants:
@@ -90,6 +94,36 @@ class Scheduler:
         if not due_count(self.jobs.engine.store.tenant(tenant_id), now):
             return 0
         return int(self.jobs.send("push_stock", tenant_id))
+
+    def _erp(self, tenant_id: str, now: datetime) -> int:
+        """An ``erp_post`` per ERP connection while the outbox holds unfinished events, and
+        an hourly settlement read per order source of a tenant that has an ERP."""
+        erp, sources = [], []
+        for conn in self.connections.list(tenant_id):
+            if not conn.enabled:
+                continue
+            try:
+                roles = self.roles_of(conn.connector)
+            except Exception as exc:  # an uninstalled plugin must not stop the others
+                log.debug("connection %s/%s: %s", tenant_id, conn.id, exc)
+                continue
+            if "erp_sink" in roles:
+                erp.append(conn.id)
+            elif "order_source" in roles or "storefront" in roles:
+                sources.append(conn.id)
+        if not erp:
+            return 0
+        from ..erp import ErpFlow
+
+        sent = 0
+        if ErpFlow(self.jobs.engine).pending(tenant_id):
+            sent += sum(self.jobs.send("erp_post", tenant_id, c) for c in erp)
+        for conn_id in sources:
+            key = (tenant_id, f"settlements:{conn_id}")
+            if self._next.get(key, now) <= now:
+                self._next[key] = now + SETTLEMENTS_EVERY
+                sent += self.jobs.send("fetch_settlements", tenant_id, conn_id)
+        return sent
 
     def reconcile(self, tenant_id: str) -> int:
         from ..claims import Returns
