@@ -21,7 +21,15 @@ ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "docs" / "openapi.json"
 SCRIPT = ROOT / "scripts" / "export_openapi.py"
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
-KNOWN_ROLES = {"platform_admin", "tenant_admin", "operator", "picker", "packer", "returns_clerk"}
+KNOWN_ROLES = {
+    "platform_admin",
+    "tenant_admin",
+    "operator",
+    "picker",
+    "packer",
+    "returns_clerk",
+    "supervisor",
+}
 
 # a property name that smells of a credential; `secret_fields` (the names of the secrets that
 # are set) and the like do not match, since the secret word must end the name

@@ -21,7 +21,14 @@ from .gate import principal_of
 EVERYONE = tuple(Role)
 ADMINS = (Role.TENANT_ADMIN,)
 OFFICE = (Role.TENANT_ADMIN, Role.OPERATOR)
-FLOOR = (Role.TENANT_ADMIN, Role.OPERATOR, Role.PICKER, Role.PACKER, Role.RETURNS_CLERK)
+FLOOR = (
+    Role.TENANT_ADMIN,
+    Role.OPERATOR,
+    Role.PICKER,
+    Role.PACKER,
+    Role.RETURNS_CLERK,
+    Role.SUPERVISOR,
+)
 PLATFORM = (Role.PLATFORM_ADMIN,)
 
 

@@ -20,6 +20,8 @@ class Role(StrEnum):
     PICKER = "picker"
     PACKER = "packer"
     RETURNS_CLERK = "returns_clerk"
+    #: runs the warehouse floor: picking rules, pick lists, every packer's and picker's work
+    SUPERVISOR = "supervisor"
 
 
 class SplitRules(BaseModel):
