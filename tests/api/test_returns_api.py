@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kervan.api.app import create_app
-from kervan.api.routes_returns import MAX_PHOTO_BYTES, MAX_PHOTOS_BODY, SIGNATURES
+from kervan.api.claim_photos import MAX_PHOTO_BYTES, MAX_PHOTOS_BODY, SIGNATURES
 from kervan.claims import ClaimState
 from kervan.claims.commit import ClaimChange, commit
 from kervan.claims.evidence import record_pack_scan

@@ -29,7 +29,9 @@ from ..claims.fiscal import EXPENSE_VOUCHER, voucher_pdf_key
 from ..domain import Role
 from ..engine.records import ORDER, OrderRecord
 from ..errors import ClaimStateError, InvalidInputError, KervanError, NotFoundError
+from . import claim_photos
 from .auth import ADMINS, Caller, allow, caller, endpoint, roles_extra
+from .claim_photos import MAX_PHOTOS_BODY, MAX_PHOTOS_PER_REQUEST, SIGNATURES
 from .loop import on_engine_loop
 from .openapi import REMOTE, error_response
 from .schemas_returns import (
@@ -54,17 +56,6 @@ router = APIRouter()
 #: who works the returns desk (issue 20): the returns clerk and the tenant admin, nobody else
 RETURNS = (Role.TENANT_ADMIN, Role.RETURNS_CLERK)
 MAX_PAGE = 500
-#: Trendyol takes files of at most 10 MB with a rejection (kervan_trendyol.claim_rules)
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
-MAX_PHOTOS_PER_REQUEST = 10
-#: one upload request's body (the gate's own limit is 1 MiB by default): two photos at the
-#: largest; send big photos one by one (:mod:`kervan.api.gate` reads ``x-max-body-bytes``)
-MAX_PHOTOS_BODY = 24 * 1024 * 1024
-#: photo numbers a claim may use up (a bound on what one claim can put in the blob store)
-MAX_PHOTOS_PER_CLAIM = 200
-#: the first bytes of each image type taken (the declared type must match the content)
-SIGNATURES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
-
 CLAIM_STATE: dict[int | str, dict[str, Any]] = {
     409: error_response(
         "The claim is not where the action needs it (code claim_state; detail.claim_id, "
@@ -235,37 +226,9 @@ async def upload_photos(
     _returns(request).get(tenant, claim_id)  # 404 for a claim that is not there
     if not files or len(files) > MAX_PHOTOS_PER_REQUEST:
         raise InvalidInputError(f"send 1 to {MAX_PHOTOS_PER_REQUEST} photos as 'files'")
-    photos = [await _photo(i, f) for i, f in enumerate(files)]
+    photos = [await claim_photos.read(i, f) for i, f in enumerate(files)]
     ts = request.app.state.runtime.store.tenant(tenant)
-    keys = []
-    for data, content_type in photos:
-        n = ts.counter(f"claim-photo:{claim_id}")
-        if n > MAX_PHOTOS_PER_CLAIM:
-            raise InvalidInputError(
-                f"claim {claim_id} already has {MAX_PHOTOS_PER_CLAIM} photos; no more are kept"
-            )
-        key = f"claim-photo:{claim_id}:{n}"
-        ts.put_blob(key, data, content_type)
-        keys.append(key)
-    return {"photos": keys}
-
-
-async def _photo(index: int, upload: UploadFile) -> tuple[bytes, str]:
-    name = upload.filename or f"file {index + 1}"
-    declared = (upload.content_type or "").split(";", 1)[0].strip().lower()
-
-    def refuse(why: str) -> InvalidInputError:
-        msg = f"photo {index + 1} ({name[:80]}): {why}"
-        return InvalidInputError(msg, errors=[{"loc": ["body", "files", str(index)], "msg": why}])
-
-    if declared not in SIGNATURES:
-        raise refuse(f"type {declared or '(none)'} is not taken: send image/jpeg or image/png")
-    data = await upload.read(MAX_PHOTO_BYTES + 1)
-    if len(data) > MAX_PHOTO_BYTES:
-        raise refuse("larger than 10 MB (the marketplace takes no bigger file)")
-    if not data.startswith(SIGNATURES[declared]):
-        raise refuse(f"the content is not {declared.split('/')[1].upper()}")
-    return data, declared
+    return {"photos": claim_photos.keep(ts, claim_id, photos)}
 
 
 @endpoint(
@@ -286,15 +249,8 @@ def receive(request: Request, claim_id: str, body: ReceiveIn) -> dict[str, Any]:
     twice = sorted(i for i, n in seen.items() if n > 1)
     if twice:
         raise InvalidInputError(f"each claim line once: {', '.join(twice)} sent more than once")
-    prefix = f"claim-photo:{claim_id}:"
     for i, line in enumerate(body.lines):
-        for j, key in enumerate(line.photos):
-            if not key.startswith(prefix) or ts.get_blob(key) is None:
-                why = f"no photo {key} for this claim: upload it to /returns/{{id}}/photos"
-                raise InvalidInputError(
-                    f"lines[{i}].photos[{j}]: {why}",
-                    errors=[{"loc": ["body", "lines", str(i), "photos", str(j)], "msg": why}],
-                )
+        claim_photos.check(ts, claim_id, line.photos, ["body", "lines", str(i), "photos"])
     lines = [Inspection.model_validate(line.model_dump()) for line in body.lines]
     rec = _returns(request).receive(
         c.tenant, claim_id, by=_actor(c), scanned=body.scanned, lines=lines, station=body.station
