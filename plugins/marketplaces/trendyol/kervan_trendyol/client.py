@@ -320,6 +320,21 @@ class TrendyolClient(ApiClient):
         )
         return list((body or {}).get("data") or [])
 
+    # -- finance ---------------------------------------------------------------------------
+
+    async def get_settlements(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """One page of the finance API's settlements (``finance.py`` has the rules)."""
+        body = await self.get_json(
+            f"/integration/finance/che/sellers/{self.seller_id}/settlements",
+            params=dict(params),
+            rate_key="GET settlements",
+        )
+        if not isinstance(body, dict) or not isinstance(body.get("content"), list):
+            raise InvalidResponseError(
+                "Trendyol settlements answered without content", remote=REMOTE
+            )
+        return body
+
     # -- claims ----------------------------------------------------------------------------
 
     async def get_claims(self, params: Mapping[str, Any]) -> dict[str, Any]:

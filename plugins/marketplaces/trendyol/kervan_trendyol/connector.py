@@ -13,13 +13,14 @@ from . import webhooks
 from .carriers import MARKETPLACE_CARRIERS
 from .claims import ClaimsMixin
 from .client import TrendyolClient
+from .finance import FinanceMixin
 from .orders import OrdersMixin
 from .products import ProductsMixin
 from .settings import TrendyolSettings
 
 
-class Trendyol(OrdersMixin, ClaimsMixin, ProductsMixin, OrderSource):
-    """Trendyol marketplace: packages, invoices, claims, listings, stock and price."""
+class Trendyol(OrdersMixin, ClaimsMixin, ProductsMixin, FinanceMixin, OrderSource):
+    """Trendyol marketplace: packages, invoices, claims, listings, stock, price, settlements."""
 
     key: ClassVar[str] = "trendyol"
     display_name: ClassVar[str] = "Trendyol"

@@ -65,6 +65,7 @@ from ..mapping import package_id_of, to_epoch_ms
 from . import (
     claims_api,
     delivery_api,
+    finance_api,
     invoices_api,
     orders_api,
     products_api,
@@ -200,6 +201,9 @@ class TrendyolSandbox(Sandbox):
         self.api_key, self.api_secret = API_KEY, API_SECRET
         #: shipmentPackageId → package JSON as Trendyol serves it
         self.packages: dict[int, dict[str, Any]] = {}
+        #: the finance API's settlement records (:func:`finance_api.pay_out` makes them)
+        self.finance: list[dict[str, Any]] = []
+        self.finance_seq = 0
         #: shipmentPackageId → sandbox-only bookkeeping (never served)
         self.meta: dict[int, dict[str, Any]] = {}
         self.claims: dict[str, dict[str, Any]] = {}
@@ -324,6 +328,7 @@ class TrendyolSandbox(Sandbox):
         invoices_api.add_routes(self, app)
         claims_api.add_routes(self, app)
         products_api.add_routes(self, app)
+        finance_api.add_routes(self, app)
 
     # -- time ------------------------------------------------------------------------------
 
@@ -528,6 +533,10 @@ class TrendyolSandbox(Sandbox):
             )
             pids.append(self.add_package(pkg, cancel_after_fetch=order.package_id in cancelled))
         return pids
+
+    def pay_out(self, package_id: int, payment_order_id: int, **kw: Any) -> list[dict[str, Any]]:
+        """Trendyol settles a package under a payment order (see ``finance_api.pay_out``)."""
+        return finance_api.pay_out(self, package_id, payment_order_id, **kw)
 
     def seed_scenario(self, scenario: Any) -> None:  # a kervan.scenario.Scenario
         """Scenario orders become packages; ``cancelled_package_ids`` are cancelled by the
