@@ -35,7 +35,7 @@ class SettlementIntake:
         """Read ``connection_id``'s settlements and queue a payment closing per order."""
         ctx = self.engine.context(tenant_id, actor="erp")
         source = ctx.connector(connection_id, OrderSource, "order source")
-        now = ctx.clock()
+        now = source.context.clock()  # the remote's time, as the order polls read it
         try:
             found = await source.fetch_settlements(now - LOOKBACK, now)
         except UnsupportedOperationError:
