@@ -27,6 +27,7 @@ from .engine.records import (
     STOCK_DUE,
     OrderRecord,
 )
+from .erp.flow import posting_counts
 from .errors import KervanError
 from .roles import DocumentIssuer
 from .runtime import Runtime
@@ -51,6 +52,8 @@ class Summary:
     invoices: list[dict[str, str]] = field(default_factory=list)
     #: product cards, their channel listings and the pushes that fed them
     catalog: dict[str, int] = field(default_factory=dict)
+    #: postings recorded in the tenant's ERP connections, by kind (kervan.erp)
+    erp: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
@@ -95,6 +98,7 @@ def summarize(runtime: Runtime, tenant_id: str) -> Summary:
         for p in quarantine.listing(ts, status=quarantine.OPEN, limit=1000)
     ]
     s.catalog = _catalog(ts)
+    s.erp = posting_counts(ts)
     return s
 
 

@@ -67,6 +67,7 @@ def _print_summary(console: Console, s: Summary) -> None:
             f"listings on {c['channels']} channels; pushed {c['listings_pushed']}, "
             f"failed {c['push_failures']}, flagged {c['flagged']}, waiting {c['waiting_push']}"
         )
+    _print_erp(console, s)
     for h in s.held:
         console.print(f"[yellow]on hold[/] {h['order']}: {h['reason']}")
     for f in s.failures:
@@ -82,6 +83,12 @@ def _print_summary(console: Console, s: Summary) -> None:
             console.print(f"  {p['id']}: {p['reason']}", **PLAIN)
     else:
         console.print("problems: none")
+
+
+def _print_erp(console: Console, s: Summary) -> None:
+    """ERP postings by kind (summary.json's ``erp``)."""
+    if any(s.erp.values()):
+        console.print("ERP postings: " + ", ".join(f"{k} {n}" for k, n in s.erp.items() if n))
 
 
 def demo(

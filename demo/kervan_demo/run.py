@@ -23,7 +23,7 @@ from kervan_sdk import WallClock
 
 from . import scenario_data, wiring
 
-SANDBOXES = ("trendyol", "nilvera", "yurtici", "mng")
+SANDBOXES = ("trendyol", "nilvera", "yurtici", "mng", "nebim")
 #: the seller's second Trendyol store (an outlet): the same items under barcodes of its own
 OUTLET = "trendyol-outlet"
 OUTLET_SELLER_ID = 274_902
@@ -187,6 +187,12 @@ class Demo:
             1,
             (("poll_documents", "demo"), ("push_stock", "demo")),
         ),
+        (
+            "Trendyol pays the delivered orders out; sales, payments and reversals go to Nebim",
+            (),
+            0,
+            "_erp",
+        ),
     )
 
     def flow(self) -> None:
@@ -202,6 +208,21 @@ class Demo:
                 for job in action:
                     jobs.send(*job)
             self.drain()
+
+    def _erp(self) -> None:
+        """Trendyol settles every delivered package (its finance API then lists the payout);
+        Kervan reads the settlements and posts the outbox to the Nebim connection."""
+        rt = self.runtime
+        assert rt is not None and rt.jobs is not None
+        trendyol = self.sandboxes["trendyol"]
+        # Trendyol pays for what reached the buyer: its own status, or our carrier's delivery
+        gone = ("Cancelled", "UnSupplied", "UnPacked", "Awaiting", "Created", "Picking")
+        delivered = [pid for pid, p in trendyol.packages.items() if p["status"] not in gone]
+        for pid in delivered:
+            trendyol.pay_out(pid, 700_000 + pid % 100_000)
+        rt.jobs.send("fetch_settlements", "demo", "trendyol")
+        self.drain()
+        rt.jobs.send("erp_post", "demo", "nebim")
 
     def _print_labels(self) -> None:
         """Labels of parcels the marketplace booked come from it when first printed."""
