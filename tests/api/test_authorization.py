@@ -160,6 +160,8 @@ PARAMS = {
     "item_id": "nope",
     "key": "yc:8690000000011",  # a channel listing: {connection_id}:{barcode}
     "claim_id": "ty:nope",  # a claim: {connection_id}:{marketplace claim id}
+    "list_id": "nope",  # a pick list
+    "station": "st-1",  # a packing station
 }
 A_MARKERS = ("KRA2026000000001", "KRVTESTKEY0001", "Alıcı A.Ş.")  # data, not ids the caller typed
 

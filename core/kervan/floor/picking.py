@@ -10,6 +10,7 @@ found is recorded as a short pick with its reason.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 from typing import Any, Literal
@@ -27,6 +28,15 @@ from .rules import RuleSet
 ShortReason = Literal["not_found", "damaged", "wrong_bin", "other"]
 
 
+class ShortRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    quantity: int
+    reason: ShortReason
+    by: str
+    at: str
+
+
 class PickLine(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -36,7 +46,7 @@ class PickLine(BaseModel):
     quantity: int
     picked: int = 0
     short: int = 0
-    short_reasons: list[dict[str, Any]] = Field(default_factory=list)
+    short_reasons: list[ShortRecord] = Field(default_factory=list)
     urgent: bool = False
 
 
@@ -93,14 +103,15 @@ def make_lists(ts: TenantStore, rules: RuleSet, now: datetime) -> list[PickList]
             id=uuid.uuid4().hex[:16], target=target, created_at=sortable(now), lines=ordered
         )
         ts.insert(PICK_LIST, plist.id, plist.model_dump(mode="json"))
+        on_list = {"pick_list": plist.id, "target": target}
         for rec in orders:
-            ts.update(
-                FLOOR_ORDER,
-                rec.order.id,
-                lambda b, p=plist.id, t=target: {**b, "pick_list": p, "target": t},
-            )
+            ts.update(FLOOR_ORDER, rec.order.id, functools.partial(_merged, extra=on_list))
         made.append(plist)
     return made
+
+
+def _merged(body: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    return {**body, **extra}
 
 
 def get_list(ts: TenantStore, list_id: str) -> PickList:
@@ -148,7 +159,7 @@ def _change(
     now: datetime,
     barcode: str,
     quantity: int,
-    reason: str | None,
+    reason: ShortReason | None,
 ) -> tuple[PickList, str]:
     prior = ts.get(PICK_SCAN, scan_id)
     if prior is not None:
@@ -171,7 +182,7 @@ def _change(
         else:
             line.short += quantity
             line.short_reasons.append(
-                {"quantity": quantity, "reason": reason, "by": picker, "at": sortable(now)}
+                ShortRecord(quantity=quantity, reason=reason, by=picker, at=sortable(now))
             )
             outcome, message = "short", f"Short {quantity} recorded."
         if all(x.picked + x.short >= x.quantity for x in plist.lines):

@@ -31,5 +31,6 @@ declare_kind(PICK_SCAN, ("picker", "at"))
 declare_kind(PICK_LIST, ("target", "status", "created_at"))
 declare_kind(RULES, ())
 
-#: floor_order.status values
-QUEUED, ON_TABLE, PACKED, CANCELLED = "queued", "on_table", "packed", "cancelled"
+#: floor_order.status values; LEFT: it left BOOKED without being packed here (shipped,
+#: cancelled before it reached a table, or gone)
+QUEUED, ON_TABLE, PACKED, CANCELLED, LEFT = "queued", "on_table", "packed", "cancelled", "left"

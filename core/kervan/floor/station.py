@@ -21,6 +21,7 @@ transaction that re-checks the chosen entry, and a scan that lost the race choos
 from __future__ import annotations
 
 import contextlib
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -40,7 +41,7 @@ from ..store.port import (
 from .cards import cards_by_barcode
 from .guidance import Guidance, guidance
 from .queue import Entry, entries_of, ranked, replace_entry
-from .records import CANCELLED, FLOOR_ORDER, ON_TABLE, PACK_QUEUE, PACK_SCAN, PACKED
+from .records import CANCELLED, FLOOR_ORDER, LEFT, ON_TABLE, PACK_QUEUE, PACK_SCAN, PACKED
 
 Outcome = Literal["packed", "slotted", "wrong_item", "over_scan", "cancelled"]
 
@@ -132,9 +133,10 @@ def scan(
     photo_blob: str | None = None,
 ) -> ScanResult:
     """Handle one scan (see the module's docstring)."""
+    alone = ship_alone_skus or []
     prior = ts.get(PACK_SCAN, req.scan_id)
     if prior is not None:
-        return ScanResult.model_validate({**prior.body["result"], "replayed": True})
+        return _guided(ts, _replay(prior.body), alone)
     for _ in range(8):
         decision = decide(ts, req.barcode, req.station, now)
         _forget(ts, decision.gone)
@@ -146,7 +148,7 @@ def scan(
         except DocumentExists:  # the same scan id won a race with this one
             found = ts.get(PACK_SCAN, req.scan_id)
             assert found is not None
-            return ScanResult.model_validate({**found.body["result"], "replayed": True})
+            return _guided(ts, _replay(found.body), alone)
     else:
         raise CasMismatch("the pack queue kept changing: scan again")
     if result.order_id is not None:
@@ -163,9 +165,17 @@ def scan(
         )
     if result.outcome == "packed" and result.order_id is not None:
         _mark_packed(ts, result.order_id, packer, req.station, now)
-        result.guidance = _guidance(ts, result.order_id, ship_alone_skus or [])
-    elif result.outcome == "slotted" and result.order_id is not None:
-        result.guidance = _guidance(ts, result.order_id, ship_alone_skus or [])
+    return _guided(ts, result, alone)
+
+
+def _replay(body: dict[str, Any]) -> ScanResult:
+    return ScanResult.model_validate({**body["result"], "replayed": True})
+
+
+def _guided(ts: TenantStore, result: ScanResult, ship_alone: list[str]) -> ScanResult:
+    """Packing guidance for an order the scan put on the table or completed."""
+    if result.outcome in ("packed", "slotted") and result.order_id is not None:
+        result.guidance = _guidance(ts, result.order_id, ship_alone)
     return result
 
 
@@ -309,8 +319,14 @@ def _cancelled(
     )
     with ts.transaction() as tx:
         _keep(tx, req, result)
+    if fo is not None:
+        ts.update(FLOOR_ORDER, entry.order_id, _cancelled_status)
     _forget(ts, [entry.order_id])
     return result
+
+
+def _cancelled_status(body: dict[str, Any]) -> dict[str, Any]:
+    return {**body, "status": CANCELLED}
 
 
 def _forget(ts: TenantStore, order_ids: list[str]) -> None:
@@ -321,9 +337,17 @@ def _forget(ts: TenantStore, order_ids: list[str]) -> None:
             continue
         for barcode in fo.body["need"]:
             with contextlib.suppress(DocumentNotFound):
-                ts.update(PACK_QUEUE, barcode, lambda b, o=order_id: replace_entry(b, o, None))
-        if fo.body["status"] != PACKED:
-            ts.update(FLOOR_ORDER, order_id, lambda b: {**b, "status": CANCELLED})
+                ts.update(PACK_QUEUE, barcode, functools.partial(_without, order_id=order_id))
+        if fo.body["status"] not in (PACKED, CANCELLED):
+            ts.update(FLOOR_ORDER, order_id, _left)
+
+
+def _without(body: dict[str, Any], order_id: str) -> dict[str, Any]:
+    return replace_entry(body, order_id, None)
+
+
+def _left(body: dict[str, Any]) -> dict[str, Any]:
+    return {**body, "status": LEFT}
 
 
 def _free_slot(ts: TenantStore, station: str) -> int:
@@ -338,7 +362,7 @@ def _free_slot(ts: TenantStore, station: str) -> int:
 
 
 def _mark_packed(ts: TenantStore, order_id: str, packer: str, station: str, now: datetime) -> None:
-    entry = {
+    entry: dict[str, Any] = {
         "at": now.isoformat(),
         "step": "pack",
         "outcome": "ok",

@@ -111,7 +111,7 @@ def test_pick_lists_aggregate_by_product_and_show_no_orders(ts: TenantStore) -> 
     done, _ = short(
         ts, plist.id, scan_id="p3", barcode="A", quantity=1, reason="damaged", picker="u1", now=T0
     )
-    assert done.lines[1].short == 1 and done.lines[1].short_reasons[0]["reason"] == "damaged"
+    assert done.lines[1].short == 1 and done.lines[1].short_reasons[0].reason == "damaged"
 
 
 def test_fit_recovers_per_order_and_per_line_costs() -> None:
