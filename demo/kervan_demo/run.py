@@ -20,6 +20,7 @@ from kervan.domain import Listing, Role, SplitRules, User
 from kervan.reports import Summary, export_all, summarize
 from kervan.roles import utcnow
 from kervan_sdk import WallClock
+from kervan_sdk.sandbox import ErpProduct
 
 from . import scenario_data, wiring
 
@@ -222,7 +223,24 @@ class Demo:
             trendyol.pay_out(pid, 700_000 + pid % 100_000)
         rt.jobs.send("fetch_settlements", "demo", "trendyol")
         self.drain()
+        self._erp_knows_what_was_sold()
         rt.jobs.send("erp_post", "demo", "nebim")
+
+    def _erp_knows_what_was_sold(self) -> None:
+        """The seller's V3 holds every item it sells: an orders file may bring items the
+        demo's scenario does not have, and V3 refuses a sale of a barcode it does not know."""
+        nebim = self.sandboxes["nebim"]
+        known = {b for p in nebim.ledger.products for b in p.barcodes}
+        added = {}
+        for pkg in self.sandboxes["trendyol"].packages.values():
+            for line in pkg["lines"]:
+                if line["barcode"] not in known:
+                    code = str(line.get("stockCode") or line["barcode"])
+                    added[line["barcode"]] = ErpProduct(
+                        code, line["productName"], (line["barcode"],)
+                    )
+        if added:
+            nebim.erp_seed_products(nebim.ledger.products + list(added.values()))
 
     def _print_labels(self) -> None:
         """Labels of parcels the marketplace booked come from it when first printed."""
