@@ -15,7 +15,7 @@ scan reads the whole document for its barcode.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -80,6 +80,38 @@ def ranked(entries: Iterable[Entry], station: str, now: datetime) -> list[Entry]
         (e for e in entries if eligible(e, station)),
         key=lambda e: rank_key(e, station, risk_before),
     )
+
+
+def _raw_key(raw: dict[str, Any], station: str, risk_before: str) -> tuple[Any, ...]:
+    """:func:`rank_key` on a stored entry, without building an :class:`Entry`."""
+    ship_by = raw["b"]
+    return (
+        not (ship_by is not None and ship_by <= risk_before),
+        not raw["s"],
+        raw.get("w") != station,
+        ship_by or NO_DEADLINE,
+        raw["t"],
+        raw["o"],
+    )
+
+
+def candidates(body: dict[str, Any] | None, station: str, now: datetime) -> Iterator[Entry]:
+    """The eligible entries of a stored queue, best first, lazily: the best one costs one
+    pass over the raw entries; the full sort happens only when the caller asks for more
+    (the best was cancelled or has left meanwhile)."""
+    if not body:
+        return
+    risk_before = sortable(now + AT_RISK_WITHIN)
+    raws = [r for r in body.get("entries", ()) if r["n"] > 0 and r.get("w") in (None, station)]
+    if not raws:
+        return
+    best = min(raws, key=lambda r: _raw_key(r, station, risk_before))
+    yield Entry.of(best)
+    rest = sorted(
+        (r for r in raws if r is not best), key=lambda r: _raw_key(r, station, risk_before)
+    )
+    for raw in rest:
+        yield Entry.of(raw)
 
 
 def choose(entries: Iterable[Entry], station: str, now: datetime) -> Entry | None:

@@ -40,7 +40,7 @@ from ..store.port import (
 )
 from .cards import cards_by_barcode
 from .guidance import Guidance, guidance
-from .queue import Entry, entries_of, ranked, replace_entry
+from .queue import Entry, candidates, entries_of, replace_entry
 from .records import CANCELLED, FLOOR_ORDER, LEFT, ON_TABLE, PACK_QUEUE, PACK_SCAN, PACKED
 
 Outcome = Literal["packed", "slotted", "wrong_item", "over_scan", "cancelled"]
@@ -100,7 +100,7 @@ def decide(ts: TenantStore, barcode: str, station: str, now: datetime) -> Decisi
     one cancelled on this station's table stops the scan."""
     doc = ts.get(PACK_QUEUE, barcode)
     gone: list[str] = []
-    for entry in ranked(entries_of(doc.body if doc else None), station, now):
+    for entry in candidates(doc.body if doc else None, station, now):
         order = ts.get(ORDER, entry.order_id)
         body = order.body if order else None
         cancelled = body is None or body["state"] == "cancelled"

@@ -203,3 +203,24 @@ def test_due_soon_is_relative_to_now(ts: TenantStore) -> None:
     later = T0 + timedelta(hours=27)  # order 1 is now at risk
     got = scan(ts, PackScan(scan_id="x", barcode="A", station="s1"), packer="p", now=later)
     assert got.order_id == "ty:1"
+
+
+@FAST
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 2),
+            st.booleans(),
+            st.sampled_from([None, "2026-12-01T10:00:00.000000Z", "2026-12-03T10:00:00.000000Z"]),
+            st.sampled_from(["2026-11-30T10:00:00.000000Z", "2026-11-29T10:00:00.000000Z"]),
+            st.sampled_from([None, "s1", "s2"]),
+        ),
+        max_size=12,
+    )
+)
+def test_property_stored_queue_order_is_the_ranking(raw: list[Any]) -> None:
+    from kervan.floor.queue import Entry, candidates, ranked
+
+    entries = [Entry(f"o{i}", n, s, b, t, w) for i, (n, s, b, t, w) in enumerate(raw)]
+    body = {"entries": [e.to_json() for e in entries]}
+    assert list(candidates(body, "s1", T0)) == ranked(entries, "s1", T0)
