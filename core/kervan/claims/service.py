@@ -373,16 +373,19 @@ class Returns:
                 raise InvalidInputError(
                     f"inspect every returned item: line(s) {', '.join(missing)} have no condition"
                 )
+            if rec.receipt is not None and rec.receipt.lines == lines:
+                return False  # a handheld's resend
             if rec.state in FINAL:
-                raise _refuse(key, f"claim {key} is {rec.state}: nothing to receive")
-            same = rec.receipt is not None and rec.receipt.lines == lines
-            if same:
-                return False
+                raise _refuse(
+                    key, f"claim {key} is {rec.state}: nothing to receive", "receive", rec.state
+                )
             if rec.decisions:
                 raise _refuse(
                     key,
                     f"claim {key} was already decided ({rec.decisions[-1].action} by "
                     f"{rec.decisions[-1].by}); its receipt can no longer change",
+                    "receive",
+                    rec.state,
                 )
             rec.receipt = Receipt(at=now, by=by, scanned=scanned, station=station, lines=lines)
             counts = Counter(i.condition for i in lines)
@@ -420,23 +423,34 @@ class Returns:
         now = ctx.clock()
 
         def change(rec: ClaimRecord) -> bool:
-            if rec.state in FINAL or rec.state is ClaimState.FAILED:
-                raise _refuse(key, f"claim {key} is {rec.state}: it cannot be decided now")
-            if rec.receipt is None:
-                raise _refuse(
-                    key, f"claim {key}: receive the parcel (scan and inspect it) before deciding"
-                )
             decided = set(rec.decided("approve")) | set(rec.decided("reject"))
             ids = line_ids or [ln.id for ln in rec.claim.lines if ln.id not in decided]
             unknown = sorted(set(ids) - {ln.id for ln in rec.claim.lines})
             if unknown:
                 raise InvalidInputError(f"claim {key} has no line(s) {', '.join(unknown)}")
             again = [i for i in ids if i in decided]
+            if again and len(again) == len(ids) and all(i in rec.decided(action) for i in again):
+                return False  # a handheld's resend of a decision already taken
+            if not line_ids and not ids and rec.decided(action):
+                return False  # "approve the rest", sent again once nothing is left
+            if rec.state in FINAL or rec.state is ClaimState.FAILED:
+                raise _refuse(
+                    key, f"claim {key} is {rec.state}: it cannot be decided now", action, rec.state
+                )
+            if rec.receipt is None:
+                raise _refuse(
+                    key,
+                    f"claim {key}: receive the parcel (scan and inspect it) before deciding",
+                    action,
+                    rec.state,
+                )
             if again:
-                same = all(i in rec.decided(action) for i in again)
-                if same and len(again) == len(ids):
-                    return False  # a retry of the same decision
-                raise _refuse(key, f"claim {key}: line(s) {', '.join(again)} were already decided")
+                raise _refuse(
+                    key,
+                    f"claim {key}: line(s) {', '.join(again)} were already decided",
+                    action,
+                    rec.state,
+                )
             if not ids:
                 return False
             if action == "reject":
@@ -649,7 +663,7 @@ class Returns:
 
         def change(rec: ClaimRecord) -> bool:
             if rec.state is not ClaimState.FAILED:
-                raise _refuse(key, f"claim {key} has not failed")
+                raise _refuse(key, f"claim {key} has not failed", "retry", rec.state)
             rec.state, rec.attempts = ClaimState.REQUESTED, 0
             note(rec, now, "retry", "ok", f"resumed (was: {rec.last_error})", actor=by)
             return True
@@ -878,7 +892,12 @@ class Returns:
             if rec.document is None or rec.document.status != "waiting":
                 if rec.document is not None and rec.document.reference == reference:
                     return False
-                raise _refuse(key, f"claim {key} is not waiting for a return document")
+                raise _refuse(
+                    key,
+                    f"claim {key} is not waiting for a return document",
+                    "record_document",
+                    rec.state,
+                )
             events.append(fiscal.recorded(rec, rec.order_id or "", reference, how, by, now, None))
             if note_text:
                 rec.document.note = (rec.document.note or "") + f" ({note_text})"
