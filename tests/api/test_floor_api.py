@@ -119,3 +119,15 @@ def test_a_packer_sees_only_their_own_scans(site: Site) -> None:
     assert len(site.client.get("/v1/floor/pack/scans", headers=kim).json()) == 1
     assert len(site.client.get("/v1/floor/pack/scans", headers=boss).json()) == 1
     assert site.store.get(ORDER, "ty:3001") is not None
+
+
+def test_demo_round_picks_and_packs_every_booked_order(site: Site) -> None:
+    from kervan.floor import demo_round
+
+    ids = {booked(site, "4001"), booked(site, "4002", ship_by_h=2)}
+    summary = demo_round(site.rt, "t1", now=T0)
+    assert [(p["lines"], p["units"]) for p in summary["pick_lists"]] == [(2, 6)]
+    assert summary["scans"] == 6 and set(summary["orders_packed"]) == ids
+    assert summary["outcomes"] == {"slotted": 4, "packed": 2}
+    row = summary["staff_report"]["staff"]["demo-packer"]
+    assert row["orders"] == 2 and row["performance"] is not None
