@@ -182,6 +182,7 @@ class Demo:
             72,
             (("track_carrier", "demo", "yurtici"), ("poll_source", "demo", "trendyol")),
         ),
+        ("the returns desk: one return of each kind", ("nilvera",), 0.1, "_returns"),
         (
             "last document statuses; the stores get the last stock figures",
             ("nilvera",),
@@ -233,8 +234,8 @@ class Demo:
         known = {b for p in nebim.ledger.products for b in p.barcodes}
         added = {}
         for pkg in self.sandboxes["trendyol"].packages.values():
-            for line in pkg["lines"]:
-                if line["barcode"] not in known:
+            for line in pkg.get("lines") or []:  # a damaged package may have none
+                if line.get("barcode") and line["barcode"] not in known:
                     code = str(line.get("stockCode") or line["barcode"])
                     added[line["barcode"]] = ErpProduct(
                         code, line["productName"], (line["barcode"],)
@@ -301,6 +302,12 @@ class Demo:
                 for conn, qty in shown.items()
             )
         )
+
+    def _returns(self) -> None:
+        from .returns_phase import ReturnsPhase
+
+        assert self.runtime is not None
+        ReturnsPhase(self.runtime, self.sandboxes, self.say).run_all()
 
     def _restock(self) -> None:
         assert self.runtime is not None
