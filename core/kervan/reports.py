@@ -14,8 +14,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .claims.fiscal import VOUCHER, voucher_pdf_key
+from .claims.parts import DESPATCH, PART_SHIPMENT
+from .claims.record import CLAIM
 from .documents import has_label, label_key, pdf_key, xml_key
-from .domain import Invoice, OrderState
+from .domain import DespatchAdvice, Invoice, OrderState
 from .engine import quarantine
 from .engine.records import (
     DEAD_LETTER,
@@ -54,6 +57,8 @@ class Summary:
     catalog: dict[str, int] = field(default_factory=dict)
     #: postings recorded in the tenant's ERP connections, by kind (kervan.erp)
     erp: dict[str, int] = field(default_factory=dict)
+    #: returns (claims) by outcome and by fiscal document, and part shipments by kind
+    returns: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
@@ -99,6 +104,7 @@ def summarize(runtime: Runtime, tenant_id: str) -> Summary:
     ]
     s.catalog = _catalog(ts)
     s.erp = posting_counts(ts)
+    s.returns = _returns(ts)
     return s
 
 
@@ -119,6 +125,46 @@ def _catalog(ts: TenantStore) -> dict[str, int]:
         "flagged": sum(1 for item in listings if item.get("flagged")),
         "waiting_push": ts.count(Query(STOCK_DUE)),
     }
+
+
+def _returns(ts: TenantStore) -> dict[str, Any]:
+    claims = [d.body for d in ts.iter_query(Query(CLAIM))]
+    parts = [d.body for d in ts.iter_query(Query(PART_SHIPMENT))]
+    return {
+        "claims": len(claims),
+        "by_outcome": dict(Counter(c["state"] for c in claims)),
+        "by_document": dict(
+            Counter((c.get("document") or {}).get("route", "none yet") for c in claims)
+        ),
+        "expense_vouchers": ts.count(Query(VOUCHER)),
+        "part_shipments": dict(Counter(p["kind"] for p in parts)),
+        "despatch_advices": ts.count(Query(DESPATCH)),
+    }
+
+
+def _export_returns(ts: TenantStore, issuer: Any, out: Path, counts: Counter[str]) -> None:
+    """Gider pusulası PDFs, e-İrsaliye XMLs and PDFs, and the labels of exchanges and parts."""
+    for doc in ts.iter_query(Query(VOUCHER)):
+        blob = ts.get_blob(voucher_pdf_key(doc.body["claim_id"]))
+        if blob:
+            _write(out / "returns" / f"{doc.body['number']}.pdf", blob[0])
+            counts["voucher_pdf"] += 1
+    for doc in ts.iter_query(Query(DESPATCH)):
+        despatch = DespatchAdvice.model_validate(doc.body)
+        xml = ts.get_blob(xml_key(despatch.uuid))
+        if xml:
+            _write(out / "returns" / f"{despatch.number}.xml", xml[0])
+            counts["despatch_xml"] += 1
+        data = _render(issuer, despatch)
+        if data:
+            _write(out / "returns" / f"{despatch.number}.pdf", data)
+            counts["despatch_pdf"] += 1
+    for doc in ts.iter_query(Query(PART_SHIPMENT)):
+        for ext in ("zpl", "pdf"):
+            blob = ts.get_blob(label_key(doc.key, ext))
+            if blob and doc.body.get("cargo_key"):
+                _write(out / "returns" / "labels" / f"{doc.body['cargo_key']}.{ext}", blob[0])
+                counts[f"part_label_{ext}"] += 1
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -154,11 +200,12 @@ def export_all(runtime: Runtime, tenant_id: str, out: Path, summary: Summary) ->
             if blob:
                 _write(out / "labels" / f"{key}.{ext}", blob[0])
                 counts[f"label_{ext}"] += 1
+    _export_returns(ts, issuer, out, counts)
     (out / "summary.json").write_text(summary.to_json(), encoding="utf-8")
     return dict(counts)
 
 
-def _render(issuer: Any, invoice: Invoice) -> bytes | None:
+def _render(issuer: Any, invoice: Invoice | DespatchAdvice) -> bytes | None:
     if not isinstance(issuer, DocumentIssuer):
         return None
     try:

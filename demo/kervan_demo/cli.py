@@ -68,6 +68,12 @@ def _print_summary(console: Console, s: Summary) -> None:
             f"failed {c['push_failures']}, flagged {c['flagged']}, waiting {c['waiting_push']}"
         )
     _print_erp(console, s)
+    r = s.returns
+    if r.get("claims") or r.get("part_shipments"):
+        console.print(
+            f"returns: {r['claims']} by outcome {r['by_outcome']}; documents {r['by_document']}; "
+            f"part shipments {r['part_shipments']}"
+        )
     for h in s.held:
         console.print(f"[yellow]on hold[/] {h['order']}: {h['reason']}")
     for f in s.failures:
