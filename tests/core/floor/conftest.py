@@ -3,12 +3,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from kervan.store import open_store
 from kervan.store.port import TenantStore
+
+from .helpers import fresh_tenant
 
 
 @pytest.fixture
 def ts() -> Iterator[TenantStore]:
-    store = open_store("sqlite://:memory:")
-    yield store.tenant("t1")
-    store.close()
+    with fresh_tenant() as found:
+        yield found

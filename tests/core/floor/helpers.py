@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from kervan.domain import Address, Order, OrderLine, OrderState, Party, PartyKind
 from kervan.engine.records import ORDER, OrderRecord
+from kervan.store import open_store
 from kervan.store.port import TenantStore
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -56,3 +62,19 @@ def order(
 def put(ts: TenantStore, *recs: OrderRecord) -> None:
     for rec in recs:
         ts.upsert(ORDER, rec.order.id, rec.to_body())
+
+
+#: a RAM-backed directory where there is one: every commit waits for fsync (synchronous=FULL),
+#: and these tests commit a few thousand times
+RAM = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
+@contextmanager
+def fresh_tenant() -> Iterator[TenantStore]:
+    where = tempfile.mkdtemp(prefix="kervan-floor-", dir=RAM)
+    store = open_store(f"sqlite:///{where}/k.db")
+    try:
+        yield store.tenant("t1")
+    finally:
+        store.close()
+        shutil.rmtree(where, ignore_errors=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -13,10 +15,9 @@ from kervan.engine.records import ORDER
 from kervan.floor.intake import refresh
 from kervan.floor.records import FLOOR_ORDER, PACK_QUEUE
 from kervan.floor.station import PackScan, ScanResult, scan
-from kervan.store import open_store
 from kervan.store.port import Query, TenantStore
 
-from .helpers import T0, order, put
+from .helpers import T0, fresh_tenant, order, put
 
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 
@@ -99,25 +100,24 @@ ORDERS = st.lists(
 )
 
 
-def fresh(spec: list[Any]) -> tuple[Any, TenantStore]:
-    store = open_store("sqlite://:memory:")
-    ts = store.tenant("t1")
+@contextmanager
+def fresh(spec: list[Any]) -> Iterator[TenantStore]:
     recs = []
     for i, (lines, ship, at) in enumerate(spec):
         merged: dict[str, int] = {}
         for bc, q in lines:
             merged[bc] = merged.get(bc, 0) + q
         recs.append(order(i, list(merged.items()), ship_by_h=ship, ordered_h=at))
-    put(ts, *recs)
-    refresh(ts)
-    return store, ts
+    with fresh_tenant() as ts:
+        put(ts, *recs)
+        refresh(ts)
+        yield ts
 
 
 @FAST
 @given(ORDERS, st.sampled_from("ABC"))
 def test_property_scan_chooses_the_best_eligible_order(spec: list[Any], barcode: str) -> None:
-    store, ts = fresh(spec)
-    try:
+    with fresh(spec) as ts:
         waiting = []
         for i, (lines, ship, at) in enumerate(spec):
             if any(bc == barcode for bc, _ in lines):
@@ -131,8 +131,6 @@ def test_property_scan_chooses_the_best_eligible_order(spec: list[Any], barcode:
             assert got.outcome == "wrong_item"
         else:
             assert got.order_id == min(waiting)[-1]
-    finally:
-        store.close()
 
 
 @FAST
@@ -148,9 +146,7 @@ def test_property_multi_item_completes_only_when_every_item_is_scanned(
         need[bc] = need.get(bc, 0) + q
     units = [bc for bc, q in need.items() for _ in range(q)]
     rnd.shuffle(units)
-    store = open_store("sqlite://:memory:")
-    ts = store.tenant("t1")
-    try:
+    with fresh_tenant() as ts:
         put(ts, order(1, list(need.items())))
         refresh(ts)
         outcomes = [do(ts, f"s{i}", bc).outcome for i, bc in enumerate(units)]
@@ -158,8 +154,6 @@ def test_property_multi_item_completes_only_when_every_item_is_scanned(
         assert all(o == "slotted" for o in outcomes[:-1])
         assert ts.get(ORDER, "ty:1").body["state"] == "packed"
         assert do(ts, "again", units[0]).outcome == "wrong_item"  # nothing waits any more
-    finally:
-        store.close()
 
 
 def snapshot(ts: TenantStore) -> Any:
@@ -172,9 +166,7 @@ def snapshot(ts: TenantStore) -> Any:
 @FAST
 @given(ORDERS, st.lists(st.tuples(st.integers(0, 6), st.sampled_from("ABCZ")), max_size=10))
 def test_property_replayed_scans_change_nothing(spec: list[Any], scans: list[Any]) -> None:
-    once_store, once = fresh(spec)
-    twice_store, twice = fresh(spec)
-    try:
+    with fresh(spec) as once, fresh(spec) as twice:
         first: dict[int, ScanResult] = {}
         for sid, bc in scans:
             if sid not in first:
@@ -192,9 +184,6 @@ def test_property_replayed_scans_change_nothing(spec: list[Any], scans: list[Any
         assert {k: v.order_id for k, v in first.items()} == {
             k: v.order_id for k, v in answers.items()
         }
-    finally:
-        once_store.close()
-        twice_store.close()
 
 
 def test_due_soon_is_relative_to_now(ts: TenantStore) -> None:
