@@ -150,8 +150,9 @@ class ErpFlow(SettlementIntake):
                     )
                 except UnsupportedOperationError:
                     pass  # an ERP with no gider pusulası takes the return against the sale
+        lines = event.get("lines") or _claim_lines(store, event)
         return await sink.post_return(
-            invoice, _quantities(invoice, event), str(event["claim_id"]), _reason(event)
+            invoice, _quantities(invoice, lines), str(event["claim_id"]), _reason(event)
         )
 
     # -- records ------------------------------------------------------------------------------
@@ -279,11 +280,25 @@ def _reason(event: dict[str, Any]) -> str:
     return str(why).replace("_", " ")
 
 
-def _quantities(invoice: Invoice, event: dict[str, Any]) -> dict[int, Decimal]:
+def _claim_lines(store: TenantStore, event: dict[str, Any]) -> dict[str, int]:
+    """Returned units by order line, from the claim itself: the event a recorded return
+    document writes (the buyer's IADE, an operator's record) does not carry them."""
+    from ..claims.fiscal import returned_units  # the claims package imports the engine
+    from ..claims.record import CLAIM, ClaimRecord
+
+    claim_doc = store.get(CLAIM, str(event.get("claim_id") or ""))
+    order_doc = store.get(ORDER, str(event.get("order_id") or ""))
+    if claim_doc is None or order_doc is None:
+        raise InvalidInputError(f"return {event.get('claim_id')}: its claim or order is missing")
+    claim = ClaimRecord.from_body(claim_doc.body)
+    return returned_units(claim, OrderRecord.from_body(order_doc.body).order)
+
+
+def _quantities(invoice: Invoice, lines: dict[str, Any]) -> dict[int, Decimal]:
     """The returned units by invoice line id (the event has them by order line id)."""
     by_order_line = {ln.order_line_id: ln.id for ln in invoice.lines if ln.order_line_id}
     out: dict[int, Decimal] = {}
-    for line_id, units in (event.get("lines") or {}).items():
+    for line_id, units in lines.items():
         if line_id not in by_order_line:
             raise InvalidInputError(
                 f"returned line {line_id} is on no line of invoice {invoice.number}"
