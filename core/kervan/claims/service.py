@@ -47,6 +47,14 @@ from .record import (
     Receipt,
 )
 
+#: states in which the marketplace may still change a claim's items
+MARKETPLACE_OPEN = (
+    ClaimState.REQUESTED,
+    ClaimState.RECEIVED,
+    ClaimState.APPROVING,
+    ClaimState.DISPUTED,
+    ClaimState.FAILED,
+)
 #: how far back a claim poll looks again (claims are filtered on their creation date, and a
 #: claim's items change status after it was created)
 OPEN_LOOKBACK = timedelta(days=30)
@@ -171,21 +179,19 @@ class Returns:
         if doc is None:
             return now - FIRST_LOOKBACK
         since = datetime.fromisoformat(doc.body["since"]) - timedelta(minutes=10)
-        oldest = ts.query(
-            Query(
-                CLAIM,
-                {"connection_id": connection_id},
-                order_by="opened_at",
-                limit=200,
+        # the oldest claim the marketplace may still move (its items' statuses change after
+        # the claim was created, and claims are fetched by their creation date)
+        for state in MARKETPLACE_OPEN:
+            oldest = ts.query(
+                Query(
+                    CLAIM,
+                    {"connection_id": connection_id, "state": state.value},
+                    order_by="opened_at",
+                    limit=1,
+                )
             )
-        )
-        open_ones = [
-            ClaimRecord.from_body(d.body)
-            for d in oldest
-            if d.body.get("state") not in {s.value for s in FINAL}
-        ]
-        if open_ones:
-            since = min(since, min(r.claim.claimed_at for r in open_ones))
+            if oldest:
+                since = min(since, ClaimRecord.from_body(oldest[0].body).claim.claimed_at)
         return max(since, now - OPEN_LOOKBACK)
 
     def _fold(self, tenant_id: str, incoming: Claim, now: datetime) -> tuple[str, str | None]:
