@@ -4,7 +4,8 @@ This module is the public surface plugins may import. Anything not exported here
 
 Most plugins need only the role contracts and the domain. A plugin that runs Kervan itself
 from a command of its own (``kervan demo`` is one) also has ``Runtime`` (one process's wiring),
-``create_app`` (the REST API around a Runtime), ``kervan_home`` and ``reports``; those are
+``create_app`` (the REST API around a Runtime), ``kervan_home``, ``reports`` and ``floor``
+(``floor.demo_round``: a picking round and a packing session); those are
 imported on first use, so ``import kervan`` stays light. So is ``xml``: the one hardened parser
 every XML input from outside goes through (``kervan.xml.parse_untrusted``).
 """
@@ -56,7 +57,7 @@ from .scenario import Scenario
 from .settings import DESTINATION, ConnectorSettings
 
 if TYPE_CHECKING:
-    from . import reports, xml
+    from . import floor, reports, xml
     from .api.app import create_app
     from .runtime import Runtime
     from .store.opening import kervan_home
@@ -67,6 +68,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "create_app": ("kervan.api.app", "create_app"),
     "kervan_home": ("kervan.store.opening", "kervan_home"),
     "reports": ("kervan.reports", None),
+    "floor": ("kervan.floor", None),
     "xml": ("kervan.xml", None),
 }
 
@@ -108,6 +110,7 @@ __all__ = [
     "despatch",
     "domain",
     "errors",
+    "floor",
     "hookimpl",
     "invoicing",
     "kervan_home",

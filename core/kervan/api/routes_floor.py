@@ -20,16 +20,18 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..claims import Returns
+from ..documents import DocumentFile, Documents
 from ..domain import Role
 from ..errors import InvalidInputError, NotFoundError
-from ..floor import Floor, PackScan, PickList, RuleSet, ScanResult
+from ..floor import Floor, PackScan, PickList, RuleSet, ScanResult, conflicts
 from ..floor.picking import ShortReason, confirm, short
+from ..floor.records import PACK_SCAN
 from ..floor.rules import Conflict, DryRunRow
 from ..store.port import Query as StoreQuery
 from .auth import Caller, caller, endpoint
 from .loop import on_engine_loop
 from .openapi import REMOTE
-from .routes_orders import _documents, _file
 
 router = APIRouter()
 
@@ -47,6 +49,18 @@ Printable = r"^[\x21-\x7e]+$"
 def _floor(request: Request) -> Floor:
     rt = request.app.state.runtime
     return Floor(rt.store, rt.engine.tenants)
+
+
+def _documents(request: Request) -> Documents:
+    found: Documents = request.app.state.documents
+    return found
+
+
+def _file(found: DocumentFile) -> Response:
+    disposition = f'{found.disposition}; filename="{found.filename}"'
+    return Response(
+        found.data, media_type=found.media_type, headers={"Content-Disposition": disposition}
+    )
 
 
 def _runs_floor(c: Caller) -> bool:
@@ -83,13 +97,7 @@ def get_rules(request: Request) -> RulesOut:
     """The picking rules in order (the first that matches an order assigns it), the picker
     groups, and the conflicts the set has."""
     rules = _floor(request).rules(caller(request).tenant)
-    return RulesOut(rules=rules, conflicts=_conflicts(rules))
-
-
-def _conflicts(rules: RuleSet) -> list[Conflict]:
-    from ..floor import conflicts
-
-    return conflicts(rules)
+    return RulesOut(rules=rules, conflicts=conflicts(rules))
 
 
 @endpoint(router, "put", "/floor/rules", STAFF, response_model=RulesOut)
@@ -260,8 +268,6 @@ def pack_scans(
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[ScanResult]:
     """Recent scans, newest first: a packer's own; the supervisor's, anyone's."""
-    from ..floor.records import PACK_SCAN
-
     c = caller(request)
     who = packer if _runs_floor(c) else _me(c)
     where = {"packer": who} if who else {}
@@ -401,8 +407,6 @@ def staff_report(
     scans, scan-to-label seconds, and the performance adjusted for the order mix (see
     docs/floor.md); returns and part shipments per person from the returns desk. A picker
     or packer gets only their own row."""
-    from ..claims import Returns
-
     c = caller(request)
     until = until or _now()
     since = since or until - timedelta(days=1)

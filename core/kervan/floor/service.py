@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..engine.records import ORDER, OrderRecord, sortable
+from ..errors import NotFoundError
 from ..store.port import Query, Store, TenantStore
 from . import intake, picking, reports, station
 from .cards import cards_by_barcode
@@ -79,7 +80,7 @@ class Floor:
     ) -> picking.PickList:
         found = picking.get_list(self.ts(tenant_id), list_id)
         if user_id is not None and user_id not in self.rules(tenant_id).members(found.target):
-            raise picking.NotFoundError(f"pick list {list_id!r} not found")
+            raise NotFoundError(f"pick list {list_id!r} not found")
         return found
 
     # -- packing -------------------------------------------------------------------------
