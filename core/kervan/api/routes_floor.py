@@ -249,6 +249,7 @@ class SlotOut(BaseModel):
     order_number: str
     remaining: int
     packer: str | None
+    cancelled: bool = Field(description="cancelled while on the table: empty the slot")
 
 
 @endpoint(

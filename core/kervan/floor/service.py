@@ -119,6 +119,7 @@ class Floor:
                         max(n - d.body["scanned"].get(b, 0), 0) for b, n in d.body["need"].items()
                     ),
                     "packer": d.body["packer"],
+                    "cancelled": station.order_cancelled(self.ts(tenant_id), d.key),
                 }
                 for d in docs
             ),

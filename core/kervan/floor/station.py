@@ -94,6 +94,14 @@ class _Moved(Exception):
     """The chosen entry changed between the decision and the write: choose again."""
 
 
+def order_cancelled(ts: TenantStore, order_id: str) -> bool:
+    """The order is gone, cancelled, or its marketplace cancelled it."""
+    doc = ts.get(ORDER, order_id)
+    if doc is None:
+        return True
+    return doc.body["state"] == "cancelled" or bool(doc.body["order"].get("source_cancelled"))
+
+
 def decide(ts: TenantStore, barcode: str, station: str, now: datetime) -> Decision:
     """The station's choice for one scan: one queue read, then the candidate's order (to see
     it is still booked). Orders found cancelled or gone on the way are skipped (and listed);
@@ -283,6 +291,9 @@ def _refuse(ts: TenantStore, req: PackScan, base: dict[str, Any], packer: str) -
     of it, a wrong item otherwise."""
     on_table = ts.query(Query(FLOOR_ORDER, where={"status": ON_TABLE, "station": req.station}))
     full = next((d.body for d in on_table if req.barcode in d.body["need"]), None)
+    if full is not None and order_cancelled(ts, full["order_id"]):
+        gone = Entry(full["order_id"], 0, False, full["ship_by"], full["ordered_at"], req.station)
+        return _cancelled(ts, req, gone, base, packer)
     if full is not None:
         result = ScanResult(
             **base,

@@ -81,6 +81,15 @@ def test_over_scan_wrong_item_and_cancelled_print_nothing(ts: TenantStore) -> No
     assert do(ts, "5", "B").outcome == "wrong_item"  # the cancelled order left the queue
 
 
+def test_over_scan_of_a_cancelled_order_on_the_table_says_cancelled(ts: TenantStore) -> None:
+    put(ts, order(1, [("A", 1), ("B", 1)]))
+    refresh(ts)
+    do(ts, "1", "A")
+    ts.update(ORDER, "ty:1", lambda b: {**b, "order": {**b["order"], "source_cancelled": True}})
+    got = do(ts, "2", "A")
+    assert (got.outcome, got.slot, got.print) == ("cancelled", 1, None)
+
+
 def test_another_stations_table_keeps_its_order(ts: TenantStore) -> None:
     put(ts, order(1, [("A", 1), ("B", 1)]))
     refresh(ts)
