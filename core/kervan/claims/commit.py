@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ..domain import TimelineEntry
-from ..engine.change import Movement, Updater
+from ..engine.change import Movement, Updater, write_docs
 from ..engine.records import OUTBOX
 from ..engine.stock import apply_movements
 from ..store.port import CasMismatch, DocumentNotFound, TenantStore
@@ -71,15 +71,7 @@ def commit(store: TenantStore, change: ClaimChange, cas: int | None, now: dateti
     for key, data, content_type in change.blobs:
         store.put_blob(key, data, content_type)
     with store.transaction() as tx:
-        for kind, key, body in change.docs:
-            tx.upsert(kind, key, body)
-        for kind, key, updater in change.updates:
-            doc = tx.get(kind, key)
-            if doc is None:
-                raise DocumentNotFound(f"{kind} {key} not found")
-            new = updater(dict(doc.body))
-            if new is not None:
-                tx.replace(kind, key, new)
+        write_docs(tx, change.docs, change.updates)
         for key, body in change.outbox:
             if tx.get(OUTBOX, key) is None:  # an event once written is the reader's
                 tx.insert(OUTBOX, key, body)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import KervanError
-from ..store.port import CasMismatch
+from ..store.port import CasMismatch, DocumentNotFound, Transaction
 from .records import OrderRecord
 
 Body = dict[str, Any]
@@ -101,3 +101,21 @@ class Change:
         return not (
             self.docs or self.updates or self.removes or self.stock or self.outbox or self.invoice
         )
+
+
+def write_docs(
+    tx: Transaction,
+    docs: list[tuple[str, str, Body]],
+    updates: list[tuple[str, str, Updater]],
+) -> None:
+    """Write whole documents and apply read-modify-write updates inside ``tx`` (an update
+    whose document is gone fails the transaction: the step planned on what is no more)."""
+    for kind, key, body in docs:
+        tx.upsert(kind, key, body)
+    for kind, key, updater in updates:
+        doc = tx.get(kind, key)
+        if doc is None:
+            raise DocumentNotFound(f"{kind} {key} not found")
+        new = updater(dict(doc.body))
+        if new is not None:
+            tx.replace(kind, key, new)

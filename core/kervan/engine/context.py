@@ -12,7 +12,7 @@ from ..domain import OrderState, Tenant, TimelineEntry
 from ..errors import InvalidInputError
 from ..roles import Connector, utcnow
 from ..store.port import CasMismatch, DocumentNotFound, TenantStore, Transaction
-from .change import Change
+from .change import Change, write_docs
 from .lifecycle import schedule
 from .records import INVOICE, ORDER, OUTBOX, OrderRecord
 from .stock import apply_movements
@@ -138,15 +138,7 @@ class StepContext:
                     tx, numbered.series, numbered.year, numbered.channel
                 )
                 tx.upsert(INVOICE, numbered.key, numbered.build(number))
-        for kind, key, body in change.docs:
-            tx.upsert(kind, key, body)
-        for kind, key, updater in change.updates:
-            doc = tx.get(kind, key)
-            if doc is None:
-                raise DocumentNotFound(f"{kind} {key} not found")
-            new = updater(dict(doc.body))
-            if new is not None:
-                tx.replace(kind, key, new)
+        write_docs(tx, change.docs, change.updates)
         for kind, key in change.removes:
             if tx.get(kind, key) is not None:
                 tx.remove(kind, key)
