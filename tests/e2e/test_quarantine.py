@@ -57,6 +57,8 @@ def test_the_demo_invoices_every_valid_package_and_lists_the_damaged_one(tmp_pat
     assert summary["orders"] == len(valid) and summary["failures"] == []
     assert set(summary["orders_by_state"]) == {"delivered"}
     assert {i["order"].split(":")[1] for i in summary["invoices"]} == valid
+    # every sale went to the demo's Nebim, and every delivered one was paid out there
+    assert summary["erp"]["invoice"] == summary["erp"]["payment"] == len(valid)
     assert [p["id"] for p in summary["problems"]] == [PROBLEM]
     assert "lines: missing" in summary["problems"][0]["reason"]
     assert "problems: 1" in proc.stdout and PROBLEM in proc.stdout
