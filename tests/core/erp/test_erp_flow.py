@@ -15,9 +15,10 @@ from kervan.engine import Engine
 from kervan.engine.records import INVOICE, ORDER, OUTBOX, OrderRecord
 from kervan.erp import ErpFlow
 from kervan.erp.events import invoiced_event
-from kervan.erp.flow import backoff, posting_counts
+from kervan.erp.flow import VOUCHER, backoff, posting_counts
 from kervan.errors import RemoteRejectedError
 from kervan.store import open_store
+from kervan.vouchers import expense_voucher
 from kervan_sdk.testing import make_invoice
 from kervan_sdk.testing.factories import make_orders
 
@@ -55,6 +56,21 @@ class Books(ErpSink):
         return RemoteRef(remote_id="P-1")
 
 
+class Returns(Books):
+    """An ERP with no gider pusulası: it takes the return against the sale instead."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refuse = False
+        self.returns: list[tuple[dict[int, Decimal], str]] = []
+
+    async def post_return(
+        self, invoice: Invoice, quantities: Any, reference: str, reason: str = ""
+    ) -> RemoteRef:
+        self.returns.append((dict(quantities), reference))
+        return RemoteRef(remote_id=f"R-{reference}")
+
+
 class World:
     def __init__(self, store: Any) -> None:
         self.now = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -73,6 +89,7 @@ class World:
         key, body = invoiced_event(order.id, invoice.id, self.now)
         self.store.upsert(OUTBOX, key, body)
         self.number = order.order_number
+        self.order, self.invoice = order, invoice
 
     def get(self, tenant_id: str, connection_id: str | None = None) -> Any:
         return self.tenant if connection_id is None else self.books
@@ -137,3 +154,38 @@ def test_a_forced_retry_ignores_the_backoff(world: World) -> None:
 def test_backoff_doubles_up_to_an_hour() -> None:
     assert [backoff(n).total_seconds() for n in (1, 2, 3)] == [60, 120, 240]
     assert backoff(30) == timedelta(hours=1)
+
+
+def test_a_gider_pusulasi_goes_in_as_a_return_where_the_erp_has_none(world: World) -> None:
+    world.books = Returns()
+    assert world.run() == {"done": 1}
+    line = world.order.lines[0]
+    voucher = expense_voucher(
+        world.order,
+        {line.line_id: Decimal(1)},
+        number="KRG2026000000001",
+        issued_at=world.now,
+        seller=world.invoice.seller,
+        claim_id="claim-1",
+    )
+    world.store.upsert(VOUCHER, "voucher:claim-1", voucher.model_dump(mode="json"))
+    world.store.upsert(
+        OUTBOX,
+        "return:claim-1",
+        {
+            "topic": "claim.returned",
+            "claim_id": "claim-1",
+            "order_id": world.order_id,
+            "invoice_id": world.invoice.id,
+            "lines": {line.line_id: 1},
+            "route": "expense_voucher",
+            "voucher_id": "voucher:claim-1",
+            "done": False,
+            "at": (world.now + timedelta(minutes=1)).isoformat(),
+        },
+    )
+    assert world.run() == {"done": 1}
+    invoice_line = next(ln.id for ln in world.invoice.lines if ln.order_line_id == line.line_id)
+    assert world.books.returns == [({invoice_line: Decimal(1)}, "claim-1")]
+    assert world.record().erp["erp"]["expense_voucher:claim-1"] == "R-claim-1"
+    assert world.run() == {}  # posted once
