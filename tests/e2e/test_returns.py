@@ -338,3 +338,52 @@ def test_past_the_window_the_same_choice_falls_back_to_a_gider_pusulasi(flow):
     done = returns(flow).get(TENANT, key)
     assert done.document is not None and done.document.route == "expense_voucher"
     assert "not cancelled" in (done.document.note or "")
+
+
+def test_the_api_ships_a_part_serves_its_label_and_e_irsaliye_and_books_a_return_code(flow):
+    from fastapi.testclient import TestClient
+    from kervan.api.app import create_app
+    from kervan.domain import Role, User
+
+    shipped(flow, "7011")
+    claim_id = flow.trendyol.open_customer_claim(7011)
+    [key] = sync(flow).new
+    order = flow.record("7011").order
+    tenancy = flow.rt.tenancy
+    picker = tenancy.create_user(User(id="p1", tenant_id=TENANT, name="P", roles=[Role.PICKER]))
+    picker_key, _ = tenancy.create_api_key(picker)
+    admin = {"Authorization": f"Bearer {flow.demo.api_key}"}
+    body = {
+        "order_id": order.id,
+        "kind": "exchange",
+        "lines": {order.lines[0].line_id: 1},
+        "request_id": "ex-api-1",
+        "claim_id": key,
+    }
+    with TestClient(create_app(flow.rt)) as client:
+        denied = client.post(
+            "/v1/part-shipments", json=body, headers={"Authorization": f"Bearer {picker_key}"}
+        )
+        assert denied.status_code == 403
+        r = client.post("/v1/part-shipments", json=body, headers=admin)
+        assert r.status_code == 201, r.text
+        part = r.json()["shipment"]
+        assert part["status"] == "shipped" and r.json()["error"] is None
+        again = client.post("/v1/part-shipments", json=body, headers=admin).json()["shipment"]
+        assert again["despatch_number"] == part["despatch_number"]
+        base = f"/v1/orders/{order.id}/part-shipments"
+        assert [p["key"] for p in client.get(base, headers=admin).json()] == [part["key"]]
+        zpl = client.get(f"{base}/ex-api-1/label.zpl", headers=admin)
+        assert zpl.status_code == 200 and zpl.content.startswith(b"^XA")
+        xml = client.get(f"{base}/ex-api-1/despatch.xml", headers=admin)
+        assert xml.status_code == 200 and b"DespatchAdvice" in xml.content
+        pdf = client.get(f"{base}/ex-api-1/despatch.pdf", headers=admin)
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+        bad = client.post("/v1/part-shipments", json={**body, "lines": {"nope": 1}}, headers=admin)
+        assert bad.status_code == 422, bad.text
+        fresh = {**body, "request_id": "ex-api-2", "lines": {"nope": 1}}
+        assert client.post("/v1/part-shipments", json=fresh, headers=admin).status_code == 422
+        code = client.post(f"/v1/returns/{key}/return-code", json={}, headers=admin)
+        assert code.status_code == 200, code.text
+        assert code.json()["return_code"]["code"]
+    assert claim_id

@@ -20,6 +20,7 @@ from . import (
     routes_floor,
     routes_health,
     routes_orders,
+    routes_parts,
     routes_problems,
     routes_returns,
     routes_webhooks,
@@ -61,6 +62,7 @@ def create_app(runtime: Any, limits: gate.Limits | None = None) -> FastAPI:
     v1.include_router(routes_fiscal.router, tags=["fiscal"])
     v1.include_router(routes_catalog.router, tags=["catalog"])
     v1.include_router(routes_returns.router, tags=["returns"])
+    v1.include_router(routes_parts.router, tags=["returns"])
     v1.include_router(routes_floor.router, tags=["floor"])
     v1.include_router(routes_webhooks.router, tags=["webhooks"])
     v1.include_router(routes_problems.router, tags=["problems"])

@@ -165,7 +165,15 @@ class Parts:
                 "the order, or more units than were sold"
             )
         key = part_key(order_id, request_id)
-        if ctx.store.get(PART_SHIPMENT, key) is None:
+        existing = ctx.store.get(PART_SHIPMENT, key)
+        if existing is not None and (
+            existing.body["lines"] != lines or existing.body["kind"] != kind
+        ):
+            raise InvalidInputError(
+                f"request_id {request_id!r} was already used for another shipment of order "
+                f"{rec.order.order_number}: give this one a new request_id"
+            )
+        if existing is None:
             part = PartShipment(
                 key=key,
                 tenant_id=tenant_id,
@@ -191,6 +199,12 @@ class Parts:
             with contextlib.suppress(DocumentExists):  # a retry created it a moment ago
                 ctx.store.insert(PART_SHIPMENT, key, part.to_body())
         return await self.advance(tenant_id, key)
+
+    def render_despatch(self, tenant_id: str, despatch: DespatchAdvice) -> bytes:
+        """The e-İrsaliye printed (by the tenant's integrator plugin's renderer)."""
+        ctx: StepContext = self._ctx_of(tenant_id)
+        conn = ctx.tenant.settings.default_issuer_connection
+        return ctx.connector(conn, DocumentIssuer, "issuer").render_pdf(despatch)
 
     @staticmethod
     def _check_shelf(
