@@ -18,6 +18,7 @@ the run ends, so the job's retries and dead letters apply as for any step.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -28,6 +29,7 @@ from ..engine.records import INVOICE, ORDER, OUTBOX, OrderRecord
 from ..errors import InvalidInputError, KervanError, UnsupportedOperationError
 from ..roles import ErpSink, RemoteRef
 from ..store.port import Query, TenantStore, declare_kind
+from . import lease
 from .plan import Posting, plan
 from .settlements import SettlementIntake
 from .sinks import erp_connections
@@ -63,9 +65,25 @@ class ErpFlow(SettlementIntake):
         postings again now, whatever their backoff (an operator's retry)."""
         ctx = self.engine.context(tenant_id, actor=f"erp:{connection_id}")
         sink = ctx.connector(connection_id, ErpSink, "ERP")
+        owner = uuid.uuid4().hex
+        if not lease.take(ctx.store, connection_id, owner, ctx.clock()):
+            return Counter(busy=1)  # another run posts to this connection right now
+        try:
+            return await self._run(ctx.store, sink, tenant_id, connection_id, ctx.clock(), force)
+        finally:
+            lease.release(ctx.store, connection_id, owner)
+
+    async def _run(
+        self,
+        store: TenantStore,
+        sink: ErpSink,
+        tenant_id: str,
+        connection_id: str,
+        now: datetime,
+        force: bool,
+    ) -> Counter[str]:
         everyone = set(erp_connections(self.engine.connectors, tenant_id)) | {connection_id}
-        now = ctx.clock()
-        events = ctx.store.query(Query(OUTBOX, {"done": False}))
+        events = store.query(Query(OUTBOX, {"done": False}))
         events.sort(key=lambda d: (str(d.body.get("at", "")), d.key))
         counts: Counter[str] = Counter()
         held: set[str] = set()
@@ -80,12 +98,12 @@ class ErpFlow(SettlementIntake):
                 held.add(order_id)
                 continue
             try:
-                status, note = await self._deliver(ctx.store, sink, connection_id, body, now)
+                status, note = await self._deliver(store, sink, connection_id, body, now)
             except KervanError as exc:
                 status, note = "failed", exc.message
                 first_error = first_error or exc
-                self._note_failure(ctx.store, order_id, connection_id, sink.key, exc, now)
-            self._mark(ctx.store, doc.key, connection_id, status, note, everyone, now)
+                self._note_failure(store, order_id, connection_id, sink.key, exc, now)
+            self._mark(store, doc.key, connection_id, status, note, everyone, now)
             counts[status] += 1
             if status not in FINAL:
                 held.add(order_id)

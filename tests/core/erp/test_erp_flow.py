@@ -189,3 +189,17 @@ def test_a_gider_pusulasi_goes_in_as_a_return_where_the_erp_has_none(world: Worl
     assert world.books.returns == [({invoice_line: Decimal(1)}, "claim-1")]
     assert world.record().erp["erp"]["expense_voucher:claim-1"] == "R-claim-1"
     assert world.run() == {}  # posted once
+
+
+def test_one_run_per_connection_at_a_time(world: World) -> None:
+    from kervan.erp import lease
+
+    assert lease.take(world.store, "erp", "other-run", world.now)
+    world.books.refuse = False
+    assert world.run() == {"busy": 1}  # another run holds it: nothing is asked
+    assert world.books.calls == []
+    world.now += lease.LEASE + timedelta(seconds=1)  # a killed worker's lease runs out
+    assert world.run() == {"done": 1}
+    assert world.run() == {}  # the lease was given back
+    lease.release(world.store, "erp", "other-run")  # not its lease any more: a no-op
+    assert lease.take(world.store, "erp", "third", world.now)
