@@ -44,6 +44,8 @@ EVERYONE_ON_FLOOR = (*STAFF, Role.PICKER, Role.PACKER)
 MAX_PHOTO_BYTES = 700 * 1024
 SIGNATURES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
 Printable = r"^[\x21-\x7e]+$"
+#: the report's period must lie within these (naive, compared before the time zone is checked)
+EARLIEST, LATEST = datetime(2000, 1, 1), datetime(2100, 1, 1)
 
 
 def _floor(request: Request) -> Floor:
@@ -410,7 +412,11 @@ def staff_report(
     or packer gets only their own row."""
     c = caller(request)
     until = until or _now()
+    if not (EARLIEST < until.replace(tzinfo=None) < LATEST):
+        raise InvalidInputError("until must lie between 2000 and 2100")
     since = since or until - timedelta(days=1)
+    if not (EARLIEST <= since.replace(tzinfo=None) < LATEST):
+        raise InvalidInputError("since must lie between 2000 and 2100")
     if since.tzinfo is None or until.tzinfo is None or since >= until:
         raise InvalidInputError("since and until need a time zone, and since before until")
     returns = Returns(request.app.state.runtime.engine).staff_activity(c.tenant, since, until)
