@@ -222,3 +222,19 @@ def test_property_stored_queue_order_is_the_ranking(raw: list[Any]) -> None:
     entries = [Entry(f"o{i}", n, s, b, t, w) for i, (n, s, b, t, w) in enumerate(raw)]
     body = {"entries": [e.to_json() for e in entries]}
     assert list(candidates(body, "s1", T0)) == ranked(entries, "s1", T0)
+
+
+def test_two_stations_scanning_at_once_never_pack_an_order_twice(ts: TenantStore) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    put(ts, *(order(i, [("A", 1)], ordered_h=i) for i in range(8)))
+    refresh(ts)
+
+    def one(i: int) -> ScanResult:
+        return do(ts, f"c{i}", "A", station=f"s{i % 2}", packer=f"p{i % 2}")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(one, range(12)))
+    packed = [r.order_id for r in results if r.outcome == "packed"]
+    assert sorted(packed) == sorted(f"ty:{i}" for i in range(8))
+    assert sum(r.outcome == "wrong_item" for r in results) == 4
