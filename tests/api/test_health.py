@@ -10,8 +10,6 @@ from kervan.plugins import PluginHost
 from kervan.runtime import Runtime
 from kervan.store import open_store
 
-#: a Redis database of its own (the jobs tests take 13, the crash tests 14, chaos runs 8-12)
-REDIS_URL = "redis://127.0.0.1:6379/9"
 SECRET = "s3cret-Pa55"
 
 
@@ -78,8 +76,8 @@ def test_a_store_that_fails_its_read_is_not_ready_and_the_answer_names_no_path(
     assert str(tmp_path) not in r.text
 
 
-def test_redis_mode_is_ready_when_redis_answers_a_ping(site):
-    site.rt.start_jobs(broker_url=REDIS_URL, worker=False, scheduler=False)
+def test_redis_mode_is_ready_when_redis_answers_a_ping(site, redis_url):
+    site.rt.start_jobs(broker_url=redis_url, worker=False, scheduler=False)
     broker = _health(site.client, 200)["checks"]["broker"]
     assert broker["ok"] and broker["mode"] == "redis" and not broker["worker"]
 

@@ -28,11 +28,8 @@ import os
 import random
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-import redis
 from kervan.jobs import Scheduler
 from kervan.store import open_store
 
@@ -52,31 +49,10 @@ N = env_int("KERVAN_CHAOS_ORDERS", 300)
 EMBEDDED_KILLS = env_int("KERVAN_CHAOS_KILLS", 10)
 REDIS_KILLS = env_int("KERVAN_CHAOS_KILLS", 20)
 SETTLE_S = env_int("KERVAN_CHAOS_SETTLE_S", 150)
-REDIS = "redis://127.0.0.1:6379"
-#: Redis databases these tests may take (one per concurrent run; a lock key in db 15 says whose)
-REDIS_DBS = (12, 11, 10, 8)
 
 
 def _seed() -> int:
     return int(os.environ.get("KERVAN_CHAOS_SEED") or random.randrange(10**6))
-
-
-@contextmanager
-def _redis_db() -> Iterator[str]:
-    locks = redis.Redis.from_url(f"{REDIS}/15")
-    token = f"{os.getpid()}:{time.time()}"
-    for db in REDIS_DBS:
-        if locks.set(f"kervan-chaos-db:{db}", token, nx=True, ex=1800):
-            url = f"{REDIS}/{db}"
-            redis.Redis.from_url(url).flushdb()
-            try:
-                yield url
-            finally:
-                redis.Redis.from_url(url).flushdb()
-                if locks.get(f"kervan-chaos-db:{db}") == token.encode():
-                    locks.delete(f"kervan-chaos-db:{db}")
-            return
-    pytest.fail(f"every Redis db in {REDIS_DBS} is taken by another chaos run")
 
 
 def _states(world: World) -> str:
@@ -148,27 +124,29 @@ def test_embedded_serve_killed_at_random_loses_no_order_and_does_nothing_twice(
 
 
 @pytest.mark.timeout(900)
-def test_redis_workers_killed_at_random_lose_no_order_and_do_nothing_twice(tmp_path, monkeypatch):
+def test_redis_workers_killed_at_random_lose_no_order_and_do_nothing_twice(
+    tmp_path, monkeypatch, redis_url
+):
     seed = _seed()
-    with _redis_db() as url:
-        world = build_world(tmp_path, N, monkeypatch)
-        world.env["KERVAN_BROKER_URL"] = url
-        started = time.monotonic()
-        jobs = world.rt.start_jobs(broker_url=url, worker=False, scheduler=False)
-        scheduler = Scheduler(
-            jobs,
-            world.rt.connections,
-            lambda key: world.rt.host.connector(key).roles(),
-            reconcile_every_s=2,
-        )
-        scheduler.start(every_s=0.5)
-        fleet = Fleet(tmp_path, world.env, [worker_command(), worker_command()])
-        station = PackingStation(world.rt)
-        try:
-            kills = _chaos(world, fleet, seed, REDIS_KILLS, (0.3, 2.5))
-            _verdict(world, "redis", seed, kills, started)
-        finally:
-            station.stop()
-            fleet.stop()
-            scheduler.stop()
-            world.close()
+    url = redis_url  # a database of its own (conftest.py)
+    world = build_world(tmp_path, N, monkeypatch)
+    world.env["KERVAN_BROKER_URL"] = url
+    started = time.monotonic()
+    jobs = world.rt.start_jobs(broker_url=url, worker=False, scheduler=False)
+    scheduler = Scheduler(
+        jobs,
+        world.rt.connections,
+        lambda key: world.rt.host.connector(key).roles(),
+        reconcile_every_s=2,
+    )
+    scheduler.start(every_s=0.5)
+    fleet = Fleet(tmp_path, world.env, [worker_command(), worker_command()])
+    station = PackingStation(world.rt)
+    try:
+        kills = _chaos(world, fleet, seed, REDIS_KILLS, (0.3, 2.5))
+        _verdict(world, "redis", seed, kills, started)
+    finally:
+        station.stop()
+        fleet.stop()
+        scheduler.stop()
+        world.close()

@@ -27,7 +27,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import redis
 from kervan.domain import (
     OrderState,
 )
@@ -41,7 +40,6 @@ from kervan_demo import wiring
 from kervan_demo.run import SANDBOXES, sandbox_for
 
 N = int(os.environ.get("KERVAN_CRASH_ORDERS", "500"))
-REDIS_URL = "redis://127.0.0.1:6379/14"
 KERVAN = str(Path(sys.executable).parent / "kervan")
 
 
@@ -96,7 +94,7 @@ def _spawn(mode: str, env: dict[str, str]) -> subprocess.Popen:
 
 
 @pytest.mark.parametrize("mode", ["redis", "embedded"])
-def test_killed_workers_lose_no_order_and_leave_no_number_gap(tmp_path, monkeypatch, mode):
+def test_killed_workers_lose_no_order_and_leave_no_number_gap(tmp_path, monkeypatch, request, mode):
     monkeypatch.setenv("KERVAN_HOME", str(tmp_path))
     env = {
         **os.environ,
@@ -107,9 +105,9 @@ def test_killed_workers_lose_no_order_and_leave_no_number_gap(tmp_path, monkeypa
     rt, sandboxes = _setup(tmp_path)
     scheduler = None
     if mode == "redis":
-        redis.Redis.from_url(REDIS_URL).flushdb()
-        env["KERVAN_BROKER_URL"] = REDIS_URL
-        jobs = rt.start_jobs(broker_url=REDIS_URL, worker=False, scheduler=False)
+        redis_url = request.getfixturevalue("redis_url")  # a database of its own (conftest.py)
+        env["KERVAN_BROKER_URL"] = redis_url
+        jobs = rt.start_jobs(broker_url=redis_url, worker=False, scheduler=False)
         scheduler = Scheduler(
             jobs, rt.connections, lambda k: rt.host.connector(k).roles(), reconcile_every_s=2
         )

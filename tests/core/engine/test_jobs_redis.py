@@ -6,22 +6,19 @@ import time
 
 import dramatiq
 import pytest
-import redis
 from kervan.jobs.actors import HEARTBEAT_TIMEOUT_MS, make_broker
 from kervan.store import open_store
 
-REDIS_URL = "redis://127.0.0.1:6379/13"
 QUEUE = "recovery"
 
 
 @pytest.fixture
-def brokers(tmp_path):
-    redis.Redis.from_url(REDIS_URL).flushdb()
+def brokers(tmp_path, redis_url):
     store = open_store(f"sqlite:///{tmp_path}/k.db")
     made: list[dramatiq.Broker] = []
 
     def new() -> dramatiq.Broker:
-        broker, _ = make_broker(REDIS_URL, store)
+        broker, _ = make_broker(redis_url, store)
         broker.declare_queue(QUEUE)
         made.append(broker)
         return broker
