@@ -162,6 +162,7 @@ PARAMS = {
     "claim_id": "ty:nope",  # a claim: {connection_id}:{marketplace claim id}
     "list_id": "nope",  # a pick list
     "station": "st-1",  # a packing station
+    "request_id": "nope",  # a part shipment of an order
 }
 A_MARKERS = ("KRA2026000000001", "KRVTESTKEY0001", "Alıcı A.Ş.")  # data, not ids the caller typed
 
