@@ -59,6 +59,8 @@ class Summary:
     erp: dict[str, int] = field(default_factory=dict)
     #: returns (claims) by outcome and by fiscal document, and part shipments by kind
     returns: dict[str, Any] = field(default_factory=dict)
+    #: the floor's picking round and packing session, when the caller ran one (kervan demo)
+    floor: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)

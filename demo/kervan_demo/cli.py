@@ -68,6 +68,19 @@ def _print_summary(console: Console, s: Summary) -> None:
             f"failed {c['push_failures']}, flagged {c['flagged']}, waiting {c['waiting_push']}"
         )
     _print_erp(console, s)
+    f = s.floor
+    if f:
+        console.print(
+            f"floor: {len(f['pick_lists'])} pick lists, {f['scans']} scans, "
+            f"{len(f['orders_packed'])} orders packed; scan outcomes {f['outcomes']}"
+        )
+        for who, row in f.get("staff_report", {}).get("staff", {}).items():
+            console.print(
+                f"  {who} ({row['role']}): {row['orders']} orders, {row['lines']} lines, "
+                f"{row['items']} items, {row['items_per_hour']} items/h, "
+                f"performance {row['performance']} (mix-adjusted)",
+                **PLAIN,
+            )
     r = s.returns
     if r.get("claims") or r.get("part_shipments"):
         console.print(

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kervan.claims import ClaimRecord, Inspection
-from kervan.claims.evidence import record_pack_scan
+from kervan.claims.evidence import PACK_LOG, record_pack_scan
 from kervan.domain import DocumentKind, OrderState
 from kervan.engine.records import INVOICE, ORDER, OrderRecord
 from kervan.runtime import Runtime
@@ -91,16 +91,17 @@ class ReturnsPhase:
             done += 1
         if persons:
             rec = persons.pop(0)
-            record_pack_scan(
-                self.ts,
-                rec.order.id,
-                scan_id=f"demo-pack-{rec.order.id}",
-                barcode=rec.order.lines[0].barcode,
-                packer="demo-packer",
-                station="paket-1",
-                at=rec.order.ordered_at,
-                order_number=rec.order.order_number,
-            )
+            if self.ts.get(PACK_LOG, rec.order.id) is None:  # not packed at Kervan's station
+                record_pack_scan(
+                    self.ts,
+                    rec.order.id,
+                    scan_id=f"demo-pack-{rec.order.id}",
+                    barcode=rec.order.lines[0].barcode,
+                    packer="demo-packer",
+                    station="paket-1",
+                    at=rec.order.ordered_at,
+                    order_number=rec.order.order_number,
+                )
             key = self._claim(rec)
             photo = f"claim-photo:{key}:1"
             self.ts.put_blob(photo, _photo(), "image/jpeg")

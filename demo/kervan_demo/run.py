@@ -64,6 +64,8 @@ class Demo:
         self.runtime: Runtime | None = None
         self.api_key: str | None = None
         self.scenario: Scenario | None = None
+        #: what the floor's picking round and packing session did (summary.json's ``floor``)
+        self.floor: dict[str, Any] = {}
 
     # -- set-up -------------------------------------------------------------------------------
 
@@ -168,6 +170,7 @@ class Demo:
         ("restocking the out-of-stock product", (), 0, "_restock"),
         ("a delivery arrives; its stock goes to both stores", (), 0, "_stock_to_channels"),
         ("the packing station prints the labels", (), 0, "_print_labels"),
+        ("a picking round and a packing session on the floor", (), 0, "_floor"),
         (
             # ours report to us; Trendyol's contracted carriers report through the package
             "carriers pick up the parcels",
@@ -303,6 +306,19 @@ class Demo:
             )
         )
 
+    def _floor(self) -> None:
+        """Pick lists by the tenant's rules, picked in full, then every unit scanned at the
+        packing station (kervan.floor): each completed order prints and is packed."""
+        from kervan.floor import demo_round
+
+        assert self.runtime is not None
+        self.floor = demo_round(self.runtime, "demo")
+        f = self.floor
+        self.say(
+            f"  {len(f['pick_lists'])} pick lists, {f['scans']} scans, "
+            f"{len(f['orders_packed'])} orders packed"
+        )
+
     def _returns(self) -> None:
         from .returns_phase import ReturnsPhase
 
@@ -319,6 +335,7 @@ class Demo:
     def finish(self) -> Summary:
         assert self.runtime is not None
         summary = summarize(self.runtime, "demo")
+        summary.floor = self.floor
         if self.options.export_dir is not None:
             export_all(self.runtime, "demo", self.options.export_dir, summary)
         return summary
