@@ -62,7 +62,9 @@ def _card(store, **fields) -> None:
 
 
 def _outbox(store) -> list[dict]:
-    return [d.body for d in store.tenant("t1").query(Query(OUTBOX))]
+    """Reversal events (the invoice step also queues ``order.invoiced`` for the ERP flow)."""
+    docs = store.tenant("t1").query(Query(OUTBOX, {"topic": "order.reverse"}))
+    return [d.body for d in docs]
 
 
 # -- where the number is taken -------------------------------------------------------------------
