@@ -4,8 +4,9 @@ This module is the public surface plugins may import. Anything not exported here
 
 Most plugins need only the role contracts and the domain. A plugin that runs Kervan itself
 from a command of its own (``kervan demo`` is one) also has ``Runtime`` (one process's wiring),
-``create_app`` (the REST API around a Runtime), ``kervan_home``, ``reports`` and ``floor``
-(``floor.demo_round``: a picking round and a packing session); those are
+``create_app`` (the REST API around a Runtime), ``kervan_home``, ``reports``, ``floor``
+(``floor.demo_round``: a picking round and a packing session) and ``claims`` (the returns
+desk: ``claims.Returns``, reached as ``Runtime.returns``); those are
 imported on first use, so ``import kervan`` stays light. So is ``xml``: the one hardened parser
 every XML input from outside goes through (``kervan.xml.parse_untrusted``).
 """
@@ -57,7 +58,7 @@ from .scenario import Scenario
 from .settings import DESTINATION, ConnectorSettings
 
 if TYPE_CHECKING:
-    from . import floor, reports, xml
+    from . import claims, floor, reports, xml
     from .api.app import create_app
     from .runtime import Runtime
     from .store.opening import kervan_home
@@ -69,6 +70,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "kervan_home": ("kervan.store.opening", "kervan_home"),
     "reports": ("kervan.reports", None),
     "floor": ("kervan.floor", None),
+    "claims": ("kervan.claims", None),
     "xml": ("kervan.xml", None),
 }
 
@@ -105,6 +107,7 @@ __all__ = [
     "Submission",
     "TaxClassifier",
     "__version__",
+    "claims",
     "create_app",
     "desi_of",
     "despatch",

@@ -15,12 +15,10 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+from kervan import Runtime
 from kervan.claims import ClaimRecord, Inspection
 from kervan.claims.evidence import PACK_LOG, record_pack_scan
-from kervan.domain import DocumentKind, OrderState
-from kervan.engine.records import INVOICE, ORDER, OrderRecord
-from kervan.runtime import Runtime
-from kervan.store import Query
+from kervan.domain import DocumentKind
 
 TENANT = "demo"
 CLERK = "demo-returns-clerk"
@@ -43,17 +41,15 @@ class ReturnsPhase:
         self.returns = runtime.returns
         self.ts = runtime.store.tenant(TENANT)
 
-    def _delivered(self) -> tuple[list[OrderRecord], list[OrderRecord]]:
+    def _delivered(self) -> tuple[list[Any], list[Any]]:
         """Delivered orders of the main Trendyol store: (e-Arşiv to a person, e-Fatura)."""
-        docs = self.ts.query(Query(ORDER, {"state": OrderState.DELIVERED.value}))
-        recs = [OrderRecord.from_body(d.body) for d in docs]
-        recs = [r for r in recs if r.order.connection_id == "trendyol" and not r.order.micro_export]
-        recs.sort(key=lambda r: r.order.order_number)
+        recs = self.returns.delivered_orders(TENANT, "trendyol")
+        recs = [r for r in recs if not r.order.micro_export]
         persons = [r for r in recs if r.invoice_kind is DocumentKind.EARSIV]
         companies = [r for r in recs if r.invoice_kind is DocumentKind.EFATURA]
         return persons, companies
 
-    def _claim(self, rec: OrderRecord) -> str:
+    def _claim(self, rec: Any) -> str:
         """The buyer asks for the return and the parcel reaches the warehouse; Kervan polls."""
         trendyol = self.sb["trendyol"]
         claim_id = trendyol.open_customer_claim(int(rec.order.package_id))
@@ -139,9 +135,9 @@ class ReturnsPhase:
             key = self._claim(rec)
             self._receive(key)
             out = self._approve(key)
-            sale = self.ts.get(INVOICE, rec.invoice_id or "")
+            sale = self.returns.sales_invoice(TENANT, rec)
             assert sale is not None
-            self.sb["nilvera"].deliver_buyer_return(sale.body["uuid"])
+            self.sb["nilvera"].deliver_buyer_return(sale.uuid)
             self.run(self.returns.find_return_invoices(TENANT))
             out = self.returns.get(TENANT, key)
             self.say(f"  {rec.order.order_number}: registered buyer; {_doc(out)}")

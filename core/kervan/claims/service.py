@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ..domain import Claim, ClaimLine, ClaimLineStatus, ClaimReason
+from ..domain import Claim, ClaimLine, ClaimLineStatus, ClaimReason, Invoice, OrderState
 from ..engine import quarantine
 from ..engine.context import StepContext
 from ..engine.engine import Engine
@@ -123,6 +123,24 @@ class Returns:
             )
         )
         return out[:limit]
+
+    def delivered_orders(self, tenant_id: str, connection_id: str) -> list[OrderRecord]:
+        """Orders of ``connection_id`` delivered to their buyers (what a buyer may return),
+        by order number."""
+        ts = self.engine.store.tenant(tenant_id)
+        docs = ts.query(
+            Query(
+                ORDER,
+                {"state": OrderState.DELIVERED.value, "connection_id": connection_id},
+                limit=1000,
+            )
+        )
+        recs = [OrderRecord.from_body(d.body) for d in docs]
+        return sorted(recs, key=lambda r: r.order.order_number)
+
+    def sales_invoice(self, tenant_id: str, order: OrderRecord) -> Invoice | None:
+        """The order's sales invoice, if it has one."""
+        return fiscal.sales_invoice(self.engine.store.tenant(tenant_id), order)
 
     def for_order(self, tenant_id: str, order_id: str) -> list[ClaimRecord]:
         ts = self.engine.store.tenant(tenant_id)
