@@ -83,6 +83,16 @@ def returned_units(rec: ClaimRecord, order: Order) -> dict[str, int]:
     return dict(units)
 
 
+def _settled_units(rec: ClaimRecord) -> dict[str, int]:
+    """Settled claim lines as the marketplace's order line id → units."""
+    wanted = set(settled_lines(rec))
+    units: Counter[str] = Counter()
+    for line in rec.claim.lines:
+        if line.id in wanted:
+            units[line.order_line_id] += int(line.quantity)
+    return dict(units)
+
+
 def _order_line(order: Order, line_id: str, barcode: str) -> str:
     if any(ln.line_id == line_id for ln in order.lines):
         return line_id
@@ -289,6 +299,7 @@ def recorded(
         "order_id": order_id,
         "invoice_id": invoice_id,
         "route": rec.document.route,
+        "lines": _settled_units(rec),
         "reference": reference,
         "how": how,
         "done": False,
