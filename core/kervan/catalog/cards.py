@@ -480,6 +480,10 @@ def upsert_erp_card(
         # a pull without a price (the ERP's "price updates off") leaves the stored one alone
         if card.erp_price is not None:
             changes["erp_price"] = card.erp_price
+            if card.erp_price != current.erp_price:
+                # a pricing rule on the ERP's price sends the channels a new price, even
+                # when the stock did not move
+                mark_due(tx, product_id, now)
         for name in ("hs_code", "length_cm", "width_cm", "height_cm", "weight_kg", "cost_price"):
             value = getattr(card, name)
             if value is not None:

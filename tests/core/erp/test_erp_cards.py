@@ -113,3 +113,14 @@ def test_names_toggle_ignores_settings_without_the_field() -> None:
     assert names_toggle(SimpleNamespace(settings=SimpleNamespace()), False) is False
     holder = SimpleNamespace(settings=SimpleNamespace(update_product_names=False))
     assert names_toggle(holder, True) is False
+
+
+async def test_a_new_erp_price_queues_a_push_and_the_same_price_does_not(world: World) -> None:
+    world.conns["erp"] = Erp([card("Havlu", "120.00")])
+    await world.catalog.pull_erp("t1", "erp")
+    assert world.catalog.due("t1") == 0
+    await world.catalog.pull_erp("t1", "erp")
+    assert world.catalog.due("t1") == 0, "an unchanged price sends nothing"
+    world.conns["erp"] = Erp([card("Havlu", "130.50")])
+    await world.catalog.pull_erp("t1", "erp")
+    assert world.catalog.due("t1") == 1
