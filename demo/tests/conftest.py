@@ -4,6 +4,7 @@ demo run costs tens of seconds, and the default run's output does not change bet
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -39,7 +40,21 @@ def run_demo(home: Path, out: Path, *extra: str) -> DemoRun:
 
 
 @pytest.fixture(scope="session")
-def default_demo(tmp_path_factory) -> DemoRun:
-    """The demo with its default options, exported once for the whole session."""
-    root = tmp_path_factory.mktemp("default-demo")
-    return run_demo(root / "home", root / "out")
+def default_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """The demo with its default options, exported once for the whole run: under xdist the
+    first worker to ask runs it in the run's shared temporary folder (the parent of each
+    worker's own), holding a lock; a worker asking later reads what that run left."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    root = base / "default-demo"
+    root.mkdir(exist_ok=True)
+    with open(base / "default-demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stdout = root / "stdout.txt"  # written last: the run before it finished
+        if stdout.exists():
+            out = root / "out"
+            return DemoRun(stdout.read_text(), json.loads((out / "summary.json").read_text()), out)
+        run = run_demo(root / "home", root / "out")
+        stdout.write_text(run.stdout)
+        return run
