@@ -78,6 +78,27 @@ def main(n: int = 20_000) -> dict:
                 )
             )
         query_s = time.perf_counter() - start
+
+        # a sweep of every document in pages of 500: by keyset (what iter_query does), and by
+        # OFFSET as it did before, where page k re-reads the k·500 rows before it
+        start = time.perf_counter()
+        swept = sum(1 for _ in t.iter_query(Query("benchorder", order_by="placed_at")))
+        keyset_s = time.perf_counter() - start
+        start = time.perf_counter()
+        offset, by_offset = 0, 0
+        while page := t.query(Query("benchorder", order_by="placed_at", limit=500, offset=offset)):
+            by_offset += len(page)
+            offset += 500
+        offset_s = time.perf_counter() - start
+        assert swept == by_offset == n
+        start = time.perf_counter()
+        for _ in range(50):
+            t.keys(Query("benchorder", where={"status": "shipped"}, order_by="placed_at"))
+        keys_s = (time.perf_counter() - start) / 50
+        start = time.perf_counter()
+        for _ in range(50):
+            t.query(Query("benchorder", where={"status": "shipped"}, order_by="placed_at"))
+        docs_s = (time.perf_counter() - start) / 50
         store.close()
 
     return {
@@ -87,10 +108,19 @@ def main(n: int = 20_000) -> dict:
         "upsert_per_s": rate(n, upsert_s),
         "query_per_s": rate(queries, query_s),
         "raw_sqlite_get_per_s": rate(n, raw_s),
+        "sweep_keyset_s": round(keyset_s, 3),
+        "sweep_offset_s": round(offset_s, 3),
+        "keys_query_ms": round(keys_s * 1000, 2),
+        "docs_query_ms": round(docs_s * 1000, 2),
     }
 
 
 if __name__ == "__main__":
     result = main(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000)
     print(f"store get / raw sqlite get: {result['get_per_s'] / result['raw_sqlite_get_per_s']:.0%}")
+    print(
+        f"sweep of {result['n']} documents: keyset {result['sweep_keyset_s']} s, "
+        f"offset {result['sweep_offset_s']} s; one status's keys "
+        f"{result['keys_query_ms']} ms vs its documents {result['docs_query_ms']} ms"
+    )
     print(json.dumps(result))

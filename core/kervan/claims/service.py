@@ -700,10 +700,9 @@ class Returns:
 
         ts = self.engine.store.tenant(tenant_id)
         now = self._ctx(tenant_id).clock()
-        docs = ts.query(
+        return ts.keys(
             Query(CLAIM, range=("due_at", None, sortable(now)), order_by="due_at", limit=limit)
         )
-        return [d.key for d in docs]
 
     def _update(self, tenant_id: str, key: str, change: Any, plan: bool = True) -> ClaimRecord:
         ts = self.engine.store.tenant(tenant_id)

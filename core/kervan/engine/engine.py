@@ -249,7 +249,8 @@ class Engine:
     def due_orders(self, tenant_id: str, limit: int = 1000) -> list[str]:
         """Orders whose next step is due now (what the reconciler re-enqueues)."""
         ts = self.store.tenant(tenant_id)
-        docs = ts.query(
+        # keys from the due_at index: no order body is read or parsed
+        return ts.keys(
             Query(
                 ORDER,
                 range=("due_at", None, sortable(self.clock())),
@@ -257,7 +258,6 @@ class Engine:
                 limit=limit,
             )
         )
-        return [d.key for d in docs]
 
     # -- webhooks -----------------------------------------------------------------------------
 

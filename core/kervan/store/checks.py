@@ -104,6 +104,12 @@ def check_query(query: Query) -> KindSpec:
             raise StoreError(f"query values must be JSON scalars, not {type(value).__name__}")
     if (query.limit is not None and query.limit < 0) or query.offset < 0:
         raise StoreError("limit and offset must not be negative")
+    if query.after is not None:
+        if query.offset:
+            raise StoreError("page by offset or by keyset (after), not both")
+        value, key = query.after
+        if not isinstance(key, str) or index_value(value) is UNINDEXED:
+            raise StoreError("after is (the last document's order value, its key)")
     return spec
 
 

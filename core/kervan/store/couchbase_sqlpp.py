@@ -76,6 +76,27 @@ def _where_term(field: str, values: list[Any], name: str, params: dict[str, Any]
     return f"({' OR '.join(parts)})" if len(parts) > 1 else parts[0]
 
 
+def _after(query: Query, doc_id: str, params: dict[str, Any]) -> str:
+    """The keyset term (rows after ``query.after`` in the query's order; missing and null
+    values order first, as ``ORDER BY`` puts them ascending); ``doc_id`` is the last key as
+    the cluster stores it (``tenant::key``)."""
+    assert query.after is not None
+    value = query.after[0]
+    params["after_key"] = doc_id
+    if not query.order_by:
+        return "META(d).id > $after_key"
+    path = _path(query.order_by.lstrip("-+"))
+    descending = query.order_by.startswith("-")
+    if value is None:
+        if descending:
+            return f"({path} IS NOT VALUED AND META(d).id < $after_key)"
+        return f"(({path} IS NOT VALUED AND META(d).id > $after_key) OR {path} IS VALUED)"
+    params["after_value"] = value
+    if descending:
+        return f"([{path}, META(d).id] < [$after_value, $after_key] OR {path} IS NOT VALUED)"
+    return f"[{path}, META(d).id] > [$after_value, $after_key]"
+
+
 def select_statement(
     bucket: str, scope: str, tenant: str, query: Query
 ) -> tuple[str, dict[str, Any]]:
@@ -92,6 +113,8 @@ def select_statement(
         if high is not None:
             params["high"] = high
             terms.append(f"{_path(field)} <= $high")
+    if query.after is not None:
+        terms.append(_after(query, f"{tenant}::{query.after[1]}", params))
     # identifiers are checked and back-quoted; every value is a $parameter
     text = (
         "SELECT META(d).id AS id, d.`b` AS body, META(d).cas AS cas "  # noqa: S608

@@ -63,15 +63,24 @@ def _equal(value: Any, option: Any) -> bool:
 def order_and_page(query: Query, docs: Iterable[Doc]) -> list[Doc]:
     """Sort (by the ``order_by`` field, then key, both in the order's direction) and apply
     ``offset``/``limit``."""
+    descending = bool(query.order_by and query.order_by.startswith("-"))
     if query.order_by:
         field = query.order_by.lstrip("-+")
-        out = sorted(
-            docs,
-            key=lambda d: (_order_value(d.body, field), d.key),
-            reverse=query.order_by.startswith("-"),
-        )
+
+        def position(d: Doc) -> tuple[Any, str]:
+            return (_order_value(d.body, field), d.key)
+
+        out = sorted(docs, key=position, reverse=descending)
+        start = None if query.after is None else (sort_key(query.after[0]), query.after[1])
     else:
+
+        def position(d: Doc) -> tuple[Any, str]:
+            return ((0, 0), d.key)
+
         out = sorted(docs, key=lambda d: d.key)
+        start = None if query.after is None else ((0, 0), query.after[1])
+    if start is not None:  # keyset: only what comes after the last document seen
+        out = [d for d in out if (position(d) < start if descending else position(d) > start)]
     end = None if query.limit is None else query.offset + query.limit
     return out[query.offset : end]
 

@@ -99,6 +99,10 @@ class Query:
     order_by: str | None = None
     limit: int | None = None
     offset: int = 0
+    #: keyset paging: ``(order value, key)`` of the last document of the previous page; the
+    #: page starts right after it in the query's order (the value is ignored without
+    #: ``order_by``, where documents come in key order). Reads only the page, however deep.
+    after: tuple[Any, str] | None = None
 
 
 class Transaction(ABC):
@@ -196,16 +200,45 @@ class TenantStore(ABC):
                 continue
         raise CasMismatch(f"{kind} {key}: gave up after {attempts} conflicting updates")
 
+    def keys(self, query: Query) -> list[str]:
+        """The keys of the documents ``query`` finds, in its order (bodies are not read)."""
+        return [d.key for d in self.query(query)]
+
     def iter_query(self, query: Query, page_size: int = 500) -> Iterator[Doc]:
-        offset = query.offset
+        """Every document ``query`` finds, a page at a time by keyset (each page starts after
+        the last document of the one before, so a deep page costs what the first does)."""
+        after = query.after
+        taken = 0
         while True:
+            size = page_size if query.limit is None else min(page_size, query.limit - taken)
+            if size <= 0:
+                return
             page = self.query(
-                Query(query.kind, query.where, query.range, query.order_by, page_size, offset)
+                Query(
+                    query.kind,
+                    query.where,
+                    query.range,
+                    query.order_by,
+                    size,
+                    query.offset if after is None and taken == 0 else 0,
+                    after,
+                )
             )
             yield from page
-            if len(page) < page_size:
+            taken += len(page)
+            if len(page) < size:
                 return
-            offset += page_size
+            after = after_of(query, page[-1])
+
+
+def after_of(query: Query, doc: Doc) -> tuple[Any, str]:
+    """The keyset position of ``doc`` in ``query``'s order (for :attr:`Query.after`)."""
+    if not query.order_by:
+        return (None, doc.key)
+    from .checks import UNINDEXED, extract
+
+    value = extract(doc.body, query.order_by.lstrip("-+"))
+    return (None if value is UNINDEXED else value, doc.key)
 
 
 class Store(ABC):

@@ -405,6 +405,12 @@ class SqliteTenantStore(_Ops, TenantStore):
         rows = self.store.conn().execute(text, params)
         return [_doc(query.kind, key, loads(body), cas) for key, body, cas in rows]
 
+    def keys(self, query: Query) -> list[str]:
+        spec = check_query(query)
+        self.store.ensure_indexes(query, spec.indexes)
+        text, params = sql.select(query, self.tenant_id, self.store._indexed)
+        return [key for (key,) in self.store.conn().execute(sql.keys_only(text), params)]
+
     def count(self, query: Query) -> int:
         spec = check_query(query)
         self.store.ensure_indexes(query, spec.indexes)

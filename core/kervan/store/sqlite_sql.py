@@ -175,6 +175,7 @@ def select(
     hint = f' INDEXED BY "{index}"' if index else ""
     # kind and field names are checked identifiers (see module docstring); values are bound
     sql = f"SELECT key, body, cas FROM docs{hint} WHERE {filters(query, params)}"  # noqa: S608
+    sql += _after(query, params)
     if query.order_by:
         field = query.order_by.lstrip("-+")
         direction = "DESC" if query.order_by.startswith("-") else "ASC"
@@ -186,6 +187,37 @@ def select(
         sql += " LIMIT ? OFFSET ?"
         params += [query.limit if query.limit is not None else -1, query.offset]
     return sql, params
+
+
+def _after(query: Query, params: list[Any]) -> str:
+    """The keyset term: rows after ``query.after`` in the query's order (NULL first when
+    ascending, last when descending, as SQLite orders them)."""
+    if query.after is None:
+        return ""
+    value, key = query.after
+    if not query.order_by:
+        params.append(key)
+        return " AND key > ?"
+    col = expr(query.order_by.lstrip("-+"))
+    descending = query.order_by.startswith("-")
+    value = _scalar(value)
+    if value is None:
+        params.append(key)
+        if descending:  # NULLs come last: only NULLs with a smaller key remain
+            return f" AND ({col} IS NULL AND key < ?)"
+        return f" AND (({col} IS NULL AND key > ?) OR {col} IS NOT NULL)"
+    if descending:
+        params += [value, value, key]
+        return f" AND (({col} <= ? AND ({col} < ? OR key < ?)) OR {col} IS NULL)"
+    # "col >= value" first: the index range starts at the last value (a row-value
+    # comparison is not used as an index bound here, and every page would scan from the top)
+    params += [value, value, key]
+    return f" AND {col} >= ? AND ({col} > ? OR key > ?)"
+
+
+def keys_only(select_text: str) -> str:
+    """The same query reading only the keys (no body is read or parsed)."""
+    return select_text.replace("SELECT key, body, cas FROM", "SELECT key FROM", 1)
 
 
 def count(

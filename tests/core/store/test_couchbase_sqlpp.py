@@ -49,6 +49,27 @@ def test_select_statement_golden() -> None:
     }
 
 
+def test_select_statement_keyset_golden() -> None:
+    q = Query("order", order_by="due_at", limit=500, after=("2026-12-07T09:00:00.000000Z", "o9"))
+    text, params = select_statement("kervan", "prod", "acme", q)
+    assert text == (
+        "SELECT META(d).id AS id, d.`b` AS body, META(d).cas AS cas "
+        "FROM `kervan`.`prod`.`order` AS d "
+        "WHERE d.`t` = $tenant AND [d.`b`.`due_at`, META(d).id] > [$after_value, $after_key] "
+        "ORDER BY d.`b`.`due_at` ASC, META(d).id ASC LIMIT $limit"
+    )
+    assert params == {
+        "tenant": "acme",
+        "after_key": "acme::o9",
+        "after_value": "2026-12-07T09:00:00.000000Z",
+        "limit": 500,
+    }
+    listing = Query("note", limit=50, after=(None, "n50"))
+    text, params = select_statement("kervan", "prod", "acme", listing)
+    assert "META(d).id > $after_key ORDER BY META(d).id ASC" in text
+    assert params["after_key"] == "acme::n50"
+
+
 def test_select_statement_plain_listing_golden() -> None:
     text, params = select_statement("kervan", "prod", "acme", Query("note"))
     assert text == (
