@@ -266,3 +266,27 @@ def test_a_product_made_passive_in_nebim_stays_active_in_kervan(sync: ProductSyn
     assert held["card"]["merged_into"] is None and held["stock"]["on_hand"] == 5
     assert sync.shown(MUG_A) == 5 and sync.on_sale(MUG_A)
     assert sync.catalog.listings(TENANT, TRENDYOL, flagged=True) == []
+
+
+def test_the_api_and_the_scheduler_pull_the_erps_products(sync: ProductSync, flow: Any) -> None:
+    """Nothing but a job runs the pull in production: the route queues it, the scheduler
+    sends it every PRODUCTS_EVERY per ERP connection."""
+    from fastapi.testclient import TestClient
+    from kervan.api.app import create_app
+    from kervan.jobs.scheduler import Scheduler
+
+    sync.nebim_holds(mug())
+    admin = {"Authorization": f"Bearer {flow.demo.api_key}"}
+    with TestClient(create_app(flow.rt)) as client:
+        r = client.post(f"/v1/connections/{NEBIM}/pull-products", headers=admin)
+        assert r.status_code == 200, r.text
+        assert r.json() == {"connection_id": NEBIM, "queued": True, "counts": None}
+    flow.demo.drain()
+    assert sync.card("NB-KUPA")["stock"]["on_hand"] == 6
+
+    sync.nebim_holds(mug(on_hand=2))
+    rt = flow.rt
+    scheduler = Scheduler(flow.jobs, rt.connections, lambda key: rt.host.connector(key).roles())
+    scheduler.tick()
+    flow.demo.drain()
+    assert sync.card("NB-KUPA")["stock"]["on_hand"] == 2

@@ -276,6 +276,14 @@ class ImportOut(BaseModel):
     report: ImportReportOut | None
 
 
+class PullOut(BaseModel):
+    connection_id: str
+    queued: bool = Field(description="queued as a job (counts null) or done (counts set)")
+    counts: dict[str, int] | None = Field(
+        description="cards by outcome of the pull (created, updated, unchanged, conflict, ...)"
+    )
+
+
 class PushReportOut(BaseModel):
     products: int
     listings: int
@@ -756,6 +764,32 @@ async def import_listings(request: Request, connection_id: str) -> dict[str, Any
         request, _catalog(request).import_listings(c.tenant, connection_id, _actor(c))
     )
     return {"connection_id": connection_id, "queued": False, "report": report.as_dict()}
+
+
+@endpoint(
+    router,
+    "post",
+    "/connections/{connection_id}/pull-products",
+    OFFICE,
+    response_model=PullOut,
+    responses=DISABLED,
+)
+async def pull_products(request: Request, connection_id: str) -> dict[str, Any]:
+    """Read the ERP's products onto the cards now (by exact stock code; names, prices and
+    stock as the connection's toggles say) instead of at the scheduler's next pull (every 15
+    minutes). Queued as a job when this process runs jobs; otherwise done before the answer."""
+    rt = request.app.state.runtime
+    c = caller(request)
+    conn = _connection(request, c.tenant, connection_id)
+    if not conn.enabled:
+        raise ConnectionDisabledError(connection_id)
+    if rt.jobs is not None:
+        rt.jobs.send("pull_products", c.tenant, connection_id)
+        return {"connection_id": connection_id, "queued": True, "counts": None}
+    counts = await on_engine_loop(
+        request, _catalog(request).pull_erp(c.tenant, connection_id, _actor(c))
+    )
+    return {"connection_id": connection_id, "queued": False, "counts": counts}
 
 
 @endpoint(router, "post", "/stock/push", OFFICE, response_model=PushOut, responses=REMOTE)

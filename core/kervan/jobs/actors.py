@@ -102,6 +102,7 @@ class Jobs:
                 ("advance_claim", self._advance_claim),
                 ("erp_post", self._erp_post),
                 ("fetch_settlements", self._fetch_settlements),
+                ("pull_products", self._pull_products),
             )
         }
 
@@ -181,6 +182,18 @@ class Jobs:
         from ..erp import ErpFlow
 
         self.loop.run(ErpFlow(self.engine).settle(tenant_id, connection_id))
+
+    def _pull_products(self, tenant_id: str, connection_id: str) -> None:
+        """An ERP's products onto the cards (names, prices and stock as the tenant's toggles
+        say); a stock or price change queues the push to the channels."""
+        self._started("pull_products", tenant_id, connection_id)
+        from ..catalog import Catalog
+        from ..errors import UnsupportedOperationError
+
+        try:
+            self.loop.run(Catalog(self.engine).pull_erp(tenant_id, connection_id))
+        except UnsupportedOperationError:
+            log.info("%s/%s: this ERP offers no product pull", tenant_id, connection_id)
 
     def _push_stock(self, tenant_id: str) -> None:
         self._started("push_stock", tenant_id)

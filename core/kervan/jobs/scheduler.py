@@ -21,6 +21,8 @@ from .actors import Jobs, each_role
 
 log = logging.getLogger("kervan.scheduler")
 MAX_BACKOFF_EXP = 6
+#: how often an ERP's products (names, prices, stock) are pulled onto the cards
+PRODUCTS_EVERY = timedelta(minutes=15)
 #: how often a marketplace's settlements are read (payouts are weekly; Trendyol's finance
 #: endpoints allow 3000 calls a minute, ../shared/reference/apis.md)
 SETTLEMENTS_EVERY = timedelta(hours=1)  # an unhealthy connection is polled at most 64× less often
@@ -118,6 +120,11 @@ class Scheduler:
         sent = 0
         if ErpFlow(self.jobs.engine).pending(tenant_id):
             sent += sum(self.jobs.send("erp_post", tenant_id, c) for c in erp)
+        for conn_id in erp:  # the ERP's products, prices and stock onto the cards
+            key = (tenant_id, f"products:{conn_id}")
+            if self._next.get(key, now) <= now:
+                self._next[key] = now + PRODUCTS_EVERY
+                sent += self.jobs.send("pull_products", tenant_id, conn_id)
         for conn_id in sources:
             key = (tenant_id, f"settlements:{conn_id}")
             if self._next.get(key, now) <= now:
