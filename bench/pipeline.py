@@ -1,28 +1,45 @@
-"""Pipeline benchmark: N orders through ingest → classify → invoice → label.
+"""Pipeline benchmark: N orders through ingest → classify → invoice → submit → label.
 
 Embedded default (SQLite store, in-process dramatiq worker, GİB validation in its worker
-process when the machine has a second core) with the first-party sandboxes in-process (httpx
-ASGI transports), waiting on their simulated clocks, so the figure is Kervan's own cost plus
-the sandboxes' (which run in the same process and are counted too). CPU time counts this
-process and its validation workers.
-Prints one JSON line last: {"bench": "pipeline", "orders": N, "orders_per_s": ..., "cpu_ms_per_order": ...}
+process when the machine has a second core), with the first-party sandboxes (Trendyol, Nilvera,
+Yurtiçi) as the remotes::
 
-    python bench/pipeline.py [N] [--profile]
+    python bench/pipeline.py [N] [--mode loopback|in-process] [--workers W] [--segments K]
 
-``--profile`` runs the same work without the job queue, all on one thread (validation too)
-under cProfile (slower), and prints before the last line where the CPU goes per order (see
-:func:`breakdown`).
+``--mode loopback`` (default): the sandboxes run in a process of their own (see
+``bench/_sandbox_server.py``) and Kervan reaches them over real HTTP on 127.0.0.1, so Kervan's
+CPU (this process plus its GİB validation worker processes) is measured apart from theirs (the
+sandbox process's own ``getrusage``). Their clocks are shared with Kervan's connections through
+shared memory: a retry or rate-limit wait moves simulated time, it does not wait.
+
+``--mode in-process`` (or ``--in-process``, the old bench): the sandboxes are served in this
+process through httpx ASGI transports. Their CPU is then this process's too; the sampler
+charges stacks running sandbox code (starlette, fastapi, the sandboxes themselves) to a
+``sandboxes`` bucket, and ``kervan_cpu_ms_per_order`` is the process total less that bucket.
+There the Nilvera sandbox validates what it receives through the same GİB validation worker
+processes as Kervan, so that work counts as Kervan's: the in-process Kervan figure is an upper
+bound and the sandbox figure a lower one.
+
+Kervan's CPU is attributed to buckets by a stack sampler weighted by thread CPU time (see
+``bench/_cpu_sampler.py``), not by cProfile's wall clock; the table is printed before the last
+line. ``--segments K`` feeds the N orders in K slices (Trendyol serves slice i only after slice
+i-1 is booked and labelled) and prints one row per slice, so a reader sees whether the cost per
+order stays flat as the store grows. ``--workers W``: only 1 is supported (see ``main``).
+
+The last line: ``{"bench": "pipeline", "orders": N, "kervan_cpu_ms_per_order": ...,
+"sandbox_cpu_ms_per_order": ..., "orders_per_s": ..., "workers": W, "mode": "loopback"}``.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
-import cProfile
+import dataclasses
+import itertools
 import json
 import multiprocessing
 import os
-import pstats
 import resource
 import sys
 import tempfile
@@ -31,42 +48,114 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from _cpu_sampler import BUCKETS, SANDBOX, CpuSampler
+from _sandbox_server import KEYS, SandboxProcess, _scenario
 from kervan.documents import has_label
-from kervan.domain import (
-    OrderState,
-)
+from kervan.domain import OrderState
 from kervan.engine.records import ORDER, SHIPMENT
 from kervan.runtime import Runtime
-from kervan.scenario import Scenario
 from kervan.store import Query, open_store
 from kervan_demo import scenario_data as sd
 from kervan_demo import wiring
 from kervan_demo.run import sandbox_for
 from kervan_ubltr import default_validator
 
-KEYS = ("trendyol", "nilvera", "yurtici")
+WORKERS_BUCKET = "GİB validation in Kervan's worker processes"
+UNSAMPLED = "unsampled (threads ended between samples, start-up)"
+SANDBOX_BUCKET = SANDBOX
+#: simulated seconds every clock jumps before a slice is served (its orders are new to a poll)
+SLICE_GAP_S = 60.0
+
+
+@dataclasses.dataclass
+class Remotes:
+    """The sandboxes as the bench drives them, in either mode."""
+
+    mode: str
+    process: SandboxProcess | None = None
+    inproc: dict[str, Any] = dataclasses.field(default_factory=dict)
+    batch: list[Any] = dataclasses.field(default_factory=list)
+
+    def seed_orders(self, first: int, count: int) -> None:
+        if self.process is not None:
+            self.process.call("seed_orders", first, count)
+        else:
+            self.inproc["trendyol"].seed_orders(self.batch[first : first + count])
+
+    def advance(self, seconds: float) -> None:
+        if self.process is not None:
+            self.process.advance(seconds)
+        else:
+            for sandbox in self.inproc.values():
+                sandbox.clock.advance(seconds)
+
+    def cpu_s(self) -> float:
+        """The sandbox process's CPU seconds (loopback only; in-process: 0, see the sampler)."""
+        return self.process.call("cpu") if self.process is not None else 0.0
+
+    def requests(self) -> int:
+        if self.process is not None:
+            return sum(self.process.call("requests").values())
+        return sum(len(sb.requests) for sb in self.inproc.values())
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.close()
 
 
 def setup(n: int, home: str) -> Runtime:
+    """The old bench's set-up, kept for ``bench/floor.py``: sandboxes in-process, all ``n``
+    orders seeded."""
+    rt, remotes = build(n, home, "in-process")
+    remotes.seed_orders(0, n)
+    return rt
+
+
+async def _inline(func: Any, /, *args: Any, **kwargs: Any) -> Any:
+    """``asyncio.to_thread`` on the calling thread (``bench/floor.py`` counts on one thread)."""
+    return func(*args, **kwargs)
+
+
+async def _direct(rt: Runtime) -> None:
+    """The same work without the job queue, on this thread (used by ``bench/floor.py``)."""
+    await rt.engine.ingest("bench", "trendyol")
+    due = rt.engine.due_orders("bench", 100_000)
+    for i in range(0, len(due), 8):
+        await asyncio.gather(*(rt.engine.advance("bench", o) for o in due[i : i + 8]))
+    await rt.engine.fetch_missing_labels("bench")  # the label step: a first print
+
+
+def build(n: int, home: str, mode: str) -> tuple[Runtime, Remotes]:
+    """A runtime with the bench tenant and its three connections, and the sandboxes in
+    ``mode``; Trendyol serves no orders until :meth:`Remotes.seed_orders`."""
     # the sandboxes listen on loopback: sandbox mode lets connections point there
     rt = Runtime.create(store=open_store(f"sqlite:///{home}/bench.db"), mode="sandbox")
     now = datetime.now(UTC)
-    batch, registered = sd.bulk_orders(n, tenant_id="bench", now=now, first_package=80000000)
-    scenario = Scenario(
-        seller=sd.SELLER,
-        orders=batch,
-        registered=registered,
-        products=sd.PRODUCTS,
-        seller_aliases=("urn:mail:defaultgb@bench.example", "urn:mail:defaultpk@bench.example"),
-    )
+    scenario, batch = _scenario(n, now)
     wiring.create_tenant(rt, "bench", "Bench seller", scenario)
-    for key in KEYS:
-        sandbox = sandbox_for(rt, key, live=False)
-        sandbox.clock.set(now)
-        sandbox.seed_scenario(scenario)
-        wiring.connect(rt, "bench", key, sandbox, f"http://{key}.sandbox", in_process=True)
+    if mode == "loopback":
+        classes = {key: rt.host.connector(key).sandbox for key in KEYS}
+        remotes = Remotes(mode, process=SandboxProcess(classes, n, now))
+        for key in KEYS:
+            _url, settings = remotes.process.served[key]  # type: ignore[union-attr]
+            clock = remotes.process.clocks[key]  # type: ignore[union-attr]
+            rt.connections.create(
+                "bench", key, key, settings, name=f"{key} (sandbox)", poll_interval_s=30
+            )
+            rt.connectors.overrides[key] = {"clock": clock.now, "sleep": clock.sleep}
+    else:
+        remotes = Remotes(mode, batch=batch)
+        for key in KEYS:
+            sandbox = sandbox_for(rt, key, live=False)
+            sandbox.clock.set(now)
+            if key == "trendyol":  # its orders come slice by slice (Remotes.seed_orders)
+                sandbox.seed_scenario(dataclasses.replace(scenario, orders=[]))
+            else:
+                sandbox.seed_scenario(scenario)
+            remotes.inproc[key] = sandbox
+            wiring.connect(rt, "bench", key, sandbox, f"http://{key}.sandbox", in_process=True)
     wiring.stock_catalog(rt, "bench", scenario, {p.id: 10 * n for p in sd.PRODUCTS})
-    return rt
+    return rt, remotes
 
 
 def drain(rt: Runtime) -> None:
@@ -75,119 +164,192 @@ def drain(rt: Runtime) -> None:
     for _ in range(10):
         jobs.join()
         if not sum(
-            jobs.send("process_order", "bench", o) for o in rt.engine.due_orders("bench", 10_000)
+            jobs.send("process_order", "bench", o) for o in rt.engine.due_orders("bench", 100_000)
         ):
             return
 
 
-_SANDBOX_CODE = ("/sandbox", "/starlette/", "/fastapi/", "/httpx/_transports/asgi.py", "/anyio/")
-
-
-def breakdown(stats: pstats.Stats, orders: int) -> dict[str, float]:
-    """CPU ms per order by where it goes, from a cProfile of the whole run.
-
-    GİB validation (XSD, schematron, our arithmetic) is measured whole and split by caller:
-    Kervan's own gate before a document leaves, and the Nilvera sandbox checking what it
-    receives. ``sandbox_python`` is the time spent in the sandboxes' own code and the web
-    framework serving them in-process (functions' own time, so a lower bound); ``kervan`` is
-    everything else: engine, store, SQLite, JSON, pydantic, HTTP client, UBL build, labels."""
-    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
-    total = stats.total_tt  # type: ignore[attr-defined]
-    sandbox = validation_ours = validation_sandbox = 0.0
-    for (path, _line, name), (_cc, _nc, tt, _ct, callers) in raw.items():
-        if any(part in path for part in _SANDBOX_CODE):
-            sandbox += tt
-        if name == "validate" and path.endswith("kervan_ubltr/validation.py"):
-            for (cpath, _cl, _cn), (_a, _b, _t, cct) in callers.items():
-                if cpath.endswith("kervan_ubltr/validation.py"):
-                    continue  # the method under the module function: counted once
-                if "/sandbox" in cpath:
-                    validation_sandbox += cct
-                else:
-                    validation_ours += cct
-    per = 1000 / max(orders, 1)
-    return {
-        "total": round(total * per, 2),
-        "gib_validation_kervan": round(validation_ours * per, 2),
-        "gib_validation_sandbox": round(validation_sandbox * per, 2),
-        "sandbox_python": round(sandbox * per, 2),
-        "kervan": round((total - sandbox - validation_ours - validation_sandbox) * per, 2),
-    }
-
-
-async def _inline(func: Any, /, *args: Any, **kwargs: Any) -> Any:
-    return func(*args, **kwargs)
-
-
-async def _direct(rt: Runtime) -> None:
-    """The same work without the job queue, on this thread (cProfile sees one thread)."""
-    await rt.engine.ingest("bench", "trendyol")
-    due = rt.engine.due_orders("bench", 100_000)
-    for i in range(0, len(due), 8):
-        await asyncio.gather(*(rt.engine.advance("bench", o) for o in due[i : i + 8]))
-    await rt.engine.fetch_missing_labels("bench")  # the label step: a first print
-
-
-def _cpu_s() -> float:
-    """CPU seconds of this process and its live children (GİB validation workers)."""
+def _process_cpu_s(exclude: set[int | None]) -> tuple[float, float]:
+    """CPU seconds of this process, and of its live children (GİB validation workers) but
+    those in ``exclude`` (the sandbox process)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
-    total = own.ru_utime + own.ru_stime
     tick = os.sysconf("SC_CLK_TCK")
+    children = 0.0
     for child in multiprocessing.active_children():
+        if child.pid in exclude:
+            continue
         with contextlib.suppress(OSError, ValueError, IndexError):
             fields = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-    return total
+            children += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return own.ru_utime + own.ru_stime, children
+
+
+def _count(rt: Runtime) -> tuple[dict[str, int], int]:
+    ts = rt.store.tenant("bench")
+    states: dict[str, int] = {}
+    for d in ts.iter_query(Query(ORDER)):
+        states[d.body["state"]] = states.get(d.body["state"], 0) + 1
+    labels = sum(1 for d in ts.iter_query(Query(SHIPMENT)) if has_label(ts, d.body["order_id"]))
+    return states, labels
+
+
+def _slices(n: int, k: int) -> list[tuple[int, int]]:
+    k = max(1, min(k, n))
+    edges = [n * i // k for i in range(k + 1)]
+    return [(a, b - a) for a, b in itertools.pairwise(edges)]
+
+
+def _table(rows: list[list[str]], head: list[str]) -> str:
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |"
+    rule = "| " + " | ".join("-" * w for w in widths) + " |"
+    body = [
+        "| "
+        + " | ".join(
+            c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+        + " |"
+        for r in rows
+    ]
+    return "\n".join([line, rule, *body])
 
 
 def main() -> None:
-    n = int(next((a for a in sys.argv[1:] if a.isdigit()), "5000"))
-    profile = "--profile" in sys.argv
-    if profile:  # cProfile sees one thread: keep every step on it
-        os.environ["KERVAN_VALIDATION_PROCESSES"] = "0"
-        asyncio.to_thread = _inline  # type: ignore[assignment]
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("orders", nargs="?", type=int, default=5000)
+    ap.add_argument("--mode", choices=("loopback", "in-process"), default="loopback")
+    ap.add_argument("--in-process", action="store_true", help="the old mode: --mode in-process")
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--segments", type=int, default=1)
+    ap.add_argument("--where", action="store_true", help="print each bucket's top frames")
+    args = ap.parse_args()
+    n, mode = args.orders, "in-process" if args.in_process else args.mode
+    if args.workers != 1:
+        # Redis mode's `kervan worker` processes build their connectors from the store alone:
+        # the bench cannot hand them the shared simulated clocks (connector overrides are
+        # per-process), and the embedded SQLite store is not shared across processes.
+        raise SystemExit(
+            "--workers W>1 is not supported yet: `kervan worker` processes cannot be given the "
+            "sandboxes' simulated clocks, and the bench's SQLite store is single-process"
+        )
+    load0 = os.getloadavg()
     with tempfile.TemporaryDirectory() as home:
-        rt = setup(n, home)
-        prof = cProfile.Profile() if profile else None
-        jobs = None if prof else rt.start_jobs(broker_url="", scheduler=False, worker_threads=4)
+        rt, remotes = build(n, home, mode)
+        sandbox_pids = {remotes.process.process.pid} if remotes.process else set()
+        jobs = rt.start_jobs(broker_url="", scheduler=False, worker_threads=4)
         default_validator().warm_up()  # workers started before the clock, as a server's are
-        cpu0 = _cpu_s()
-        t0 = time.perf_counter()
-        if prof:
-            prof.enable()
-            asyncio.run(_direct(rt))
-            prof.disable()
-        else:
-            assert jobs is not None
+        sampler = CpuSampler(sandbox_code=mode == "in-process", where=args.where)
+        sampler.start()
+        rows: list[list[str]] = []
+        own0, kids0 = _process_cpu_s(sandbox_pids)
+        sb0, start = remotes.cpu_s(), time.perf_counter()
+        booked_before = 0
+        seg_kervan = seg_sandbox = seg_wall = 0.0
+        for first, count in _slices(n, args.segments):
+            remotes.advance(SLICE_GAP_S)
+            remotes.seed_orders(first, count)
+            a_own, a_kids = _process_cpu_s(sandbox_pids)
+            a_sampler, a_sb, a_sbcpu = (
+                sampler.own_cpu_now(),
+                sampler.cpu.get(SANDBOX_BUCKET, 0.0),
+                remotes.cpu_s(),
+            )
+            t0 = time.perf_counter()
             jobs.send("poll_source", "bench", "trendyol")
             drain(rt)
             jobs.loop.run(rt.engine.fetch_missing_labels("bench"), timeout=None)
-        wall = time.perf_counter() - t0
-        cpu = _cpu_s() - cpu0
-        states: dict[str, int] = {}
-        for d in rt.store.tenant("bench").iter_query(Query(ORDER)):
-            states[d.body["state"]] = states.get(d.body["state"], 0) + 1
+            wall = time.perf_counter() - t0
+            b_own, b_kids = _process_cpu_s(sandbox_pids)
+            b_sampler, b_sb, b_sbcpu = (
+                sampler.own_cpu_now(),
+                sampler.cpu.get(SANDBOX_BUCKET, 0.0),
+                remotes.cpu_s(),
+            )
+            states, _labels = _count(rt)  # outside the timed part
+            booked = states.get(OrderState.BOOKED.value, 0)
+            done = booked - booked_before
+            booked_before = booked
+            sandbox = (b_sbcpu - a_sbcpu) + (b_sb - a_sb)
+            kervan = (b_own - a_own) + (b_kids - a_kids) - (b_sampler - a_sampler) - (b_sb - a_sb)
+            seg_kervan, seg_sandbox, seg_wall = (
+                seg_kervan + kervan,
+                seg_sandbox + sandbox,
+                seg_wall + wall,
+            )
+            rows.append(
+                [
+                    f"{first + 1}–{first + count}",
+                    str(done),
+                    f"{1000 * kervan / max(done, 1):.2f}",
+                    f"{1000 * sandbox / max(done, 1):.2f}",
+                    f"{done / wall:.1f}",
+                ]
+            )
+        total_wall = time.perf_counter() - start
+        sampler.stop()
+        own1, kids1 = _process_cpu_s(sandbox_pids)
+        sandbox_total = remotes.cpu_s() - sb0 + sampler.cpu.get(SANDBOX_BUCKET, 0.0)
+        requests = remotes.requests()
+        states, labels = _count(rt)
         booked = states.get(OrderState.BOOKED.value, 0)
-        ts = rt.store.tenant("bench")
-        labels = sum(1 for d in ts.iter_query(Query(SHIPMENT)) if has_label(ts, d.body["order_id"]))
-        print(f"states: {states}", file=sys.stderr)
-        if prof:
-            stats = pstats.Stats(prof)
-            print(json.dumps({"ms_per_order": breakdown(stats, booked)}), file=sys.stderr)
-            stats.stream = sys.stderr  # type: ignore[attr-defined]
-            stats.sort_stats("tottime").print_stats(25)
         rt.close()
+        remotes.close()
+    kervan_total = (
+        (own1 - own0) + (kids1 - kids0) - sampler.own_cpu - sampler.cpu.get(SANDBOX_BUCKET, 0.0)
+    )
+    per = 1000 / max(booked, 1)
+    buckets = {b: sampler.cpu.get(b, 0.0) for b in BUCKETS}
+    buckets[WORKERS_BUCKET] = kids1 - kids0
+    buckets[UNSAMPLED] = kervan_total - sum(buckets.values())
+    err = sys.stderr
+    print(
+        f"states: {states}; labels: {labels}; requests to the sandboxes: {requests} "
+        f"({requests / max(booked, 1):.2f} per order)",
+        file=err,
+    )
+    print(
+        f"load average (1, 5, 15 min) before: {load0}, after: {os.getloadavg()}; wall "
+        f"{total_wall:.1f} s; sampler: {sampler.samples} samples, its own CPU "
+        f"{sampler.own_cpu * per:.2f} ms/order (subtracted); CPU of threads found waiting at a "
+        f"sample, charged to their last running bucket: {sampler.smeared * per:.2f} ms/order",
+        file=err,
+    )
+    print(f"\nKervan CPU by bucket ({mode}, {booked} orders):", file=err)
+    print(
+        _table(
+            [
+                [b, f"{s * per:.2f}", f"{100 * s / max(kervan_total, 1e-9):.1f}%"]
+                for b, s in buckets.items()
+            ],
+            ["bucket", "ms/order", "share"],
+        ),
+        file=err,
+    )
+    print(f"| total (Kervan) | {kervan_total * per:.2f} | 100% |", file=err)
+    if sampler.where is not None:
+        top = sorted(sampler.where.items(), key=lambda kv: -kv[1])[:40]
+        for (bucket, place), spent in top:
+            print(f"{spent * per:8.2f} ms/order  {bucket[:24]:24}  {place}", file=err)
+    if args.segments > 1:
+        print(f"\nper segment ({len(rows)} slices):", file=err)
+        print(
+            _table(
+                rows,
+                ["orders", "booked", "Kervan CPU ms/order", "sandbox CPU ms/order", "orders/s"],
+            ),
+            file=err,
+        )
+    sys.stderr.flush()
     print(
         json.dumps(
             {
                 "bench": "pipeline",
                 "orders": n,
-                "booked": booked,
-                "labels": labels,
-                "orders_per_s": round(booked / wall, 1),
-                "wall_s": round(wall, 2),
-                "cpu_ms_per_order": round(1000 * cpu / max(booked, 1), 2),
-                **({"mode": "profiled, direct (no job queue)"} if prof else {}),
+                "kervan_cpu_ms_per_order": round(kervan_total * per, 2),
+                "sandbox_cpu_ms_per_order": round(sandbox_total * per, 2),
+                "orders_per_s": round(booked / seg_wall, 1) if seg_wall else 0.0,
+                "workers": args.workers,
+                "mode": mode,
             }
         )
     )

@@ -1,0 +1,240 @@
+"""Where Kervan's CPU goes: a stack sampler weighted by each thread's own CPU time.
+
+Every ``interval`` (1 ms) a daemon thread reads ``sys._current_frames()`` and, for every other
+thread of this process, the thread's CPU clock (``time.pthread_getcpuclockid`` on Linux). The
+CPU a thread spent since the previous sample is charged to the bucket of the stack it is on
+now. A thread blocked in ``select`` or on a lock spends no CPU, so idle threads cost nothing
+here; this is what cProfile's wall-clock timer gets wrong (it charges waiting to whoever waits).
+
+A stack's bucket is that of its innermost frame whose file belongs to a bucket (see
+:data:`RULES`); frames of "neutral" code (``json``, ``asyncio`` internals, ``threading``,
+``contextlib`` …) take the bucket of the code that called them, so ``json`` called by the store
+counts as store and ``json`` called by the HTTP client counts as HTTP client; ``json`` with no
+owner at all counts as store. The sampler's own thread CPU is measured (``time.thread_time``) so
+the bench can subtract it; CPU the sampler never sees (threads that ended between two samples,
+C threads) is left as the difference between the process total and the sampled sum.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections import defaultdict
+from types import FrameType
+
+STORE = "store (kervan.store, sqlite3, json)"
+GIB = "GİB validation (kervan_ubltr.validation, Saxon, lxml schematron)"
+ENGINE = "engine, pydantic, connectors"
+HTTP = "HTTP client (httpx, httpcore, h11, kervan_sdk.http, socket/ssl)"
+UBL = "UBL build and PDF (kervan_ubltr, labels, reportlab)"
+JOBS = "job queue (dramatiq, kervan.jobs)"
+LOOP = "other: event loop"
+OTHER = "other"
+SANDBOX = "sandboxes in-process (their code, starlette, fastapi)"
+#: sandbox code (in-process mode): anything under it is the remote's work, not Kervan's
+_SANDBOX_PATHS = (
+    "/starlette/",
+    "/fastapi/",
+    "/kervan_trendyol/sandbox/",
+    "/kervan_nilvera/sandbox/",
+)
+
+
+def _is_sandbox(filename: str) -> bool:
+    if any(part in filename for part in _SANDBOX_PATHS) or filename.endswith("/sandbox.py"):
+        return True
+    # the SDK's sandbox package, but the clock and the in-process transport Kervan calls
+    return "/kervan_sdk/sandbox/" in filename and not filename.endswith(
+        ("clock.py", "transport.py")
+    )
+
+
+#: (path fragment, bucket), first match wins; ``None``: neutral, the caller decides
+RULES: tuple[tuple[str, str | None], ...] = (
+    ("/kervan/store/", STORE),
+    ("/sqlite3/", STORE),
+    ("/orjson", STORE),
+    ("/kervan_ubltr/validation", GIB),
+    ("/saxonche", GIB),
+    ("/lxml/isoschematron", GIB),
+    ("/kervan_ubltr/", UBL),
+    ("/kervan_sdk/labels", UBL),
+    ("/reportlab/", UBL),
+    ("/kervan_sdk/http/", HTTP),
+    ("/httpx/", HTTP),
+    ("/httpcore/", HTTP),
+    ("/h11/", HTTP),
+    ("/anyio/", HTTP),
+    ("/ssl.py", HTTP),
+    ("/socket.py", HTTP),
+    ("/asyncio/selector_events.py", HTTP),
+    ("/asyncio/sslproto.py", HTTP),
+    ("/dramatiq/", JOBS),
+    ("/kervan/jobs/", JOBS),
+    ("/pydantic", ENGINE),
+    ("/kervan/", ENGINE),
+    ("/kervan_sdk/", ENGINE),
+    ("/kervan_trendyol/", ENGINE),
+    ("/kervan_nilvera/", ENGINE),
+    ("/kervan_yurtici/", ENGINE),
+    ("/json/", None),
+    ("/asyncio/", None),
+    ("/threading.py", None),
+    ("/concurrent/", None),
+    ("/contextlib.py", None),
+    ("/functools.py", None),
+    ("/typing.py", None),
+    ("/enum.py", None),
+    ("/copy.py", None),
+    ("/abc.py", None),
+)
+#: the GIL switch interval while sampling (default 5 ms), see :meth:`CpuSampler.run`
+SWITCH_INTERVAL = 0.0001
+#: the bucket order of the table
+BUCKETS = (STORE, GIB, ENGINE, HTTP, UBL, JOBS, LOOP, OTHER)
+
+
+#: (file name ending, function) where a thread waits without using CPU
+_WAITS = {
+    ("selectors.py", "select"),
+    ("threading.py", "wait"),
+    ("threading.py", "_wait_for_tstate_lock"),
+    ("threading.py", "join"),
+    ("queue.py", "get"),
+    ("connection.py", "_recv"),
+    ("connection.py", "poll"),
+    ("connection.py", "_poll"),
+    ("connection.py", "wait"),
+}
+
+
+def _blocked(frame: FrameType) -> bool:
+    """Whether the innermost frame is a known blocking wait (``select``, a lock, a queue)."""
+    code = frame.f_code
+    name = code.co_name
+    if name in {"sleep", "wait", "select", "acquire", "get", "poll", "_recv", "join"}:
+        return (code.co_filename.rsplit("/", 1)[-1], name) in _WAITS or name in {"sleep", "acquire"}
+    return False
+
+
+def _rule(filename: str) -> str | bool | None:
+    """The bucket of a file; ``None``: neutral; ``False``: no rule (unknown code)."""
+    path = filename.replace("\\", "/")
+    for fragment, bucket in RULES:
+        if fragment in path:
+            return bucket
+    return False
+
+
+class CpuSampler(threading.Thread):
+    """Samples this process's threads every ``interval`` s until :meth:`stop`; ``cpu`` holds
+    thread-CPU seconds per bucket."""
+
+    def __init__(
+        self, interval: float = 0.001, *, sandbox_code: bool = False, where: bool = False
+    ) -> None:
+        super().__init__(name="bench-cpu-sampler", daemon=True)
+        self.interval = interval
+        #: charge any stack running sandbox code to :data:`SANDBOX` (sandboxes in-process)
+        self.sandbox_code = sandbox_code
+        self.cpu: dict[str, float] = defaultdict(float)
+        self.samples = 0
+        #: CPU seconds spent by threads found blocked at the sample (charged to their last
+        #: running stack's bucket; the attribution's uncertainty)
+        self.smeared = 0.0
+        #: with ``where``: CPU per (bucket, innermost file:function), to check the rules
+        self.where: dict[tuple[str, str], float] | None = defaultdict(float) if where else None
+        #: CPU seconds this sampler's own thread used (to subtract from the process total)
+        self.own_cpu = 0.0
+        self._stop_event = threading.Event()
+        self._files: dict[str, str | bool | None] = {}
+
+    def classify(self, frame: FrameType | None) -> str:
+        if self.sandbox_code:
+            probe = frame
+            while probe is not None:
+                if _is_sandbox(probe.f_code.co_filename):
+                    return SANDBOX
+                probe = probe.f_back
+        saw_json = saw_loop = False
+        unknown = False
+        while frame is not None:
+            filename = frame.f_code.co_filename
+            rule = self._files.get(filename, 0)
+            if rule == 0:
+                rule = self._files[filename] = _rule(filename)
+            if isinstance(rule, str):
+                return rule
+            if rule is None:
+                saw_json = saw_json or "/json/" in filename
+                saw_loop = saw_loop or "/asyncio/" in filename
+            else:
+                unknown = True
+            frame = frame.f_back
+        if saw_json:
+            return STORE
+        if saw_loop and not unknown:
+            return LOOP
+        return OTHER
+
+    def run(self) -> None:
+        # the thread holding the GIL gives it up within the switch interval of the sampler
+        # asking; at the default 5 ms it gives it up first at its next blocking call (a socket
+        # write, an SQLite COMMIT) and every sample would land there
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        try:
+            self._sample()
+        finally:
+            sys.setswitchinterval(switch)
+            self.own_cpu = time.thread_time()
+
+    def _sample(self) -> None:
+        me = threading.get_ident()
+        clocks: dict[int, int] = {}
+        last: dict[int, float] = {}
+        previous: dict[int, str] = {}
+        while not self._stop_event.wait(self.interval):
+            self.samples += 1
+            frames = sys._current_frames()
+            for gone in [i for i in clocks if i not in frames]:
+                del clocks[gone]
+                last.pop(gone, None)
+            for ident, frame in frames.items():
+                if ident == me:
+                    continue
+                try:
+                    clock = clocks.get(ident)
+                    if clock is None:
+                        clock = clocks[ident] = time.pthread_getcpuclockid(ident)
+                    now = time.clock_gettime(clock)
+                except (OSError, OverflowError):
+                    clocks.pop(ident, None)
+                    continue
+                spent = now - last.get(ident, now)
+                last[ident] = now
+                if spent <= 0:
+                    continue
+                if _blocked(frame):
+                    # it ran since the last sample but waits now: charge the stack it was last
+                    # seen running on (its first samples: "other")
+                    self.smeared += spent
+                    self.cpu[previous.get(ident, OTHER)] += spent
+                else:
+                    bucket = previous[ident] = self.classify(frame)
+                    self.cpu[bucket] += spent
+                    if self.where is not None:
+                        code = frame.f_code
+                        self.where[(bucket, f"{code.co_filename}:{code.co_name}")] += spent
+            del frames
+
+    def own_cpu_now(self) -> float:
+        """CPU seconds the sampler's thread has used so far (read from another thread)."""
+        if self.ident is None or not self.is_alive():
+            return self.own_cpu
+        return time.clock_gettime(time.pthread_getcpuclockid(self.ident))
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
