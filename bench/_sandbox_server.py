@@ -129,12 +129,12 @@ class SandboxProcess:
     def __init__(self, classes: dict[str, str], n: int, start: datetime) -> None:
         ctx = multiprocessing.get_context("spawn")
         self.start_time = start
-        self._offsets = {key: ctx.Value("d", 0.0) for key in KEYS}
-        self.clocks = {key: SharedClock(start, self._offsets[key]) for key in KEYS}
+        self.offsets = {key: ctx.Value("d", 0.0) for key in KEYS}
+        self.clocks = {key: SharedClock(start, self.offsets[key]) for key in KEYS}
         self._conn, child = ctx.Pipe()
         self.process = ctx.Process(
             target=_child,
-            args=(child, classes, n, start.isoformat(), self._offsets),
+            args=(child, classes, n, start.isoformat(), self.offsets),
             name="bench-sandboxes",
         )
         self.process.start()

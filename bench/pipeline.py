@@ -24,7 +24,10 @@ Kervan's CPU is attributed to buckets by a stack sampler weighted by thread CPU 
 ``bench/_cpu_sampler.py``), not by cProfile's wall clock; the table is printed before the last
 line. ``--segments K`` feeds the N orders in K slices (Trendyol serves slice i only after slice
 i-1 is booked and labelled) and prints one row per slice, so a reader sees whether the cost per
-order stays flat as the store grows. ``--workers W``: only 1 is supported (see ``main``).
+order stays flat as the store grows. ``--workers W`` (W > 1): Redis mode, the same N orders
+first with 1 worker process and then with W (``bench/_redis_workers.py``, Redis database 7,
+emptied before each pass), printing orders/s for both and their ratio; the last line is the
+W-process pass (no bucket table: the sampler sees only this process).
 
 The last line: ``{"bench": "pipeline", "orders": N, "kervan_cpu_ms_per_order": ...,
 "sandbox_cpu_ms_per_order": ..., "orders_per_s": ..., "workers": W, "mode": "loopback"}``.
@@ -214,6 +217,111 @@ def _table(rows: list[list[str]], head: list[str]) -> str:
     return "\n".join([line, rule, *body])
 
 
+REDIS_URL = "redis://127.0.0.1:6379/7"  # a bench-only database: emptied before each pass
+
+
+def redis_pass(n: int, workers: int) -> dict[str, float]:
+    """N orders with ``workers`` worker processes in Redis mode (see ``bench/_redis_workers.py``):
+    orders/s, and Kervan's CPU per order (this process, the workers and their GİB validation
+    workers) apart from the sandboxes'."""
+    import redis
+    from _redis_workers import RedisWorkers, tree_cpu_s
+    from kervan.jobs.actors import QUEUE
+
+    client = redis.Redis.from_url(REDIS_URL)
+    if client.dbsize() and not all(k.startswith(b"kervan") for k in client.scan_iter(count=1000)):
+        raise SystemExit(f"{REDIS_URL} holds keys the bench did not write: not emptying it")
+    client.flushdb()
+    with tempfile.TemporaryDirectory() as home:
+        rt, remotes = build(n, home, "loopback")
+        assert remotes.process is not None
+        pool = RedisWorkers(
+            workers,
+            f"{home}/bench.db",
+            REDIS_URL,
+            remotes.process.start_time,
+            remotes.process.offsets,
+        )
+        try:
+            jobs = rt.start_jobs(broker_url=REDIS_URL, scheduler=False, worker=False)
+            exclude = {remotes.process.process.pid, *pool.pids}
+            remotes.advance(SLICE_GAP_S)
+            remotes.seed_orders(0, n)
+            own0, kids0 = tree_cpu_s(exclude)
+            w0, sb0, t0 = pool.cpu_s(), remotes.cpu_s(), time.perf_counter()
+            jobs.send("poll_source", "bench", "trendyol")
+            for _ in range(10):
+                jobs.broker.join(QUEUE, timeout=600_000)
+                due = rt.engine.due_orders("bench", 100_000)
+                if not sum(jobs.send("process_order", "bench", o) for o in due):
+                    break
+            jobs.loop.run(rt.engine.fetch_missing_labels("bench"), timeout=None)
+            wall = time.perf_counter() - t0
+            own1, kids1 = tree_cpu_s(exclude)
+            kervan = (own1 - own0) + (kids1 - kids0) + (pool.cpu_s() - w0)
+            sandbox = remotes.cpu_s() - sb0
+        finally:
+            pool.close()
+        states, labels = _count(rt)
+        rt.close()
+        remotes.close()
+    client.flushdb()
+    booked = states.get(OrderState.BOOKED.value, 0)
+    print(f"redis, {workers} worker process(es): states {states}, labels {labels}", file=sys.stderr)
+    return {
+        "booked": booked,
+        "orders_per_s": booked / wall,
+        "kervan_cpu_ms_per_order": 1000 * kervan / max(booked, 1),
+        "sandbox_cpu_ms_per_order": 1000 * sandbox / max(booked, 1),
+    }
+
+
+def workers_main(n: int, workers: int) -> None:
+    """``--workers W``: the same N orders with 1 worker process, then with W, in Redis mode."""
+    one, many = redis_pass(n, 1), redis_pass(n, workers)
+    rows = [
+        [
+            str(w),
+            str(int(r["booked"])),
+            f"{r['orders_per_s']:.1f}",
+            f"{r['kervan_cpu_ms_per_order']:.2f}",
+            f"{r['sandbox_cpu_ms_per_order']:.2f}",
+        ]
+        for w, r in ((1, one), (workers, many))
+    ]
+    print(
+        _table(
+            rows,
+            [
+                "worker processes",
+                "booked",
+                "orders/s",
+                "Kervan CPU ms/order",
+                "sandbox CPU ms/order",
+            ],
+        ),
+        file=sys.stderr,
+    )
+    print(
+        f"orders/s with {workers} worker processes against 1: {many['orders_per_s'] / max(one['orders_per_s'], 1e-9):.2f}x; load average {os.getloadavg()}",
+        file=sys.stderr,
+    )
+    sys.stderr.flush()
+    print(
+        json.dumps(
+            {
+                "bench": "pipeline",
+                "orders": n,
+                "kervan_cpu_ms_per_order": round(many["kervan_cpu_ms_per_order"], 2),
+                "sandbox_cpu_ms_per_order": round(many["sandbox_cpu_ms_per_order"], 2),
+                "orders_per_s": round(many["orders_per_s"], 1),
+                "workers": workers,
+                "mode": "loopback",
+            }
+        )
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("orders", nargs="?", type=int, default=5000)
@@ -224,14 +332,11 @@ def main() -> None:
     ap.add_argument("--where", action="store_true", help="print each bucket's top frames")
     args = ap.parse_args()
     n, mode = args.orders, "in-process" if args.in_process else args.mode
-    if args.workers != 1:
-        # Redis mode's `kervan worker` processes build their connectors from the store alone:
-        # the bench cannot hand them the shared simulated clocks (connector overrides are
-        # per-process), and the embedded SQLite store is not shared across processes.
-        raise SystemExit(
-            "--workers W>1 is not supported yet: `kervan worker` processes cannot be given the "
-            "sandboxes' simulated clocks, and the bench's SQLite store is single-process"
-        )
+    if args.workers > 1:
+        if mode != "loopback":
+            raise SystemExit("--workers W>1 runs in loopback mode only")
+        workers_main(n, args.workers)
+        return
     load0 = os.getloadavg()
     with tempfile.TemporaryDirectory() as home:
         rt, remotes = build(n, home, mode)
