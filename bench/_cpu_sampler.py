@@ -13,6 +13,14 @@ counts as store and ``json`` called by the HTTP client counts as HTTP client; ``
 owner at all counts as store. The sampler's own thread CPU is measured (``time.thread_time``) so
 the bench can subtract it; CPU the sampler never sees (threads that ended between two samples,
 C threads) is left as the difference between the process total and the sampled sum.
+
+Limits. The CPU a thread spent since the previous sample is charged to where it is now, so
+short stretches are smeared onto their neighbours; a thread found in a known wait (``select``,
+a condition, a queue) is charged to the bucket it was last seen running in, and that amount is
+reported. While sampling, the GIL switch interval is 0.1 ms (default 5 ms), or nearly every
+sample would land at the running thread's next blocking call; the extra GIL hand-offs cost
+Kervan's threads some CPU that is not subtracted. Thread CPU includes kernel time, so the store
+bucket holds the kernel's share of SQLite's ``COMMIT`` (``synchronous = FULL``: an fsync each).
 """
 
 from __future__ import annotations
