@@ -12,7 +12,7 @@ import pytest
 from kervan.engine import Engine
 from kervan.engine.records import OUTBOX
 from kervan.erp.events import invoiced_event
-from kervan.jobs.scheduler import SETTLEMENTS_EVERY, Scheduler
+from kervan.jobs.scheduler import PRODUCTS_EVERY, SETTLEMENTS_EVERY, Scheduler
 from kervan.store import open_store
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -60,8 +60,9 @@ def test_erp_posts_while_events_wait_and_settlements_are_read_hourly(world) -> N
     scheduler, jobs, conns, ts = world
     conns.conns.append(SimpleNamespace(id="nb", connector="nebim", enabled=True))
     conns.conns.append(SimpleNamespace(id="nb-off", connector="nebim", enabled=False))
-    assert scheduler._erp("t1", T0) == 1  # nothing to post yet; the settlements read
-    assert jobs.sent == [("fetch_settlements", "t1", "ty")]
+    # nothing to post yet; the ERP's products are pulled and the settlements read
+    assert scheduler._erp("t1", T0) == 2
+    assert jobs.sent == [("pull_products", "t1", "nb"), ("fetch_settlements", "t1", "ty")]
     key, body = invoiced_event("o1", "sale:o1", T0)
     ts.upsert(OUTBOX, key, body)
     jobs.sent.clear()
@@ -69,5 +70,8 @@ def test_erp_posts_while_events_wait_and_settlements_are_read_hourly(world) -> N
     assert jobs.sent == [("erp_post", "t1", "nb")]  # not the disabled one; no second read
     jobs.sent.clear()
     ts.upsert(OUTBOX, key, {**body, "done": True})
-    assert scheduler._erp("t1", T0 + SETTLEMENTS_EVERY) == 1
-    assert jobs.sent == [("fetch_settlements", "t1", "ty")]
+    assert scheduler._erp("t1", T0 + PRODUCTS_EVERY) == 1
+    assert jobs.sent == [("pull_products", "t1", "nb")]
+    jobs.sent.clear()
+    assert scheduler._erp("t1", T0 + SETTLEMENTS_EVERY) == 2
+    assert jobs.sent == [("pull_products", "t1", "nb"), ("fetch_settlements", "t1", "ty")]

@@ -46,6 +46,7 @@ Rules and their sources:
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import resources
@@ -198,7 +199,8 @@ def report_problem(operation: etree._Element) -> str | None:
     """Why ``operation`` does not fit the WSDL's request type, or None."""
     if local(operation) != "listInvDocumentInterfaceByReference":
         return f"Cannot find dispatch method for {{{SSW_NS}}}{local(operation)}"
-    if REPORT_SCHEMA.validate(etree.fromstring(etree.tostring(operation))):
+    # the operation as a document of its own (it was parsed hardened with the request)
+    if REPORT_SCHEMA.validate(etree.ElementTree(copy.deepcopy(operation))):
         return None
     error = REPORT_SCHEMA.error_log.last_error
     return "Unmarshalling Error: " + (error.message if error is not None else "bad request")
