@@ -46,10 +46,43 @@ def test_the_demo_runs_every_path_and_exports_what_it_made(default_demo):
     assert summary["orders"] == 14 and summary["splits"] == 1
     assert summary["orders_by_state"] == {"delivered": 12, "cancelled": 2}
     assert summary["documents_by_kind"] == {"earsiv": 8, "efatura": 4, "export": 1}
-    assert summary["documents_by_status"] == {"accepted": 12, "cancelled": 1}
+    # the order cancelled by its buyer, and an e-Arşiv returned whole inside its window
+    assert summary["documents_by_status"] == {"accepted": 11, "cancelled": 2}
     assert summary["labels"] == 13 and summary["cancellations"] == 1
     assert "failures: none" in stdout and "exported to" in stdout
     _exports_every_document_and_label(default_demo.out, summary)
+
+
+def test_the_demo_runs_a_return_of_each_kind_and_exports_its_documents(default_demo):
+    returns, out = default_demo.summary["returns"], default_demo.out
+    assert returns["claims"] == 6
+    assert returns["by_outcome"] == {"returned": 5, "disputed": 1}
+    assert returns["by_document"] == {
+        "expense_voucher": 3,  # approved, no request, exchanged
+        "buyer_return_invoice": 1,  # the registered buyer's IADE
+        "earsiv_cancelled": 1,  # returned whole inside the window
+        "none yet": 1,  # the rejected one, disputed at Trendyol
+    }
+    assert returns["part_shipments"] == {"exchange": 1, "missing_part": 1}
+    assert returns["expense_vouchers"] == 3 and returns["despatch_advices"] == 2
+    vouchers = sorted((out / "returns").glob("KRG*.pdf"))
+    assert len(vouchers) == 3 and all(p.read_bytes().startswith(b"%PDF") for p in vouchers)
+    despatches = sorted((out / "returns").glob("KRI*.xml"))
+    assert len(despatches) == 2
+    assert all(b"faturaland" in p.read_bytes() for p in despatches)  # transport only
+    assert len(list((out / "returns").glob("KRI*.pdf"))) == 2
+    assert len(list((out / "returns" / "labels").glob("*.zpl"))) == 2
+    assert "7 returns handled" in default_demo.stdout
+
+
+def test_the_demo_picks_and_packs_every_booked_order_on_the_floor(default_demo):
+    floor = default_demo.summary["floor"]
+    assert floor["pick_lists"] and floor["scans"] == sum(p["units"] for p in floor["pick_lists"])
+    assert len(floor["orders_packed"]) == len(set(floor["orders_packed"])) == 12
+    assert set(floor["outcomes"]) <= {"packed", "slotted"}
+    staff = floor["staff_report"]["staff"]
+    assert {"demo-packer", "demo-picker"} <= set(staff)
+    assert staff["demo-packer"]["orders"] == 12
 
 
 def test_the_demo_without_a_parcel_limit_ships_every_package_whole(tmp_path):
