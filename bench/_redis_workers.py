@@ -13,6 +13,7 @@ Pipe commands: ``cpu`` (this process's CPU seconds plus its live GİB validation
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import multiprocessing
 import os
@@ -82,6 +83,7 @@ class RedisWorkers:
                 name=f"bench-worker-{i}",
             )
             process.start()
+            atexit.register(process.kill)  # a non-daemon child would keep a failed bench waiting
             self.conns.append(conn)
             self.processes.append(process)
         for conn in self.conns:

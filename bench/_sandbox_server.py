@@ -22,6 +22,7 @@ Control, two channels:
 from __future__ import annotations
 
 import asyncio
+import atexit
 import dataclasses
 import importlib
 import multiprocessing
@@ -138,6 +139,7 @@ class SandboxProcess:
             name="bench-sandboxes",
         )
         self.process.start()
+        atexit.register(self.close)  # a non-daemon child would keep a failed bench waiting
         if not self._conn.poll(120):
             self.process.kill()
             raise RuntimeError("the sandbox process did not come up within 120 s")
