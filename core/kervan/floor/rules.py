@@ -19,13 +19,18 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 from .facts import OrderFacts
 
 Kind = Literal["shadowed", "overlap"]
+
+
+#: a bound of a range: a number (the schema says so, so a client never sends a string the
+#: model would refuse)
+Bound = Annotated[Decimal, WithJsonSchema({"type": "number"})]
 
 
 class Range(BaseModel):
@@ -33,8 +38,8 @@ class Range(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    min: Decimal | None = None
-    max: Decimal | None = None
+    min: Bound | None = None
+    max: Bound | None = None
 
     def holds(self, value: Decimal) -> bool:
         return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
