@@ -347,6 +347,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--segments", type=int, default=1)
     ap.add_argument("--where", action="store_true", help="print each bucket's top frames")
+    ap.add_argument("--no-sampler", action="store_true", help="no buckets: the sampler's cost out")
     args = ap.parse_args()
     n, mode = args.orders, "in-process" if args.in_process else args.mode
     if args.workers > 1:
@@ -361,7 +362,8 @@ def main() -> None:
         jobs = rt.start_jobs(broker_url="", scheduler=False, worker_threads=4)
         default_validator().warm_up()  # workers started before the clock, as a server's are
         sampler = CpuSampler(sandbox_code=mode == "in-process", where=args.where)
-        sampler.start()
+        if not args.no_sampler:
+            sampler.start()
         rows: list[list[str]] = []
         own0, kids0 = _process_cpu_s(sandbox_pids)
         sb0, start = remotes.cpu_s(), time.perf_counter()
@@ -408,7 +410,8 @@ def main() -> None:
                 ]
             )
         total_wall = time.perf_counter() - start
-        sampler.stop()
+        if not args.no_sampler:
+            sampler.stop()
         own1, kids1 = _process_cpu_s(sandbox_pids)
         sandbox_total = remotes.cpu_s() - sb0 + sampler.cpu.get(SANDBOX_BUCKET, 0.0)
         requests = remotes.requests()
