@@ -6,6 +6,7 @@ planner; :mod:`.steps` the idempotent steps; :mod:`.fiscal` the document rule;
 """
 
 from .record import ClaimRecord, ClaimState, Inspection
-from .service import Returns, ScanResult, SyncResult
+from .service import Returns, ScanResult
+from .sync import SyncResult
 
 __all__ = ["ClaimRecord", "ClaimState", "Inspection", "Returns", "ScanResult", "SyncResult"]

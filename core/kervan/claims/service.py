@@ -2,7 +2,9 @@
 
 Every method takes ids, reads the truth from the store, and is safe to call again: a claim
 delivered three times across overlapping pages is one claim; a scan, a receipt or a decision
-sent twice by a handheld changes nothing the second time.
+sent twice by a handheld changes nothing the second time. The parts: :mod:`.runner` (a claim's
+steps), :mod:`.sync` (the marketplace's claims), :mod:`.inbound` (carrier return codes),
+:mod:`.parts` (exchanges and missing parts); this module is the returns desk itself.
 """
 
 from __future__ import annotations
@@ -16,25 +18,18 @@ from decimal import Decimal
 from typing import Any
 
 from ..domain import Claim, ClaimLine, ClaimLineStatus, ClaimReason, Invoice, OrderState
-from ..engine import quarantine
-from ..engine.context import StepContext
-from ..engine.engine import Engine
-from ..engine.records import CURSOR, ORDER, SHIPMENT, OrderRecord
+from ..engine.records import ORDER, SHIPMENT, OrderRecord
 from ..errors import (
-    ClaimStateError,
     ConflictError,
     InvalidInputError,
-    KervanError,
     NotFoundError,
-    UnsupportedOperationError,
 )
-from ..problems import RecordProblem
-from ..roles import Carrier, DocumentIssuer, OrderSource, ReturnBooking, ReturnRequest
+from ..roles import DocumentIssuer
 from ..store.port import CasMismatch, Query
-from . import fiscal, steps
-from .commit import ClaimChange, commit, note, settle
-from .parts import PART_SHIPMENT, Parts
-from .plan import ClaimStep, due_steps, warnings_due
+from . import fiscal
+from .commit import ClaimChange, commit, note
+from .inbound import ReturnCodes
+from .parts import PART_SHIPMENT
 from .record import (
     CLAIM,
     CLAIM_CODE,
@@ -46,30 +41,11 @@ from .record import (
     Inspection,
     Receipt,
 )
+from .runner import _refuse, code_key
+from .sync import ClaimSync
 
-#: states in which the marketplace may still change a claim's items
-MARKETPLACE_OPEN = (
-    ClaimState.REQUESTED,
-    ClaimState.RECEIVED,
-    ClaimState.APPROVING,
-    ClaimState.DISPUTED,
-    ClaimState.FAILED,
-)
-#: how far back a claim poll looks again (claims are filtered on their creation date, and a
-#: claim's items change status after it was created)
-OPEN_LOOKBACK = timedelta(days=30)
-FIRST_LOOKBACK = timedelta(days=14)
-MAX_STEP_FAILURES = 8
 #: Trendyol's reason for a return that came with no return code ("Vazgeçtim", changed mind)
 NO_REQUEST_REASON = "401"
-
-
-@dataclass
-class SyncResult:
-    new: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    matched: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -82,47 +58,8 @@ class ScanResult:
     candidates: list[str] = field(default_factory=list)
 
 
-def claim_key(connection_id: str, external_id: str) -> str:
-    return f"{connection_id}:{external_id}"
-
-
-class Returns:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        #: exchanges and missing-part shipments (:mod:`.parts`)
-        self.parts = Parts(engine.context)
-
-    def _ctx(self, tenant_id: str, actor: str = "engine") -> StepContext:
-        return self.engine.context(tenant_id, actor)
-
-    # -- reading ------------------------------------------------------------------------------
-
-    def get(self, tenant_id: str, key: str) -> ClaimRecord:
-        doc = self.engine.store.tenant(tenant_id).get(CLAIM, key)
-        if doc is None:
-            raise NotFoundError(f"claim {key!r} not found")
-        return ClaimRecord.from_body(doc.body)
-
-    def queue(
-        self, tenant_id: str, states: list[ClaimState] | None = None, limit: int = 200
-    ) -> list[ClaimRecord]:
-        """Open claims, the marketplace's auto-accept deadline first (the approval queue)."""
-        ts = self.engine.store.tenant(tenant_id)
-        wanted = states or [ClaimState.REQUESTED, ClaimState.RECEIVED]
-        out: list[ClaimRecord] = []
-        for state in wanted:
-            out += [
-                ClaimRecord.from_body(d.body)
-                for d in ts.query(Query(CLAIM, {"state": state.value}, limit=limit))
-            ]
-        far = datetime.max.replace(tzinfo=None)
-        out.sort(
-            key=lambda r: (
-                r.claim.respond_by.replace(tzinfo=None) if r.claim.respond_by else far,
-                r.claim.claimed_at.replace(tzinfo=None),
-            )
-        )
-        return out[:limit]
+class Returns(ClaimSync, ReturnCodes):
+    """The returns desk over an engine (``Runtime.returns``)."""
 
     def delivered_orders(self, tenant_id: str, connection_id: str) -> list[OrderRecord]:
         """Orders of ``connection_id`` delivered to their buyers (what a buyer may return),
@@ -149,188 +86,6 @@ class Returns:
             for d in ts.query(Query(CLAIM, {"order_id": order_id}, limit=100))
         ]
 
-    # -- the marketplace's claims -------------------------------------------------------------
-
-    async def sync(self, tenant_id: str, connection_id: str) -> SyncResult:
-        """Fetch the connection's claims and fold them in: new ones open a record (or match
-        the return Kervan already opened for them), known ones take the marketplace's line
-        statuses. Each is then advanced (a status change may make a step due)."""
-        ctx = self._ctx(tenant_id)
-        ts = ctx.store
-        source = ctx.connector(connection_id, OrderSource, "order source")
-        now = ctx.clock()
-        since = self._since(tenant_id, connection_id, now)
-        result = SyncResult()
-        seen: set[str] = set()
-        try:
-            claims = source.fetch_claims(since)
-        except UnsupportedOperationError:
-            return result  # this marketplace offers no claims API: returns come by scan
-        try:
-            async for item in claims:
-                if isinstance(item, RecordProblem):
-                    result.problems.append(
-                        quarantine.keep(ts, connection_id, item, now, via="claims")
-                    )
-                    continue
-                if item.external_id in seen:
-                    continue
-                seen.add(item.external_id)
-                key, how = self._fold(tenant_id, item, now)
-                if how:
-                    getattr(result, how).append(key)
-        except KervanError as exc:
-            self.engine.health.failure(tenant_id, connection_id, exc.message)
-            raise
-        self.engine.health.success(tenant_id, connection_id)
-        ts.upsert(CURSOR, f"claims:{connection_id}", {"since": now.isoformat()})
-        for key in dict.fromkeys(result.new + result.changed + result.matched):
-            try:
-                await self.advance(tenant_id, key)
-            except KervanError:  # recorded on the claim; the next poll or a person retries
-                continue
-        return result
-
-    def _since(self, tenant_id: str, connection_id: str, now: datetime) -> datetime:
-        ts = self.engine.store.tenant(tenant_id)
-        doc = ts.get(CURSOR, f"claims:{connection_id}")
-        if doc is None:
-            return now - FIRST_LOOKBACK
-        since = datetime.fromisoformat(doc.body["since"]) - timedelta(minutes=10)
-        # the oldest claim the marketplace may still move (its items' statuses change after
-        # the claim was created, and claims are fetched by their creation date)
-        for state in MARKETPLACE_OPEN:
-            oldest = ts.query(
-                Query(
-                    CLAIM,
-                    {"connection_id": connection_id, "state": state.value},
-                    order_by="opened_at",
-                    limit=1,
-                )
-            )
-            if oldest:
-                since = min(since, ClaimRecord.from_body(oldest[0].body).claim.claimed_at)
-        return max(since, now - OPEN_LOOKBACK)
-
-    def _fold(self, tenant_id: str, incoming: Claim, now: datetime) -> tuple[str, str | None]:
-        ts = self.engine.store.tenant(tenant_id)
-        key = claim_key(incoming.connection_id, incoming.external_id)
-        ref = ts.get(CLAIM_REF, key)
-        if ref is not None:
-            key = ref.body["claim"]
-        else:
-            local = self._match_local(tenant_id, incoming)
-            if local is not None:
-                ts.upsert(
-                    CLAIM_REF,
-                    claim_key(incoming.connection_id, incoming.external_id),
-                    {"claim": local},
-                )
-                key = local
-        for _ in range(10):
-            doc = ts.get(CLAIM, key)
-            if doc is None:
-                rec = self._new_record(tenant_id, key, incoming, now)
-                try:
-                    commit(ts, ClaimChange(rec, docs=self._codes(rec)), None, now)
-                    return key, "new"
-                except CasMismatch:
-                    continue
-            rec = ClaimRecord.from_body(doc.body)
-            matched = rec.claim.lines[0].id.startswith("local-")
-            merged = _merge(rec, incoming)
-            if merged is None:
-                return key, None
-            note(
-                rec,
-                now,
-                "claim",
-                "info",
-                "the marketplace reported the return Kervan opened"
-                if matched
-                else "the marketplace updated the claim",
-                statuses={ln.id: ln.status.value for ln in rec.claim.lines},
-            )
-            try:
-                commit(ts, ClaimChange(rec, docs=self._codes(rec)), doc.cas, now)
-                return key, "matched" if matched else "changed"
-            except CasMismatch:
-                continue
-        raise ConflictError(f"claim {key} keeps changing; try again")
-
-    def _match_local(self, tenant_id: str, incoming: Claim) -> str | None:
-        """A return Kervan opened (no request) whose marketplace claim id is not known yet:
-        the same order and the same units."""
-        ts = self.engine.store.tenant(tenant_id)
-        docs = ts.query(
-            Query(
-                CLAIM,
-                {"connection_id": incoming.connection_id, "state": ClaimState.APPROVING.value},
-                limit=500,
-            )
-        )
-        docs += ts.query(
-            Query(
-                CLAIM,
-                {"connection_id": incoming.connection_id, "state": ClaimState.RECEIVED.value},
-                limit=500,
-            )
-        )
-        want = Counter(ln.barcode for ln in incoming.lines)
-        for doc in docs:
-            rec = ClaimRecord.from_body(doc.body)
-            if (
-                rec.claim.opened_by == "seller"
-                and rec.claim.order_number == incoming.order_number
-                and rec.claim.lines[0].id.startswith("local-")
-                and Counter(ln.barcode for ln in rec.claim.lines) == want
-            ):
-                return rec.key
-        return None
-
-    def _new_record(self, tenant_id: str, key: str, claim: Claim, now: datetime) -> ClaimRecord:
-        order = self._order_of(tenant_id, claim)
-        rec = ClaimRecord(key=key, claim=claim, order_id=order.order.id if order else None)
-        note(
-            rec,
-            now,
-            "claim",
-            "ok",
-            f"return requested at the marketplace ({len(claim.lines)} item(s))",
-            reasons=sorted({ln.reason.name for ln in claim.lines}),
-        )
-        if order is None:
-            note(rec, now, "claim", "info", f"order {claim.order_number} is not in Kervan")
-        return rec
-
-    def _order_of(self, tenant_id: str, claim: Claim) -> OrderRecord | None:
-        ts = self.engine.store.tenant(tenant_id)
-        if claim.order_id:
-            doc = ts.get(ORDER, claim.order_id)
-            if doc is not None:
-                return OrderRecord.from_body(doc.body)
-        docs = ts.query(Query(ORDER, {"order_number": claim.order_number}, limit=50))
-        recs = [
-            OrderRecord.from_body(d.body)
-            for d in docs
-            if d.body.get("connection_id") == claim.connection_id
-        ]
-        barcodes = {ln.barcode for ln in claim.lines}
-        for rec in recs:
-            if barcodes <= {ln.barcode for ln in rec.order.lines}:
-                return rec
-        return recs[0] if recs else None
-
-    def _codes(self, rec: ClaimRecord) -> list[tuple[str, str, dict[str, Any]]]:
-        """What a scan at the returns desk may read for this claim: the return parcel's
-        tracking number, the return code the carrier issued."""
-        codes = [rec.claim.cargo_tracking_number]
-        if rec.return_code:
-            codes += [rec.return_code.get("code"), rec.return_code.get("tracking_number")]
-        return [(CLAIM_CODE, _code(c), {"claim": rec.key}) for c in codes if c]
-
-    # -- the returns desk ---------------------------------------------------------------------
-
     def scan(self, tenant_id: str, code: str) -> ScanResult:
         """What the returns desk scanned: a return's cargo barcode or tracking number, a
         carrier return code, a claim id, or (a return with no request) the order's own
@@ -339,7 +94,7 @@ class Returns:
         code = code.strip()
         if not code:
             raise InvalidInputError("scan a barcode: the code is empty")
-        hit = ts.get(CLAIM_CODE, _code(code)) or ts.get(CLAIM_REF, code)
+        hit = ts.get(CLAIM_CODE, code_key(code)) or ts.get(CLAIM_REF, code)
         if hit is not None:
             return ScanResult(code=code, claim=self.get(tenant_id, hit.body["claim"]))
         doc = ts.get(CLAIM, code)
@@ -504,11 +259,7 @@ class Returns:
             )
             return True
 
-        self._update(tenant_id, key, change)
-        return self._run_sync_safe(tenant_id, key)
-
-    def _run_sync_safe(self, tenant_id: str, key: str) -> ClaimRecord:
-        return self.get(tenant_id, key)
+        return self._update(tenant_id, key, change)
 
     async def open_return(
         self,
@@ -597,225 +348,6 @@ class Returns:
             commit(ctx.store, ClaimChange(rec, docs=self._codes(rec)), None, now)
         return await self.advance(tenant_id, key)
 
-    # -- running the steps --------------------------------------------------------------------
-
-    async def advance(self, tenant_id: str, key: str, max_steps: int = 10) -> ClaimRecord:
-        """Run every step due for the claim now, planning again after each."""
-        ctx = self._ctx(tenant_id)
-        for _ in range(max_steps):
-            doc = ctx.store.get(CLAIM, key)
-            if doc is None:
-                raise NotFoundError(f"claim {key!r} not found")
-            rec = ClaimRecord.from_body(doc.body)
-            now = ctx.clock()
-            warnings = warnings_due(rec, now)
-            due = due_steps(rec)
-            if warnings and not due:
-                for wkey, message in warnings:
-                    rec.done.warned.append(wkey)
-                    rec.warnings.append({"key": wkey, "at": now.isoformat(), "message": message})
-                    note(rec, now, "deadline", "info", message)
-                with contextlib.suppress(CasMismatch):
-                    commit(ctx.store, ClaimChange(rec), doc.cas, now)
-                continue
-            if not due:
-                before = (rec.state, rec.due_at)
-                settle(rec, now)
-                if (rec.state, rec.due_at) != before:
-                    try:
-                        commit(ctx.store, ClaimChange(rec), doc.cas, now)
-                    except CasMismatch:
-                        continue
-                return rec
-            step = due[0]
-            try:
-                change = await self._run(ctx, step, rec)
-                commit(ctx.store, change, doc.cas, now)
-            except CasMismatch:
-                continue
-            except KervanError as exc:
-                self._failed(ctx, key, step, exc)
-                raise
-        return self.get(tenant_id, key)
-
-    async def _run(self, ctx: StepContext, step: ClaimStep, rec: ClaimRecord) -> ClaimChange:
-        order = None
-        if rec.order_id:
-            doc = ctx.store.get(ORDER, rec.order_id)
-            order = OrderRecord.from_body(doc.body) if doc else None
-        if step is ClaimStep.CREATE_REMOTE:
-            return await steps.create_remote(ctx, rec, order)
-        if step is ClaimStep.APPROVE_REMOTE:
-            return await steps.approve_remote(ctx, rec)
-        if step is ClaimStep.REJECT_REMOTE:
-            return await steps.reject_remote(ctx, rec)
-        if step is ClaimStep.RESTOCK:
-            return steps.restock(ctx, rec)
-        return await steps.document(ctx, rec, order)
-
-    def _failed(self, ctx: StepContext, key: str, step: ClaimStep, exc: KervanError) -> None:
-        now = ctx.clock()
-
-        def change(rec: ClaimRecord) -> bool:
-            rec.attempts += 1
-            rec.last_error = f"{step}: {exc.message}"
-            note(
-                rec,
-                now,
-                str(step),
-                "failed",
-                exc.message,
-                request_id=getattr(exc, "request_id", None),
-            )
-            if not exc.retryable and rec.attempts >= MAX_STEP_FAILURES:
-                rec.state = ClaimState.FAILED
-            return True
-
-        self._update(ctx.tenant.id, key, change, plan=False)
-        if exc.retryable:  # a retry later: the reconciler finds it by its due time
-
-            def later(rec: ClaimRecord) -> bool:
-                rec.due_at = now + min(
-                    timedelta(minutes=30), timedelta(seconds=30) * 2 ** min(rec.attempts, 6)
-                )
-                return True
-
-            self._update(ctx.tenant.id, key, later, plan=False)
-
-    def retry(self, tenant_id: str, key: str, by: str) -> ClaimRecord:
-        now = self._ctx(tenant_id).clock()
-
-        def change(rec: ClaimRecord) -> bool:
-            if rec.state is not ClaimState.FAILED:
-                raise _refuse(key, f"claim {key} has not failed", "retry", rec.state)
-            rec.state, rec.attempts = ClaimState.REQUESTED, 0
-            note(rec, now, "retry", "ok", f"resumed (was: {rec.last_error})", actor=by)
-            return True
-
-        return self._update(tenant_id, key, change)
-
-    def due(self, tenant_id: str, limit: int = 500) -> list[str]:
-        """Claims with a step or a warning due now (the reconciler advances them)."""
-        from ..engine.records import sortable
-
-        ts = self.engine.store.tenant(tenant_id)
-        now = self._ctx(tenant_id).clock()
-        return ts.keys(
-            Query(CLAIM, range=("due_at", None, sortable(now)), order_by="due_at", limit=limit)
-        )
-
-    def _update(self, tenant_id: str, key: str, change: Any, plan: bool = True) -> ClaimRecord:
-        ts = self.engine.store.tenant(tenant_id)
-        now = self._ctx(tenant_id).clock()
-        for _ in range(20):
-            doc = ts.get(CLAIM, key)
-            if doc is None:
-                raise NotFoundError(f"claim {key!r} not found")
-            rec = ClaimRecord.from_body(doc.body)
-            if not change(rec):
-                return rec
-            try:
-                if plan:
-                    commit(ts, ClaimChange(rec), doc.cas, now)
-                else:
-                    ts.replace(CLAIM, key, rec.to_body(), cas=doc.cas)
-                return rec
-            except CasMismatch:
-                continue
-        raise ConflictError(f"claim {key} keeps changing; try again")
-
-    # -- return codes and inbound parcels -----------------------------------------------------
-
-    async def book_return_code(
-        self, tenant_id: str, key: str, *, by: str, connection_id: str | None = None
-    ) -> ClaimRecord:
-        """Ask the tenant's carrier (or ``connection_id``) for a return code the buyer gives
-        at a branch to send the goods back unpaid; idempotent (the claim is the reference)."""
-        ctx = self._ctx(tenant_id, by)
-        rec = self.get(tenant_id, key)
-        if rec.return_code:
-            return rec
-        if rec.state in FINAL:
-            raise _refuse(
-                key, f"claim {key} is {rec.state}: no return is expected", "book_return", rec.state
-            )
-        order_doc = ctx.store.get(ORDER, rec.order_id or "")
-        if order_doc is None:
-            raise NotFoundError(f"claim {key}: its order is not known to Kervan")
-        order = OrderRecord.from_body(order_doc.body).order
-        seller = ctx.tenant.seller
-        if seller is None or seller.address is None:
-            raise InvalidInputError(
-                "the tenant's seller party has no address to receive returns at"
-            )
-        conn = connection_id or ctx.tenant.settings.default_carrier_connection
-        carrier = ctx.connector(conn, Carrier, "carrier")
-        booking = await carrier.book_return(
-            ReturnRequest(
-                reference=_reference(key),
-                order_number=order.order_number,
-                sender=order.buyer,
-                sender_address=order.shipping_address,
-                receiver=seller,
-                receiver_address=seller.address,
-                note=f"İade {order.order_number}",
-            )
-        )
-        now = ctx.clock()
-
-        def change(current: ClaimRecord) -> bool:
-            if current.return_code:
-                return False
-            current.return_code = {**booking.model_dump(mode="json"), "connection_id": conn}
-            note(
-                current,
-                now,
-                "return_code",
-                "ok",
-                f"{carrier.key} return code {booking.code}",
-                actor=carrier.key,
-                request_id=booking.request_id,
-            )
-            return True
-
-        out = self._update(tenant_id, key, change)
-        ts = ctx.store
-        for code_doc in self._codes(out):
-            ts.upsert(*code_doc)
-        return out
-
-    async def track_inbound(self, tenant_id: str) -> list[str]:
-        """Movements of return parcels sent with a carrier return code, noted on their claims
-        (the returns desk sees what is coming); returns the claims that moved."""
-        ctx = self._ctx(tenant_id)
-        open_ones = [
-            r for r in self.queue(tenant_id, [ClaimState.REQUESTED], limit=1000) if r.return_code
-        ]
-        by_conn: dict[str, list[ClaimRecord]] = {}
-        for rec in open_ones:
-            assert rec.return_code is not None
-            by_conn.setdefault(rec.return_code["connection_id"], []).append(rec)
-        moved = []
-        for conn, recs in by_conn.items():
-            carrier = ctx.connector(conn, Carrier, "carrier")
-            bookings = [
-                ReturnBooking.model_validate(
-                    {k: v for k, v in (r.return_code or {}).items() if k != "connection_id"}
-                )
-                for r in recs
-            ]
-            events = await carrier.track_returns(bookings)
-            now = ctx.clock()
-            for rec, booking in zip(recs, bookings, strict=True):
-                new = events.get(booking.code) or []
-                seen = (rec.return_code or {}).get("events_seen", 0)
-                if len(new) <= seen:
-                    continue
-                change = _inbound(new[-1], len(new), now, carrier.key)
-                self._update(tenant_id, rec.key, change)
-                moved.append(rec.key)
-        return moved
-
     def staff_activity(
         self, tenant_id: str, since: datetime, until: datetime
     ) -> dict[str, dict[str, int]]:
@@ -837,8 +369,6 @@ class Returns:
             if since <= at < until:
                 out.setdefault(body["requested_by"], Counter())[f"{body['kind']}_shipped"] += 1
         return {who: dict(counts) for who, counts in sorted(out.items())}
-
-    # -- the fiscal document ------------------------------------------------------------------
 
     async def find_return_invoices(self, tenant_id: str) -> list[str]:
         """Close returns waiting for the buyer's IADE whose IADE has arrived among the
@@ -944,95 +474,5 @@ class Returns:
         raise ConflictError(f"claim {key} keeps changing; try again")
 
 
-def _inbound(latest: Any, count: int, now: datetime, actor: str) -> Any:
-    """The claim change noting an inbound return parcel's latest movement (once per event)."""
-
-    def change(current: ClaimRecord) -> bool:
-        assert current.return_code is not None
-        if current.return_code.get("events_seen", 0) >= count:
-            return False
-        current.return_code = {
-            **current.return_code,
-            "events_seen": count,
-            "inbound": latest.status.value,
-            "inbound_at": latest.at.isoformat(),
-        }
-        where = f" at {latest.location}" if latest.location else ""
-        note(
-            current,
-            now,
-            "inbound",
-            "info",
-            f"return parcel {latest.status.value}{where}",
-            actor=actor,
-        )
-        return True
-
-    return change
-
-
-def _reference(key: str) -> str:
-    """A carrier reference for a claim key (≤ 64 characters, what the carrier echoes)."""
-    return key if len(key) <= 64 else hashlib.sha256(key.encode()).hexdigest()[:32]
-
-
 def _document_ref(number: str) -> str:
     return f"document:{number.strip().upper()}"
-
-
-def _code(code: str) -> str:
-    return code.strip().upper()
-
-
-def _merge(rec: ClaimRecord, incoming: Claim) -> ClaimRecord | None:
-    """Fold the marketplace's view of a claim into ours; ``None`` when nothing changed.
-
-    A return Kervan opened (local line ids) takes the marketplace's lines, and the clerk's
-    inspections and decision move to them, matched by order line and barcode."""
-    current = rec.claim
-    local = current.lines[0].id.startswith("local-")
-    if local:
-        mapping = _line_map(current.lines, incoming.lines)
-        if rec.receipt:
-            rec.receipt = rec.receipt.model_copy(
-                update={
-                    "lines": [
-                        i.model_copy(update={"line_id": mapping.get(i.line_id, i.line_id)})
-                        for i in rec.receipt.lines
-                    ]
-                }
-            )
-        rec.decisions = [
-            d.model_copy(update={"line_ids": [mapping.get(i, i) for i in d.line_ids]})
-            for d in rec.decisions
-        ]
-        rec.done.approved_remote = [mapping.get(i, i) for i in rec.done.approved_remote]
-    keep = {
-        "id": current.id,
-        "tenant_id": current.tenant_id,
-        "order_id": current.order_id or incoming.order_id,
-        "opened_by": current.opened_by,
-    }
-    updated = incoming.model_copy(update=keep)
-    if not local and updated == current:
-        return None
-    rec.claim = updated
-    rec.done.refused = []  # the marketplace's current view: decisions may apply again
-    return rec
-
-
-def _line_map(local: list[ClaimLine], remote: list[ClaimLine]) -> dict[str, str]:
-    free = list(remote)
-    out = {}
-    for line in local:
-        match = next((r for r in free if r.order_line_id == line.order_line_id), None) or next(
-            (r for r in free if r.barcode == line.barcode), None
-        )
-        if match is not None:
-            free.remove(match)
-            out[line.id] = match.id
-    return out
-
-
-def _refuse(key: str, message: str, action: str = "", state: str = "") -> ClaimStateError:
-    return ClaimStateError(message, claim_id=key, action=action, state=state)

@@ -246,7 +246,7 @@ def _check(engine, world, clock, source, store, program) -> None:
             def crashing(*a: Any, **kw: Any) -> Any:
                 raise Crash("power cut after the remote call, before the commit")
 
-            import kervan.claims.service as svc
+            import kervan.claims.runner as svc
 
             svc.commit = crashing
             try:
