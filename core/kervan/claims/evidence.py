@@ -50,9 +50,12 @@ def record_pack_scan(
         "at": at.isoformat(),
     }
 
+    added = [False]  # whether the attempt that landed appended the scan
+
     def change(body: dict[str, Any]) -> dict[str, Any] | None:
         scans = body.get("scans", [])
-        if any(s["id"] == scan_id for s in scans):
+        added[0] = not any(s["id"] == scan_id for s in scans)
+        if not added[0]:
             return None
         body["scans"] = [*scans, entry]
         body["packed_at"] = at.isoformat()
@@ -65,9 +68,8 @@ def record_pack_scan(
         body: dict[str, Any] = {"order_id": order_id, "order_number": order_number, "scans": []}
         with contextlib.suppress(DocumentExists):  # a concurrent first scan created it
             store.insert(PACK_LOG, key, body)
-    before = store.get(PACK_LOG, key)
-    after = store.update(PACK_LOG, key, change)
-    return before is not None and after is not None and after.cas != before.cas
+    store.update(PACK_LOG, key, change)
+    return added[0]
 
 
 def evidence_files(store: TenantStore, order_id: str) -> list[ClaimFile]:

@@ -73,23 +73,18 @@ def sales_invoice(store: TenantStore, order: OrderRecord) -> Invoice | None:
     return Invoice.model_validate(doc.body) if doc else None
 
 
-def returned_units(rec: ClaimRecord, order: Order) -> dict[str, int]:
-    """Settled claim lines as order line id → units (one claim item is one unit)."""
+def returned_units(rec: ClaimRecord, order: Order | None = None) -> dict[str, int]:
+    """Settled claim lines as order line id → units (one claim item is one unit): the
+    order's own line ids when ``order`` is given (a claim line may name it by barcode only),
+    else the ids the marketplace gave."""
     wanted = set(settled_lines(rec))
     units: Counter[str] = Counter()
     for line in rec.claim.lines:
         if line.id in wanted:
-            units[_order_line(order, line.order_line_id, line.barcode)] += int(line.quantity)
-    return dict(units)
-
-
-def _settled_units(rec: ClaimRecord) -> dict[str, int]:
-    """Settled claim lines as the marketplace's order line id → units."""
-    wanted = set(settled_lines(rec))
-    units: Counter[str] = Counter()
-    for line in rec.claim.lines:
-        if line.id in wanted:
-            units[line.order_line_id] += int(line.quantity)
+            line_id = line.order_line_id
+            if order is not None:
+                line_id = _order_line(order, line_id, line.barcode)
+            units[line_id] += int(line.quantity)
     return dict(units)
 
 
@@ -299,7 +294,7 @@ def recorded(
         "order_id": order_id,
         "invoice_id": invoice_id,
         "route": rec.document.route,
-        "lines": _settled_units(rec),
+        "lines": returned_units(rec),
         "reference": reference,
         "how": how,
         "done": False,

@@ -139,18 +139,12 @@ class ClaimRunner:
             )
             if not exc.retryable and rec.attempts >= MAX_STEP_FAILURES:
                 rec.state = ClaimState.FAILED
+            if exc.retryable:  # a retry later: the reconciler finds it by its due time
+                backoff = timedelta(seconds=30) * 2 ** min(rec.attempts, 6)
+                rec.due_at = now + min(timedelta(minutes=30), backoff)
             return True
 
         self._update(ctx.tenant.id, key, change, plan=False)
-        if exc.retryable:  # a retry later: the reconciler finds it by its due time
-
-            def later(rec: ClaimRecord) -> bool:
-                rec.due_at = now + min(
-                    timedelta(minutes=30), timedelta(seconds=30) * 2 ** min(rec.attempts, 6)
-                )
-                return True
-
-            self._update(ctx.tenant.id, key, later, plan=False)
 
     def retry(self, tenant_id: str, key: str, by: str) -> ClaimRecord:
         now = self._ctx(tenant_id).clock()
