@@ -115,6 +115,17 @@ def _child(
             conn.send(usage.ru_utime + usage.ru_stime)
         elif command == "requests":
             conn.send({key: len(sb.requests) for key, sb in sandboxes.items()})
+        elif command == "paths":
+            counts: dict[str, int] = {}
+            for key, sb in sandboxes.items():
+                for r in sb.requests:
+                    # ids in a path become ":id", so one route is one row
+                    shape = "/".join(
+                        ":id" if any(c.isdigit() for c in p) else p for p in r.path.split("/")
+                    )
+                    name = f"{key} {r.method} {shape} {r.status}"
+                    counts[name] = counts.get(name, 0) + 1
+            conn.send(counts)
         elif command == "stop":
             for sb in sandboxes.values():
                 sb.stop()

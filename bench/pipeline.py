@@ -102,6 +102,10 @@ class Remotes:
             return sum(self.process.call("requests").values())
         return sum(len(sb.requests) for sb in self.inproc.values())
 
+    def paths(self) -> dict[str, int]:
+        """Requests per route and status (loopback only)."""
+        return self.process.call("paths") if self.process is not None else {}
+
     def close(self) -> None:
         if self.process is not None:
             self.process.close()
@@ -414,7 +418,7 @@ def main() -> None:
             sampler.stop()
         own1, kids1 = _process_cpu_s(sandbox_pids)
         sandbox_total = remotes.cpu_s() - sb0 + sampler.cpu.get(SANDBOX_BUCKET, 0.0)
-        requests = remotes.requests()
+        requests, paths = remotes.requests(), remotes.paths()
         states, labels = _count(rt)
         booked = states.get(OrderState.BOOKED.value, 0)
         rt.close()
@@ -432,6 +436,8 @@ def main() -> None:
         f"({requests / max(booked, 1):.2f} per order)",
         file=err,
     )
+    for route, hits in sorted(paths.items(), key=lambda kv: -kv[1]):
+        print(f"{hits / max(booked, 1):7.3f} per order  {route}", file=err)
     print(f"label sweeps that failed and were run again: {sweeps_failed}", file=err)
     print(
         f"load average (1, 5, 15 min) before: {load0}, after: {os.getloadavg()}; wall "

@@ -72,7 +72,8 @@ def order(rng: random.Random, i: int) -> Order:
                 name=rng.choice(NAMES),
                 quantity=qty,
                 unit_price=price,
-                vat_rate=rng.choice([20, 20, 10, 1, 0]),
+                # 0 % needs an exemption: only an export (its 301/701 code) has one here
+                vat_rate=rng.choice([20, 20, 10, 1, 0] if foreign else [20, 20, 10, 1]),
                 discount=discount,
                 hs_code="610910000000" if foreign else None,
             )
@@ -95,7 +96,10 @@ def order(rng: random.Random, i: int) -> Order:
         buyer=buyer(rng, foreign),
         shipping_address=address,
         invoice_address=address,
-        micro_export=foreign and rng.random() < 0.7,
+        # a micro export stays under the ETGB limit (30,000 EUR a shipment); above it, IHRACAT
+        micro_export=foreign
+        and rng.random() < 0.7
+        and sum(x.unit_price * x.quantity for x in lines) < 25_000,
         currency="EUR" if foreign and rng.random() < 0.5 else "TRY",
         cargo_provider="Yurtiçi Kargo",
         ordered_at=T0 - timedelta(hours=rng.randint(0, 48)),
