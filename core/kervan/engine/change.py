@@ -86,20 +86,31 @@ class Change:
     updates: list[tuple[str, str, Updater]] = field(default_factory=list)
     removes: list[tuple[str, str]] = field(default_factory=list)
     stock: list[Movement] = field(default_factory=list)
-    #: ``(key, data, content type)``; written before the transaction under keys derived from
-    #: the document they belong to, so a retry rewrites the same bytes and nothing points at a
-    #: blob before its transaction commits
+    #: ``(key, data, content type)``, under keys derived from the document they belong to:
+    #: written in the transaction where the store can, else before it (a retry then rewrites
+    #: the same bytes, and nothing points at a blob before its transaction commits)
     blobs: list[tuple[str, bytes, str]] = field(default_factory=list)
     #: events for ERP sinks and other readers of the outbox: ``(key, body)``
     outbox: list[tuple[str, Body]] = field(default_factory=list)
     invoice: NewInvoice | None = None
     #: the step failed part way: commit what it did, then record the failure
     error: KervanError | None = None
+    #: the next step acts outside on the strength of this commit (it notes a remote call is
+    #: about to start): it must survive a power cut, not only a crash (a commit that numbers
+    #: an invoice always does: see :meth:`kervan.store.port.Transaction.require_durable`)
+    durable: bool = False
 
     @property
     def only_order(self) -> bool:
         return not (
-            self.docs or self.updates or self.removes or self.stock or self.outbox or self.invoice
+            self.docs
+            or self.updates
+            or self.removes
+            or self.stock
+            or self.outbox
+            or self.invoice
+            or self.blobs
+            or self.durable
         )
 
 

@@ -119,13 +119,18 @@ class StepContext:
             auto_approve=settings.auto_approve,
             split_rules=settings.split_rules.active,
         )
-        for key, data, content_type in change.blobs:
-            self.store.put_blob(key, data, content_type)
         if change.only_order:
             rec.order.updated_at = now
             self.cas = self.store.replace(ORDER, rec.order.id, rec.to_body(), cas=self.cas).cas
             return
         with self.store.transaction() as tx:
+            for key, data, content_type in change.blobs:
+                if tx.blobs_in_transaction:
+                    tx.put_blob(key, data, content_type)
+                else:
+                    self.store.put_blob(key, data, content_type)
+            if change.durable:
+                tx.require_durable()
             self._apply(tx, change, now)
             self.save_in(tx, rec)
 

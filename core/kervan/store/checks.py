@@ -7,8 +7,9 @@ instead of being escaped differently by each adapter.
 
 from __future__ import annotations
 
-import json
 import re
+
+import orjson
 from typing import Any
 
 from .port import KindSpec, Query, StoreError, UndeclaredIndex, declared_kinds
@@ -56,18 +57,31 @@ def check_field(field: str) -> str:
     return field
 
 
+#: orjson (about eight times json's speed on an order's record): non-string keys become
+#: strings as json made them; datetimes and dataclasses pass through to the (absent) default,
+#: so they are refused as json refused them rather than quietly turned into strings
+_DUMPS_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | (
+    orjson.OPT_PASSTHROUGH_DATACLASS
+)
+
+
 def dumps(kind: str, key: str, body: dict[str, Any]) -> str:
-    """Serialise a body to compact JSON; a non-JSON value is a caller bug, named by type only."""
+    """Serialise a body to compact JSON; a non-JSON value is a caller bug, named by type only.
+
+    NaN and the infinities have no JSON spelling; they are written as ``null``, as pydantic's
+    JSON mode (where bodies come from) writes them."""
     if not isinstance(body, dict):
         raise StoreError(f"{kind} {key}: body must be a dict, not {type(body).__name__}")
     try:
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return orjson.dumps(body, option=_DUMPS_OPTIONS).decode()
     except (TypeError, ValueError) as exc:
         # The message names the offending type, never the value (it could be a secret).
         raise StoreError(f"{kind} {key}: body is not JSON ({type(exc).__name__})") from None
 
 
-loads = json.loads
+def loads(text: str | bytes) -> Any:
+    """Parse a stored body."""
+    return orjson.loads(text)
 
 
 def spec_of(kind: str) -> KindSpec:

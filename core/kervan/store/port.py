@@ -125,7 +125,26 @@ class Transaction(ABC):
 
     @abstractmethod
     def counter(self, name: str, delta: int = 1, initial: int = 0) -> int:
-        """Add ``delta``; return the new value (the first call returns ``initial + delta``)."""
+        """Add ``delta``; return the new value (the first call returns ``initial + delta``).
+
+        A transaction that moves a counter is durable when it commits (see
+        :meth:`require_durable`): a number it hands out may leave for GİB right after."""
+
+    def require_durable(self) -> None:
+        """This transaction must be on disk when its block returns, because the caller is
+        about to act outside on the strength of it (send a document with the number it took,
+        ask a carrier after noting that it is about to). Adapters that commit the rest with
+        deferred syncing (the embedded SQLite store) sync this one; the others are durable
+        on every commit and need do nothing."""
+
+    #: whether :meth:`put_blob` writes inside this transaction (else the caller writes its
+    #: blobs before the transaction, under keys a retry rewrites with the same bytes)
+    blobs_in_transaction: bool = False
+
+    def put_blob(self, key: str, data: bytes, content_type: str) -> None:
+        """Write a blob as part of this transaction (only where
+        :attr:`blobs_in_transaction`)."""
+        raise StoreError(f"{type(self).__name__} cannot write blobs inside a transaction")
 
 
 class TenantStore(ABC):
