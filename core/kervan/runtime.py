@@ -20,6 +20,7 @@ from .domain import Connection, Tenant
 from .engine import Engine
 from .errors import NotFoundError
 from .jobs import EngineLoop, Jobs, Scheduler
+from .jobs.processes import start_processes
 from .plugins import PluginHost, get_host
 from .redaction import install_log_redaction
 from .roles import CarrierLegal, Connector, ConnectorContext, utcnow
@@ -176,12 +177,31 @@ class Runtime:
         worker_threads: int = 4,
         scheduler: bool = True,
         worker: bool = True,
+        processes: int = 1,
+        process_setup: Callable[[Runtime], None] | None = None,
+        store_url: str | None = None,
     ) -> Jobs:
-        """Embedded by default; Redis when ``broker_url`` (or KERVAN_BROKER_URL) is set."""
+        """Embedded by default; Redis when ``broker_url`` (or KERVAN_BROKER_URL) is set.
+
+        ``processes`` > 1 runs every job's engine work in that many engine processes
+        (:mod:`kervan.jobs.processes`), each with ``worker_threads`` jobs at a time; this
+        process keeps the broker, the worker threads that hand jobs over, and the
+        scheduler. The store must be one the children can open (a file, or ``store_url``);
+        ``process_setup`` (an importable function, called with each child's runtime) must
+        rebuild whatever :attr:`connectors` overrides or clock this runtime has, or they
+        are refused (:class:`~kervan.jobs.processes.ProcessesRefused`)."""
         url = broker_url if broker_url is not None else os.environ.get("KERVAN_BROKER_URL") or None
-        self.jobs = Jobs(self.engine, self.loop, url)
+        pool = None
+        if worker and processes > 1:
+            pool = start_processes(self, processes, setup=process_setup, store_url=store_url)
+        try:
+            self.jobs = Jobs(self.engine, self.loop, url, processes=pool)
+        except BaseException:
+            if pool is not None:
+                pool.close()
+            raise
         if worker:
-            self.jobs.start_worker(worker_threads)
+            self.jobs.start_worker(worker_threads * (processes if pool else 1))
         if scheduler:
             self.scheduler = Scheduler(
                 self.jobs, self.connections, lambda key: self.host.connector(key).roles()

@@ -1,4 +1,7 @@
-"""``kervan serve`` (API + scheduler + embedded worker), ``kervan worker``, dead letters."""
+"""``kervan serve`` (API + scheduler + embedded worker), ``kervan worker``, dead letters.
+
+``kervan serve --processes N`` (or ``KERVAN_PROCESSES``) runs the jobs' engine work in N
+engine processes behind the embedded broker (docs/operations.md, "Cores")."""
 
 from __future__ import annotations
 
@@ -18,14 +21,27 @@ def serve(
     embedded_worker: bool = typer.Option(
         True, help="Run jobs in this process (off when separate `kervan worker`s run)."
     ),
+    processes: int = typer.Option(
+        1,
+        min=1,
+        max=64,
+        envvar="KERVAN_PROCESSES",
+        help="Engine processes for the jobs' work (1: in this process). N > 1 uses N cores; "
+        "--workers is then the jobs each one runs at a time.",
+    ),
 ) -> None:
     """Run the API, the scheduler and (by default) an in-process worker."""
     import uvicorn
 
     from ..api.app import create_app
+    from ..jobs.processes import ProcessesRefused
 
     runtime = Runtime.create()
-    runtime.start_jobs(worker_threads=workers, worker=embedded_worker)
+    try:
+        runtime.start_jobs(worker_threads=workers, worker=embedded_worker, processes=processes)
+    except ProcessesRefused as exc:
+        runtime.close()
+        raise typer.BadParameter(str(exc), param_hint="--processes") from None
     try:
         uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
     finally:

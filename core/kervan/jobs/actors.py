@@ -2,7 +2,9 @@
 
 Actors take ids only (tenant, order or connection); the store is the truth. They are declared
 per :class:`Jobs` instance on its own broker, never at import time, so importing Kervan
-never connects anywhere. Embedded mode (default) runs a StubBroker with an in-process worker;
+never connects anywhere. What each does is in :mod:`kervan.jobs.work`; where it runs (this
+process, or engine processes) is :meth:`Jobs.run`'s choice. Embedded mode (default) runs a
+StubBroker with an in-process worker;
 Redis mode (``KERVAN_BROKER_URL=redis://...``) lets any number of ``kervan worker`` processes
 share the queue. Delivery is at-least-once either way; steps are idempotent, and the
 reconciler re-enqueues whatever is due, so a lost message only delays work.
@@ -32,6 +34,8 @@ from ..store.port import Store
 from .deadletters import MAX_RETRIES, DeadLetters, should_retry
 from .identity import IdentityKeys, MemoryIdentityKeys, RedisIdentityKeys
 from .loop import EngineLoop
+from .processes import EngineProcesses
+from .work import STAGES
 
 log = logging.getLogger("kervan.jobs")
 QUEUE = "kervan"
@@ -80,30 +84,30 @@ def make_broker(url: str | None, store: Store) -> tuple[dramatiq.Broker, Identit
 
 
 class Jobs:
-    """The actors bound to one broker, plus idempotent enqueue helpers."""
+    """The actors bound to one broker, plus idempotent enqueue helpers.
 
-    def __init__(self, engine: Engine, loop: EngineLoop, broker_url: str | None = None) -> None:
-        self.engine, self.loop = engine, loop
+    A job's engine work (its :data:`~kervan.jobs.work.STAGES`) runs on ``loop`` in this
+    process, or in engine processes when ``processes`` is given
+    (:mod:`kervan.jobs.processes`); either way the broker, the identity keys and the
+    fan-out of found orders stay here."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        loop: EngineLoop,
+        broker_url: str | None = None,
+        *,
+        processes: EngineProcesses | None = None,
+    ) -> None:
+        self.engine, self.loop, self.processes = engine, loop, processes
         self.broker, self.identity = make_broker(broker_url, engine.store)
         self.embedded = broker_url is None
         self._worker: dramatiq.Worker | None = None
         self.actors: dict[str, dramatiq.Actor] = {
             name: dramatiq.actor(
                 broker=self.broker, actor_name=name, queue_name=QUEUE, max_retries=MAX_RETRIES
-            )(fn)
-            for name, fn in (
-                ("process_order", self._process_order),
-                ("poll_source", self._poll_source),
-                ("track_carrier", self._track_carrier),
-                ("poll_documents", self._poll_documents),
-                ("push_stock", self._push_stock),
-                ("import_listings", self._import_listings),
-                ("sync_claims", self._sync_claims),
-                ("advance_claim", self._advance_claim),
-                ("erp_post", self._erp_post),
-                ("fetch_settlements", self._fetch_settlements),
-                ("pull_products", self._pull_products),
-            )
+            )(self._actor(name))
+            for name in STAGES
         }
 
     # -- enqueue ------------------------------------------------------------------------------
@@ -125,87 +129,31 @@ class Jobs:
 
     # -- actors -------------------------------------------------------------------------------
 
-    def _started(self, actor: str, *args: Any) -> None:
+    def _actor(self, name: str) -> Callable[..., None]:
+        def run(*args: Any) -> None:
+            self.run(name, *args)
+
+        run.__name__ = run.__qualname__ = name
+        return run
+
+    def run(self, actor: str, *args: Any) -> None:
+        """One job, as a worker thread runs it: its identity key is released (an event from
+        now on queues one follow-up), then its stages run, and the orders each stage found
+        are queued before the next stage starts."""
         self.identity.release(job_key(actor, args))
+        tenant_id = str(args[0])
 
-    def _process_order(self, tenant_id: str, order_id: str) -> None:
-        self._started("process_order", tenant_id, order_id)
-        self.loop.run(self.engine.advance(tenant_id, order_id))
+        def fan_out(order_ids: list[str]) -> None:
+            for oid in order_ids:
+                self.enqueue_order(tenant_id, oid)
 
-    def _fan_out(self, tenant_id: str, order_ids: list[str]) -> None:
-        for oid in order_ids:
-            self.enqueue_order(tenant_id, oid)
-
-    def _poll_source(self, tenant_id: str, connection_id: str) -> None:
-        self._started("poll_source", tenant_id, connection_id)
-        result = self.loop.run(self.engine.ingest(tenant_id, connection_id))
-        self._fan_out(tenant_id, result.new + result.updated)
-
-    def _track_carrier(self, tenant_id: str, connection_id: str) -> None:
-        self._started("track_carrier", tenant_id, connection_id)
-        self._fan_out(tenant_id, self.loop.run(self.engine.track(tenant_id, connection_id)))
-        from ..claims import Returns
-
-        # return parcels on their way back under a carrier return code
-        self.loop.run(Returns(self.engine).track_inbound(tenant_id))
-
-    def _poll_documents(self, tenant_id: str) -> None:
-        self._started("poll_documents", tenant_id)
-        self._fan_out(tenant_id, self.loop.run(self.engine.poll_documents(tenant_id)))
-        from ..claims import Returns
-
-        # returns waiting for the buyer's IADE: it arrives among the same incoming documents
-        self.loop.run(Returns(self.engine).find_return_invoices(tenant_id))
-
-    def _sync_claims(self, tenant_id: str, connection_id: str) -> None:
-        self._started("sync_claims", tenant_id, connection_id)
-        from ..claims import Returns
-
-        self.loop.run(Returns(self.engine).sync(tenant_id, connection_id))
-
-    def _advance_claim(self, tenant_id: str, key: str) -> None:
-        self._started("advance_claim", tenant_id, key)
-        from ..claims import Returns
-
-        self.loop.run(Returns(self.engine).advance(tenant_id, key))
-
-    def _erp_post(self, tenant_id: str, connection_id: str) -> None:
-        """Post the outbox to one ERP connection (kervan.erp.flow)."""
-        self._started("erp_post", tenant_id, connection_id)
-        from ..erp import ErpFlow
-
-        self.loop.run(ErpFlow(self.engine).run(tenant_id, connection_id))
-
-    def _fetch_settlements(self, tenant_id: str, connection_id: str) -> None:
-        """A marketplace's settlements in, as payment closings for the ERP flow."""
-        self._started("fetch_settlements", tenant_id, connection_id)
-        from ..erp import ErpFlow
-
-        self.loop.run(ErpFlow(self.engine).settle(tenant_id, connection_id))
-
-    def _pull_products(self, tenant_id: str, connection_id: str) -> None:
-        """An ERP's products onto the cards (names, prices and stock as the tenant's toggles
-        say); a stock or price change queues the push to the channels."""
-        self._started("pull_products", tenant_id, connection_id)
-        from ..catalog import Catalog
-        from ..errors import UnsupportedOperationError
-
-        try:
-            self.loop.run(Catalog(self.engine).pull_erp(tenant_id, connection_id))
-        except UnsupportedOperationError:
-            log.info("%s/%s: this ERP offers no product pull", tenant_id, connection_id)
-
-    def _push_stock(self, tenant_id: str) -> None:
-        self._started("push_stock", tenant_id)
-        from ..catalog import Catalog
-
-        self.loop.run(Catalog(self.engine).push(tenant_id))
-
-    def _import_listings(self, tenant_id: str, connection_id: str) -> None:
-        self._started("import_listings", tenant_id, connection_id)
-        from ..catalog import Catalog
-
-        self.loop.run(Catalog(self.engine).import_listings(tenant_id, connection_id))
+        if self.processes is not None:
+            self.processes.run(actor, args, fan_out)
+            return
+        for stage in STAGES[actor]:
+            ids = self.loop.run(stage(self.engine, *args))
+            if ids:
+                fan_out(ids)
 
     # -- workers ------------------------------------------------------------------------------
 
@@ -238,7 +186,8 @@ class Jobs:
         if worker is None:
             return False
         threads = [*worker.workers, *worker.consumers.values()]
-        return bool(threads) and all(t.is_alive() for t in threads)
+        alive = bool(threads) and all(t.is_alive() for t in threads)
+        return alive and (self.processes is None or self.processes.running)
 
     def ping_broker(self, timeout_s: float = 2.0) -> None:
         """Raise if the broker does not answer within ``timeout_s`` (health checks). The
@@ -264,6 +213,8 @@ class Jobs:
         if self._worker is not None:
             self._worker.stop()
             self._worker = None
+        if self.processes is not None:  # after the worker: no job waits on a child now
+            self.processes.close()
         self.broker.close()
 
     def replay(self, actor: str, args: list[Any]) -> bool:
