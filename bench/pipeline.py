@@ -27,7 +27,10 @@ i-1 is booked and labelled) and prints one row per slice, so a reader sees wheth
 order stays flat as the store grows. ``--workers W`` (W > 1): Redis mode, the same N orders
 first with 1 worker process and then with W (``bench/_redis_workers.py``, Redis database 7,
 emptied before each pass), printing orders/s for both and their ratio; the last line is the
-W-process pass (no bucket table: the sampler sees only this process).
+W-process pass (no bucket table: the sampler sees only this process). ``--processes P``
+(P > 1): embedded mode (``kervan serve --processes P``), the same N orders first in this
+process and then in P engine processes (``bench/_engine_processes.py``), printing orders/s
+for both and their ratio; Kervan's CPU includes the engine processes'.
 
 The last line: ``{"bench": "pipeline", "orders": N, "kervan_cpu_ms_per_order": ...,
 "sandbox_cpu_ms_per_order": ..., "orders_per_s": ..., "workers": W, "mode": "loopback"}``.
@@ -343,12 +346,100 @@ def workers_main(n: int, workers: int) -> None:
     )
 
 
+def processes_pass(n: int, processes: int) -> dict[str, float]:
+    """N orders in embedded mode with ``processes`` engine processes (1: in this process, the
+    default), as ``kervan serve --processes P`` runs them (``kervan.jobs.processes``): this
+    process holds the broker and drains it, the children do the engine work on the shared
+    clocks (``bench/_engine_processes.py``). Kervan's CPU is this process's and all its live
+    children's (engine processes, GİB validation workers) but the sandbox process's."""
+    from _engine_processes import setup_hook
+
+    with tempfile.TemporaryDirectory() as home:
+        rt, remotes = build(n, home, "loopback")
+        assert remotes.process is not None
+        exclude = {remotes.process.process.pid}
+        if processes > 1:
+            hook = setup_hook(remotes.process.start_time, remotes.process.offsets)
+            jobs = rt.start_jobs(
+                broker_url="", scheduler=False, processes=processes, process_setup=hook
+            )
+        else:
+            jobs = rt.start_jobs(broker_url="", scheduler=False)
+            default_validator().warm_up()
+        remotes.advance(SLICE_GAP_S)
+        remotes.seed_orders(0, n)
+        own0, kids0 = _process_cpu_s(exclude)
+        sb0, t0 = remotes.cpu_s(), time.perf_counter()
+        jobs.send("poll_source", "bench", "trendyol")
+        drain(rt)
+        _label_sweep(rt)
+        wall = time.perf_counter() - t0
+        own1, kids1 = _process_cpu_s(exclude)
+        sandbox = remotes.cpu_s() - sb0
+        states, labels = _count(rt)
+        rt.close()
+        remotes.close()
+    booked = states.get(OrderState.BOOKED.value, 0)
+    print(
+        f"embedded, {processes} engine process(es): states {states}, labels {labels}",
+        file=sys.stderr,
+    )
+    return {
+        "booked": booked,
+        "orders_per_s": booked / wall,
+        "kervan_cpu_ms_per_order": 1000 * ((own1 - own0) + (kids1 - kids0)) / max(booked, 1),
+        "sandbox_cpu_ms_per_order": 1000 * sandbox / max(booked, 1),
+    }
+
+
+def processes_main(n: int, processes: int) -> None:
+    """``--processes P``: the same N orders in embedded mode in this process, then with P
+    engine processes; orders/s for both and their ratio. The last line is the P pass."""
+    one, many = processes_pass(n, 1), processes_pass(n, processes)
+    rows = [
+        [
+            str(p),
+            str(int(r["booked"])),
+            f"{r['orders_per_s']:.1f}",
+            f"{r['kervan_cpu_ms_per_order']:.2f}",
+            f"{r['sandbox_cpu_ms_per_order']:.2f}",
+        ]
+        for p, r in ((1, one), (processes, many))
+    ]
+    head = ["engine processes", "booked", "orders/s", "Kervan CPU ms/order", "sandbox CPU ms/order"]
+    print(_table(rows, head), file=sys.stderr)
+    ratio = many["orders_per_s"] / max(one["orders_per_s"], 1e-9)
+    print(
+        f"orders/s with {processes} engine processes against 1: {ratio:.2f}x; "
+        f"load average {os.getloadavg()}",
+        file=sys.stderr,
+    )
+    sys.stderr.flush()
+    print(
+        json.dumps(
+            {
+                "bench": "pipeline",
+                "orders": n,
+                "kervan_cpu_ms_per_order": round(many["kervan_cpu_ms_per_order"], 2),
+                "sandbox_cpu_ms_per_order": round(many["sandbox_cpu_ms_per_order"], 2),
+                "orders_per_s": round(many["orders_per_s"], 1),
+                "workers": 1,
+                "processes": processes,
+                "mode": "loopback",
+            }
+        )
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("orders", nargs="?", type=int, default=5000)
     ap.add_argument("--mode", choices=("loopback", "in-process"), default="loopback")
     ap.add_argument("--in-process", action="store_true", help="the old mode: --mode in-process")
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument(
+        "--processes", type=int, default=1, help="P>1: embedded with 1, then P engine processes"
+    )
     ap.add_argument("--segments", type=int, default=1)
     ap.add_argument("--where", action="store_true", help="print each bucket's top frames")
     ap.add_argument("--no-sampler", action="store_true", help="no buckets: the sampler's cost out")
@@ -358,6 +449,11 @@ def main() -> None:
         if mode != "loopback":
             raise SystemExit("--workers W>1 runs in loopback mode only")
         workers_main(n, args.workers)
+        return
+    if args.processes > 1:
+        if mode != "loopback":
+            raise SystemExit("--processes P>1 runs in loopback mode only")
+        processes_main(n, args.processes)
         return
     load0 = os.getloadavg()
     with tempfile.TemporaryDirectory() as home:
