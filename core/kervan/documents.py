@@ -12,21 +12,27 @@ Where each file comes from:
   tenant's default issuer renders it locally on the spot; a local rendering is not kept, so it
   never stands in for the integrator's copy later.
 - **HTML**: the integrator's rendering of a submitted document (fetched on first ask, kept).
-- **Label**: what the booking kept (ZPL and/or PDF); a parcel the marketplace booked has its
-  label fetched from the marketplace on first print (``fetch_label``, the engine's).
+- **Label**: what the remote gave, as it gave it (the carrier's booking answer; a parcel the
+  marketplace booked has its label fetched from the marketplace on first print, through
+  ``fetch_label``, the engine's): ZPL, the carrier's own PDF when it returns one, and the
+  connector's render data when it draws the label itself. A PDF Kervan draws (from the ZPL or
+  from those data) is drawn the first time someone asks for ``.pdf``, by the connector that
+  gave the label (its ``label_pdf``), and kept, so each label is drawn once and never on the
+  order's path.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .domain import DocumentStatus, Invoice
-from .errors import NotFoundError, RemoteError, UnsupportedOperationError
-from .roles import DocumentIssuer
+from .domain import DocumentStatus, Invoice, Label
+from .errors import KervanError, NotFoundError, RemoteError, UnsupportedOperationError
+from .roles import Carrier, Connector, DocumentIssuer, OrderSource
 from .store.port import Store, TenantStore
 
 if TYPE_CHECKING:
@@ -34,11 +40,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kervan.documents")
 
+#: the formats a label is handed out in
 LABEL_FORMATS = ("zpl", "pdf")
+#: the connector's data to draw a label's PDF from (``Label.render_data``), kept as JSON
+LABEL_DATA = "data"
 PDF = "application/pdf"
 XML = "application/xml"
 HTML = "text/html; charset=utf-8"
 ZPL = "text/plain"
+JSON = "application/json"
 LABEL_MEDIA_TYPES = {"zpl": ZPL, "pdf": PDF}
 
 #: the integrator holds the document from its submission on (and so can render it)
@@ -71,13 +81,77 @@ def html_key(uuid: str) -> str:
 
 
 def label_key(order_id: str, fmt: str) -> str:
-    """An order's shipping label in ``fmt`` (``zpl`` or ``pdf``)."""
+    """An order's (or a part shipment's) shipping label in ``fmt`` (``zpl`` or ``pdf``), or
+    its render data (:data:`LABEL_DATA`)."""
     return f"label:{order_id}:{fmt}"
 
 
 def has_label(store: TenantStore, order_id: str) -> bool:
-    """Whether an order has a label kept, in any format."""
+    """Whether an order has a label kept, in any format: a label kept as ZPL only is a label
+    (its PDF is drawn when first printed)."""
     return any(store.get_blob(label_key(order_id, fmt)) for fmt in LABEL_FORMATS)
+
+
+def label_blobs(owner: str, label: Label) -> list[tuple[str, bytes, str]]:
+    """A label as the blobs to keep, ``label:<owner>:zpl`` / ``:pdf`` / ``:data`` (the parts
+    it has): as the remote gave it, nothing drawn."""
+    blobs = []
+    if label.zpl:
+        blobs.append((label_key(owner, "zpl"), label.zpl.encode(), ZPL))
+    if label.pdf:
+        blobs.append((label_key(owner, "pdf"), label.pdf, PDF))
+    if label.render_data:
+        data = json.dumps(label.render_data, ensure_ascii=False, separators=(",", ":"))
+        blobs.append((label_key(owner, LABEL_DATA), data.encode(), JSON))
+    return blobs
+
+
+def kept_label(store: TenantStore, owner: str) -> Label | None:
+    """The label kept for ``owner`` (an order id or a part shipment's key), or None."""
+    parts = {fmt: store.get_blob(label_key(owner, fmt)) for fmt in (*LABEL_FORMATS, LABEL_DATA)}
+    if parts["zpl"] is None and parts["pdf"] is None:
+        return None
+    data = parts[LABEL_DATA]
+    return Label(
+        zpl=parts["zpl"][0].decode() if parts["zpl"] else "",
+        pdf=parts["pdf"][0] if parts["pdf"] else b"",
+        render_data=json.loads(data[0]) if data else None,
+    )
+
+
+def draw_label_pdf(store: TenantStore, owner: str, connector: Connector | None) -> bytes | None:
+    """The label's PDF: kept, or drawn now by ``connector`` (the one that gave the label) and
+    kept. None when no label is kept or none can be drawn (the reason is logged). For callers
+    off the engine loop (an export); the API goes through :meth:`Documents.label`."""
+    kept = store.get_blob(label_key(owner, "pdf"))
+    if kept is not None:
+        return kept[0]
+    label = kept_label(store, owner)
+    if label is None or connector is None:
+        return None
+    try:
+        pdf = _draw(connector, label, owner)
+    except NotFoundError as exc:
+        log.warning("%s", exc.message)
+        return None
+    if pdf is not None:
+        store.put_blob(label_key(owner, "pdf"), pdf, PDF)
+    return pdf
+
+
+def _draw(connector: Connector, label: Label, owner: str) -> bytes | None:
+    """The connector's PDF of ``label``; None when it draws none; NotFoundError saying why
+    when it cannot draw this one."""
+    if not isinstance(connector, Carrier | OrderSource):
+        return None
+    try:
+        return connector.label_pdf(label)
+    except UnsupportedOperationError:
+        return None
+    except KervanError as exc:
+        raise NotFoundError(
+            f"the label of {owner} cannot be drawn as PDF ({exc.message}); print its .zpl"
+        ) from exc
 
 
 # -- the service ------------------------------------------------------------------------------
@@ -167,24 +241,62 @@ class Documents:
         return _html(invoice, data)
 
     async def label(self, tenant_id: str, shipment_id: str, fmt: str) -> DocumentFile:
-        """The shipment's label in ``fmt``; a marketplace-booked parcel's is fetched from the
-        marketplace the first time it is asked for."""
+        """The shipment's label in ``fmt``. A marketplace-booked parcel's is fetched from the
+        marketplace the first time it is asked for (in any format); a PDF Kervan draws is
+        drawn the first time it is asked for, and kept."""
         from .engine.records import SHIPMENT  # lazily: the engine may import this module
 
-        if fmt not in LABEL_FORMATS:
-            raise NotFoundError(f"labels come as {' or '.join('.' + f for f in LABEL_FORMATS)}")
+        _check_format(fmt)
         ts = self.store.tenant(tenant_id)
         doc = ts.get(SHIPMENT, shipment_id)
         if doc is None:
             raise NotFoundError(f"shipment {shipment_id!r} not found")
-        key = label_key(doc.body["order_id"], fmt)
-        kept = ts.get_blob(key)
-        if kept is None and self.fetch_label and await self.fetch_label(tenant_id, shipment_id):
-            kept = ts.get_blob(key)
-        if kept is None:
+        owner = doc.body["order_id"]
+        if self.fetch_label and not has_label(ts, owner):
+            await self.fetch_label(tenant_id, shipment_id)
+        data = await self._label_file(tenant_id, owner, doc.body.get("connection_id"), fmt)
+        if data is None:
             raise NotFoundError(f"no {fmt} label for shipment {shipment_id!r}")
         name = f"label-{shipment_id.replace(':', '-')}.{fmt}"
-        return DocumentFile(kept[0], LABEL_MEDIA_TYPES[fmt], name)
+        return DocumentFile(data, LABEL_MEDIA_TYPES[fmt], name)
+
+    async def part_label(
+        self, tenant_id: str, part: str, connection_id: str | None, fmt: str, what: str
+    ) -> bytes:
+        """A part shipment's (exchange, missing part) label in ``fmt``, its PDF drawn by its
+        carrier connection the first time it is asked for, and kept; ``what`` names the part
+        shipment in the 404."""
+        _check_format(fmt)
+        data = await self._label_file(tenant_id, part, connection_id, fmt)
+        if data is None:
+            raise NotFoundError(f"{what} has no {fmt} label (not booked yet)")
+        return data
+
+    async def _label_file(
+        self, tenant_id: str, owner: str, connection_id: str | None, fmt: str
+    ) -> bytes | None:
+        ts = self.store.tenant(tenant_id)
+        kept = ts.get_blob(label_key(owner, fmt))
+        if kept is not None:
+            return kept[0]
+        label = kept_label(ts, owner) if fmt == "pdf" else None
+        connector = self._connector(tenant_id, connection_id) if label else None
+        if label is None or connector is None:
+            return None
+        # drawing takes a while (reportlab): off the loop, as invoice PDFs are
+        pdf = await asyncio.to_thread(_draw, connector, label, owner)
+        if pdf is not None:
+            ts.put_blob(label_key(owner, "pdf"), pdf, PDF)
+        return pdf
+
+    def _connector(self, tenant_id: str, connection_id: str | None) -> Connector | None:
+        if not connection_id:
+            return None
+        try:
+            return self.connectors.get(tenant_id, connection_id)
+        except KervanError as exc:  # the connection is gone or disabled: no PDF to draw
+            log.warning("no label PDF through connection %s: %s", connection_id, exc.message)
+            return None
 
     def _issuer(self, tenant_id: str, purpose: str) -> DocumentIssuer:
         conn_id = self.tenants.get(tenant_id).settings.default_issuer_connection
@@ -194,6 +306,11 @@ class Documents:
         if not isinstance(issuer, DocumentIssuer):
             raise NotFoundError(f"connection {conn_id} is not a document issuer")
         return issuer
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in LABEL_FORMATS:
+        raise NotFoundError(f"labels come as {' or '.join('.' + f for f in LABEL_FORMATS)}")
 
 
 async def _ask(pending: Awaitable[bytes], invoice: Invoice, what: str) -> bytes | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from .claims.fiscal import VOUCHER, voucher_pdf_key
 from .claims.parts import DESPATCH, PART_SHIPMENT
 from .claims.record import CLAIM
-from .documents import has_label, label_key, pdf_key, xml_key
+from .documents import draw_label_pdf, has_label, label_key, pdf_key, xml_key
 from .domain import DespatchAdvice, Invoice, OrderState
 from .engine import quarantine
 from .engine.records import (
@@ -32,7 +33,7 @@ from .engine.records import (
 )
 from .erp.flow import posting_counts
 from .errors import KervanError
-from .roles import DocumentIssuer
+from .roles import Connector, DocumentIssuer
 from .runtime import Runtime
 from .store.port import Query, TenantStore
 
@@ -144,7 +145,13 @@ def _returns(ts: TenantStore) -> dict[str, Any]:
     }
 
 
-def _export_returns(ts: TenantStore, issuer: Any, out: Path, counts: Counter[str]) -> None:
+def _export_returns(
+    ts: TenantStore,
+    issuer: Any,
+    connector: Callable[[str | None], Connector | None],
+    out: Path,
+    counts: Counter[str],
+) -> None:
     """Gider pusulası PDFs, e-İrsaliye XMLs and PDFs, and the labels of exchanges and parts."""
     for doc in ts.iter_query(Query(VOUCHER)):
         blob = ts.get_blob(voucher_pdf_key(doc.body["claim_id"]))
@@ -162,11 +169,33 @@ def _export_returns(ts: TenantStore, issuer: Any, out: Path, counts: Counter[str
             _write(out / "returns" / f"{despatch.number}.pdf", data)
             counts["despatch_pdf"] += 1
     for doc in ts.iter_query(Query(PART_SHIPMENT)):
-        for ext in ("zpl", "pdf"):
-            blob = ts.get_blob(label_key(doc.key, ext))
-            if blob and doc.body.get("cargo_key"):
-                _write(out / "returns" / "labels" / f"{doc.body['cargo_key']}.{ext}", blob[0])
+        if doc.body.get("cargo_key"):
+            stem = out / "returns" / "labels" / doc.body["cargo_key"]
+            for ext in _export_label(
+                ts, connector, doc.key, doc.body.get("carrier_connection"), stem
+            ):
                 counts[f"part_label_{ext}"] += 1
+
+
+def _export_label(
+    ts: TenantStore,
+    connector: Callable[[str | None], Connector | None],
+    owner: str,
+    connection_id: str | None,
+    stem: Path,
+) -> list[str]:
+    """Write a label's ZPL and PDF as ``stem.zpl`` / ``stem.pdf``, the PDF drawn now (and
+    kept) when it was never printed; the formats written."""
+    written = []
+    zpl = ts.get_blob(label_key(owner, "zpl"))
+    if zpl:
+        _write(stem.parent / f"{stem.name}.zpl", zpl[0])
+        written.append("zpl")
+    pdf = draw_label_pdf(ts, owner, connector(connection_id))
+    if pdf:
+        _write(stem.parent / f"{stem.name}.pdf", pdf)
+        written.append("pdf")
+    return written
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -195,14 +224,19 @@ def export_all(runtime: Runtime, tenant_id: str, out: Path, summary: Summary) ->
         if data:
             _write(out / "documents" / f"{name}.pdf", data)
             counts["pdf"] += 1
+
+    def connector(connection_id: str | None) -> Connector | None:
+        try:
+            return runtime.connectors.get(tenant_id, connection_id) if connection_id else None
+        except KervanError:
+            return None
+
     for doc in ts.iter_query(Query(SHIPMENT)):
         oid, key = doc.body["order_id"], doc.body["cargo_key"]
-        for ext in ("zpl", "pdf"):
-            blob = ts.get_blob(label_key(oid, ext))
-            if blob:
-                _write(out / "labels" / f"{key}.{ext}", blob[0])
-                counts[f"label_{ext}"] += 1
-    _export_returns(ts, issuer, out, counts)
+        conn = doc.body.get("connection_id")
+        for ext in _export_label(ts, connector, oid, conn, out / "labels" / key):
+            counts[f"label_{ext}"] += 1
+    _export_returns(ts, issuer, connector, out, counts)
     (out / "summary.json").write_text(summary.to_json(), encoding="utf-8")
     return dict(counts)
 

@@ -225,8 +225,21 @@ class OrderSource(Connector):
         For orders that arrived with ``cargo_tracking_number`` set (the marketplace booked its
         contracted carrier) the engine books no carrier of its own, follows
         ``Order.carrier_status`` from later polls, and calls this when the label is first
-        printed. ``None``: no label to fetch."""
+        printed. ``None``: no label to fetch.
+
+        Return the label as the marketplace gives it (its ZPL): do not draw a PDF here. The
+        core asks :meth:`label_pdf` for one the first time the label is printed as PDF."""
         raise _unsupported(self, "fetch_label")
+
+    def label_pdf(self, label: Label) -> bytes:
+        """Draw a PDF of ``label``, kept as :meth:`fetch_label` returned it (its ZPL, and
+        ``render_data`` when this connector set them).
+
+        The core calls it once per label, the first time the label is printed as PDF, from a
+        worker thread (keep it free of shared mutable state), and keeps what it returns.
+        Raise :class:`~kervan.errors.InvalidInputError` when the label cannot be drawn; left
+        unsupported, the label prints as ZPL only."""
+        raise _unsupported(self, "label_pdf")
 
     def fetch_claims(self, since: datetime) -> AsyncIterator[Claim | RecordProblem]:
         """Claims (returns) since ``since``; one that cannot be mapped comes as a
@@ -530,8 +543,23 @@ class Carrier(Connector):
         raise _unsupported(self, "quote")
 
     async def create_shipment(self, package: Package) -> Booking:
-        """Book; idempotent by ``package.cargo_key`` (the same key gives the same shipment)."""
+        """Book; idempotent by ``package.cargo_key`` (the same key gives the same shipment).
+
+        ``Booking.label`` is the label as the carrier gives it (its ZPL, or its own PDF). A
+        connector that renders the label itself returns the ZPL and the data it draws from
+        (``Label.render_data``), not a PDF: the core asks :meth:`label_pdf` for the PDF the
+        first time the label is printed as one, and keeps it."""
         raise _unsupported(self, "create_shipment")
+
+    def label_pdf(self, label: Label) -> bytes:
+        """Draw a PDF of ``label``, kept as :meth:`create_shipment` returned it (its ZPL, and
+        ``render_data`` when this connector set them).
+
+        The core calls it once per label, the first time the label is printed as PDF, from a
+        worker thread (keep it free of shared mutable state), and keeps what it returns.
+        Raise :class:`~kervan.errors.InvalidInputError` when the label cannot be drawn; left
+        unsupported, the label prints as ZPL only."""
+        raise _unsupported(self, "label_pdf")
 
     async def track(self, cargo_keys: list[str]) -> dict[str, list[TrackingEvent]]:
         raise _unsupported(self, "track")

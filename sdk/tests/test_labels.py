@@ -3,6 +3,7 @@ barcode decoding: neither is the code that drew it) and in the ZPL (read back by
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pypdfium2
@@ -11,12 +12,16 @@ import zxingcpp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from kervan.domain import Address, Label, Party, PartyKind
+from kervan.errors import InvalidInputError
 from kervan_sdk.labels import (
     LabelData,
     LabelError,
     LabelParty,
+    deferred,
+    label_pdf,
     parse_zpl,
     pdf_from_zpl,
+    pdf_of,
     render,
     render_zpl,
     with_pdf,
@@ -167,3 +172,29 @@ def test_with_pdf_keeps_a_pdf_it_has_and_draws_one_it_lacks():
 def test_a_zpl_render_is_stable():
     assert render_zpl(data()) == render_zpl(data())
     assert render(data()).pdf == render(data()).pdf  # invariant PDFs: same input, same bytes
+
+
+def test_a_deferred_label_draws_on_first_print_the_pdf_it_would_have_drawn_at_booking():
+    """deferred() keeps the ZPL and the data; pdf_of() draws from those data the same PDF
+    render() draws (reportlab's invariant mode: byte for byte), after a JSON round trip as
+    the core keeps them."""
+    fields = data(tracking_number="890674582076", tracking_barcode=True, reference="R1")
+    label = deferred(fields)
+    assert label.pdf == b"" and label.zpl == render_zpl(fields)
+    kept = Label.model_validate(
+        {**label.model_dump(), "render_data": json.loads(json.dumps(label.render_data))}
+    )
+    assert LabelData.from_dict(kept.render_data or {}) == fields
+    assert pdf_of(kept) == render(fields).pdf
+    own = deferred(fields, zpl="^XA^FDcarrier^FS^XZ")
+    assert own.zpl == "^XA^FDcarrier^FS^XZ" and pdf_of(own) == render(fields).pdf
+
+
+def test_pdf_of_a_zpl_only_label_draws_its_zpl_and_says_why_when_it_cannot():
+    zpl = "^XA^FO40,40^A0N,30,30^FDKoli 1/1^FS^FO40,220^BCN,120,Y,N,N^FD7339438295592^FS^XZ"
+    assert pdf_of(Label(zpl=zpl)) == pdf_from_zpl(zpl)
+    assert pdf_of(Label(zpl=zpl, pdf=b"%PDF-own")) == b"%PDF-own"
+    with pytest.raises(InvalidInputError, match=r"\^BD"):
+        label_pdf(Label(zpl="^XA^FO40,40^BDN,4,3^FDMaxiCode^FS^XZ"))
+    with pytest.raises(LabelError, match="version"):
+        LabelData.from_dict({"v": 99})

@@ -375,6 +375,13 @@ def test_the_api_ships_a_part_serves_its_label_and_e_irsaliye_and_books_a_return
         assert [p["key"] for p in client.get(base, headers=admin).json()] == [part["key"]]
         zpl = client.get(f"{base}/ex-api-1/label.zpl", headers=admin)
         assert zpl.status_code == 200 and zpl.content.startswith(b"^XA")
+        # its PDF is drawn by the carrier when first asked for, then kept
+        assert flow.rt.store.tenant("demo").get_blob(f"label:{part['key']}:pdf") is None
+        label = client.get(f"{base}/ex-api-1/label.pdf", headers=admin)
+        assert label.status_code == 200 and label.content.startswith(b"%PDF")
+        assert label.headers["content-type"] == "application/pdf"
+        kept = flow.rt.store.tenant("demo").get_blob(f"label:{part['key']}:pdf")
+        assert kept is not None and kept[0] == label.content
         xml = client.get(f"{base}/ex-api-1/despatch.xml", headers=admin)
         assert xml.status_code == 200 and b"DespatchAdvice" in xml.content
         pdf = client.get(f"{base}/ex-api-1/despatch.pdf", headers=admin)

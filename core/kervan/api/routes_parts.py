@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..claims.parts import DESPATCH, PartShipment, part_key
-from ..documents import label_key, xml_key
+from ..documents import Documents, xml_key
 from ..domain import DespatchAdvice
 from ..errors import InvalidInputError, KervanError, NotFoundError
 from .auth import caller, endpoint
@@ -136,18 +136,23 @@ def _part(request: Request, order_id: str, request_id: str) -> PartShipment:
     RETURNS,
     response_class=Response,
 )
-def part_label(request: Request, order_id: str, request_id: str, fmt: str) -> Response:
+async def part_label(request: Request, order_id: str, request_id: str, fmt: str) -> Response:
     """The part shipment's label to print (``.pdf`` or ``.zpl``)."""
+    # its PDF is drawn by the carrier connection the first time it is asked for, then kept
     if fmt not in FILES:
         raise NotFoundError(f"no .{fmt} label: ask for .pdf or .zpl")
     part = _part(request, order_id, request_id)
-    blob = request.app.state.runtime.store.tenant(caller(request).tenant).get_blob(
-        label_key(part.key, fmt)
-    )
-    if blob is None:
-        raise NotFoundError(f"part shipment {request_id} has no {fmt} label (not booked yet)")
     name = f"{part.cargo_key}.{fmt}"
-    return Response(blob[0], media_type=FILES[fmt], headers=_inline(name))
+    documents: Documents = request.app.state.documents
+    found = documents.part_label(
+        caller(request).tenant,
+        part.key,
+        part.carrier_connection,
+        fmt,
+        f"part shipment {request_id}",
+    )
+    data = await on_engine_loop(request, found)
+    return Response(data, media_type=FILES[fmt], headers=_inline(name))
 
 
 @endpoint(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -70,6 +71,14 @@ class Package(BaseModel):
 
 
 class Label(BaseModel):
+    """A shipping label as the remote gave it: ZPL, a PDF, or both.
+
+    Kervan keeps what the booking (or the marketplace) returned and draws a PDF itself only
+    when someone first prints the label as PDF (``kervan.documents``), through the connector
+    that gave it (``label_pdf``); that PDF is then kept. A connector that renders the label
+    itself from its own data leaves ``pdf`` empty and puts those data in ``render_data``, so
+    the PDF drawn later is the one it would have drawn at booking."""
+
     model_config = ConfigDict(
         hide_input_in_errors=True,
         extra="forbid",
@@ -78,8 +87,11 @@ class Label(BaseModel):
         val_json_bytes="base64",
     )
 
-    zpl: str
-    pdf: bytes
+    zpl: str = ""
+    #: the remote's own PDF, when it returns one; empty when the PDF is drawn on first print
+    pdf: bytes = b""
+    #: the connector's own JSON to draw the PDF from on first print (kept with the label)
+    render_data: dict[str, Any] | None = None
 
 
 class Quote(BaseModel):

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from ..documents import label_key
+from ..documents import label_blobs
 from ..domain import (
     Dimensions,
     Label,
@@ -301,18 +301,9 @@ async def marketplace_label(ctx: StepContext, rec: OrderRecord) -> bool:
     return True
 
 
-def label_blobs(order_id: str, label: Label) -> list[tuple[str, bytes, str]]:
-    """An order's label as blobs ``label:<order>:zpl`` / ``:pdf`` (the parts it has)."""
-    blobs = []
-    if label.zpl:
-        blobs.append((label_key(order_id, "zpl"), label.zpl.encode(), "text/plain"))
-    if label.pdf:
-        blobs.append((label_key(order_id, "pdf"), label.pdf, "application/pdf"))
-    return blobs
-
-
 def store_label(store: TenantStore, order_id: str, label: Label) -> None:
-    """Keep a label fetched on first print (not a step: nothing else changes with it)."""
+    """Keep a label fetched on first print, as the marketplace gave it (not a step: nothing
+    else changes with it); its PDF is drawn when first asked for (:mod:`kervan.documents`)."""
     for key, data, content_type in label_blobs(order_id, label):
         store.put_blob(key, data, content_type)
 

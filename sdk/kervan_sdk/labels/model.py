@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from kervan.domain import Address, Package, Party
 
+#: the version of :meth:`LabelData.as_dict`'s data (a later SDK still reads what it kept)
+DATA_VERSION = 1
 #: the characters Code128 can carry as text (printable ASCII); ``^`` and ``~`` are ZPL's
 #: command prefixes and never appear in a carrier's barcode
 _BARCODE_CHARS = frozenset(chr(c) for c in range(0x20, 0x7F)) - {"^", "~"}
@@ -71,6 +75,35 @@ class LabelData:
     reference: str | None = None
     notes: tuple[str, ...] = field(default=())
 
+    def as_dict(self) -> dict[str, Any]:
+        """The label's fields as JSON data (``Label.render_data``), read back by
+        :meth:`from_dict`: what the core keeps to draw the PDF when it is first printed."""
+        data = asdict(self)
+        data["desi"], data["weight_kg"] = str(self.desi), str(self.weight_kg)
+        return {"v": DATA_VERSION, **data}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LabelData:
+        """The label :meth:`as_dict` gave; :class:`LabelError` for data it did not write."""
+        if data.get("v") != DATA_VERSION:
+            raise LabelError(f"label data of version {data.get('v')!r}, not {DATA_VERSION}")
+        try:
+            sender = data["sender"]
+            return cls(
+                carrier=data["carrier"],
+                sender=None if sender is None else _party(sender),
+                receiver=_party(data["receiver"]),
+                pieces=tuple(data["pieces"]),
+                desi=Decimal(data["desi"]),
+                weight_kg=Decimal(data["weight_kg"]),
+                tracking_number=data.get("tracking_number"),
+                tracking_barcode=bool(data.get("tracking_barcode")),
+                reference=data.get("reference"),
+                notes=tuple(data.get("notes") or ()),
+            )
+        except (KeyError, TypeError, ArithmeticError) as exc:
+            raise LabelError(f"label data unreadable: {exc!r}") from exc
+
     def __post_init__(self) -> None:
         if not self.pieces:
             raise LabelError("a label needs at least one piece barcode")
@@ -110,6 +143,10 @@ class LabelData:
             reference=reference,
             notes=(f"Kapıda ödeme: {package.cod_amount} TL",) if package.cod_amount else (),
         )
+
+
+def _party(data: Mapping[str, Any]) -> LabelParty:
+    return LabelParty(str(data["name"]), tuple(data.get("lines") or ()))
 
 
 def check_barcode(value: str) -> str:

@@ -16,7 +16,7 @@ from kervan import (
     ReturnBooking,
     ReturnRequest,
 )
-from kervan.domain import Package, Quote, TrackingEvent, TrackingStatus, kurus
+from kervan.domain import Label, Package, Quote, TrackingEvent, TrackingStatus, kurus
 from kervan.errors import (
     ConflictError,
     InvalidInputError,
@@ -26,6 +26,7 @@ from kervan.errors import (
     RemoteUnavailableError,
 )
 from kervan.roles import CarrierLegal
+from kervan_sdk import labels
 from kervan_sdk.http import RateLimit
 
 from . import mapping, returns
@@ -355,6 +356,11 @@ class Mng(Carrier):
     async def track_returns(self, bookings: list[ReturnBooking]) -> dict[str, list[TrackingEvent]]:
         """The return shipments' movements (``trackshipment``) once handed in; none before."""
         return await returns.track(self, bookings)
+
+    def label_pdf(self, label: Label) -> bytes:
+        """The label's PDF, drawn from the data kept at booking: MNG's piece barcodes and the
+        shipment number, as on its ZPL."""
+        return labels.label_pdf(label)
 
     # -- cancel ----------------------------------------------------------------------------
 

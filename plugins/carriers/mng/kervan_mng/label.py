@@ -1,5 +1,5 @@
 """Labels: MNG's own ZPL when ``createbarcode`` returns it, and a PDF from the SDK's label
-helper (:mod:`kervan_sdk.labels`).
+helper (:mod:`kervan_sdk.labels`), drawn when the label is first printed as PDF.
 
 ``createbarcode`` answers per piece with ``value`` (MNG's ZPL for that piece) and ``barcode``
 (the string MNG scans). The PDF carries that piece barcode as its main Code128 and the MNG
@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from kervan.domain import Label, Package
-from kervan_sdk.labels import LabelData, render_pdf, render_zpl
+from kervan_sdk.labels import LabelData, deferred
 
 CARRIER = "MNG Kargo"
 
@@ -42,6 +42,8 @@ def label_data(
 
 
 def render(data: LabelData, *, remote_zpl: str | None = None) -> Label:
-    """The label: MNG's ZPL if it sent one, else ours; the PDF is always drawn here."""
-    zpl = remote_zpl if remote_zpl and remote_zpl.lstrip().startswith("^XA") else render_zpl(data)
-    return Label(zpl=zpl, pdf=render_pdf(data))
+    """The label as a booking returns it: MNG's ZPL if it sent one, else ours, and ``data``
+    to draw the PDF from when it is first printed as PDF (:meth:`Mng.label_pdf
+    <kervan_mng.Mng.label_pdf>`: the piece barcode and the shipment number as on MNG's ZPL)."""
+    zpl = remote_zpl if remote_zpl and remote_zpl.lstrip().startswith("^XA") else None
+    return deferred(data, zpl=zpl)

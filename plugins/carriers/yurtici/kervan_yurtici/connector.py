@@ -17,7 +17,7 @@ from kervan import (
     ReturnBooking,
     ReturnRequest,
 )
-from kervan.domain import Package, Quote, TrackingEvent
+from kervan.domain import Label, Package, Quote, TrackingEvent
 from kervan.errors import (
     AuthError,
     ConflictError,
@@ -27,6 +27,7 @@ from kervan.errors import (
     RemoteRejectedError,
 )
 from kervan.roles import CarrierLegal
+from kervan_sdk import labels
 
 from . import mapping, returns
 from .client import (
@@ -201,6 +202,10 @@ class Yurtici(Carrier):
                 if key and doc and detail.err_code == "0":
                     out[key] = doc
         return out
+
+    def label_pdf(self, label: Label) -> bytes:
+        """The label's PDF, drawn from the data kept at booking (the same fields as its ZPL)."""
+        return labels.label_pdf(label)
 
     # -- cancel ----------------------------------------------------------------------------
 

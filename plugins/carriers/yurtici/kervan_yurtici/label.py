@@ -1,4 +1,5 @@
-"""The shipping label, rendered locally by the SDK's label helper (:mod:`kervan_sdk.labels`).
+"""The shipping label, rendered locally by the SDK's label helper (:mod:`kervan_sdk.labels`):
+the ZPL at booking, the PDF (from the same data) when the label is first printed as PDF.
 
 Yurtiçi has no label endpoint in the material we have: the branch scans the ``cargoKey`` we
 print, and only then creates its own document (``docId``). So the label carries the cargo key
@@ -11,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from kervan.domain import Label, Package
-from kervan_sdk.labels import LabelData, render
+from kervan_sdk.labels import LabelData, deferred
 
 CARRIER = "Yurtiçi Kargo"
 
@@ -33,5 +34,6 @@ def label_data(
 def label_for(
     package: Package, desi: Decimal, tracking: str, *, sender_fallback: str | None = None
 ) -> Label:
-    """The label as ZPL and PDF."""
-    return render(label_data(package, desi, tracking, sender_fallback=sender_fallback))
+    """The label as a booking returns it: the ZPL, and the data its PDF is drawn from when
+    it is first printed as PDF (:meth:`Yurtici.label_pdf <kervan_yurtici.Yurtici.label_pdf>`)."""
+    return deferred(label_data(package, desi, tracking, sender_fallback=sender_fallback))

@@ -9,7 +9,8 @@ async def test_book_track_and_deliver_over_simulated_time(carrier, sandbox, cloc
     assert booking.cargo_key == package.cargo_key
     assert booking.tracking_number == package.cargo_key
     assert booking.label.zpl.startswith("^XA")
-    assert booking.label.pdf.startswith(b"%PDF")
+    assert booking.label.pdf == b"", "the PDF is drawn when first printed, not at booking"
+    assert carrier.label_pdf(booking.label).startswith(b"%PDF")
     events = await carrier.track([package.cargo_key])
     assert [e.status for e in events[package.cargo_key]] == [TrackingStatus.CREATED]
     clock.advance(2 * 3600 + 1)

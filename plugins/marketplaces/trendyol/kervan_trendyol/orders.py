@@ -11,7 +11,7 @@ import httpx
 from kervan import RecordProblem, RemoteRef
 from kervan.domain import Invoice, Label, Order
 from kervan.errors import ConflictError, InvalidInputError, RemoteRejectedError
-from kervan_sdk.labels import LabelError, with_pdf
+from kervan_sdk.labels import label_pdf
 
 from .carriers import tracking_link
 from .client import MAX_QUERY_WINDOW
@@ -342,9 +342,17 @@ class OrdersMixin:
 
     async def fetch_label(self, order: Order) -> Label | None:
         """The common label when Trendyol arranges the carrier (TEX, Aras, UPS); ``None``
-        when the seller ships with its own contract. Trendyol offers ZPL only (one ``^XA…^XZ``
-        per parcel), so the PDF is drawn here from that ZPL: the same fields and the same
-        barcodes (symbology and data), a page per parcel (:func:`kervan_sdk.labels.with_pdf`)."""
+        when the seller ships with its own contract, or when Trendyol has not made the
+        barcode yet (the next print asks again).
+
+        Trendyol's documented flow: request the barcode (``createCommonLabel``), then fetch
+        it (``getCommonLabel``): one request and one fetch per parcel. A request Trendyol
+        refuses (a label already requested elsewhere, say) still goes on to the fetch.
+        Trendyol offers ZPL only (one ``^XA…^XZ`` per parcel); the label is returned as that
+        ZPL, and its PDF is drawn when first printed (:meth:`label_pdf`).
+        https://developers.trendyol.com/docs/ortak-etiket-barkod-talebi-createcommonlabel
+        https://developers.trendyol.com/docs/ortak-etiket-oluşan-barkodun-alınması-getcommonlabel
+        """
         pkg = (
             None
             if order.cargo_tracking_number  # as fetched: no need to ask again
@@ -360,20 +368,22 @@ class OrdersMixin:
         ):
             return None
         try:
-            labels = await self.client.get_common_label(tracking)
-        except RemoteRejectedError:  # not created yet (some gateways answer 400 here)
-            labels = []
-        if not labels:
             await self.client.create_common_label(tracking)
-            labels = await self.client.get_common_label(tracking)
-        zpl = "\n".join(str(item.get("label", "")) for item in labels if item.get("label"))
-        if not zpl:
-            return None
+        except RemoteRejectedError as exc:  # requested before, or not a common-label parcel
+            log.info("trendyol common label %s not requested again: %s", tracking, exc.message)
         try:
-            return with_pdf(Label(zpl=zpl, pdf=b""))
-        except LabelError as exc:  # the ZPL is the label: keep it, say why there is no PDF
-            log.warning("trendyol common label %s: no PDF drawn: %s", tracking, exc)
-            return Label(zpl=zpl, pdf=b"")
+            labels = await self.client.get_common_label(tracking)
+        except RemoteRejectedError:  # no barcode for it (some gateways answer 400 here)
+            return None
+        zpl = "\n".join(str(item.get("label", "")) for item in labels if item.get("label"))
+        return Label(zpl=zpl) if zpl else None
+
+    def label_pdf(self, label: Label) -> bytes:
+        """The common label's ZPL drawn as a PDF: the same fields and the same barcodes
+        (symbology and data), a page per parcel (:func:`kervan_sdk.labels.pdf_from_zpl`);
+        :class:`~kervan.errors.InvalidInputError` for a ZPL it cannot draw (a barcode
+        symbology it does not know), which then prints as ZPL only."""
+        return label_pdf(label)
 
 
 def _invoice_epoch(invoice: Invoice) -> int:

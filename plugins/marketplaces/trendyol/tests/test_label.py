@@ -1,13 +1,15 @@
-"""The common label: Trendyol gives ZPL only; the connector adds a PDF with the same fields and
-the same barcodes, checked here by pdfium's text extraction and zxing-cpp's decoding (neither
-is the code that drew it)."""
+"""The common label: Trendyol gives ZPL only; the connector hands it on as ZPL and draws a PDF
+with the same fields and the same barcodes when asked (``label_pdf``, on first print), checked
+here by pdfium's text extraction and zxing-cpp's decoding (neither is the code that drew it)."""
 
 from __future__ import annotations
 
-import logging
+import functools
 
 import pypdfium2
+import pytest
 import zxingcpp
+from kervan.errors import InvalidInputError
 from kervan_sdk.labels import parse_zpl
 
 from .conftest import fetch
@@ -34,9 +36,10 @@ async def _tex_order(sandbox, trendyol):
 async def test_the_common_label_gets_a_pdf_with_its_turkish_text_and_barcode(sandbox, trendyol):
     tex = await _tex_order(sandbox, trendyol)
     label = await trendyol.fetch_label(tex)
-    assert label is not None and label.zpl.startswith("^XA") and label.pdf.startswith(b"%PDF")
+    assert label is not None and label.zpl.startswith("^XA")
+    assert label.pdf == b"", "no PDF is drawn on the fetch: only when it is first printed"
     (zpl_page,) = parse_zpl(label.zpl)
-    ((text, codes),) = _pages(label.pdf)
+    ((text, codes),) = _pages(trendyol.label_pdf(label))
     assert "Şükrü Işık" in text and "Merkez/Iğdır" in text
     for field in zpl_page.texts:  # every text field of Trendyol's ZPL is on the page
         assert field.text in text
@@ -47,18 +50,23 @@ async def test_the_common_label_gets_a_pdf_with_its_turkish_text_and_barcode(san
     assert codes == [("Code128", tex.cargo_tracking_number)]
 
 
-async def test_a_label_per_parcel_is_a_page_per_parcel(sandbox, trendyol):
+async def test_a_label_per_parcel_is_a_page_per_parcel(sandbox, trendyol, monkeypatch):
     tex = await _tex_order(sandbox, trendyol)
-    await trendyol.client.create_common_label(tex.cargo_tracking_number, box_quantity=3)
+    # the parcel travels in three boxes: Trendyol answers the request with three labels
+    monkeypatch.setattr(
+        trendyol.client,
+        "create_common_label",
+        functools.partial(trendyol.client.create_common_label, box_quantity=3),
+    )
     label = await trendyol.fetch_label(tex)
     assert label is not None
-    pages = _pages(label.pdf)
+    pages = _pages(trendyol.label_pdf(label))
     assert [codes for _, codes in pages] == [[("Code128", tex.cargo_tracking_number)]] * 3
     assert [f"Koli {n}/3" in text for n, (text, _) in enumerate(pages, 1)] == [True] * 3
 
 
 async def test_a_zpl_it_cannot_draw_is_kept_without_a_pdf_and_said_so(
-    sandbox, trendyol, monkeypatch, caplog
+    sandbox, trendyol, monkeypatch
 ):
     tex = await _tex_order(sandbox, trendyol)
     unknown = "^XA^FO40,40^BDN,4,3^FDMaxiCode^FS^XZ"  # UPS MaxiCode: not drawn here
@@ -67,7 +75,7 @@ async def test_a_zpl_it_cannot_draw_is_kept_without_a_pdf_and_said_so(
         return [{"label": unknown, "format": "ZPL"}]
 
     monkeypatch.setattr(trendyol.client, "get_common_label", labels)
-    with caplog.at_level(logging.WARNING, logger="kervan.trendyol"):
-        label = await trendyol.fetch_label(tex)
+    label = await trendyol.fetch_label(tex)
     assert label is not None and label.zpl == unknown and label.pdf == b""
-    assert "^BD" in caplog.text and "no PDF" in caplog.text
+    with pytest.raises(InvalidInputError, match=r"\^BD"):
+        trendyol.label_pdf(label)
