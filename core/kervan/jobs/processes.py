@@ -22,6 +22,7 @@ given that rebuilds them in each child (the benchmark shares its simulated clock
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import itertools
 import logging
@@ -65,7 +66,9 @@ class _Child:
             target=engine_child.main,
             args=(child_conn, os.getpid(), spec),
             name=f"kervan-engine-{index}",
-            daemon=True,
+            # not a daemon: a daemonic process may not start processes of its own (a plugin's
+            # pool, KERVAN_VALIDATION_PROCESSES); EngineProcesses kills them at exit instead
+            daemon=False,
         )
         self.process.start()
         child_conn.close()
@@ -114,11 +117,9 @@ class _Child:
         with self.lock:
             self.alive = False
             orphans, self.jobs = self.jobs, {}
-        lost = EngineProcessLost(
-            f"engine process {self.process.pid} died (exit code {self.process.exitcode})"
-        )
-        for box in orphans.values():
-            box.put(("lost", lost))
+        why = f"engine process {self.process.pid} died (exit code {self.process.exitcode})"
+        for box in orphans.values():  # one error each: each is raised on its own thread
+            box.put(("lost", EngineProcessLost(why)))
 
     def stop(self) -> None:
         with self.lock:
@@ -144,6 +145,7 @@ class EngineProcesses:
         self._lock = threading.Lock()
         self._closed = False
         self._started = 0
+        self._spawned: list[_Child] = []
         self.children: list[_Child] = []
         try:
             for _ in range(count):
@@ -155,10 +157,20 @@ class EngineProcesses:
             raise
         for child in self.children:
             self._watch(child)
+        # before multiprocessing's own exit handler, which would wait for non-daemonic children
+        atexit.register(self._kill)
+
+    def _kill(self) -> None:
+        self._closed = True
+        for child in list(self._spawned):  # one still starting too
+            if child.process.is_alive():
+                child.process.kill()
 
     def _spawn(self) -> _Child:
         self._started += 1
-        return _Child(self._ctx, self.spec, self._started)
+        child = _Child(self._ctx, self.spec, self._started)
+        self._spawned = [c for c in self._spawned if c.process.is_alive()] + [child]
+        return child
 
     def _watch(self, child: _Child) -> None:
         def run() -> None:
@@ -238,6 +250,7 @@ class EngineProcesses:
 
     def close(self) -> None:
         """Stop the children (after the worker threads stopped: no job is running)."""
+        atexit.unregister(self._kill)
         with self._lock:
             self._closed = True
             children, self.children = self.children, []

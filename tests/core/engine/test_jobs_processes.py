@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,3 +138,37 @@ def test_in_process_overrides_are_refused_without_a_setup_hook(home):
 
 def test_a_lost_engine_process_is_a_retryable_error():
     assert EngineProcessLost("gone").retryable
+
+
+SERVING = """
+import os, sys, time
+from kervan.runtime import Runtime
+rt = Runtime.create(store_url=f"sqlite:///{sys.argv[1]}/k.db")
+rt.start_jobs(scheduler=False, processes=2)
+print(" ".join(map(str, rt.jobs.processes.pids)), flush=True)
+time.sleep(600)
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")  # exited; only waiting for whoever adopted it to reap it
+
+
+def test_engine_processes_exit_when_the_serving_process_is_killed(home):
+    serving = subprocess.Popen(
+        [sys.executable, "-c", SERVING, str(home)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        pids = [int(p) for p in serving.stdout.readline().split()]
+        assert len(pids) == 2 and all(not _gone(p) for p in pids)
+    finally:
+        serving.kill()
+        serving.wait()
+    deadline = time.monotonic() + 15
+    while not all(_gone(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(_gone(p) for p in pids)
