@@ -60,8 +60,8 @@ def check_field(field: str) -> str:
 #: orjson (about eight times json's speed on an order's record): non-string keys become
 #: strings as json made them; datetimes and dataclasses pass through to the (absent) default,
 #: so they are refused as json refused them rather than quietly turned into strings
-_DUMPS_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | (
-    orjson.OPT_PASSTHROUGH_DATACLASS
+_DUMPS_OPTIONS = (
+    orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | (orjson.OPT_PASSTHROUGH_DATACLASS)
 )
 
 
@@ -151,6 +151,21 @@ class _Unindexed:
 
 _UNINDEXED = _Unindexed()
 UNINDEXED = _UNINDEXED
+
+
+def column_value(body: dict[str, Any], field: str) -> Any:
+    """What SQLite's ``json_extract`` gives for the value at a dotted path: missing is
+    ``None``, booleans 0/1, scalars as they are, a list or object its compact JSON text."""
+    cur: Any = body
+    for part in field.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return None
+        cur = cur[part]
+    if isinstance(cur, bool):
+        return int(cur)
+    if cur is None or isinstance(cur, int | float | str):
+        return cur
+    return orjson.dumps(cur, option=_DUMPS_OPTIONS).decode()
 
 
 def extract(body: dict[str, Any], field: str) -> Any:

@@ -84,6 +84,11 @@ def declared_kinds() -> dict[str, KindSpec]:
     return dict(_KINDS)
 
 
+def kind_spec(name: str) -> KindSpec | None:
+    """The declaration of one kind (no copy of the registry: adapters ask on every write)."""
+    return _KINDS.get(name)
+
+
 @dataclass(frozen=True)
 class Query:
     """Equality filters on indexed fields, optional range on one, ordering and paging.

@@ -37,6 +37,7 @@ from .checks import (
     check_kind,
     check_query,
     check_tenant,
+    column_value,
     dumps,
     loads,
     valid_field,
@@ -55,6 +56,7 @@ from .port import (
     TenantStore,
     Transaction,
     declared_kinds,
+    kind_spec,
 )
 
 T = TypeVar("T")
@@ -111,6 +113,8 @@ class SqliteStore(Store):
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._indexed: set[tuple[str, tuple[str, ...]]] = set()
+        #: kind → the declared fields its side table holds (created, columns added, filled)
+        self._tables: dict[str, tuple[str, ...]] = {}
         self._closed = False
         _STORES.add(self)
         self._init_schema()
@@ -165,8 +169,8 @@ class SqliteStore(Store):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _init_schema(self) -> None:
-        """Tables, then an index per field of every kind declared so far (kinds declared
-        later get theirs on their first query)."""
+        """Tables, the side table of every kind declared so far and an index per field
+        (kinds declared later get theirs on first use)."""
         wanted = [
             (k, (f,))
             for k, spec in declared_kinds().items()
@@ -177,9 +181,40 @@ class SqliteStore(Store):
             for statement in sql.SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            # expression indexes on the documents, from before the side tables: each one was
+            # rewritten with every body written
+            for (name,) in conn.execute(sql.OLD_DOC_INDEXES).fetchall():
+                conn.execute(f'DROP INDEX "{name}"')
+            for kind in dict.fromkeys(k for k, _ in wanted):
+                self.fields_of(kind)
             for kind, fields in wanted:
                 conn.execute(sql.index_ddl(kind, *fields))
         self._indexed.update(wanted)
+
+    def fields_of(self, kind: str) -> tuple[str, ...]:
+        """The declared fields of ``kind``, with its side table ready for them: created,
+        a column per field, filled from the documents already written. Inside a transaction
+        the work is part of it (a rollback undoes it, and it is noted as done only once
+        committed: see :meth:`write`)."""
+        spec = kind_spec(kind)
+        if spec is None or not spec.indexes:
+            return ()
+        ready = self._tables.get(kind)
+        if ready is not None and len(ready) == len(spec.indexes):
+            return ready
+        fields = tuple(f for f in spec.indexes if valid_field(f))
+        if ready == fields or not fields:
+            return fields
+        with self.write(atomic=False) as conn:
+            conn.execute(sql.table_ddl(kind))
+            have = {row[1] for row in conn.execute(f"PRAGMA table_info({sql.table(kind)})")}
+            missing = tuple(f for f in fields if f not in have)
+            for field in missing:
+                conn.execute(sql.add_column_ddl(kind, field))
+            if missing:
+                conn.execute(sql.backfill(kind, missing))
+            self._local.made.append((kind, fields))
+        return fields
 
     # -- transactions --------------------------------------------------------------------
 
@@ -213,9 +248,11 @@ class SqliteStore(Store):
             return
         self._retry(lambda: conn.execute("BEGIN IMMEDIATE"))
         local.depth, local.cas_base, local.cas_used, local.durable = 1, None, 0, False
+        local.made = []
         try:
             yield conn
             self._retry(lambda: conn.execute("COMMIT"))
+            self._tables.update(local.made)
             if local.durable:
                 self._sync_log()
         except BaseException:
@@ -271,6 +308,7 @@ class SqliteStore(Store):
         if shape is not None:
             wanted.append((query.kind, shape))
         missing = [w for w in wanted if w not in self._indexed]
+        self.fields_of(query.kind)  # the table the query reads (DDL in a transaction is fine)
         in_transaction = bool(getattr(self._local, "depth", 0))
         if not missing or in_transaction:
             # Inside a transaction a rollback would undo the CREATE INDEX after we noted it
@@ -319,7 +357,33 @@ class _Ops:
                 conn.execute(sql.INSERT, (self.tenant_id, kind, key, text, cas))
             except sqlite3.IntegrityError:
                 raise DocumentExists(f"{kind} {key} already exists") from None
+            self._index(conn, kind, key, body, new=True)
         return Doc(kind, key, loads(text), cas)
+
+    def _index(
+        self, conn: sqlite3.Connection, kind: str, key: str, body: dict[str, Any], *, new: bool
+    ) -> None:
+        """Keep the side table in step: only the columns whose values changed are written
+        (so only their indexes are), nothing when none did."""
+        fields = self.store.fields_of(kind)
+        if not fields:
+            return
+        values = [column_value(body, f) for f in fields]
+        if not new:
+            row = conn.execute(sql.read_row(kind, fields), (self.tenant_id, key)).fetchone()
+            if row is not None:
+                changed = [
+                    i
+                    for i, (old, value) in enumerate(zip(row, values, strict=True))
+                    if old != value or type(old) is not type(value)
+                ]
+                if changed:
+                    conn.execute(
+                        sql.update_row(kind, tuple(fields[i] for i in changed)),
+                        (*(values[i] for i in changed), self.tenant_id, key),
+                    )
+                return
+        conn.execute(sql.insert_row(kind, fields), (self.tenant_id, key, *values))
 
     def replace(self, kind: str, key: str, body: dict[str, Any], cas: int | None = None) -> Doc:
         text = dumps(check_kind(kind), check_key(key), body)
@@ -332,6 +396,7 @@ class _Ops:
                 done = conn.execute(sql.REPLACE_CAS, (*args, cas)).rowcount
             if not done:
                 self._missing_or_changed(conn, kind, key)
+            self._index(conn, kind, key, body, new=False)
         return Doc(kind, key, loads(text), new)
 
     def upsert(self, kind: str, key: str, body: dict[str, Any]) -> Doc:
@@ -339,6 +404,7 @@ class _Ops:
         with self.store.write(atomic=False) as conn:
             cas = self.store.next_cas(conn)
             conn.execute(sql.UPSERT, (self.tenant_id, kind, key, text, cas))
+            self._index(conn, kind, key, body, new=False)
         return Doc(kind, key, loads(text), cas)
 
     def remove(self, kind: str, key: str, cas: int | None = None) -> None:
@@ -349,6 +415,8 @@ class _Ops:
                 done = conn.execute(sql.DELETE_CAS, (self.tenant_id, kind, key, cas)).rowcount
             if not done:
                 self._missing_or_changed(conn, kind, key)
+            if self.store.fields_of(kind):
+                conn.execute(sql.delete_row(kind), (self.tenant_id, key))
 
     def _missing_or_changed(self, conn: sqlite3.Connection, kind: str, key: str) -> None:
         if conn.execute(sql.EXISTS, (self.tenant_id, kind, key)).fetchone() is None:
@@ -439,6 +507,8 @@ class SqliteTenantStore(_Ops, TenantStore):
                 sql.UPSERT,
                 [(self.tenant_id, kind, k, text, first + i) for i, (k, text) in enumerate(rows)],
             )
+            for k, body in items.items():
+                self._index(conn, kind, k, body, new=False)
 
     def query(self, query: Query) -> list[Doc]:
         spec = check_query(query)

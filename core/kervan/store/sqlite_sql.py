@@ -1,10 +1,17 @@
 """SQL text for the SQLite adapter: schema, declared indexes and query building.
 
-Declared indexes are partial expression indexes, ``ON docs(tenant, json_extract(body, '$.f'))
-WHERE kind = 'k'``: SQLite maintains them itself (no side table to keep in step, and a kind
-declared after documents were written is back-filled by ``CREATE INDEX``). A partial index is
-only used when the query repeats its ``WHERE`` term literally, so kind and field names are
-spliced into the SQL text; :mod:`kervan.store.checks` restricts both to ``[A-Za-z0-9_.]`` first.
+Declared fields are real columns: each kind with declared fields has a side table
+``fields_<kind>(tenant, key, <field>...)`` that the adapter keeps in step with the document in
+the same transaction, and indexes on ``(tenant, field..., key)`` over it. Writing a document
+touches only the side-table columns whose values changed (an order's record is rewritten about
+ten times on its way, and most writes change one or two of its six indexed fields), where
+expression indexes on ``json_extract(body, ...)`` were all rewritten with every body. Queries
+with filters or an order read the side table and join the document by key; ``keys`` and
+``count`` read only the side table. A column holds what ``json_extract`` would give: JSON
+scalars as they are, booleans as 0/1, lists and objects as compact JSON text.
+
+Kind and field names are spliced into the SQL text (quoted); :mod:`kervan.store.checks`
+restricts both to ``[A-Za-z0-9_.]`` first.
 """
 
 from __future__ import annotations
@@ -34,6 +41,11 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) 
 INSERT OR IGNORE INTO meta (name, value) VALUES ('cas', 0);
 """
 
+#: expression indexes an earlier version kept on the documents (dropped at open)
+OLD_DOC_INDEXES = (
+    "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'docs' "
+    "AND name LIKE 'ix\\_%' ESCAPE '\\'"
+)
 GET = "SELECT body, cas FROM docs WHERE tenant = ? AND kind = ? AND key = ?"
 EXISTS = "SELECT cas FROM docs WHERE tenant = ? AND kind = ? AND key = ?"
 INSERT = "INSERT INTO docs (tenant, kind, key, body, cas) VALUES (?, ?, ?, ?, ?)"
@@ -55,8 +67,63 @@ GET_BLOB = "SELECT data, content_type FROM blobs WHERE tenant = ? AND key = ?"
 TENANTS = "SELECT DISTINCT tenant FROM docs ORDER BY tenant"
 
 
+def table(kind: str) -> str:
+    """The side table holding ``kind``'s declared fields."""
+    return f'"fields_{kind}"'
+
+
+def column(field: str) -> str:
+    return f'"{field}"'
+
+
 def expr(field: str) -> str:
-    return f"json_extract(body, '$.{field}')"
+    """A declared field in a query over the side table (aliased ``x``)."""
+    return f'x."{field}"'
+
+
+def table_ddl(kind: str) -> str:
+    return (
+        f"CREATE TABLE IF NOT EXISTS {table(kind)} (tenant TEXT NOT NULL, key TEXT NOT NULL, "
+        "PRIMARY KEY (tenant, key)) WITHOUT ROWID"
+    )
+
+
+def add_column_ddl(kind: str, field: str) -> str:
+    return f"ALTER TABLE {table(kind)} ADD COLUMN {column(field)}"
+
+
+def backfill(kind: str, fields: tuple[str, ...]) -> str:
+    """Fill ``fields`` of the side table from the documents (a kind declared, or a field
+    added, after documents were written; a store written by an earlier version)."""
+    cols = ", ".join(column(f) for f in fields)
+    values = ", ".join(f"json_extract(body, '$.{f}')" for f in fields)
+    updates = ", ".join(f"{column(f)} = excluded.{column(f)}" for f in fields)
+    # the WHERE true: SQLite's parser needs it between a SELECT and ON CONFLICT
+    return (
+        f"INSERT INTO {table(kind)} (tenant, key, {cols}) "  # noqa: S608
+        f"SELECT tenant, key, {values} FROM docs WHERE kind = '{kind}' AND true "
+        f"ON CONFLICT (tenant, key) DO UPDATE SET {updates}"
+    )
+
+
+def read_row(kind: str, fields: tuple[str, ...]) -> str:
+    cols = ", ".join(column(f) for f in fields)
+    return f"SELECT {cols} FROM {table(kind)} WHERE tenant = ? AND key = ?"  # noqa: S608
+
+
+def insert_row(kind: str, fields: tuple[str, ...]) -> str:
+    cols = ", ".join(["tenant", "key", *(column(f) for f in fields)])
+    marks = ", ".join("?" * (len(fields) + 2))
+    return f"INSERT OR REPLACE INTO {table(kind)} ({cols}) VALUES ({marks})"  # noqa: S608
+
+
+def update_row(kind: str, fields: tuple[str, ...]) -> str:
+    sets = ", ".join(f"{column(f)} = ?" for f in fields)
+    return f"UPDATE {table(kind)} SET {sets} WHERE tenant = ? AND key = ?"  # noqa: S608
+
+
+def delete_row(kind: str) -> str:
+    return f"DELETE FROM {table(kind)} WHERE tenant = ? AND key = ?"  # noqa: S608
 
 
 def index_name(kind: str, *fields: str) -> str:
@@ -67,14 +134,12 @@ def index_name(kind: str, *fields: str) -> str:
 
 
 def index_ddl(kind: str, *fields: str) -> str:
-    """A partial expression index on ``(tenant, kind, field...)`` for one kind."""
+    """An index on ``(tenant, field...)`` of the kind's side table; SQLite appends the rest
+    of the primary key (``key``), so with the tenant bound by equality the rows come ordered
+    by the fields then the key and "ORDER BY field, key" needs no sort."""
     name = index_name(kind, *fields)
-    # (tenant, kind, fields...) and SQLite appends the rest of the primary key (key). With
-    # kind bound by equality before the fields, the planner knows the rows come ordered by
-    # field then key, so "ORDER BY field, key" needs no sort; measured: without kind in
-    # that place, or with key named explicitly, every ordered query sorted in a temp b-tree.
-    columns = ", ".join(["tenant", "kind", *(expr(f) for f in fields)])
-    return f"CREATE INDEX IF NOT EXISTS \"{name}\" ON docs ({columns}) WHERE kind = '{kind}'"
+    columns = ", ".join(["tenant", *(column(f) for f in fields)])
+    return f'CREATE INDEX IF NOT EXISTS "{name}" ON {table(kind)} ({columns})'
 
 
 def shape_index(query: Query) -> tuple[str, ...] | None:
@@ -122,9 +187,14 @@ def _where_term(field: str, value: Any, params: list[Any]) -> str:
     return terms[0] if len(terms) == 1 else f"({' OR '.join(terms)})"
 
 
+def uses_fields(query: Query) -> bool:
+    """Whether the query reads the side table (it filters or orders on a declared field)."""
+    return bool(query.where or query.range is not None or query.order_by)
+
+
 def filters(query: Query, params: list[Any]) -> str:
-    """``WHERE`` text for a query; the tenant is always the first parameter."""
-    terms = [f"kind = '{query.kind}'", "tenant = ?"]
+    """``WHERE`` text over the side table ``x``; the tenant is always the first parameter."""
+    terms = ["x.tenant = ?"]
     for field, value in query.where.items():
         terms.append(_where_term(field, value, params))
     if query.range is not None:
@@ -171,18 +241,31 @@ def select(
     query: Query, tenant: str, available: Collection[tuple[str, tuple[str, ...]]] = ()
 ) -> tuple[str, list[Any]]:
     params: list[Any] = [tenant]
-    index = choose_index(query, available)
-    hint = f' INDEXED BY "{index}"' if index else ""
-    # kind and field names are checked identifiers (see module docstring); values are bound
-    sql = f"SELECT key, body, cas FROM docs{hint} WHERE {filters(query, params)}"  # noqa: S608
-    sql += _after(query, params)
-    if query.order_by:
-        field = query.order_by.lstrip("-+")
-        direction = "DESC" if query.order_by.startswith("-") else "ASC"
-        # ties follow the same direction, so one index scan (forward or backward) serves both
-        sql += f" ORDER BY {expr(field)} {direction}, key {direction}"
-    else:
+    if not uses_fields(query):
+        # the whole kind in key order: the documents' own primary key serves it
+        sql = f"SELECT key, body, cas FROM docs WHERE kind = '{query.kind}' AND tenant = ?"  # noqa: S608
+        if query.after is not None:
+            sql += " AND key > ?"
+            params.append(query.after[1])
         sql += " ORDER BY key"
+    else:
+        index = choose_index(query, available)
+        hint = f' INDEXED BY "{index}"' if index else ""
+        # CROSS JOIN: the side table drives (its index serves the filter and the order), the
+        # document is looked up by its primary key
+        sql = (
+            f"SELECT x.key, d.body, d.cas FROM {table(query.kind)} AS x{hint} "  # noqa: S608
+            f"CROSS JOIN docs AS d ON d.tenant = x.tenant AND d.kind = '{query.kind}' "
+            f"AND d.key = x.key WHERE {filters(query, params)}"
+        )
+        sql += _after(query, params)
+        if query.order_by:
+            field = query.order_by.lstrip("-+")
+            direction = "DESC" if query.order_by.startswith("-") else "ASC"
+            # ties follow the same direction, so one index scan (forward or backward) serves both
+            sql += f" ORDER BY {expr(field)} {direction}, x.key {direction}"
+        else:
+            sql += " ORDER BY x.key"
     if query.limit is not None or query.offset:
         sql += " LIMIT ? OFFSET ?"
         params += [query.limit if query.limit is not None else -1, query.offset]
@@ -197,35 +280,43 @@ def _after(query: Query, params: list[Any]) -> str:
     value, key = query.after
     if not query.order_by:
         params.append(key)
-        return " AND key > ?"
+        return " AND x.key > ?"
     col = expr(query.order_by.lstrip("-+"))
     descending = query.order_by.startswith("-")
     value = _scalar(value)
     if value is None:
         params.append(key)
         if descending:  # NULLs come last: only NULLs with a smaller key remain
-            return f" AND ({col} IS NULL AND key < ?)"
-        return f" AND (({col} IS NULL AND key > ?) OR {col} IS NOT NULL)"
+            return f" AND ({col} IS NULL AND x.key < ?)"
+        return f" AND (({col} IS NULL AND x.key > ?) OR {col} IS NOT NULL)"
     if descending:
         params += [value, value, key]
-        return f" AND (({col} <= ? AND ({col} < ? OR key < ?)) OR {col} IS NULL)"
+        return f" AND (({col} <= ? AND ({col} < ? OR x.key < ?)) OR {col} IS NULL)"
     # "col >= value" first: the index range starts at the last value (a row-value
     # comparison is not used as an index bound here, and every page would scan from the top)
     params += [value, value, key]
-    return f" AND {col} >= ? AND ({col} > ? OR key > ?)"
+    return f" AND {col} >= ? AND ({col} > ? OR x.key > ?)"
 
 
 def keys_only(select_text: str) -> str:
-    """The same query reading only the keys (no body is read or parsed)."""
-    return select_text.replace("SELECT key, body, cas FROM", "SELECT key FROM", 1)
+    """The same query reading only the keys (no document is joined, read or parsed)."""
+    if "CROSS JOIN docs AS d" not in select_text:
+        return select_text.replace("SELECT key, body, cas FROM", "SELECT key FROM", 1)
+    head, _, rest = select_text.partition(" CROSS JOIN docs AS d ON ")
+    _, _, where = rest.partition(" WHERE ")
+    return (
+        head.replace("SELECT x.key, d.body, d.cas FROM", "SELECT x.key FROM", 1) + " WHERE " + where
+    )
 
 
 def count(
     query: Query, tenant: str, available: Collection[tuple[str, tuple[str, ...]]] = ()
 ) -> tuple[str, list[Any]]:
     params: list[Any] = [tenant]
+    if not uses_fields(query):
+        return f"SELECT count(*) FROM docs WHERE kind = '{query.kind}' AND tenant = ?", params  # noqa: S608
     unordered = Query(query.kind, query.where, query.range)
     index = choose_index(unordered, available)
     hint = f' INDEXED BY "{index}"' if index else ""
-    text = f"SELECT count(*) FROM docs{hint} WHERE {filters(query, params)}"  # noqa: S608
+    text = f"SELECT count(*) FROM {table(query.kind)} AS x{hint} WHERE {filters(query, params)}"  # noqa: S608
     return text, params
