@@ -8,9 +8,9 @@ instead of being escaped differently by each adapter.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import orjson
-from typing import Any
 
 from .port import KindSpec, Query, StoreError, UndeclaredIndex, declared_kinds
 

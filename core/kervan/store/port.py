@@ -141,6 +141,7 @@ class Transaction(ABC):
         ask a carrier after noting that it is about to). Adapters that commit the rest with
         deferred syncing (the embedded SQLite store) sync this one; the others are durable
         on every commit and need do nothing."""
+        return None
 
     #: whether :meth:`put_blob` writes inside this transaction (else the caller writes its
     #: blobs before the transaction, under keys a retry rewrites with the same bytes)
