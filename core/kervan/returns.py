@@ -137,6 +137,8 @@ def return_invoice(
             "status": DocumentStatus.DRAFT,
             "remote_id": None,
             "status_detail": None,
+            # a new document: GİB's rules have not seen it (the digest would differ anyway)
+            "checked_digest": None,
         }
     )
 

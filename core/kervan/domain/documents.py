@@ -6,10 +6,11 @@ These are the domain records. The UBL-TR XML for them is built and parsed by the
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -180,10 +181,49 @@ class Invoice(BaseModel):
         "rejects; a RED opens a refused_invoice fiscal item for an operator)",
     )
     answered_at: datetime | None = None
+    checked_digest: str | None = Field(
+        default=None,
+        pattern=r"^sha256:[0-9a-f]{64}$",
+        description="the content_digest() of this invoice when its issuer's full checks "
+        "(GİB's XSD and schematron, our arithmetic) passed it as a draft; numbering keeps it "
+        "(it changes only what the digest leaves out), and an issuer that finds it still "
+        "equal to the content's digest may check only what numbering filled in",
+    )
 
     @property
     def line_count(self) -> int:
         return len(self.lines)
+
+    def content_digest(self) -> str:
+        """A SHA-256 fingerprint of everything the invoice's XML is made of except what
+        numbering fills in (the number, the issue time, the internet sale's send date) and
+        what the XML does not carry at all (the status and the integrator's and buyer's
+        answers). Whether a send date is set stays in: it adds an element.
+
+        The engine records it in :attr:`checked_digest` once the issuer's full checks passed
+        the draft; an issuer compares it with the digest of what it is asked to build, so an
+        invoice whose content changed after the check is checked in full again, whichever
+        code path changed it. Two invoices with the same digest have field for field the same
+        values (JSON keeps a ``Decimal``'s exponent and a string's every character)."""
+        sale = self.internet_sale
+        sent = b"1" if sale is not None and sale.send_date is not None else b"0"
+        body = self.model_dump_json(exclude=_NOT_IN_DIGEST)
+        return "sha256:" + hashlib.sha256(sent + body.encode()).hexdigest()
+
+
+#: what :meth:`Invoice.content_digest` leaves out: what numbering fills in
+#: (``kervan.engine.invoice.numbered``), what the XML does not carry, and the mark itself
+_NOT_IN_DIGEST: dict[str, Any] = {
+    "number": True,
+    "issued_at": True,
+    "internet_sale": {"send_date": True},
+    "status": True,
+    "remote_id": True,
+    "status_detail": True,
+    "answer": True,
+    "answered_at": True,
+    "checked_digest": True,
+}
 
 
 class DespatchLine(BaseModel):

@@ -5,14 +5,17 @@ document on its way (``docs/ubl-tr.md``, "Numbering"):
 
 1. ``issue_invoice`` builds the draft from the order and validates it (XSD, schematron, our
    arithmetic) under a provisional number; the draft is committed with the order, *without*
-   a number. A draft that never leaves (the order is cancelled before pickup) is voided and
-   has used no number.
+   a number, and with the digest of the content that passed (``checked_digest``). A draft
+   that never leaves (the order is cancelled before pickup) is voided and has used no
+   number.
 2. ``submit_invoice``, when the document is due to leave (an e-Arşiv at once, an e-Fatura
    once the carrier has the parcel), first commits the number: the counter of its channel and
    series moves in the same transaction that records the number on the invoice. From then
    on the document leaves whatever happens: a cancellation waits until it has been
    submitted, then withdraws it the way its channel allows.
-3. The next run builds the XML of the numbered invoice and submits it. A crash after that
+3. The next run builds the XML of the numbered invoice and submits it; numbering kept the
+   digest, so the issuer checks only what numbering wrote (GİB's XSD, the number, the
+   dates) unless the content changed since the draft. A crash after that
    builds the same XML again (same UUID, same number, same issue time) and the integrator
    recognises the UUID. An integrator that rejects the document stops the order for a person;
    after the fix, a retry builds the invoice again from the order with the *same number* and
@@ -177,7 +180,12 @@ async def _validated(
 ) -> Invoice:
     """The invoice built and checked by the issuer (XSD, schematron, our arithmetic). A draft
     (``number`` None) is checked under a provisional number of its own series, which is
-    never stored: it only makes the document complete enough to validate."""
+    never stored: it only makes the document complete enough to validate.
+
+    The result carries the digest of the content the checks passed
+    (:attr:`~kervan.domain.Invoice.checked_digest`): numbering changes only what the digest
+    leaves out, so the issuer need not run GİB's full rules on the same content again when
+    the numbered invoice leaves (``kervan_ubltr.build_valid``)."""
     decision = tax.Decision.model_validate(rec.decision)
     micro = decision.kind is DocumentKind.EXPORT
     _, prefix = numbering.sales_series(
@@ -189,7 +197,7 @@ async def _validated(
     # in a worker thread: building and validating (GİB's schematron) take milliseconds that
     # the event loop spends on other orders meanwhile
     await asyncio.to_thread(_issuer(ctx).build_xml, invoice)
-    return invoice.model_copy(update={"number": number})
+    return invoice.model_copy(update={"number": number, "checked_digest": invoice.content_digest()})
 
 
 async def issue_invoice(ctx: StepContext, rec: OrderRecord) -> Change:
@@ -236,22 +244,30 @@ async def issue_invoice(ctx: StepContext, rec: OrderRecord) -> Change:
     return Change(rec, docs=[invoice_doc(draft)])
 
 
+def numbered(invoice: Invoice, number: str, issued_at: datetime) -> Invoice:
+    """``invoice`` as numbering leaves it: the number, the issue time, the status, and an
+    internet-sale send date before the issue date moved up to it. Nothing else changes, and
+    all of these are outside :meth:`~kervan.domain.Invoice.content_digest`, so a draft's
+    ``checked_digest`` stays valid."""
+    update: dict[str, Any] = {
+        "number": number,
+        "issued_at": issued_at,
+        "status": DocumentStatus.ISSUED,
+    }
+    sale = invoice.internet_sale
+    if sale is not None and sale.send_date and sale.send_date < issued_at.date():
+        update["internet_sale"] = sale.model_copy(update={"send_date": issued_at.date()})
+    return invoice.model_copy(update=update)
+
+
 def _number(ctx: StepContext, rec: OrderRecord, invoice: Invoice) -> Change:
     """The commit that sends ``invoice`` on its way: it takes the number, and the issue time
-    becomes now (numbers and issue dates then rise together)."""
+    becomes now (numbers and issue dates then rise together); see :func:`numbered`."""
     channel, prefix = series_of(ctx, invoice)
     issued_at = ctx.clock().astimezone(ISTANBUL).replace(microsecond=0)
 
     def build(number: str) -> dict[str, Any]:
-        update: dict[str, Any] = {
-            "number": number,
-            "issued_at": issued_at,
-            "status": DocumentStatus.ISSUED,
-        }
-        sale = invoice.internet_sale
-        if sale is not None and sale.send_date and sale.send_date < issued_at.date():
-            update["internet_sale"] = sale.model_copy(update={"send_date": issued_at.date()})
-        return invoice.model_copy(update=update).model_dump(mode="json")
+        return numbered(invoice, number, issued_at).model_dump(mode="json")
 
     rec.invoice_status = DocumentStatus.ISSUED
     ctx.note(rec, "submit_invoice", "info", f"numbered in {prefix} ({channel}): it leaves now")

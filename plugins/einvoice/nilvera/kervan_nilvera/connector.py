@@ -129,6 +129,9 @@ class Nilvera(TaxClassifier, DocumentIssuer):
     # building and rendering (kervan-ubltr)
 
     def build_xml(self, document: Invoice | DespatchAdvice) -> bytes:
+        """The UBL-TR XML through :func:`kervan_ubltr.build_valid`: validated in full, or, for
+        a numbered invoice whose draft passed in full (its ``checked_digest`` still matches its
+        content), GİB's XSD and exact checks on what numbering wrote."""
         return kervan_ubltr.build_valid(document)
 
     def render_pdf(self, document: Invoice | DespatchAdvice | ExpenseVoucher) -> bytes:

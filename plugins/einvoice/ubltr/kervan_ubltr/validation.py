@@ -4,6 +4,9 @@ GİB's rules run offline through ``efatura-kontrol`` (its XSDs, code lists and t
 compiled for Saxon). Its arithmetic findings are only warnings and it lets a wrong
 ``LineCountNumeric`` pass, so our own checks (:func:`kervan.invoicing.check_arithmetic` on
 the parsed document, and the line count on the XML) run too and their findings are errors.
+XML we build ourselves (:func:`kervan_ubltr.build_valid`) skips the read-back: its document's
+arithmetic was checked before it was built (:func:`check_domain`), so only the line count
+runs on the XML (``validate(xml, arithmetic=False, line_count=True)``).
 
 Saxon costs ~0.6 s to warm up: one process-wide :class:`Validator` is created lazily and
 reused; a lock serialises Saxon calls because its processor is not safe across threads.
@@ -235,8 +238,8 @@ def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def _child_validate(xml: bytes, arithmetic: bool) -> ValidationReport:
-    return _child.validate(xml, arithmetic=arithmetic)
+def _child_validate(xml: bytes, arithmetic: bool, line_count: bool) -> ValidationReport:
+    return _child.validate(xml, arithmetic=arithmetic, line_count=line_count)
 
 
 class Validator:
@@ -314,10 +317,16 @@ class Validator:
                 report.warnings.append(issue)
         return report
 
-    def validate(self, xml: bytes, *, arithmetic: bool = True) -> ValidationReport:
+    def validate(
+        self, xml: bytes, *, arithmetic: bool = True, line_count: bool | None = None
+    ) -> ValidationReport:
         """GİB's rules, then (unless ``arithmetic=False``) our stricter arithmetic on the
-        document read back; an integrator checks GİB's rules only. XML the hardened parser
-        refuses gives a report with that one error."""
+        document read back; an integrator checks GİB's rules only. ``line_count`` (by default
+        as ``arithmetic``) checks ``LineCountNumeric`` against the lines alone, without the
+        read-back: what :func:`kervan_ubltr.build_valid` asks for, having checked the
+        arithmetic on the document it built from. XML the hardened parser refuses gives a
+        report with that one error."""
+        lines = arithmetic if line_count is None else line_count
         root = _read(xml)
         if isinstance(root, ValidationReport):
             return root
@@ -326,7 +335,7 @@ class Validator:
             for attempt in (1, 2):
                 pool = self._executor()
                 try:
-                    return pool.submit(_child_validate, xml, arithmetic).result()
+                    return pool.submit(_child_validate, xml, arithmetic, lines).result()
                 except BrokenProcessPool:
                     log.warning("validation worker died (attempt %d); starting another", attempt)
                     with self._pool_lock:
@@ -334,9 +343,11 @@ class Validator:
                             self._pool = None
             self._pool_broke = True
             log.error("validation workers keep dying; validating in this process from now on")
-        return self.validate_here(xml, arithmetic=arithmetic)
+        return self.validate_here(xml, arithmetic=arithmetic, line_count=lines)
 
-    def validate_here(self, xml: bytes, *, arithmetic: bool = True) -> ValidationReport:
+    def validate_here(
+        self, xml: bytes, *, arithmetic: bool = True, line_count: bool | None = None
+    ) -> ValidationReport:
         """:meth:`validate` in this process, whatever ``processes`` says."""
         root = _read(xml)
         if isinstance(root, ValidationReport):
@@ -345,6 +356,8 @@ class Validator:
         report = self._gib(xml)
         if arithmetic:
             report.errors.extend(_arithmetic_issues(root, xml))
+        elif line_count:  # the arithmetic above includes it
+            report.errors.extend(_line_count_issues(root))
         return report
 
 
@@ -364,9 +377,14 @@ def default_validator() -> Validator:
 _child = Validator()  # in a validation worker process: the one that does the work
 
 
-def validate(xml: bytes, *, arithmetic: bool = True) -> ValidationReport:
-    """Check ``xml`` against GİB's XSD and schematron and (by default) our arithmetic."""
-    return default_validator().validate(xml, arithmetic=arithmetic)
+def validate(
+    xml: bytes, *, arithmetic: bool = True, line_count: bool | None = None
+) -> ValidationReport:
+    """Check ``xml`` against GİB's XSD and schematron and (by default) our arithmetic and
+    line count; for XML from outside (an incoming document, a sandbox's upload) keep the
+    defaults. ``arithmetic=False, line_count=True`` is for XML built here from a document
+    whose arithmetic :func:`check_domain` passed."""
+    return default_validator().validate(xml, arithmetic=arithmetic, line_count=line_count)
 
 
 def check_domain(document: Invoice | DespatchAdvice) -> ValidationReport:
