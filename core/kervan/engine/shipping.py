@@ -204,7 +204,7 @@ async def book(ctx: StepContext, rec: OrderRecord) -> Change:
         # lost, the retry knows a tracking number echoed by the marketplace is ours and books
         # again under the same cargo key (the carrier answers with the booking it has)
         rec.flags.booking_started = True
-        return Change(rec)
+        return Change(rec, durable=True)
     conn_id = ctx.tenant.settings.default_carrier_connection
     carrier = ctx.connector(conn_id, Carrier, "carrier")
     pkg.sender = ctx.tenant.seller  # the label's sender is the seller, not a carrier setting
