@@ -6,6 +6,7 @@ Nothing here runs at import time.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from .security import load_cipher
 from .security.destinations import DestinationPolicy
 from .store import Store, open_store
 from .tenancy import TenancyService
+
+log = logging.getLogger("kervan.runtime")
 
 USER_AGENT = f"Kervan/{__version__}"
 
@@ -214,8 +217,25 @@ class Runtime:
             self.scheduler.stop()
         if self.jobs is not None:
             self.jobs.stop()
+        self._close_connectors()
         self.loop.stop()
         self.store.close()
+
+    def _close_connectors(self) -> None:
+        """``aclose()`` every cached connector on the loop its HTTP clients were opened on,
+        so their connections end cleanly (aiohttp also logs a session left unclosed)."""
+
+        async def close_all() -> None:
+            for instance in self.connections.built():
+                try:
+                    await instance.aclose()
+                except Exception:  # one connector failing to close must not stop the rest
+                    log.warning("closing connector %r failed", instance, exc_info=True)
+
+        try:
+            self.loop.run(close_all(), timeout=10)
+        except Exception:
+            log.warning("closing connectors at shutdown failed", exc_info=True)
 
 
 def _carrier_parties(host: PluginHost) -> list[CarrierLegal]:

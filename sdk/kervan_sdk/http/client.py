@@ -25,6 +25,7 @@ from kervan.errors import (
 from .auth import BearerTokenAuth
 from .errors import default_error, request_id_of
 from .limits import DEFAULT_LIMITS, Limits, json_depth_exceeds, looks_like_json, read_capped
+from .network import NetworkClient
 from .ratelimit import RateLimit, RateLimiter
 from .redaction import redact, redact_body, redact_headers
 from .retry import RetryPolicy, parse_retry_after
@@ -76,7 +77,9 @@ class ApiClient:
     Subclass it per remote (set ``remote_name``, override :meth:`map_error` to read the
     remote's error body) and add one method per endpoint. Transport, clock and sleep default to
     the ``context``'s, so tests route calls to an in-process sandbox and run retries and rate
-    limits on simulated time.
+    limits on simulated time. With no transport from either, calls go over the network
+    through aiohttp (:class:`~kervan_sdk.http.network.NetworkTransport`: httpx's TLS,
+    timeouts, pool limits, environment proxies and error types, at about half the CPU).
 
     Every call is bounded by :class:`~kervan_sdk.http.Limits` (``default_limits``, or
     ``limits=`` per client): the body is streamed and reading stops past
@@ -130,7 +133,8 @@ class ApiClient:
             "Accept": "application/json",
             **(default_headers or {}),
         }
-        self._http = httpx.AsyncClient(
+        # without a transport (real network use) requests go through aiohttp; see .network
+        self._http = NetworkClient(
             base_url=base_url,
             auth=auth,
             timeout=timeout,
@@ -325,14 +329,17 @@ class ApiClient:
         ends_at: float | None = None,
     ) -> httpx.Response:
         request = self._http.build_request(method, path, **build)
-        event = HttpEvent(
-            self.remote_name,
-            method,
-            redact(path, self._secrets),
-            redact(key, self._secrets),
-            attempt,
-        )
-        self._emit(self._on_request, event)
+        # the events are built only for a client that has a hook to hand them to
+        event = None
+        if self._on_request is not None or self._on_response is not None:
+            event = HttpEvent(
+                self.remote_name,
+                method,
+                redact(path, self._secrets),
+                redact(key, self._secrets),
+                attempt,
+            )
+            self._emit(self._on_request, event)
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "→ %s %s headers=%s body=%s",
@@ -346,15 +353,20 @@ class ApiClient:
             async with asyncio.timeout_at(ends_at):
                 response = await self._receive(request, method, path)
         except TimeoutError:
-            elapsed = time.perf_counter() - started
-            self._emit(self._on_response, replace(event, elapsed=elapsed, error="Deadline"))
+            if event is not None:
+                elapsed = time.perf_counter() - started
+                self._emit(self._on_response, replace(event, elapsed=elapsed, error="Deadline"))
             raise self._deadline_error(method, path) from None
         except (httpx.TransportError, ResponseLimitError) as exc:
-            elapsed = time.perf_counter() - started
-            self._emit(self._on_response, replace(event, elapsed=elapsed, error=type(exc).__name__))
+            if event is not None:
+                elapsed = time.perf_counter() - started
+                failed = replace(event, elapsed=elapsed, error=type(exc).__name__)
+                self._emit(self._on_response, failed)
             raise
         elapsed = time.perf_counter() - started
-        self._emit(self._on_response, replace(event, status=response.status_code, elapsed=elapsed))
+        if event is not None:
+            answered = replace(event, status=response.status_code, elapsed=elapsed)
+            self._emit(self._on_response, answered)
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "← %s %s %s in %.0f ms body=%s",
