@@ -57,8 +57,10 @@ declare_kind(CHANNEL_POLICY, ())
 
 
 def sortable(moment: datetime) -> str:
-    """A fixed-width UTC timestamp: index fields compare as strings, so width must not vary."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """A fixed-width UTC timestamp: index fields compare as strings, so width must not vary.
+    (``isoformat`` writes the same text as ``strftime("%Y-%m-%dT%H:%M:%S.%fZ")`` at half the
+    cost, and keeps four year digits where strftime would not.)"""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 _INDEX_FIELDS = ("state", "connection_id", "ordered_at", "due_at", "package_id", "order_number")
