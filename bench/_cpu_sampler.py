@@ -34,7 +34,7 @@ from types import FrameType
 STORE = "store (kervan.store, sqlite3, json)"
 GIB = "GİB validation (kervan_ubltr.validation, Saxon, lxml schematron)"
 ENGINE = "engine, pydantic, connectors"
-HTTP = "HTTP client (httpx, httpcore, h11, kervan_sdk.http, socket/ssl)"
+HTTP = "HTTP client (httpx, aiohttp, httpcore, h11, kervan_sdk.http, socket/ssl)"
 UBL = "UBL build and PDF (kervan_ubltr, labels, reportlab)"
 JOBS = "job queue (dramatiq, kervan.jobs)"
 LOOP = "other: event loop"
@@ -72,6 +72,12 @@ RULES: tuple[tuple[str, str | None], ...] = (
     ("/kervan_sdk/http/", HTTP),
     ("/httpx/", HTTP),
     ("/httpcore/", HTTP),
+    # ApiClient's default transport (kervan_sdk.http.network) and what aiohttp runs on
+    ("/httpx_aiohttp/", HTTP),
+    ("/aiohttp/", HTTP),
+    ("/aiohappyeyeballs/", HTTP),
+    ("/yarl/", HTTP),
+    ("/multidict/", HTTP),
     ("/h11/", HTTP),
     ("/anyio/", HTTP),
     ("/ssl.py", HTTP),

@@ -223,6 +223,41 @@ async def test_a_refused_connection_is_retried_and_then_unavailable(transport) -
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_the_connect_timeout_is_honoured_and_a_post_tried_again(transport) -> None:
+    """A listener whose accept queue is full leaves a new connection unanswered (Linux drops
+    the SYN), so connecting times out."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = []
+        for _ in range(4):
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+            fillers.append(filler)
+        await asyncio.sleep(0.1)
+        sleeps: list[float] = []
+
+        async def sleep(seconds: float) -> None:
+            sleeps.append(seconds)
+
+        timeout = httpx.Timeout(5, connect=0.3)
+        client = probe(f"http://127.0.0.1:{port}", transport, timeout=timeout, sleep=sleep)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            with pytest.raises(RemoteUnavailableError) as caught:
+                await client.request("POST", "/x", json={})
+        finally:
+            for filler in fillers:
+                filler.close()
+    assert str(caught.value) == "probe did not answer POST /x (ConnectTimeout)"
+    assert len(sleeps) == 1  # never sent: tried again
+    assert loop.time() - started < 4
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_a_hang_up_after_a_post_is_not_resent(serve, transport) -> None:
     remote = await serve(hang_up=hang_up)
     with pytest.raises(RemoteUnavailableError) as caught:
