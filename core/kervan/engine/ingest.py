@@ -134,6 +134,26 @@ def take(
     sifter.good(item)
 
 
+#: items of a fetch stored in one transaction (one commit for the run, not one per package)
+RUN = 100
+
+
+def _take_run(
+    sifter: quarantine.Sifter,
+    items: list[Order | RecordProblem],
+    now: datetime,
+    result: IngestResult,
+) -> None:
+    """Store a run of a fetch's items in one transaction. It is synchronous (no await inside),
+    so no other coroutine's write can join it; if it fails, none of the run is kept and the
+    cursor stays where it was, so the next poll brings the run again."""
+    if not items:
+        return
+    with sifter.store.transaction():
+        for item in items:
+            take(sifter, item, now, result)
+
+
 async def ingest(
     store: TenantStore, source: OrderSource, connection_id: str, now: datetime
 ) -> IngestResult:
@@ -145,10 +165,15 @@ async def ingest(
     since = _cursor(store, connection_id, until)
     result = IngestResult()
     sifter = quarantine.Sifter(store, connection_id, RecordKind.ORDER, now, via="poll")
+    run: list[Order | RecordProblem] = []
     async for item in source.fetch_orders(since, until):
         # a package seen twice (overlapping pages) merges as "unchanged"; a newer version of
         # it later in the same fetch still updates ours
-        take(sifter, item, now, result)
+        run.append(item)
+        if len(run) >= RUN:
+            _take_run(sifter, run, now, result)
+            run = []
+    _take_run(sifter, run, now, result)
     store.upsert(CURSOR, connection_id, {"since": until.isoformat()})
     result.open_problems = quarantine.count_open(store, connection_id)
     return result
