@@ -258,13 +258,17 @@ class ConnectionService:
         connection_id: str,
         context_factory: Callable[[Connection], ConnectorContext],
     ) -> Connector:
-        """The connector instance for a connection, built once per settings revision."""
-        connection = self.require(tenant_id, connection_id)
+        """The connector instance for a connection, built once per settings revision (the
+        stored revision is compared before the document is validated: most calls end there)."""
+        doc = self.store.tenant(tenant_id).get(CONNECTION, connection_id)
+        if doc is None:
+            raise NotFoundError(f"connection {connection_id} not found for tenant {tenant_id}")
         cache_key = (tenant_id, connection_id)
         with self._lock:
             hit = self._built.get(cache_key)
-        if hit is not None and hit[0] == connection.revision:
+        if hit is not None and hit[0] == doc.body.get("revision", 0):
             return hit[1]
+        connection = Connection.model_validate(doc.body)
         cls = self.connector_class(connection.connector)
         settings = self.load_settings(connection)
         self._check_destinations(settings)  # the policy or DNS may have changed since saved
