@@ -32,8 +32,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from kervan.domain import Address, Invoice, Order, OrderLine, Party, PartyKind
-from kervan.engine.invoice import numbered
-from kervan.invoicing import invoice_from_order
+from kervan.invoicing import invoice_from_order, numbered
 from kervan.roles import Alias, Registration
 from kervan.tax import decide
 from kervan_ubltr import build_invoice, build_valid

@@ -25,11 +25,13 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from typing import Any
 
 from . import vat
 from .domain import (
     FOREIGN_PLACEHOLDER,
     DocumentKind,
+    DocumentStatus,
     ExportTerms,
     Invoice,
     InvoiceLine,
@@ -426,3 +428,19 @@ def __getattr__(name: str) -> object:
 
         return return_invoice
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def numbered(invoice: Invoice, number: str, issued_at: datetime) -> Invoice:
+    """``invoice`` as numbering leaves it: the number, the issue time, the status, and an
+    internet-sale send date before the issue date moved up to it. Nothing else changes, and
+    all of these are outside :meth:`~kervan.domain.Invoice.content_digest`, so a draft's
+    ``checked_digest`` stays valid."""
+    update: dict[str, Any] = {
+        "number": number,
+        "issued_at": issued_at,
+        "status": DocumentStatus.ISSUED,
+    }
+    sale = invoice.internet_sale
+    if sale is not None and sale.send_date and sale.send_date < issued_at.date():
+        update["internet_sale"] = sale.model_copy(update={"send_date": issued_at.date()})
+    return invoice.model_copy(update=update)

@@ -225,8 +225,12 @@ class Runtime:
         """``aclose()`` every cached connector on the loop its HTTP clients were opened on,
         so their connections end cleanly (aiohttp also logs a session left unclosed)."""
 
+        built = list(self.connections.built())
+        if not built:
+            return
+
         async def close_all() -> None:
-            for instance in self.connections.built():
+            for instance in built:
                 try:
                     await instance.aclose()
                 except Exception:  # one connector failing to close must not stop the rest

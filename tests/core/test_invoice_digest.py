@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kervan.domain import Invoice
 from kervan.domain.documents import _NOT_IN_DIGEST
-from kervan.engine.invoice import ISTANBUL, numbered
+from kervan.engine.invoice import ISTANBUL
+from kervan.invoicing import numbered
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_domain_roundtrip import instances

@@ -212,7 +212,7 @@ class Invoice(BaseModel):
 
 
 #: what :meth:`Invoice.content_digest` leaves out: what numbering fills in
-#: (``kervan.engine.invoice.numbered``), what the XML does not carry, and the mark itself
+#: (``kervan.invoicing.numbered``), what the XML does not carry, and the mark itself
 _NOT_IN_DIGEST: dict[str, Any] = {
     "number": True,
     "issued_at": True,

@@ -244,30 +244,14 @@ async def issue_invoice(ctx: StepContext, rec: OrderRecord) -> Change:
     return Change(rec, docs=[invoice_doc(draft)])
 
 
-def numbered(invoice: Invoice, number: str, issued_at: datetime) -> Invoice:
-    """``invoice`` as numbering leaves it: the number, the issue time, the status, and an
-    internet-sale send date before the issue date moved up to it. Nothing else changes, and
-    all of these are outside :meth:`~kervan.domain.Invoice.content_digest`, so a draft's
-    ``checked_digest`` stays valid."""
-    update: dict[str, Any] = {
-        "number": number,
-        "issued_at": issued_at,
-        "status": DocumentStatus.ISSUED,
-    }
-    sale = invoice.internet_sale
-    if sale is not None and sale.send_date and sale.send_date < issued_at.date():
-        update["internet_sale"] = sale.model_copy(update={"send_date": issued_at.date()})
-    return invoice.model_copy(update=update)
-
-
 def _number(ctx: StepContext, rec: OrderRecord, invoice: Invoice) -> Change:
     """The commit that sends ``invoice`` on its way: it takes the number, and the issue time
-    becomes now (numbers and issue dates then rise together); see :func:`numbered`."""
+    becomes now (numbers and issue dates then rise together); see :func:`kervan.invoicing.numbered`."""
     channel, prefix = series_of(ctx, invoice)
     issued_at = ctx.clock().astimezone(ISTANBUL).replace(microsecond=0)
 
     def build(number: str) -> dict[str, Any]:
-        return numbered(invoice, number, issued_at).model_dump(mode="json")
+        return invoicing.numbered(invoice, number, issued_at).model_dump(mode="json")
 
     rec.invoice_status = DocumentStatus.ISSUED
     ctx.note(rec, "submit_invoice", "info", f"numbered in {prefix} ({channel}): it leaves now")

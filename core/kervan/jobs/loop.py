@@ -30,7 +30,11 @@ class EngineLoop:
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = 300) -> T:
         """Run ``coro`` on the engine loop from any other thread and wait for its result."""
         if threading.current_thread() is self._thread:
+            coro.close()
             raise RuntimeError("EngineLoop.run called from the loop itself; await instead")
+        if self._loop.is_closed() or not self._thread.is_alive():
+            coro.close()  # never scheduled: no "coroutine was never awaited" at collection
+            raise RuntimeError("the engine loop has stopped")
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     def stop(self) -> None:

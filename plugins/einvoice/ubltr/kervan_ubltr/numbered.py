@@ -45,15 +45,17 @@ _ISTANBUL = ZoneInfo(GIB_TIMEZONE)
 _xsd_lock = threading.Lock()  # a schema's error_log is per object: one validation at a time
 
 
-def _schema() -> etree.XMLSchema:
+def invoice_schema() -> etree.XMLSchema:
+    """GİB's invoice XSD, loaded once per process (~0.14 s of CPU; cached by efatura-kontrol,
+    e-Arşiv uses the same XSD)."""
     from efatura_kontrol import xsd
 
-    return xsd.sema("fatura")  # cached by efatura-kontrol; e-Arşiv uses the same XSD
+    return xsd.sema("fatura")
 
 
 def xsd_issues(root: etree._Element) -> list[Issue]:
     """GİB's invoice XSD on ``root``."""
-    schema = _schema()
+    schema = invoice_schema()
     with _xsd_lock:
         if schema.validate(root):
             return []

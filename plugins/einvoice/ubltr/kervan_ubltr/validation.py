@@ -276,13 +276,19 @@ class Validator:
 
     def warm_up(self) -> None:
         """Compile the schematron and load the XSDs now (otherwise on first use): in the
-        worker processes when there are any, else here."""
+        worker processes when there are any, else here. The invoice XSD is loaded here in
+        any case: the check of a numbered invoice whose draft passed
+        (:mod:`kervan_ubltr.numbered`) runs in the caller's process."""
+        from .numbered import invoice_schema
+
         if self.processes and not self._pool_broke:
             pool = self._executor()
             for done in [pool.submit(_child_warm_up) for _ in range(self.processes)]:
                 done.result()
+            invoice_schema()
             return
         self._warm_here()
+        invoice_schema()
 
     def _warm_here(self) -> None:
         from efatura_kontrol import kontrol

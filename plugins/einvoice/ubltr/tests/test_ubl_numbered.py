@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -20,8 +21,7 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).parent))
 
 from kervan.domain import DocumentKind, DocumentStatus, Invoice
-from kervan.engine.invoice import ISTANBUL, numbered
-from kervan.invoicing import invoice_from_order
+from kervan.invoicing import invoice_from_order, numbered
 from kervan.roles import CarrierLegal
 from kervan.tax import decide
 from kervan_ubltr import DocumentInvalid, build_invoice, build_valid
@@ -31,6 +31,7 @@ from lxml import etree
 from strategies_ubltr import SELLER, T0, lookups_for, new_uuid, orders
 from test_ubl_validation import COMPANY, DE, invoice, order, registered
 
+ISTANBUL = ZoneInfo("Europe/Istanbul")
 MICRO = Decimal("0.000001")
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CARRIER = CarrierLegal(
@@ -232,13 +233,23 @@ TAMPERING = {
 }
 
 
-@pytest.mark.parametrize("what", TAMPERING)
-@pytest.mark.parametrize("kind", ["e-Arşiv", "e-Fatura", "micro export"])
+#: an e-Fatura has no internet-sale block, so no send date to take away
+NOT_ON = {("the send date, gone", "e-Fatura")}
+
+
+@pytest.mark.parametrize(
+    ("what", "kind"),
+    [
+        (what, kind)
+        for kind in ["e-Arşiv", "e-Fatura", "micro export"]
+        for what in TAMPERING
+        if (what, kind) not in NOT_ON
+    ],
+)
 def test_a_marked_invoice_whose_content_changed_is_validated_in_full(what, kind):
     invoice = leaving(MAKERS[kind])
     tampered = invoice.model_copy(update=TAMPERING[what](invoice))
-    if tampered.model_dump_json() == invoice.model_dump_json():
-        pytest.skip(f"{what} is not on a {kind} invoice")
+    assert tampered.model_dump_json() != invoice.model_dump_json()
     assert tampered.checked_digest == invoice.checked_digest  # the mark came along
     assert tampered.content_digest() != invoice.checked_digest
     with counting() as calls, contextlib.suppress(DocumentInvalid):
