@@ -17,7 +17,7 @@ from ..documents import has_label
 from ..domain import DocumentStatus, Invoice, OrderState
 from ..errors import HoldError, InternalError, InvalidInputError, KervanError, NotFoundError
 from ..roles import Carrier, DocumentIssuer, OrderSource, RemoteRef, utcnow
-from ..store.port import CasMismatch, Query, Store
+from ..store.port import CasMismatch, DocumentNotFound, Query, Store
 from . import cancel as cancel_mod
 from . import fiscal_items, inbox, shipping, steps, stock, tracking
 from . import invoice as invoice_steps
@@ -26,7 +26,7 @@ from .change import Change
 from .context import ConnectorProvider, HealthRecorder, NullHealth, StepContext, TenantDirectory
 from .ingest import IngestResult, ingest
 from .lifecycle import Step, Waiting, due_steps, parcel_problem, schedule, split_problem
-from .records import INVOICE, ORDER, SHIPMENT, OrderRecord, sortable
+from .records import INVOICE, LABEL_DUE, ORDER, SHIPMENT, OrderRecord, sortable
 
 log = logging.getLogger("kervan.engine")
 
@@ -332,12 +332,20 @@ class Engine:
         return await shipping.marketplace_label(ctx, rec)
 
     async def fetch_missing_labels(self, tenant_id: str, concurrency: int = 8) -> int:
-        """What a packing station's first print does for every shipment without a label yet;
-        returns how many labels were fetched."""
+        """What a packing station's first print does for every shipment the marketplace
+        booked whose label was not fetched yet; returns how many labels were fetched.
+
+        The shipments come from the ``label_due`` list (written when the marketplace books,
+        removed when its label is kept or none will come), as keys: the sweep's cost follows
+        the labels still missing, not every shipment ever booked."""
         ts = self.store.tenant(tenant_id)
-        todo = [
-            d.key for d in ts.iter_query(Query(SHIPMENT)) if not has_label(ts, d.body["order_id"])
-        ]
+        todo = []
+        for due in ts.iter_query(Query(LABEL_DUE)):
+            if not has_label(ts, due.body["order_id"]):
+                todo.append(due.key)
+            else:  # kept, and the process stopped before the entry went: it goes now
+                with contextlib.suppress(DocumentNotFound):
+                    ts.remove(LABEL_DUE, due.key)
         fetched = 0
         for i in range(0, len(todo), concurrency):
             chunk = todo[i : i + concurrency]

@@ -35,6 +35,9 @@ LISTING = "listing"
 CATALOG_AUDIT = "catalog_audit"
 #: one per connection: how its listings are fed (buffer, cap, pricing rule)
 CHANNEL_POLICY = "channel_policy"
+#: one per shipment the marketplace booked whose label was not fetched yet (keyed by the
+#: shipment): what the label sweep reads, so it never walks every shipment ever booked
+LABEL_DUE = "label_due"
 
 declare_kind(
     ORDER, ("state", "connection_id", "ordered_at", "due_at", "package_id", "order_number")
@@ -45,6 +48,7 @@ declare_kind(PACKAGE, ("order_id",))
 declare_kind(STOCK, ())
 declare_kind(BARCODE, ())
 declare_kind(CURSOR, ())
+declare_kind(LABEL_DUE, ())
 declare_kind(OUTBOX, ("topic", "done"))
 declare_kind(DEAD_LETTER, ("actor", "at"))
 declare_kind(INBOX, ("connection_id", "processed"))

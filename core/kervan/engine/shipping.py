@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 from collections.abc import Callable
 from decimal import Decimal
@@ -22,11 +23,11 @@ from ..domain import (
 )
 from ..errors import InternalError, InvalidInputError, KervanError, UnsupportedOperationError
 from ..roles import Carrier, OrderSource, RemoteRef, desi_of
-from ..store.port import Query, TenantStore
+from ..store.port import DocumentNotFound, Query, TenantStore
 from . import stock
 from .change import Change
 from .context import StepContext
-from .records import BARCODE, ORDER, PACKAGE, PRODUCT, SHIPMENT, OrderRecord
+from .records import BARCODE, LABEL_DUE, ORDER, PACKAGE, PRODUCT, SHIPMENT, OrderRecord
 from .splitting import LineSize, Parcel, divides_a_line, plan_parcels, plan_split
 
 DEFAULT_UNIT = Dimensions(
@@ -280,7 +281,13 @@ async def _marketplace_booking(ctx: StepContext, rec: OrderRecord, pkg: Package)
         actor=source.key,
         cargo_key=pkg.cargo_key,
     )
-    return Change(rec, docs=[(SHIPMENT, shipment.id, shipment.model_dump(mode="json"))])
+    return Change(
+        rec,
+        docs=[
+            (SHIPMENT, shipment.id, shipment.model_dump(mode="json")),
+            (LABEL_DUE, shipment.id, {"order_id": order.id, "since": ctx.clock().isoformat()}),
+        ],
+    )
 
 
 async def marketplace_label(ctx: StepContext, rec: OrderRecord) -> bool:
@@ -288,24 +295,42 @@ async def marketplace_label(ctx: StepContext, rec: OrderRecord) -> bool:
     False when the marketplace offers none, the order is not such a shipment, or it was
     cancelled (nothing to print for a parcel that will not go)."""
     if not rec.flags.marketplace_shipment or rec.order.state is OrderState.CANCELLED:
+        _label_settled(ctx.store, rec.shipment_id)
         return False
     order = rec.order
     source = ctx.connector(order.connection_id, OrderSource, "order source")
     try:
         label = await source.fetch_label(order)
     except UnsupportedOperationError:
+        _label_settled(ctx.store, rec.shipment_id)
         return False
     if label is None or not (label.zpl or label.pdf):
-        return False
-    store_label(ctx.store, order.id, label)
+        return False  # not ready yet at the marketplace: the sweep asks again
+    store_label(ctx.store, order.id, label, rec.shipment_id)
     return True
 
 
-def store_label(store: TenantStore, order_id: str, label: Label) -> None:
+def store_label(
+    store: TenantStore, order_id: str, label: Label, shipment_id: str | None = None
+) -> None:
     """Keep a label fetched on first print, as the marketplace gave it (not a step: nothing
-    else changes with it); its PDF is drawn when first asked for (:mod:`kervan.documents`)."""
-    for key, data, content_type in label_blobs(order_id, label):
-        store.put_blob(key, data, content_type)
+    else changes with it); its PDF is drawn when first asked for (:mod:`kervan.documents`).
+    The shipment leaves the label sweep's list in the same transaction."""
+    with store.transaction() as tx:
+        for key, data, content_type in label_blobs(order_id, label):
+            if tx.blobs_in_transaction:
+                tx.put_blob(key, data, content_type)
+            else:
+                store.put_blob(key, data, content_type)
+        if shipment_id and tx.get(LABEL_DUE, shipment_id) is not None:
+            tx.remove(LABEL_DUE, shipment_id)
+
+
+def _label_settled(store: TenantStore, shipment_id: str | None) -> None:
+    """No label will come for this shipment (cancelled, or the marketplace offers none)."""
+    if shipment_id:
+        with contextlib.suppress(DocumentNotFound):
+            store.remove(LABEL_DUE, shipment_id)
 
 
 async def follow_source(ctx: StepContext, rec: OrderRecord) -> Change:
