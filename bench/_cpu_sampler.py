@@ -167,14 +167,19 @@ class CpuSampler(threading.Thread):
     def classify(self, frame: FrameType | None) -> str:
         if self.sandbox_code:
             probe = frame
-            while probe is not None:
+            while probe is not None and hasattr(probe, "f_code"):
                 if _is_sandbox(probe.f_code.co_filename):
                     return SANDBOX
                 probe = probe.f_back
         saw_json = saw_loop = False
         unknown = False
         while frame is not None:
-            filename = frame.f_code.co_filename
+            code = getattr(frame, "f_code", None)
+            if code is None:
+                # another thread's frame read while it changes: rarely, CPython 3.11 hands back
+                # a stale object as ``f_back``; this stack is classified by what was read
+                break
+            filename = code.co_filename
             rule = self._files.get(filename, 0)
             if rule == 0:
                 rule = self._files[filename] = _rule(filename)
@@ -230,7 +235,9 @@ class CpuSampler(threading.Thread):
                 last[ident] = now
                 if spent <= 0:
                     continue
-                if _blocked(frame):
+                if not hasattr(frame, "f_code"):  # a torn read (see classify): as last seen
+                    self.cpu[previous.get(ident, OTHER)] += spent
+                elif _blocked(frame):
                     # it ran since the last sample but waits now: charge the stack it was last
                     # seen running on (its first samples: "other")
                     self.smeared += spent
