@@ -16,6 +16,7 @@ Mapping (round-trips exactly):
 from __future__ import annotations
 
 import copy
+import threading
 
 from kervan.domain import Address, Party, PartyKind
 from lxml import etree
@@ -113,7 +114,10 @@ def build_signature(root: Element, seller: Party, document_number: str) -> None:
     cbc(ext_ref, "URI", f"#Signature_{document_number}")
 
 
-_SELLER_BLOCKS: dict[int, tuple[Party, Element, Element]] = {}
+#: (seller, its cac:Signature, its cac:Party), the last used first
+_SELLER_BLOCKS: list[tuple[Party, Element, Element]] = []
+_SELLERS_KEPT = 16
+_seller_lock = threading.Lock()  # documents are built in worker threads
 _URI = path("cac:DigitalSignatureAttachment", "cac:ExternalReference", "cbc:URI")
 
 
@@ -121,18 +125,27 @@ def seller_blocks(root: Element, seller: Party, document_number: str, supplier_t
     """Append ``cac:Signature`` and the supplier party (``supplier_tag``) for ``seller``.
 
     A tenant issues every document with the same seller, so both blocks are built once and
-    copied (lxml copies a subtree in C, several times faster than building it): the cache is
-    keyed by the Party object and checked for equality, so a changed seller is rebuilt.
+    copied (lxml copies a subtree in C, several times faster than building it). The cache is
+    found by equality, not identity: each invoice read from the store brings a new, equal
+    Party, and a changed seller is built anew. The most recent sellers are kept, the last used
+    first.
     """
-    hit = _SELLER_BLOCKS.get(id(seller))
-    if hit is None or hit[0] != seller:
+    with _seller_lock:
+        hit = None
+        for i, entry in enumerate(_SELLER_BLOCKS):
+            if entry[0] == seller:
+                hit = entry
+                if i:
+                    _SELLER_BLOCKS.insert(0, _SELLER_BLOCKS.pop(i))
+                break
+    if hit is None:
         holder = etree.Element("holder")
         build_signature(holder, seller, "")
         build_party(cac(holder, "Supplier"), seller)
-        if len(_SELLER_BLOCKS) > 64:
-            _SELLER_BLOCKS.clear()
-        hit = (seller, holder[0], holder[1][0])
-        _SELLER_BLOCKS[id(seller)] = hit
+        hit = (seller.model_copy(deep=True), holder[0], holder[1][0])
+        with _seller_lock:
+            _SELLER_BLOCKS.insert(0, hit)
+            del _SELLER_BLOCKS[_SELLERS_KEPT:]
     signature = copy.deepcopy(hit[1])
     uri = signature.find(_URI)
     assert uri is not None
