@@ -65,7 +65,7 @@ def build_valid(document: Invoice | DespatchAdvice) -> bytes:
         if numbered.ok:
             return xml
         log.info("numbered invoice %s: %s; full validation", document.number, numbered.summary())
-    report = validate(xml, arithmetic=False, line_count=True)
+    report = validate(xml, arithmetic=False, line_count=True, built_here=True)
     if not report.ok:
         raise DocumentInvalid(report, document.number)
     return xml

@@ -239,7 +239,7 @@ def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:
 
 
 def _child_validate(xml: bytes, arithmetic: bool, line_count: bool) -> ValidationReport:
-    return _child.validate(xml, arithmetic=arithmetic, line_count=line_count)
+    return _child.validate_here(xml, arithmetic=arithmetic, line_count=line_count)
 
 
 class Validator:
@@ -324,31 +324,42 @@ class Validator:
         return report
 
     def validate(
-        self, xml: bytes, *, arithmetic: bool = True, line_count: bool | None = None
+        self,
+        xml: bytes,
+        *,
+        arithmetic: bool = True,
+        line_count: bool | None = None,
+        built_here: bool = False,
     ) -> ValidationReport:
         """GİB's rules, then (unless ``arithmetic=False``) our stricter arithmetic on the
         document read back; an integrator checks GİB's rules only. ``line_count`` (by default
         as ``arithmetic``) checks ``LineCountNumeric`` against the lines alone, without the
         read-back: what :func:`kervan_ubltr.build_valid` asks for, having checked the
         arithmetic on the document it built from. XML the hardened parser refuses gives a
-        report with that one error."""
+        report with that one error.
+
+        XML from outside is read here with the hardened parser before a worker sees it;
+        ``built_here=True`` (XML lxml just wrote in this process) goes to the worker as it
+        is, where the same parser reads it once."""
         lines = arithmetic if line_count is None else line_count
-        root = _read(xml)
-        if isinstance(root, ValidationReport):
-            return root
-        xml = reserialise(root)
-        if self.processes and not self._pool_broke:
-            for attempt in (1, 2):
-                pool = self._executor()
-                try:
-                    return pool.submit(_child_validate, xml, arithmetic, lines).result()
-                except BrokenProcessPool:
-                    log.warning("validation worker died (attempt %d); starting another", attempt)
-                    with self._pool_lock:
-                        if self._pool is pool:
-                            self._pool = None
-            self._pool_broke = True
-            log.error("validation workers keep dying; validating in this process from now on")
+        if not self.processes or self._pool_broke:
+            return self.validate_here(xml, arithmetic=arithmetic, line_count=lines)
+        if not built_here:
+            root = _read(xml)
+            if isinstance(root, ValidationReport):
+                return root
+            xml = reserialise(root)
+        for attempt in (1, 2):
+            pool = self._executor()
+            try:
+                return pool.submit(_child_validate, xml, arithmetic, lines).result()
+            except BrokenProcessPool:
+                log.warning("validation worker died (attempt %d); starting another", attempt)
+                with self._pool_lock:
+                    if self._pool is pool:
+                        self._pool = None
+        self._pool_broke = True
+        log.error("validation workers keep dying; validating in this process from now on")
         return self.validate_here(xml, arithmetic=arithmetic, line_count=lines)
 
     def validate_here(
@@ -384,13 +395,19 @@ _child = Validator()  # in a validation worker process: the one that does the wo
 
 
 def validate(
-    xml: bytes, *, arithmetic: bool = True, line_count: bool | None = None
+    xml: bytes,
+    *,
+    arithmetic: bool = True,
+    line_count: bool | None = None,
+    built_here: bool = False,
 ) -> ValidationReport:
     """Check ``xml`` against GİB's XSD and schematron and (by default) our arithmetic and
     line count; for XML from outside (an incoming document, a sandbox's upload) keep the
     defaults. ``arithmetic=False, line_count=True`` is for XML built here from a document
     whose arithmetic :func:`check_domain` passed."""
-    return default_validator().validate(xml, arithmetic=arithmetic, line_count=line_count)
+    return default_validator().validate(
+        xml, arithmetic=arithmetic, line_count=line_count, built_here=built_here
+    )
 
 
 def check_domain(document: Invoice | DespatchAdvice) -> ValidationReport:

@@ -47,6 +47,26 @@ def test_the_pool_gives_the_same_verdicts_as_in_process(pooled):
     assert pooled.validate(wrong_total, arithmetic=False).ok  # GİB's rules let it pass
 
 
+def test_xml_built_here_goes_to_the_worker_unread_and_gets_the_same_verdicts(pooled, monkeypatch):
+    import kervan_ubltr.validation as validation
+
+    good = build_invoice(invoice(order()))
+    bad = good.replace(b"<cbc:UBLVersionID>2.1", b"<cbc:UBLVersionID>2.0")
+    entity = b'<!DOCTYPE x [<!ENTITY e "boom">]><x>&e;</x>'
+    expected = {xml: _verdict(pooled.validate(xml, line_count=True)) for xml in (good, bad, entity)}
+    reads = []
+    real = validation._read
+    monkeypatch.setattr(validation, "_read", lambda xml: reads.append(xml) or real(xml))
+    for xml, verdict in expected.items():
+        report = pooled.validate(xml, arithmetic=False, line_count=True, built_here=True)
+        assert _verdict(report) == verdict
+    assert reads == [], "read once, in the worker, with the same hardened parser"
+    # in-process there is one read, whatever the caller says
+    here = Validator(processes=0)
+    assert _verdict(here.validate(bad, built_here=True)) == expected[bad]
+    assert reads == [bad]
+
+
 def test_a_killed_worker_is_replaced_and_nothing_goes_unchecked(pooled):
     xml = build_invoice(invoice(order()))
     assert pooled.validate(xml).ok
