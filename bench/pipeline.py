@@ -506,6 +506,7 @@ def main() -> None:
                     str(done),
                     f"{1000 * kervan / max(done, 1):.2f}",
                     f"{1000 * sandbox / max(done, 1):.2f}",
+                    f"{kervan / sandbox:.2f}" if sandbox > 0 else "-",
                     f"{done / wall:.1f}",
                 ]
             )
@@ -559,11 +560,22 @@ def main() -> None:
         for (bucket, place), spent in top:
             print(f"{spent * per:8.2f} ms/order  {bucket[:24]:24}  {place}", file=err)
     if args.segments > 1:
-        print(f"\nper segment ({len(rows)} slices):", file=err)
+        print(
+            f"\nper segment ({len(rows)} slices; the sandboxes do the same work per order in"
+            " every slice, so Kervan ÷ sandbox stays put when the machine's speed moves):",
+            file=err,
+        )
         print(
             _table(
                 rows,
-                ["orders", "booked", "Kervan CPU ms/order", "sandbox CPU ms/order", "orders/s"],
+                [
+                    "orders",
+                    "booked",
+                    "Kervan CPU ms/order",
+                    "sandbox CPU ms/order",
+                    "Kervan ÷ sandbox",
+                    "orders/s",
+                ],
             ),
             file=err,
         )
