@@ -300,9 +300,9 @@ def redis_pass(n: int, workers: int) -> dict[str, float]:
     }
 
 
-def workers_main(n: int, workers: int) -> None:
-    """``--workers W``: the same N orders with 1 worker process, then with W, in Redis mode."""
-    one, many = redis_pass(n, 1), redis_pass(n, workers)
+def _compare(n: int, what: str, one: dict[str, float], many: dict[str, float], k: int) -> dict:
+    """Print the 1-against-``k`` table and ratio of ``what`` (worker or engine processes);
+    return the last line's fields for the ``k`` pass."""
     rows = [
         [
             str(w),
@@ -311,39 +311,30 @@ def workers_main(n: int, workers: int) -> None:
             f"{r['kervan_cpu_ms_per_order']:.2f}",
             f"{r['sandbox_cpu_ms_per_order']:.2f}",
         ]
-        for w, r in ((1, one), (workers, many))
+        for w, r in ((1, one), (k, many))
     ]
+    head = [what, "booked", "orders/s", "Kervan CPU ms/order", "sandbox CPU ms/order"]
+    print(_table(rows, head), file=sys.stderr)
+    ratio = many["orders_per_s"] / max(one["orders_per_s"], 1e-9)
     print(
-        _table(
-            rows,
-            [
-                "worker processes",
-                "booked",
-                "orders/s",
-                "Kervan CPU ms/order",
-                "sandbox CPU ms/order",
-            ],
-        ),
-        file=sys.stderr,
-    )
-    print(
-        f"orders/s with {workers} worker processes against 1: {many['orders_per_s'] / max(one['orders_per_s'], 1e-9):.2f}x; load average {os.getloadavg()}",
+        f"orders/s with {k} {what} against 1: {ratio:.2f}x; load average {os.getloadavg()}",
         file=sys.stderr,
     )
     sys.stderr.flush()
-    print(
-        json.dumps(
-            {
-                "bench": "pipeline",
-                "orders": n,
-                "kervan_cpu_ms_per_order": round(many["kervan_cpu_ms_per_order"], 2),
-                "sandbox_cpu_ms_per_order": round(many["sandbox_cpu_ms_per_order"], 2),
-                "orders_per_s": round(many["orders_per_s"], 1),
-                "workers": workers,
-                "mode": "loopback",
-            }
-        )
-    )
+    return {
+        "bench": "pipeline",
+        "orders": n,
+        "kervan_cpu_ms_per_order": round(many["kervan_cpu_ms_per_order"], 2),
+        "sandbox_cpu_ms_per_order": round(many["sandbox_cpu_ms_per_order"], 2),
+        "orders_per_s": round(many["orders_per_s"], 1),
+    }
+
+
+def workers_main(n: int, workers: int) -> None:
+    """``--workers W``: the same N orders with 1 worker process, then with W, in Redis mode."""
+    one, many = redis_pass(n, 1), redis_pass(n, workers)
+    line = _compare(n, "worker processes", one, many, workers)
+    print(json.dumps({**line, "workers": workers, "mode": "loopback"}))
 
 
 def processes_pass(n: int, processes: int) -> dict[str, float]:
@@ -396,39 +387,8 @@ def processes_main(n: int, processes: int) -> None:
     """``--processes P``: the same N orders in embedded mode in this process, then with P
     engine processes; orders/s for both and their ratio. The last line is the P pass."""
     one, many = processes_pass(n, 1), processes_pass(n, processes)
-    rows = [
-        [
-            str(p),
-            str(int(r["booked"])),
-            f"{r['orders_per_s']:.1f}",
-            f"{r['kervan_cpu_ms_per_order']:.2f}",
-            f"{r['sandbox_cpu_ms_per_order']:.2f}",
-        ]
-        for p, r in ((1, one), (processes, many))
-    ]
-    head = ["engine processes", "booked", "orders/s", "Kervan CPU ms/order", "sandbox CPU ms/order"]
-    print(_table(rows, head), file=sys.stderr)
-    ratio = many["orders_per_s"] / max(one["orders_per_s"], 1e-9)
-    print(
-        f"orders/s with {processes} engine processes against 1: {ratio:.2f}x; "
-        f"load average {os.getloadavg()}",
-        file=sys.stderr,
-    )
-    sys.stderr.flush()
-    print(
-        json.dumps(
-            {
-                "bench": "pipeline",
-                "orders": n,
-                "kervan_cpu_ms_per_order": round(many["kervan_cpu_ms_per_order"], 2),
-                "sandbox_cpu_ms_per_order": round(many["sandbox_cpu_ms_per_order"], 2),
-                "orders_per_s": round(many["orders_per_s"], 1),
-                "workers": 1,
-                "processes": processes,
-                "mode": "loopback",
-            }
-        )
-    )
+    line = _compare(n, "engine processes", one, many, processes)
+    print(json.dumps({**line, "workers": 1, "processes": processes, "mode": "loopback"}))
 
 
 def main() -> None:
