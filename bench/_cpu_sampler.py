@@ -105,6 +105,8 @@ RULES: tuple[tuple[str, str | None], ...] = (
 )
 #: the GIL switch interval while sampling (default 5 ms), see :meth:`CpuSampler.run`
 SWITCH_INTERVAL = 0.0001
+#: while the sampler reads the stacks (see ``_sample``)
+HOLD_INTERVAL = 1.0
 #: the bucket order of the table
 BUCKETS = (STORE, GIB, ENGINE, HTTP, UBL, JOBS, LOOP, OTHER)
 
@@ -216,39 +218,57 @@ class CpuSampler(threading.Thread):
         previous: dict[int, str] = {}
         while not self._stop_event.wait(self.interval):
             self.samples += 1
-            frames = sys._current_frames()
-            for gone in [i for i in clocks if i not in frames]:
-                del clocks[gone]
-                last.pop(gone, None)
-            for ident, frame in frames.items():
-                if ident == me:
-                    continue
-                try:
-                    clock = clocks.get(ident)
-                    if clock is None:
-                        clock = clocks[ident] = time.pthread_getcpuclockid(ident)
-                    now = time.clock_gettime(clock)
-                except (OSError, OverflowError):
-                    clocks.pop(ident, None)
-                    continue
-                spent = now - last.get(ident, now)
-                last[ident] = now
-                if spent <= 0:
-                    continue
-                if not hasattr(frame, "f_code"):  # a torn read (see classify): as last seen
-                    self.cpu[previous.get(ident, OTHER)] += spent
-                elif _blocked(frame):
-                    # it ran since the last sample but waits now: charge the stack it was last
-                    # seen running on (its first samples: "other")
-                    self.smeared += spent
-                    self.cpu[previous.get(ident, OTHER)] += spent
-                else:
-                    bucket = previous[ident] = self.classify(frame)
-                    self.cpu[bucket] += spent
-                    if self.where is not None:
-                        code = frame.f_code
-                        self.where[(bucket, f"{code.co_filename}:{code.co_name}")] += spent
-            del frames
+            # Read the stacks without letting another thread run meanwhile: in CPython 3.11 a
+            # frame whose function returned while we held it can hand back a freed ``f_back``
+            # (seen as a torn read, and once as a segfault in a 10,000-order run). A long
+            # switch interval keeps the GIL here until the walk is done.
+            sys.setswitchinterval(HOLD_INTERVAL)
+            try:
+                self._take(me, clocks, last, previous)
+            finally:
+                sys.setswitchinterval(SWITCH_INTERVAL)
+
+    def _take(
+        self,
+        me: int,
+        clocks: dict[int, int],
+        last: dict[int, float],
+        previous: dict[int, str],
+    ) -> None:
+        """One sample: every other thread's CPU since the last one, charged to its bucket."""
+        frames = sys._current_frames()
+        for gone in [i for i in clocks if i not in frames]:
+            del clocks[gone]
+            last.pop(gone, None)
+        for ident, frame in frames.items():
+            if ident == me:
+                continue
+            try:
+                clock = clocks.get(ident)
+                if clock is None:
+                    clock = clocks[ident] = time.pthread_getcpuclockid(ident)
+                now = time.clock_gettime(clock)
+            except (OSError, OverflowError):
+                clocks.pop(ident, None)
+                continue
+            spent = now - last.get(ident, now)
+            last[ident] = now
+            if spent <= 0:
+                continue
+            if not hasattr(frame, "f_code"):  # a torn read (see classify): as last seen
+                self.cpu[previous.get(ident, OTHER)] += spent
+            elif _blocked(frame):
+                # it ran since the last sample but waits now: charge the stack it was last
+                # seen running on (its first samples: "other")
+                self.smeared += spent
+                self.cpu[previous.get(ident, OTHER)] += spent
+            else:
+                bucket = previous[ident] = self.classify(frame)
+                self.cpu[bucket] += spent
+                if self.where is not None:
+                    code = frame.f_code
+                    self.where[(bucket, f"{code.co_filename}:{code.co_name}")] += spent
+        del frames
 
     def own_cpu_now(self) -> float:
         """CPU seconds the sampler's thread has used so far (read from another thread)."""
