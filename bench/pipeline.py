@@ -503,17 +503,20 @@ def main() -> None:
         f"sample, charged to their last running bucket: {sampler.smeared * per:.2f} ms/order",
         file=err,
     )
-    print(f"\nKervan CPU by bucket ({mode}, {booked} orders):", file=err)
-    print(
-        _table(
-            [
-                [b, f"{s * per:.2f}", f"{100 * s / max(kervan_total, 1e-9):.1f}%"]
-                for b, s in buckets.items()
-            ],
-            ["bucket", "ms/order", "share"],
-        ),
-        file=err,
-    )
+    if args.no_sampler:
+        print(f"\nKervan CPU ({mode}, {booked} orders, no buckets: --no-sampler):", file=err)
+    else:
+        print(f"\nKervan CPU by bucket ({mode}, {booked} orders):", file=err)
+        print(
+            _table(
+                [
+                    [b, f"{s * per:.2f}", f"{100 * s / max(kervan_total, 1e-9):.1f}%"]
+                    for b, s in buckets.items()
+                ],
+                ["bucket", "ms/order", "share"],
+            ),
+            file=err,
+        )
     print(f"| total (Kervan) | {kervan_total * per:.2f} | 100% |", file=err)
     if sampler.where is not None:
         top = sorted(sampler.where.items(), key=lambda kv: -kv[1])[:40]
