@@ -246,7 +246,8 @@ async def issue_invoice(ctx: StepContext, rec: OrderRecord) -> Change:
 
 def _number(ctx: StepContext, rec: OrderRecord, invoice: Invoice) -> Change:
     """The commit that sends ``invoice`` on its way: it takes the number, and the issue time
-    becomes now (numbers and issue dates then rise together); see :func:`kervan.invoicing.numbered`."""
+    becomes now (numbers and issue dates then rise together); see
+    :func:`kervan.invoicing.numbered`."""
     channel, prefix = series_of(ctx, invoice)
     issued_at = ctx.clock().astimezone(ISTANBUL).replace(microsecond=0)
 
