@@ -124,11 +124,7 @@ class StepContext:
             self.cas = self.store.replace(ORDER, rec.order.id, rec.to_body(), cas=self.cas).cas
             return
         with self.store.transaction() as tx:
-            for key, data, content_type in change.blobs:
-                if tx.blobs_in_transaction:
-                    tx.put_blob(key, data, content_type)
-                else:
-                    self.store.put_blob(key, data, content_type)
+            self.store.put_blobs(tx, change.blobs)
             if change.durable:
                 tx.require_durable()
             self._apply(tx, change, now)

@@ -317,11 +317,7 @@ def store_label(
     else changes with it); its PDF is drawn when first asked for (:mod:`kervan.documents`).
     The shipment leaves the label sweep's list in the same transaction."""
     with store.transaction() as tx:
-        for key, data, content_type in label_blobs(order_id, label):
-            if tx.blobs_in_transaction:
-                tx.put_blob(key, data, content_type)
-            else:
-                store.put_blob(key, data, content_type)
+        store.put_blobs(tx, label_blobs(order_id, label))
         if shipment_id and tx.get(LABEL_DUE, shipment_id) is not None:
             tx.remove(LABEL_DUE, shipment_id)
 

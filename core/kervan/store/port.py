@@ -12,7 +12,7 @@ is opened; adapters create the indexes on start and refuse queries on undeclared
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -202,6 +202,16 @@ class TenantStore(ABC):
     @abstractmethod
     def get_blob(self, key: str) -> tuple[bytes, str] | None:
         """``(data, content_type)`` or ``None``."""
+
+    def put_blobs(self, tx: Transaction, blobs: Iterable[tuple[str, bytes, str]]) -> None:
+        """Write ``(key, data, content_type)`` blobs with ``tx`` where the adapter can
+        (:attr:`Transaction.blobs_in_transaction`), else now, under keys a retry rewrites
+        with the same bytes."""
+        for key, data, content_type in blobs:
+            if tx.blobs_in_transaction:
+                tx.put_blob(key, data, content_type)
+            else:
+                self.put_blob(key, data, content_type)
 
     def update(
         self,

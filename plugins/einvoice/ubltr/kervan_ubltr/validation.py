@@ -285,9 +285,8 @@ class Validator:
             pool = self._executor()
             for done in [pool.submit(_child_warm_up) for _ in range(self.processes)]:
                 done.result()
-            invoice_schema()
-            return
-        self._warm_here()
+        else:
+            self._warm_here()
         invoice_schema()
 
     def _warm_here(self) -> None:
