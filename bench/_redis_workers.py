@@ -44,6 +44,7 @@ def tree_cpu_s(exclude: set[int | None] | None = None) -> tuple[float, float]:
 def _worker(
     conn: Connection, db: str, broker_url: str, start: str, offsets: dict[str, Any]
 ) -> None:
+    from kervan.jobs.heap import settle
     from kervan.runtime import Runtime
     from kervan.store import open_store
     from kervan_ubltr import default_validator
@@ -55,6 +56,7 @@ def _worker(
         rt.connectors.overrides[key] = {"clock": clock.now, "sleep": clock.sleep}
     rt.start_jobs(broker_url=broker_url, scheduler=False, worker_threads=4)
     default_validator().warm_up()
+    settle()  # as kervan worker does (kervan.jobs.heap)
     conn.send("ready")
     while True:
         command = conn.recv()

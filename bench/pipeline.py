@@ -60,6 +60,7 @@ from kervan.documents import has_label
 from kervan.domain import OrderState
 from kervan.engine.records import ORDER, SHIPMENT
 from kervan.errors import KervanError
+from kervan.jobs.heap import settle
 from kervan.runtime import Runtime
 from kervan.store import Query, open_store
 from kervan_demo import scenario_data as sd
@@ -357,6 +358,7 @@ def processes_pass(n: int, processes: int) -> dict[str, float]:
         else:
             jobs = rt.start_jobs(broker_url="", scheduler=False)
             default_validator().warm_up()
+            settle()  # as an engine process does (kervan.jobs.heap)
         remotes.advance(SLICE_GAP_S)
         remotes.seed_orders(0, n)
         own0, kids0 = _process_cpu_s(exclude)
@@ -421,6 +423,7 @@ def main() -> None:
         sandbox_pids = {remotes.process.process.pid} if remotes.process else set()
         jobs = rt.start_jobs(broker_url="", scheduler=False, worker_threads=4)
         default_validator().warm_up()  # workers started before the clock, as a server's are
+        settle()  # as kervan serve does (kervan.jobs.heap)
         sampler = CpuSampler(sandbox_code=mode == "in-process", where=args.where)
         if not args.no_sampler:
             sampler.start()

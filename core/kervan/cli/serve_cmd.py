@@ -34,6 +34,7 @@ def serve(
     import uvicorn
 
     from ..api.app import create_app
+    from ..jobs.heap import settle
     from ..jobs.processes import ProcessesRefused
 
     runtime = Runtime.create()
@@ -43,7 +44,9 @@ def serve(
         runtime.close()
         raise typer.BadParameter(str(exc), param_hint="--processes") from None
     try:
-        uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
+        app = create_app(runtime)
+        settle()  # start-up's heap out of the collector's way (kervan.jobs.heap)
+        uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
         runtime.close()
 
@@ -61,6 +64,9 @@ def worker(
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    from ..jobs.heap import settle
+
+    settle()
     typer.echo(f"kervan worker: {threads} threads on {type(jobs.broker).__name__}")
     stop.wait()
     runtime.close()

@@ -67,6 +67,9 @@ def main(conn: Connection, parent: int, spec: ChildSpec) -> None:
     except BaseException as exc:
         conn.send(("failed", pack(exc)))
         return
+    from .heap import settle
+
+    settle()
     conn.send(("ready", os.getpid()))
     send_lock = threading.Lock()
 
