@@ -164,6 +164,25 @@ def _arithmetic_issues(root: etree._Element, xml: bytes) -> list[Issue]:
     return issues
 
 
+def _check_failed(exc: Exception) -> ValidationReport:
+    log.error("GİB's checks failed on a document", exc_info=exc)
+    message = f"GİB's checks could not run on this document ({type(exc).__name__})"
+    return ValidationReport(errors=[Issue("gib-check-failed", None, message, "xml")])
+
+
+def _report_of(findings: list) -> ValidationReport:  # efatura_kontrol.bulgu.Bulgu
+    """``efatura-kontrol``'s findings as a report: its errors and warnings (its notes left)."""
+    report = ValidationReport()
+    for finding in findings:
+        element = _element_of(finding.konum, finding.kural)
+        issue = Issue(finding.kod, element, finding.mesaj, finding.kaynak)
+        if finding.seviye == "hata":
+            report.errors.append(issue)
+        elif finding.seviye == "uyari":
+            report.warnings.append(issue)
+    return report
+
+
 def pool_size_from_env() -> int:
     """``KERVAN_VALIDATION_PROCESSES``: worker processes for validation (0: in this process)."""
     raw = os.environ.get("KERVAN_VALIDATION_PROCESSES", "").strip()
@@ -242,6 +261,10 @@ def _child_validate(xml: bytes, arithmetic: bool, line_count: bool) -> Validatio
     return _child.validate_here(xml, arithmetic=arithmetic, line_count=line_count)
 
 
+def _child_validate_built(xml: bytes, line_count: bool) -> ValidationReport:
+    return _child.validate_built(xml, line_count=line_count)
+
+
 class Validator:
     """XSD + GİB schematron (efatura-kontrol) + our arithmetic. Create once, reuse.
 
@@ -304,22 +327,48 @@ class Validator:
         from efatura_kontrol.kontrol import kontrol_et
 
         self._warm_here()
-        report = ValidationReport()
         try:
             with self._lock:
                 result = kontrol_et(xml)
         except Exception as exc:  # a checker crash is a finding on the document, not a 500
-            log.exception("GİB's checks failed on a document")
-            message = f"GİB's checks could not run on this document ({type(exc).__name__})"
-            report.errors.append(Issue("gib-check-failed", None, message, "xml"))
-            return report
-        for finding in result.bulgular:
-            element = _element_of(finding.konum, finding.kural)
-            issue = Issue(finding.kod, element, finding.mesaj, finding.kaynak)
-            if finding.seviye == "hata":
-                report.errors.append(issue)
-            elif finding.seviye == "uyari":
-                report.warnings.append(issue)
+            return _check_failed(exc)
+        return _report_of(result.bulgular)
+
+    def _gib_built(self, xml: bytes) -> ValidationReport:
+        """GİB's XSD, schematron and signature checks as ``kontrol_et`` runs them, without its
+        arithmetic (see :meth:`validate_built`). ``xml`` must be :func:`reserialise` output."""
+        from efatura_kontrol import belge, imza, sematron, xsd
+        from efatura_kontrol.bulgu import Rapor
+
+        self._warm_here()
+        try:
+            with self._lock:
+                document = belge.yukle(xml)
+                result = Rapor(document.ad, document.tur)
+                result.ekle(*xsd.dogrula(document), *sematron.dogrula(document))
+                result.ekle(*imza.dogrula(document))
+        except belge.BelgeHatasi as exc:  # a root it does not know, say
+            return ValidationReport(errors=[Issue(exc.kod, None, exc.mesaj, "xml")])
+        except Exception as exc:  # a checker crash is a finding on the document, not a 500
+            return _check_failed(exc)
+        result.sirala()  # kontrol_et's order: errors first, then by line
+        return _report_of(result.bulgular)
+
+    def validate_built(self, xml: bytes, *, line_count: bool = True) -> ValidationReport:
+        """GİB's rules on XML this project built with lxml (:func:`kervan_ubltr.build_valid`),
+        here, whatever ``processes`` says: the hardened parser, then GİB's XSD, schematron
+        and signature checks on its tree's rewrite, and the line count, as
+        :meth:`validate_here` runs them with ``arithmetic=False``, less
+        ``efatura-kontrol``'s own arithmetic: its findings are only warnings, and the
+        document the XML was built from passed :func:`check_domain`'s stricter checks, as
+        errors. That saves 0.3-0.5 ms of a 3 ms check. XML from outside goes to
+        :meth:`validate`, whose arithmetic reads it back."""
+        root = _read(xml)
+        if isinstance(root, ValidationReport):
+            return root
+        report = self._gib_built(reserialise(root))
+        if line_count:
+            report.errors.extend(_line_count_issues(root))
         return report
 
     def validate(
@@ -337,11 +386,14 @@ class Validator:
         arithmetic on the document it built from. XML the hardened parser refuses gives a
         report with that one error.
 
-        XML from outside is read here with the hardened parser before a worker sees it;
+        XML from outside is read here with the hardened parser before a worker sees it.
         ``built_here=True`` (XML lxml just wrote in this process) goes to the worker as it
-        is, where the same parser reads it once."""
+        is; with ``arithmetic=False`` it gets :meth:`validate_built` there."""
         lines = arithmetic if line_count is None else line_count
+        built = built_here and not arithmetic  # see validate_built
         if not self.processes or self._pool_broke:
+            if built:
+                return self.validate_built(xml, line_count=lines)
             return self.validate_here(xml, arithmetic=arithmetic, line_count=lines)
         if not built_here:
             root = _read(xml)
@@ -351,6 +403,8 @@ class Validator:
         for attempt in (1, 2):
             pool = self._executor()
             try:
+                if built:
+                    return pool.submit(_child_validate_built, xml, lines).result()
                 return pool.submit(_child_validate, xml, arithmetic, lines).result()
             except BrokenProcessPool:
                 log.warning("validation worker died (attempt %d); starting another", attempt)
@@ -359,6 +413,8 @@ class Validator:
                         self._pool = None
         self._pool_broke = True
         log.error("validation workers keep dying; validating in this process from now on")
+        if built:
+            return self.validate_built(xml, line_count=lines)
         return self.validate_here(xml, arithmetic=arithmetic, line_count=lines)
 
     def validate_here(

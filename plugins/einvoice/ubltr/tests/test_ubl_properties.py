@@ -82,3 +82,30 @@ def test_return_invoices_pass_gib_and_round_trip(validator, order, data, seq):
     original = parse(build_invoice(invoice))
     assert ret.billing_reference.issue_date == turkish_date(original.issued_at)
     assert_valid_and_round_trips(validator, ret)
+
+
+#: edits that break a built invoice for GİB's XSD, its schematron, our line count, or its reading
+BREAKS = [
+    (b"<cbc:UBLVersionID>2.1", b"<cbc:UBLVersionID>2.0"),  # schematron
+    (b"<cbc:ProfileID>", b"<cbc:ProfileID>X"),  # schematron (an unknown profile)
+    (b"<cbc:IssueDate>", b"<cbc:IssueDate>x"),  # XSD
+    (b"<cbc:LineCountNumeric>", b"<cbc:LineCountNumeric>9"),  # our line count
+    (b"<cac:InvoiceLine>", b"<cac:InvoiceLine><cbc:Note>x</cbc:Note>"),  # XSD (order)
+    (b"</Invoice>", b""),  # not XML
+    (b"<?xml version='1.0' encoding='UTF-8'?>", b"<?xml version='1.0'?><!DOCTYPE Invoice []>"),
+]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(orders(), st.data(), st.integers(1, 999_999_999), st.sampled_from([None, *BREAKS]))
+def test_xml_built_here_gets_the_verdicts_of_the_full_path(validator, order, data, seq, brk):
+    """validate_built leaves out the tree's rewrite and efatura-kontrol's arithmetic (warnings
+    only): on built invoices, whole or broken, its errors are the full path's, rule for rule."""
+    xml = build_invoice(sales_invoice(order, data.draw(lookups_for(order)), seq))
+    if brk is not None:
+        assert brk[0] in xml, brk
+        xml = xml.replace(brk[0], brk[1], 1)
+    built = validator.validate_built(xml)
+    full = validator.validate_here(xml, arithmetic=False, line_count=True)
+    assert built.errors == full.errors
+    assert built.ok is (brk is None)
