@@ -76,6 +76,8 @@ if hasattr(os, "register_at_fork"):
 
 
 _CAS_SHIFT = 20  # CAS values a transaction can hand out: 2**20 - 1
+#: side-table rows remembered per store (see :meth:`_Ops._index`); past this, forgotten
+_ROWS_KEPT = 4096
 
 
 def _doc(kind: str, key: str, body: dict[str, Any], cas: int) -> Doc:
@@ -152,6 +154,9 @@ class SqliteStore(Store):
         #: kind → the declared fields its side table holds (created, columns added, filled)
         self._tables: dict[str, tuple[str, ...]] = {}
         self._closed = False
+        #: (tenant, kind, key) → (CAS, fields, values): a side-table row as a committed write
+        #: left it, with the document's CAS then (see :meth:`_Ops._index`)
+        self._rows: dict[tuple[str, str, str], tuple[int, tuple[str, ...], list[Any]] | None] = {}
         _STORES.add(self)
         self._init_schema()
 
@@ -284,11 +289,12 @@ class SqliteStore(Store):
             return
         self._retry(lambda: conn.execute("BEGIN IMMEDIATE"))
         local.depth, local.cas_base, local.cas_used, local.durable = 1, None, 0, False
-        local.made = []
+        local.made, local.rows = [], {}
         try:
             yield conn
             self._retry(lambda: conn.execute("COMMIT"))
             self._tables.update(local.made)
+            self._keep_rows(local.rows)
             if local.durable:
                 self._sync_log()
         except BaseException:
@@ -298,6 +304,20 @@ class SqliteStore(Store):
             raise
         finally:
             local.depth = 0
+
+    def _keep_rows(self, rows: dict[tuple[str, str, str], Any]) -> None:
+        """Remember the side-table rows a transaction wrote, once it has committed (a rolled
+        back one's are dropped: its CAS values are handed out again)."""
+        if not rows:
+            return
+        kept = self._rows
+        if len(kept) + len(rows) > _ROWS_KEPT:
+            kept.clear()
+        for key, row in rows.items():
+            if row is None:
+                kept.pop(key, None)
+            else:
+                kept[key] = row
 
     def require_durable(self) -> None:
         """The current transaction is synced to disk when it commits (outside a transaction,
@@ -393,20 +413,44 @@ class _Ops:
                 conn.execute(sql.INSERT, (self.tenant_id, kind, key, text, cas))
             except sqlite3.IntegrityError:
                 raise DocumentExists(f"{kind} {key} already exists") from None
-            self._index(conn, kind, key, body, new=True)
+            self._index(conn, kind, key, body, new=True, cas=cas)
         return _written(kind, key, text, cas)
 
     def _index(
-        self, conn: sqlite3.Connection, kind: str, key: str, body: dict[str, Any], *, new: bool
+        self,
+        conn: sqlite3.Connection,
+        kind: str,
+        key: str,
+        body: dict[str, Any],
+        *,
+        new: bool,
+        cas: int,
+        was: int | None = None,
     ) -> None:
         """Keep the side table in step: only the columns whose values changed are written
-        (so only their indexes are), nothing when none did."""
+        (so only their indexes are), nothing when none did. ``cas`` is the document's new
+        CAS; ``was``, when known, the CAS it had before this write.
+
+        The row a write leaves is remembered with ``cas``: when the next write of the
+        document is CAS-checked against that very value, the row is known without reading
+        it. That holds across threads and processes: a committed CAS value is never handed
+        out again, so no one else's write can have left the document with it (rows from a
+        transaction that rolled back are never remembered)."""
         fields = self.store.fields_of(kind)
         if not fields:
             return
         values = [column_value(body, f) for f in fields]
+        ident = (self.tenant_id, kind, key)
+        pending = self.store._local.rows
+        row: Any = None
+        if not new and was is not None:
+            known = pending[ident] if ident in pending else self.store._rows.get(ident)
+            if known is not None and known[0] == was and known[1] == fields:
+                row = known[2]
+        pending[ident] = (cas, fields, values)
         if not new:
-            row = conn.execute(sql.read_row(kind, fields), (self.tenant_id, key)).fetchone()
+            if row is None:
+                row = conn.execute(sql.read_row(kind, fields), (self.tenant_id, key)).fetchone()
             if row is not None:
                 changed = [
                     i
@@ -432,7 +476,7 @@ class _Ops:
                 done = conn.execute(sql.REPLACE_CAS, (*args, cas)).rowcount
             if not done:
                 self._missing_or_changed(conn, kind, key)
-            self._index(conn, kind, key, body, new=False)
+            self._index(conn, kind, key, body, new=False, cas=new, was=cas)
         return _written(kind, key, text, new)
 
     def upsert(self, kind: str, key: str, body: dict[str, Any]) -> Doc:
@@ -440,7 +484,7 @@ class _Ops:
         with self.store.write(atomic=False) as conn:
             cas = self.store.next_cas(conn)
             conn.execute(sql.UPSERT, (self.tenant_id, kind, key, text, cas))
-            self._index(conn, kind, key, body, new=False)
+            self._index(conn, kind, key, body, new=False, cas=cas)
         return _written(kind, key, text, cas)
 
     def remove(self, kind: str, key: str, cas: int | None = None) -> None:
@@ -453,6 +497,7 @@ class _Ops:
                 self._missing_or_changed(conn, kind, key)
             if self.store.fields_of(kind):
                 conn.execute(sql.delete_row(kind), (self.tenant_id, key))
+                self.store._local.rows[(self.tenant_id, kind, key)] = None
 
     def _missing_or_changed(self, conn: sqlite3.Connection, kind: str, key: str) -> None:
         if conn.execute(sql.EXISTS, (self.tenant_id, kind, key)).fetchone() is None:
@@ -543,8 +588,8 @@ class SqliteTenantStore(_Ops, TenantStore):
                 sql.UPSERT,
                 [(self.tenant_id, kind, k, text, first + i) for i, (k, text) in enumerate(rows)],
             )
-            for k, body in items.items():
-                self._index(conn, kind, k, body, new=False)
+            for i, (k, body) in enumerate(items.items()):
+                self._index(conn, kind, k, body, new=False, cas=first + i)
 
     def query(self, query: Query) -> list[Doc]:
         spec = check_query(query)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection
+from functools import cache
 from typing import Any
 
 from .checks import UNINDEXED, index_value, where_values
@@ -106,22 +107,26 @@ def backfill(kind: str, fields: tuple[str, ...]) -> str:
     )
 
 
+@cache  # statement text per kind and columns: built once, not per write
 def read_row(kind: str, fields: tuple[str, ...]) -> str:
     cols = ", ".join(column(f) for f in fields)
     return f"SELECT {cols} FROM {table(kind)} WHERE tenant = ? AND key = ?"  # noqa: S608
 
 
+@cache  # statement text per kind and columns: built once, not per write
 def insert_row(kind: str, fields: tuple[str, ...]) -> str:
     cols = ", ".join(["tenant", "key", *(column(f) for f in fields)])
     marks = ", ".join("?" * (len(fields) + 2))
     return f"INSERT OR REPLACE INTO {table(kind)} ({cols}) VALUES ({marks})"  # noqa: S608
 
 
+@cache  # statement text per kind and columns: built once, not per write
 def update_row(kind: str, fields: tuple[str, ...]) -> str:
     sets = ", ".join(f"{column(f)} = ?" for f in fields)
     return f"UPDATE {table(kind)} SET {sets} WHERE tenant = ? AND key = ?"  # noqa: S608
 
 
+@cache  # statement text per kind and columns: built once, not per write
 def delete_row(kind: str) -> str:
     return f"DELETE FROM {table(kind)} WHERE tenant = ? AND key = ?"  # noqa: S608
 

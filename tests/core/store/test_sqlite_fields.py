@@ -167,3 +167,78 @@ def test_the_side_table_always_agrees_with_the_documents(tmp_path_factory, write
         assert _side(s, "fwidget") == expected
     finally:
         s.close()
+
+
+def test_a_cas_checked_write_after_ours_does_not_read_the_row_back(tmp_path: Path) -> None:
+    s = SqliteStore(str(tmp_path / "k.db"))
+    t = s.tenant("acme")
+    cas = t.insert("fwidget", "w", {"color": "red", "size": 1}).cas
+    seen = _statements(s)
+    cas = t.replace("fwidget", "w", {"color": "blue", "size": 1}, cas=cas).cas
+    with t.transaction() as tx:  # twice in one transaction: the first one's row is known
+        cas = tx.replace("fwidget", "w", {"color": "blue", "size": 2}, cas=cas).cas
+        cas = tx.replace("fwidget", "w", {"color": "red", "size": 2}, cas=cas).cas
+    assert not [q for q in seen if q.startswith('SELECT "color"')]
+    assert len([q for q in seen if q.startswith('UPDATE "fields_fwidget"')]) == 3
+    t.replace("fwidget", "w", {"color": "red", "size": 3})  # no CAS: the row is read
+    assert [q for q in seen if q.startswith('SELECT "color"')]
+    assert _side(s, "fwidget") == {"w": ("red", 3, None, None)}
+    s.close()
+
+
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from([0, 1]),  # which store (process) writes
+            st.sampled_from(["w1", "w1", "w1", "w2"]),
+            st.sampled_from(["replace", "replace", "rollback", "remove", "plain"]),
+            st.sampled_from(["red", "blue"]),
+            st.integers(0, 1),
+        ),
+        max_size=30,
+    )
+)
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_rows_known_from_earlier_writes_never_go_stale(tmp_path_factory, steps) -> None:
+    """Two stores on one file (two processes) write the same documents with CAS, some in
+    transactions that roll back, some removed and created again: the rows each store
+    remembers (so as not to read them back) never leave the side table out of step."""
+    path = str(tmp_path_factory.mktemp("known") / "k.db")
+    stores = [SqliteStore(path), SqliteStore(path)]
+    try:
+        for who, key, how, color, size in steps:
+            t = stores[who].tenant("acme")
+            body = {"color": color, "size": size}
+            doc = t.get("fwidget", key)
+            if doc is None:
+                if how != "remove":
+                    t.insert("fwidget", key, body)
+                continue
+            if how == "remove":
+                t.remove("fwidget", key, cas=doc.cas)
+            elif how == "plain":
+                t.upsert("fwidget", key, body)
+            elif how == "rollback":
+                with pytest.raises(RuntimeError), t.transaction() as tx:
+                    tx.replace("fwidget", key, body, cas=doc.cas)
+                    raise RuntimeError("undo")
+            else:
+                with t.transaction() as tx:
+                    cas = tx.replace("fwidget", key, body, cas=doc.cas).cas
+                    tx.replace("fwidget", key, {**body, "size": size + 1}, cas=cas)
+        expected = {
+            row[0]: tuple(row[1:])
+            for row in stores[0]
+            .conn()
+            .execute(
+                "SELECT key, json_extract(body, '$.color'), json_extract(body, '$.size'), "
+                "json_extract(body, '$.meta.rank'), json_extract(body, '$.tags') FROM docs "
+                "WHERE tenant = 'acme' AND kind = 'fwidget'"
+            )
+        }
+        assert _side(stores[0], "fwidget") == expected
+    finally:
+        for s in stores:
+            s.close()
