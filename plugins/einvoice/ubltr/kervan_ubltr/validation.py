@@ -6,7 +6,9 @@ compiled for Saxon). Its arithmetic findings are only warnings and it lets a wro
 the parsed document, and the line count on the XML) run too and their findings are errors.
 XML we build ourselves (:func:`kervan_ubltr.build_valid`) skips the read-back: its document's
 arithmetic was checked before it was built (:func:`check_domain`), so only the line count
-runs on the XML (``validate(xml, arithmetic=False, line_count=True)``).
+runs on the XML (``validate(xml, arithmetic=False, line_count=True)``), and
+``efatura-kontrol``'s own arithmetic, whose findings are warnings, is left out too
+(:meth:`Validator.validate_built`).
 
 Saxon costs ~0.6 s to warm up: one process-wide :class:`Validator` is created lazily and
 reused; a lock serialises Saxon calls because its processor is not safe across threads.
