@@ -11,6 +11,11 @@ Pure arithmetic, no I/O. Rounding method (documented in ``docs/ubl-tr.md``):
    largest remainders (ties: the earlier line). Each line's VAT is ``P − line_extension``, so
    ``line_extension + vat == P`` on every line and every line's VAT is within one kuruş of
    ``line_extension × r`` (GİB's tolerance).
+   3b. A line whose VAT comes to 0 carries code 351 in a subtotal of its own. Where that
+   leaves the rate's VAT-bearing subtotal more than a kuruş from its taxable × rate (only
+   with several lines too small for VAT), kuruş move between a line's net and VAT until both
+   subtotals add up (:func:`balance_subtotals`); ``T`` then differs from step 2's by those
+   kuruş.
 4. The line discount, VAT-exclusive, is ``round(discount / (1 + r))``; the VAT-exclusive unit
    price is ``(line_extension + discount) / qty`` kept to 8 decimals (GİB accepts more
    decimals on prices), so ``round(qty × unit_price) − discount == line_extension``.
@@ -56,6 +61,7 @@ from .tax import (
 )
 
 __all__ = [
+    "balance_subtotals",
     "build_lines",
     "carrier_for",
     "export_problems",
@@ -103,6 +109,75 @@ def split_net(payables: Sequence[Decimal], rate: Decimal) -> list[Decimal]:
     return floors
 
 
+def balance_subtotals(
+    payables: Sequence[Decimal], nets: Sequence[Decimal], rate: Decimal
+) -> list[Decimal]:
+    """Step 3b of the rounding (module docstring): ``nets`` from :func:`split_net` for one
+    rate's VAT-inclusive ``payables``, moved a kuruş at a time where the rate's two subtotals
+    would not each add up to the kuruş.
+
+    A line whose VAT rounds to 0 goes, with code 351, to a subtotal of its own; the rate's
+    VAT then rests on the other lines. When a group has several lines too small for VAT, the
+    largest-remainder split can leave that VAT-bearing subtotal's VAT more than a kuruş from
+    its taxable × rate (seven 0.01 TL lines and a 0.03 TL one at 20 %: 0.02 VAT on 0.02), or
+    the 351 subtotal holds so much taxable that its 0 VAT is more than a kuruş off (many
+    lines under 0.50 TL at 1 %). A kuruş is then moved between a line's net and its VAT:
+
+    - from the 351 subtotal's largest line to its VAT (it bears a kuruş, and leaves it),
+      while that subtotal does not add up;
+    - between the net and VAT of a VAT-bearing line, in the direction that closes the gap,
+      while the VAT-bearing subtotal does not add up: on the line that stays closest to its
+      own net × rate (the first such line on a tie). A line whose VAT reaches 0 joins the
+      351 subtotal only if that one still adds up.
+
+    Every line stays within a kuruş of its own net × rate. Nothing moves when both
+    subtotals add up, as they do for every order but such edge cases; when no move helps,
+    the nets are left as they are and :func:`check_arithmetic` says what does not add up."""
+    out = list(nets)
+    if rate <= 0:
+        return out
+    share = rate / HUNDRED
+
+    def gap() -> Decimal:  # the VAT-bearing subtotal's VAT minus its taxable × rate
+        taxable = sum((n for p, n in zip(payables, out, strict=True) if p != n), ZERO)
+        vat = sum((p - n for p, n in zip(payables, out, strict=True) if p != n), ZERO)
+        return vat - kurus(taxable * share)
+
+    def exempt_fits(extra: Decimal) -> bool:  # the 351 subtotal with ``extra`` more taxable
+        taxable = sum((n for p, n in zip(payables, out, strict=True) if p == n), ZERO)
+        return kurus((taxable + extra) * share) <= KURUS
+
+    def within(net: Decimal, vat: Decimal) -> bool:  # a line's own tolerance
+        return net >= 0 and vat >= 0 and abs(kurus(net * share) - vat) <= KURUS
+
+    for _ in range(4 * len(out) + 4):
+        if not exempt_fits(ZERO):  # too much taxable without VAT: the largest line bears a kuruş
+            exempt = [i for i, (p, n) in enumerate(zip(payables, out, strict=True)) if p == n]
+            movable = [i for i in exempt if within(out[i] - KURUS, KURUS)]
+            if not movable:
+                break
+            out[max(movable, key=lambda i: (payables[i], -i))] -= KURUS
+            continue
+        off = gap()
+        if abs(off) <= KURUS:
+            break
+        step = KURUS if off > 0 else -KURUS  # +: a kuruş of VAT becomes net
+        move, best = None, None
+        for i, (payable, net) in enumerate(zip(payables, out, strict=True)):
+            vat = payable - net
+            if vat == 0:
+                continue  # a line of the 351 subtotal
+            if not within(net + step, vat - step) or (vat == step and not exempt_fits(payable)):
+                continue  # it would leave its own tolerance, or overfill the 351 subtotal
+            miss = abs(kurus((net + step) * share) - (vat - step))
+            if best is None or miss < best:
+                move, best = i, miss
+        if move is None:
+            break
+        out[move] += step
+    return out
+
+
 def _line_rate(line: OrderLine, decision: Decision) -> Decimal:
     # an exempt sale (export) carries no VAT whatever rate the marketplace reported
     return Decimal(0) if decision.exemption_code else line.vat_rate
@@ -128,8 +203,9 @@ def build_lines(
         groups[_line_rate(line, decision)].append(i)
     nets: dict[int, Decimal] = {}
     for rate, idx in groups.items():
-        for i, net in zip(idx, split_net([order.lines[i].payable for i in idx], rate), strict=True):
-            nets[i] = net
+        payables = [order.lines[i].payable for i in idx]
+        balanced = balance_subtotals(payables, split_net(payables, rate), rate)
+        nets.update(zip(idx, balanced, strict=True))
     out = []
     for i, line in enumerate(order.lines):
         if decision.kind is DocumentKind.EXPORT:

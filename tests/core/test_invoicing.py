@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -21,6 +22,7 @@ from kervan.domain import (
 from kervan.errors import InvalidInputError
 from kervan.invoicing import (
     ZERO_RATE_CODE,
+    balance_subtotals,
     check_arithmetic,
     invoice_from_order,
     split_net,
@@ -139,6 +141,84 @@ def test_line_too_small_for_vat_carries_the_non_exemption_code_allowed_on_satis(
     assert zero.exemption_code == ZERO_RATE_CODE
     assert inv.type_code == "SATIS"
     assert check_arithmetic(inv) == []
+
+
+def test_several_lines_too_small_for_vat_leave_both_subtotals_adding_up():
+    """Seven 0.01 TL gifts and a 3 × 0.01 TL line at 20 % (found by hypothesis): the
+    largest-remainder split gave one gift 0.01 VAT on no base, and the VAT-bearing subtotal
+    0.02 VAT on 0.02, which our check refused; a kuruş moves and both subtotals add up."""
+    gifts = [line(i, "0.01") for i in range(1, 8)]
+    inv = issue(order(*gifts, line(8, "0.01", qty="3"), line(9, "59.90")))
+    assert check_arithmetic(inv) == []
+    assert [x.vat_amount for x in inv.lines[:7]] == [0] * 7
+    assert all(x.exemption_code == ZERO_RATE_CODE for x in inv.lines[:7])
+    assert inv.totals.payable == Decimal("60.00")
+    alone = issue(order(*gifts, line(8, "0.01", qty="3")))
+    assert check_arithmetic(alone) == []
+    assert [(s.exemption_code, s.taxable_amount, s.tax_amount) for s in alone.tax_subtotals] == [
+        (None, Decimal("0.02"), Decimal("0.01")),
+        (ZERO_RATE_CODE, Decimal("0.07"), Decimal("0.00")),
+    ]
+
+
+@st.composite
+def small_orders(draw) -> Order:
+    """Gift-sized lines (0.01-0.20 TL, mostly under 0.05) among ordinary ones, at most eight
+    lines a rate."""
+    lines = []
+    for rate in draw(st.lists(st.sampled_from([1, 10, 20]), min_size=1, max_size=3, unique=True)):
+        for _ in range(draw(st.integers(0, 7))):
+            price = Decimal(draw(st.sampled_from([1, 1, 1, 2, 2, 3, 4, 5, 9, 13, 20]))) / 100
+            qty = draw(st.sampled_from(["1", "1", "2", "3"]))
+            lines.append(line(len(lines) + 1, str(price), qty=qty, rate=rate))
+        if draw(st.booleans()):
+            lines.append(line(len(lines) + 1, str(draw(st.integers(100, 99_999)) / 100), rate=rate))
+    if not lines:
+        lines.append(line(1, "0.01"))
+    return order(*lines)
+
+
+def _adds_up(payables: list[Decimal], nets: tuple[Decimal, ...], rate: Decimal) -> bool:
+    """Both subtotals of one rate within a kuruş: the 351 one (VAT 0) and the VAT-bearing."""
+    exempt = sum((n for p, n in zip(payables, nets, strict=True) if p == n), Decimal(0))
+    taxable = sum((n for p, n in zip(payables, nets, strict=True) if p != n), Decimal(0))
+    vat = sum(payables, Decimal(0)) - exempt - taxable
+    return kurus(exempt * rate / 100) <= C and abs(vat - kurus(taxable * rate / 100)) <= C
+
+
+def _some_split_adds_up(payables: list[Decimal], rate: Decimal) -> bool:
+    """Whether any split of one rate's payables, each line within a kuruş of its own net ×
+    rate, leaves both subtotals adding up (every candidate net, exhaustively)."""
+    options = []
+    for p in payables:
+        near = kurus(p / (1 + rate / 100))
+        nets = [near + k * C for k in (-2, -1, 0, 1, 2)]
+        options.append(
+            [n for n in nets if 0 <= n <= p and abs(kurus(n * rate / 100) - (p - n)) <= C]
+        )
+    return any(_adds_up(payables, nets, rate) for nets in itertools.product(*options))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(small_orders())
+def test_gift_sized_lines_add_up_whenever_some_split_does(o):
+    """Lines too small for VAT make some orders impossible to split to the kuruş (eleven
+    kuruş of 0.01-0.02 TL lines at 20 %: the 351 subtotal holds at most 0.07, and each
+    line that bears VAT bears a whole kuruş). Whenever an exhaustive search finds a split
+    that adds up, the invoice's does; ordinary orders are split as before."""
+    inv = issue(o)
+    assert inv.totals.payable == o.total
+    for order_line, inv_line in zip(o.lines, inv.lines, strict=True):
+        assert inv_line.line_extension + inv_line.vat_amount == order_line.payable
+        assert inv_line.line_extension >= 0 and inv_line.vat_amount >= 0
+    feasible = True
+    for rate in {x.vat_rate for x in o.lines}:
+        payables = [x.payable for x in o.lines if x.vat_rate == rate]
+        nets = split_net(payables, rate)
+        if _adds_up(payables, tuple(nets), rate):  # nothing to mend: nothing moves
+            assert balance_subtotals(payables, nets, rate) == nets
+        feasible = feasible and _some_split_adds_up(payables, rate)
+    assert (check_arithmetic(inv) == []) is feasible
 
 
 def test_zero_rate_on_a_taxed_sale_is_refused_naming_the_line_and_date():
