@@ -25,6 +25,7 @@ from .invoicing import (
     PRICE_PLACES,
     ZERO_RATE_CODE,
     ZERO_RATE_REASON,
+    balance_subtotals,
     split_net,
     subtotals,
     totals_of,
@@ -38,7 +39,9 @@ EARSIV_CANCEL_WINDOW_DAYS = 7
 
 def _returned_lines(original: Invoice, quantities: dict[int, Decimal]) -> list[InvoiceLine]:
     """Returned lines priced like a sale: each line's VAT-inclusive refund is split with the
-    same per-rate largest-remainder rounding, so a subset of lines still adds up."""
+    same per-rate rounding (largest remainder, then :func:`kervan.invoicing.balance_subtotals`),
+    so a subset of lines still adds up. A line the sale carried under 351 (too small for VAT)
+    refunds no VAT unless its rate's subtotals need a kuruş from it."""
     picked: list[tuple[InvoiceLine, Decimal, Decimal]] = []
     for line in original.lines:
         qty = quantities.get(line.id)
@@ -52,17 +55,29 @@ def _returned_lines(original: Invoice, quantities: dict[int, Decimal]) -> list[I
         )
     if not picked:
         raise InvalidInputError("a return invoice needs at least one returned line")
+    # a line under 351 was taxed at its rate: it returns with its rate's other lines, and
+    # refunds the VAT it carried, none (an exemption such as an export's 301 stays apart)
     groups: dict[tuple[Decimal, str | None], list[int]] = defaultdict(list)
     for i, (line, _, _) in enumerate(picked):
-        groups[(line.vat_rate, line.exemption_code)].append(i)
+        code = None if line.exemption_code == ZERO_RATE_CODE else line.exemption_code
+        groups[(line.vat_rate, code)].append(i)
     nets: dict[int, Decimal] = {}
-    for (rate, _), idx in groups.items():
-        nets.update(zip(idx, split_net([picked[i][2] for i in idx], rate), strict=True))
+    for (rate, code), idx in groups.items():
+        refunds = [picked[i][2] for i in idx]
+        if code is not None:
+            nets.update(zip(idx, split_net(refunds, rate), strict=True))
+            continue
+        bearing = [i for i in idx if picked[i][0].exemption_code != ZERO_RATE_CODE]
+        split = dict(zip(bearing, split_net([picked[i][2] for i in bearing], rate), strict=True))
+        first = [split.get(i, picked[i][2]) for i in idx]
+        nets.update(zip(idx, balance_subtotals(refunds, first, rate), strict=True))
     out = []
     for i, (line, qty, paid) in enumerate(picked):
         discount = kurus(line.discount * qty / line.quantity)
         vat = paid - nets[i]
         code, reason = line.exemption_code, line.exemption_reason
+        if code == ZERO_RATE_CODE and vat != 0:  # 351 says "no VAT here": not so any more
+            code, reason = None, None
         if vat == 0 and not code:
             code, reason = ZERO_RATE_CODE, ZERO_RATE_REASON
         unit_price = ((nets[i] + discount) / qty).quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)

@@ -25,6 +25,7 @@ from kervan.invoicing import (
     balance_subtotals,
     check_arithmetic,
     invoice_from_order,
+    return_invoice,
     split_net,
 )
 from kervan.roles import Alias, Registration
@@ -219,6 +220,66 @@ def test_gift_sized_lines_add_up_whenever_some_split_does(o):
             assert balance_subtotals(payables, nets, rate) == nets
         feasible = feasible and _some_split_adds_up(payables, rate)
     assert (check_arithmetic(inv) == []) is feasible
+
+
+BUYER_CO = Party(
+    kind=PartyKind.COMPANY,
+    tax_id="3297552117",
+    company_name="Alıcı Ltd.",
+    tax_office="Kadıköy",
+    address=TR,
+)
+
+
+def _registered(o: Order) -> Registration:
+    alias = [Alias(name="urn:mail:pk@alici.example")]
+    return Registration(
+        tax_id=o.buyer.tax_id, registered=True, aliases=alias, checked_at=NOW, source="t"
+    )
+
+
+def _iade(original, quantities):
+    return return_invoice(
+        original,
+        quantities,
+        number="ALC2026000000001",
+        uuid="12345678-1234-1234-1234-123456789099",
+        issued_at=NOW,
+    )
+
+
+def test_a_returned_gift_refunds_the_vat_it_carried_none():
+    """The sale put seven 0.01 TL gifts under 351 with no VAT; their return refunds none
+    either (it used to refund a kuruş of VAT on one of them, still under 351)."""
+    gifts = [line(i, "0.01") for i in range(1, 8)]
+    o = order(*gifts, line(8, "59.90"), buyer=BUYER_CO)
+    sale = issue(o, _registered(o))
+    iade = _iade(sale, {i: Decimal(1) for i in range(1, 8)})
+    assert check_arithmetic(iade) == []
+    assert [(x.vat_amount, x.exemption_code) for x in iade.lines] == [(0, ZERO_RATE_CODE)] * 7
+    assert iade.totals.tax_total == 0 and iade.totals.payable == Decimal("0.07")
+
+
+@settings(max_examples=500, deadline=None)
+@given(small_orders(), st.data())
+def test_returns_of_gift_sized_lines_add_up_and_say_351_only_without_vat(o, data):
+    o = o.model_copy(update={"buyer": BUYER_CO})
+    sale = issue(o, _registered(o))
+    picks = data.draw(st.lists(st.sampled_from(sale.lines), min_size=1, unique_by=lambda x: x.id))
+    quantities = {x.id: data.draw(st.sampled_from([x.quantity, Decimal(1)])) for x in picks}
+    iade = _iade(sale, quantities)
+    feasible = True
+    for rate in {x.vat_rate for x in iade.lines}:
+        refunds = [x.line_extension + x.vat_amount for x in iade.lines if x.vat_rate == rate]
+        feasible = feasible and _some_split_adds_up(refunds, rate)
+    if check_arithmetic(sale) == []:
+        assert (check_arithmetic(iade) == []) is feasible
+    by_id = {x.id: x for x in sale.lines}
+    for x, (line_id, qty) in zip(iade.lines, sorted(quantities.items()), strict=True):
+        sold = by_id[line_id]
+        if qty == sold.quantity:  # a whole line refunds what was paid for it
+            assert x.line_extension + x.vat_amount == sold.line_extension + sold.vat_amount
+        assert (x.exemption_code == ZERO_RATE_CODE) is (x.vat_amount == 0)
 
 
 def test_zero_rate_on_a_taxed_sale_is_refused_naming_the_line_and_date():
