@@ -153,17 +153,25 @@ _UNINDEXED = _Unindexed()
 UNINDEXED = _UNINDEXED
 
 
+_PLAIN = frozenset({str, int, float})
+
+
 def column_value(body: dict[str, Any], field: str) -> Any:
     """What SQLite's ``json_extract`` gives for the value at a dotted path: missing is
     ``None``, booleans 0/1, scalars as they are, a list or object its compact JSON text."""
     cur: Any = body
-    for part in field.split("."):
-        if not isinstance(cur, dict) or part not in cur:
-            return None
-        cur = cur[part]
+    if "." not in field:  # most declared fields: one lookup (every write of a kind asks)
+        cur = body.get(field)
+    else:
+        for part in field.split("."):
+            if not isinstance(cur, dict) or part not in cur:
+                return None
+            cur = cur[part]
+    if cur is None or type(cur) in _PLAIN:
+        return cur
     if isinstance(cur, bool):
         return int(cur)
-    if cur is None or isinstance(cur, int | float | str):
+    if isinstance(cur, int | float | str):
         return cur
     return orjson.dumps(cur, option=_DUMPS_OPTIONS).decode()
 

@@ -4,7 +4,8 @@ Safe across threads and processes: every thread gets its own connection (WAL mod
 never block the writer), every write runs under ``BEGIN IMMEDIATE`` (the write lock is taken
 up front, so two writers never deadlock upgrading a read lock), and a busy database is waited
 for (``busy_timeout``) and retried. CAS values come from one sequence in the ``meta`` table, so
-they only grow and a removed-then-recreated document never reuses an old CAS.
+they only grow and a removed-then-recreated document never reuses an old CAS (see
+:meth:`SqliteStore.next_cas`).
 
 Durability: commits are atomic and survive a crash of the process at once, but only a
 *durable* transaction waits for the disk (an ``fsync`` of the write-ahead log, which makes it
@@ -293,6 +294,8 @@ class SqliteStore(Store):
         try:
             yield conn
             self._retry(lambda: conn.execute("COMMIT"))
+            if local.cas_base is not None:
+                local.cas_kept = (local.cas_base, local.cas_used, local.cas_version)
             self._tables.update(local.made)
             self._keep_rows(local.rows)
             if local.durable:
@@ -342,19 +345,39 @@ class SqliteStore(Store):
         """Reserve ``n`` CAS values (inside a write); return the last one.
 
         A transaction takes one number from the ``meta`` counter, its epoch, the first time it
-        needs a CAS, and hands out ``epoch << 20`` plus a running count: one counter update per
-        transaction rather than per write. Epochs are unique (writers are serialised), so CAS
-        values are too; they are larger than any value of the earlier one-per-write scheme
-        (the counter never goes back) and below 2**53 for the first 8.5 billion transactions,
-        so JSON clients read them exactly."""
+        needs a CAS, and hands out ``epoch << 20`` plus a running count. Epochs are unique
+        (writers are serialised), so CAS values are too; they are larger than any value of the
+        earlier one-per-write scheme (the counter never goes back) and below 2**53 for the
+        first 8.5 billion epochs, so JSON clients read them exactly.
+
+        A connection whose last committed transaction was the database's last commit (``PRAGMA
+        data_version`` has not moved since: no other connection, in this process or another,
+        has committed) keeps its epoch and counts on from where that commit stopped. Its
+        values are then still the highest ever handed out, so they keep growing in commit
+        order, and most commits skip the ``meta`` page. A rolled-back transaction leaves the
+        count where the last commit put it (its values are handed out again, as before), and
+        a restarted process takes a fresh epoch."""
         local = self._local
+        if n >= 1 << _CAS_SHIFT:
+            raise StoreError(f"more than {(1 << _CAS_SHIFT) - 1} writes in one statement")
         if local.cas_base is None:
-            epoch = int(conn.execute(sql.NEXT_CAS, (1,)).fetchone()[0])
-            local.cas_base, local.cas_used = epoch << _CAS_SHIFT, 0
+            version = conn.execute(sql.DATA_VERSION).fetchone()[0]
+            kept = local.__dict__.get("cas_kept")
+            if kept is not None and kept[2] == version:
+                # nobody has committed since this connection's last epoch: its values are
+                # still the highest, so it carries on from where its last commit stopped
+                local.cas_base, local.cas_used = kept[0], kept[1]
+            else:
+                self._new_epoch(conn)
+            local.cas_version = version
+        if local.cas_used + n >= 1 << _CAS_SHIFT:
+            self._new_epoch(conn)  # this epoch is spent: the next is above all of it
         local.cas_used += n
-        if local.cas_used >= 1 << _CAS_SHIFT:
-            raise StoreError(f"more than {(1 << _CAS_SHIFT) - 1} writes in one transaction")
         return int(local.cas_base + local.cas_used)
+
+    def _new_epoch(self, conn: sqlite3.Connection) -> None:
+        epoch = int(conn.execute(sql.NEXT_CAS, (1,)).fetchone()[0])
+        self._local.cas_base, self._local.cas_used = epoch << _CAS_SHIFT, 0
 
     def ensure_indexes(self, query: Query, fields: tuple[str, ...]) -> None:
         """Create (once per process) the declared indexes of the query's kind and the

@@ -58,6 +58,7 @@ REPLACE = "UPDATE docs SET body = ?, cas = ? WHERE tenant = ? AND kind = ? AND k
 REPLACE_CAS = REPLACE + " AND cas = ?"
 DELETE = "DELETE FROM docs WHERE tenant = ? AND kind = ? AND key = ?"
 DELETE_CAS = DELETE + " AND cas = ?"
+DATA_VERSION = "PRAGMA data_version"
 NEXT_CAS = "UPDATE meta SET value = value + ? WHERE name = 'cas' RETURNING value"
 COUNTER = (
     "INSERT INTO counters (tenant, name, value) VALUES (?, ?, ?) "

@@ -212,6 +212,70 @@ def test_cas_values_never_repeat_across_transactions_rollbacks_and_connections(
         second.close()
 
 
+def test_a_connection_takes_a_new_cas_epoch_only_after_someone_else_committed(
+    tmp_path: Path,
+) -> None:
+    """Between two of its own transactions with no other commit in between, a connection
+    carries on counting from its last CAS without writing the ``meta`` counter (one page
+    fewer per commit); once another connection (another process) has committed, or after a
+    restart, it takes a fresh epoch, so values still grow in commit order."""
+    path = str(tmp_path / "k.db")
+    first, second = SqliteStore(path), SqliteStore(path)
+    seen: list[str] = []
+    first.conn().set_trace_callback(seen.append)
+    try:
+        a, b = first.tenant("acme"), second.tenant("acme")
+        cas = [a.upsert("widget", "w1", {"n": 1}).cas]
+        assert any(q.startswith("UPDATE meta") for q in seen)  # its first epoch
+        seen.clear()
+        cas.append(a.upsert("widget", "w2", {"n": 2}).cas)
+        with a.transaction() as tx:
+            cas.append(tx.upsert("widget", "w3", {"n": 3}).cas)
+        assert not [q for q in seen if q.startswith("UPDATE meta")]
+        assert cas == [cas[0], cas[0] + 1, cas[0] + 2]  # one epoch, counted on
+        cas.append(b.upsert("widget", "w4", {"n": 4}).cas)  # another connection commits
+        b.counter("seq")  # a commit without a CAS counts too
+        seen.clear()
+        cas.append(a.upsert("widget", "w5", {"n": 5}).cas)
+        assert any(q.startswith("UPDATE meta") for q in seen)  # a fresh epoch
+        first.close()
+        third = SqliteStore(path)  # a restart: the epoch is read from the file again
+        cas.append(third.tenant("acme").upsert("widget", "w6", {"n": 6}).cas)
+        third.close()
+        assert cas == sorted(cas) and len(set(cas)) == len(cas)
+        stored = {d.key: d.cas for d in second.tenant("acme").iter_query(Query("widget"))}
+        assert sorted(stored.values()) == cas
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_spent_epoch_moves_on_to_the_next_even_inside_a_transaction(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """An epoch holds 2**20 - 1 values; a connection counting on from its last commit may
+    reach the end inside a transaction: it then takes the next epoch (above all of the
+    spent one) rather than failing the transaction. Shown with 3 values per epoch."""
+    import kervan.store.sqlite as adapter
+
+    monkeypatch.setattr(adapter, "_CAS_SHIFT", 2)
+    store = SqliteStore(str(tmp_path / "k.db"))
+    try:
+        ts = store.tenant("acme")
+        cas = [ts.upsert("widget", f"a{i}", {"n": i}).cas for i in range(5)]
+        with ts.transaction() as tx:
+            cas += [tx.upsert("widget", f"b{i}", {"n": i}).cas for i in range(10)]
+        ts.upsert_many("widget", {f"c{i}": {"n": i} for i in range(3)})
+        many = sorted(ts.get("widget", f"c{i}").cas for i in range(3))
+        assert many == list(range(many[0], many[0] + 3))  # one epoch, in a row
+        cas += many
+        assert cas == sorted(cas) and len(set(cas)) == len(cas)
+        with pytest.raises(StoreError, match="writes in one statement"):
+            ts.upsert_many("widget", {f"d{i}": {"n": i} for i in range(4)})
+    finally:
+        store.close()
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
