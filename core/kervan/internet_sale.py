@@ -19,6 +19,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import date, timedelta
+from functools import lru_cache
 
 from .domain import Address, InternetSale, PaymentMethod
 from .errors import InvalidInputError
@@ -30,6 +31,7 @@ INVOICE_DAYS_AFTER_DELIVERY = 7
 _NOISE = {"kargo", "cargo", "marketplace", "mp", "as", "a", "s"}
 
 
+@lru_cache(maxsize=1024)  # the same carriers' names, folded for every order
 def _key(name: str) -> str:
     """``name`` folded for matching: Turkish i/ı/İ alike, no accents, no service words."""
     folded = name.replace("İ", "i").replace("I", "ı").casefold().replace("ı", "i")

@@ -35,9 +35,10 @@ def _to_decimal(value: Any) -> Any:
 def _check_amount(value: Decimal) -> Decimal:
     if not value.is_finite():
         raise ValueError("must be a finite amount")
-    if value != value.quantize(KURUS):
+    rounded = value.quantize(KURUS)
+    if value != rounded:
         raise ValueError("must have at most two decimals (kuruş)")
-    return value.quantize(KURUS)
+    return rounded
 
 
 def _check_rate(value: Decimal) -> Decimal:

@@ -7,6 +7,7 @@ GİB's placeholders pass on purpose: ``11111111111`` (an individual with no TCKN
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -17,10 +18,12 @@ PERSON_PLACEHOLDER = "11111111111"
 FOREIGN_PLACEHOLDER = "2222222222"
 
 
+@lru_cache(maxsize=4096)  # an order's parties are validated with every model they ride in
 def check_tax_id(value: str) -> str:
     """Validate a VKN (10 digits) or TCKN (11 digits); return its compact form.
 
     Raises ``ValueError`` with a message that says which rule failed (and never the value).
+    A failure is not cached: the same bad value fails again with the same message.
     """
     compact = value.strip().replace(" ", "")
     if not compact.isdigit():
