@@ -21,8 +21,9 @@ processes as Kervan, so that work counts as Kervan's: the in-process Kervan figu
 bound and the sandbox figure a lower one.
 
 Kervan's CPU is attributed to buckets by a stack sampler weighted by thread CPU time (see
-``bench/_cpu_sampler.py``), not by cProfile's wall clock; the table is printed before the last
-line. ``--segments K`` feeds the N orders in K slices (Trendyol serves slice i only after slice
+``bench/_cpu_sampler.py``), not by cProfile's wall clock, except the store's, which is read from
+the thread's CPU clock around every store call (the sampler overstates it: see
+``StoreMeter``); the table is printed before the last line. ``--segments K`` feeds the N orders in K slices (Trendyol serves slice i only after slice
 i-1 is booked and labelled) and prints one row per slice, so a reader sees whether the cost per
 order stays flat as the store grows. ``--workers W`` (W > 1): Redis mode, the same N orders
 first with 1 worker process and then with W (``bench/_redis_workers.py``, Redis database 7,
@@ -54,7 +55,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from _cpu_sampler import BUCKETS, SANDBOX, CpuSampler
+from _cpu_sampler import BUCKETS, SANDBOX, STORE, CpuSampler, StoreMeter
 from _sandbox_server import KEYS, SandboxProcess, _scenario
 from kervan.documents import has_label
 from kervan.domain import OrderState
@@ -225,6 +226,19 @@ def _slices(n: int, k: int) -> list[tuple[int, int]]:
     k = max(1, min(k, n))
     edges = [n * i // k for i in range(k + 1)]
     return [(a, b - a) for a, b in itertools.pairwise(edges)]
+
+
+def _corrected(sampled: dict[str, float], store: float, metering: float) -> dict[str, float]:
+    """The sampled buckets with the store's row replaced by its measured CPU (``StoreMeter``)
+    and the difference spread over the other rows in proportion to their samples: the
+    sampler's samples gather where SQLite releases the GIL, so it overstates the store by
+    CPU that ran elsewhere just before. ``metering``: what the measuring itself cost (in
+    the samples, not in the total)."""
+    if store <= 0:  # not measured (--no-sampler)
+        return sampled
+    rest = sum(v for b, v in sampled.items() if b != STORE)
+    scale = (rest + sampled.get(STORE, 0.0) - store - metering) / rest if rest > 0 else 1.0
+    return {b: store if b == STORE else v * scale for b, v in sampled.items()}
 
 
 def _table(rows: list[list[str]], head: list[str]) -> str:
@@ -425,7 +439,10 @@ def main() -> None:
         default_validator().warm_up()  # workers started before the clock, as a server's are
         settle()  # as kervan serve does (kervan.jobs.heap)
         sampler = CpuSampler(sandbox_code=mode == "in-process", where=args.where)
+        meter, meter_cost = StoreMeter(), 0.0
         if not args.no_sampler:
+            meter_cost = meter.cost_per_call()
+            meter.install()
             sampler.start()
         rows: list[list[str]] = []
         own0, kids0 = _process_cpu_s(sandbox_pids)
@@ -437,7 +454,7 @@ def main() -> None:
             remotes.seed_orders(first, count)
             a_own, a_kids = _process_cpu_s(sandbox_pids)
             a_sampler, a_sb, a_sbcpu = (
-                sampler.own_cpu_now(),
+                sampler.own_cpu_now() + meter.calls * meter_cost,
                 sampler.cpu.get(SANDBOX_BUCKET, 0.0),
                 remotes.cpu_s(),
             )
@@ -448,7 +465,7 @@ def main() -> None:
             wall = time.perf_counter() - t0
             b_own, b_kids = _process_cpu_s(sandbox_pids)
             b_sampler, b_sb, b_sbcpu = (
-                sampler.own_cpu_now(),
+                sampler.own_cpu_now() + meter.calls * meter_cost,
                 sampler.cpu.get(SANDBOX_BUCKET, 0.0),
                 remotes.cpu_s(),
             )
@@ -476,6 +493,7 @@ def main() -> None:
         total_wall = time.perf_counter() - start
         if not args.no_sampler:
             sampler.stop()
+            meter.uninstall()
         own1, kids1 = _process_cpu_s(sandbox_pids)
         sandbox_total = remotes.cpu_s() - sb0 + sampler.cpu.get(SANDBOX_BUCKET, 0.0)
         requests, paths = remotes.requests(), remotes.paths()
@@ -483,11 +501,18 @@ def main() -> None:
         booked = states.get(OrderState.BOOKED.value, 0)
         rt.close()
         remotes.close()
+    metering = 0.0 if args.no_sampler else meter.calls * meter_cost
     kervan_total = (
-        (own1 - own0) + (kids1 - kids0) - sampler.own_cpu - sampler.cpu.get(SANDBOX_BUCKET, 0.0)
+        (own1 - own0)
+        + (kids1 - kids0)
+        - sampler.own_cpu
+        - metering
+        - sampler.cpu.get(SANDBOX_BUCKET, 0.0)
     )
     per = 1000 / max(booked, 1)
-    buckets = {b: sampler.cpu.get(b, 0.0) for b in BUCKETS}
+    buckets = _corrected(
+        {b: sampler.cpu.get(b, 0.0) for b in BUCKETS}, meter.cpu - metering / 2, metering / 2
+    )
     buckets[WORKERS_BUCKET] = kids1 - kids0
     buckets[UNSAMPLED] = kervan_total - sum(buckets.values())
     err = sys.stderr
@@ -503,7 +528,10 @@ def main() -> None:
         f"load average (1, 5, 15 min) before: {load0}, after: {os.getloadavg()}; wall "
         f"{total_wall:.1f} s; sampler: {sampler.samples} samples, its own CPU "
         f"{sampler.own_cpu * per:.2f} ms/order (subtracted); CPU of threads found waiting at a "
-        f"sample, charged to their last running bucket: {sampler.smeared * per:.2f} ms/order",
+        f"sample, charged to their last running bucket: {sampler.smeared * per:.2f} ms/order; "
+        f"the store's CPU measured around its calls: {meter.cpu * per:.2f} ms/order (the sampler "
+        f"charged it {sampler.cpu.get(STORE, 0.0) * per:.2f}), {meter.calls / max(booked, 1):.1f} "
+        f"calls per order, their measuring {metering * per:.2f} ms/order (subtracted)",
         file=err,
     )
     if args.no_sampler:
@@ -522,6 +550,7 @@ def main() -> None:
         )
     print(f"| total (Kervan) | {kervan_total * per:.2f} | 100% |", file=err)
     if sampler.where is not None:
+        print("\ntop frames as sampled (the store not yet replaced by its metered CPU):", file=err)
         top = sorted(sampler.where.items(), key=lambda kv: -kv[1])[:40]
         for (bucket, place), spent in top:
             print(f"{spent * per:8.2f} ms/order  {bucket[:24]:24}  {place}", file=err)
