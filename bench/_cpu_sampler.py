@@ -163,7 +163,8 @@ def _in_disk_wait(ident: int) -> bool:
     except OSError:
         return False
     # "tid (comm) S ...": the state follows the last ')' (a thread's name may hold one)
-    return text[text.rindex(b")") + 2 : text.rindex(b")") + 3] == b"D"
+    state = text.rindex(b")") + 2
+    return text[state : state + 1] == b"D"
 
 
 def _rule(filename: str) -> str | bool | None:

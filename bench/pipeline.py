@@ -510,6 +510,8 @@ def main() -> None:
         - sampler.cpu.get(SANDBOX_BUCKET, 0.0)
     )
     per = 1000 / max(booked, 1)
+    # a measurement's two clock reads fall about half inside the span it measures (the
+    # store's figure) and half outside (in the other buckets' samples)
     buckets = _corrected(
         {b: sampler.cpu.get(b, 0.0) for b in BUCKETS}, meter.cpu - metering / 2, metering / 2
     )
