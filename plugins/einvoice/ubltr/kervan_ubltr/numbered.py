@@ -7,7 +7,8 @@ issue time and the internet sale's send date, which the digest leaves out. When 
 invoice's XML is built, the schematron would judge the same content again; what it can judge
 differently is only what numbering wrote. So an invoice whose digest still matches gets:
 
-- GİB's XSD on the XML that leaves (lxml, the XSD shipped with ``efatura-kontrol``);
+- GİB's XSD on the XML that leaves (lxml, the XSD shipped with ``efatura-kontrol``), Kervan's
+  own embedded stylesheet elided (:func:`kervan_ubltr.xslt.elide_own_stylesheet`);
 - the rules of GİB's schematron that read what numbering wrote, checked exactly:
   ``InvoiceIDCheck-1`` (``cbc:ID`` matches ``^[A-Z0-9]{3}20[0-9]{2}[0-9]{9}$``), and on
   every ``cbc:IssueDate`` ``TarihBicimi-1`` (a valid ``YYYY-MM-DD``), ``TimeCheck-1`` (not
@@ -35,6 +36,7 @@ from lxml import etree
 
 from .validation import GIB_TIMEZONE, Issue, ValidationReport, _line_count_issues, _read
 from .xmlutil import CBC
+from .xslt import elide_own_stylesheet
 
 #: GİB's InvoiceIDCheck-1
 NUMBER = re.compile(r"^[A-Z0-9]{3}20[0-9]{2}[0-9]{9}$")
@@ -105,6 +107,7 @@ def check_numbered(xml: bytes, *, now: datetime | None = None) -> ValidationRepo
     root = _read(xml)
     if isinstance(root, ValidationReport):
         return root
+    elide_own_stylesheet(root)  # XML built here: see the function
     today = (now or datetime.now(_ISTANBUL)).astimezone(_ISTANBUL).date()
     issues = [*xsd_issues(root), *numbering_issues(root, today), *_line_count_issues(root)]
     return ValidationReport(errors=issues)

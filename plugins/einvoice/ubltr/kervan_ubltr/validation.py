@@ -48,6 +48,7 @@ from kervan.xml import UntrustedXmlError, parse_untrusted, reserialise
 from lxml import etree
 
 from .xmlutil import CAC, CBC, NS, text_of
+from .xslt import elide_own_stylesheet
 
 log = logging.getLogger("kervan.ubltr.validation")
 
@@ -368,6 +369,7 @@ class Validator:
         root = _read(xml)
         if isinstance(root, ValidationReport):
             return root
+        elide_own_stylesheet(root)
         report = self._gib_built(reserialise(root))
         if line_count:
             report.errors.extend(_line_count_issues(root))

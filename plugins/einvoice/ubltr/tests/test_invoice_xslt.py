@@ -21,7 +21,14 @@ from kervan_ubltr.render.codes import invoice_title
 from kervan_ubltr.render.stylesheet import OUTPUT, build_stylesheet
 from kervan_ubltr.render.words import amount_in_words
 from kervan_ubltr.xmlutil import NS
-from kervan_ubltr.xslt import STYLESHEET_BUDGET, embedded_stylesheet, stylesheet, view_html
+from kervan_ubltr.xslt import (
+    ELIDED,
+    STYLESHEET_BUDGET,
+    elide_own_stylesheet,
+    embedded_stylesheet,
+    stylesheet,
+    view_html,
+)
 from strategies_ubltr import SELLER
 from test_ubl_validation import COMPANY, DE, PERSON, TR, invoice, registered
 from test_ubl_validation import order as _order_with_a_zero_rate_line
@@ -129,3 +136,38 @@ def test_the_stylesheet_stays_within_its_size_budget():
     size = len(stylesheet())
     assert size <= STYLESHEET_BUDGET
     assert len(base64.b64encode(stylesheet())) < 4 * STYLESHEET_BUDGET / 3 + 4
+
+
+def _blob(root):
+    return root.find(
+        "cac:AdditionalDocumentReference/cac:Attachment/cbc:EmbeddedDocumentBinaryObject", NS
+    )
+
+
+def test_the_checks_of_xml_built_here_elide_only_kervans_own_stylesheet():
+    xml = build_valid(invoice(order()))
+    root = etree.fromstring(xml)
+    assert elide_own_stylesheet(root)
+    assert _blob(root).text == ELIDED and base64.b64decode(ELIDED) == b"<elided/>"
+    assert not elide_own_stylesheet(root)  # the elided text is not Kervan's stylesheet
+
+    other = etree.fromstring(xml)  # a different (valid) stylesheet stays for the checks
+    _blob(other).text = base64.b64encode(stylesheet() + b" ").decode("ascii")
+    assert not elide_own_stylesheet(other)
+    assert _blob(other).text != ELIDED
+
+
+def test_a_damaged_stylesheet_is_not_elided_and_fails_gibs_xsd(validator):
+    xml = build_valid(invoice(order()))
+    text = _blob(etree.fromstring(xml)).text.encode()
+    damaged = xml.replace(text, b"!" + text[1:], 1)  # no longer base64
+    for report in (
+        validator.validate_built(damaged),
+        validator.validate_here(damaged, arithmetic=False, line_count=True),
+    ):
+        assert not report.ok
+        assert {i.source for i in report.errors} == {"xsd"}, report.errors
+    # one character changed inside, still base64: not Kervan's own, judged in full, and valid
+    changed = xml.replace(text, text[:-8] + (b"AAAAAAA=" if text[-1:] == b"=" else b"AAAAAAAA"))
+    assert changed != xml
+    assert validator.validate_built(changed).ok

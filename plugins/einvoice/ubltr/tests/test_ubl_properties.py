@@ -92,6 +92,7 @@ BREAKS = [
     (b"<cbc:LineCountNumeric>", b"<cbc:LineCountNumeric>9"),  # our line count
     (b"<cac:InvoiceLine>", b"<cac:InvoiceLine><cbc:Note>x</cbc:Note>"),  # XSD (order)
     (b"</Invoice>", b""),  # not XML
+    (b'mimeCode="application/xml">P', b'mimeCode="application/xml">!'),  # XSD (not base64)
     (b"<?xml version='1.0' encoding='UTF-8'?>", b"<?xml version='1.0'?><!DOCTYPE Invoice []>"),
 ]
 
