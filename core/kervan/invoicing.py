@@ -1,6 +1,7 @@
 """Invoice money: from VAT-inclusive order lines to an :class:`Invoice` whose sums add up.
 
-Pure arithmetic, no I/O. Rounding method (documented in ``docs/ubl-tr.md``):
+Pure arithmetic, no I/O. Rounding method (documented in ``docs/ubl-tr.md`` section 2, whose
+steps 1, 2 and 2b are steps 2, 3 and 3b here):
 
 1. A line's payable ``P = round(unit_price × qty) − discount`` is what the buyer paid (VAT
    included). It is never changed: the invoice total equals the order total to the kuruş.
