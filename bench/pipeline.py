@@ -23,9 +23,10 @@ bound and the sandbox figure a lower one.
 Kervan's CPU is attributed to buckets by a stack sampler weighted by thread CPU time (see
 ``bench/_cpu_sampler.py``), not by cProfile's wall clock, except the store's, which is read from
 the thread's CPU clock around every store call (the sampler overstates it: see
-``StoreMeter``); the table is printed before the last line. ``--segments K`` feeds the N orders in K slices (Trendyol serves slice i only after slice
-i-1 is booked and labelled) and prints one row per slice, so a reader sees whether the cost per
-order stays flat as the store grows. ``--workers W`` (W > 1): Redis mode, the same N orders
+``StoreMeter``); the table is printed before the last line. ``--segments K`` feeds the N
+orders in K slices (Trendyol serves slice i only after slice i-1 is booked and labelled) and
+prints one row per slice, so a reader sees whether the cost per order stays flat as the store
+grows. ``--workers W`` (W > 1): Redis mode, the same N orders
 first with 1 worker process and then with W (``bench/_redis_workers.py``, Redis database 7,
 emptied before each pass), printing orders/s for both and their ratio; the last line is the
 W-process pass (no bucket table: the sampler sees only this process). ``--processes P``
@@ -512,9 +513,8 @@ def main() -> None:
     per = 1000 / max(booked, 1)
     # a measurement's two clock reads fall about half inside the span it measures (the
     # store's figure) and half outside (in the other buckets' samples)
-    buckets = _corrected(
-        {b: sampler.cpu.get(b, 0.0) for b in BUCKETS}, meter.cpu - metering / 2, metering / 2
-    )
+    store_cpu = meter.cpu - metering / 2
+    buckets = _corrected({b: sampler.cpu.get(b, 0.0) for b in BUCKETS}, store_cpu, metering / 2)
     buckets[WORKERS_BUCKET] = kids1 - kids0
     buckets[UNSAMPLED] = kervan_total - sum(buckets.values())
     err = sys.stderr
@@ -531,7 +531,7 @@ def main() -> None:
         f"{total_wall:.1f} s; sampler: {sampler.samples} samples, its own CPU "
         f"{sampler.own_cpu * per:.2f} ms/order (subtracted); CPU of threads found waiting at a "
         f"sample, charged to their last running bucket: {sampler.smeared * per:.2f} ms/order; "
-        f"the store's CPU measured around its calls: {meter.cpu * per:.2f} ms/order (the sampler "
+        f"the store's CPU measured around its calls: {store_cpu * per:.2f} ms/order (the sampler "
         f"charged it {sampler.cpu.get(STORE, 0.0) * per:.2f}), {meter.calls / max(booked, 1):.1f} "
         f"calls per order, their measuring {metering * per:.2f} ms/order (subtracted)",
         file=err,

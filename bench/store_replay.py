@@ -66,6 +66,8 @@ class Trace:
 
 
 TRACE = Trace()
+#: the store's log sync as it is, before :func:`_install` wraps it to record each call
+_SYNC_LOG = adapter.SqliteStore._sync_log
 
 
 class _Recording(sqlite3.Connection):
@@ -182,13 +184,8 @@ class _Replay:
                 conn.execute(sql, parameters).fetchall()
 
     def sync(self) -> None:
-        """What ``SqliteStore._sync_log`` does."""
-        name = f"{self.path}-wal" if os.path.exists(f"{self.path}-wal") else self.path
-        fd = os.open(name, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        """The store's own log sync, on this file (it reads only ``path``)."""
+        _SYNC_LOG(self)
 
     def close(self) -> None:
         for conn in self.conns.values():
