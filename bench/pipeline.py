@@ -308,6 +308,7 @@ def redis_pass(n: int, workers: int) -> dict[str, float]:
     client.flushdb()
     booked = states.get(OrderState.BOOKED.value, 0)
     print(f"redis, {workers} worker process(es): states {states}, labels {labels}", file=sys.stderr)
+    _all_booked(booked, n, states)
     return {
         "booked": booked,
         "orders_per_s": booked / wall,
@@ -392,6 +393,7 @@ def processes_pass(n: int, processes: int) -> dict[str, float]:
         f"embedded, {processes} engine process(es): states {states}, labels {labels}",
         file=sys.stderr,
     )
+    _all_booked(booked, n, states)
     return {
         "booked": booked,
         "orders_per_s": booked / wall,
@@ -406,6 +408,16 @@ def processes_main(n: int, processes: int) -> None:
     one, many = processes_pass(n, 1), processes_pass(n, processes)
     line = _compare(n, "engine processes", one, many, processes)
     print(json.dumps({**line, "workers": 1, "processes": processes, "mode": "loopback"}))
+
+
+def _all_booked(booked: int, n: int, states: dict[str, int]) -> None:
+    """Stop before the figures if an order did not get through: a per-order cost over the
+    orders that did would compare with nothing (a run with failing orders costs more each)."""
+    if booked < n:
+        sys.exit(
+            f"only {booked} of {n} orders were booked (states {states}); the errors are above. "
+            "No figures for a run that did not finish."
+        )
 
 
 def main() -> None:
@@ -577,6 +589,7 @@ def main() -> None:
             file=err,
         )
     sys.stderr.flush()
+    _all_booked(booked, n, states)
     print(
         json.dumps(
             {

@@ -55,6 +55,7 @@ class Remote:
 
     handlers: dict[str, Handler]
     requests: list[bytes] = field(default_factory=list)
+    bodies: list[bytes] = field(default_factory=list)
     connections: int = 0
     port: int = 0
 
@@ -70,7 +71,7 @@ class Remote:
                 self.requests.append(head)
                 length = _content_length(head)
                 if length:
-                    await reader.readexactly(length)
+                    self.bodies.append(await reader.readexactly(length))
                 target = head.split(b" ", 2)[1].decode()
                 path = "/" + target.split("/", 3)[-1] if "://" in target else target
                 await self.handlers[path.split("?")[0]](reader, writer)
@@ -336,6 +337,134 @@ async def test_the_size_cap_stops_a_chunked_answer(serve, transport) -> None:
     with pytest.raises(ResponseLimitError, match="10,000-byte limit"):
         await client.request("GET", "/big")
     assert remote.count("/big") == 1  # a limit is not retried
+
+
+# -- the short way: NetworkClient.fetch --------------------------------------------------
+
+
+def answer_with(*headers: bytes, body: bytes = b'{"ok":true}') -> Handler:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = b"HTTP/1.1 200 Fine\r\nContent-Type: application/json\r\n" + b"".join(headers)
+        if not any(h.lower().startswith(b"transfer-encoding") for h in headers):
+            head += b"Content-Length: %d\r\n" % len(body)
+        writer.write(head + b"\r\n" + body)
+        await writer.drain()
+
+    return handle
+
+
+async def test_fetch_sends_what_send_sends_and_answers_the_same(serve) -> None:
+    """The short way and httpx's own way put the same bytes on the wire and give back the same
+    answer; only the short way's comes back read."""
+    remote = await serve(ok=answer_with(b"X-Request-Id: r-1\r\n"))
+    async with NetworkClient(
+        base_url=remote.url, auth=httpx.BasicAuth("user", "pass"), headers={"Accept": "a/b"}
+    ) as client:
+        sent = client.build_request("POST", "/ok", json={"n": "ç"}, headers={"X-One": "1"})
+        by_fetch = await client.fetch(sent, 1000)
+        again = client.build_request("POST", "/ok", json={"n": "ç"}, headers={"X-One": "1"})
+        by_send = await client.send(again, stream=True)
+        assert not by_send.is_closed
+        await by_send.aread()
+    first, second = remote.requests
+    assert first == second
+    assert b"authorization: Basic dXNlcjpwYXNz\r\n" in first  # user:pass
+    assert by_fetch.is_closed and by_fetch.is_stream_consumed
+    for name in ("status_code", "content", "text", "http_version", "reason_phrase", "url"):
+        assert getattr(by_fetch, name) == getattr(by_send, name), name
+    assert by_fetch.headers.multi_items() == by_send.headers.multi_items()
+    assert by_fetch.json() == {"ok": True}
+    assert by_fetch.request is sent
+    assert by_fetch.elapsed.total_seconds() > 0
+    assert by_fetch.reason_phrase == "Fine"
+
+
+async def test_a_multipart_upload_goes_out_as_httpx_sends_it(serve) -> None:
+    """A multipart body is a stream httpx has not read: both ways send the same bytes."""
+    remote = await serve(upload=answer_ok)
+    files = {"file": ("invoice.xml", "<Invoice>ç</Invoice>".encode() * 50, "text/xml")}
+    for transport in TRANSPORTS:
+        async with probe(remote.url, transport) as client:
+            answer = await client.json("POST", "/upload", files=files, data={"a": "1"})
+        assert answer == {"ok": True}
+    first, second = (
+        body.replace(body.split(b"\r\n", 1)[0], b"--boundary") for body in remote.bodies
+    )  # each request has its own random boundary; the rest must be byte for byte the same
+    assert first == second
+    assert "<Invoice>ç</Invoice>".encode() * 50 in first
+
+
+@pytest.mark.parametrize("how", ["gzip", "chunked", "over the cap"])
+async def test_an_answer_the_short_way_does_not_read_comes_back_streaming(serve, how) -> None:
+    import gzip
+
+    body = b'{"items":[' + b",".join(b'"%d"' % i for i in range(300)) + b"]}"
+    headers = {
+        "gzip": (b"Content-Encoding: gzip\r\n",),
+        "chunked": (b"Transfer-Encoding: chunked\r\n",),
+        "over the cap": (),
+    }[how]
+    wire = gzip.compress(body) if how == "gzip" else body
+    if how == "chunked":
+        wire = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    remote = await serve(items=answer_with(*headers, body=wire))
+    async with NetworkClient(base_url=remote.url) as client:
+        response = await client.fetch(client.build_request("GET", "/items"), 100)
+        assert not response.is_closed
+        assert await response.aread() == body  # decoded as httpx decodes it
+        assert response.elapsed.total_seconds() > 0
+
+
+async def test_a_declared_length_over_the_cap_is_refused_before_the_body_is_read(serve) -> None:
+    remote = await serve(items=answer_with(body=b"[" + b"1," * 6000 + b"1]"))
+    async with probe(remote.url, "network", limits=Limits(max_response_bytes=10_000)) as client:
+        with pytest.raises(ResponseLimitError, match="it declares 12,003 bytes"):
+            await client.request("GET", "/items")
+
+
+async def test_a_cookie_set_on_the_short_way_is_sent_back(serve) -> None:
+    remote = await serve(login=answer_with(b"Set-Cookie: sid=abc; Path=/\r\n"), ok=answer_with())
+    async with probe(remote.url, "network") as client:
+        await client.request("POST", "/login")
+        await client.request("GET", "/ok")
+    assert b"cookie: sid=abc" in remote.requests[1].lower()
+    assert b"cookie" not in remote.requests[0].lower()
+
+
+async def test_a_token_auth_goes_httpx_way_and_is_fetched_again_after_a_401(serve) -> None:
+    from kervan_sdk.http import BearerTokenAuth
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        fresh = b"Bearer t-2" in remote.requests[-1]
+        writer.write(OK if fresh else b"HTTP/1.1 401 No\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+
+    remote = await serve(ok=answer)
+    tokens = iter(["t-1", "t-2"])
+
+    async def provider() -> str:
+        return next(tokens)
+
+    auth = BearerTokenAuth(provider)
+    async with probe(remote.url, "network", auth=auth) as client:
+        assert await client.json("GET", "/ok") == {"ok": True}
+    assert auth.fetches == 2 and remote.count("/ok") == 2
+
+
+async def test_event_hooks_and_a_closed_client_are_honoured_on_the_short_way(serve) -> None:
+    remote = await serve(ok=answer_ok)
+    seen: list[str] = []
+
+    async def hook(request: httpx.Request) -> None:
+        seen.append(request.url.path)
+
+    client = NetworkClient(base_url=remote.url, event_hooks={"request": [hook]})
+    response = await client.fetch(client.build_request("GET", "/ok"), 1000)
+    await response.aread()
+    assert seen == ["/ok"]
+    await client.aclose()
+    with pytest.raises(RuntimeError, match="client has been closed"):
+        await client.fetch(client.build_request("GET", "/ok"), 1000)
 
 
 # -- TLS ---------------------------------------------------------------------------------

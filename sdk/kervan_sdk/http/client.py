@@ -380,9 +380,10 @@ class ApiClient:
 
     async def _receive(self, request: httpx.Request, method: str, path: str) -> httpx.Response:
         """Send ``request`` and read its answer within :attr:`limits` (size, JSON depth)."""
-        response = await self._http.send(request, stream=True)
-        what = f"{self.remote_name}'s answer to {method} {redact(path, self._secrets)}"
         cap = self.limits.max_response_bytes
+        # an answer that declared at most ``cap`` bytes may come back read (NetworkClient.fetch)
+        response = await self._http.fetch(request, cap)
+        what = f"{self.remote_name}'s answer to {method} {redact(path, self._secrets)}"
         body = await read_capped(response, cap, what, self.remote_name)
         # what Response.aread() would have set; the body was read here to stop at the cap
         response._content = body
