@@ -383,14 +383,17 @@ class ApiClient:
         cap = self.limits.max_response_bytes
         # an answer that declared at most ``cap`` bytes may come back read (NetworkClient.fetch)
         response = await self._http.fetch(request, cap)
-        what = f"{self.remote_name}'s answer to {method} {redact(path, self._secrets)}"
+
+        def what() -> str:
+            return f"{self.remote_name}'s answer to {method} {redact(path, self._secrets)}"
+
         body = await read_capped(response, cap, what, self.remote_name)
         # what Response.aread() would have set; the body was read here to stop at the cap
         response._content = body
         depth = self.limits.max_json_depth
         if looks_like_json(body) and json_depth_exceeds(body, depth):
             raise ResponseLimitError(
-                f"{what} is JSON nested deeper than {depth} levels; Kervan does not parse it",
+                f"{what()} is JSON nested deeper than {depth} levels; Kervan does not parse it",
                 remote=self.remote_name,
                 status=response.status_code,
                 request_id=request_id_of(response),

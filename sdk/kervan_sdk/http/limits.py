@@ -9,6 +9,7 @@ a connector whose remote sends big answers (a PDF archive, a full catalog) raise
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -42,11 +43,20 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-async def read_capped(response: httpx.Response, cap: int, what: str, remote: str) -> bytes:
+async def read_capped(
+    response: httpx.Response, cap: int, what: Callable[[], str], remote: str
+) -> bytes:
     """Read a streamed ``response``'s body, stopping with :class:`ResponseLimitError` once it
     passes ``cap`` bytes (at once when ``Content-Length`` already says so). Closes the stream.
 
-    ``what`` names the call in the message ("trendyol's answer to GET /orders")."""
+    ``what()`` names the call in the message ("trendyol's answer to GET /orders"); it is
+    called only for a message (naming it redacts the path: not work for every answer)."""
+    if response.is_closed and response.is_stream_consumed:  # read already (NetworkClient.fetch)
+        body = response.content
+        if len(body) > cap:
+            await response.aclose()
+            raise _too_large(what, remote, cap, response, f"it is {len(body):,} bytes")
+        return body
     try:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap:
@@ -64,10 +74,10 @@ async def read_capped(response: httpx.Response, cap: int, what: str, remote: str
 
 
 def _too_large(
-    what: str, remote: str, cap: int, response: httpx.Response, how: str
+    what: Callable[[], str], remote: str, cap: int, response: httpx.Response, how: str
 ) -> ResponseLimitError:
     return ResponseLimitError(
-        f"{what} is over the {cap:,}-byte limit on a response ({how}); if answers this big are "
+        f"{what()} is over the {cap:,}-byte limit on a response ({how}); if answers this big are "
         "expected, raise max_response_bytes in the connector's client Limits",
         remote=remote,
         status=response.status_code,
