@@ -394,6 +394,28 @@ async def test_a_multipart_upload_goes_out_as_httpx_sends_it(serve) -> None:
     assert "<Invoice>ç</Invoice>".encode() * 50 in first
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_head_and_a_204_have_no_body_and_keep_the_connection(serve, transport) -> None:
+    async def head_or_get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if remote.requests[-1].startswith(b"HEAD"):  # the length of the body a GET would get
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n")
+        else:
+            writer.write(OK)
+        await writer.drain()
+
+    async def no_content(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+        await writer.drain()
+
+    remote = await serve(ok=head_or_get, gone=no_content)
+    async with probe(remote.url, transport) as client:
+        head = await client.request("HEAD", "/ok")
+        assert head.content == b"" and head.headers["content-length"] == "11"
+        assert (await client.request("DELETE", "/gone")).status_code == 204
+        assert await client.json("GET", "/ok") == {"ok": True}
+    assert remote.connections == 1
+
+
 @pytest.mark.parametrize("how", ["gzip", "chunked", "over the cap"])
 async def test_an_answer_the_short_way_does_not_read_comes_back_streaming(serve, how) -> None:
     import gzip
