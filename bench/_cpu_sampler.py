@@ -347,7 +347,7 @@ class StoreMeter:
                 setattr(owner, name, self._timed(real))
         real_write = adapter.SqliteStore.write
         self._undo.append((adapter.SqliteStore, "write", real_write))
-        adapter.SqliteStore.write = self._timed_write(real_write)  # type: ignore[method-assign]
+        adapter.SqliteStore.write = self._timed_write(real_write)
 
     def uninstall(self) -> None:
         for owner, name, real in reversed(self._undo):
