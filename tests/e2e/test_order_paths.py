@@ -51,7 +51,7 @@ def test_lookup_outage_holds_the_order_until_the_lookup_answers(flow):
     assert rec.order.state is OrderState.ON_HOLD and rec.invoice_id is None
     assert flow.invoices() == []  # never guessed e-Arşiv
     flow.nilvera.outage(False, lookup_only=True)
-    flow.clock.skip(120)
+    flow.clock.skip_within_the_day(120)
     flow.demo.drain()
     rec = flow.record("5003")
     assert rec.invoice_kind is DocumentKind.EFATURA and rec.order.state is OrderState.BOOKED

@@ -47,7 +47,7 @@ def test_a_split_package_is_replaced_by_its_parts_and_each_part_is_invoiced(flow
     lines = [[ln.line_id] for ln in original.order.lines]
     flow.rt.loop.run(flow.rt.engine.split("demo", "trendyol:8001", lines, "user:ayse"))
     flow.nilvera.outage(False, lookup_only=True)
-    flow.clock.skip(120)
+    flow.clock.skip_within_the_day(120)
     flow.split_carried_out()
     original = flow.record("8001")
     assert original.order.state is OrderState.CANCELLED and original.order.superseded
