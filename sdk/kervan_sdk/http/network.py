@@ -183,24 +183,18 @@ class NetworkTransport(AiohttpTransport):
         return session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        try:
-            response = await super().handle_async_request(request)
-        except (aiohttp.ClientError, httpx.TransportError) as exc:
-            error = httpx_error(exc)
-            raise error from error.__cause__
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        response.stream = _Body(response.stream)
-        return response
+        """httpx's transport call: the answer always streaming (httpx's client reads it)."""
+        return await self.fetch(request, -1)
 
     async def fetch(self, request: httpx.Request, cap: int) -> httpx.Response:
-        """Send ``request``; read the answer's body here when that is plain to do.
+        """Send ``request`` as httpx-aiohttp sends it; read the answer's body here when that
+        is plain to do, with httpx's errors for aiohttp's (see the module doc).
 
         That is when the answer declares a ``Content-Length`` of at most ``cap`` bytes and no
         ``Content-Encoding``: the body is read in one call and the answer comes back closed,
         its ``content`` set. Any other answer (chunked, compressed, declaring more than
-        ``cap``) comes back streaming, exactly as from :meth:`handle_async_request`, for the
-        caller to read within its limits. The request goes out as
-        :meth:`handle_async_request` sends it, and fails with the same errors."""
+        ``cap``; every answer when ``cap`` is negative) comes back streaming, for the caller
+        to read within its limits."""
         if not isinstance(self.client, aiohttp.ClientSession):
             self.client = self.get_client()
         data: bytes | httpx.AsyncByteStream | None
