@@ -113,15 +113,24 @@ class Jobs:
     # -- enqueue ------------------------------------------------------------------------------
 
     def send(self, actor: str, *args: Any) -> bool:
-        """Enqueue unless the same job (actor + args) is already waiting. True if enqueued."""
+        """Enqueue unless the same job (actor + args) is already waiting. True if enqueued.
+
+        The key is claimed for seconds, then held for minutes once the message is queued
+        (:mod:`kervan.jobs.identity`): a process killed between the two leaves its order to
+        the reconciler within seconds."""
         key = job_key(actor, args)
-        if not self.identity.claim(key):
+        token = self.identity.claim(key)
+        if token is None:
             return False
         try:
             self.actors[actor].send(*args)
         except BaseException:
             self.identity.release(key)  # or the key would block re-enqueueing until it expires
             raise
+        try:
+            self.identity.hold(key, token)
+        except Exception as exc:  # the job is queued; an unheld key costs one duplicate at most
+            log.warning("job %s queued, its identity key not held: %s", key, exc)
         return True
 
     def enqueue_order(self, tenant_id: str, order_id: str) -> bool:
