@@ -142,14 +142,31 @@ def test_killed_workers_lose_no_order_and_leave_no_number_gap(tmp_path, monkeypa
     store = open_store(f"sqlite:///{tmp_path}/k.db")
     check = store.tenant("crash")
     states = {}
-    stragglers = []  # what a failure needs to tell a slow machine from a broken invariant
+    # What a failure needs to tell a slow machine from a broken invariant: the order's hold,
+    # its last error, when it was due, and (Redis) whether its job's identity key was held.
+    stragglers = []
+    keys = None
+    if mode == "redis":
+        import redis
+
+        keys = redis.Redis.from_url(env["KERVAN_BROKER_URL"])
     for d in check.iter_query(Query(ORDER)):
         states[d.body["state"]] = states.get(d.body["state"], 0) + 1
         if d.body["state"] != OrderState.INVOICED.value and len(stragglers) < 5:
             order = d.body["order"]
+            held = None if keys is None else keys.ttl(f"kervan:ik:process_order:crash:{d.key}")
             stragglers.append(
-                (d.key, d.body["state"], order.get("hold_reason"), d.body.get("last_error"))
+                {
+                    "order": d.key,
+                    "state": d.body["state"],
+                    "hold": order.get("hold_reason"),
+                    "error": d.body.get("last_error"),
+                    "due_at": d.body.get("due_at"),
+                    "identity key ttl (s)": held,
+                }
             )
+    if keys is not None:
+        keys.close()
     assert kills >= 8
     assert states == {OrderState.INVOICED.value: N}, (
         f"after {kills} kills: {states}; for example {stragglers}"
