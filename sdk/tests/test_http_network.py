@@ -9,10 +9,12 @@ dropped connection after a POST was sent must never look like a request that nev
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import socket
 import ssl
 import struct
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -556,17 +558,58 @@ async def test_ssl_cert_file_is_the_ca_source_as_with_httpx(
 # -- proxies from the environment --------------------------------------------------------
 
 
+PROXY_CREDENTIAL = "Basic " + base64.b64encode("agent:pä:ss".encode()).decode()
+
+
 async def test_an_http_proxy_from_the_environment_is_used(serve, monkeypatch) -> None:
+    """The proxy's credentials go in the request's own Proxy-Authorization header, once, as
+    httpx encodes them (UTF-8), without aiohttp's deprecated ``proxy_auth``; the request
+    object the caller (and any error) sees does not hold them."""
     proxy = await serve(ok=answer_ok)
-    monkeypatch.setenv("HTTP_PROXY", f"http://agent:pw@127.0.0.1:{proxy.port}")
+    monkeypatch.setenv("HTTP_PROXY", f"http://agent:p%C3%A4%3Ass@127.0.0.1:{proxy.port}")
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
     client = Probe("http://remote.invalid")
     assert isinstance(client._http._transport_for_url(httpx.URL("http://x/")), NetworkTransport)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        answer = await client._http.get("http://remote.invalid/ok")
+    assert answer.json() == {"ok": True}
+    assert "proxy-authorization" not in answer.request.headers
     assert await client.json("GET", "/ok") == {"ok": True}
-    head = proxy.requests[0].decode()
-    assert head.startswith("GET http://remote.invalid/ok HTTP/1.1")
-    assert head.lower().count("proxy-authorization: basic ") == 1
+    for raw in proxy.requests:
+        head = raw.decode()
+        assert head.startswith("GET http://remote.invalid/ok HTTP/1.1")
+        assert head.lower().count("proxy-authorization: ") == 1
+        assert f"Proxy-Authorization: {PROXY_CREDENTIAL}\r\n" in head
+    await client.aclose()
+
+
+async def refuse_tunnel(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+    await writer.drain()
+
+
+async def test_an_https_request_puts_the_proxy_credentials_on_its_connect(
+    serve, monkeypatch
+) -> None:
+    """Through an http proxy an https request opens a tunnel: the credentials go on the
+    ``CONNECT``, once, and the proxy's refusal comes back as an error naming no secret."""
+    proxy = await serve()
+    proxy.handlers["remote.invalid:443"] = refuse_tunnel
+    monkeypatch.setenv("HTTPS_PROXY", f"http://agent:p%C3%A4%3Ass@127.0.0.1:{proxy.port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    client = Probe("https://remote.invalid", retry=RetryPolicy(max_attempts=1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        with pytest.raises(RemoteUnavailableError) as refused:
+            await client.json("GET", "/ok")
+    assert "pä" not in str(refused.value) and "agent" not in str(refused.value)
+    [head] = [r.decode() for r in proxy.requests]
+    assert head.startswith("CONNECT remote.invalid:443 HTTP/1.1")
+    assert head.lower().count("proxy-authorization: ") == 1
+    assert f"Proxy-Authorization: {PROXY_CREDENTIAL}\r\n" in head
     await client.aclose()
 
 

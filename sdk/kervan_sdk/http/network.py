@@ -45,6 +45,7 @@ saved and when its connector is built, not at connect time, with either transpor
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 import ssl
@@ -204,18 +205,22 @@ class NetworkTransport(AiohttpTransport):
             assert isinstance(request.stream, httpx.AsyncByteStream)  # NetworkClient checks
             data = request.stream
             request.headers.pop("transfer-encoding", None)  # aiohttp frames it itself
+        headers: Any = request.headers
+        proxy_kwargs: dict[str, Any] = {}
+        if self.proxy is not None:
+            headers, proxy_kwargs = self._through_proxy(request)
         try:
             answer = await self.client.request(
                 request.method,
                 str(request.url),
-                headers=request.headers,
+                headers=headers,
                 data=data,
                 allow_redirects=False,
                 auto_decompress=False,
                 compress=False,
                 timeout=self._timeout(request.extensions.get("timeout")),
                 server_hostname=request.extensions.get("sni_hostname"),
-                **self._proxy_kwargs(),
+                **proxy_kwargs,
             ).__aenter__()
             extensions: dict[str, Any] = {"http_version": _HTTP_11}
             if answer.reason:
@@ -250,12 +255,28 @@ class NetworkTransport(AiohttpTransport):
             self._timeouts[key] = timeout
         return timeout
 
-    def _proxy_kwargs(self) -> dict[str, Any]:
+    def _through_proxy(self, request: httpx.Request) -> tuple[Any, dict[str, Any]]:
+        """The headers and aiohttp arguments for ``request`` through ``self.proxy``.
+
+        A proxy's credentials go in a ``Proxy-Authorization`` header, built as httpx builds it
+        (``Basic``, UTF-8). aiohttp's ``proxy_auth`` would do the same, but 3.14 deprecates
+        it, and its ``proxy_headers`` reach only the ``CONNECT`` of an https request. So a
+        plain-http request carries the header itself, on a copy of its headers (the request,
+        which errors may show, never holds the credential), and an https request's
+        ``CONNECT`` gets it in ``proxy_headers``."""
         proxy = self.proxy
-        if proxy is None:
-            return {}
-        auth = aiohttp.BasicAuth(proxy.auth[0], proxy.auth[1]) if proxy.auth else None
-        return {"proxy": str(proxy.url), "proxy_auth": auth, "proxy_headers": proxy.headers}
+        assert proxy is not None
+        kwargs: dict[str, Any] = {"proxy": str(proxy.url), "proxy_headers": proxy.headers}
+        if not proxy.auth:
+            return request.headers, kwargs
+        user, password = proxy.auth
+        token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        credential = f"Basic {token}"
+        if request.url.scheme == "https":
+            kwargs["proxy_headers"] = {**proxy.headers, "Proxy-Authorization": credential}
+            return request.headers, kwargs
+        headers = [*request.headers.multi_items(), ("Proxy-Authorization", credential)]
+        return headers, kwargs
 
 
 # a relative URL httpx would merge onto the base by plain concatenation: an absolute path or
@@ -430,9 +451,8 @@ class NetworkClient(httpx.AsyncClient):
                 http2=http2,
                 limits=limits,
             )
-        # a proxy's credentials go as aiohttp's ``proxy_auth`` (httpx-aiohttp passes them so);
-        # aiohttp 3.14 deprecates it, but its ``proxy_headers`` reach only CONNECT tunnels,
-        # not plain-http requests through the proxy
+        # a proxy's credentials go as a Proxy-Authorization header (NetworkTransport's
+        # _through_proxy), not as aiohttp's deprecated ``proxy_auth``
         return NetworkTransport(
             verify=verify, cert=cert, trust_env=trust_env, limits=limits, proxy=proxy
         )
