@@ -259,11 +259,11 @@ class NetworkTransport(AiohttpTransport):
         """The headers and aiohttp arguments for ``request`` through ``self.proxy``.
 
         A proxy's credentials go in a ``Proxy-Authorization`` header, built as httpx builds it
-        (``Basic``, UTF-8). aiohttp's ``proxy_auth`` would do the same, but 3.14 deprecates
-        it, and its ``proxy_headers`` reach only the ``CONNECT`` of an https request. So a
-        plain-http request carries the header itself, on a copy of its headers (the request,
-        which errors may show, never holds the credential), and an https request's
-        ``CONNECT`` gets it in ``proxy_headers``."""
+        (``Basic``, UTF-8). aiohttp's ``proxy_auth`` is deprecated since 3.14 (and its
+        ``BasicAuth`` encodes Latin-1), and its ``proxy_headers`` reach only the ``CONNECT`` of
+        an https request. So a plain-http request carries the header itself, on a copy of its
+        headers (the request, which errors may show, never holds the credential), and an https
+        request's ``CONNECT`` gets it in ``proxy_headers``, over any such header given there."""
         proxy = self.proxy
         assert proxy is not None
         kwargs: dict[str, Any] = {"proxy": str(proxy.url), "proxy_headers": proxy.headers}
@@ -273,7 +273,7 @@ class NetworkTransport(AiohttpTransport):
         token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
         credential = f"Basic {token}"
         if request.url.scheme == "https":
-            kwargs["proxy_headers"] = {**proxy.headers, "Proxy-Authorization": credential}
+            kwargs["proxy_headers"] = {**proxy.headers, "proxy-authorization": credential}
             return request.headers, kwargs
         headers = [*request.headers.multi_items(), ("Proxy-Authorization", credential)]
         return headers, kwargs
