@@ -758,3 +758,20 @@ def test_the_depth_check_agrees_with_the_parsed_depth(value, limit, ascii_only) 
 def test_brackets_after_an_unterminated_string_are_not_counted_but_before_it_are() -> None:
     assert json_depth_exceeds(b"[" * 100 + b'"', 64)
     assert not json_depth_exceeds(b'["' + b"[" * 100, 64)
+
+
+def test_the_proxy_urls_credential_is_the_one_proxy_authorization_on_a_connect() -> None:
+    """A ``Proxy-Authorization`` also given among the proxy's headers (any case) is replaced,
+    not sent beside the URL's; the proxy's other headers stay."""
+    proxy = httpx.Proxy(
+        "http://agent:p%C3%A4%3Ass@127.0.0.1:9",
+        headers={"proxy-AUTHORIZATION": "Basic b2xkOm9sZA==", "X-Proxy-Tag": "k1"},
+    )
+    transport = NetworkTransport(proxy=proxy)
+    headers, kwargs = transport._through_proxy(httpx.Request("GET", "https://remote.invalid/ok"))
+    assert [k for k in kwargs["proxy_headers"] if k.lower() == "proxy-authorization"] == [
+        "Proxy-Authorization"
+    ]
+    assert kwargs["proxy_headers"]["Proxy-Authorization"] == PROXY_CREDENTIAL
+    assert kwargs["proxy_headers"]["x-proxy-tag"] == "k1"
+    assert "proxy-authorization" not in httpx.Headers(headers)

@@ -273,7 +273,8 @@ class NetworkTransport(AiohttpTransport):
         token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
         credential = f"Basic {token}"
         if request.url.scheme == "https":
-            kwargs["proxy_headers"] = {**proxy.headers, "proxy-authorization": credential}
+            given = {k: v for k, v in proxy.headers.items() if k.lower() != "proxy-authorization"}
+            kwargs["proxy_headers"] = {**given, "Proxy-Authorization": credential}
             return request.headers, kwargs
         headers = [*request.headers.multi_items(), ("Proxy-Authorization", credential)]
         return headers, kwargs
