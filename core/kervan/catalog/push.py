@@ -29,7 +29,7 @@ import contextlib
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -58,7 +58,11 @@ RUN_LIMIT = 20_000
 _IN_CHUNK = 500
 #: one document per tenant: the push run under way
 LEASE, PUSH_LEASE = "lease", "stock-push"
+#: how long a lease holds unrenewed: a run that died blocks the tenant's pushes this long
 LEASE_FOR = timedelta(minutes=5)
+#: how often a live run renews its lease, in real seconds (a run waiting minutes for
+#: Trendyol's batch results must not lose it to a second run that would send it all again)
+RENEW_EVERY_S = 60.0
 declare_kind(LEASE, ())
 
 
@@ -202,7 +206,7 @@ async def push_due(
 ) -> PushReport:
     """One run: send every due product's figure to every listing that does not hold it. A run
     that finds another one under way for the tenant does nothing (``busy``)."""
-    with one_run_at_a_time(ctx.store, ctx.clock()) as mine:
+    async with one_run_at_a_time(ctx.store, ctx.clock) as mine:
         if not mine:
             return PushReport(busy=True)
         return await _push_due(ctx, limit, product_ids)
@@ -279,32 +283,60 @@ async def _push_due(ctx: StepContext, limit: int, product_ids: list[str] | None)
     return report
 
 
-@contextlib.contextmanager
-def one_run_at_a_time(store: TenantStore, now: datetime) -> Iterator[bool]:
+@contextlib.asynccontextmanager
+async def one_run_at_a_time(
+    store: TenantStore, clock: Callable[[], datetime]
+) -> AsyncIterator[bool]:
     """A lease on the tenant's push: ``True`` when this run holds it. Two runs at once would
     send the same figures twice (Trendyol refuses an identical request within 15 minutes,
-    and both would count the other's work as failed). A run that died keeps the lease only
-    until :data:`LEASE_FOR` has passed."""
+    and both would count the other's work as failed). A live run renews its lease every
+    :data:`RENEW_EVERY_S` for another :data:`LEASE_FOR`, however long it waits on its
+    channels; a run that died keeps it only until :data:`LEASE_FOR` has passed."""
     token = uuid.uuid4().hex
     mine = False
     try:
         with store.transaction() as tx:
             held = tx.get(LEASE, PUSH_LEASE)
-            if held is None or str(held.body.get("until", "")) <= sortable(now):
-                tx.upsert(LEASE, PUSH_LEASE, {"token": token, "until": sortable(now + LEASE_FOR)})
+            if held is None or str(held.body.get("until", "")) <= sortable(clock()):
+                tx.upsert(LEASE, PUSH_LEASE, _lease(token, clock))
                 mine = True
     except CasMismatch:  # another run took it at the same moment
         mine = False
     if not mine:
         yield False
         return
+    renewing = asyncio.create_task(_renew(store, clock, token))
     try:
         yield True
     finally:
+        renewing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewing
         with store.transaction() as tx:
             held = tx.get(LEASE, PUSH_LEASE)
             if held is not None and held.body.get("token") == token:
                 tx.remove(LEASE, PUSH_LEASE)
+
+
+def _lease(token: str, clock: Callable[[], datetime]) -> dict[str, str]:
+    return {"token": token, "until": sortable(clock() + LEASE_FOR)}
+
+
+async def _renew(store: TenantStore, clock: Callable[[], datetime], token: str) -> None:
+    """Extend this run's lease every :data:`RENEW_EVERY_S` while it is still this run's."""
+    while True:
+        await asyncio.sleep(RENEW_EVERY_S)
+        try:
+            with store.transaction() as tx:
+                held = tx.get(LEASE, PUSH_LEASE)
+                if held is None or held.body.get("token") != token:
+                    log.warning("stock push: this run's lease is gone; no longer renewing it")
+                    return
+                tx.upsert(LEASE, PUSH_LEASE, _lease(token, clock))
+        except CasMismatch:  # another run's write in between: look again at the next turn
+            continue
+        except Exception:  # the store is down: the lease runs out unless a later turn works
+            log.exception("stock push: the lease could not be renewed")
 
 
 def _takes_stock(ctx: StepContext, connection_id: str) -> bool:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from kervan import ConnectorContext, ConnectorSettings, ErpSink, OrderSource, RecordProblem
-from kervan.catalog import Catalog
+from kervan.catalog import Catalog, push
 from kervan.domain import (
     Listing,
     ProductCard,
@@ -22,7 +22,7 @@ from kervan.domain import (
 )
 from kervan.engine import Engine
 from kervan.engine.change import Movement
-from kervan.engine.records import BARCODE, LISTING, STOCK, STOCK_DUE
+from kervan.engine.records import BARCODE, LISTING, STOCK, STOCK_DUE, sortable
 from kervan.engine.stock import apply_movements, figures
 from kervan.errors import CatalogConflictError, InvalidInputError, NotFoundError
 from kervan.problems import RecordKind
@@ -313,6 +313,79 @@ async def test_one_push_run_at_a_time_per_tenant(world):
     # the lease is given back: the next run works
     catalog.count("t1", pid, 3, actor="ali")
     assert (await catalog.push("t1")).sent == 1
+
+
+class SlowShop(PushingShop):
+    """A shop whose push answers only when the test lets it (Trendyol's batch results can
+    take minutes to come)."""
+
+    def __init__(self, cid: str, listings: list[Listing | RecordProblem]) -> None:
+        super().__init__(cid, listings)
+        self.answer = asyncio.Event()
+        self.asked = asyncio.Event()
+
+    async def push_stock(self, updates: list[StockUpdate]) -> list[StockUpdateResult]:
+        self.asked.set()
+        await self.answer.wait()
+        return await super().push_stock(updates)
+
+
+@pytest.fixture
+def timed_world(tmp_path):
+    """``world`` on a clock the test moves: ``now[0]``."""
+    store = open_store(f"sqlite:///{tmp_path}/k.db")
+    provider = Provider()
+    now = [T0]
+    engine = Engine(store=store, connectors=provider, tenants=Tenants(), clock=lambda: now[0])
+    yield Catalog(engine), provider, store.tenant("t1"), now
+    store.close()
+
+
+async def test_a_run_waiting_past_its_lease_renews_it_and_a_second_run_stays_out(
+    timed_world, monkeypatch
+):
+    """A run kept waiting longer than LEASE_FOR keeps the lease (renewed while it waits), so
+    a second run does not send the same figures again; once the first ends, pushes go on."""
+    monkeypatch.setattr(push, "RENEW_EVERY_S", 0.02)
+    catalog, provider, ts, now = timed_world
+    shop = provider.conns["a"] = SlowShop("a", [listing("a", "921", "HAV-92", qty=5)])
+    pid = (await catalog.import_listings("t1", "a")).new_cards[0]
+    catalog.count("t1", pid, 2, actor="ali")
+    first = asyncio.create_task(catalog.push("t1"))
+    await asyncio.wait_for(shop.asked.wait(), 5)
+    now[0] = T0 + push.LEASE_FOR + timedelta(minutes=1)  # the first run is still waiting
+    lease = ts.get(push.LEASE, push.PUSH_LEASE)
+    assert lease is not None
+    for _ in range(200):  # renewed to the moved clock within a few turns
+        await asyncio.sleep(0.01)
+        lease = ts.get(push.LEASE, push.PUSH_LEASE)
+        assert lease is not None
+        if lease.body["until"] > sortable(now[0]):
+            break
+    assert lease.body["until"] == sortable(now[0] + push.LEASE_FOR)
+    assert (await catalog.push("t1")).busy  # the second run stays out
+    assert shop.calls == 0
+    shop.answer.set()
+    report = await asyncio.wait_for(first, 5)
+    assert not report.busy and report.sent == 1 and shop.calls == 1
+    assert ts.get(push.LEASE, push.PUSH_LEASE) is None  # given back, renewal stopped
+    catalog.count("t1", pid, 3, actor="ali")
+    assert (await catalog.push("t1")).sent == 1
+
+
+async def test_a_dead_runs_lease_holds_pushes_back_only_until_it_runs_out(timed_world):
+    catalog, provider, ts, now = timed_world
+    shop = provider.conns["a"] = PushingShop("a", [listing("a", "931", "HAV-93", qty=5)])
+    pid = (await catalog.import_listings("t1", "a")).new_cards[0]
+    catalog.count("t1", pid, 2, actor="ali")
+    # a run that was killed: its lease is left, and nothing renews it
+    ts.upsert(
+        push.LEASE, push.PUSH_LEASE, {"token": "dead", "until": sortable(T0 + push.LEASE_FOR)}
+    )
+    assert (await catalog.push("t1")).busy and shop.calls == 0
+    now[0] = T0 + push.LEASE_FOR
+    report = await catalog.push("t1")
+    assert not report.busy and report.sent == 1 and shop.items[0].quantity == 2
 
 
 async def test_listings_of_a_deleted_or_disabled_connection_do_not_stop_the_others(world):
