@@ -44,6 +44,7 @@ from ..engine.records import CHANNEL_POLICY, LISTING, PRODUCT, STOCK, STOCK_DUE,
 from ..engine.stock import Figures, figures
 from ..errors import KervanError, NotFoundError
 from ..pricing import BasePrices, PricingRule, Quote, quote
+from ..renewal import renewed
 from ..roles import OrderSource
 from ..store.port import CasMismatch, Doc, Query, TenantStore, declare_kind
 
@@ -291,7 +292,8 @@ async def one_run_at_a_time(
     send the same figures twice (Trendyol refuses an identical request within 15 minutes,
     and both would count the other's work as failed). A live run renews its lease every
     :data:`RENEW_EVERY_S` for another :data:`LEASE_FOR`, however long it waits on its
-    channels; a run that died keeps it only until :data:`LEASE_FOR` has passed."""
+    channels (:mod:`kervan.renewal`); a run that died keeps it only until :data:`LEASE_FOR`
+    has passed."""
     token = uuid.uuid4().hex
     mine = False
     try:
@@ -305,13 +307,10 @@ async def one_run_at_a_time(
     if not mine:
         yield False
         return
-    renewing = asyncio.create_task(_renew(store, clock, token))
     try:
-        yield True
+        async with renewed(lambda: _renew(store, clock, token), RENEW_EVERY_S, "stock push"):
+            yield True
     finally:
-        renewing.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await renewing
         with store.transaction() as tx:
             held = tx.get(LEASE, PUSH_LEASE)
             if held is not None and held.body.get("token") == token:
@@ -322,21 +321,14 @@ def _lease(token: str, clock: Callable[[], datetime]) -> dict[str, str]:
     return {"token": token, "until": sortable(clock() + LEASE_FOR)}
 
 
-async def _renew(store: TenantStore, clock: Callable[[], datetime], token: str) -> None:
-    """Extend this run's lease every :data:`RENEW_EVERY_S` while it is still this run's."""
-    while True:
-        await asyncio.sleep(RENEW_EVERY_S)
-        try:
-            with store.transaction() as tx:
-                held = tx.get(LEASE, PUSH_LEASE)
-                if held is None or held.body.get("token") != token:
-                    log.warning("stock push: this run's lease is gone; no longer renewing it")
-                    return
-                tx.upsert(LEASE, PUSH_LEASE, _lease(token, clock))
-        except CasMismatch:  # another run's write in between: look again at the next turn
-            continue
-        except Exception:  # the store is down: the lease runs out unless a later turn works
-            log.exception("stock push: the lease could not be renewed")
+def _renew(store: TenantStore, clock: Callable[[], datetime], token: str) -> bool:
+    """Extend this run's lease if it is still this run's (a concurrent write: next turn)."""
+    with contextlib.suppress(CasMismatch), store.transaction() as tx:
+        held = tx.get(LEASE, PUSH_LEASE)
+        if held is None or held.body.get("token") != token:
+            return False
+        tx.upsert(LEASE, PUSH_LEASE, _lease(token, clock))
+    return True
 
 
 def _takes_stock(ctx: StepContext, connection_id: str) -> bool:

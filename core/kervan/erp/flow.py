@@ -27,6 +27,7 @@ from typing import Any
 from ..domain import ExpenseVoucher, Invoice, TimelineEntry
 from ..engine.records import INVOICE, ORDER, OUTBOX, OrderRecord
 from ..errors import InvalidInputError, KervanError, UnsupportedOperationError
+from ..renewal import renewed
 from ..roles import ErpSink, RemoteRef
 from ..store.port import Query, TenantStore, declare_kind
 from . import lease
@@ -68,8 +69,14 @@ class ErpFlow(SettlementIntake):
         owner = uuid.uuid4().hex
         if not lease.take(ctx.store, connection_id, owner, ctx.clock()):
             return Counter(busy=1)  # another run posts to this connection right now
+
+        def renew() -> bool:
+            return lease.renew(ctx.store, connection_id, owner, ctx.clock())
+
         try:
-            return await self._run(ctx.store, sink, tenant_id, connection_id, ctx.clock(), force)
+            async with renewed(renew, lease.RENEW_EVERY_S, f"ERP posting to {connection_id}"):
+                now = ctx.clock()
+                return await self._run(ctx.store, sink, tenant_id, connection_id, now, force)
         finally:
             lease.release(ctx.store, connection_id, owner)
 

@@ -4,6 +4,7 @@ the job's retries and dead letters apply, and an operator's forced retry goes th
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 from kervan import ConnectorContext, ConnectorSettings, ErpSink, RemoteRef, Settlement
 from kervan.domain import Invoice, Party, Tenant, TenantSettings
 from kervan.engine import Engine
-from kervan.engine.records import INVOICE, ORDER, OUTBOX, OrderRecord
+from kervan.engine.records import CURSOR, INVOICE, ORDER, OUTBOX, OrderRecord
 from kervan.erp import ErpFlow
 from kervan.erp.events import invoiced_event
 from kervan.erp.flow import VOUCHER, backoff, posting_counts
@@ -189,6 +190,45 @@ def test_a_gider_pusulasi_goes_in_as_a_return_where_the_erp_has_none(world: Worl
     assert world.books.returns == [({invoice_line: Decimal(1)}, "claim-1")]
     assert world.record().erp["erp"]["expense_voucher:claim-1"] == "R-claim-1"
     assert world.run() == {}  # posted once
+
+
+class SlowBooks(Books):
+    """An ERP that takes the invoice only once the test lets it (a slow ERP)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refuse = False
+        self.asked = asyncio.Event()
+        self.answer = asyncio.Event()
+
+    async def post_invoice(self, invoice: Invoice) -> RemoteRef:
+        self.asked.set()
+        await self.answer.wait()
+        return await super().post_invoice(invoice)
+
+
+def test_a_run_waiting_on_a_slow_erp_keeps_its_lease(world: World, monkeypatch) -> None:
+    """While the ERP keeps the run waiting past LEASE, the run renews its lease: a second run
+    cannot take it and post beside it. Afterwards the lease is given back."""
+    from kervan.erp import lease
+
+    monkeypatch.setattr(lease, "RENEW_EVERY_S", 0.02)
+    world.books = SlowBooks()
+
+    async def scenario() -> tuple[dict[str, int], bool, bool]:
+        run = asyncio.create_task(world.flow.run("t1", "erp"))
+        await asyncio.wait_for(world.books.asked.wait(), 5)
+        world.now += lease.LEASE + timedelta(minutes=1)  # the run still waits on the ERP
+        await asyncio.sleep(0.2)  # a few renewal turns
+        second = lease.take(world.store, "erp", "second-run", world.now)
+        busy = dict(await world.flow.run("t1", "erp")) == {"busy": 1}
+        world.books.answer.set()
+        return dict(await asyncio.wait_for(run, 5)), second, busy
+
+    done, second, busy = asyncio.run(scenario())
+    assert (second, busy) == (False, True)
+    assert done == {"done": 1} and world.books.calls.count("invoice") == 1
+    assert world.store.get(CURSOR, lease.lease_key("erp")) is None  # given back
 
 
 def test_one_run_per_connection_at_a_time(world: World) -> None:
