@@ -27,9 +27,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -37,6 +37,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .. import lease as leases
 from ..connections import CONNECTION
 from ..domain import ProductCard, StockUpdate, StockUpdateResult
 from ..engine.context import StepContext
@@ -44,9 +45,8 @@ from ..engine.records import CHANNEL_POLICY, LISTING, PRODUCT, STOCK, STOCK_DUE,
 from ..engine.stock import Figures, figures
 from ..errors import KervanError, NotFoundError
 from ..pricing import BasePrices, PricingRule, Quote, quote
-from ..renewal import renewed
 from ..roles import OrderSource
-from ..store.port import CasMismatch, Doc, Query, TenantStore, declare_kind
+from ..store.port import Doc, Query, TenantStore, declare_kind
 
 log = logging.getLogger("kervan.catalog.push")
 
@@ -284,51 +284,24 @@ async def _push_due(ctx: StepContext, limit: int, product_ids: list[str] | None)
     return report
 
 
-@contextlib.asynccontextmanager
-async def one_run_at_a_time(
+def one_run_at_a_time(
     store: TenantStore, clock: Callable[[], datetime]
-) -> AsyncIterator[bool]:
-    """A lease on the tenant's push: ``True`` when this run holds it. Two runs at once would
-    send the same figures twice (Trendyol refuses an identical request within 15 minutes,
-    and both would count the other's work as failed). A live run renews its lease every
-    :data:`RENEW_EVERY_S` for another :data:`LEASE_FOR`, however long it waits on its
-    channels (:mod:`kervan.renewal`); a run that died keeps it only until :data:`LEASE_FOR`
-    has passed."""
-    token = uuid.uuid4().hex
-    mine = False
-    try:
-        with store.transaction() as tx:
-            held = tx.get(LEASE, PUSH_LEASE)
-            if held is None or str(held.body.get("until", "")) <= sortable(clock()):
-                tx.upsert(LEASE, PUSH_LEASE, _lease(token, clock))
-                mine = True
-    except CasMismatch:  # another run took it at the same moment
-        mine = False
-    if not mine:
-        yield False
-        return
-    try:
-        async with renewed(lambda: _renew(store, clock, token), RENEW_EVERY_S, "stock push"):
-            yield True
-    finally:
-        with store.transaction() as tx:
-            held = tx.get(LEASE, PUSH_LEASE)
-            if held is not None and held.body.get("token") == token:
-                tx.remove(LEASE, PUSH_LEASE)
-
-
-def _lease(token: str, clock: Callable[[], datetime]) -> dict[str, str]:
-    return {"token": token, "until": sortable(clock() + LEASE_FOR)}
-
-
-def _renew(store: TenantStore, clock: Callable[[], datetime], token: str) -> bool:
-    """Extend this run's lease if it is still this run's (a concurrent write: next turn)."""
-    with contextlib.suppress(CasMismatch), store.transaction() as tx:
-        held = tx.get(LEASE, PUSH_LEASE)
-        if held is None or held.body.get("token") != token:
-            return False
-        tx.upsert(LEASE, PUSH_LEASE, _lease(token, clock))
-    return True
+) -> AbstractAsyncContextManager[bool]:
+    """A lease on the tenant's push (:func:`kervan.lease.held`): ``True`` when this run holds
+    it. Two runs at once would send the same figures twice (Trendyol refuses an identical
+    request within 15 minutes, and both would count the other's work as failed). A live run
+    renews its lease every :data:`RENEW_EVERY_S` for another :data:`LEASE_FOR`, however long
+    it waits on its channels; a run that died keeps it only until :data:`LEASE_FOR` has
+    passed."""
+    return leases.held(
+        store,
+        LEASE,
+        PUSH_LEASE,
+        length=LEASE_FOR,
+        clock=clock,
+        renew_every_s=RENEW_EVERY_S,
+        what="stock push",
+    )
 
 
 def _takes_stock(ctx: StepContext, connection_id: str) -> bool:

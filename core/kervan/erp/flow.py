@@ -18,7 +18,6 @@ the run ends, so the job's retries and dead letters apply as for any step.
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,7 +26,6 @@ from typing import Any
 from ..domain import ExpenseVoucher, Invoice, TimelineEntry
 from ..engine.records import INVOICE, ORDER, OUTBOX, OrderRecord
 from ..errors import InvalidInputError, KervanError, UnsupportedOperationError
-from ..renewal import renewed
 from ..roles import ErpSink, RemoteRef
 from ..store.port import Query, TenantStore, declare_kind
 from . import lease
@@ -66,19 +64,11 @@ class ErpFlow(SettlementIntake):
         postings again now, whatever their backoff (an operator's retry)."""
         ctx = self.engine.context(tenant_id, actor=f"erp:{connection_id}")
         sink = ctx.connector(connection_id, ErpSink, "ERP")
-        owner = uuid.uuid4().hex
-        if not lease.take(ctx.store, connection_id, owner, ctx.clock()):
-            return Counter(busy=1)  # another run posts to this connection right now
-
-        def renew() -> bool:
-            return lease.renew(ctx.store, connection_id, owner, ctx.clock())
-
-        try:
-            async with renewed(renew, lease.RENEW_EVERY_S, f"ERP posting to {connection_id}"):
-                now = ctx.clock()
-                return await self._run(ctx.store, sink, tenant_id, connection_id, now, force)
-        finally:
-            lease.release(ctx.store, connection_id, owner)
+        async with lease.held(ctx.store, connection_id, ctx.clock) as mine:
+            if not mine:
+                return Counter(busy=1)  # another run posts to this connection right now
+            now = ctx.clock()
+            return await self._run(ctx.store, sink, tenant_id, connection_id, now, force)
 
     async def _run(
         self,

@@ -380,7 +380,7 @@ async def test_a_dead_runs_lease_holds_pushes_back_only_until_it_runs_out(timed_
     catalog.count("t1", pid, 2, actor="ali")
     # a run that was killed: its lease is left, and nothing renews it
     ts.upsert(
-        push.LEASE, push.PUSH_LEASE, {"token": "dead", "until": sortable(T0 + push.LEASE_FOR)}
+        push.LEASE, push.PUSH_LEASE, {"owner": "dead", "until": sortable(T0 + push.LEASE_FOR)}
     )
     assert (await catalog.push("t1")).busy and shop.calls == 0
     now[0] = T0 + push.LEASE_FOR
